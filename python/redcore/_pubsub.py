@@ -1,0 +1,344 @@
+"""``PubSub``: subscribe to channels and patterns, read messages.
+
+The same class serves every backend; it talks to a *connection* object
+with two calls, ``send(*args)`` and ``read(timeout)``, which the embedded
+engine (``_redcore.Subscriber``) and a network connection both provide.
+
+    >>> import redcore
+    >>> r = redcore.Redis(decode_responses=True)
+    >>> p = r.pubsub(ignore_subscribe_messages=True)
+    >>> p.subscribe("news")
+    >>> r.publish("news", "hello")
+    1
+    >>> p.get_message(timeout=1)["data"]
+    'hello'
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Union
+
+from .commands._util import list_or_args
+from .exceptions import PubSubError
+
+Handler = Callable[[Dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A channel or pattern with an optional handler (redis-py's type)."""
+
+    name: Any
+    handler: Optional[Handler] = None
+
+
+def _subscriptions(args: tuple, kwargs: Mapping[str, Handler]) -> Dict[Any, Optional[Handler]]:
+    names = list_or_args(args[0], args[1:]) if args else []
+    out: Dict[Any, Optional[Handler]] = {}
+    for name in names:
+        if isinstance(name, Subscription):
+            out[name.name] = name.handler
+        else:
+            out[name] = None
+    out.update(kwargs)
+    return out
+
+
+def _as_args(subs: Mapping[Any, Optional[Handler]]) -> list:
+    return [name if handler is None else Subscription(name, handler) for name, handler in subs.items()]
+
+
+def _str(value: Any) -> Any:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+
+
+class PubSub:
+    """Publish/subscribe support, with redis-py's interface.
+
+    Messages are dicts ``{"type", "pattern", "channel", "data"}``; a channel
+    or pattern subscribed with a handler (``subscribe(news=fn)``) has its
+    messages passed to the handler instead of returned.
+    """
+
+    PUBLISH_MESSAGE_TYPES = ("message", "pmessage", "smessage")
+    UNSUBSCRIBE_MESSAGE_TYPES = ("unsubscribe", "punsubscribe", "sunsubscribe")
+    HEALTH_CHECK_MESSAGE = "redis-py-health-check"
+
+    def __init__(
+        self,
+        client: Any,
+        shard_hint: Any = None,
+        ignore_subscribe_messages: bool = False,
+        push_handler_func: Optional[Callable[..., Any]] = None,
+        **kwargs: Any,
+    ) -> None:
+        self.client = client
+        self.shard_hint = shard_hint
+        self.ignore_subscribe_messages = ignore_subscribe_messages
+        self.push_handler_func = push_handler_func
+        self.connection: Any = None
+        self.subscribed_event = threading.Event()
+        self._lock = threading.RLock()
+        self._decode = bool(client._decode_responses)
+        self._encoding = client._encoding
+        self.reset()
+
+    def __enter__(self) -> "PubSub":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.reset()
+
+    def __del__(self) -> None:
+        try:
+            self.reset()
+        except Exception:
+            pass
+
+    def reset(self) -> None:
+        """Closes the connection and forgets every subscription."""
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+        self.channels: Dict[Any, Optional[Handler]] = {}
+        self.patterns: Dict[Any, Optional[Handler]] = {}
+        self.shard_channels: Dict[Any, Optional[Handler]] = {}
+        self.pending_unsubscribe_channels: set = set()
+        self.pending_unsubscribe_patterns: set = set()
+        self.pending_unsubscribe_shard_channels: set = set()
+        self.subscribed_event.clear()
+
+    def close(self) -> None:
+        """Same as :meth:`reset`."""
+        self.reset()
+
+    def on_connect(self, connection: Any = None) -> None:
+        """Re-subscribes after a reconnection."""
+        self.pending_unsubscribe_channels.clear()
+        self.pending_unsubscribe_patterns.clear()
+        self.pending_unsubscribe_shard_channels.clear()
+        if self.channels:
+            self.subscribe(*_as_args(self.channels))
+        if self.patterns:
+            self.psubscribe(*_as_args(self.patterns))
+        if self.shard_channels:
+            self.ssubscribe(*_as_args(self.shard_channels))
+
+    @property
+    def subscribed(self) -> bool:
+        """True while subscribed to any channel, pattern or shard channel."""
+        return self.subscribed_event.is_set()
+
+    def execute_command(self, *args: Any) -> None:
+        """Sends a command on the pub/sub connection; its reply arrives as a
+        message (do not read it here: it could be a published message)."""
+        with self._lock:
+            if self.connection is None:
+                self.connection = self.client._subscriber()
+                if hasattr(self.connection, "on_connect"):
+                    # A network connection that drops reconnects by itself
+                    # and calls this to restore the subscriptions.
+                    self.connection.on_connect = self.on_connect
+            self.connection.send(*args)
+
+    def _key(self, name: Any) -> Any:
+        """A channel name as replies show it (bytes, or str when decoding)."""
+        if isinstance(name, str):
+            name = name.encode(*self._encoding)
+        elif isinstance(name, (bytearray, memoryview)):
+            name = bytes(name)
+        elif isinstance(name, (int, float)) and not isinstance(name, bool):
+            name = repr(name).encode()
+        if self._decode and isinstance(name, bytes):
+            return name.decode(*self._encoding)
+        return name
+
+    def _normalize(self, subs: Mapping[Any, Any]) -> Dict[Any, Any]:
+        return {self._key(k): v for k, v in subs.items()}
+
+    def _subscribe(self, command: str, store: Dict[Any, Any], pending: set, args: tuple, kwargs: Mapping[str, Handler]) -> None:
+        new = _subscriptions(args, kwargs)
+        self.execute_command(command, *new.keys())
+        new = self._normalize(new)
+        store.update(new)
+        self.subscribed_event.set()
+        pending.difference_update(new)
+
+    def subscribe(self, *args: Any, **kwargs: Handler) -> None:
+        """Subscribe to channels; keyword arguments map a channel to a handler."""
+        self._subscribe("SUBSCRIBE", self.channels, self.pending_unsubscribe_channels, args, kwargs)
+
+    def psubscribe(self, *args: Any, **kwargs: Handler) -> None:
+        """Subscribe to glob patterns; keyword arguments map a pattern to a handler."""
+        self._subscribe("PSUBSCRIBE", self.patterns, self.pending_unsubscribe_patterns, args, kwargs)
+
+    def ssubscribe(self, *args: Any, target_node: Any = None, **kwargs: Handler) -> None:
+        """Subscribe to shard channels."""
+        self._subscribe("SSUBSCRIBE", self.shard_channels, self.pending_unsubscribe_shard_channels, args, kwargs)
+
+    def _unsubscribe(self, command: str, store: Dict[Any, Any], pending: set, args: tuple) -> None:
+        if args:
+            names = list_or_args(args[0], args[1:])
+            pending.update(self._normalize(dict.fromkeys(names)))
+        else:
+            names = []
+            pending.update(store)
+        self.execute_command(command, *names)
+
+    def unsubscribe(self, *args: Any) -> None:
+        """Unsubscribe from channels (all of them when none are given)."""
+        self._unsubscribe("UNSUBSCRIBE", self.channels, self.pending_unsubscribe_channels, args)
+
+    def punsubscribe(self, *args: Any) -> None:
+        """Unsubscribe from patterns (all of them when none are given)."""
+        self._unsubscribe("PUNSUBSCRIBE", self.patterns, self.pending_unsubscribe_patterns, args)
+
+    def sunsubscribe(self, *args: Any, target_node: Any = None) -> None:
+        """Unsubscribe from shard channels (all of them when none are given)."""
+        self._unsubscribe("SUNSUBSCRIBE", self.shard_channels, self.pending_unsubscribe_shard_channels, args)
+
+    def ping(self, message: Optional[str] = None) -> None:
+        """Sends PING; the pong arrives as a ``{"type": "pong"}`` message."""
+        self.execute_command("PING", *(() if message is None else (message,)))
+
+    def check_health(self) -> None:
+        """Nothing to check on an in-process connection."""
+
+    def parse_response(self, block: bool = True, timeout: float = 0) -> Any:
+        """The next raw reply or message (None if none within ``timeout``)."""
+        if self.connection is None:
+            raise RuntimeError("pubsub connection not set: did you forget to call subscribe() or psubscribe()?")
+        return self.connection.read(None if block else timeout)
+
+    def listen(self) -> Iterator[Dict[str, Any]]:
+        """Yields messages while subscribed (blocking)."""
+        while self.subscribed:
+            message = self.handle_message(self.parse_response(block=True))
+            if message is not None:
+                yield message
+
+    def get_message(self, ignore_subscribe_messages: bool = False, timeout: Optional[float] = 0.0) -> Optional[Dict[str, Any]]:
+        """The next message, or None if none arrives within ``timeout``
+        seconds (None waits forever)."""
+        if not self.subscribed:
+            start = time.monotonic()
+            if not self.subscribed_event.wait(timeout):
+                return None
+            if timeout is not None:
+                timeout = max(0.0, timeout - (time.monotonic() - start))
+        if self.connection is None:
+            return None
+        response = self.parse_response(block=timeout is None, timeout=timeout or 0)
+        if response is None:
+            return None
+        return self.handle_message(response, ignore_subscribe_messages)
+
+    get_sharded_message = get_message
+
+    def handle_message(self, response: Any, ignore_subscribe_messages: bool = False) -> Optional[Dict[str, Any]]:
+        """Turns a raw reply into a message dict, updating subscriptions;
+        calls the channel's handler instead when it has one."""
+        if response is None:
+            return None
+        if isinstance(response, (bytes, str)):
+            pong = b"PONG" if isinstance(response, bytes) else "PONG"
+            empty = b"" if isinstance(response, bytes) else ""
+            response = ["pong", response if response != pong else empty]
+        kind = _str(response[0])
+        if kind == "pmessage":
+            message = {"type": kind, "pattern": response[1], "channel": response[2], "data": response[3]}
+        elif kind == "pong":
+            message = {"type": kind, "pattern": None, "channel": None, "data": response[1]}
+        else:
+            message = {"type": kind, "pattern": None, "channel": response[1], "data": response[2]}
+
+        if kind in self.UNSUBSCRIBE_MESSAGE_TYPES:
+            store, pending = {
+                "unsubscribe": (self.channels, self.pending_unsubscribe_channels),
+                "punsubscribe": (self.patterns, self.pending_unsubscribe_patterns),
+                "sunsubscribe": (self.shard_channels, self.pending_unsubscribe_shard_channels),
+            }[kind]
+            name = response[1]
+            if name in pending:
+                pending.remove(name)
+                store.pop(name, None)
+            if not self.channels and not self.patterns and not self.shard_channels:
+                self.subscribed_event.clear()
+
+        if kind in self.PUBLISH_MESSAGE_TYPES:
+            if kind == "pmessage":
+                handler = self.patterns.get(message["pattern"])
+            elif kind == "smessage":
+                handler = self.shard_channels.get(message["channel"])
+            else:
+                handler = self.channels.get(message["channel"])
+            if handler:
+                handler(message)
+                return None
+        elif kind != "pong":
+            if ignore_subscribe_messages or self.ignore_subscribe_messages:
+                return None
+        return message
+
+    def run_in_thread(
+        self,
+        sleep_time: float = 0.0,
+        daemon: bool = False,
+        exception_handler: Optional[Callable[[BaseException, "PubSub", "PubSubWorkerThread"], None]] = None,
+        pubsub: Optional["PubSub"] = None,
+        sharded_pubsub: bool = False,
+    ) -> "PubSubWorkerThread":
+        """Runs a thread that dispatches messages to handlers; every
+        subscription must have a handler."""
+        for kind, subs in (("Channel", self.channels), ("Pattern", self.patterns), ("Shard Channel", self.shard_channels)):
+            for name, handler in subs.items():
+                if handler is None:
+                    raise PubSubError(f"{kind}: '{name}' has no handler registered")
+        thread = PubSubWorkerThread(self if pubsub is None else pubsub, sleep_time, daemon, exception_handler, sharded_pubsub)
+        thread.start()
+        return thread
+
+
+class PubSubWorkerThread(threading.Thread):
+    """The thread :meth:`PubSub.run_in_thread` starts; ``stop()`` ends it
+    and closes the subscription."""
+
+    def __init__(
+        self,
+        pubsub: PubSub,
+        sleep_time: float,
+        daemon: bool = False,
+        exception_handler: Optional[Callable[..., None]] = None,
+        sharded_pubsub: bool = False,
+    ) -> None:
+        super().__init__()
+        self.daemon = daemon
+        self.pubsub = pubsub
+        # A zero sleep would spin; a short read timeout keeps stop() prompt.
+        self.sleep_time = sleep_time if sleep_time > 0 else 0.05
+        self.exception_handler = exception_handler
+        self.sharded_pubsub = sharded_pubsub
+        self._running = threading.Event()
+
+    def run(self) -> None:
+        if self._running.is_set():
+            return
+        self._running.set()
+        while self._running.is_set():
+            try:
+                self.pubsub.get_message(ignore_subscribe_messages=True, timeout=self.sleep_time)
+            except BaseException as e:  # noqa: BLE001 - handed to the user's handler
+                if self.exception_handler is None:
+                    raise
+                self.exception_handler(e, self.pubsub, self)
+        self.pubsub.close()
+
+    def stop(self) -> None:
+        """Asks the thread to exit; it closes the pubsub when it does."""
+        self._running.clear()
+
+
+__all__ = ["PubSub", "PubSubWorkerThread", "Subscription"]

@@ -1,0 +1,60 @@
+"""redis-py's command methods, grouped as Redis groups its commands.
+
+Each mixin builds the arguments and calls ``execute_command``; replies are
+shaped by the response callbacks (``redcore._callbacks``). The most used
+methods (GET, SET, HSET, LPUSH, ZADD...) are defined in Rust on the base
+class instead and are not repeated here.
+"""
+
+from .bitmaps import BitmapCommands
+from .geo import GeoCommands
+from .hashes import HashCommands
+from .hyperloglog import HyperLogLogCommands
+from .keys import KeyCommands
+from .lists import ListCommands
+from .pubsub import PubSubCommands
+from .scripting import ScriptingCommands
+from .server import ServerCommands
+from .sets import SetCommands
+from .sorting import SortDumpCommands
+from .streams import StreamCommands
+from .strings import StringCommands
+from .zsets import SortedSetCommands
+
+
+class CoreCommands(
+    KeyCommands,
+    StringCommands,
+    ListCommands,
+    HashCommands,
+    SetCommands,
+    SortedSetCommands,
+    ServerCommands,
+    StreamCommands,
+    HyperLogLogCommands,
+    BitmapCommands,
+    GeoCommands,
+    SortDumpCommands,
+    ScriptingCommands,
+    PubSubCommands,
+):
+    """All command mixins."""
+
+
+__all__ = [
+    "BitmapCommands",
+    "CoreCommands",
+    "GeoCommands",
+    "HyperLogLogCommands",
+    "PubSubCommands",
+    "ScriptingCommands",
+    "SortDumpCommands",
+    "StreamCommands",
+    "HashCommands",
+    "KeyCommands",
+    "ListCommands",
+    "ServerCommands",
+    "SetCommands",
+    "SortedSetCommands",
+    "StringCommands",
+]

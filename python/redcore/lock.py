@@ -1,0 +1,298 @@
+"""``Lock``: a distributed lock with redis-py's semantics, plus two opt-in
+extras: auto-renewal while held, and fencing tokens.
+
+    >>> import redcore
+    >>> r = redcore.Redis()
+    >>> with r.lock("report", timeout=10):
+    ...     pass  # only one holder at a time, across threads and processes
+
+A *fencing token* is a number that grows with every acquisition of the
+lock. Pass it to the resource you protect and have the resource reject
+requests carrying a smaller token than one it has already seen: a holder
+that stalled past its lock's timeout can then no longer do harm.
+
+    >>> lock = r.lock("invoice:7", timeout=5, fencing=True)
+    >>> lock.acquire()
+    True
+    >>> lock.fencing_token
+    1
+    >>> lock.release()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from types import SimpleNamespace
+from typing import Any, Optional, Union
+
+from .exceptions import LockError, LockNotOwnedError
+
+logger = logging.getLogger(__name__)
+
+Number = Union[int, float]
+
+# Each script checks the stored token before touching the key, so only the
+# holder can release or extend; a script runs atomically.
+_RELEASE = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('del', KEYS[1])
+return 1
+"""
+
+_EXTEND = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+local ttl = redis.call('pttl', KEYS[1])
+if ttl < 0 then return 0 end
+local new_ttl = tonumber(ARGV[2])
+if ARGV[3] == '0' then new_ttl = new_ttl + ttl end
+redis.call('pexpire', KEYS[1], new_ttl)
+return 1
+"""
+
+_REACQUIRE = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('pexpire', KEYS[1], ARGV[2])
+return 1
+"""
+
+# SET NX and the counter bump happen together, so tokens are handed out in
+# the order acquisitions succeed.
+_ACQUIRE_FENCED = """
+local ok
+if ARGV[2] ~= '' then
+    ok = redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+else
+    ok = redis.call('set', KEYS[1], ARGV[1], 'NX')
+end
+if ok then return redis.call('incr', KEYS[2]) end
+return 0
+"""
+
+
+def fence_key(name: Any) -> Any:
+    """The counter key for ``name``'s fencing tokens, in the same cluster
+    hash slot as ``name``."""
+    raw = name.encode() if isinstance(name, str) else bytes(name)
+    start = raw.find(b"{")
+    end = raw.find(b"}", start + 1) if start >= 0 else -1
+    has_tag = start >= 0 and end > start + 1
+    key = raw + b":fence" if has_tag else b"{" + raw + b"}:fence"
+    return key.decode() if isinstance(name, str) else key
+
+
+class Lock:
+    """A lock held by storing a random token under ``name`` (SET NX PX);
+    released or extended only by the holder of that token.
+
+    Args:
+        redis: the client.
+        name: the lock's key.
+        timeout: seconds after which the lock expires on its own (None:
+            never).
+        sleep: seconds between attempts while blocking.
+        blocking: whether ``acquire()`` waits by default.
+        blocking_timeout: the longest ``acquire()`` waits by default.
+        thread_local: keep the token per thread (as redis-py does).
+        raise_on_release_error: raise from ``__exit__`` if the lock was lost.
+        auto_renew: while held, a background thread resets the lock's TTL
+            to ``timeout`` every ``timeout / 3`` seconds (needs a timeout).
+        fencing: hand out a fencing token (``fencing_token``) with every
+            acquisition.
+    """
+
+    def __init__(
+        self,
+        redis: Any,
+        name: Any,
+        timeout: Optional[Number] = None,
+        sleep: Number = 0.1,
+        blocking: bool = True,
+        blocking_timeout: Optional[Number] = None,
+        thread_local: bool = True,
+        raise_on_release_error: bool = True,
+        auto_renew: bool = False,
+        fencing: bool = False,
+    ) -> None:
+        if auto_renew and not timeout:
+            raise LockError("auto_renew needs a timeout", lock_name=name)
+        self.redis = redis
+        self.name = name
+        self.timeout = timeout
+        self.sleep = sleep
+        self.blocking = blocking
+        self.blocking_timeout = blocking_timeout
+        self.thread_local = bool(thread_local)
+        self.raise_on_release_error = raise_on_release_error
+        self.auto_renew = auto_renew
+        self.fencing = fencing
+        self.local: Any = threading.local() if self.thread_local else SimpleNamespace()
+        self.local.token = None
+        self.local.fencing_token = None
+        self._renewer: Optional[threading.Thread] = None
+        self._renew_stop = threading.Event()
+        self.lua_release = redis.register_script(_RELEASE)
+        self.lua_extend = redis.register_script(_EXTEND)
+        self.lua_reacquire = redis.register_script(_REACQUIRE)
+        self.lua_acquire_fenced = redis.register_script(_ACQUIRE_FENCED)
+
+    def __enter__(self) -> "Lock":
+        if self.acquire():
+            return self
+        raise LockError("Unable to acquire lock within the time specified", lock_name=self.name)
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self.release()
+        except LockError:
+            if self.raise_on_release_error:
+                raise
+            logger.warning("Lock was unlocked or no longer owned when exiting context manager.")
+
+    @property
+    def fencing_token(self) -> Optional[int]:
+        """The token of the current acquisition (with ``fencing=True``)."""
+        return getattr(self.local, "fencing_token", None)
+
+    def _encode(self, token: Any) -> bytes:
+        if isinstance(token, bytes):
+            return token
+        encoding = getattr(self.redis, "_encoding", None)  # redcore clients
+        if encoding is None and hasattr(self.redis, "get_encoder"):  # redis-py clients
+            return self.redis.get_encoder().encode(token)
+        encoding, errors = encoding or ("utf-8", "strict")
+        return str(token).encode(encoding, errors)
+
+    def acquire(
+        self,
+        sleep: Optional[Number] = None,
+        blocking: Optional[bool] = None,
+        blocking_timeout: Optional[Number] = None,
+        token: Optional[Any] = None,
+    ) -> bool:
+        """Takes the lock; returns True once held. With ``blocking`` False,
+        returns False at once if it is taken; otherwise retries every
+        ``sleep`` seconds, for at most ``blocking_timeout`` seconds."""
+        sleep = self.sleep if sleep is None else sleep
+        token = uuid.uuid1().hex.encode() if token is None else self._encode(token)
+        blocking = self.blocking if blocking is None else blocking
+        blocking_timeout = self.blocking_timeout if blocking_timeout is None else blocking_timeout
+        stop_at = None if blocking_timeout is None else time.monotonic() + blocking_timeout
+        while True:
+            if self.do_acquire(token):
+                self.local.token = token
+                self._start_renewal(token)
+                return True
+            if not blocking:
+                return False
+            if stop_at is not None and time.monotonic() + sleep > stop_at:
+                return False
+            time.sleep(sleep)
+
+    def do_acquire(self, token: bytes) -> bool:
+        """One attempt: SET NX (with PX when there is a timeout)."""
+        px = int(self.timeout * 1000) if self.timeout else None
+        if self.fencing:
+            fenced = self.lua_acquire_fenced(
+                keys=[self.name, fence_key(self.name)], args=[token, "" if px is None else px], client=self.redis
+            )
+            if fenced:
+                self.local.fencing_token = int(fenced)
+                return True
+            return False
+        return bool(self.redis.set(self.name, token, nx=True, px=px))
+
+    def locked(self) -> bool:
+        """True if anyone holds the lock."""
+        return self.redis.get(self.name) is not None
+
+    def owned(self) -> bool:
+        """True if this lock object (this thread) holds the lock."""
+        stored = self.redis.get(self.name)
+        if stored is not None and not isinstance(stored, bytes):
+            stored = self._encode(stored)
+        return self.local.token is not None and stored == self.local.token
+
+    def release(self) -> None:
+        """Releases the lock; LockNotOwnedError if it was lost (expired and
+        maybe taken by someone else)."""
+        token = self.local.token
+        if token is None:
+            raise LockError("Cannot release a lock that's not owned or is already unlocked.", lock_name=self.name)
+        self.local.token = None
+        self._stop_renewal()
+        self.do_release(token)
+
+    def do_release(self, expected_token: bytes) -> None:
+        if not self.lua_release(keys=[self.name], args=[expected_token], client=self.redis):
+            raise LockNotOwnedError("Cannot release a lock that's no longer owned", lock_name=self.name)
+
+    def extend(self, additional_time: Number, replace_ttl: bool = False) -> bool:
+        """Adds ``additional_time`` seconds to the lock's TTL (or sets the
+        TTL to it with ``replace_ttl``)."""
+        if self.local.token is None:
+            raise LockError("Cannot extend an unlocked lock", lock_name=self.name)
+        if self.timeout is None:
+            raise LockError("Cannot extend a lock with no timeout", lock_name=self.name)
+        return self.do_extend(additional_time, replace_ttl)
+
+    def do_extend(self, additional_time: Number, replace_ttl: bool) -> bool:
+        ok = self.lua_extend(
+            keys=[self.name],
+            args=[self.local.token, int(additional_time * 1000), "1" if replace_ttl else "0"],
+            client=self.redis,
+        )
+        if not ok:
+            raise LockNotOwnedError("Cannot extend a lock that's no longer owned", lock_name=self.name)
+        return True
+
+    def reacquire(self) -> bool:
+        """Resets the lock's TTL to ``timeout``."""
+        if self.local.token is None:
+            raise LockError("Cannot reacquire an unlocked lock", lock_name=self.name)
+        if self.timeout is None:
+            raise LockError("Cannot reacquire a lock with no timeout", lock_name=self.name)
+        return self.do_reacquire()
+
+    def do_reacquire(self, token: Optional[bytes] = None) -> bool:
+        token = self.local.token if token is None else token
+        assert self.timeout is not None
+        ok = self.lua_reacquire(keys=[self.name], args=[token, int(self.timeout * 1000)], client=self.redis)
+        if not ok:
+            raise LockNotOwnedError("Cannot reacquire a lock that's no longer owned", lock_name=self.name)
+        return True
+
+    # --- auto-renewal ---------------------------------------------------
+
+    def _start_renewal(self, token: bytes) -> None:
+        if not self.auto_renew:
+            return
+        self._stop_renewal()
+        self._renew_stop = threading.Event()
+        stop = self._renew_stop
+        interval = float(self.timeout) / 3  # type: ignore[arg-type]
+
+        def renew() -> None:
+            while not stop.wait(interval):
+                try:
+                    self.do_reacquire(token)
+                except LockNotOwnedError:
+                    logger.warning("lock %r was lost; auto-renewal stopped", self.name)
+                    return
+                except Exception:  # noqa: BLE001 - keep trying through transient errors
+                    logger.exception("renewing lock %r failed", self.name)
+
+        self._renewer = threading.Thread(target=renew, name=f"redcore-lock-renew-{self.name!r}", daemon=True)
+        self._renewer.start()
+
+    def _stop_renewal(self) -> None:
+        if self._renewer is not None:
+            self._renew_stop.set()
+            if self._renewer is not threading.current_thread():
+                self._renewer.join(timeout=5)
+            self._renewer = None
+
+
+__all__ = ["Lock", "fence_key"]

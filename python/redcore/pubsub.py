@@ -1,0 +1,551 @@
+"""Pub/sub helpers: a :class:`Bus` dispatching JSON messages to handlers.
+
+The client-level :class:`PubSub` (redis-py's interface) is re-exported
+here; :class:`Bus` (alias :class:`Subscriber`) builds on it:
+
+- handlers registered per channel or glob pattern with decorators;
+- ``publish`` encodes JSON and handlers get the decoded object plus the
+  channel name (or the payload untouched in raw mode);
+- a background listener thread that survives handler errors (logged, and
+  passed to an optional ``on_error`` callback) and stops promptly;
+- ``async for`` iteration for asyncio code.
+
+    >>> import redcore, time
+    >>> bus = Bus(redcore.Redis())
+    >>> got = []
+    >>> @bus.on("orders")
+    ... def on_order(order, channel):
+    ...     got.append((channel, order["id"]))
+    >>> bus.start()  # doctest: +ELLIPSIS
+    <redcore.pubsub.Bus ...>
+    >>> bus.publish("orders", {"id": 7})
+    1
+    >>> time.sleep(0.1); bus.stop()
+    True
+    >>> got
+    [('orders', 7)]
+
+Pub/sub delivers to whoever is subscribed *now*, at most once: a message
+published while a listener is down is lost. Use :mod:`redcore.streams` or
+:mod:`redcore.queue` when every message must be processed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import queue
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ._pubsub import PubSub, PubSubWorkerThread, Subscription
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Any, str], Any]
+ErrorCallback = Callable[[BaseException, "Message"], Any]
+
+_CHANNEL, _PATTERN = "channel", "pattern"
+_SUBSCRIBE = {_CHANNEL: "subscribe", _PATTERN: "psubscribe"}
+_UNSUBSCRIBE = {_CHANNEL: "unsubscribe", _PATTERN: "punsubscribe"}
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", errors="replace")
+    return value
+
+
+@dataclass(frozen=True)
+class Message:
+    """A received message: ``channel`` it was published on, ``data``
+    (decoded JSON, or the raw payload in raw mode), the matching
+    ``pattern`` for pattern subscriptions, and the ``raw`` payload.
+
+    >>> Message("orders", {"id": 1}).channel
+    'orders'
+    """
+
+    channel: str
+    data: Any
+    pattern: Optional[str] = None
+    raw: Any = None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    handler: Handler
+    raw: bool
+
+
+class Bus:
+    """JSON pub/sub with handlers, a listener thread and async iteration.
+
+    Args:
+        client: a redcore or redis-py client.
+        raw: default for handlers and iterators: pass payloads as the
+            client returns them instead of decoding JSON.
+        dumps, loads: the JSON codec (``json.dumps`` / ``json.loads``).
+        on_error: called as ``on_error(exception, message)`` when a handler
+            raises or a payload is not valid JSON.
+        poll_interval: how often the listener checks for ``stop()`` and
+            new subscriptions, in seconds.
+
+    >>> import redcore
+    >>> bus = Bus(redcore.Redis(), raw=True)
+    >>> bus.on_pattern("audit.*")(lambda data, channel: None)  # doctest: +ELLIPSIS
+    <function <lambda> at ...>
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        raw: bool = False,
+        dumps: Callable[[Any], str] = json.dumps,
+        loads: Callable[[Any], Any] = json.loads,
+        on_error: Optional[ErrorCallback] = None,
+        poll_interval: float = 0.05,
+    ) -> None:
+        self.client = client
+        self.raw = raw
+        self.dumps = dumps
+        self.loads = loads
+        self.on_error = on_error
+        self.poll_interval = poll_interval
+        self._handlers: Dict[str, Dict[str, List[_Entry]]] = {_CHANNEL: {}, _PATTERN: {}}
+        self._lock = threading.Lock()
+        self._changes: "queue.Queue[Tuple[str, str, List[str]]]" = queue.Queue()
+        self._confirm: Dict[Tuple[str, str], List[threading.Event]] = {}
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._active = False  # the listener takes subscription requests
+        self._iterators: "weakref.WeakSet[AsyncSubscription]" = weakref.WeakSet()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<{type(self).__module__}.{type(self).__name__} {state}>"
+
+    # --- handlers -----------------------------------------------------------
+
+    def on(self, *channels: str, raw: Optional[bool] = None) -> Callable[[Handler], Handler]:
+        """Decorator: call the function as ``fn(data, channel)`` for
+        messages on ``channels``."""
+
+        def register(fn: Handler) -> Handler:
+            for channel in channels:
+                self.add_handler(channel, fn, raw=raw)
+            return fn
+
+        return register
+
+    def on_pattern(self, *patterns: str, raw: Optional[bool] = None) -> Callable[[Handler], Handler]:
+        """Decorator: call the function as ``fn(data, channel)`` for
+        messages on channels matching the glob ``patterns``."""
+
+        def register(fn: Handler) -> Handler:
+            for pattern in patterns:
+                self.add_handler(pattern, fn, pattern=True, raw=raw)
+            return fn
+
+        return register
+
+    def add_handler(
+        self, name: str, handler: Handler, *, pattern: bool = False, raw: Optional[bool] = None, timeout: float = 5.0
+    ) -> None:
+        """Registers ``handler`` for a channel (or a pattern). While the
+        listener runs, returns once the new subscription is active (waiting
+        at most ``timeout`` seconds)."""
+        kind = _PATTERN if pattern else _CHANNEL
+        name = _text(name)
+        with self._lock:
+            entries = self._handlers[kind].setdefault(name, [])
+            entries.append(_Entry(handler, self.raw if raw is None else raw))
+            new = len(entries) == 1 and self._active
+        if new:
+            for event in self._request(kind, [name]):
+                event.wait(timeout)
+
+    def remove_handler(self, name: str, handler: Optional[Handler] = None, *, pattern: bool = False) -> None:
+        """Removes ``handler`` (every handler when None) from a channel or
+        pattern; the last one removed unsubscribes."""
+        kind = _PATTERN if pattern else _CHANNEL
+        name = _text(name)
+        with self._lock:
+            entries = self._handlers[kind].get(name, [])
+            entries[:] = [] if handler is None else [e for e in entries if e.handler is not handler]
+            gone = not entries and self._handlers[kind].pop(name, None) is not None and self._active
+        if gone:
+            self._changes.put((_UNSUBSCRIBE[kind], kind, [name]))
+
+    def _request(self, kind: str, names: List[str]) -> List[threading.Event]:
+        """Queues a subscription for the listener thread; the events are
+        set when the server confirms each name."""
+        events = []
+        with self._lock:
+            for name in names:
+                event = threading.Event()
+                self._confirm.setdefault((kind, name), []).append(event)
+                events.append(event)
+        self._changes.put((_SUBSCRIBE[kind], kind, names))
+        return events
+
+    # --- publishing -----------------------------------------------------------
+
+    def publish(self, channel: str, obj: Any, raw: Optional[bool] = None) -> int:
+        """Publishes ``obj`` as JSON (as-is with ``raw``); returns how many
+        subscribers received it."""
+        raw = self.raw if raw is None else raw
+        return self.client.publish(channel, obj if raw else self.dumps(obj))
+
+    # --- the listener thread ----------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """True while the listener thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, daemon: bool = True, timeout: float = 5.0) -> "Bus":
+        """Starts the listener thread; returns once every registered
+        channel and pattern is subscribed (``TimeoutError`` after
+        ``timeout`` seconds)."""
+        if self._thread is not None and self._thread.is_alive():
+            if not self._stop.is_set():
+                return self
+            self._thread.join(timeout)  # a stop() still under way
+        self._stop.clear()
+        self._changes = queue.Queue()
+        with self._lock:
+            self._active = True
+            channels, patterns = list(self._handlers[_CHANNEL]), list(self._handlers[_PATTERN])
+        events = (self._request(_CHANNEL, channels) if channels else []) + (
+            self._request(_PATTERN, patterns) if patterns else []
+        )
+        self._thread = threading.Thread(target=self._listen, name="redcore-bus", daemon=daemon)
+        self._thread.start()
+        for event in events:
+            if not event.wait(timeout):
+                self.stop()
+                raise TimeoutError("the bus's subscriptions were not confirmed in time")
+        return self
+
+    def stop(self, timeout: Optional[float] = 1.0) -> bool:
+        """Stops the listener (and async iterators of this bus): it
+        unsubscribes and closes its connection. Waits up to ``timeout``
+        seconds; returns True once the thread has exited."""
+        self._stop.set()
+        for it in list(self._iterators):
+            it.close()
+        thread = self._thread
+        if thread is None:
+            return True
+        if thread is not threading.current_thread():
+            thread.join(timeout)
+        return not thread.is_alive()
+
+    def __enter__(self) -> "Bus":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _listen(self) -> None:
+        pubsub = self.client.pubsub()
+        try:
+            while not self._stop.is_set():
+                try:
+                    self._apply_changes(pubsub)
+                    message = pubsub.get_message(timeout=self.poll_interval)
+                except Exception as e:  # noqa: BLE001 - connection trouble: retry
+                    if self._stop.is_set():
+                        break
+                    logger.warning("bus listener: %r; retrying", e)
+                    self._stop.wait(max(self.poll_interval, 0.5))
+                    continue
+                if message is not None:
+                    self._dispatch(message)
+        finally:
+            _shutdown(pubsub)
+            with self._lock:
+                self._active = False
+                self._confirm.clear()
+
+    def _apply_changes(self, pubsub: Any) -> None:
+        while True:
+            try:
+                change = self._changes.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                getattr(pubsub, change[0])(*change[2])
+            except Exception:
+                self._changes.put(change)  # retried after the connection recovers
+                raise
+
+    def _dispatch(self, message: Dict[str, Any]) -> None:
+        kind = _text(message.get("type"))
+        if kind in ("subscribe", "psubscribe"):
+            key = (_CHANNEL if kind == "subscribe" else _PATTERN, _text(message["channel"]))
+            with self._lock:
+                events = self._confirm.pop(key, [])
+            for event in events:
+                event.set()
+            return
+        if kind == "message":
+            name, sub_kind = _text(message["channel"]), _CHANNEL
+        elif kind == "pmessage":
+            name, sub_kind = _text(message["pattern"]), _PATTERN
+        else:
+            return
+        with self._lock:
+            entries = list(self._handlers[sub_kind].get(name, ()))
+        channel = _text(message["channel"])
+        payload = message["data"]
+        pattern = name if sub_kind == _PATTERN else None
+        decoded: Any = _UNSET
+        if any(not e.raw for e in entries):
+            try:
+                decoded = self.loads(payload)
+            except Exception as e:  # noqa: BLE001 - reported once, raw handlers still run
+                logger.warning("bus: a message on %r is not valid JSON", channel)
+                self._report(e, Message(channel, payload, pattern, payload))
+        for entry in entries:
+            data = payload if entry.raw else decoded
+            if data is _UNSET:
+                continue
+            try:
+                entry.handler(data, channel)
+            except Exception as e:  # noqa: BLE001 - one bad message must not stop the bus
+                name_of = getattr(entry.handler, "__name__", entry.handler)
+                logger.exception("bus handler %r failed on channel %r", name_of, channel)
+                self._report(e, Message(channel, data, pattern, payload))
+
+    def _report(self, exc: BaseException, msg: Message) -> None:
+        if self.on_error is not None:
+            try:
+                self.on_error(exc, msg)
+            except Exception:  # noqa: BLE001
+                logger.exception("bus on_error callback failed")
+
+    # --- asyncio ------------------------------------------------------------------
+
+    def aiter(self, *channels: str, patterns: Sequence[str] = (), raw: Optional[bool] = None) -> "AsyncSubscription":
+        """An async iterator of :class:`Message` on ``channels`` and
+        ``patterns`` (default: every channel and pattern with a handler),
+        with its own connection.
+
+        >>> import asyncio, redcore
+        >>> bus = Bus(redcore.Redis())
+        >>> async def first():
+        ...     async with bus.aiter("news") as messages:
+        ...         bus.publish("news", [1, 2])
+        ...         async for m in messages:
+        ...             return m.data
+        >>> asyncio.run(first())
+        [1, 2]
+        """
+        if not channels and not patterns:
+            with self._lock:
+                channels, patterns = tuple(self._handlers[_CHANNEL]), tuple(self._handlers[_PATTERN])
+        if not channels and not patterns:
+            raise ValueError("aiter() needs channels or patterns (or registered handlers)")
+        raw = self.raw if raw is None else raw
+        it = AsyncSubscription(self, [_text(c) for c in channels], [_text(p) for p in patterns], raw)
+        self._iterators.add(it)
+        return it
+
+
+Subscriber = Bus
+
+_UNSET: Any = object()
+_END: Any = object()
+
+
+def _shutdown(pubsub: Any) -> None:
+    """Unsubscribes and closes, ignoring a connection already gone."""
+    if getattr(pubsub, "connection", None) is None:
+        return  # never subscribed: nothing to undo
+    for command in ("unsubscribe", "punsubscribe"):
+        try:
+            getattr(pubsub, command)()
+        except Exception:  # noqa: BLE001
+            pass
+    try:
+        pubsub.close()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+class AsyncSubscription:
+    """What :meth:`Bus.aiter` returns: an async iterator of
+    :class:`Message`, fed by a reader thread with its own connection.
+
+    Subscribing happens on first use, or up front with ``await start()`` /
+    ``async with``. Cancelling a task blocked in ``__anext__`` closes the
+    subscription (as it would an async generator); for a bounded wait that
+    keeps it open use ``await sub.get(timeout)``. ``aclose()``/``close()``
+    end it.
+
+    >>> import asyncio, redcore
+    >>> bus = Bus(redcore.Redis())
+    >>> async def quiet():
+    ...     async with bus.aiter("nothing") as sub:
+    ...         return await sub.get(timeout=0.05)
+    >>> asyncio.run(quiet()) is None
+    True
+    """
+
+    def __init__(self, bus: Bus, channels: List[str], patterns: List[str], raw: bool) -> None:
+        self.bus = bus
+        self.channels = channels
+        self.patterns = patterns
+        self.raw = raw
+        self._stop = threading.Event()
+        self._queue: Optional[asyncio.Queue] = None
+        self._ready: Optional[asyncio.Future] = None
+        self._thread: Optional[threading.Thread] = None
+
+    async def start(self) -> "AsyncSubscription":
+        """Subscribes; returns once the server has confirmed."""
+        if self._stop.is_set():
+            raise RuntimeError("subscription closed")
+        if self._ready is None:
+            loop = asyncio.get_running_loop()
+            self._queue = asyncio.Queue()
+            self._ready = loop.create_future()
+            self._thread = threading.Thread(
+                target=self._read, args=(loop, self._queue, self._ready), name="redcore-bus-aiter", daemon=True
+            )
+            self._thread.start()
+        try:
+            await asyncio.shield(self._ready)
+        except asyncio.CancelledError:
+            self.close()
+            raise
+        return self
+
+    def __aiter__(self) -> "AsyncSubscription":
+        return self
+
+    async def __anext__(self) -> Message:
+        if self._stop.is_set() and (self._queue is None or self._queue.empty()):
+            raise StopAsyncIteration
+        await self.start()
+        assert self._queue is not None
+        try:
+            item = await self._queue.get()
+        except asyncio.CancelledError:
+            self.close()
+            raise
+        if item is _END:
+            raise StopAsyncIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    async def get(self, timeout: Optional[float] = None) -> Optional[Message]:
+        """The next message, or None if none arrives within ``timeout``
+        seconds (or the subscription is closed)."""
+        await self.start()
+        assert self._queue is not None
+        try:
+            item = await asyncio.wait_for(self._queue.get(), timeout)
+        except asyncio.TimeoutError:
+            return None
+        if item is _END:
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        """Stops the reader thread (it unsubscribes and closes)."""
+        self._stop.set()
+
+    async def aclose(self) -> None:
+        """Closes and waits for the reader thread to finish."""
+        self.close()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, 2.0)
+
+    async def __aenter__(self) -> "AsyncSubscription":
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        self._stop.set()
+
+    def _read(self, loop: asyncio.AbstractEventLoop, out: asyncio.Queue, ready: asyncio.Future) -> None:
+        bus = self.bus
+        pubsub = bus.client.pubsub()
+
+        def post(item: Any) -> bool:
+            try:
+                loop.call_soon_threadsafe(out.put_nowait, item)
+                return True
+            except RuntimeError:  # the event loop is closed
+                return False
+
+        def settle(error: Optional[BaseException]) -> None:
+            if not ready.done():
+                if error is None:
+                    ready.set_result(None)
+                else:
+                    ready.set_exception(error)
+
+        waiting = {(_CHANNEL, c) for c in self.channels} | {(_PATTERN, p) for p in self.patterns}
+        try:
+            if self.channels:
+                pubsub.subscribe(*self.channels)
+            if self.patterns:
+                pubsub.psubscribe(*self.patterns)
+            while not self._stop.is_set():
+                message = pubsub.get_message(timeout=bus.poll_interval)
+                if message is None:
+                    continue
+                kind = _text(message.get("type"))
+                if kind in ("subscribe", "psubscribe"):
+                    waiting.discard((_CHANNEL if kind == "subscribe" else _PATTERN, _text(message["channel"])))
+                    if not waiting:
+                        loop.call_soon_threadsafe(settle, None)
+                    continue
+                if kind not in ("message", "pmessage"):
+                    continue
+                msg = self._convert(message)
+                if msg is not None and not post(msg):
+                    break
+        except Exception as e:  # noqa: BLE001 - handed to the consumer
+            if not self._stop.is_set():
+                try:
+                    loop.call_soon_threadsafe(settle, e)
+                    post(e)
+                except RuntimeError:
+                    pass
+        finally:
+            _shutdown(pubsub)
+            try:
+                loop.call_soon_threadsafe(settle, None)
+                post(_END)
+            except RuntimeError:
+                pass
+
+    def _convert(self, message: Dict[str, Any]) -> Optional[Message]:
+        channel = _text(message["channel"])
+        pattern = _text(message["pattern"]) if _text(message.get("type")) == "pmessage" else None
+        payload = message["data"]
+        if self.raw:
+            return Message(channel, payload, pattern, payload)
+        try:
+            return Message(channel, self.bus.loads(payload), pattern, payload)
+        except Exception as e:  # noqa: BLE001 - skip what is not JSON
+            logger.warning("bus: dropped a non-JSON message on %r", channel)
+            self.bus._report(e, Message(channel, payload, pattern, payload))
+            return None
+
+
+__all__ = ["AsyncSubscription", "Bus", "Message", "PubSub", "PubSubWorkerThread", "Subscriber", "Subscription"]

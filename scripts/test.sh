@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs them all: Debian's redis-server (the
+# oracle the Python tests start on a loopback port), a virtualenv with the
+# test dependencies, the Rust unit tests, lints, a debug build of the
+# extension, and pytest. Safe to re-run; reuses .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+if ! command -v redis-server >/dev/null 2>&1; then
+    say "installing redis-server (Debian package)"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq redis-server >/dev/null
+fi
+redis-server --version
+
+say "python environment (.venv)"
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -r requirements-test.txt
+
+say "rust: fmt, clippy, unit tests"
+cargo fmt --check
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --features python,pyo3/abi3-py310 -- -D warnings
+cargo test --quiet
+
+say "building the extension (debug)"
+VIRTUAL_ENV="$PWD/.venv" .venv/bin/maturin develop --quiet 2>&1 | tail -n 2
+
+say "type stubs (mypy.stubtest)"
+(cd /tmp && "$OLDPWD/.venv/bin/python" -m mypy.stubtest redcore._redcore)
+
+say "python tests"
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,76 @@
+//! Connection settings, fixed when a pool is made.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::tls::TlsSettings;
+
+/// Where the server listens.
+#[derive(Clone, Debug)]
+pub enum Address {
+    Tcp { host: String, port: u16 },
+    Unix(PathBuf),
+}
+
+impl Address {
+    /// The address as redis-py's error messages show it (`host:port`, or
+    /// the socket path).
+    pub fn describe(&self) -> String {
+        match self {
+            Address::Tcp { host, port } => format!("{host}:{port}"),
+            Address::Unix(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// TCP keepalive probes; unset fields keep the system default.
+#[derive(Clone, Debug, Default)]
+pub struct Keepalive {
+    pub idle: Option<Duration>,
+    pub interval: Option<Duration>,
+    pub count: Option<u32>,
+}
+
+/// Everything needed to open and set up one connection.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub address: Address,
+    pub tls: Option<Arc<TlsSettings>>,
+    /// Bound on TCP connect plus the TLS handshake; None waits as long as
+    /// the system does.
+    pub connect_timeout: Option<Duration>,
+    /// Bound on each socket read and write; None blocks indefinitely.
+    pub socket_timeout: Option<Duration>,
+    pub keepalive: Option<Keepalive>,
+    pub username: Option<Vec<u8>>,
+    pub password: Option<Vec<u8>>,
+    pub db: usize,
+    pub client_name: Option<Vec<u8>>,
+    /// 2 or 3; 3 sends `HELLO 3` on connect.
+    pub protocol: u8,
+    /// PING a pooled connection idle longer than this before using it.
+    pub health_check_interval: Option<Duration>,
+}
+
+impl Config {
+    /// Settings for `host:port` with everything else at its default.
+    pub fn tcp(host: &str, port: u16) -> Config {
+        Config {
+            address: Address::Tcp {
+                host: host.to_string(),
+                port,
+            },
+            tls: None,
+            connect_timeout: None,
+            socket_timeout: None,
+            keepalive: None,
+            username: None,
+            password: None,
+            db: 0,
+            client_name: None,
+            protocol: 2,
+            health_check_interval: None,
+        }
+    }
+}

@@ -1,0 +1,552 @@
+//! Hash commands, plus the HSCAN/SSCAN option parsing both groups share.
+//!
+//! A listpack-encoded hash keeps its fields in insertion order (Redis
+//! appends to the listpack), so while `listpack` is set deletions use
+//! `shift_remove` to keep that order; HGETALL, HKEYS, HSCAN... of small
+//! hashes then list fields exactly as Redis does.
+
+use bytes::Bytes;
+
+use super::args::{self, is};
+use super::flags::*;
+use super::set::sample_distinct;
+use super::{Command, Ctx, Group};
+use crate::engine::value::{Hash, Value};
+use crate::engine::{notify, Db, Now};
+use crate::error::{CmdResult, Error};
+use crate::glob::GlobPattern;
+use crate::num::{self, IncrFloatError};
+use crate::resp::Frame;
+
+const G: Group = Group::Hash;
+
+pub(crate) const COMMANDS: &[Command] = &[
+    Command::new("hset", -4, WRITE | DENYOOM | FAST, G, hset).keys(1, 1, 1),
+    Command::new("hsetnx", 4, WRITE | DENYOOM | FAST, G, hsetnx).keys(1, 1, 1),
+    Command::new("hmset", -4, WRITE | DENYOOM | FAST, G, hmset).keys(1, 1, 1),
+    Command::new("hget", 3, READONLY | FAST, G, hget).keys(1, 1, 1),
+    Command::new("hmget", -3, READONLY | FAST, G, hmget).keys(1, 1, 1),
+    Command::new("hgetall", 2, READONLY, G, hgetall).keys(1, 1, 1),
+    Command::new("hkeys", 2, READONLY, G, hkeys).keys(1, 1, 1),
+    Command::new("hvals", 2, READONLY, G, hvals).keys(1, 1, 1),
+    Command::new("hdel", -3, WRITE | FAST, G, hdel).keys(1, 1, 1),
+    Command::new("hexists", 3, READONLY | FAST, G, hexists).keys(1, 1, 1),
+    Command::new("hlen", 2, READONLY | FAST, G, hlen).keys(1, 1, 1),
+    Command::new("hstrlen", 3, READONLY | FAST, G, hstrlen).keys(1, 1, 1),
+    Command::new("hincrby", 4, WRITE | DENYOOM | FAST, G, hincrby).keys(1, 1, 1),
+    Command::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, G, hincrbyfloat).keys(1, 1, 1),
+    Command::new("hrandfield", -2, READONLY, G, hrandfield).keys(1, 1, 1),
+    Command::new("hscan", -3, READONLY, G, hscan).keys(1, 1, 1),
+];
+
+/// A new, empty hash value.
+pub(crate) fn new_hash() -> Value {
+    Value::Hash(Hash {
+        map: Default::default(),
+        listpack: true,
+    })
+}
+
+/// Converts the encoding once the hash outgrows the listpack limits.
+pub(crate) fn update_encoding(
+    h: &mut Hash,
+    entries: usize,
+    max_value: usize,
+    field: &[u8],
+    value: &[u8],
+) {
+    if h.listpack && (h.map.len() > entries || field.len() > max_value || value.len() > max_value) {
+        h.listpack = false;
+    }
+}
+
+/// Sets one field as Redis's `hashTypeSet` does: an over-long field or
+/// value converts the hash first, and the entry count is checked after
+/// every write (updates included). Returns true if the field is new.
+fn set_field(
+    h: &mut Hash,
+    (entries, max_value): (usize, usize),
+    field: &[u8],
+    value: Bytes,
+) -> bool {
+    if h.listpack && (field.len() > max_value || value.len() > max_value) {
+        h.listpack = false;
+    }
+    let added = match h.map.get_mut(field) {
+        Some(v) => {
+            *v = value;
+            false
+        }
+        None => {
+            h.map.insert(Bytes::copy_from_slice(field), value);
+            true
+        }
+    };
+    update_encoding(h, entries, max_value, b"", b"");
+    added
+}
+
+/// Removes a field, keeping insertion order while the hash is a listpack.
+fn del_field(h: &mut Hash, field: &[u8]) -> bool {
+    if h.listpack {
+        h.map.shift_remove(field).is_some()
+    } else {
+        h.map.swap_remove(field).is_some()
+    }
+}
+
+fn limits(ctx: &Ctx) -> (usize, usize) {
+    (
+        ctx.store.config.hash_max_listpack_entries,
+        ctx.store.config.hash_max_listpack_value,
+    )
+}
+
+/// HSET/HMSET: sets every pair, signalling the change even when no field
+/// was new (Redis does).
+fn hset_generic(ctx: &mut Ctx, argv: &[&[u8]], name: &str) -> Result<i64, Error> {
+    if argv.len() % 2 != 0 {
+        return Err(Error::WrongArity(name.into()));
+    }
+    let now = ctx.now;
+    let lim = limits(ctx);
+    let h = ctx.db().get_or_create::<Hash>(argv[1], now, new_hash)?;
+    let mut added = 0;
+    for pair in argv[2..].chunks_exact(2) {
+        added += set_field(h, lim, pair[0], Bytes::copy_from_slice(pair[1])) as i64;
+    }
+    ctx.modified(argv[1], notify::HASH, "hset");
+    Ok(added)
+}
+
+/// HSET key field value [field value ...]
+fn hset(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Integer(hset_generic(ctx, argv, "hset")?))
+}
+
+/// HMSET key field value [field value ...]
+fn hmset(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    hset_generic(ctx, argv, "hmset")?;
+    Ok(Frame::ok())
+}
+
+/// HSETNX key field value
+fn hsetnx(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now;
+    let lim = limits(ctx);
+    let h = ctx.db().get_or_create::<Hash>(argv[1], now, new_hash)?;
+    if h.map.contains_key(argv[2]) {
+        return Ok(Frame::Integer(0));
+    }
+    set_field(h, lim, argv[2], Bytes::copy_from_slice(argv[3]));
+    ctx.modified(argv[1], notify::HASH, "hset");
+    Ok(Frame::Integer(1))
+}
+
+/// HGET's core, shared by the handler and the Python fast path.
+#[inline]
+pub fn lookup_field(
+    db: &mut Db,
+    key: &[u8],
+    field: &[u8],
+    now: Now<'_>,
+) -> Result<Option<Bytes>, Error> {
+    Ok(db
+        .get::<Hash>(key, now)?
+        .and_then(|h| h.map.get(field).cloned()))
+}
+
+/// HGET key field
+fn hget(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now;
+    Ok(Frame::bulk_or_null(lookup_field(
+        ctx.db(),
+        argv[1],
+        argv[2],
+        now,
+    )?))
+}
+
+/// HMGET key field [field ...]
+fn hmget(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now;
+    let h = ctx.db().get::<Hash>(argv[1], now)?;
+    let out = argv[2..]
+        .iter()
+        .map(|f| Frame::bulk_or_null(h.and_then(|h| h.map.get(*f).cloned())))
+        .collect();
+    Ok(Frame::Array(out))
+}
+
+/// HGETALL key
+fn hgetall(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now;
+    let Some(h) = ctx.db().get::<Hash>(argv[1], now)? else {
+        return Ok(Frame::Map(Vec::new()));
+    };
+    Ok(Frame::Map(
+        h.map
+            .iter()
+            .map(|(k, v)| (Frame::Bulk(k.clone()), Frame::Bulk(v.clone())))
+            .collect(),
+    ))
+}
+
+/// HKEYS key
+fn hkeys(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now;
+    let h = ctx.db().get::<Hash>(argv[1], now)?;
+    Ok(Frame::Array(h.map_or_else(Vec::new, |h| {
+        h.map.keys().map(|k| Frame::Bulk(k.clone())).collect()
+    })))
+}
+
+/// HVALS key
+fn hvals(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now;
+    let h = ctx.db().get::<Hash>(argv[1], now)?;
+    Ok(Frame::Array(h.map_or_else(Vec::new, |h| {
+        h.map.values().map(|v| Frame::Bulk(v.clone())).collect()
+    })))
+}
+
+/// HDEL key field [field ...]
+fn hdel(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now;
+    let Some(h) = ctx.db().get_mut::<Hash>(argv[1], now)? else {
+        return Ok(Frame::Integer(0));
+    };
+    let mut deleted = 0;
+    for f in &argv[2..] {
+        if del_field(h, f) {
+            deleted += 1;
+            if h.map.is_empty() {
+                break;
+            }
+        }
+    }
+    if deleted > 0 {
+        let emptied = ctx.db().remove_if_empty(argv[1]);
+        ctx.modified(argv[1], notify::HASH, "hdel");
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", argv[1]);
+        }
+    }
+    Ok(Frame::Integer(deleted))
+}
+
+/// HEXISTS key field
+fn hexists(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now;
+    let h = ctx.db().get::<Hash>(argv[1], now)?;
+    Ok(Frame::from_bool(
+        h.is_some_and(|h| h.map.contains_key(argv[2])),
+    ))
+}
+
+/// HLEN key
+fn hlen(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now;
+    let h = ctx.db().get::<Hash>(argv[1], now)?;
+    Ok(Frame::Integer(h.map_or(0, |h| h.map.len() as i64)))
+}
+
+/// HSTRLEN key field
+fn hstrlen(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now;
+    let h = ctx.db().get::<Hash>(argv[1], now)?;
+    Ok(Frame::Integer(
+        h.and_then(|h| h.map.get(argv[2]))
+            .map_or(0, |v| v.len() as i64),
+    ))
+}
+
+/// HINCRBY key field increment
+fn hincrby(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let incr = args::int(argv[3])?;
+    let now = ctx.now;
+    let lim = limits(ctx);
+    let h = ctx.db().get_or_create::<Hash>(argv[1], now, new_hash)?;
+    let old = match h.map.get(argv[2]) {
+        Some(v) => num::parse_i64(v).ok_or(Error::HashNotInteger)?,
+        None => 0,
+    };
+    let new = old.checked_add(incr).ok_or(Error::Overflow)?;
+    set_field(
+        h,
+        lim,
+        argv[2],
+        Bytes::copy_from_slice(&num::format_i64(new)),
+    );
+    ctx.modified(argv[1], notify::HASH, "hincrby");
+    Ok(Frame::Integer(new))
+}
+
+/// HINCRBYFLOAT key field increment
+fn hincrbyfloat(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    // The increment is validated before the key is even looked up, so its
+    // errors outrank WRONGTYPE.
+    let incr = num::hincr_by_float_increment(argv[3]).map_err(|e| match e {
+        IncrFloatError::IncrementNotFinite => Error::err("ERR value is NaN or Infinity"),
+        _ => Error::NotFloat,
+    })?;
+    let now = ctx.now;
+    let lim = limits(ctx);
+    let h = ctx.db().get_or_create::<Hash>(argv[1], now, new_hash)?;
+    let new =
+        num::hincr_by_float_apply(h.map.get(argv[2]).map(|v| &v[..]), incr).map_err(
+            |e| match e {
+                IncrFloatError::InvalidCurrent => Error::HashNotFloat,
+                _ => Error::NanOrInfinity,
+            },
+        )?;
+    let new = Bytes::from(new);
+    set_field(h, lim, argv[2], new.clone());
+    ctx.modified(argv[1], notify::HASH, "hincrbyfloat");
+    Ok(Frame::Bulk(new))
+}
+
+/// The count argument of HRANDFIELD / SRANDMEMBER: any `long` but
+/// `LONG_MIN`, whose magnitude does not fit.
+pub(crate) fn rand_count(arg: &[u8]) -> Result<i64, Error> {
+    let n = args::int(arg)?;
+    if n == i64::MIN {
+        return Err(Error::msg(format!(
+            "ERR value is out of range, value must between {} and {}",
+            -i64::MAX,
+            i64::MAX
+        )));
+    }
+    Ok(n)
+}
+
+/// Replies larger than this many elements are refused instead of being
+/// built (Redis would stream them; we would have to hold them in memory).
+pub(crate) const MAX_RANDOM_REPLY: u64 = 1 << 26;
+
+/// HRANDFIELD key [count [WITHVALUES]]
+fn hrandfield(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now;
+    if argv.len() == 2 {
+        let Some(h) = ctx
+            .db()
+            .get::<Hash>(argv[1], now)?
+            .filter(|h| !h.map.is_empty())
+        else {
+            return Ok(Frame::Null);
+        };
+        let i = fastrand::usize(..h.map.len());
+        return Ok(Frame::bulk_or_null(
+            h.map.get_index(i).map(|(k, _)| k.clone()),
+        ));
+    }
+    let count = rand_count(argv[2])?;
+    let withvalues = argv.len() == 4 && is(argv[3], "withvalues");
+    if argv.len() > 4 || (argv.len() == 4 && !withvalues) {
+        return Err(Error::Syntax);
+    }
+    if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return Err(Error::err("ERR value is out of range"));
+    }
+    let resp3 = ctx.client.resp3;
+    let Some(h) = ctx
+        .db()
+        .get::<Hash>(argv[1], now)?
+        .filter(|h| !h.map.is_empty())
+    else {
+        return Ok(Frame::Array(Vec::new()));
+    };
+    let n = count.unsigned_abs();
+    let len = h.map.len();
+    let picks: Vec<usize> = if count < 0 || n == 1 {
+        if n > MAX_RANDOM_REPLY {
+            return Err(Error::Oom);
+        }
+        (0..n).map(|_| fastrand::usize(..len)).collect()
+    } else if n >= len as u64 {
+        (0..len).collect()
+    } else {
+        sample_distinct(len, n as usize)
+    };
+    let mut out = Vec::with_capacity(picks.len() * if withvalues { 2 } else { 1 });
+    for i in picks {
+        let Some((k, v)) = h.map.get_index(i) else {
+            continue;
+        };
+        let (k, v) = (Frame::Bulk(k.clone()), Frame::Bulk(v.clone()));
+        match (withvalues, resp3) {
+            (false, _) => out.push(k),
+            (true, false) => out.extend([k, v]),
+            (true, true) => out.push(Frame::Array(vec![k, v])),
+        }
+    }
+    Ok(Frame::Array(out))
+}
+
+/// Parses a SCAN cursor like Redis's `strtoul` check: no leading space,
+/// an optional sign (a `-` wraps around), decimal digits to the end, no
+/// overflow. The empty string is cursor 0.
+pub(crate) fn parse_cursor(arg: &[u8]) -> Result<u64, Error> {
+    let invalid = || Error::err("ERR invalid cursor");
+    // Redis reads a C string: an embedded NUL ends it.
+    let arg = arg.split(|&b| b == 0).next().unwrap_or_default();
+    if arg.is_empty() {
+        return Ok(0);
+    }
+    let (neg, digits) = match arg[0] {
+        b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => return Err(invalid()),
+        b'-' => (true, &arg[1..]),
+        b'+' => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(invalid());
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .ok_or_else(invalid)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
+/// HSCAN/SSCAN options: how many slots to visit and the MATCH filter.
+pub(crate) struct ScanOpts {
+    pub count: usize,
+    pub pattern: Option<GlobPattern>,
+}
+
+impl ScanOpts {
+    /// Parses `[MATCH pattern] [COUNT count]` (in any order, repeatable).
+    pub(crate) fn parse(opts: &[&[u8]]) -> Result<ScanOpts, Error> {
+        let mut out = ScanOpts {
+            count: 10,
+            pattern: None,
+        };
+        let mut i = 0;
+        while i < opts.len() {
+            let has_arg = i + 1 < opts.len();
+            if is(opts[i], "count") && has_arg {
+                let n = args::int(opts[i + 1])?;
+                if n < 1 {
+                    return Err(Error::Syntax);
+                }
+                out.count = usize::try_from(n).unwrap_or(usize::MAX);
+            } else if is(opts[i], "match") && has_arg {
+                // A lone `*` matches everything, the empty string included.
+                let p = opts[i + 1];
+                out.pattern = (p != b"*").then(|| GlobPattern::new(p, false));
+            } else {
+                return Err(Error::Syntax);
+            }
+            i += 2;
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn matches(&self, s: &[u8]) -> bool {
+        self.pattern.as_ref().is_none_or(|p| p.matches(s))
+    }
+}
+
+/// The `[cursor, [items...]]` reply of the SCAN family.
+pub(crate) fn scan_reply(cursor: u64, items: Vec<Frame>) -> Frame {
+    Frame::Array(vec![
+        Frame::Bulk(Bytes::from(cursor.to_string())),
+        Frame::Array(items),
+    ])
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]
+fn hscan(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let cursor = parse_cursor(argv[2])?;
+    let now = ctx.now;
+    let Some(h) = ctx.db().get::<Hash>(argv[1], now)? else {
+        return Ok(scan_reply(0, Vec::new()));
+    };
+    let opts = ScanOpts::parse(&argv[3..])?;
+    let mut items = Vec::new();
+    let mut push = |k: &Bytes, v: &Bytes| {
+        if opts.matches(k) {
+            items.push(Frame::Bulk(k.clone()));
+            items.push(Frame::Bulk(v.clone()));
+        }
+    };
+    // A listpack is small: Redis returns all of it at once, cursor ignored.
+    if h.listpack {
+        h.map.iter().for_each(|(k, v)| push(k, v));
+        return Ok(scan_reply(0, items));
+    }
+    let (next, _) = crate::engine::db::scan_indexed(h.map.len(), cursor, opts.count, |i| {
+        if let Some((k, v)) = h.map.get_index(i) {
+            push(k, v);
+        }
+        false
+    });
+    Ok(scan_reply(next, items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_parse_like_strtoul() {
+        assert_eq!(parse_cursor(b"0"), Ok(0));
+        assert_eq!(parse_cursor(b""), Ok(0));
+        assert_eq!(parse_cursor(b"+12"), Ok(12));
+        assert_eq!(parse_cursor(b"007"), Ok(7));
+        assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"5\0x"), Ok(5));
+        for bad in [
+            &b" 1"[..],
+            b"1 ",
+            b"x",
+            b"+",
+            b"-",
+            b"18446744073709551616",
+            b"0x10",
+            b"1.0",
+        ] {
+            assert!(parse_cursor(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn listpack_deletes_keep_insertion_order() {
+        let mut h = Hash {
+            map: Default::default(),
+            listpack: true,
+        };
+        for f in ["a", "b", "c", "d"] {
+            set_field(&mut h, (128, 64), f.as_bytes(), Bytes::from_static(b"v"));
+        }
+        assert!(del_field(&mut h, b"b"));
+        let keys: Vec<_> = h.map.keys().map(|k| k.to_vec()).collect();
+        assert_eq!(keys, vec![b"a".to_vec(), b"c".to_vec(), b"d".to_vec()]);
+    }
+
+    #[test]
+    fn encoding_converts_on_size_and_length() {
+        let mut h = Hash {
+            map: Default::default(),
+            listpack: true,
+        };
+        set_field(&mut h, (2, 4), b"a", Bytes::from_static(b"1"));
+        set_field(&mut h, (2, 4), b"b", Bytes::from_static(b"1"));
+        assert!(h.listpack);
+        set_field(&mut h, (2, 4), b"a", Bytes::from_static(b"12345"));
+        assert!(!h.listpack);
+        let mut h = Hash {
+            map: Default::default(),
+            listpack: true,
+        };
+        set_field(&mut h, (2, 4), b"a", Bytes::from_static(b"1"));
+        set_field(&mut h, (2, 4), b"b", Bytes::from_static(b"1"));
+        set_field(&mut h, (2, 4), b"c", Bytes::from_static(b"1"));
+        assert!(!h.listpack);
+    }
+}

@@ -1,0 +1,555 @@
+//! The command table and the dispatcher.
+//!
+//! Every command is declared once, as a [`Command`] row in the `COMMANDS`
+//! slice of its group's file (`string.rs`, `list.rs`...): name, arity,
+//! flags, key positions and handler. The embedded client, the RESP server,
+//! MULTI/EXEC, Lua's `redis.call`, AOF replay, COMMAND INFO and the cluster
+//! client's slot routing all read this one table.
+
+pub mod args;
+pub mod bitmap;
+pub mod blocking;
+pub mod command_info;
+pub mod dump;
+pub mod generic;
+pub mod geo;
+pub mod hash;
+pub mod hll;
+pub mod list;
+pub(crate) mod pqsort;
+pub mod pubsub;
+pub mod scripting;
+pub mod server;
+pub mod server_info;
+pub mod set;
+pub mod sort;
+pub mod stream;
+pub mod string;
+#[cfg(test)]
+pub(crate) mod test_support;
+pub mod transactions;
+pub mod zset;
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use crate::engine::blocking::{BlockRequest, Blocked, WaitSlot, Waiter};
+use crate::engine::{ClientState, Db, Now, Store};
+use crate::error::{self, CmdResult, Error};
+use crate::resp::Frame;
+
+/// A command handler: `argv[0]` is the command name.
+pub type Handler = fn(&mut Ctx, &[&[u8]]) -> CmdResult;
+
+/// Command flags (COMMAND INFO names them).
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const ASKING: u32 = 1 << 11;
+    pub const FAST: u32 = 1 << 12;
+    pub const NO_AUTH: u32 = 1 << 13;
+    pub const MAY_REPLICATE: u32 = 1 << 14;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 15;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 16;
+    pub const NO_MULTI: u32 = 1 << 17;
+    pub const ALLOW_BUSY: u32 = 1 << 18;
+    /// Keys are found by [`super::KeySpec::find`], not first/last/step.
+    pub const MOVABLE_KEYS: u32 = 1 << 19;
+
+    /// Flag names in COMMAND INFO order.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// ACL categories a command belongs to beyond those its flags and group
+/// imply (COMMAND INFO, ACL).
+pub mod acl {
+    pub const KEYSPACE: u32 = 1 << 0;
+    pub const DANGEROUS: u32 = 1 << 1;
+    pub const CONNECTION: u32 = 1 << 2;
+    pub const TRANSACTION: u32 = 1 << 3;
+    pub const SCRIPTING: u32 = 1 << 4;
+    pub const SLOW: u32 = 1 << 5;
+    // The rest are derived from flags and groups for COMMAND INFO; rows set
+    // them only where Redis lists a category explicitly (SORT: SET |
+    // SORTEDSET | LIST).
+    pub const SET: u32 = 1 << 6;
+    pub const SORTEDSET: u32 = 1 << 7;
+    pub const LIST: u32 = 1 << 8;
+    pub const HASH: u32 = 1 << 9;
+    pub const STRING: u32 = 1 << 10;
+    pub const BITMAP: u32 = 1 << 11;
+    pub const HYPERLOGLOG: u32 = 1 << 12;
+    pub const GEO: u32 = 1 << 13;
+    pub const STREAM: u32 = 1 << 14;
+    pub const PUBSUB: u32 = 1 << 15;
+    pub const ADMIN: u32 = 1 << 16;
+    pub const FAST: u32 = 1 << 17;
+    pub const BLOCKING: u32 = 1 << 18;
+    pub const READ: u32 = 1 << 19;
+    pub const WRITE: u32 = 1 << 20;
+}
+
+/// The command group (COMMAND DOCS, and the data-type ACL category).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Generic,
+    String,
+    List,
+    Hash,
+    Set,
+    SortedSet,
+    Server,
+    Connection,
+    Transactions,
+    Scripting,
+    PubSub,
+    Stream,
+    Bitmap,
+    HyperLogLog,
+    Geo,
+    Cluster,
+}
+
+/// Finds the argv indexes of a command's keys (numkeys arguments...).
+pub type KeyFinder = fn(&[&[u8]]) -> Vec<usize>;
+
+/// Where a command's keys are: COMMAND INFO's first/last/step, and for
+/// commands whose keys move (numkeys arguments, STORE options) a function.
+#[derive(Clone, Copy)]
+pub struct KeySpec {
+    pub first: i32,
+    pub last: i32,
+    pub step: i32,
+    pub find: Option<KeyFinder>,
+}
+
+/// One row of the command table.
+pub struct Command {
+    /// Lower-case name; subcommands are `container|sub` (`config|get`).
+    pub name: &'static str,
+    /// Argument count including the name; negative means "at least -arity".
+    pub arity: i32,
+    pub flags: u32,
+    pub acl: u32,
+    pub group: Group,
+    pub keys: KeySpec,
+    pub handler: Handler,
+    pub subcommands: &'static [Command],
+}
+
+const NO_KEYS: KeySpec = KeySpec {
+    first: 0,
+    last: 0,
+    step: 0,
+    find: None,
+};
+
+impl Command {
+    /// A row with no keys; chain `.keys(..)` / `.acl(..)` to add them.
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        group: Group,
+        handler: Handler,
+    ) -> Command {
+        Command {
+            name,
+            arity,
+            flags,
+            acl: 0,
+            group,
+            keys: NO_KEYS,
+            handler,
+            subcommands: &[],
+        }
+    }
+
+    /// Sets first/last/step key positions.
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Command {
+        self.keys = KeySpec {
+            first,
+            last,
+            step,
+            find: None,
+        };
+        self
+    }
+
+    /// Sets a key-finding function for commands with movable keys.
+    pub const fn movable(mut self, find: KeyFinder) -> Command {
+        self.keys.find = Some(find);
+        self.flags |= flags::MOVABLE_KEYS;
+        self
+    }
+
+    /// Adds ACL categories.
+    pub const fn acl(mut self, cats: u32) -> Command {
+        self.acl |= cats;
+        self
+    }
+
+    /// Makes this a container command (CONFIG, OBJECT...).
+    pub const fn subcommands(mut self, subs: &'static [Command]) -> Command {
+        self.subcommands = subs;
+        self
+    }
+
+    /// True if `argc` arguments (name included) satisfy the arity.
+    #[inline]
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        if a >= 0 {
+            argc == a as usize
+        } else {
+            argc >= a.unsigned_abs() as usize
+        }
+    }
+
+    #[inline]
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Indexes into `argv` of this invocation's keys.
+    pub fn key_indexes(&self, argv: &[&[u8]]) -> Vec<usize> {
+        if let Some(find) = self.keys.find {
+            return find(argv);
+        }
+        let KeySpec {
+            first, last, step, ..
+        } = self.keys;
+        if first <= 0 || step <= 0 {
+            return Vec::new();
+        }
+        let argc = argv.len() as i32;
+        let last = if last < 0 {
+            argc + last
+        } else {
+            last.min(argc - 1)
+        };
+        (first..=last)
+            .step_by(step as usize)
+            .map(|i| i as usize)
+            .collect()
+    }
+}
+
+/// The context a handler runs in: the whole store (under its lock), the
+/// calling client, and the command's clock.
+pub struct Ctx<'a> {
+    pub store: &'a mut Store,
+    pub client: &'a mut ClientState,
+    /// The command's clock (read on first use, then fixed; EXEC and
+    /// scripts share one reading across their commands).
+    pub now: Now<'a>,
+}
+
+impl Ctx<'_> {
+    /// The client's selected database.
+    #[inline]
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.store.dbs[self.client.db]
+    }
+
+    /// Records that `key` changed: wakes WATCHers, counts a change for
+    /// persistence, and emits the keyspace event (`class` is a
+    /// [`crate::engine::notify`] constant, `event` the event name Redis uses).
+    pub fn modified(&mut self, key: &[u8], class: u32, event: &str) {
+        self.store.dbs[self.client.db].touch(key);
+        self.store.dirty += 1;
+        self.notify(class, event, key);
+    }
+
+    /// Emits a keyspace notification without marking the key modified.
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let enabled = self.store.config.notify_keyspace_events;
+        if enabled & class == 0 {
+            return;
+        }
+        let db = self.client.db;
+        // Events the keyspace raised while this command ran (a key created,
+        // one expired on access) come first, as in Redis.
+        self.store.flush_db_events(db);
+        self.store.pubsub.notify_keyspace(enabled, db, event, key);
+    }
+
+    /// Asks to block until one of `req.keys` can serve the command. Returns
+    /// the placeholder reply; where blocking is not possible (EXEC, scripts,
+    /// pipelines, re-runs of served waiters) returns the timeout reply and
+    /// marks that the command would have blocked.
+    pub fn block(&mut self, req: BlockRequest) -> Frame {
+        if self.client.in_exec || self.client.no_block {
+            self.client.would_block = true;
+            return req.timeout_reply;
+        }
+        self.client.block_request = Some(req);
+        Frame::Null
+    }
+
+    /// Counts `n` changes for persistence.
+    #[inline]
+    pub fn dirty(&mut self, n: u64) {
+        self.store.dirty += n;
+    }
+}
+
+/// Every group's rows.
+fn groups() -> [&'static [Command]; 17] {
+    [
+        blocking::COMMANDS,
+        generic::COMMANDS,
+        string::COMMANDS,
+        list::COMMANDS,
+        hash::COMMANDS,
+        set::COMMANDS,
+        zset::COMMANDS,
+        server::COMMANDS,
+        transactions::COMMANDS,
+        pubsub::COMMANDS,
+        scripting::COMMANDS,
+        stream::COMMANDS,
+        hll::COMMANDS,
+        bitmap::COMMANDS,
+        geo::COMMANDS,
+        sort::COMMANDS,
+        dump::COMMANDS,
+    ]
+}
+
+static TABLE: LazyLock<HashMap<&'static str, &'static Command>> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    for group in groups() {
+        for cmd in group {
+            map.insert(cmd.name, cmd);
+        }
+    }
+    map
+});
+
+/// Every top-level command (COMMAND, COMMAND COUNT).
+pub fn all() -> impl Iterator<Item = &'static Command> {
+    TABLE.values().copied()
+}
+
+/// Finds a command by name, case-insensitively.
+#[inline]
+pub fn lookup(name: &[u8]) -> Option<&'static Command> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    let name = std::str::from_utf8(lower).ok()?;
+    TABLE.get(name).copied()
+}
+
+/// Resolves `argv` to a command, descending into container commands.
+pub fn resolve(argv: &[&[u8]]) -> Result<&'static Command, Error> {
+    let Some(cmd) = argv.first().and_then(|n| lookup(n)) else {
+        return Err(error::unknown_command(argv));
+    };
+    if cmd.subcommands.is_empty() || argv.len() < 2 {
+        return Ok(cmd);
+    }
+    find_subcommand(cmd, argv[1]).ok_or_else(|| error::unknown_subcommand(argv[0], argv[1]))
+}
+
+/// The subcommand `sub` of container `cmd`.
+pub fn find_subcommand(cmd: &'static Command, sub: &[u8]) -> Option<&'static Command> {
+    cmd.subcommands.iter().find(|s| {
+        let name = s.name.rsplit('|').next().unwrap_or(s.name);
+        name.as_bytes().eq_ignore_ascii_case(sub)
+    })
+}
+
+/// Looks up and runs one command.
+pub fn dispatch(store: &mut Store, client: &mut ClientState, argv: &[&[u8]]) -> Frame {
+    match resolve(argv) {
+        Ok(cmd) => dispatch_cmd(store, client, cmd, argv),
+        Err(e) => {
+            if let Some(m) = client.multi.as_mut() {
+                m.aborted = true;
+            }
+            e.to_frame()
+        }
+    }
+}
+
+/// Runs a resolved command: arity check, MULTI queueing, then the handler.
+pub fn dispatch_cmd(
+    store: &mut Store,
+    client: &mut ClientState,
+    cmd: &'static Command,
+    argv: &[&[u8]],
+) -> Frame {
+    if !cmd.arity_ok(argv.len()) {
+        if let Some(m) = client.multi.as_mut() {
+            m.aborted = true;
+        }
+        return Error::WrongArity(cmd.name.to_string()).to_frame();
+    }
+    if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
+        return transactions::queue(client, argv);
+    }
+    if client.pubsub && !client.resp3 && !allowed_while_subscribed(cmd) {
+        return Error::msg(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            cmd.name
+        ))
+        .to_frame();
+    }
+    let cell = std::cell::Cell::new(0);
+    let now = Now::new(&cell);
+    let dirty = store.dirty;
+    let frame = run(store, client, cmd, argv, now);
+    store.flush_db_events(client.db);
+    if let Some(req) = client.block_request.take() {
+        register_block(store, client, cmd, argv, req);
+    } else if store.dirty != dirty && !store.blocking.is_empty() {
+        // Any change (a write, an EXEC, a script) may feed blocked clients.
+        serve_blocked(store, now);
+    }
+    frame
+}
+
+/// What a RESP2 client in pub/sub mode may still send.
+fn allowed_while_subscribed(cmd: &Command) -> bool {
+    matches!(
+        cmd.name,
+        "ping"
+            | "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "quit"
+            | "reset"
+    )
+}
+
+/// Registers the client as blocked; the caller finds the registration in
+/// `client.blocked` and waits on it outside the lock.
+fn register_block(
+    store: &mut Store,
+    client: &mut ClientState,
+    cmd: &'static Command,
+    argv: &[&[u8]],
+    req: BlockRequest,
+) {
+    let slot = std::sync::Arc::new(WaitSlot::default());
+    let argv = req.argv.unwrap_or_else(|| {
+        argv.iter()
+            .map(|a| bytes::Bytes::copy_from_slice(a))
+            .collect()
+    });
+    let id = store.blocking.add(Waiter {
+        db: client.db,
+        keys: req.keys,
+        argv,
+        cmd,
+        resp3: client.resp3,
+        client_id: client.id,
+        slot: slot.clone(),
+    });
+    client.blocked = Some(Blocked {
+        id,
+        slot,
+        timeout_ms: req.timeout_ms,
+        timeout_reply: req.timeout_reply,
+    });
+}
+
+/// Re-runs blocked waiters, oldest first, until none can be served: a
+/// waiter whose command now produces a reply (not an error, not "would
+/// block") gets it. Serving one can feed another (BLMOVE), hence the loop.
+/// Every waiter is tried, not only the first of each key: stream readers
+/// on one key wait for different IDs, so a later one may be servable when
+/// the first is not. XREADGROUP waiters also run when their keys are gone
+/// and their errors are replies: Redis unblocks them with an error when
+/// the key or the group disappears.
+pub fn serve_blocked(store: &mut Store, now: Now<'_>) {
+    loop {
+        let mut progress = false;
+        for id in store.blocking.ids() {
+            let Some(w) = store.blocking.get(id) else {
+                continue;
+            };
+            let db = w.db;
+            let errors_unblock = w.cmd.name == "xreadgroup";
+            if !errors_unblock && !w.keys.iter().any(|k| store.dbs[db].contains(k, now)) {
+                continue;
+            }
+            let (cmd, argv, resp3, client_id) = (w.cmd, w.argv.clone(), w.resp3, w.client_id);
+            let mut client = ClientState::ephemeral(db);
+            client.resp3 = resp3;
+            client.id = client_id;
+            client.no_block = true;
+            let args: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
+            let frame = run(store, &mut client, cmd, &args, now);
+            if client.would_block || (frame.is_error() && !errors_unblock) {
+                continue;
+            }
+            if let Some(w) = store.blocking.remove(id) {
+                w.slot.complete(frame);
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+}
+
+/// Calls the handler of an arity-checked command with the clock at `now`
+/// (EXEC and scripts pass their own frozen clock).
+pub fn run(
+    store: &mut Store,
+    client: &mut ClientState,
+    cmd: &'static Command,
+    argv: &[&[u8]],
+    now: Now<'_>,
+) -> Frame {
+    store.stats.total_commands += 1;
+    let db = client.db;
+    store.dbs[db].notify_mask = store.config.notify_keyspace_events;
+    store.dbs[db].lfu = store.config.lfu_params();
+    let mut ctx = Ctx { store, client, now };
+    match (cmd.handler)(&mut ctx, argv) {
+        Ok(frame) => frame,
+        Err(e) => e.to_frame(),
+    }
+}

@@ -1,0 +1,352 @@
+//! Server and connection commands: PING, ECHO, SELECT, DBSIZE, FLUSHDB,
+//! FLUSHALL, SWAPDB, TIME, CONFIG and CLIENT. INFO lives in `server_info`,
+//! COMMAND in `command_info`; their rows are here.
+
+use bytes::Bytes;
+
+use super::command_info;
+use super::flags::*;
+use super::generic::{db_index, int32};
+use super::server_info;
+use super::{acl, args, Command, Ctx, Group};
+use crate::engine::config::{self, flag};
+use crate::engine::Stats;
+use crate::error::{CmdResult, Error};
+use crate::glob::GlobPattern;
+use crate::resp::Frame;
+
+const G: Group = Group::Server;
+const C: Group = Group::Connection;
+const CONN: u32 = acl::CONNECTION;
+const LS: u32 = LOADING | STALE;
+const ADMIN_CMD: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
+
+const CONFIG_SUBCOMMANDS: &[Command] = &[
+    Command::new("config|get", -3, ADMIN_CMD, G, config_get),
+    Command::new("config|set", -4, ADMIN_CMD, G, config_set),
+    Command::new("config|resetstat", 2, ADMIN_CMD, G, config_resetstat),
+    Command::new("config|rewrite", 2, ADMIN_CMD, G, config_rewrite),
+    Command::new("config|help", 2, LS, G, config_help),
+];
+
+const CLIENT_SUBCOMMANDS: &[Command] = &[
+    Command::new("client|id", 2, NOSCRIPT | LS, C, client_id).acl(CONN),
+    Command::new("client|getname", 2, NOSCRIPT | LS, C, client_getname).acl(CONN),
+    Command::new("client|setname", 3, NOSCRIPT | LS, C, client_setname).acl(CONN),
+    Command::new("client|info", 2, NOSCRIPT | LS, C, client_info).acl(CONN),
+    Command::new("client|list", -2, ADMIN_CMD, C, client_list).acl(CONN),
+    Command::new("client|help", 2, LS, C, client_help).acl(CONN),
+];
+
+pub(crate) const COMMANDS: &[Command] = &[
+    Command::new("ping", -1, FAST, C, ping).acl(CONN),
+    Command::new("echo", 2, LS | FAST, C, echo).acl(CONN),
+    Command::new("select", 2, LS | FAST, C, select).acl(CONN),
+    Command::new("dbsize", 1, READONLY | FAST, G, dbsize).acl(acl::KEYSPACE),
+    Command::new("flushdb", -1, WRITE, G, flushdb).acl(acl::KEYSPACE | acl::DANGEROUS),
+    Command::new("flushall", -1, WRITE, G, flushall).acl(acl::KEYSPACE | acl::DANGEROUS),
+    Command::new("swapdb", 3, WRITE | FAST, G, swapdb).acl(acl::KEYSPACE | acl::DANGEROUS),
+    Command::new("time", 1, LS | FAST, G, time),
+    Command::new("info", -1, LS, G, server_info::info).acl(acl::DANGEROUS),
+    Command::new("config", -2, 0, G, container).subcommands(CONFIG_SUBCOMMANDS),
+    Command::new("command", -1, LS, G, command_info::command)
+        .acl(CONN)
+        .subcommands(command_info::SUBCOMMANDS),
+    Command::new("client", -2, 0, C, container).subcommands(CLIENT_SUBCOMMANDS),
+];
+
+/// The handler of a container command called without a subcommand, which
+/// its arity (-2) already rules out.
+pub(crate) fn container(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    Err(Error::WrongArity(
+        String::from_utf8_lossy(argv[0]).to_ascii_lowercase(),
+    ))
+}
+
+/// A `<CMD> HELP` reply: the usage header, `lines`, then HELP itself.
+pub(crate) fn help_reply(cmd: &[u8], lines: &[&str]) -> Frame {
+    let name = String::from_utf8_lossy(cmd).to_ascii_uppercase();
+    let mut out = vec![Frame::Simple(
+        format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").into(),
+    )];
+    out.extend(
+        lines
+            .iter()
+            .map(|l| Frame::Simple(Bytes::copy_from_slice(l.as_bytes()))),
+    );
+    out.push(Frame::simple_static("HELP"));
+    out.push(Frame::simple_static("    Prints this help."));
+    Frame::Array(out)
+}
+
+/// PING [message]
+fn ping(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    if argv.len() > 2 {
+        return Err(Error::WrongArity("ping".into()));
+    }
+    // A RESP2 subscriber gets its pong in the shape of a message.
+    if ctx.client.pubsub && !ctx.client.resp3 {
+        let msg = argv.get(1).copied().unwrap_or(b"");
+        return Ok(Frame::Array(vec![Frame::bulk(b"pong"), Frame::bulk(msg)]));
+    }
+    match argv.get(1) {
+        None => Ok(Frame::simple_static("PONG")),
+        Some(m) => Ok(Frame::bulk(m)),
+    }
+}
+
+/// ECHO message
+fn echo(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    Ok(Frame::bulk(argv[1]))
+}
+
+/// SELECT index
+fn select(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    ctx.client.db = db_index(ctx, argv[1], None)?;
+    Ok(Frame::ok())
+}
+
+/// DBSIZE — counts keys whose TTL passed but that were not yet removed,
+/// as Redis does.
+fn dbsize(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Integer(ctx.db().len() as i64))
+}
+
+/// Checks FLUSHDB / FLUSHALL's optional ASYNC | SYNC argument.
+fn flush_mode(argv: &[&[u8]]) -> Result<(), Error> {
+    match argv.len() {
+        1 => Ok(()),
+        2 if args::is(argv[1], "async") || args::is(argv[1], "sync") => Ok(()),
+        _ => Err(Error::Syntax),
+    }
+}
+
+/// FLUSHDB [ASYNC | SYNC]
+fn flushdb(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    flush_mode(argv)?;
+    let n = ctx.db().len() as u64;
+    ctx.db().clear();
+    ctx.dirty(n.max(1));
+    Ok(Frame::ok())
+}
+
+/// FLUSHALL [ASYNC | SYNC]
+fn flushall(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    flush_mode(argv)?;
+    let mut n = 0;
+    for db in &mut ctx.store.dbs {
+        n += db.len() as u64;
+        db.clear();
+    }
+    ctx.dirty(n.max(1));
+    Ok(Frame::ok())
+}
+
+/// SWAPDB index1 index2 — clients stay on their index and see the other
+/// database's data.
+fn swapdb(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let a = int32(argv[1], Some("ERR invalid first DB index"))?;
+    let b = int32(argv[2], Some("ERR invalid second DB index"))?;
+    let n = ctx.store.dbs.len() as i64;
+    if a < 0 || a >= n || b < 0 || b >= n {
+        return Err(Error::DbIndexOutOfRange);
+    }
+    let (a, b) = (a.min(b) as usize, a.max(b) as usize);
+    if a != b {
+        let (low, high) = ctx.store.dbs.split_at_mut(b);
+        low[a].swap_contents(&mut high[0]);
+    }
+    ctx.dirty(1);
+    Ok(Frame::ok())
+}
+
+/// TIME
+fn time(_ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    let us = crate::engine::now_us();
+    Ok(Frame::Array(vec![
+        Frame::Bulk((us / 1_000_000).to_string().into()),
+        Frame::Bulk((us % 1_000_000).to_string().into()),
+    ]))
+}
+
+/// CONFIG GET parameter [parameter ...] — names or glob patterns (matched
+/// without case); an exact name is echoed as given.
+fn config_get(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let mut matched: Vec<(Bytes, &'static config::Setting)> = Vec::new();
+    let seen = |m: &[(Bytes, &config::Setting)], name: &[u8]| {
+        m.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    for arg in &argv[2..] {
+        if !arg.iter().any(|c| matches!(c, b'[' | b'*' | b'?')) {
+            if let (false, Some(e)) = (seen(&matched, arg), config::lookup(arg)) {
+                matched.push((Bytes::copy_from_slice(arg), e.setting));
+            }
+            continue;
+        }
+        let pattern = GlobPattern::new(arg, true);
+        for e in config::entries() {
+            if e.setting.flags & flag::HIDDEN == 0
+                && !seen(&matched, e.name.as_bytes())
+                && pattern.matches(e.name.as_bytes())
+            {
+                matched.push((Bytes::from_static(e.name.as_bytes()), e.setting));
+            }
+        }
+    }
+    let cfg = &ctx.store.config;
+    Ok(Frame::Map(
+        matched
+            .into_iter()
+            .map(|(name, s)| (Frame::Bulk(name), Frame::Bulk(cfg.get(s).into())))
+            .collect(),
+    ))
+}
+
+/// CONFIG SET parameter value [parameter value ...] — all or nothing.
+fn config_set(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    if argv.len() % 2 != 0 {
+        return Err(Error::Syntax);
+    }
+    let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks_exact(2).map(|p| (p[0], p[1])).collect();
+    ctx.store.config.set_many(&pairs).map_err(Error::msg)?;
+    Ok(Frame::ok())
+}
+
+/// CONFIG RESETSTAT
+fn config_resetstat(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    ctx.store.stats = Stats::default();
+    for db in &mut ctx.store.dbs {
+        db.hits = 0;
+        db.misses = 0;
+        db.expired_count = 0;
+    }
+    Ok(Frame::ok())
+}
+
+/// CONFIG REWRITE — the embedded engine has no config file.
+fn config_rewrite(_ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    Err(Error::err(
+        "ERR The server is running without a config file",
+    ))
+}
+
+/// CONFIG HELP
+fn config_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    Ok(help_reply(
+        argv[0],
+        &[
+            "GET <pattern>",
+            "    Return the settings whose names match the glob <pattern>, with their values.",
+            "SET <directive> <value>",
+            "    Change setting <directive> to <value> (several pairs are set atomically).",
+            "RESETSTAT",
+            "    Reset the counters INFO reports.",
+            "REWRITE",
+            "    Write the settings back to the config file.",
+        ],
+    ))
+}
+
+/// CLIENT ID
+fn client_id(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Integer(ctx.client.id as i64))
+}
+
+/// CLIENT GETNAME
+fn client_getname(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    Ok(Frame::bulk_or_null(ctx.client.name.clone()))
+}
+
+/// CLIENT SETNAME connection-name — an empty name clears it.
+fn client_setname(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let name = argv[2];
+    if name.iter().any(|c| !(b'!'..=b'~').contains(c)) {
+        return Err(Error::err(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    ctx.client.name = (!name.is_empty()).then(|| Bytes::copy_from_slice(name));
+    Ok(Frame::ok())
+}
+
+/// One CLIENT LIST / CLIENT INFO line for the calling client, with the
+/// fields Redis 7.0 prints (an embedded client has no socket).
+fn client_line(ctx: &Ctx, cmd: &str) -> String {
+    let c = &ctx.client;
+    let name = c
+        .name
+        .as_ref()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
+    let multi = c.multi.as_ref().map_or(-1, |m| m.queued.len() as i64);
+    let flags = if c.multi.is_some() { "x" } else { "N" };
+    format!(
+        "id={} addr=embedded:0 laddr=embedded:0 fd=-1 name={name} age=0 idle=0 flags={flags} db={} sub=0 psub=0 ssub=0 multi={multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={cmd} user=default redir=-1 resp={}\n",
+        c.id,
+        c.db,
+        if c.resp3 { 3 } else { 2 },
+    )
+}
+
+/// CLIENT INFO
+fn client_info(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Verbatim(
+        *b"txt",
+        client_line(ctx, "client|info").into(),
+    ))
+}
+
+/// CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id ...] —
+/// an embedded engine only knows the calling client.
+fn client_list(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let mut include = true;
+    if argv.len() == 4 && args::is(argv[2], "type") {
+        let t = argv[3].to_ascii_lowercase();
+        match t.as_slice() {
+            b"normal" => {}
+            b"master" | b"replica" | b"slave" | b"pubsub" => include = false,
+            _ => {
+                return Err(Error::msg(format!(
+                    "ERR Unknown client type '{}'",
+                    crate::error::lossy(argv[3], usize::MAX)
+                )))
+            }
+        }
+    } else if argv.len() > 3 && args::is(argv[2], "id") {
+        let mut text = String::new();
+        for a in &argv[3..] {
+            let id = crate::num::parse_i64(a).ok_or(Error::err("ERR Invalid client ID"))?;
+            if id as u64 == ctx.client.id {
+                text.push_str(&client_line(ctx, "client|list"));
+            }
+        }
+        return Ok(Frame::Verbatim(*b"txt", text.into()));
+    } else if argv.len() != 2 {
+        return Err(Error::Syntax);
+    }
+    let text = if include {
+        client_line(ctx, "client|list")
+    } else {
+        String::new()
+    };
+    Ok(Frame::Verbatim(*b"txt", text.into()))
+}
+
+/// CLIENT HELP
+fn client_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    Ok(help_reply(
+        argv[0],
+        &[
+            "GETNAME",
+            "    Return the name of this connection.",
+            "ID",
+            "    Return the id of this connection.",
+            "INFO",
+            "    Return details about this connection.",
+            "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]",
+            "    Return details about connections.",
+            "SETNAME <name>",
+            "    Name this connection.",
+        ],
+    ))
+}

@@ -1,0 +1,388 @@
+//! The embedded engine: a [`Store`] of 16 databases behind one mutex, so
+//! every command (and every MULTI/EXEC batch) is atomic, plus the
+//! background thread that runs the active expiry sweep.
+
+pub mod blocking;
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod geohash;
+pub mod hll;
+pub mod lfu;
+pub mod notify;
+pub mod pubsub;
+pub mod stream;
+pub mod value;
+pub mod zset;
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Weak};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Mutex, MutexGuard};
+
+use crate::commands;
+use crate::resp::Frame;
+pub use client::ClientState;
+pub use clock::Now;
+pub use config::Config;
+pub use db::{Db, Entry, NO_EXPIRE};
+
+/// Unix time in milliseconds.
+#[inline]
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Unix time in microseconds (TIME).
+pub fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Counters that INFO reports.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub total_commands: u64,
+    pub total_connections: u64,
+    pub rejected_connections: u64,
+    pub evicted_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub total_net_input_bytes: u64,
+    pub total_net_output_bytes: u64,
+}
+
+/// Everything the mutex guards: the databases and server-wide state.
+#[derive(Debug)]
+pub struct Store {
+    pub dbs: Vec<Db>,
+    pub config: Config,
+    pub stats: Stats,
+    /// Changes since the last save (INFO rdb_changes_since_last_save).
+    pub dirty: u64,
+    /// Unix seconds of the last successful save (LASTSAVE).
+    pub last_save: i64,
+    /// When the engine started, for INFO uptime.
+    pub started: Instant,
+    /// Unix ms at start, for INFO server_time_usec and friends.
+    pub started_unix_ms: i64,
+    /// Connected clients (embedded handles and server connections).
+    pub connected_clients: u64,
+    /// Channel and pattern subscriptions.
+    pub pubsub: pubsub::PubSub,
+    /// Clients blocked on keys.
+    pub blocking: blocking::Blocking,
+    /// The Lua VM and script cache (EVAL, SCRIPT).
+    pub scripts: crate::scripting::Scripts,
+}
+
+impl Store {
+    /// A store with `config.databases` empty databases.
+    pub fn new(config: Config) -> Store {
+        let dbs = (0..config.databases.max(1))
+            .map(|_| Db::default())
+            .collect();
+        Store {
+            dbs,
+            config,
+            stats: Stats::default(),
+            dirty: 0,
+            last_save: now_ms() / 1000,
+            started: Instant::now(),
+            started_unix_ms: now_ms(),
+            connected_clients: 0,
+            pubsub: pubsub::PubSub::default(),
+            blocking: blocking::Blocking::default(),
+            scripts: crate::scripting::Scripts::default(),
+        }
+    }
+
+    /// Publishes the events database `db` raised itself (expired, new,
+    /// keymiss), in the order they happened.
+    #[inline]
+    pub fn flush_db_events(&mut self, db: usize) {
+        if self.dbs[db].events.is_empty() {
+            return;
+        }
+        let events = std::mem::take(&mut self.dbs[db].events);
+        let flags = self.config.notify_keyspace_events;
+        for (class, name, key) in events {
+            if flags & class != 0 {
+                self.pubsub.notify_keyspace(flags, db, name, &key);
+            }
+        }
+    }
+
+    /// Runs one active-expiry cycle over every database: sample keys with a
+    /// TTL, delete the expired ones, and keep going on a database while more
+    /// than a quarter of the sample was expired, within a time budget.
+    pub fn active_expire_cycle(&mut self, budget: Duration) -> usize {
+        const SAMPLES: usize = 20;
+        let start = Instant::now();
+        let cell = std::cell::Cell::new(now_ms());
+        let now = clock::Now::new(&cell);
+        let mut total = 0;
+        let mask = self.config.notify_keyspace_events;
+        for db in &mut self.dbs {
+            db.notify_mask = mask;
+            loop {
+                if db.volatile_len() == 0 {
+                    break;
+                }
+                let expired = db.expire_sample(SAMPLES, now);
+                total += expired;
+                if expired * 4 <= SAMPLES || start.elapsed() > budget {
+                    break;
+                }
+            }
+            if start.elapsed() > budget {
+                break;
+            }
+        }
+        for i in 0..self.dbs.len() {
+            self.flush_db_events(i);
+        }
+        total
+    }
+}
+
+/// A shared, thread-safe engine. Clone the `Arc` to give another client
+/// (a Python handle, a server connection) access to the same data.
+pub struct Engine {
+    store: Mutex<Store>,
+    /// The running script's state, readable without the lock (BUSY).
+    script: Arc<crate::scripting::ScriptWatch>,
+    /// Number of databases (fixed at creation), readable without the lock.
+    databases: usize,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// A new engine with default settings and its expiry thread.
+    pub fn new() -> Arc<Engine> {
+        Engine::with_config(Config::default())
+    }
+
+    /// A new engine with the given settings and its expiry thread.
+    pub fn with_config(config: Config) -> Arc<Engine> {
+        let store = Store::new(config);
+        let engine = Arc::new(Engine {
+            script: store.scripts.watch.clone(),
+            databases: store.dbs.len(),
+            store: Mutex::new(store),
+        });
+        spawn_sweeper(Arc::downgrade(&engine));
+        engine
+    }
+
+    /// Exclusive access to the store. Everything done while the guard lives
+    /// is atomic with respect to other clients.
+    #[inline]
+    pub fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store.lock()
+    }
+
+    /// Number of databases (without taking the lock).
+    #[inline]
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    /// True while a script runs (it holds the lock meanwhile): callers
+    /// that would wait for the lock should not hold other locks (the GIL).
+    #[inline]
+    pub fn script_running(&self) -> bool {
+        self.script.running()
+    }
+
+    /// Takes the lock for `argv`, or answers it without the lock when a
+    /// script holding the lock has run past its busy threshold: `BUSY`,
+    /// or SCRIPT KILL's own reply. Before the threshold, and for commands
+    /// Redis allows while busy, it waits like any contended lock.
+    #[inline]
+    fn lock_for(
+        &self,
+        cmd: Option<&'static commands::Command>,
+        argv: &[&[u8]],
+    ) -> Result<MutexGuard<'_, Store>, Frame> {
+        match self.store.try_lock() {
+            Some(store) => Ok(store),
+            None => self.lock_contended(cmd, argv),
+        }
+    }
+
+    #[cold]
+    fn lock_contended(
+        &self,
+        cmd: Option<&'static commands::Command>,
+        argv: &[&[u8]],
+    ) -> Result<MutexGuard<'_, Store>, Frame> {
+        loop {
+            if self.script.timed_out() {
+                if let Some(reply) = crate::scripting::busy_reply(&self.script, cmd, argv) {
+                    return Err(reply);
+                }
+            }
+            // Short slices: a script that starts while we wait must be
+            // noticed once it passes its threshold.
+            if let Some(store) = self.store.try_lock_for(Duration::from_millis(2)) {
+                return Ok(store);
+            }
+        }
+    }
+
+    /// Runs one command (argv includes the name) for `client`.
+    pub fn execute(&self, client: &mut ClientState, argv: &[&[u8]]) -> Frame {
+        let mut store = match self.lock_for(None, argv) {
+            Ok(store) => store,
+            Err(reply) => return reply,
+        };
+        commands::dispatch(&mut store, client, argv)
+    }
+
+    /// Runs a known command, skipping the name lookup (the Python fast path).
+    #[inline]
+    pub fn execute_cmd(
+        &self,
+        client: &mut ClientState,
+        cmd: &'static commands::Command,
+        argv: &[&[u8]],
+    ) -> Frame {
+        let mut store = match self.lock_for(Some(cmd), argv) {
+            Ok(store) => store,
+            Err(reply) => return reply,
+        };
+        commands::dispatch_cmd(&mut store, client, cmd, argv)
+    }
+
+    /// Gives up waiting for blocked client `id` (timeout, interrupt): a
+    /// reply that was delivered meanwhile is returned, never dropped.
+    pub fn cancel_block(&self, id: u64, slot: &blocking::WaitSlot) -> Option<Frame> {
+        let mut store = self.store.lock();
+        store.blocking.remove(id);
+        slot.take()
+    }
+
+    /// Runs `f` on database `db` under the lock with a command clock: the
+    /// Python fast paths use it to call a command's typed core directly
+    /// (the table handler calls the same core), skipping reply frames.
+    #[inline]
+    pub fn with_db<R>(&self, db: usize, f: impl FnOnce(&mut Db, Now<'_>) -> R) -> R {
+        let mut store = self.store.lock();
+        store.stats.total_commands += 1;
+        let cell = std::cell::Cell::new(0);
+        let db = &mut store.dbs[db];
+        f(db, Now::new(&cell))
+    }
+
+    /// Like [`Engine::execute_batch`] with commands already looked up
+    /// (`None` resolves by name).
+    pub fn execute_batch_cmds(
+        &self,
+        client: &mut ClientState,
+        batch: &[(Option<&'static commands::Command>, &[&[u8]])],
+    ) -> Vec<Frame> {
+        let first = batch.first().map_or((None, &[][..]), |(c, a)| (*c, *a));
+        let mut store = match self.lock_for(first.0, first.1) {
+            Ok(store) => store,
+            Err(reply) => return vec![reply; batch.len()],
+        };
+        // A pipeline holds the lock throughout: its blocking commands must
+        // answer at once, as inside MULTI.
+        let was = std::mem::replace(&mut client.no_block, true);
+        let frames = batch
+            .iter()
+            .map(|(cmd, argv)| match cmd {
+                Some(cmd) => commands::dispatch_cmd(&mut store, client, cmd, argv),
+                None => commands::dispatch(&mut store, client, argv),
+            })
+            .collect();
+        client.no_block = was;
+        frames
+    }
+
+    /// Runs several commands under one lock (a pipeline): no other client
+    /// runs in between, and the lock is taken once.
+    pub fn execute_batch<B: AsRef<[A]>, A: AsRef<[u8]>>(
+        &self,
+        client: &mut ClientState,
+        batch: &[B],
+    ) -> Vec<Frame> {
+        let first: Vec<&[u8]> = batch
+            .first()
+            .map(|c| c.as_ref().iter().map(|a| a.as_ref()).collect())
+            .unwrap_or_default();
+        let mut store = match self.lock_for(None, &first) {
+            Ok(store) => store,
+            Err(reply) => return vec![reply; batch.len()],
+        };
+        let was = std::mem::replace(&mut client.no_block, true);
+        let mut argv: Vec<&[u8]> = Vec::new();
+        let frames = batch
+            .iter()
+            .map(|cmd| {
+                argv.clear();
+                argv.extend(cmd.as_ref().iter().map(|a| a.as_ref()));
+                commands::dispatch(&mut store, client, &argv)
+            })
+            .collect();
+        client.no_block = was;
+        frames
+    }
+}
+
+/// The active expiry thread: `hz` times a second it locks the store for a
+/// bounded cycle. It holds only a weak reference, so it ends with the engine.
+fn spawn_sweeper(engine: Weak<Engine>) {
+    let spawned = std::thread::Builder::new()
+        .name("redcore-expire".into())
+        .spawn(move || loop {
+            let hz = match engine.upgrade() {
+                Some(e) => {
+                    clock::tick_lru_clock();
+                    let mut store = e.store.lock();
+                    if store.config.active_expire_enabled {
+                        store.active_expire_cycle(Duration::from_millis(25));
+                    }
+                    store.config.hz.clamp(1, 500)
+                }
+                None => return,
+            };
+            std::thread::sleep(Duration::from_millis(1000 / hz as u64));
+        });
+    // Without the thread keys still expire lazily on access, so a failed
+    // spawn (thread limit reached) degrades rather than fails.
+    drop(spawned);
+}
+
+static NAMED: LazyLock<Mutex<HashMap<String, Arc<Engine>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The process-wide engine registered under `name`, created on first use.
+/// Named engines live until the process exits, like a server would; two
+/// clients opened with the same name see the same data.
+pub fn named(name: &str) -> Arc<Engine> {
+    NAMED
+        .lock()
+        .entry(name.to_string())
+        .or_insert_with(Engine::new)
+        .clone()
+}
+
+/// Removes `name` from the registry; its data lives on only while clients
+/// still hold it. Returns false if no engine had that name.
+pub fn forget_named(name: &str) -> bool {
+    NAMED.lock().remove(name).is_some()
+}

@@ -1,0 +1,263 @@
+//! The value stored under a key, one variant per Redis type, plus the
+//! encoding bookkeeping that `OBJECT ENCODING` reports.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use indexmap::{IndexMap, IndexSet};
+
+use crate::engine::stream::Stream;
+use crate::engine::zset::ZSet;
+use crate::error::Error;
+
+/// The hasher for every map in the engine: fast, and seeded per process so
+/// that key sets chosen by clients cannot force collisions.
+pub type Hasher = foldhash::fast::RandomState;
+/// An insertion-ordered map; index-addressable for O(1) random picks and SCAN.
+pub type Map<K, V> = IndexMap<K, V, Hasher>;
+/// An insertion-ordered set; index-addressable for O(1) random picks and SCAN.
+pub type OrdSet<T> = IndexSet<T, Hasher>;
+
+/// A string value. `raw` records that the string was modified in place
+/// (APPEND, SETRANGE, SETBIT), which Redis reports as the `raw` encoding
+/// even for short or numeric contents. `no_int` marks values Redis builds
+/// without trying the integer encoding (INCRBYFLOAT's result): short ones
+/// report `embstr` even when they read as an integer.
+#[derive(Clone, Debug)]
+pub struct Str {
+    pub data: Bytes,
+    pub raw: bool,
+    pub no_int: bool,
+}
+
+impl Str {
+    /// A string as SET stores it (`int`, `embstr` or `raw` by contents).
+    #[inline]
+    pub fn new(data: Bytes) -> Str {
+        Str {
+            data,
+            raw: false,
+            no_int: false,
+        }
+    }
+
+    /// A string modified in place, which Redis reports as `raw`.
+    #[inline]
+    pub fn raw(data: Bytes) -> Str {
+        Str {
+            data,
+            raw: true,
+            no_int: false,
+        }
+    }
+
+    /// The name `OBJECT ENCODING` replies with.
+    pub fn encoding(&self) -> &'static str {
+        let len = self.data.len();
+        if self.raw || len > 44 {
+            "raw"
+        } else if !self.no_int && len <= 20 && crate::num::parse_i64(&self.data).is_some() {
+            "int"
+        } else {
+            "embstr"
+        }
+    }
+}
+
+/// A hash; `listpack` stays true until the hash outgrows the
+/// `hash-max-listpack-*` limits (Redis never converts back).
+#[derive(Clone, Debug, Default)]
+pub struct Hash {
+    pub map: Map<Bytes, Bytes>,
+    pub listpack: bool,
+}
+
+/// A set; `intset` stays true while every member is an integer and the set
+/// is within `set-max-intset-entries`.
+#[derive(Clone, Debug, Default)]
+pub struct Set {
+    pub members: OrdSet<Bytes>,
+    pub intset: bool,
+}
+
+/// A sorted set with its encoding flag (see [`Hash`]).
+#[derive(Clone, Debug)]
+pub struct SortedSet {
+    pub zset: ZSet,
+    pub listpack: bool,
+}
+
+/// A list (Redis 7.0 always reports `quicklist`).
+pub type List = VecDeque<Bytes>;
+
+/// A stored value.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Str(Str),
+    List(List),
+    Hash(Hash),
+    Set(Set),
+    ZSet(Box<SortedSet>),
+    Stream(Box<Stream>),
+}
+
+impl Value {
+    /// A string value from bytes.
+    #[inline]
+    pub fn string(data: Bytes) -> Value {
+        Value::Str(Str::new(data))
+    }
+
+    /// The name `TYPE` replies with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
+        }
+    }
+
+    /// The name `OBJECT ENCODING` replies with.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+            Value::List(_) => "quicklist",
+            Value::Hash(h) => {
+                if h.listpack {
+                    "listpack"
+                } else {
+                    "hashtable"
+                }
+            }
+            Value::Set(s) => {
+                if s.intset {
+                    "intset"
+                } else {
+                    "hashtable"
+                }
+            }
+            Value::ZSet(z) => {
+                if z.listpack {
+                    "listpack"
+                } else {
+                    "skiplist"
+                }
+            }
+            Value::Stream(_) => "stream",
+        }
+    }
+
+    /// True for a container that has become empty (Redis deletes such keys).
+    pub fn is_empty_container(&self) -> bool {
+        match self {
+            Value::Str(_) => false,
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.map.is_empty(),
+            Value::Set(s) => s.members.is_empty(),
+            Value::ZSet(z) => z.zset.is_empty(),
+            // Redis keeps empty streams (their IDs and groups still matter).
+            Value::Stream(_) => false,
+        }
+    }
+
+    /// A rough count of the bytes this value occupies, for MEMORY USAGE and
+    /// the maxmemory accounting.
+    pub fn mem_usage(&self) -> usize {
+        const ENTRY: usize = 16;
+        match self {
+            Value::Str(s) => s.data.len() + 16,
+            Value::List(l) => l.iter().map(|e| e.len() + ENTRY).sum::<usize>() + 48,
+            Value::Hash(h) => {
+                h.map
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len() + 2 * ENTRY)
+                    .sum::<usize>()
+                    + 64
+            }
+            Value::Set(s) => s.members.iter().map(|m| m.len() + ENTRY).sum::<usize>() + 64,
+            Value::ZSet(z) => z.zset.mem_usage() + 64,
+            Value::Stream(s) => s.mem_usage(),
+        }
+    }
+}
+
+/// Typed access to a [`Value`]: lets the keyspace hand out `&mut List`,
+/// `&mut Hash`... and answer WRONGTYPE in one place.
+pub trait Kind: Sized {
+    fn get(v: &Value) -> Option<&Self>;
+    fn get_mut(v: &mut Value) -> Option<&mut Self>;
+}
+
+macro_rules! kind {
+    ($ty:ty, $variant:ident) => {
+        impl Kind for $ty {
+            #[inline]
+            fn get(v: &Value) -> Option<&Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            #[inline]
+            fn get_mut(v: &mut Value) -> Option<&mut Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+kind!(Str, Str);
+kind!(List, List);
+kind!(Hash, Hash);
+kind!(Set, Set);
+
+impl Kind for SortedSet {
+    #[inline]
+    fn get(v: &Value) -> Option<&Self> {
+        match v {
+            Value::ZSet(x) => Some(x),
+            _ => None,
+        }
+    }
+    #[inline]
+    fn get_mut(v: &mut Value) -> Option<&mut Self> {
+        match v {
+            Value::ZSet(x) => Some(x),
+            _ => None,
+        }
+    }
+}
+
+impl Kind for Stream {
+    #[inline]
+    fn get(v: &Value) -> Option<&Self> {
+        match v {
+            Value::Stream(x) => Some(x),
+            _ => None,
+        }
+    }
+    #[inline]
+    fn get_mut(v: &mut Value) -> Option<&mut Self> {
+        match v {
+            Value::Stream(x) => Some(x),
+            _ => None,
+        }
+    }
+}
+
+/// The typed view of a value, or WRONGTYPE.
+#[inline]
+pub fn typed<T: Kind>(v: &Value) -> Result<&T, Error> {
+    T::get(v).ok_or(Error::WrongType)
+}
+
+/// The typed mutable view of a value, or WRONGTYPE.
+#[inline]
+pub fn typed_mut<T: Kind>(v: &mut Value) -> Result<&mut T, Error> {
+    T::get_mut(v).ok_or(Error::WrongType)
+}

@@ -1,0 +1,36 @@
+//! redcore: a Redis-compatible engine and client with a redis-py compatible
+//! Python API.
+//!
+//! # Layout
+//!
+//! - [`resp`]: RESP2/RESP3 frames, the incremental parser and the writer,
+//!   shared by the client and the server. [`resp::Frame`] is the one reply
+//!   type every layer produces and consumes.
+//! - [`client`]: a blocking RESP client for real servers: connections
+//!   (TCP, Unix, TLS), a thread-safe pool, health checks.
+//! - [`commands`]: the command table (one row per command: name, arity,
+//!   flags, key positions, handler), the dispatcher, and one file per
+//!   command group with the handlers.
+//! - [`engine`]: the embedded store: 16 databases, values, TTLs (lazy plus
+//!   an active sweep), WATCH, pub/sub and the shared [`engine::Engine`]
+//!   handle.
+//! - [`error`]: every error reply and its exact Redis text.
+//! - [`num`], [`glob`]: Redis's number parsing/formatting and glob matcher.
+//! - [`scripting`]: the Lua interpreter behind EVAL (Redis's libraries,
+//!   sandbox and conversions) and the BUSY / SCRIPT KILL state.
+//! - `python` (feature `python`): the PyO3 boundary: argument encoding,
+//!   reply conversion to redis-py's types, the client class. Nothing else
+//!   depends on PyO3, so `cargo test` runs without Python.
+
+pub mod client;
+pub mod commands;
+pub mod engine;
+pub mod error;
+pub mod glob;
+pub mod num;
+pub mod persist;
+pub mod resp;
+pub mod scripting;
+
+#[cfg(feature = "python")]
+mod python;

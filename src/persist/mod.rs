@@ -1,0 +1,69 @@
+//! Redis's serialization format: the RDB object encoding of values, shared
+//! by DUMP/RESTORE payloads and (later) RDB snapshots.
+//!
+//! - [`rdb`]: one value as an RDB object (type byte + body), both ways.
+//! - [`stream`]: stream objects (node listpacks, counters, consumer groups).
+//! - [`listpack`], [`intset`]: the compact encodings nested in objects;
+//!   [`legacy`]: ziplists and zipmaps, which Redis 7.0 still loads.
+//! - [`lzf`], [`crc64`]: string compression and the payload checksum.
+//! - [`strtod`]: C's number parsing where Redis's formats rely on it.
+//!
+//! Loading validates every nested structure (Redis's "deep sanitization"),
+//! so a malformed payload is an error, never a panic.
+
+pub mod crc64;
+pub mod intset;
+pub mod legacy;
+pub mod listpack;
+pub mod lzf;
+pub mod rdb;
+pub mod stream;
+pub mod strtod;
+
+use crate::engine::value::Value;
+pub use rdb::{LoadError, LoadOptions, SaveOptions, RDB_VERSION};
+
+/// A DUMP payload: the object, the RDB version (u16 LE) and a CRC-64 of
+/// everything before it (u64 LE).
+pub fn dump_payload(v: &Value, o: &SaveOptions) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.push(rdb::object_type(v));
+    rdb::save_object(&mut out, v, o);
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64::crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// True if `p` ends with an RDB version this build reads and a matching
+/// checksum.
+pub fn payload_footer_ok(p: &[u8]) -> bool {
+    if p.len() < 10 {
+        return false;
+    }
+    let footer = &p[p.len() - 10..];
+    let version = u16::from_le_bytes([footer[0], footer[1]]);
+    if version > RDB_VERSION {
+        return false;
+    }
+    let mut want = [0u8; 8];
+    want.copy_from_slice(&footer[2..]);
+    crc64::crc64(0, &p[..p.len() - 8]) == u64::from_le_bytes(want)
+}
+
+/// The value in a DUMP payload whose footer was checked. As in Redis the
+/// object is read from the start of the whole payload and bytes it leaves
+/// unread before the footer are ignored.
+pub fn load_payload(p: &[u8], o: &LoadOptions) -> Result<Value, LoadError> {
+    let mut r = rdb::Reader::new(p);
+    let t = r.read_u8()?;
+    if !rdb::is_object_type(t) {
+        return Err(LoadError("not an object type"));
+    }
+    rdb::load_object(&mut r, t, o)
+}
+
+#[cfg(test)]
+mod stream_tests;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,927 @@
+//! The `Client` class that `redcore.Redis` and `redcore.Pipeline` extend.
+//!
+//! Every call, whether a hot method written in Rust or a Python method
+//! going through `execute_command`, ends in [`Client::call`]: run now on
+//! the backend, or queue on a pipeline.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+
+use super::encode::{Args, Encoding};
+use super::errors;
+use super::remote::{self, Remote, RemotePool};
+use super::reply::{self, Decoder, Native, Opts, Shape};
+use crate::commands::{self, Command};
+use crate::engine::blocking::Blocked;
+use crate::engine::{self, ClientState, Engine};
+use crate::resp::Frame;
+
+/// Where commands run.
+pub enum Backend {
+    /// In this process.
+    Embedded(Arc<Engine>),
+    /// A server over the network, through a connection pool.
+    Remote(Remote),
+}
+
+/// A command waiting in a pipeline.
+struct Queued {
+    /// Index in `Queue::ends` of the command's first argument.
+    first: usize,
+    nargs: usize,
+    cmd: Option<&'static Command>,
+    shape: Shape,
+    opts: Opts,
+}
+
+/// Queued commands. Arguments live back to back in one buffer, so queueing
+/// a command costs no allocation per argument.
+#[derive(Default)]
+struct Queue {
+    bytes: Vec<u8>,
+    /// End offset in `bytes` of every argument.
+    ends: Vec<usize>,
+    cmds: Vec<Queued>,
+}
+
+impl Queue {
+    fn push(&mut self, argv: &[&[u8]], cmd: Option<&'static Command>, shape: Shape, opts: Opts) {
+        let first = self.ends.len();
+        for a in argv {
+            self.bytes.extend_from_slice(a);
+            self.ends.push(self.bytes.len());
+        }
+        self.cmds.push(Queued {
+            first,
+            nargs: argv.len(),
+            cmd,
+            shape,
+            opts,
+        });
+    }
+
+    /// Every argument of every command, in order.
+    fn all_args(&self) -> Vec<&[u8]> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let a = &self.bytes[start..end];
+                start = end;
+                a
+            })
+            .collect()
+    }
+
+    fn len(&self) -> usize {
+        self.cmds.len()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.cmds.clear();
+    }
+}
+
+/// Pipeline state: the queue, and a persistent client so WATCH works.
+struct Pipe {
+    queue: Mutex<Queue>,
+    state: Mutex<ClientState>,
+    /// WATCH was issued and MULTI not yet: commands run immediately.
+    immediate: AtomicBool,
+    /// Remote backend: the connection holding the WATCH, until reset.
+    conn: remote::Slot,
+}
+
+/// The core client. Python subclasses add the long tail of redis-py's
+/// methods over `execute_command`.
+#[pyclass(subclass, frozen, module = "redcore._redcore", name = "Client")]
+pub struct Client {
+    backend: Arc<Backend>,
+    /// Selected database of a plain (non-pipeline) client.
+    db: AtomicUsize,
+    /// The client state plain calls reuse.
+    state: Mutex<ClientState>,
+    pub(crate) dec: Decoder,
+    /// Per-instance response callbacks: name -> Native code or callable.
+    callbacks: Py<PyDict>,
+    pipe: Option<Pipe>,
+}
+
+/// A `&'static Command` looked up once per call site.
+macro_rules! command {
+    ($name:literal) => {{
+        static CMD: std::sync::OnceLock<Option<&'static crate::commands::Command>> =
+            std::sync::OnceLock::new();
+        *CMD.get_or_init(|| crate::commands::lookup($name.as_bytes()))
+    }};
+}
+pub(crate) use command;
+
+impl Client {
+    /// Runs (or queues) encoded arguments with a fixed shape.
+    pub(crate) fn call<'py>(
+        slf: &Bound<'py, Self>,
+        cmd: Option<&'static Command>,
+        args: &Args<'py>,
+        native: Native,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Self::run(
+            slf,
+            cmd,
+            &args.slices(),
+            Shape::Native(native),
+            Opts::default(),
+        )
+    }
+
+    /// Runs (or queues) encoded arguments with any shape and options.
+    pub(crate) fn call_shaped<'py>(
+        slf: &Bound<'py, Self>,
+        cmd: Option<&'static Command>,
+        args: &Args<'py>,
+        shape: Shape,
+        opts: Opts,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Self::run(slf, cmd, &args.slices(), shape, opts)
+    }
+
+    /// The single path every call takes: queue on a pipeline, or run on
+    /// the backend and convert the reply.
+    #[inline]
+    pub(crate) fn run<'py>(
+        slf: &Bound<'py, Self>,
+        cmd: Option<&'static Command>,
+        argv: &[&[u8]],
+        shape: Shape,
+        opts: Opts,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let this = slf.get();
+        if let Some(pipe) = &this.pipe {
+            if !pipe.immediate.load(Ordering::Acquire) {
+                pipe.queue.lock().push(argv, cmd, shape, opts);
+                return Ok(slf.clone().into_any());
+            }
+            if let Backend::Remote(remote) = &*this.backend {
+                return this.run_remote(py, remote, cmd, argv, &shape, &opts, Some(&pipe.conn));
+            }
+            let (frame, blocked) = if this.may_wait(cmd, argv) {
+                py.detach(|| {
+                    let mut state = pipe.state.lock();
+                    let frame = this.exec_with(&mut state, cmd, argv);
+                    (frame, state.blocked.take())
+                })
+            } else {
+                let mut state = pipe.state.lock();
+                let frame = this.exec_with(&mut state, cmd, argv);
+                (frame, state.blocked.take())
+            };
+            let frame = match blocked {
+                Some(b) => this.wait_blocked(py, b)?,
+                None => frame,
+            };
+            return reply::convert(py, frame, &shape, &opts, &this.dec);
+        }
+        if let Backend::Remote(remote) = &*this.backend {
+            return this.run_remote(py, remote, cmd, argv, &shape, &opts, None);
+        }
+        let (frame, blocked) = if this.may_wait(cmd, argv) {
+            py.detach(|| this.exec_plain(cmd, argv))
+        } else {
+            this.exec_plain(cmd, argv)
+        };
+        let frame = match blocked {
+            Some(b) => this.wait_blocked(py, b)?,
+            None => frame,
+        };
+        reply::convert(py, frame, &shape, &opts, &this.dec)
+    }
+
+    /// Waits for a blocked command's reply with the GIL released, waking
+    /// every 100 ms to let Ctrl-C through. On timeout or interrupt the wait
+    /// is cancelled; a reply delivered in that very moment is still
+    /// returned, so no popped element is ever lost.
+    /// Runs one command on the remote backend. Blocking commands read
+    /// with their own timeout added to the socket timeout.
+    #[allow(clippy::too_many_arguments)]
+    fn run_remote<'py>(
+        &self,
+        py: Python<'py>,
+        remote: &Remote,
+        cmd: Option<&'static Command>,
+        argv: &[&[u8]],
+        shape: &Shape,
+        opts: &Opts,
+        slot: Option<&remote::Slot>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let cmd = cmd.or_else(|| argv.first().and_then(|n| commands::lookup(n)));
+        let blocking = match cmd {
+            Some(c) => c.flags & commands::flags::BLOCKING != 0 || c.name == "wait",
+            None => false,
+        };
+        let timeout =
+            crate::client::timeouts::read_timeout(remote.config().socket_timeout, blocking, argv);
+        let db = self.db.load(Ordering::Relaxed);
+        let mut frame = remote.execute(py, db, argv, timeout, slot)?;
+        if remote.config().protocol == 3 {
+            frame = remote::downgrade(argv, frame);
+        }
+        if let Some(first) = argv.first() {
+            if matches!(frame, Frame::Simple(_)) {
+                if first.eq_ignore_ascii_case(b"select") {
+                    if let Some(n) = argv
+                        .get(1)
+                        .and_then(|a| std::str::from_utf8(a).ok())
+                        .and_then(|s| s.parse().ok())
+                    {
+                        self.db.store(n, Ordering::Relaxed);
+                    }
+                } else if first.eq_ignore_ascii_case(b"reset") {
+                    self.db.store(0, Ordering::Relaxed);
+                }
+            }
+        }
+        reply::convert(py, frame, shape, opts, &self.dec)
+    }
+
+    fn wait_blocked(&self, py: Python<'_>, b: Blocked) -> PyResult<Frame> {
+        let Backend::Embedded(engine) = &*self.backend else {
+            return Ok(b.timeout_reply);
+        };
+        let deadline =
+            (b.timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(b.timeout_ms));
+        let step = Duration::from_millis(100);
+        loop {
+            let wait = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(step),
+                None => step,
+            };
+            let slot = b.slot.clone();
+            if let Some(frame) = py.detach(move || slot.wait(wait)) {
+                return Ok(frame);
+            }
+            if let Err(e) = py.check_signals() {
+                return match engine.cancel_block(b.id, &b.slot) {
+                    Some(frame) => Ok(frame),
+                    None => Err(e),
+                };
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(engine
+                    .cancel_block(b.id, &b.slot)
+                    .unwrap_or(b.timeout_reply));
+            }
+        }
+    }
+
+    /// True when the call may wait on a running script: scripts run (and
+    /// SCRIPT KILL arrives) without the GIL so other Python threads go on.
+    #[inline]
+    fn may_wait(&self, cmd: Option<&'static Command>, argv: &[&[u8]]) -> bool {
+        let Backend::Embedded(engine) = &*self.backend else {
+            return false;
+        };
+        engine.script_running()
+            || match cmd {
+                Some(c) => c.group == commands::Group::Scripting,
+                None => argv
+                    .first()
+                    .is_some_and(|n| crate::scripting::runs_script(n)),
+            }
+    }
+
+    /// Runs one command on a short-lived client state for this handle.
+    #[inline]
+    fn exec_plain(
+        &self,
+        cmd: Option<&'static Command>,
+        argv: &[&[u8]],
+    ) -> (Frame, Option<Blocked>) {
+        let db = self.db.load(Ordering::Relaxed);
+        // Reusing one state saves building and dropping it per call; a
+        // second thread on the same handle gets a fresh one instead of
+        // waiting.
+        let mut reused = self.state.try_lock();
+        let mut fresh;
+        let state: &mut ClientState = match reused.as_deref_mut() {
+            Some(s) => {
+                s.db = db;
+                s
+            }
+            None => {
+                fresh = ClientState::ephemeral(db);
+                &mut fresh
+            }
+        };
+        let frame = self.exec_with(state, cmd, argv);
+        let blocked = state.blocked.take();
+        if state.db != db {
+            self.db.store(state.db, Ordering::Relaxed);
+        }
+        if state.multi.is_some() || !state.watched.is_empty() {
+            // A plain client is not a connection: MULTI/WATCH state does
+            // not outlive the call (use a pipeline for transactions).
+            state.multi = None;
+            if let Backend::Embedded(engine) = &*self.backend {
+                commands::transactions::unwatch_all(&mut engine.lock(), state);
+            }
+        }
+        (frame, blocked)
+    }
+
+    #[inline]
+    fn exec_with(
+        &self,
+        state: &mut ClientState,
+        cmd: Option<&'static Command>,
+        argv: &[&[u8]],
+    ) -> Frame {
+        match &*self.backend {
+            Backend::Embedded(engine) => match cmd {
+                Some(cmd) => engine.execute_cmd(state, cmd, argv),
+                None => engine.execute(state, argv),
+            },
+            Backend::Remote(_) => Frame::error("ERR remote clients do not run commands in-process"),
+        }
+    }
+
+    /// Runs a typed engine call directly when this is a plain embedded
+    /// client; `None` means take the general path (pipelines, remote).
+    #[inline]
+    pub(crate) fn fast<R>(
+        &self,
+        f: impl FnOnce(&mut crate::engine::Db, crate::engine::Now<'_>) -> R,
+    ) -> Option<R> {
+        if self.pipe.is_some() {
+            return None;
+        }
+        match &*self.backend {
+            // While a script runs the general path answers BUSY or waits
+            // without the GIL.
+            Backend::Embedded(engine) if engine.script_running() => None,
+            Backend::Embedded(engine) => Some(engine.with_db(self.db.load(Ordering::Relaxed), f)),
+            Backend::Remote(_) => None,
+        }
+    }
+
+    /// A looked-up optional string as the caller wants it (None, bytes, str),
+    /// or the error raised.
+    #[inline]
+    pub(crate) fn bulk_result<'py>(
+        &self,
+        py: Python<'py>,
+        r: Result<Option<Bytes>, crate::error::Error>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match r {
+            Ok(Some(b)) => self.dec.bulk(py, &b),
+            Ok(None) => Ok(py.None().into_bound(py)),
+            Err(e) => Err(errors::reply_error(py, e.to_string().as_bytes())),
+        }
+    }
+
+    /// Like [`Client::bulk_result`] for a value already converted.
+    #[inline]
+    pub(crate) fn bulk_obj_result<'py>(
+        &self,
+        py: Python<'py>,
+        r: Result<Option<Result<Bound<'py, PyAny>, Bytes>>, crate::error::Error>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match r {
+            Ok(Some(Ok(obj))) => Ok(obj),
+            Ok(Some(Err(raw))) => self.dec.bulk(py, &raw),
+            Ok(None) => Ok(py.None().into_bound(py)),
+            Err(e) => Err(errors::reply_error(py, e.to_string().as_bytes())),
+        }
+    }
+
+    pub(crate) fn encoding(&self) -> &Encoding {
+        &self.dec.enc
+    }
+
+    fn pipe(&self) -> PyResult<&Pipe> {
+        self.pipe
+            .as_ref()
+            .ok_or_else(|| PyTypeError::new_err("not a pipeline"))
+    }
+
+    /// The shape `execute_command` applies for a command name.
+    fn shape_for(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<Shape> {
+        let cbs = self.callbacks.bind(py);
+        if cbs.is_empty() {
+            return Ok(Shape::Native(Native::Raw));
+        }
+        let key = match name.cast::<PyString>() {
+            Ok(s) => s.to_cow()?.to_ascii_uppercase(),
+            Err(_) => match name.extract::<Vec<u8>>() {
+                Ok(b) => String::from_utf8_lossy(&b).to_ascii_uppercase(),
+                Err(_) => return Ok(Shape::Native(Native::Raw)),
+            },
+        };
+        Ok(match cbs.get_item(key)? {
+            None => Shape::Native(Native::Raw),
+            Some(cb) => match cb.extract::<u8>() {
+                Ok(code) => Shape::Native(Native::from_code(code).unwrap_or(Native::Raw)),
+                Err(_) => Shape::Callable(cb.unbind()),
+            },
+        })
+    }
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        name: Option<&str>,
+        parent: Option<Bound<'_, Client>>,
+        db: usize,
+        decode_responses: bool,
+        encoding: &str,
+        encoding_errors: &str,
+        callbacks: Option<Bound<'_, PyDict>>,
+        pipeline: bool,
+        remote: Option<Bound<'_, RemotePool>>,
+        single_connection_client: bool,
+    ) -> PyResult<Self> {
+        let (backend, db, dec, callbacks) = match parent {
+            Some(p) => {
+                let p = p.get();
+                (
+                    p.backend.clone(),
+                    p.db.load(Ordering::Relaxed),
+                    p.dec.clone(),
+                    p.callbacks.clone_ref(py),
+                )
+            }
+            None => {
+                let backend = match &remote {
+                    Some(pool) => {
+                        Backend::Remote(Remote::new(py, pool.get(), single_connection_client))
+                    }
+                    None => Backend::Embedded(match name {
+                        Some(n) => engine::named(n),
+                        None => Engine::new(),
+                    }),
+                };
+                let dec = Decoder {
+                    decode: decode_responses,
+                    enc: Encoding::new(encoding, encoding_errors),
+                };
+                let cbs = match callbacks {
+                    Some(c) => c.copy()?.unbind(),
+                    None => PyDict::new(py).unbind(),
+                };
+                (Arc::new(backend), db, dec, cbs)
+            }
+        };
+        let databases = match &*backend {
+            Backend::Embedded(e) => e.databases(),
+            Backend::Remote(_) => usize::MAX,
+        };
+        if db >= databases {
+            return Err(errors::reply_error(py, b"ERR DB index is out of range"));
+        }
+        let pipe = pipeline.then(|| Pipe {
+            queue: Mutex::new(Queue::default()),
+            state: Mutex::new(ClientState::new(db)),
+            immediate: AtomicBool::new(false),
+            conn: Mutex::new(None),
+        });
+        Ok(Client {
+            backend,
+            db: AtomicUsize::new(db),
+            state: Mutex::new(ClientState::new(db)),
+            dec,
+            callbacks,
+            pipe,
+        })
+    }
+
+    /// Runs a command given as arguments, like redis-py's
+    /// `execute_command(*args, **options)`. A multi-word first argument
+    /// (`"CONFIG GET"`) is split; the reply is shaped by the response
+    /// callback registered for that name.
+    #[pyo3(signature = (*args, **options))]
+    fn execute_command<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        options: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let this = slf.get();
+        if args.is_empty() {
+            return Err(errors::data_error(
+                py,
+                "execute_command requires a command name",
+            ));
+        }
+        let first = args.get_item(0)?;
+        let mut a = Args::new();
+        match first.cast::<PyString>() {
+            Ok(s) if s.to_cow()?.contains(' ') => {
+                for part in s.to_cow()?.split_whitespace() {
+                    a.push_bytes(part.as_bytes());
+                }
+            }
+            _ => a.push(&first, this.encoding())?,
+        }
+        for item in args.iter().skip(1) {
+            a.push(&item, this.encoding())?;
+        }
+        let shape = this.shape_for(py, &first)?;
+        let mut flags = 0;
+        if let Some(d) = &options {
+            if d.contains("NEVER_DECODE")? {
+                flags |= Opts::NEVER_DECODE;
+                d.del_item("NEVER_DECODE")?;
+            }
+        }
+        let opts = Opts {
+            dict: options.map(|d| d.unbind()),
+            flags,
+            cast: None,
+        };
+        Self::call_shaped(slf, None, &a, shape, opts)
+    }
+
+    /// The per-instance response callbacks (redis-py's `response_callbacks`).
+    #[getter]
+    fn response_callbacks<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
+        self.callbacks.bind(py).clone()
+    }
+
+    /// True when replies are decoded to `str`.
+    #[getter]
+    fn _decode_responses(&self) -> bool {
+        self.dec.decode
+    }
+
+    /// The (encoding, errors) pair used for `str` arguments and replies.
+    #[getter]
+    fn _encoding(&self) -> (String, String) {
+        (self.dec.enc.encoding.clone(), self.dec.enc.errors.clone())
+    }
+
+    /// The database this handle is using.
+    #[getter]
+    fn _db(&self) -> usize {
+        match &self.pipe {
+            Some(p) => p.state.lock().db,
+            None => self.db.load(Ordering::Relaxed),
+        }
+    }
+
+    /// True if this is a pipeline object.
+    #[getter]
+    fn _is_pipeline(&self) -> bool {
+        self.pipe.is_some()
+    }
+
+    /// Switches a pipeline between queueing and immediate execution (after
+    /// WATCH, until MULTI).
+    fn _set_immediate(&self, on: bool) -> PyResult<()> {
+        self.pipe()?.immediate.store(on, Ordering::Release);
+        Ok(())
+    }
+
+    /// A new pub/sub connection sharing this client's backend and settings.
+    fn _subscriber(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(match &*self.backend {
+            Backend::Remote(remote) => {
+                let mut config = remote.config().clone();
+                config.db = self.db.load(Ordering::Relaxed);
+                Py::new(
+                    py,
+                    super::remote_pubsub::RemoteSubscriber::new(
+                        Arc::new(config),
+                        remote.retry_obj(py),
+                        self.dec.clone(),
+                    ),
+                )?
+                .into_any()
+            }
+            Backend::Embedded(_) => Py::new(
+                py,
+                super::subscriber::Subscriber::new(
+                    self.backend.clone(),
+                    self.db.load(Ordering::Relaxed),
+                    self.dec.clone(),
+                ),
+            )?
+            .into_any(),
+        })
+    }
+
+    /// True when this client talks to a server over the network.
+    #[getter]
+    fn _is_remote(&self) -> bool {
+        matches!(&*self.backend, Backend::Remote(_))
+    }
+
+    /// Closes the idle connections of this client's pool (and its single
+    /// connection).
+    #[pyo3(signature = (pool=true))]
+    fn _disconnect(&self, pool: bool) {
+        if let Backend::Remote(remote) = &*self.backend {
+            remote.close_single();
+            if pool {
+                remote.pool.disconnect();
+            }
+        }
+    }
+
+    /// Number of queued commands.
+    fn __len__(&self) -> usize {
+        self.pipe.as_ref().map_or(0, |p| p.queue.lock().len())
+    }
+
+    /// Queued command arguments, for error messages.
+    fn _queued_args<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let pipe = self.pipe()?;
+        let q = pipe.queue.lock();
+        let all = q.all_args();
+        let out = PyList::empty(py);
+        for item in &q.cmds {
+            let parts: Vec<Bound<'py, PyAny>> = all[item.first..item.first + item.nargs]
+                .iter()
+                .map(|a| self.dec.force_str(py, a))
+                .collect::<PyResult<_>>()?;
+            out.append(PyTuple::new(py, parts)?)?;
+        }
+        Ok(out)
+    }
+
+    /// Drops queued commands and any WATCH (Pipeline.reset()).
+    fn _reset_pipeline(&self, py: Python<'_>) -> PyResult<()> {
+        let pipe = self.pipe()?;
+        pipe.queue.lock().clear();
+        pipe.immediate.store(false, Ordering::Release);
+        match &*self.backend {
+            Backend::Embedded(engine) => {
+                let watching = {
+                    let mut state = pipe.state.lock();
+                    state.multi = None;
+                    if state.watched.is_empty() {
+                        if let Some(flag) = &state.watch_flag {
+                            flag.store(false, Ordering::Release);
+                        }
+                    }
+                    !state.watched.is_empty()
+                };
+                // Only WATCHed keys need the store; its lock may be held by
+                // a long script, so it is waited for without the GIL.
+                if watching {
+                    py.detach(|| {
+                        let mut state = pipe.state.lock();
+                        let mut store = engine.lock();
+                        commands::transactions::unwatch_all(&mut store, &mut state);
+                    });
+                }
+            }
+            Backend::Remote(remote) => {
+                pipe.state.lock().multi = None;
+                remote.release_slot(py, &pipe.conn, Some(&[b"UNWATCH"]));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the queued commands and returns their shaped replies, with
+    /// error replies as exception instances (not raised). With
+    /// `transaction`, they run inside MULTI/EXEC: a changed WATCHed key
+    /// raises `WatchError`, a rejected command `ExecAbortError`.
+    #[pyo3(signature = (transaction, raise_on_error=true))]
+    fn _run_pipeline<'py>(
+        &self,
+        py: Python<'py>,
+        transaction: bool,
+        raise_on_error: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let pipe = self.pipe()?;
+        let queue = std::mem::take(&mut *pipe.queue.lock());
+        let out = PyList::empty(py);
+        if queue.len() == 0 && !transaction {
+            return Ok(out);
+        }
+        let all = queue.all_args();
+        let argvs: Vec<&[&[u8]]> = queue
+            .cmds
+            .iter()
+            .map(|q| &all[q.first..q.first + q.nargs])
+            .collect();
+        let mut batch: Vec<(Option<&'static Command>, &[&[u8]])> =
+            Vec::with_capacity(argvs.len() + 2);
+        const MULTI: &[&[u8]] = &[b"MULTI"];
+        const EXEC: &[&[u8]] = &[b"EXEC"];
+        if transaction {
+            batch.push((None, MULTI));
+        }
+        batch.extend(queue.cmds.iter().zip(&argvs).map(|(q, a)| (q.cmd, *a)));
+        if transaction {
+            batch.push((None, EXEC));
+        }
+        let frames = match &*self.backend {
+            Backend::Embedded(engine) => {
+                let run = || {
+                    let mut state = pipe.state.lock();
+                    engine.execute_batch_cmds(&mut state, &batch)
+                };
+                if batch.iter().any(|(c, a)| self.may_wait(*c, a)) {
+                    py.detach(run)
+                } else {
+                    run()
+                }
+            }
+            Backend::Remote(remote) => {
+                let argvs: Vec<&[&[u8]]> = batch.iter().map(|(_, a)| *a).collect();
+                let watching = pipe.conn.lock().is_some();
+                let slot = watching.then_some(&pipe.conn);
+                let db = self.db.load(Ordering::Relaxed);
+                let result = remote.execute_batch(py, db, &argvs, slot);
+                pipe.immediate.store(false, Ordering::Release);
+                let mut frames = result?;
+                if remote.config().protocol == 3 {
+                    frames = resp3_batch_to_resp2(&argvs, frames, transaction);
+                }
+                frames
+            }
+        };
+        pipe.immediate.store(false, Ordering::Release);
+        let out = if transaction {
+            transaction_results(py, &queue.cmds, &argvs, frames, &self.dec, out)?
+        } else {
+            for (q, f) in queue.cmds.iter().zip(frames) {
+                out.append(shape_or_exception(py, f, q, &self.dec)?)?;
+            }
+            out
+        };
+        if raise_on_error {
+            let response_error = errors::response_error_type(py)?;
+            for (i, item) in out.iter().enumerate() {
+                if item.is_instance(&response_error)? {
+                    annotate(py, &item, i + 1, argvs[i], &self.dec)?;
+                    return Err(PyErr::from_value(item));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// [`remote::downgrade`] for every reply of a pipeline (inside EXEC's
+/// array for a transaction).
+fn resp3_batch_to_resp2(argvs: &[&[&[u8]]], frames: Vec<Frame>, transaction: bool) -> Vec<Frame> {
+    if !transaction {
+        return frames
+            .into_iter()
+            .zip(argvs)
+            .map(|(f, a)| remote::downgrade(a, f))
+            .collect();
+    }
+    let last = frames.len().saturating_sub(1);
+    // Commands rejected at queue time have no EXEC entry.
+    let ran: Vec<&[&[u8]]> = argvs[1..argvs.len().saturating_sub(1).max(1)]
+        .iter()
+        .zip(frames.iter().skip(1))
+        .filter(|(_, queued)| !queued.is_error())
+        .map(|(a, _)| *a)
+        .collect();
+    frames
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| match f {
+            Frame::Array(items) if i == last => Frame::Array(
+                items
+                    .into_iter()
+                    .zip(ran.iter().copied().map(Some).chain(std::iter::repeat(None)))
+                    .map(|(f, a)| match a {
+                        Some(a) => remote::downgrade(a, f),
+                        None => f,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })
+        .collect()
+}
+
+/// A reply shaped by its callback, or the exception for an error reply.
+fn shape_or_exception<'py>(
+    py: Python<'py>,
+    f: Frame,
+    q: &Queued,
+    dec: &Decoder,
+) -> PyResult<Bound<'py, PyAny>> {
+    match &f {
+        Frame::Error(e) => errors::reply_exception(py, e),
+        _ => reply::convert(py, f, &q.shape, &q.opts, dec),
+    }
+}
+
+/// Maps MULTI / QUEUED... / EXEC replies to per-command results the way
+/// redis-py's transactional pipeline does.
+fn transaction_results<'py>(
+    py: Python<'py>,
+    queued: &[Queued],
+    argvs: &[&[&[u8]]],
+    frames: Vec<Frame>,
+    dec: &Decoder,
+    out: Bound<'py, PyList>,
+) -> PyResult<Bound<'py, PyList>> {
+    let n = queued.len();
+    let mut frames = frames.into_iter();
+    let _multi = frames.next();
+    let mut queue_errors: Vec<(usize, Bound<'py, PyAny>)> = Vec::new();
+    for (i, _) in queued.iter().enumerate() {
+        if let Some(Frame::Error(e)) = frames.next() {
+            let exc = errors::reply_exception(py, &e)?;
+            annotate(py, &exc, i + 1, argvs[i], dec)?;
+            queue_errors.push((i, exc));
+        }
+    }
+    let exec = frames.next().unwrap_or(Frame::NullArray);
+    let replies = match exec {
+        Frame::Error(e) => {
+            if let Some((_, first)) = queue_errors.into_iter().next() {
+                return Err(PyErr::from_value(first));
+            }
+            return Err(errors::reply_error(py, &e));
+        }
+        Frame::NullArray | Frame::Null => {
+            return Err(errors::watch_error(py, "Watched variable changed."))
+        }
+        Frame::Array(items) => items,
+        other => vec![other],
+    };
+    let mut replies: Vec<Option<Frame>> = replies.into_iter().map(Some).collect();
+    for (i, _) in &queue_errors {
+        replies.insert(*i, None);
+    }
+    if replies.len() != n {
+        return Err(errors::reply_error(
+            py,
+            b"ERR Wrong number of response items from pipeline execution",
+        ));
+    }
+    let mut qe = queue_errors.into_iter();
+    for (q, r) in queued.iter().zip(replies) {
+        match r {
+            Some(f) => out.append(shape_or_exception(py, f, q, dec)?)?,
+            None => {
+                if let Some((_, exc)) = qe.next() {
+                    out.append(exc)?;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Prefixes an exception's message with the failing command, as redis-py's
+/// `annotate_exception` does.
+pub fn annotate(
+    py: Python<'_>,
+    exc: &Bound<'_, PyAny>,
+    number: usize,
+    argv: &[&[u8]],
+    dec: &Decoder,
+) -> PyResult<()> {
+    let parts: Vec<String> = argv
+        .iter()
+        .map(|a| {
+            dec.force_str(py, a)
+                .and_then(|s| s.str().map(|s| s.to_string()))
+        })
+        .collect::<PyResult<_>>()?;
+    let cmd = parts.join(" ");
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("width", 100)?;
+    kwargs.set_item("placeholder", "...")?;
+    kwargs.set_item("break_long_words", true)?;
+    let short = py
+        .import("textwrap")?
+        .call_method("shorten", (cmd,), Some(&kwargs))?;
+    let args = exc.getattr("args")?;
+    let args = args.cast::<PyTuple>()?;
+    let first = if args.is_empty() {
+        String::new()
+    } else {
+        args.get_item(0)?.str()?.to_string()
+    };
+    let msg = format!("Command # {number} ({short}) of pipeline caused error: {first}");
+    let mut new_args: Vec<Bound<'_, PyAny>> = vec![PyString::new(py, &msg).into_any()];
+    new_args.extend(args.iter().skip(1));
+    exc.setattr("args", PyTuple::new(py, new_args)?)?;
+    Ok(())
+}

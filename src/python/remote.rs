@@ -1,0 +1,603 @@
+//! The network backend of `Client`: a pool of connections to a real
+//! server, GIL-free socket I/O, retries and redis-py's exceptions.
+//!
+//! # Retries
+//!
+//! A failed exchange is retried with the pool's `Retry` object (its
+//! backoff, retry count and supported errors) when resending cannot apply
+//! a command twice: the connection could not be opened, or writing failed
+//! before a complete request left (for a batch, before any byte left).
+//! Stale pooled connections (closed by a server restart or an idle
+//! timeout) are detected before use and replaced, so they cost no retry.
+//! A request whose reply was lost after it was sent is retried only when
+//! the user asked for retries (`retry=`, `retry_on_error=`,
+//! `retry_on_timeout=True`), as redis-py does; by default it raises.
+//! Handshake failures (AUTH), full pools and protocol errors never retry.
+//!
+//! # The #2665 rule
+//!
+//! A connection is returned to the pool only after a complete exchange. A
+//! timeout, Ctrl-C, parse error or dropped link discards it (the `Lease`
+//! guard discards on every early return), so a late reply can never be
+//! read by the next command.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use super::errors;
+use crate::client::pool::{Lease, WhenFull};
+use crate::client::tls::{self, CertReqs, TlsOptions};
+use crate::client::{Address, Config, Connection, Error, ErrorKind, Keepalive, Pool};
+use crate::resp::{encode_command, Frame};
+
+/// Why an exchange failed: a client error (maybe retried) or a Python
+/// exception raised by a signal handler (never retried).
+pub(crate) enum Fail {
+    Client(Error),
+    Py(PyErr),
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Fail {
+        Fail::Client(e)
+    }
+}
+
+/// The Python exception for a client error, with redis-py's class and text.
+pub(crate) fn exception(py: Python<'_>, e: &Error) -> PyErr {
+    let class = match e.kind {
+        ErrorKind::Reply => return errors::reply_error(py, e.message.as_bytes()),
+        ErrorKind::Timeout => "TimeoutError",
+        ErrorKind::Protocol => "InvalidResponse",
+        ErrorKind::PoolFull => "MaxConnectionsError",
+        ErrorKind::Connection | ErrorKind::NoConnection | ErrorKind::Interrupted => {
+            "ConnectionError"
+        }
+    };
+    errors::named_error(py, class, &e.message)
+}
+
+/// Settings shared by every client of one pool (a `ConnectionPool` object).
+#[pyclass(frozen, module = "redcore._redcore", name = "RemotePool")]
+pub struct RemotePool {
+    pub(crate) pool: Arc<Pool>,
+    /// A redis-py style `Retry` object, or None for no retries.
+    pub(crate) retry: Option<Py<PyAny>>,
+    /// The user configured retries: lost replies are retried too.
+    pub(crate) explicit_retry: bool,
+}
+
+fn secs(t: Option<f64>) -> Option<Duration> {
+    t.filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+#[pymethods]
+impl RemotePool {
+    #[new]
+    #[pyo3(signature = (*, host="localhost", port=6379, unix_socket_path=None, db=0, username=None, password=None, socket_timeout=None, socket_connect_timeout=None, socket_keepalive=true, keepalive_idle=None, keepalive_interval=None, keepalive_count=None, client_name=None, protocol=2, health_check_interval=0.0, max_connections=None, blocking=false, blocking_timeout=None, ssl=false, ssl_ca_certs=None, ssl_certfile=None, ssl_keyfile=None, ssl_cert_reqs="required", ssl_check_hostname=true, retry=None, explicit_retry=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        host: &str,
+        port: u16,
+        unix_socket_path: Option<String>,
+        db: usize,
+        username: Option<Vec<u8>>,
+        password: Option<Vec<u8>>,
+        socket_timeout: Option<f64>,
+        socket_connect_timeout: Option<f64>,
+        socket_keepalive: bool,
+        keepalive_idle: Option<f64>,
+        keepalive_interval: Option<f64>,
+        keepalive_count: Option<u32>,
+        client_name: Option<Vec<u8>>,
+        protocol: u8,
+        health_check_interval: f64,
+        max_connections: Option<usize>,
+        blocking: bool,
+        blocking_timeout: Option<f64>,
+        ssl: bool,
+        ssl_ca_certs: Option<String>,
+        ssl_certfile: Option<String>,
+        ssl_keyfile: Option<String>,
+        ssl_cert_reqs: &str,
+        ssl_check_hostname: bool,
+        retry: Option<Py<PyAny>>,
+        explicit_retry: bool,
+    ) -> PyResult<Self> {
+        let address = match unix_socket_path {
+            Some(p) => Address::Unix(p.into()),
+            None => Address::Tcp {
+                host: host.to_string(),
+                port,
+            },
+        };
+        let tls = if ssl && matches!(address, Address::Tcp { .. }) {
+            let cert_reqs = CertReqs::parse(ssl_cert_reqs).ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "Invalid SSL Certificate Requirements Flag: {ssl_cert_reqs}"
+                ))
+            })?;
+            let opts = TlsOptions {
+                ca_certs: ssl_ca_certs.map(Into::into),
+                certfile: ssl_certfile.map(Into::into),
+                keyfile: ssl_keyfile.map(Into::into),
+                cert_reqs,
+                check_hostname: ssl_check_hostname && cert_reqs != CertReqs::None,
+            };
+            let settings = tls::build(&opts, host)
+                .map_err(|msg| Python::attach(|py| errors::named_error(py, "RedisError", &msg)))?;
+            Some(Arc::new(settings))
+        } else {
+            None
+        };
+        let config = Config {
+            address,
+            tls,
+            connect_timeout: secs(socket_connect_timeout),
+            socket_timeout: secs(socket_timeout),
+            keepalive: socket_keepalive.then(|| Keepalive {
+                idle: secs(keepalive_idle),
+                interval: secs(keepalive_interval),
+                count: keepalive_count,
+            }),
+            username,
+            password,
+            db,
+            client_name,
+            protocol: if protocol == 3 { 3 } else { 2 },
+            health_check_interval: (health_check_interval > 0.0)
+                .then(|| Duration::from_secs_f64(health_check_interval)),
+        };
+        let when_full = if blocking {
+            WhenFull::Wait(secs(blocking_timeout))
+        } else {
+            WhenFull::Fail
+        };
+        let max = max_connections.unwrap_or(usize::MAX);
+        Ok(RemotePool {
+            pool: Arc::new(Pool::new(config, max, when_full)),
+            retry,
+            explicit_retry,
+        })
+    }
+
+    /// Closes idle connections now and busy ones when they come back.
+    fn disconnect(&self) {
+        self.pool.disconnect();
+    }
+
+    /// (connections open or opening, idle connections).
+    fn _counts(&self) -> (usize, usize) {
+        self.pool.counts()
+    }
+
+    /// The database new connections select.
+    #[getter]
+    fn db(&self) -> usize {
+        self.pool.config.db
+    }
+
+    /// The retry object, or None.
+    #[getter]
+    fn retry(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.retry.as_ref().map(|r| r.clone_ref(py))
+    }
+}
+
+/// The per-client view of a pool.
+pub struct Remote {
+    pub(crate) pool: Arc<Pool>,
+    retry: Option<Py<PyAny>>,
+    explicit_retry: bool,
+    /// `single_connection_client`: the connection kept between calls.
+    single: Option<Box<Slot>>,
+}
+
+/// A connection slot a caller keeps between calls (a single-connection
+/// client, a pipeline holding its WATCH connection).
+pub(crate) type Slot = Mutex<Option<Connection>>;
+
+impl Remote {
+    pub fn new(py: Python<'_>, pool: &RemotePool, single_connection: bool) -> Remote {
+        Remote {
+            pool: pool.pool.clone(),
+            retry: pool.retry.as_ref().map(|r| r.clone_ref(py)),
+            explicit_retry: pool.explicit_retry,
+            single: single_connection.then(|| Box::new(Mutex::new(None))),
+        }
+    }
+
+    /// Closes the single connection of a `single_connection_client`.
+    pub fn close_single(&self) {
+        if let Some(slot) = &self.single {
+            if let Some(conn) = slot.lock().take() {
+                self.pool.discard(conn);
+            }
+        }
+    }
+
+    pub fn retry_obj(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.retry.as_ref().map(|r| r.clone_ref(py))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.pool.config
+    }
+
+    /// A connection from `slot`, else this client's single connection,
+    /// else the pool (waiting without the GIL).
+    fn acquire(&self, py: Python<'_>, slot: Option<&Slot>) -> Result<Lease, Fail> {
+        let pinned = slot.is_some();
+        if let Some(slot) = slot.or(self.single.as_deref()) {
+            if let Some(mut conn) = slot.lock().take() {
+                if !conn.is_stale() {
+                    return Ok(Lease::from_inner(self.pool.clone(), conn));
+                }
+                self.pool.discard(conn);
+                if pinned {
+                    // The server dropped the connection holding a WATCH:
+                    // another connection would silently lose it.
+                    return Err(Fail::Client(Error::new(
+                        ErrorKind::Connection,
+                        "Connection closed by server.",
+                        crate::client::Stage::Connect,
+                    )));
+                }
+            }
+        }
+        let pool = &self.pool;
+        Ok(py.detach(|| pool.lease())?)
+    }
+
+    /// Puts a connection back where it came from after a complete exchange.
+    fn give_back(&self, lease: Lease, slot: Option<&Slot>) {
+        match slot.or(self.single.as_deref()) {
+            Some(slot) => {
+                let conn = lease.into_inner();
+                let mut held = slot.lock();
+                match held.take() {
+                    // Another thread refilled the slot meanwhile: keep one.
+                    Some(other) => {
+                        *held = Some(conn);
+                        drop(held);
+                        self.pool.put(other);
+                    }
+                    None => *held = Some(conn),
+                }
+            }
+            None => lease.release(),
+        }
+    }
+
+    /// Runs one command and returns its reply frame (error replies
+    /// included). `timeout` bounds each socket read.
+    pub fn execute(
+        &self,
+        py: Python<'_>,
+        db: usize,
+        argv: &[&[u8]],
+        timeout: Option<Duration>,
+        slot: Option<&Slot>,
+    ) -> PyResult<Frame> {
+        let watching = slot.is_some_and(|s| s.lock().is_some());
+        self.with_retry(py, false, watching, || {
+            let mut lease = self.acquire(py, slot)?;
+            let select = lease.db != db;
+            lease.wbuf.clear();
+            if select {
+                push_select(&mut lease.wbuf, db);
+            }
+            encode_command(&mut lease.wbuf, argv);
+            let frame = if select {
+                let mut frames = exchange(py, &mut lease, 2, timeout)?;
+                let reply = frames.pop().unwrap_or(Frame::Null);
+                if let Some(Frame::Error(e)) = frames.pop() {
+                    self.give_back(lease, slot);
+                    return Ok(Frame::Error(e));
+                }
+                lease.db = db;
+                reply
+            } else {
+                exchange_one(py, &mut lease, timeout)?
+            };
+            if let Some(new_db) = db_change(argv, &frame) {
+                lease.db = new_db;
+            }
+            self.give_back(lease, slot);
+            Ok(frame)
+        })
+    }
+
+    /// Runs a batch (a pipeline) with one write and returns every reply.
+    /// A failure part way raises: no reply is reported for commands that
+    /// may not have run.
+    pub fn execute_batch(
+        &self,
+        py: Python<'_>,
+        db: usize,
+        argvs: &[&[&[u8]]],
+        slot: Option<&Slot>,
+    ) -> PyResult<Vec<Frame>> {
+        let watching = slot.is_some_and(|s| s.lock().is_some());
+        self.with_retry(py, true, watching, || {
+            let mut lease = self.acquire(py, slot)?;
+            let select = lease.db != db;
+            lease.wbuf.clear();
+            if select {
+                push_select(&mut lease.wbuf, db);
+            }
+            for argv in argvs {
+                encode_command(&mut lease.wbuf, argv);
+            }
+            let timeout = lease.socket_timeout;
+            let mut frames = exchange(py, &mut lease, argvs.len() + select as usize, timeout)?;
+            if select {
+                frames.remove(0);
+                lease.db = db;
+            }
+            for (argv, frame) in argvs.iter().zip(&frames) {
+                if let Some(new_db) = db_change(argv, frame) {
+                    lease.db = new_db;
+                }
+            }
+            self.give_back(lease, slot);
+            Ok(frames)
+        })
+    }
+
+    /// Takes the connection out of `slot` and returns it to the pool, first
+    /// sending `cleanup` (UNWATCH) when given; a failure discards it.
+    pub fn release_slot(&self, py: Python<'_>, slot: &Slot, cleanup: Option<&[&[u8]]>) {
+        let Some(conn) = slot.lock().take() else {
+            return;
+        };
+        let mut lease = Lease::from_inner(self.pool.clone(), conn);
+        if let Some(argv) = cleanup {
+            lease.wbuf.clear();
+            encode_command(&mut lease.wbuf, argv);
+            let timeout = lease.socket_timeout;
+            match exchange_one(py, &mut lease, timeout) {
+                Ok(Frame::Error(_)) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+        lease.release();
+    }
+
+    /// The retry loop shared by single commands and batches.
+    fn with_retry<T>(
+        &self,
+        py: Python<'_>,
+        batch: bool,
+        watching: bool,
+        mut attempt: impl FnMut() -> Result<T, Fail>,
+    ) -> PyResult<T> {
+        let mut failures: i64 = 0;
+        loop {
+            let err = match attempt() {
+                Ok(v) => return Ok(v),
+                Err(Fail::Py(e)) => return Err(e),
+                Err(Fail::Client(e)) => e,
+            };
+            let exc = exception(py, &err);
+            if watching && matches!(err.kind, ErrorKind::Connection | ErrorKind::Timeout) {
+                // The server forgot the WATCH with the connection: the
+                // caller must restart the transaction (redis-py's rule).
+                return Err(errors::watch_error(
+                    py,
+                    "A ConnectionError occurred on while watching one or more keys",
+                ));
+            }
+            let safe = if batch {
+                err.nothing_sent()
+            } else {
+                err.command_not_sent()
+            };
+            if !self.may_retry(py, &err, &exc, safe, failures)? {
+                return Err(exc);
+            }
+            failures += 1;
+            self.backoff(py, failures)?;
+        }
+    }
+
+    fn may_retry(
+        &self,
+        py: Python<'_>,
+        err: &Error,
+        exc: &PyErr,
+        safe: bool,
+        failures: i64,
+    ) -> PyResult<bool> {
+        if !matches!(err.kind, ErrorKind::Connection | ErrorKind::Timeout) {
+            return Ok(false);
+        }
+        let Some(retry) = &self.retry else {
+            return Ok(false);
+        };
+        if !(safe || self.explicit_retry) {
+            return Ok(false);
+        }
+        retry_allows(py, retry.bind(py), exc, failures)
+    }
+
+    fn backoff(&self, py: Python<'_>, failures: i64) -> PyResult<()> {
+        match &self.retry {
+            Some(retry) => sleep_backoff(py, retry.bind(py), failures),
+            None => Ok(()),
+        }
+    }
+}
+
+/// True if `retry` (a redis-py style Retry) allows another attempt after
+/// `failures` failures for this exception.
+pub(crate) fn retry_allows(
+    py: Python<'_>,
+    retry: &Bound<'_, PyAny>,
+    exc: &PyErr,
+    failures: i64,
+) -> PyResult<bool> {
+    let retries: i64 = retry.call_method0("get_retries")?.extract()?;
+    if retries >= 0 && failures >= retries {
+        return Ok(false);
+    }
+    let supported = retry.getattr("_supported_errors")?;
+    exc.value(py).is_instance(&supported)
+}
+
+/// Sleeps the backoff `retry` computes for the `failures`-th failure
+/// (resetting it on the first), letting signals through.
+pub(crate) fn sleep_backoff(
+    py: Python<'_>,
+    retry: &Bound<'_, PyAny>,
+    failures: i64,
+) -> PyResult<()> {
+    let backoff = retry.getattr("_backoff")?;
+    if failures == 1 {
+        backoff.call_method0("reset")?;
+    }
+    let secs: f64 = backoff.call_method1("compute", (failures,))?.extract()?;
+    if secs > 0.0 {
+        py.import("time")?.call_method1("sleep", (secs,))?;
+    }
+    Ok(())
+}
+
+fn push_select(buf: &mut Vec<u8>, db: usize) {
+    let db = db.to_string();
+    encode_command(buf, &[b"SELECT", db.as_bytes()]);
+}
+
+/// The database a successful SELECT (or RESET) switched to.
+fn db_change(argv: &[&[u8]], reply: &Frame) -> Option<usize> {
+    let name = argv.first()?;
+    if !matches!(reply, Frame::Simple(_)) {
+        return None;
+    }
+    if name.eq_ignore_ascii_case(b"select") {
+        std::str::from_utf8(argv.get(1)?).ok()?.parse().ok()
+    } else if name.eq_ignore_ascii_case(b"reset") {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+/// Sends the connection's write buffer and reads one reply with the GIL
+/// released. A signal interrupting the read runs Python's handlers; if
+/// one raises (Ctrl-C), the exchange is abandoned and the caller's lease
+/// discards the connection.
+pub(crate) fn exchange_one(
+    py: Python<'_>,
+    conn: &mut Connection,
+    timeout: Option<Duration>,
+) -> Result<Frame, Fail> {
+    let mut sent = false;
+    loop {
+        let r = py.detach(|| {
+            if !sent {
+                conn.send()?;
+                sent = true;
+            }
+            conn.read_frame(timeout)
+        });
+        match r {
+            Ok(f) => return Ok(f),
+            Err(e) if e.kind == ErrorKind::Interrupted => py.check_signals().map_err(Fail::Py)?,
+            Err(e) => return Err(Fail::Client(e)),
+        }
+    }
+}
+
+/// Like [`exchange_one`] for `n` replies.
+pub(crate) fn exchange(
+    py: Python<'_>,
+    conn: &mut Connection,
+    n: usize,
+    timeout: Option<Duration>,
+) -> Result<Vec<Frame>, Fail> {
+    let mut frames = Vec::with_capacity(n);
+    let mut sent = false;
+    loop {
+        let r = py.detach(|| -> Result<(), Error> {
+            if !sent {
+                conn.send()?;
+                sent = true;
+            }
+            while frames.len() < n {
+                frames.push(conn.read_frame(timeout)?);
+            }
+            Ok(())
+        });
+        match r {
+            Ok(()) => return Ok(frames),
+            Err(e) if e.kind == ErrorKind::Interrupted => py.check_signals().map_err(Fail::Py)?,
+            Err(e) => return Err(Fail::Client(e)),
+        }
+    }
+}
+
+/// Reshapes a RESP3 reply whose structure differs from RESP2's into the
+/// RESP2 structure the reply conversion expects: score and value pairs
+/// (`[[member, score], ...]`) flatten to `[member, score, ...]`. Maps,
+/// sets, doubles and booleans need nothing here (the conversion already
+/// renders them as RESP2 would).
+pub(crate) fn downgrade(argv: &[&[u8]], frame: Frame) -> Frame {
+    const PAIRED: &[&[u8]] = &[
+        b"zrange",
+        b"zrangebyscore",
+        b"zrevrange",
+        b"zrevrangebyscore",
+        b"zrandmember",
+        b"hrandfield",
+        b"zunion",
+        b"zinter",
+        b"zdiff",
+        b"zpopmin",
+        b"zpopmax",
+    ];
+    let Some(name) = argv.first() else {
+        return frame;
+    };
+    if !PAIRED.iter().any(|p| name.eq_ignore_ascii_case(p)) {
+        return frame;
+    }
+    match frame {
+        Frame::Array(items)
+            if !items.is_empty()
+                && items
+                    .iter()
+                    .all(|i| matches!(i, Frame::Array(p) if p.len() == 2)) =>
+        {
+            Frame::Array(
+                items
+                    .into_iter()
+                    .flat_map(|i| match i {
+                        Frame::Array(pair) => pair,
+                        other => vec![other],
+                    })
+                    .collect(),
+            )
+        }
+        other => other,
+    }
+}
+
+/// Arguments for `Subscriber`-style objects: the encoded command.
+pub(crate) fn encode_args(
+    args: &Bound<'_, PyTuple>,
+    enc: &super::encode::Encoding,
+    out: &mut Vec<u8>,
+) -> PyResult<()> {
+    let mut a = super::encode::Args::new();
+    for item in args.iter() {
+        a.push(&item, enc)?;
+    }
+    encode_command(out, &a.slices());
+    Ok(())
+}

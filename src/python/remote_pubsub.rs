@@ -1,0 +1,211 @@
+//! A pub/sub connection to a real server with the embedded `Subscriber`'s
+//! interface (`send`, `read`, `close`), so the Python `PubSub` class works
+//! unchanged on both backends.
+//!
+//! The connection is dedicated (not from the pool). When it drops, the
+//! next `send` or `read` reconnects, retrying with the pool's backoff (a
+//! pub/sub read never re-applies anything, so it always retries), then
+//! calls the `on_connect` callback, which the Python `PubSub` sets to its
+//! own `on_connect` to re-subscribe.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use super::errors;
+use super::remote::{encode_args, exception, retry_allows, sleep_backoff};
+use super::reply::{self, Decoder};
+use crate::client::{Config, Connection, Error, ErrorKind};
+use crate::resp::Frame;
+
+/// How long one read waits while holding the connection, so `send` from
+/// another thread (subscribe while a worker thread reads) gets a turn.
+const READ_SLICE: Duration = Duration::from_millis(100);
+
+#[pyclass(module = "redcore._redcore", name = "RemoteSubscriber")]
+pub struct RemoteSubscriber {
+    config: Arc<Config>,
+    retry: Option<Py<PyAny>>,
+    conn: Mutex<Option<Connection>>,
+    /// A connection existed before: the next one is a reconnection.
+    connected_once: AtomicBool,
+    closed: AtomicBool,
+    dec: Decoder,
+    /// Called with no arguments after a reconnection.
+    #[pyo3(get, set)]
+    on_connect: Option<Py<PyAny>>,
+}
+
+enum Step {
+    Frame(Frame),
+    Idle,
+}
+
+impl RemoteSubscriber {
+    pub(crate) fn new(config: Arc<Config>, retry: Option<Py<PyAny>>, dec: Decoder) -> Self {
+        RemoteSubscriber {
+            config,
+            retry,
+            conn: Mutex::new(None),
+            connected_once: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            dec,
+            on_connect: None,
+        }
+    }
+
+    /// Opens the connection if there is none; after a reconnection, runs
+    /// the `on_connect` callback (with no lock held: it sends commands).
+    fn ensure_connected(&self, py: Python<'_>) -> PyResult<()> {
+        let mut failures = 0;
+        loop {
+            if self.conn.lock().is_some() {
+                return Ok(());
+            }
+            let config = &self.config;
+            match py.detach(|| Connection::open(config)) {
+                Ok(conn) => {
+                    let mut slot = self.conn.lock();
+                    if slot.is_some() {
+                        return Ok(());
+                    }
+                    *slot = Some(conn);
+                    drop(slot);
+                    if self.connected_once.swap(true, Ordering::AcqRel) {
+                        if let Some(cb) = &self.on_connect {
+                            cb.call0(py)?;
+                        }
+                    }
+                    return Ok(());
+                }
+                Err(e) => {
+                    failures += 1;
+                    self.after_failure(py, &e, failures)?;
+                }
+            }
+        }
+    }
+
+    /// Raises unless the retry policy allows another attempt, in which case
+    /// it sleeps the backoff.
+    fn after_failure(&self, py: Python<'_>, e: &Error, failures: i64) -> PyResult<()> {
+        let exc = exception(py, e);
+        let retryable = matches!(e.kind, ErrorKind::Connection | ErrorKind::Timeout);
+        let Some(retry) = &self.retry else {
+            return Err(exc);
+        };
+        let retry = retry.bind(py);
+        if !retryable || !retry_allows(py, retry, &exc, failures - 1)? {
+            return Err(exc);
+        }
+        sleep_backoff(py, retry, failures)
+    }
+
+    /// One bounded read: a frame, or Idle when none arrived in `wait`.
+    fn read_step(&self, py: Python<'_>, wait: Duration) -> Result<Step, Error> {
+        let mut slot = self.conn.lock();
+        let Some(conn) = slot.as_mut() else {
+            return Ok(Step::Idle);
+        };
+        let r = py.detach(|| conn.read_frame(Some(wait)));
+        match r {
+            Ok(f) => Ok(Step::Frame(f)),
+            Err(e) if matches!(e.kind, ErrorKind::Timeout | ErrorKind::Interrupted) => {
+                // A partial frame stays in the parser: the stream is still
+                // in step, so the connection is kept.
+                Ok(Step::Idle)
+            }
+            Err(e) => {
+                *slot = None;
+                Err(e)
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl RemoteSubscriber {
+    /// Sends a command; its reply arrives through `read`.
+    #[pyo3(signature = (*args))]
+    fn send(&self, args: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let py = args.py();
+        if self.closed.load(Ordering::Acquire) {
+            self.closed.store(false, Ordering::Release);
+        }
+        let mut request = Vec::new();
+        encode_args(args, &self.dec.enc, &mut request)?;
+        let mut failures = 0;
+        loop {
+            self.ensure_connected(py)?;
+            let mut slot = self.conn.lock();
+            let Some(conn) = slot.as_mut() else {
+                continue;
+            };
+            conn.wbuf.clear();
+            conn.wbuf.extend_from_slice(&request);
+            match py.detach(|| conn.send()) {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    *slot = None;
+                    drop(slot);
+                    failures += 1;
+                    self.after_failure(py, &e, failures)?;
+                }
+            }
+        }
+    }
+
+    /// The next reply or message, or None if none arrives within `timeout`
+    /// seconds (None waits forever). Error replies are raised.
+    #[pyo3(signature = (timeout=None))]
+    fn read<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        // NaN and negative mean "don't wait", as for a socket timeout.
+        let secs = |t: f64| if t.is_nan() { 0.0 } else { t.clamp(0.0, 1e9) };
+        let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(secs(t)));
+        let mut failures = 0;
+        loop {
+            if self.closed.load(Ordering::Acquire) {
+                return Ok(None);
+            }
+            self.ensure_connected(py)?;
+            let wait = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(READ_SLICE),
+                None => READ_SLICE,
+            };
+            match self.read_step(py, wait.max(Duration::from_millis(1))) {
+                Ok(Step::Frame(Frame::Error(e))) => return Err(errors::reply_error(py, &e)),
+                Ok(Step::Frame(f)) => return reply::to_py(py, &f, &self.dec).map(Some),
+                Ok(Step::Idle) => {
+                    py.check_signals()?;
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => {
+                    failures += 1;
+                    self.after_failure(py, &e, failures)?;
+                }
+            }
+        }
+    }
+
+    /// Number of bytes received but not yet read as messages.
+    fn pending(&self) -> usize {
+        0
+    }
+
+    /// Closes the connection; a later `send` opens a new one.
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        *self.conn.lock() = None;
+        self.connected_once.store(false, Ordering::Release);
+    }
+}

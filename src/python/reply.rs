@@ -1,0 +1,572 @@
+//! Reply frames -> Python objects, in redis-py's (RESP2-legacy) shapes.
+//!
+//! Conversion first follows RESP2 (maps flatten to lists, doubles become
+//! bytes, booleans ints), then a [`Shape`] reshapes the result the way
+//! redis-py's response callback for that command would. Shapes used on hot
+//! paths are native; the rest are Python callables from
+//! `redcore._callbacks`, called with `(response, **options)`.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PySet, PyString, PyTuple};
+
+use super::encode::Encoding;
+use super::errors;
+use crate::resp::Frame;
+
+/// Native response shapes; the numbers are `redcore._callbacks.Native`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Native {
+    Raw = 0,
+    Bool = 1,
+    Ok = 2,
+    Float = 3,
+    Set = 4,
+    Dict = 5,
+    ScorePairs = 6,
+    ZPopPairs = 7,
+    Scan = 8,
+    HScan = 9,
+    ZScan = 10,
+    Ping = 11,
+    SetResult = 12,
+    ZAdd = 13,
+    RankScore = 14,
+    FloatList = 15,
+    BlockPop = 16,
+    BzPop = 17,
+    Time = 18,
+    Str = 19,
+    StrList = 20,
+    BoolList = 21,
+    StrDict = 22,
+    True_ = 23,
+}
+
+impl Native {
+    pub fn from_code(code: u8) -> Option<Native> {
+        use Native::*;
+        const ALL: [Native; 24] = [
+            Raw, Bool, Ok, Float, Set, Dict, ScorePairs, ZPopPairs, Scan, HScan, ZScan, Ping,
+            SetResult, ZAdd, RankScore, FloatList, BlockPop, BzPop, Time, Str, StrList, BoolList,
+            StrDict, True_,
+        ];
+        ALL.get(code as usize).copied()
+    }
+}
+
+/// How a reply is reshaped.
+#[derive(Debug)]
+pub enum Shape {
+    Native(Native),
+    /// A Python callable `(response, **options)`.
+    Callable(Py<PyAny>),
+}
+
+/// What the options of a call say about the shape (withscores...). Hot
+/// methods set `flags`/`cast` directly; `execute_command(**options)` passes
+/// its keyword dict, consulted when a flag is not set.
+#[derive(Debug, Default)]
+pub struct Opts {
+    pub dict: Option<Py<PyDict>>,
+    pub flags: u8,
+    pub cast: Option<Py<PyAny>>,
+}
+
+impl Opts {
+    pub const WITHSCORES: u8 = 1;
+    pub const WITHSCORE: u8 = 2;
+    pub const AS_SCORE: u8 = 4;
+    pub const GET: u8 = 8;
+    pub const NO_VALUES: u8 = 16;
+    /// redis-py's NEVER_DECODE option: bulk replies stay bytes.
+    pub const NEVER_DECODE: u8 = 32;
+
+    /// Options given as native flags (and an optional score_cast_func).
+    pub fn native(flags: u8, cast: Option<Py<PyAny>>) -> Opts {
+        Opts {
+            dict: None,
+            flags,
+            cast,
+        }
+    }
+
+    fn flag_of(name: &str) -> u8 {
+        match name {
+            "withscores" => Self::WITHSCORES,
+            "withscore" => Self::WITHSCORE,
+            "as_score" => Self::AS_SCORE,
+            "get" => Self::GET,
+            "no_values" => Self::NO_VALUES,
+            _ => 0,
+        }
+    }
+}
+
+/// Response decoding settings (decode_responses, encoding).
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    pub decode: bool,
+    pub enc: Encoding,
+}
+
+impl Decoder {
+    /// A bulk string as `bytes`, or `str` with decode_responses.
+    #[inline]
+    pub fn bulk<'py>(&self, py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+        if !self.decode {
+            return Ok(PyBytes::new(py, b).into_any());
+        }
+        self.force_str(py, b)
+    }
+
+    /// The bulk as bytes or str when that cannot run Python code (no
+    /// allocation of GC-tracked objects, no exception): safe under the
+    /// engine lock. Otherwise hands back the bytes to convert later.
+    #[inline]
+    pub fn bulk_nogc<'py>(
+        &self,
+        py: Python<'py>,
+        b: &bytes::Bytes,
+    ) -> Result<Bound<'py, PyAny>, bytes::Bytes> {
+        if !self.decode {
+            return Ok(PyBytes::new(py, b).into_any());
+        }
+        if self.enc.utf8_strict {
+            if let Ok(s) = std::str::from_utf8(b) {
+                return Ok(PyString::new(py, s).into_any());
+            }
+        }
+        Err(b.clone())
+    }
+
+    /// Always decodes (str_if_bytes).
+    pub fn force_str<'py>(&self, py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+        if self.enc.utf8_strict {
+            if let Ok(s) = std::str::from_utf8(b) {
+                return Ok(PyString::new(py, s).into_any());
+            }
+        }
+        PyBytes::new(py, b).call_method1(
+            "decode",
+            (self.enc.encoding.as_str(), self.enc.errors.as_str()),
+        )
+    }
+}
+
+/// Converts a frame the way a RESP2 redis-py parser would. Nested error
+/// replies become exception instances (as in EXEC results); a top-level
+/// error is raised by [`convert`] before this is reached.
+pub fn to_py<'py>(py: Python<'py>, f: &Frame, dec: &Decoder) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match f {
+        Frame::Bulk(b) | Frame::Simple(b) => dec.bulk(py, b)?,
+        Frame::Integer(n) => n.into_pyobject(py)?.into_any(),
+        Frame::Null | Frame::NullArray => py.None().into_bound(py),
+        Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => {
+            let list = PyList::empty(py);
+            for it in items {
+                list.append(to_py(py, it, dec)?)?;
+            }
+            list.into_any()
+        }
+        Frame::Map(pairs) => {
+            let list = PyList::empty(py);
+            for (k, v) in pairs {
+                list.append(to_py(py, k, dec)?)?;
+                list.append(to_py(py, v, dec)?)?;
+            }
+            list.into_any()
+        }
+        Frame::Double(x) => {
+            let mut buf = Vec::with_capacity(24);
+            crate::resp::writer::format_double(*x, &mut buf);
+            dec.bulk(py, &buf)?
+        }
+        Frame::Boolean(b) => (*b as i64).into_pyobject(py)?.into_any(),
+        Frame::BigNumber(b) => dec.bulk(py, b)?,
+        Frame::Verbatim(_, text) => dec.bulk(py, text)?,
+        Frame::Error(e) => errors::reply_exception(py, e)?,
+    })
+}
+
+/// The items of an aggregate frame, flattening maps as RESP2 does.
+fn flat(f: &Frame) -> Vec<&Frame> {
+    match f {
+        Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => items.iter().collect(),
+        Frame::Map(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Like [`flat`], also flattening the `[[member, score], ...]` pairs a
+/// RESP3 server sends for WITHSCORES replies into RESP2's flat list.
+fn flat_pairs(f: &Frame) -> Vec<&Frame> {
+    let items = flat(f);
+    let nested = !items.is_empty()
+        && items
+            .iter()
+            .all(|i| matches!(i, Frame::Array(p) if p.len() == 2));
+    if !nested {
+        return items;
+    }
+    items.into_iter().flat_map(flat).collect()
+}
+
+fn frame_f64(f: &Frame) -> PyResult<f64> {
+    match f {
+        Frame::Double(x) => Ok(*x),
+        Frame::Integer(n) => Ok(*n as f64),
+        Frame::Bulk(b) | Frame::Simple(b) => {
+            let s = std::str::from_utf8(b).map_err(|_| PyValueError::new_err("bad float reply"))?;
+            parse_py_float(s)
+        }
+        _ => Err(PyValueError::new_err("expected a float reply")),
+    }
+}
+
+/// Python's float() of a reply string (accepts "inf", "-inf", "nan").
+fn parse_py_float(s: &str) -> PyResult<f64> {
+    match s {
+        "inf" | "+inf" => Ok(f64::INFINITY),
+        "-inf" => Ok(f64::NEG_INFINITY),
+        _ => s.trim().parse::<f64>().map_err(|_| {
+            PyValueError::new_err(format!("could not convert string to float: {s:?}"))
+        }),
+    }
+}
+
+fn opt<'py>(py: Python<'py>, opts: &Opts, name: &str) -> Option<Bound<'py, PyAny>> {
+    let d = opts.dict.as_ref()?.bind(py);
+    d.get_item(name).ok().flatten()
+}
+
+fn opt_true(py: Python<'_>, opts: &Opts, name: &str) -> bool {
+    if opts.flags & Opts::flag_of(name) != 0 {
+        return true;
+    }
+    opts.dict.is_some() && opt(py, opts, name).is_some_and(|v| v.is_truthy().unwrap_or(false))
+}
+
+/// score_cast_func, applied to a score's RESP2 bytes; None means float.
+/// Like redis-py, a cast that rejects the text gets float(text) instead.
+fn cast_score<'py>(
+    py: Python<'py>,
+    cast: &Option<Bound<'py, PyAny>>,
+    f: &Frame,
+    dec: &Decoder,
+) -> PyResult<Bound<'py, PyAny>> {
+    let Some(cast) = cast else {
+        return Ok(frame_f64(f)?.into_pyobject(py)?.into_any());
+    };
+    let raw = to_py(py, f, dec)?;
+    match cast.call1((raw.clone(),)) {
+        Ok(v) => Ok(v),
+        Err(e)
+            if e.is_instance_of::<PyValueError>(py)
+                || e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) =>
+        {
+            cast.call1((frame_f64(f)?,))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn score_cast<'py>(py: Python<'py>, opts: &Opts) -> Option<Bound<'py, PyAny>> {
+    let cast = match &opts.cast {
+        Some(c) => c.bind(py).clone(),
+        None => opt(py, opts, "score_cast_func")?,
+    };
+    let float_type = py.get_type::<pyo3::types::PyFloat>();
+    if cast.is(&float_type) {
+        return None;
+    }
+    Some(cast)
+}
+
+fn pairs<'py>(
+    py: Python<'py>,
+    items: &[&Frame],
+    opts: &Opts,
+    dec: &Decoder,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cast = score_cast(py, opts);
+    let list = PyList::empty(py);
+    for pair in items.chunks_exact(2) {
+        let m = to_py(py, pair[0], dec)?;
+        let s = cast_score(py, &cast, pair[1], dec)?;
+        list.append(PyTuple::new(py, [m, s])?)?;
+    }
+    Ok(list.into_any())
+}
+
+fn dict_of<'py>(
+    py: Python<'py>,
+    items: &[&Frame],
+    dec: &Decoder,
+    force_str: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let d = PyDict::new(py);
+    for pair in items.chunks_exact(2) {
+        let (k, v) = if force_str {
+            (
+                str_if_bytes(py, pair[0], dec)?,
+                str_if_bytes(py, pair[1], dec)?,
+            )
+        } else {
+            (to_py(py, pair[0], dec)?, to_py(py, pair[1], dec)?)
+        };
+        d.set_item(k, v)?;
+    }
+    Ok(d.into_any())
+}
+
+fn str_if_bytes<'py>(py: Python<'py>, f: &Frame, dec: &Decoder) -> PyResult<Bound<'py, PyAny>> {
+    match f {
+        Frame::Bulk(b) | Frame::Simple(b) | Frame::Verbatim(_, b) => dec.force_str(py, b),
+        other => to_py(py, other, dec),
+    }
+}
+
+fn is_ok(f: &Frame) -> bool {
+    matches!(f, Frame::Simple(s) | Frame::Bulk(s) if s.as_ref() == b"OK")
+}
+
+/// Converts a reply for the caller: raises top-level errors, then applies
+/// the shape.
+pub fn convert<'py>(
+    py: Python<'py>,
+    f: Frame,
+    shape: &Shape,
+    opts: &Opts,
+    dec: &Decoder,
+) -> PyResult<Bound<'py, PyAny>> {
+    if let Frame::Error(e) = &f {
+        return Err(errors::reply_error(py, e));
+    }
+    let raw;
+    let dec = if dec.decode && opts.flags & Opts::NEVER_DECODE != 0 {
+        raw = Decoder {
+            decode: false,
+            enc: dec.enc.clone(),
+        };
+        &raw
+    } else {
+        dec
+    };
+    let native = match shape {
+        Shape::Native(n) => *n,
+        Shape::Callable(cb) => {
+            let resp = to_py(py, &f, dec)?;
+            let kwargs = opts.dict.as_ref().map(|d| d.bind(py).clone());
+            return cb.bind(py).call((resp,), kwargs.as_ref());
+        }
+    };
+    convert_native(py, &f, native, opts, dec)
+}
+
+fn convert_native<'py>(
+    py: Python<'py>,
+    f: &Frame,
+    native: Native,
+    opts: &Opts,
+    dec: &Decoder,
+) -> PyResult<Bound<'py, PyAny>> {
+    let none = || py.None().into_bound(py);
+    let is_null = matches!(f, Frame::Null | Frame::NullArray);
+    Ok(match native {
+        Native::Raw => to_py(py, f, dec)?,
+        Native::Bool => match f {
+            Frame::Integer(n) => (*n != 0).into_pyobject(py)?.to_owned().into_any(),
+            Frame::Boolean(b) => b.into_pyobject(py)?.to_owned().into_any(),
+            Frame::Null | Frame::NullArray => false.into_pyobject(py)?.to_owned().into_any(),
+            other => to_py(py, other, dec)?
+                .is_truthy()?
+                .into_pyobject(py)?
+                .to_owned()
+                .into_any(),
+        },
+        Native::Ok => is_ok(f).into_pyobject(py)?.to_owned().into_any(),
+        Native::True_ => true.into_pyobject(py)?.to_owned().into_any(),
+        Native::Float => {
+            if is_null {
+                none()
+            } else {
+                frame_f64(f)?.into_pyobject(py)?.into_any()
+            }
+        }
+        Native::Set => {
+            let set = PySet::empty(py)?;
+            for it in flat(f) {
+                set.add(to_py(py, it, dec)?)?;
+            }
+            set.into_any()
+        }
+        Native::Dict => dict_of(py, &flat(f), dec, false)?,
+        Native::StrDict => dict_of(py, &flat(f), dec, true)?,
+        Native::ScorePairs => {
+            let items = flat_pairs(f);
+            if items.is_empty() || !opt_true(py, opts, "withscores") {
+                to_py(py, f, dec)?
+            } else {
+                pairs(py, &items, opts, dec)?
+            }
+        }
+        Native::ZPopPairs => {
+            let items = flat_pairs(f);
+            if items.is_empty() {
+                to_py(py, f, dec)?
+            } else {
+                pairs(py, &items, opts, dec)?
+            }
+        }
+        Native::Scan | Native::HScan | Native::ZScan => {
+            let items = flat(f);
+            if items.len() != 2 {
+                return Err(PyValueError::new_err("malformed SCAN reply"));
+            }
+            let cursor: i64 = match items[0] {
+                Frame::Bulk(b) => std::str::from_utf8(b)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0),
+                Frame::Integer(n) => *n,
+                _ => 0,
+            };
+            let inner = flat(items[1]);
+            let payload = match native {
+                Native::Scan => to_py(py, items[1], dec)?,
+                Native::HScan if opt_true(py, opts, "no_values") => to_py(py, items[1], dec)?,
+                Native::HScan => dict_of(py, &inner, dec, false)?,
+                _ => {
+                    let cast = score_cast(py, opts);
+                    let list = PyList::empty(py);
+                    for pair in inner.chunks_exact(2) {
+                        let m = to_py(py, pair[0], dec)?;
+                        let s = cast_score(py, &cast, pair[1], dec)?;
+                        list.append(PyTuple::new(py, [m, s])?)?;
+                    }
+                    list.into_any()
+                }
+            };
+            PyTuple::new(py, [cursor.into_pyobject(py)?.into_any(), payload])?.into_any()
+        }
+        Native::Ping => matches!(f, Frame::Simple(s) | Frame::Bulk(s) if s.as_ref() == b"PONG")
+            .into_pyobject(py)?
+            .to_owned()
+            .into_any(),
+        Native::SetResult => {
+            if opt_true(py, opts, "get") {
+                to_py(py, f, dec)?
+            } else if is_null || matches!(f, Frame::Bulk(b) if b.is_empty()) {
+                // redis-py's `response and response == "OK"`: a falsy
+                // reply (nil, or an empty old value from GET) passes through.
+                to_py(py, f, dec)?
+            } else {
+                is_ok(f).into_pyobject(py)?.to_owned().into_any()
+            }
+        }
+        Native::ZAdd => {
+            if is_null {
+                none()
+            } else if opt_true(py, opts, "as_score") {
+                frame_f64(f)?.into_pyobject(py)?.into_any()
+            } else {
+                // redis-py applies int() to the reply, so a raw ZADD INCR
+                // (a score, not a count) raises ValueError there too.
+                match f {
+                    Frame::Integer(n) => n.into_pyobject(py)?.into_any(),
+                    other => py
+                        .get_type::<pyo3::types::PyInt>()
+                        .call1((to_py(py, other, dec)?,))?,
+                }
+            }
+        }
+        Native::RankScore => {
+            let items = flat(f);
+            if is_null || !opt_true(py, opts, "withscore") || items.len() != 2 {
+                to_py(py, f, dec)?
+            } else {
+                let cast = score_cast(py, opts);
+                let list = PyList::empty(py);
+                list.append(to_py(py, items[0], dec)?)?;
+                list.append(cast_score(py, &cast, items[1], dec)?)?;
+                list.into_any()
+            }
+        }
+        Native::FloatList => {
+            let list = PyList::empty(py);
+            for it in flat(f) {
+                if matches!(it, Frame::Null) {
+                    list.append(none())?;
+                } else {
+                    list.append(frame_f64(it)?)?;
+                }
+            }
+            list.into_any()
+        }
+        Native::BlockPop => {
+            if is_null {
+                none()
+            } else {
+                let items: Vec<_> = flat(f)
+                    .into_iter()
+                    .map(|i| to_py(py, i, dec))
+                    .collect::<PyResult<_>>()?;
+                PyTuple::new(py, items)?.into_any()
+            }
+        }
+        Native::BzPop => {
+            let items = flat(f);
+            if is_null || items.len() != 3 {
+                none()
+            } else {
+                PyTuple::new(
+                    py,
+                    [
+                        to_py(py, items[0], dec)?,
+                        to_py(py, items[1], dec)?,
+                        frame_f64(items[2])?.into_pyobject(py)?.into_any(),
+                    ],
+                )?
+                .into_any()
+            }
+        }
+        Native::Time => {
+            let items = flat(f);
+            let mut nums = [0i64; 2];
+            for (i, it) in items.iter().take(2).enumerate() {
+                nums[i] = match it {
+                    Frame::Bulk(b) => std::str::from_utf8(b)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(0),
+                    Frame::Integer(n) => *n,
+                    _ => 0,
+                };
+            }
+            PyTuple::new(py, nums)?.into_any()
+        }
+        Native::Str => {
+            if is_null {
+                none()
+            } else {
+                str_if_bytes(py, f, dec)?
+            }
+        }
+        Native::StrList => {
+            let list = PyList::empty(py);
+            for it in flat(f) {
+                list.append(str_if_bytes(py, it, dec)?)?;
+            }
+            list.into_any()
+        }
+        Native::BoolList => {
+            let list = PyList::empty(py);
+            for it in flat(f) {
+                list.append(matches!(it, Frame::Integer(n) if *n != 0))?;
+            }
+            list.into_any()
+        }
+    })
+}

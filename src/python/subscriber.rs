@@ -1,0 +1,165 @@
+//! A pub/sub connection for the embedded engine: the Python `PubSub` class
+//! sends commands with `send` and reads confirmations and messages with
+//! `read`, in order, exactly as it would from a socket.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use super::client::Backend;
+use super::encode::Args;
+use super::errors;
+use super::reply::{self, Decoder};
+use crate::engine::client::SubscriberSink;
+use crate::engine::pubsub::{Sink, SinkRef};
+use crate::engine::ClientState;
+use crate::resp::Frame;
+
+/// Messages waiting to be read.
+#[derive(Default)]
+struct Queue {
+    frames: Mutex<VecDeque<Frame>>,
+    ready: Condvar,
+    closed: AtomicBool,
+}
+
+impl Sink for Queue {
+    fn deliver(&self, frame: Frame) -> bool {
+        if self.closed.load(Ordering::Acquire) {
+            return false;
+        }
+        self.frames.lock().push_back(frame);
+        self.ready.notify_one();
+        true
+    }
+}
+
+impl Queue {
+    fn pop(&self, timeout: Duration) -> Option<Frame> {
+        let deadline = Instant::now() + timeout;
+        let mut frames = self.frames.lock();
+        loop {
+            if let Some(f) = frames.pop_front() {
+                return Some(f);
+            }
+            if self.ready.wait_until(&mut frames, deadline).timed_out() {
+                return frames.pop_front();
+            }
+        }
+    }
+}
+
+/// One subscriber connection to an embedded engine.
+#[pyclass(module = "redcore._redcore", name = "Subscriber")]
+pub struct Subscriber {
+    backend: Arc<Backend>,
+    state: Mutex<ClientState>,
+    queue: Arc<Queue>,
+    dec: Decoder,
+}
+
+impl Subscriber {
+    pub(crate) fn new(backend: Arc<Backend>, db: usize, dec: Decoder) -> Subscriber {
+        let queue = Arc::new(Queue::default());
+        let mut state = ClientState::new(db);
+        let sink: SinkRef = queue.clone();
+        state.sink = Some(SubscriberSink(sink));
+        Subscriber {
+            backend,
+            state: Mutex::new(state),
+            queue,
+            dec,
+        }
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+#[pymethods]
+impl Subscriber {
+    /// Sends a command on this connection. Its reply, like every message,
+    /// arrives through `read`; an error reply is raised here.
+    #[pyo3(signature = (*args))]
+    fn send(&self, args: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let py = args.py();
+        let mut a = Args::new();
+        for item in args.iter() {
+            a.push(&item, &self.dec.enc)?;
+        }
+        let argv = a.slices();
+        let frame = {
+            let mut state = self.state.lock();
+            state.suppress_reply = false;
+            let frame = match &*self.backend {
+                Backend::Embedded(engine) => engine.execute(&mut state, &argv),
+                Backend::Remote(_) => Frame::error("ERR not an embedded subscriber"),
+            };
+            if std::mem::take(&mut state.suppress_reply) {
+                return Ok(());
+            }
+            frame
+        };
+        if let Frame::Error(e) = &frame {
+            return Err(errors::reply_error(py, e));
+        }
+        self.queue.deliver(frame);
+        Ok(())
+    }
+
+    /// The next reply or message, or None if none arrives within `timeout`
+    /// seconds (None waits forever). The GIL is released while waiting.
+    #[pyo3(signature = (timeout=None))]
+    fn read<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+        loop {
+            if let Some(f) = self.queue.frames.lock().pop_front() {
+                return reply::to_py(py, &f, &self.dec).map(Some);
+            }
+            let step = Duration::from_millis(100);
+            let wait = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(step),
+                None => step,
+            };
+            if wait.is_zero() {
+                return Ok(None);
+            }
+            let queue = self.queue.clone();
+            if let Some(f) = py.detach(move || queue.pop(wait)) {
+                return reply::to_py(py, &f, &self.dec).map(Some);
+            }
+            py.check_signals()?;
+            if self.queue.closed.load(Ordering::Acquire) {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Number of replies and messages waiting to be read.
+    fn pending(&self) -> usize {
+        self.queue.frames.lock().len()
+    }
+
+    /// Drops every subscription and pending message.
+    fn close(&self) {
+        self.queue.closed.store(true, Ordering::Release);
+        let id = self.state.lock().id;
+        if let Backend::Embedded(engine) = &*self.backend {
+            engine.lock().pubsub.remove_client(id);
+        }
+        self.queue.frames.lock().clear();
+        self.queue.ready.notify_all();
+    }
+}

@@ -1,0 +1,121 @@
+//! The state of the running script that other clients read without the
+//! store lock: a script holds the lock for its whole run, so "is a script
+//! running, for how long, may it be killed" must live outside it.
+//!
+//! Another client's command that finds the lock taken waits for it until
+//! the script has run longer than `busy-reply-threshold` (`lua-time-limit`);
+//! from then on it gets `BUSY` at once, and `SCRIPT KILL` sets the kill
+//! request that the script's instruction hook polls.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use crate::resp::Frame;
+
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+/// Microseconds on a monotonic clock; never 0 (0 means "not running").
+fn mono_us() -> i64 {
+    EPOCH.elapsed().as_micros() as i64 + 1
+}
+
+/// `BUSY` as Redis replies it while an EVAL script is timed out.
+pub const BUSY: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+
+/// Shared between the engine (outside the lock) and the script runner.
+#[derive(Debug, Default)]
+pub struct ScriptWatch {
+    /// Monotonic start of the running script in µs; 0 when none runs.
+    started_us: AtomicI64,
+    /// The busy threshold in ms the running script was started with
+    /// (0: never busy).
+    limit_ms: AtomicI64,
+    /// Id of the current (or last) run.
+    run_id: AtomicU64,
+    /// The run a SCRIPT KILL asked to stop.
+    kill_run: AtomicU64,
+    /// The running script has called a write command.
+    wrote: AtomicBool,
+}
+
+/// What `SCRIPT KILL` found.
+pub enum KillOutcome {
+    Killed,
+    NotBusy,
+    Unkillable,
+}
+
+impl ScriptWatch {
+    /// Marks a script as started; returns its run id.
+    pub fn start(&self, limit_ms: i64) -> u64 {
+        let id = self.run_id.fetch_add(1, Ordering::AcqRel) + 1;
+        self.wrote.store(false, Ordering::Release);
+        self.limit_ms.store(limit_ms.max(0), Ordering::Release);
+        self.started_us.store(mono_us(), Ordering::Release);
+        id
+    }
+
+    /// Marks the script as finished.
+    pub fn finish(&self) {
+        self.started_us.store(0, Ordering::Release);
+    }
+
+    /// Records that the running script called a write command (it can no
+    /// longer be killed).
+    pub fn set_wrote(&self) {
+        self.wrote.store(true, Ordering::Release);
+    }
+
+    /// True while a script runs (whether or not it is past the threshold).
+    #[inline]
+    pub fn running(&self) -> bool {
+        self.started_us.load(Ordering::Acquire) != 0
+    }
+
+    /// True when a script has run past its busy threshold: other clients
+    /// get `BUSY` instead of waiting.
+    pub fn timed_out(&self) -> bool {
+        let started = self.started_us.load(Ordering::Acquire);
+        if started == 0 {
+            return false;
+        }
+        let limit = self.limit_ms.load(Ordering::Acquire);
+        limit > 0 && (mono_us() - started) / 1000 >= limit
+    }
+
+    /// True when SCRIPT KILL asked to stop run `id` (polled by the hook).
+    #[inline]
+    pub fn kill_requested(&self, id: u64) -> bool {
+        self.kill_run.load(Ordering::Acquire) == id
+    }
+
+    /// SCRIPT KILL from another client.
+    pub fn kill(&self) -> KillOutcome {
+        if !self.running() {
+            return KillOutcome::NotBusy;
+        }
+        if self.wrote.load(Ordering::Acquire) {
+            return KillOutcome::Unkillable;
+        }
+        self.kill_run
+            .store(self.run_id.load(Ordering::Acquire), Ordering::Release);
+        KillOutcome::Killed
+    }
+}
+
+impl KillOutcome {
+    /// The reply Redis sends for this outcome.
+    pub fn reply(&self) -> Frame {
+        match self {
+            KillOutcome::Killed => Frame::ok(),
+            KillOutcome::NotBusy => Frame::error("NOTBUSY No scripts in execution right now."),
+            KillOutcome::Unkillable => Frame::error(
+                "UNKILLABLE Sorry the script already executed write commands against the dataset. \
+                 You can either wait the script termination or kill the server in a hard way using \
+                 the SHUTDOWN NOSAVE command.",
+            ),
+        }
+    }
+}

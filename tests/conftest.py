@@ -1,0 +1,173 @@
+"""Test setup: a real redis-server (the oracle) on a free loopback port, and
+fixtures that run every behaviour test on each backend.
+
+Backends:
+- ``embedded``: ``redcore.Redis()``, the in-process engine.
+- ``remote``: redcore's network client (``redcore.Redis(port=...,
+  protocol=2)``) talking to the same redis-server as the oracle.
+- ``oracle``: redis-py talking to the real ``redis-server`` with
+  ``protocol=2``: redis-py's classic reply shapes, which redcore follows
+  (redis-py 8 defaults to RESP3 on the wire; its typed methods return the
+  same values either way, only raw ``execute_command`` replies differ).
+
+A test written against the ``r`` fixture runs once per backend and must
+pass on all of them: its expectations are Redis's behaviour, so any difference is
+a redcore bug. ``r.exc`` is the backend's exceptions module, so tests can
+write ``pytest.raises(r.exc.ResponseError)``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from typing import Any, Callable, Dict, Iterator
+
+import pytest
+import redis
+
+import redcore
+
+BACKENDS = ["embedded", "remote", "oracle"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _find_redis_server() -> str:
+    path = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
+    if path is None:
+        pytest.exit("redis-server not found: run scripts/test.sh, which installs it", returncode=3)
+    return path
+
+
+class RedisServer:
+    """A redis-server process owned by the test session."""
+
+    def __init__(self, extra: tuple = ()) -> None:
+        self.port = _free_port()
+        self.dir = tempfile.mkdtemp(prefix="redcore-oracle-")
+        self.proc = subprocess.Popen(
+            [
+                _find_redis_server(),
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", self.dir,
+                "--daemonize", "no",
+                *extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.time() + 20
+        while True:
+            try:
+                if redis.Redis(port=self.port, socket_timeout=1).ping():
+                    break
+            except redis.exceptions.ConnectionError:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("redis-server did not start")
+                time.sleep(0.05)
+
+    def client(self, **kwargs: Any) -> redis.Redis:
+        kwargs.setdefault("protocol", 2)
+        return redis.Redis(port=self.port, **kwargs)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+def make_client(backend: str, server: RedisServer, engine: str = "", **kwargs: Any) -> Any:
+    """A client of ``backend``; embedded clients given the same ``engine``
+    name share data, like two connections to one server."""
+    if backend == "embedded":
+        c = redcore.Redis(name=engine or None, **kwargs)
+        c.exc = redcore.exceptions
+    elif backend == "remote":
+        kwargs.setdefault("protocol", 2)
+        c = redcore.Redis(port=server.port, **kwargs)
+        c.exc = redcore.exceptions
+    else:
+        c = server.client(**kwargs)
+        c.exc = redis.exceptions
+    c.backend = backend
+    return c
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make(backend: str, redis_server: RedisServer) -> Iterator[Callable[..., Any]]:
+    """``make(**kwargs)`` -> a client of the current backend. All clients made
+    in one test share one dataset (one embedded engine, or the server, flushed
+    before the test)."""
+    made = []
+    engine = f"test-{uuid.uuid4().hex}"
+
+    def factory(**kwargs: Any) -> Any:
+        c = make_client(backend, redis_server, engine, **kwargs)
+        made.append(c)
+        return c
+
+    if backend in ("oracle", "remote"):
+        redis_server.client().flushall()
+    yield factory
+    for c in made:
+        c.close()
+    redcore._redcore.forget_engine(engine)
+
+
+@pytest.fixture
+def r(make: Callable[..., Any]) -> Any:
+    """A client on an empty dataset, for each backend."""
+    return make()
+
+
+@pytest.fixture
+def rd(make: Callable[..., Any]) -> Any:
+    """Like ``r`` with ``decode_responses=True``."""
+    return make(decode_responses=True)
+
+
+@pytest.fixture
+def node_config(make: Callable[..., Any]) -> Iterator[Any]:
+    """A client; the stream node settings a test changes are restored."""
+    c = make()
+    yield c
+    c.config_set("stream-node-max-entries", 100)
+    c.config_set("stream-node-max-bytes", 4096)
+
+
+@pytest.fixture
+def pair(redis_server: RedisServer) -> Iterator[Dict[str, Any]]:
+    """One embedded client and one oracle client on empty datasets, for
+    tests that compare replies directly."""
+    redis_server.client().flushall()
+    yield {
+        "embedded": make_client("embedded", redis_server),
+        "oracle": make_client("oracle", redis_server),
+    }
