@@ -46,12 +46,13 @@ def sequence(seed: int, n: int) -> List[tuple]:
     return out
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_random_sequences_match_redis(pair, seed):
+# Several shorter sequences (more variety of starting points) and one long
+# one of 10,000 commands (keys grow large and encodings convert).
+@pytest.mark.parametrize("seed,n", [(s, 2000) for s in range(6)] + [(1000, 10_000)])
+def test_random_sequences_match_redis(pair, seed, n):
     if not GENERATORS:
         pytest.fail("no generators found")
     emb, ora = pair["embedded"], pair["oracle"]
-    n = 2000
     for i, (args, norm) in enumerate(sequence(seed, n)):
         a = normalize(run(emb, args), norm)
         b = normalize(run(ora, args), norm)

@@ -192,9 +192,14 @@ def test_commands_during_downtime_wait_for_restart_with_default_retries(server):
     r = redcore.Redis(port=server.port)
     r.ping()
     server.kill()
-    threading.Timer(0.3, server.start).start()
-    # Connecting is retried with backoff: nothing was sent, so it is safe.
-    assert r.incr("n") == 1
+    restart = threading.Timer(0.3, server.start)
+    restart.start()
+    try:
+        # The dead connection is noticed before anything is sent on it, and
+        # connecting is retried with backoff: nothing was sent, so it is safe.
+        assert r.incr("n") == 1
+    finally:
+        restart.join()
 
 
 def test_lost_reply_of_a_write_is_not_retried_by_default(server):

@@ -40,10 +40,6 @@ struct State {
 }
 
 /// A pool of connections to one server.
-/// How long after its last exchange a connection is trusted without the
-/// staleness probe.
-const FRESH: std::time::Duration = std::time::Duration::from_millis(2);
-
 pub struct Pool {
     pub config: Arc<Config>,
     pub max_connections: usize,
@@ -132,10 +128,11 @@ impl Pool {
     }
 
     fn usable(&self, conn: &mut Connection) -> bool {
-        // The staleness probe costs a system call; a connection that
-        // completed an exchange a moment ago skips it (a server that died
-        // in that moment shows up as an error on the next reply instead).
-        if conn.has_unread() || (conn.last_used.elapsed() >= FRESH && conn.is_stale()) {
+        // The staleness probe (one non-blocking peek) runs before every
+        // use: a server that closed the connection, even a moment ago, is
+        // caught here, before anything is sent, so the command can safely
+        // go out on a fresh connection instead.
+        if conn.has_unread() || conn.is_stale() {
             return false;
         }
         match self.config.health_check_interval {
