@@ -46,6 +46,8 @@ pub struct ClientState {
     /// True while running inside a Lua script or EXEC (no nested MULTI,
     /// no blocking).
     pub in_exec: bool,
+    /// True while running inside a Lua script.
+    pub in_script: bool,
     /// Blocking commands must answer at once (pipelines run under the
     /// engine lock; served waiters are re-run with it set).
     pub no_block: bool,
@@ -97,6 +99,7 @@ impl ClientState {
             watch_flag: None,
             watched: Vec::new(),
             in_exec: false,
+            in_script: false,
             no_block: false,
             block_request: None,
             would_block: false,

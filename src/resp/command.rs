@@ -6,6 +6,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use memchr::memchr;
 
 use super::parser::{ParseError, DEFAULT_MAX_BULK_LEN, PREALLOC_CAP};
+// Requests are judged exactly as Redis judges them: its `string2ll`.
+use crate::num::parse_i64 as string2ll;
 
 /// Redis's `PROTO_INLINE_MAX_SIZE`: the longest inline request, and the
 /// longest count line Redis waits for before giving up.
@@ -37,41 +39,6 @@ impl Default for CommandLimits {
             max_inline_len: INLINE_MAX_SIZE,
             auth_required: false,
         }
-    }
-}
-
-/// Redis's `string2ll`: no sign but `-`, no leading zeros, no `-0`, at most
-/// 20 bytes. Requests must be judged exactly as Redis judges them.
-fn string2ll(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    if neg {
-        if v > i64::MAX as u64 + 1 {
-            return None;
-        }
-        // v == 2^63 wraps to i64::MIN, which is exactly the value wanted.
-        Some(0i64.wrapping_sub(v as i64))
-    } else {
-        i64::try_from(v).ok()
     }
 }
 

@@ -153,6 +153,7 @@ pub fn eval(
     let cell = Cell::new(now_ms);
     let mut script_client = ClientState::ephemeral(client.db);
     script_client.in_exec = true;
+    script_client.in_script = true;
     script_client.no_block = true;
     let run_id = watch.start(limit);
     let _running = Running(&watch);

@@ -203,6 +203,17 @@ def test_commands_refused_in_scripts(r):
     assert error_of(r, "return redis.pcall('config')") == "Wrong number of args calling Redis command from script"
 
 
+def test_stream_reads_refuse_block_in_scripts(r):
+    r.xadd("s", {"f": "v"}, id="1-0")
+    r.xgroup_create("s", "g", id="0")
+    for cmd in ("'xread', 'BLOCK', '0', 'STREAMS', 's', '0'", "'XREAD', 'count', '1', 'block', 'x', 'streams', 's', '0'",
+                "'XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '10', 'STREAMS', 's', '>'"):
+        name = cmd.split(",")[0].strip("'")
+        assert error_of(r, f"return redis.pcall({cmd})") == f"{name} command is not allowed with BLOCK option from scripts"
+    # Without BLOCK they read as usual.
+    assert r.eval("return #redis.call('xread', 'STREAMS', 's', '0')", 0) == 1
+
+
 def test_pcall_returns_error_tables(r):
     assert error_of(r, "return redis.pcall('nosuch')") == "Unknown Redis command called from script"
     assert r.eval("local ok, e = pcall(redis.call, 'nosuch') return {tostring(ok), e}", 0) == [

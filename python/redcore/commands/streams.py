@@ -385,29 +385,7 @@ class StreamCommands:
         >>> r.xread({"s": "0"})
         [[b's', [(b'1-1', {b'temp': b'21'})]]]
         """
-        pieces: List[Any] = []
-        if block is not None:
-            if not isinstance(block, int) or block < 0:
-                raise DataError("XREAD block must be a non-negative integer")
-            pieces.append(b"BLOCK")
-            pieces.append(str(block))
-        if count is not None:
-            if not isinstance(count, int) or count < 1:
-                raise DataError("XREAD count must be a positive integer")
-            pieces.append(b"COUNT")
-            pieces.append(str(count))
-        if max_count is not None:
-            if not isinstance(max_count, int) or max_count < 1:
-                raise DataError("XREAD max_count must be a positive integer")
-            if count is not None and max_count < count:
-                raise DataError("XREAD max_count must be greater than or equal to count")
-            pieces.append(b"MAXCOUNT")
-            pieces.append(str(max_count))
-        if max_size is not None:
-            if not isinstance(max_size, int) or max_size < 1:
-                raise DataError("XREAD max_size must be a positive integer")
-            pieces.append(b"MAXSIZE")
-            pieces.append(str(max_size))
+        pieces = _read_options("XREAD", count, block, max_count, max_size)
         if not isinstance(streams, dict) or len(streams) == 0:
             raise DataError("XREAD streams must be a non empty dict")
         pieces.append(b"STREAMS")
@@ -437,28 +415,7 @@ class StreamCommands:
         """
         options: Dict[str, Any] = {}
         pieces: List[Any] = [b"GROUP", groupname, consumername]
-        if count is not None:
-            if not isinstance(count, int) or count < 1:
-                raise DataError("XREADGROUP count must be a positive integer")
-            pieces.append(b"COUNT")
-            pieces.append(str(count))
-        if max_count is not None:
-            if not isinstance(max_count, int) or max_count < 1:
-                raise DataError("XREADGROUP max_count must be a positive integer")
-            if count is not None and max_count < count:
-                raise DataError("XREADGROUP max_count must be greater than or equal to count")
-            pieces.append(b"MAXCOUNT")
-            pieces.append(str(max_count))
-        if max_size is not None:
-            if not isinstance(max_size, int) or max_size < 1:
-                raise DataError("XREADGROUP max_size must be a positive integer")
-            pieces.append(b"MAXSIZE")
-            pieces.append(str(max_size))
-        if block is not None:
-            if not isinstance(block, int) or block < 0:
-                raise DataError("XREADGROUP block must be a non-negative integer")
-            pieces.append(b"BLOCK")
-            pieces.append(str(block))
+        pieces += _read_options("XREADGROUP", count, block, max_count, max_size)
         if noack:
             pieces.append(b"NOACK")
         if claim_min_idle_time is not None:
@@ -552,3 +509,34 @@ class StreamCommands:
         if ref_policy is not None:
             pieces.append(ref_policy)
         return self.execute_command("XTRIM", name, *pieces)
+
+
+def _read_options(
+    cmd: str,
+    count: Optional[int],
+    block: Optional[int],
+    max_count: Optional[int],
+    max_size: Optional[int],
+) -> List[Any]:
+    """The BLOCK / COUNT / MAXCOUNT / MAXSIZE arguments XREAD and XREADGROUP
+    share, checked as redis-py checks them."""
+    pieces: List[Any] = []
+    if block is not None:
+        if not isinstance(block, int) or block < 0:
+            raise DataError(f"{cmd} block must be a non-negative integer")
+        pieces += [b"BLOCK", str(block)]
+    if count is not None:
+        if not isinstance(count, int) or count < 1:
+            raise DataError(f"{cmd} count must be a positive integer")
+        pieces += [b"COUNT", str(count)]
+    if max_count is not None:
+        if not isinstance(max_count, int) or max_count < 1:
+            raise DataError(f"{cmd} max_count must be a positive integer")
+        if count is not None and max_count < count:
+            raise DataError(f"{cmd} max_count must be greater than or equal to count")
+        pieces += [b"MAXCOUNT", str(max_count)]
+    if max_size is not None:
+        if not isinstance(max_size, int) or max_size < 1:
+            raise DataError(f"{cmd} max_size must be a positive integer")
+        pieces += [b"MAXSIZE", str(max_size)]
+    return pieces

@@ -45,7 +45,13 @@ struct ReadArgs<'a> {
     ids: &'a [&'a [u8]],
 }
 
-fn parse_args<'a>(argv: &'a [&'a [u8]], xreadgroup: bool) -> Result<ReadArgs<'a>, Error> {
+/// `in_script`: Redis refuses BLOCK in scripts outright (naming the
+/// command as the script spelled it) rather than answering at once.
+fn parse_args<'a>(
+    argv: &'a [&'a [u8]],
+    xreadgroup: bool,
+    in_script: bool,
+) -> Result<ReadArgs<'a>, Error> {
     let (mut block, mut count, mut noack) = (None, 0u64, false);
     let mut group = None;
     let mut streams = None;
@@ -54,6 +60,12 @@ fn parse_args<'a>(argv: &'a [&'a [u8]], xreadgroup: bool) -> Result<ReadArgs<'a>
         let more = argv.len() - i - 1;
         let opt = argv[i];
         if is(opt, "block") && more > 0 {
+            if in_script {
+                return Err(Error::msg(format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    String::from_utf8_lossy(argv[0])
+                )));
+            }
             i += 1;
             let ms = parse_i64(argv[i])
                 .ok_or(Error::err("ERR timeout is not an integer or out of range"))?;
@@ -129,7 +141,7 @@ pub(super) fn xreadgroup(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 }
 
 fn read_generic(ctx: &mut Ctx, argv: &[&[u8]], xreadgroup: bool) -> CmdResult {
-    let a = parse_args(argv, xreadgroup)?;
+    let a = parse_args(argv, xreadgroup, ctx.client.in_script)?;
     let ids = resolve_ids(ctx, &a, xreadgroup)?;
     let now = ctx.now;
     let mut served = Vec::new();
