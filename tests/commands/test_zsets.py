@@ -7,22 +7,14 @@ import time
 
 import pytest
 
+from support import encoding
+
 
 def err(r, fn, *args, **kwargs) -> str:
     """The ResponseError text ``fn`` raises."""
     with pytest.raises(r.exc.ResponseError) as e:
         fn(*args, **kwargs)
     return str(e.value)
-
-
-def encoding(r, key):
-    try:
-        enc = r.execute_command("OBJECT", "ENCODING", key)
-    except r.exc.ResponseError as e:
-        if r.backend == "embedded" and "unknown command" in str(e):
-            pytest.skip("OBJECT is not available in this build yet")
-        raise
-    return enc.decode() if isinstance(enc, bytes) else enc
 
 
 # --- ZADD / ZINCRBY -------------------------------------------------------
