@@ -123,3 +123,27 @@ def mutations(rng, base, n, cuts=(0.3, 0.8, 0.9)):
         else:
             b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
         yield payload(bytes(b))
+
+
+# -- Django ------------------------------------------------------------------------------
+
+
+def configure_django() -> None:
+    """Configures Django once per process (it allows only one
+    configuration); each test then applies its own settings, URLconf
+    included, with ``override_settings``."""
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            SECRET_KEY="redcore-tests",
+            ALLOWED_HOSTS=["*"],
+            USE_TZ=True,
+            INSTALLED_APPS=[],
+            DATABASES={},
+            MIDDLEWARE=[],
+            ROOT_URLCONF=__name__,
+            CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+        )
+        django.setup()

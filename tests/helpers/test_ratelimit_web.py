@@ -17,22 +17,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-flask = pytest.importorskip("flask")
-django = pytest.importorskip("django")
+import flask
 
-from django.conf import settings  # noqa: E402
+from support import configure_django
 
-if not settings.configured:
-    settings.configure(
-        SECRET_KEY="redcore-tests",
-        ALLOWED_HOSTS=["*"],
-        USE_TZ=True,
-        INSTALLED_APPS=[],
-        DATABASES={},
-        MIDDLEWARE=[],
-        ROOT_URLCONF=__name__,
-    )
-    django.setup()
+configure_django()
 
 from django.http import HttpResponse  # noqa: E402
 from django.test import AsyncClient, Client, override_settings  # noqa: E402

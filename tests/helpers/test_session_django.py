@@ -17,22 +17,9 @@ from types import SimpleNamespace
 
 import pytest
 
-django = pytest.importorskip("django")
+from support import configure_django
 
-from django.conf import settings  # noqa: E402
-
-if not settings.configured:
-    settings.configure(
-        SECRET_KEY="redcore-tests",
-        ALLOWED_HOSTS=["*"],
-        USE_TZ=True,
-        INSTALLED_APPS=[],
-        DATABASES={},
-        MIDDLEWARE=[],
-        ROOT_URLCONF=__name__,
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
-    )
-    django.setup()
+configure_django()
 
 from django.contrib.sessions.backends.base import CreateError, UpdateError  # noqa: E402
 from django.core.cache import caches  # noqa: E402

@@ -10,9 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-flask = pytest.importorskip("flask")
-
-from flask import Flask, session  # noqa: E402
+import flask
+from flask import Flask, session
 
 from redcore.contrib.flask import RedcoreSessionInterface, init_app, rotate_session  # noqa: E402
 from redcore.session import SessionStore  # noqa: E402
