@@ -23,6 +23,7 @@ configure_django()
 
 from django.contrib.sessions.backends.base import CreateError, UpdateError  # noqa: E402
 from django.core.cache import caches  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from django.http import HttpResponse, JsonResponse  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.urls import path  # noqa: E402
@@ -424,6 +425,28 @@ def test_cache_clear_escapes_glob_characters(dj, location):
         dj.raw.set("abc:1:k", "x")
         cache.clear()
         assert cache.get("k") is None and dj.raw.get("abc:1:k") == b"x"
+
+
+def _custom_key(key, key_prefix, version):
+    return f"custom/{key_prefix}/{key}"
+
+
+def test_cache_clear_with_custom_key_function_needs_a_pattern(dj, location):
+    conf = {"BACKEND": "redcore.contrib.django.cache.RedcoreCache", "LOCATION": location,
+            "KEY_PREFIX": "p", "KEY_FUNCTION": _custom_key}
+    with override_settings(CACHES={"default": conf}):
+        cache = caches["default"]
+        cache.set("k", 1)
+        assert dj.raw.get("custom/p/k") is not None
+        with pytest.raises(ImproperlyConfigured):
+            cache.clear()
+        assert cache.get("k") == 1
+    conf["OPTIONS"] = {"CLEAR_PATTERN": "custom/p/*"}
+    with override_settings(CACHES={"default": conf}):
+        cache = caches["default"]
+        dj.raw.set("custom/q/k", "x")
+        assert cache.clear() is True
+        assert cache.get("k") is None and dj.raw.get("custom/q/k") == b"x"
 
 
 def test_concurrent_incr_is_atomic(dj):

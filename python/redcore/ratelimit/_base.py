@@ -3,6 +3,7 @@ base class that runs a limiter's Lua script and reads its reply."""
 
 from __future__ import annotations
 
+import abc
 import copy
 import inspect
 import math
@@ -109,7 +110,7 @@ async def _await_parse(pending: Awaitable[Any], limit: int) -> RateLimitResult:
     return _parse(await pending, limit)
 
 
-class Limiter:
+class Limiter(abc.ABC):
     """Base class: one limiter state under one key, changed by one Lua
     script (so each check is atomic, and touches only that key, so it works
     on a cluster). Subclasses give the script and its parameters.
@@ -132,8 +133,9 @@ class Limiter:
         self.key = key
         self._script = client.register_script(LUA_PRELUDE + self.SCRIPT)
 
+    @abc.abstractmethod
     def _args(self) -> List[Any]:
-        raise NotImplementedError
+        """The script's ARGV after the common ones: the limiter's parameters."""
 
     def _check_cost(self, cost: int) -> int:
         if not isinstance(cost, int) or isinstance(cost, bool) or cost < 0:

@@ -30,6 +30,7 @@ import sys
 from typing import Any, Dict, Iterable, List, Optional
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache, default_key_func
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
@@ -245,7 +246,7 @@ class RedcoreCache(BaseCache):
         if self._clear_pattern:
             return str(self._clear_pattern)
         if self.key_func is not default_key_func:
-            raise NotImplementedError(
+            raise ImproperlyConfigured(
                 "RedcoreCache.clear() with a custom KEY_FUNCTION needs OPTIONS['CLEAR_PATTERN']"
             )
         return _glob_escape(str(self.key_prefix)) + ":*"
