@@ -548,8 +548,44 @@ pub fn run(
     store.dbs[db].notify_mask = store.config.notify_keyspace_events;
     store.dbs[db].lfu = store.config.lfu_params();
     let mut ctx = Ctx { store, client, now };
-    match (cmd.handler)(&mut ctx, argv) {
-        Ok(frame) => frame,
-        Err(e) => e.to_frame(),
+    // A bug in a handler must not take the caller (a Python thread, a
+    // server connection) down with it: the panic becomes an error reply.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (cmd.handler)(&mut ctx, argv)
+    }));
+    match outcome {
+        Ok(Ok(frame)) => frame,
+        Ok(Err(e)) => e.to_frame(),
+        Err(_) => Error::msg(format!(
+            "ERR internal error while running '{}'; please report it",
+            cmd.name
+        ))
+        .to_frame(),
+    }
+}
+
+#[cfg(test)]
+mod panic_tests {
+    use super::*;
+    use crate::engine::{ClientState, Config, Store};
+    use bytes::Bytes;
+
+    fn broken(_: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+        // A handler bug: indexing past the arguments.
+        Ok(Frame::Bulk(Bytes::copy_from_slice(argv[5])))
+    }
+
+    static BROKEN: Command = Command::new("broken", -1, 0, Group::Generic, broken);
+
+    #[test]
+    fn a_panicking_handler_becomes_an_error_reply() {
+        let mut store = Store::new(Config::default());
+        let mut client = ClientState::new(0);
+        let argv: [&[u8]; 1] = [b"broken"];
+        let frame = dispatch_cmd(&mut store, &mut client, &BROKEN, &argv);
+        assert!(frame.is_error(), "{frame:?}");
+        // The store is still usable afterwards.
+        let frame = dispatch(&mut store, &mut client, &[b"set", b"k", b"v"]);
+        assert!(!frame.is_error());
     }
 }
