@@ -141,3 +141,35 @@ def test_execabort_in_transaction(r):
         pipe.execute()
     assert "unknown command" in str(e.value)
     assert r.get("a") is None
+
+
+def test_exec_queued_in_a_pipeline_is_an_error_not_a_crash(r):
+    # EXEC inside the pipeline ends its transaction early; the replies no
+    # longer line up with the commands, which must raise, not crash.
+    p = r.pipeline()
+    p.set("a", 1)
+    p.execute_command("EXEC")
+    p.execute_command("MULTI")
+    p.execute_command("WATCH", "x")
+    with pytest.raises(r.exc.RedisError):
+        p.execute()
+
+
+def test_failed_watch_leaves_the_pipeline_queueing(r):
+    p = r.pipeline()
+    with pytest.raises(r.exc.ResponseError):
+        p.watch()  # WATCH without keys: wrong number of arguments
+    p.set("k", 1)
+    assert r.get("k") is None
+    assert p.execute() == [True]
+    assert r.get("k") == b"1"
+
+
+def test_out_of_range_blocking_timeouts_are_refused(r):
+    # Redis 7.0 converts the timeout to a long long: too large (or
+    # infinite) comes out negative.
+    for timeout in (1e20, "inf", "-inf", 9223372036854776):
+        with pytest.raises(r.exc.ResponseError, match="timeout is negative"):
+            r.execute_command("BLPOP", "k", timeout)
+    with pytest.raises(r.exc.ResponseError, match="timeout is not a float or out of range"):
+        r.execute_command("BLPOP", "k", "nan")

@@ -721,3 +721,39 @@ def test_backoffs_and_retry_objects():
     assert r.call_with_retry(flaky, lambda e: None) == "up"
     assert len(calls) == 3
     assert Retry(NoBackoff(), 2) == Retry(NoBackoff(), 2)
+
+
+def test_huge_or_infinite_durations_mean_no_limit(server):
+    pool = redcore.ConnectionPool(port=server.port, socket_timeout=1e20, health_check_interval=float("inf"))
+    assert redcore.Redis(connection_pool=pool).ping() is True
+    r = redcore.Redis(port=server.port, socket_connect_timeout=float("inf"))
+    assert r.ping() is True
+    p = r.pubsub()
+    p.subscribe("c")
+    assert p.get_message(timeout=1e20)["type"] == "subscribe"
+
+
+def test_blocking_pool_without_a_limit(server):
+    r = redcore.Redis(connection_pool=redcore.BlockingConnectionPool(port=server.port, max_connections=None))
+    assert r.ping() is True
+
+
+def test_subscribing_while_a_thread_listens(server):
+    r = redcore.Redis(port=server.port)
+    p = r.pubsub()
+    got: List[Any] = []
+    p.subscribe(a=lambda m: got.append(m["channel"]))
+    worker = p.run_in_thread(sleep_time=0.05, daemon=True)
+    try:
+        time.sleep(0.1)  # the worker is now inside a read
+        p.subscribe(b=lambda m: got.append(m["channel"]))
+        deadline = time.time() + 5
+        while r.pubsub_numsub("b") != [(b"b", 1)] and time.time() < deadline:
+            time.sleep(0.01)
+        r.publish("b", "x")
+        while not got and time.time() < deadline:
+            time.sleep(0.01)
+        assert got == [b"b"]
+    finally:
+        worker.stop()
+        worker.join(5)

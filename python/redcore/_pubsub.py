@@ -100,9 +100,10 @@ class PubSub:
 
     def reset(self) -> None:
         """Closes the connection and forgets every subscription."""
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+        with self._lock:
+            if self.connection is not None:
+                self.connection.close()
+                self.connection = None
         self.channels: Dict[Any, Optional[Handler]] = {}
         self.patterns: Dict[Any, Optional[Handler]] = {}
         self.shard_channels: Dict[Any, Optional[Handler]] = {}
@@ -205,13 +206,16 @@ class PubSub:
         self.execute_command("PING", *(() if message is None else (message,)))
 
     def check_health(self) -> None:
-        """Nothing to check on an in-process connection."""
+        """Nothing to do: an embedded subscriber has no socket, and a
+        network one notices a dropped connection on its next read and
+        reconnects (re-subscribing) by itself."""
 
     def parse_response(self, block: bool = True, timeout: float = 0) -> Any:
         """The next raw reply or message (None if none within ``timeout``)."""
-        if self.connection is None:
+        conn = self.connection  # read once: another thread may reset()
+        if conn is None:
             raise RuntimeError("pubsub connection not set: did you forget to call subscribe() or psubscribe()?")
-        return self.connection.read(None if block else timeout)
+        return conn.read(None if block else timeout)
 
     def listen(self) -> Iterator[Dict[str, Any]]:
         """Yields messages while subscribed (blocking)."""
@@ -229,9 +233,10 @@ class PubSub:
                 return None
             if timeout is not None:
                 timeout = max(0.0, timeout - (time.monotonic() - start))
-        if self.connection is None:
+        conn = self.connection  # read once: another thread may reset()
+        if conn is None:
             return None
-        response = self.parse_response(block=timeout is None, timeout=timeout or 0)
+        response = conn.read(None if timeout is None else timeout or 0)
         if response is None:
             return None
         return self.handle_message(response, ignore_subscribe_messages)

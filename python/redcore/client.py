@@ -443,7 +443,13 @@ class Pipeline(_redcore.Client, CoreCommands):
         if self.explicit_transaction:
             raise RedisError("Cannot issue a WATCH after a MULTI")
         self._set_immediate(True)
-        result = self.execute_command("WATCH", *names)
+        try:
+            result = self.execute_command("WATCH", *names)
+        except BaseException:
+            # Nothing is watched: commands are queued again, as before.
+            if not self.watching:
+                self._set_immediate(False)
+            raise
         self.watching = True
         return result
 

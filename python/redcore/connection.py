@@ -181,6 +181,8 @@ class ConnectionPool:
     """
 
     _blocking = False
+    #: How long a blocking pool waits for a free connection.
+    timeout: Optional[float] = None
 
     def __init__(self, connection_class: Type[Connection] = Connection, max_connections: Optional[int] = None, **connection_kwargs: Any) -> None:
         max_connections = max_connections or 2**31
@@ -190,7 +192,6 @@ class ConnectionPool:
         self.connection_class = connection_class
         self.connection_kwargs = connection_kwargs
         self.max_connections = max_connections
-        self.timeout: Optional[float] = None
         self._core = self._make_core()
 
     @classmethod
@@ -327,16 +328,9 @@ class BlockingConnectionPool(ConnectionPool):
     _blocking = True
 
     def __init__(self, max_connections: int = 50, timeout: Optional[float] = 20, connection_class: Type[Connection] = Connection, queue_class: Any = None, **connection_kwargs: Any) -> None:
-        self._timeout = timeout
-        self.queue_class = queue_class
-        self._safe_retries = bool(connection_kwargs.pop("_safe_retries", False))
-        self.connection_class = connection_class
-        self.connection_kwargs = connection_kwargs
-        if not isinstance(max_connections, int) or max_connections < 0:
-            raise ValueError('"max_connections" must be a positive integer')
-        self.max_connections = max_connections
         self.timeout = timeout
-        self._core = self._make_core()
+        self.queue_class = queue_class
+        super().__init__(connection_class, max_connections, **connection_kwargs)
 
 
 __all__ = [

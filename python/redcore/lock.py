@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from types import SimpleNamespace
 from typing import Any, Optional, Union
 
@@ -131,8 +132,9 @@ class Lock:
         self.local: Any = threading.local() if self.thread_local else SimpleNamespace()
         self.local.token = None
         self.local.fencing_token = None
-        self._renewer: Optional[threading.Thread] = None
-        self._renew_stop = threading.Event()
+        # The renewal thread and its stop event belong to the holder, so
+        # they live in ``local`` beside the token.
+        self.local.renewal = None
         self.lua_release = redis.register_script(_RELEASE)
         self.lua_extend = redis.register_script(_EXTEND)
         self.lua_reacquire = redis.register_script(_REACQUIRE)
@@ -270,29 +272,38 @@ class Lock:
         if not self.auto_renew:
             return
         self._stop_renewal()
-        self._renew_stop = threading.Event()
-        stop = self._renew_stop
+        stop = threading.Event()
         interval = float(self.timeout) / 3  # type: ignore[arg-type]
+        # A weak reference: a Lock object that is dropped without release
+        # stops being renewed, and then expires after its timeout.
+        lock_ref = weakref.ref(self)
 
         def renew() -> None:
             while not stop.wait(interval):
+                lock = lock_ref()
+                if lock is None:
+                    return
                 try:
-                    self.do_reacquire(token)
+                    lock.do_reacquire(token)
                 except LockNotOwnedError:
-                    logger.warning("lock %r was lost; auto-renewal stopped", self.name)
+                    logger.warning("lock %r was lost; auto-renewal stopped", lock.name)
                     return
                 except Exception:  # noqa: BLE001 - keep trying through transient errors
-                    logger.exception("renewing lock %r failed", self.name)
+                    logger.exception("renewing lock %r failed", lock.name)
+                del lock
 
-        self._renewer = threading.Thread(target=renew, name=f"redcore-lock-renew-{self.name!r}", daemon=True)
-        self._renewer.start()
+        thread = threading.Thread(target=renew, name=f"redcore-lock-renew-{self.name!r}", daemon=True)
+        self.local.renewal = (thread, stop)
+        thread.start()
 
     def _stop_renewal(self) -> None:
-        if self._renewer is not None:
-            self._renew_stop.set()
-            if self._renewer is not threading.current_thread():
-                self._renewer.join(timeout=5)
-            self._renewer = None
+        renewal = getattr(self.local, "renewal", None)
+        if renewal is not None:
+            thread, stop = renewal
+            stop.set()
+            if thread is not threading.current_thread():
+                thread.join(timeout=5)
+            self.local.renewal = None
 
 
 __all__ = ["Lock", "fence_key"]

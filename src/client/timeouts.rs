@@ -15,7 +15,8 @@ pub fn read_timeout(
         return Some(base);
     }
     match block_time(argv) {
-        Some(Some(extra)) => Some(base + extra),
+        // A sum too large to represent is as good as forever.
+        Some(Some(extra)) => base.checked_add(extra),
         Some(None) => None,
         None => Some(base),
     }
@@ -45,5 +46,10 @@ fn block_time(argv: &[&[u8]]) -> Option<Option<Duration>> {
     if !secs.is_finite() || secs < 0.0 {
         return None;
     }
-    Some((secs > 0.0).then(|| Duration::from_secs_f64(secs)))
+    // Zero, or more seconds than a Duration holds, means forever.
+    Some(
+        Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero()),
+    )
 }

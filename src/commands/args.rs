@@ -41,19 +41,6 @@ pub fn db_index(arg: &[u8], databases: usize) -> Result<usize, Error> {
     Ok(n as usize)
 }
 
-/// A timeout in seconds for blocking commands, as milliseconds
-/// (`ERR timeout is not a float or out of range`, `ERR timeout is negative`).
-pub fn timeout_secs(arg: &[u8]) -> Result<f64, Error> {
-    let t = num::parse_f64(arg).ok_or(Error::TimeoutNotFloat)?;
-    if t < 0.0 {
-        return Err(Error::err("ERR timeout is negative"));
-    }
-    if !t.is_finite() {
-        return Err(Error::TimeoutNotFloat);
-    }
-    Ok(t * 1000.0)
-}
-
 /// Resolves Redis's start/end index pair (negative counts from the end)
 /// against a length; `None` when the range is empty.
 pub fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {

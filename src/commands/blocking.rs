@@ -67,10 +67,12 @@ pub(crate) const COMMANDS: &[Command] = &[
 /// Redis does); 0 means forever.
 fn timeout_ms(arg: &[u8]) -> Result<u64, Error> {
     let secs = crate::num::parse_f64(arg)
-        .filter(|t| t.is_finite())
+        .filter(|t| !t.is_nan())
         .ok_or(Error::TimeoutNotFloat)?;
     let ms = (secs * 1000.0).ceil();
-    if ms < 0.0 {
+    // Redis converts to a long long, and values beyond its range (infinity
+    // included) come out negative.
+    if !(0.0..i64::MAX as f64).contains(&ms) {
         return Err(Error::err("ERR timeout is negative"));
     }
     Ok(ms as u64)

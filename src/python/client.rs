@@ -235,20 +235,8 @@ impl Client {
         if remote.config().protocol == 3 {
             frame = remote::downgrade(argv, frame);
         }
-        if let Some(first) = argv.first() {
-            if matches!(frame, Frame::Simple(_)) {
-                if first.eq_ignore_ascii_case(b"select") {
-                    if let Some(n) = argv
-                        .get(1)
-                        .and_then(|a| std::str::from_utf8(a).ok())
-                        .and_then(|s| s.parse().ok())
-                    {
-                        self.db.store(n, Ordering::Relaxed);
-                    }
-                } else if first.eq_ignore_ascii_case(b"reset") {
-                    self.db.store(0, Ordering::Relaxed);
-                }
-            }
+        if let Some(n) = remote::db_change(argv, &frame) {
+            self.db.store(n, Ordering::Relaxed);
         }
         reply::convert(py, frame, shape, opts, &self.dec)
     }
@@ -257,8 +245,10 @@ impl Client {
         let Backend::Embedded(engine) = &*self.backend else {
             return Ok(b.timeout_reply);
         };
-        let deadline =
-            (b.timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(b.timeout_ms));
+        // 0, or a deadline past what the clock can represent: forever.
+        let deadline = (b.timeout_ms > 0)
+            .then(|| Instant::now().checked_add(Duration::from_millis(b.timeout_ms)))
+            .flatten();
         let step = Duration::from_millis(100);
         loop {
             let wait = match deadline {
@@ -864,24 +854,21 @@ fn transaction_results<'py>(
         Frame::Array(items) => items,
         other => vec![other],
     };
-    let mut replies: Vec<Option<Frame>> = replies.into_iter().map(Some).collect();
-    for (i, _) in &queue_errors {
-        replies.insert(*i, None);
-    }
-    if replies.len() != n {
+    // One reply per command that was queued without error, in order.
+    if replies.len() + queue_errors.len() != n {
         return Err(errors::reply_error(
             py,
             b"ERR Wrong number of response items from pipeline execution",
         ));
     }
-    let mut qe = queue_errors.into_iter();
-    for (q, r) in queued.iter().zip(replies) {
-        match r {
-            Some(f) => out.append(shape_or_exception(py, f, q, dec)?)?,
+    let mut replies = replies.into_iter();
+    let mut qe = queue_errors.into_iter().peekable();
+    for (i, q) in queued.iter().enumerate() {
+        match qe.next_if(|(at, _)| *at == i) {
+            Some((_, exc)) => out.append(exc)?,
             None => {
-                if let Some((_, exc)) = qe.next() {
-                    out.append(exc)?;
-                }
+                let f = replies.next().unwrap_or(Frame::Null);
+                out.append(shape_or_exception(py, f, q, dec)?)?
             }
         }
     }

@@ -71,9 +71,10 @@ pub struct RemotePool {
     pub(crate) explicit_retry: bool,
 }
 
+/// Seconds from Python as a duration; None (no limit) for negative, NaN,
+/// infinite or too large values.
 fn secs(t: Option<f64>) -> Option<Duration> {
-    t.filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+    t.and_then(|s| Duration::try_from_secs_f64(s).ok())
 }
 
 #[pymethods]
@@ -150,8 +151,7 @@ impl RemotePool {
             db,
             client_name,
             protocol: if protocol == 3 { 3 } else { 2 },
-            health_check_interval: (health_check_interval > 0.0)
-                .then(|| Duration::from_secs_f64(health_check_interval)),
+            health_check_interval: secs(Some(health_check_interval)).filter(|d| !d.is_zero()),
         };
         let when_full = if blocking {
             WhenFull::Wait(secs(blocking_timeout))
@@ -287,24 +287,13 @@ impl Remote {
         let watching = slot.is_some_and(|s| s.lock().is_some());
         self.with_retry(py, false, watching, || {
             let mut lease = self.acquire(py, slot)?;
-            let select = lease.db != db;
-            lease.wbuf.clear();
-            if select {
-                push_select(&mut lease.wbuf, db);
+            if let Some(refused) = switch_db(py, &mut lease, db)? {
+                self.give_back(lease, slot);
+                return Ok(refused);
             }
+            lease.wbuf.clear();
             encode_command(&mut lease.wbuf, argv);
-            let frame = if select {
-                let mut frames = exchange(py, &mut lease, 2, timeout)?;
-                let reply = frames.pop().unwrap_or(Frame::Null);
-                if let Some(Frame::Error(e)) = frames.pop() {
-                    self.give_back(lease, slot);
-                    return Ok(Frame::Error(e));
-                }
-                lease.db = db;
-                reply
-            } else {
-                exchange_one(py, &mut lease, timeout)?
-            };
+            let frame = exchange_one(py, &mut lease, timeout)?;
             if let Some(new_db) = db_change(argv, &frame) {
                 lease.db = new_db;
             }
@@ -326,20 +315,16 @@ impl Remote {
         let watching = slot.is_some_and(|s| s.lock().is_some());
         self.with_retry(py, true, watching, || {
             let mut lease = self.acquire(py, slot)?;
-            let select = lease.db != db;
-            lease.wbuf.clear();
-            if select {
-                push_select(&mut lease.wbuf, db);
+            if let Some(Frame::Error(e)) = switch_db(py, &mut lease, db)? {
+                self.give_back(lease, slot);
+                return Err(Fail::Py(errors::reply_error(py, &e)));
             }
+            lease.wbuf.clear();
             for argv in argvs {
                 encode_command(&mut lease.wbuf, argv);
             }
             let timeout = lease.socket_timeout;
-            let mut frames = exchange(py, &mut lease, argvs.len() + select as usize, timeout)?;
-            if select {
-                frames.remove(0);
-                lease.db = db;
-            }
+            let frames = exchange(py, &mut lease, argvs.len(), timeout)?;
             for (argv, frame) in argvs.iter().zip(&frames) {
                 if let Some(new_db) = db_change(argv, frame) {
                     lease.db = new_db;
@@ -468,13 +453,28 @@ pub(crate) fn sleep_backoff(
     Ok(())
 }
 
-fn push_select(buf: &mut Vec<u8>, db: usize) {
-    let db = db.to_string();
-    encode_command(buf, &[b"SELECT", db.as_bytes()]);
+/// Moves a pooled connection to `db` (after the client SELECTed another
+/// database) with a SELECT exchange of its own, so nothing runs on the
+/// wrong database if the server refuses it; the refusal is returned.
+fn switch_db(py: Python<'_>, lease: &mut Connection, db: usize) -> Result<Option<Frame>, Fail> {
+    if lease.db == db {
+        return Ok(None);
+    }
+    let index = db.to_string();
+    lease.wbuf.clear();
+    encode_command(&mut lease.wbuf, &[b"SELECT", index.as_bytes()]);
+    let timeout = lease.socket_timeout;
+    match exchange_one(py, lease, timeout)? {
+        refused @ Frame::Error(_) => Ok(Some(refused)),
+        _ => {
+            lease.db = db;
+            Ok(None)
+        }
+    }
 }
 
 /// The database a successful SELECT (or RESET) switched to.
-fn db_change(argv: &[&[u8]], reply: &Frame) -> Option<usize> {
+pub(crate) fn db_change(argv: &[&[u8]], reply: &Frame) -> Option<usize> {
     let name = argv.first()?;
     if !matches!(reply, Frame::Simple(_)) {
         return None;

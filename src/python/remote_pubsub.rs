@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -58,18 +58,30 @@ impl RemoteSubscriber {
         }
     }
 
+    /// Locks the connection without holding the GIL while waiting: the
+    /// holder may be a reader that needs the GIL back to finish.
+    fn lock_conn(&self, py: Python<'_>) -> MutexGuard<'_, Option<Connection>> {
+        loop {
+            if let Some(guard) = self.conn.try_lock() {
+                return guard;
+            }
+            let conn = &self.conn;
+            py.detach(|| drop(conn.lock()));
+        }
+    }
+
     /// Opens the connection if there is none; after a reconnection, runs
     /// the `on_connect` callback (with no lock held: it sends commands).
     fn ensure_connected(&self, py: Python<'_>) -> PyResult<()> {
         let mut failures = 0;
         loop {
-            if self.conn.lock().is_some() {
+            if self.lock_conn(py).is_some() {
                 return Ok(());
             }
             let config = &self.config;
             match py.detach(|| Connection::open(config)) {
                 Ok(conn) => {
-                    let mut slot = self.conn.lock();
+                    let mut slot = self.lock_conn(py);
                     if slot.is_some() {
                         return Ok(());
                     }
@@ -107,7 +119,7 @@ impl RemoteSubscriber {
 
     /// One bounded read: a frame, or Idle when none arrived in `wait`.
     fn read_step(&self, py: Python<'_>, wait: Duration) -> Result<Step, Error> {
-        let mut slot = self.conn.lock();
+        let mut slot = self.lock_conn(py);
         let Some(conn) = slot.as_mut() else {
             return Ok(Step::Idle);
         };
@@ -141,7 +153,7 @@ impl RemoteSubscriber {
         let mut failures = 0;
         loop {
             self.ensure_connected(py)?;
-            let mut slot = self.conn.lock();
+            let mut slot = self.lock_conn(py);
             let Some(conn) = slot.as_mut() else {
                 continue;
             };
@@ -167,9 +179,7 @@ impl RemoteSubscriber {
         py: Python<'py>,
         timeout: Option<f64>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        // NaN and negative mean "don't wait", as for a socket timeout.
-        let secs = |t: f64| if t.is_nan() { 0.0 } else { t.clamp(0.0, 1e9) };
-        let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(secs(t)));
+        let deadline = super::subscriber::deadline_after(timeout);
         let mut failures = 0;
         loop {
             if self.closed.load(Ordering::Acquire) {
@@ -203,9 +213,9 @@ impl RemoteSubscriber {
     }
 
     /// Closes the connection; a later `send` opens a new one.
-    fn close(&self) {
+    fn close(&self, py: Python<'_>) {
         self.closed.store(true, Ordering::Release);
-        *self.conn.lock() = None;
+        *self.lock_conn(py) = None;
         self.connected_once.store(false, Ordering::Release);
     }
 }

@@ -433,21 +433,11 @@ fn convert_native<'py>(
                 Frame::Integer(n) => *n,
                 _ => 0,
             };
-            let inner = flat(items[1]);
             let payload = match native {
                 Native::Scan => to_py(py, items[1], dec)?,
                 Native::HScan if opt_true(py, opts, "no_values") => to_py(py, items[1], dec)?,
-                Native::HScan => dict_of(py, &inner, dec, false)?,
-                _ => {
-                    let cast = score_cast(py, opts);
-                    let list = PyList::empty(py);
-                    for pair in inner.chunks_exact(2) {
-                        let m = to_py(py, pair[0], dec)?;
-                        let s = cast_score(py, &cast, pair[1], dec)?;
-                        list.append(PyTuple::new(py, [m, s])?)?;
-                    }
-                    list.into_any()
-                }
+                Native::HScan => dict_of(py, &flat(items[1]), dec, false)?,
+                _ => pairs(py, &flat(items[1]), opts, dec)?,
             };
             PyTuple::new(py, [cursor.into_pyobject(py)?.into_any(), payload])?.into_any()
         }

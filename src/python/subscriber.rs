@@ -123,7 +123,7 @@ impl Subscriber {
         py: Python<'py>,
         timeout: Option<f64>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+        let deadline = deadline_after(timeout);
         loop {
             if let Some(f) = self.queue.frames.lock().pop_front() {
                 return reply::to_py(py, &f, &self.dec).map(Some);
@@ -162,4 +162,13 @@ impl Subscriber {
         self.queue.frames.lock().clear();
         self.queue.ready.notify_all();
     }
+}
+
+/// When a wait of `timeout` seconds started now ends: None (never) for no
+/// timeout or one too large to represent; NaN and negative mean "don't
+/// wait", as for a socket timeout.
+pub(crate) fn deadline_after(timeout: Option<f64>) -> Option<Instant> {
+    let t = timeout?;
+    let t = if t.is_nan() { 0.0 } else { t.max(0.0) };
+    Instant::now().checked_add(Duration::try_from_secs_f64(t).ok()?)
 }
