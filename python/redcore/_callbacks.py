@@ -155,17 +155,6 @@ def parse_memory_stats(response: Any, **options: Any) -> Dict[str, Any]:
     return stats
 
 
-# --- sorted sets -----------------------------------------------------------
-
-
-# --- end sorted sets -------------------------------------------------------
-
-
-def hrandfield_flat(response: Any, **options: Any) -> Any:
-    """HRANDFIELD WITHVALUES stays a flat [field, value, ...] list."""
-    return response
-
-
 # -- group: keys + server/connection ---------------------------------------
 
 

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Union
 
+from ._callbacks import _str
 from .commands._util import list_or_args
 from .exceptions import PubSubError
 
@@ -49,10 +50,6 @@ def _subscriptions(args: tuple, kwargs: Mapping[str, Handler]) -> Dict[Any, Opti
 
 def _as_args(subs: Mapping[Any, Optional[Handler]]) -> list:
     return [name if handler is None else Subscription(name, handler) for name, handler in subs.items()]
-
-
-def _str(value: Any) -> Any:
-    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
 
 
 class PubSub:

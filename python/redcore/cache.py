@@ -185,7 +185,7 @@ def cached(
             async def refresh(*args: Any, **kwargs: Any) -> Any:
                 cache.count("computations")
                 value = await func(*args, **kwargs)
-                cache.store(cache.key_of(args, kwargs), cache.tag_keys(args, kwargs), value, "", "force")
+                set_value(value, *args, **kwargs)
                 return value
 
         else:
@@ -199,7 +199,7 @@ def cached(
             def refresh(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
                 cache.count("computations")
                 value = func(*args, **kwargs)
-                cache.store(cache.key_of(args, kwargs), cache.tag_keys(args, kwargs), value, "", "force")
+                set_value(value, *args, **kwargs)
                 return value
 
         def set_value(value: Any, *args: Any, **kwargs: Any) -> bool:

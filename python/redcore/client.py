@@ -26,28 +26,15 @@ from .lock import Lock
 from .commands import CoreCommands
 from .connection import (
     DEFAULT_SOCKET_TIMEOUT,
+    IGNORED_REDIS_ARGS,
     _UNSET,
     Connection,
     ConnectionPool,
     SSLConnection,
     UnixDomainSocketConnection,
+    to_bool,
 )
 from .exceptions import DataError, RedisError, WatchError
-
-# redis-py arguments accepted and ignored (features redcore does without).
-_IGNORED_ARGS = {
-    "lib_name", "lib_version", "driver_info", "redis_connect_func", "credential_provider",
-    "legacy_responses", "cache", "cache_config", "event_dispatcher", "maint_notifications_config",
-    "oss_cluster_maint_notifications_handler", "ssl_include_verify_flags", "ssl_exclude_verify_flags",
-    "ssl_ca_path", "ssl_ca_data", "ssl_password", "ssl_validate_ocsp", "ssl_validate_ocsp_stapled",
-    "ssl_ocsp_context", "ssl_ocsp_expected_cert", "ssl_min_version", "ssl_ciphers",
-}
-
-_TRUE = {"1", "true", "yes", "on", "y"}
-
-
-def _bool_param(value: str) -> bool:
-    return value.strip().lower() in _TRUE
 
 
 def _parse_memory_url(url: str) -> Dict[str, Any]:
@@ -65,7 +52,7 @@ def _parse_memory_url(url: str) -> Dict[str, Any]:
         if key == "db":
             kwargs["db"] = int(value)
         elif key == "decode_responses":
-            kwargs["decode_responses"] = _bool_param(value)
+            kwargs["decode_responses"] = bool(to_bool(value))
         elif key in ("encoding", "encoding_errors"):
             kwargs[key] = value
     return kwargs
@@ -153,7 +140,7 @@ class Redis(_redcore.Client, CoreCommands):
         name: Optional[str] = None,
         **kwargs: Any,
     ) -> "Redis":
-        unknown = set(kwargs) - _IGNORED_ARGS
+        unknown = set(kwargs) - IGNORED_REDIS_ARGS
         if unknown:
             raise TypeError(f"Redis() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
         if not isinstance(db, int) or isinstance(db, bool):

@@ -150,14 +150,19 @@ def _keepalive_options(options: Any) -> Dict[str, Any]:
 
 _UNSET = object()
 
-_IGNORED = {
-    "socket_read_size", "socket_type", "parser_class", "lib_name", "lib_version",
-    "driver_info", "redis_connect_func", "credential_provider", "legacy_responses",
-    "cache", "cache_config", "event_dispatcher", "maint_notifications_config",
-    "oss_cluster_maint_notifications_handler", "ssl_include_verify_flags",
-    "ssl_exclude_verify_flags", "ssl_ca_path", "ssl_ca_data", "ssl_password",
-    "ssl_validate_ocsp", "ssl_validate_ocsp_stapled", "ssl_ocsp_context",
-    "ssl_ocsp_expected_cert", "ssl_min_version", "ssl_ciphers", "encoder_class",
+# redis-py arguments accepted and ignored: features redcore does without.
+IGNORED_REDIS_ARGS = frozenset({
+    "lib_name", "lib_version", "driver_info", "redis_connect_func", "credential_provider",
+    "legacy_responses", "cache", "cache_config", "event_dispatcher", "maint_notifications_config",
+    "oss_cluster_maint_notifications_handler", "ssl_include_verify_flags", "ssl_exclude_verify_flags",
+    "ssl_ca_path", "ssl_ca_data", "ssl_password", "ssl_validate_ocsp", "ssl_validate_ocsp_stapled",
+    "ssl_ocsp_context", "ssl_ocsp_expected_cert", "ssl_min_version", "ssl_ciphers",
+})
+
+# Connection arguments the pool does not pass to its core: the above, and
+# the ones the client or the pool itself handles.
+_IGNORED = IGNORED_REDIS_ARGS | {
+    "socket_read_size", "socket_type", "parser_class", "encoder_class",
     "decode_responses", "encoding", "encoding_errors", "single_connection_client",
     "timeout", "queue_class",
 }
