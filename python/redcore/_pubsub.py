@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Union
 from ._callbacks import _str
 from .commands._util import list_or_args
 from .exceptions import PubSubError
+from ._compat import adopt, redis_base
 
 Handler = Callable[[Dict[str, Any]], Any]
 
@@ -52,7 +53,7 @@ def _as_args(subs: Mapping[Any, Optional[Handler]]) -> list:
     return [name if handler is None else Subscription(name, handler) for name, handler in subs.items()]
 
 
-class PubSub:
+class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # redis-py base when installed
     """Publish/subscribe support, with redis-py's interface.
 
     Messages are dicts ``{"type", "pattern", "channel", "data"}``; a channel
@@ -73,6 +74,7 @@ class PubSub:
         **kwargs: Any,
     ) -> None:
         self.client = client
+        self.connection_pool = getattr(client, "connection_pool", None)
         self.shard_hint = shard_hint
         self.ignore_subscribe_messages = ignore_subscribe_messages
         self.push_handler_func = push_handler_func
@@ -341,6 +343,9 @@ class PubSubWorkerThread(threading.Thread):
     def stop(self) -> None:
         """Asks the thread to exit; it closes the pubsub when it does."""
         self._running.clear()
+
+
+adopt(PubSub)
 
 
 __all__ = ["PubSub", "PubSubWorkerThread", "Subscription"]

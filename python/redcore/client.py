@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import time
-import urllib.parse
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import _redcore
@@ -24,41 +23,24 @@ from ._callbacks import CALLBACKS
 from ._pubsub import PubSub
 from .lock import Lock
 from .commands import CoreCommands
+from ._compat import adopt, redis_base
 from .connection import (
     DEFAULT_SOCKET_TIMEOUT,
     IGNORED_REDIS_ARGS,
     _UNSET,
     Connection,
     ConnectionPool,
+    EmbeddedConnection,
+    EmbeddedConnectionPool,
+    Encoder,
     SSLConnection,
     UnixDomainSocketConnection,
-    to_bool,
+    parse_memory_url,
 )
 from .exceptions import DataError, RedisError, WatchError
 
 
-def _parse_memory_url(url: str) -> Dict[str, Any]:
-    """``memory://[name][/db][?decode_responses=true&encoding=...]``"""
-    parsed = urllib.parse.urlparse(url)
-    kwargs: Dict[str, Any] = {"name": urllib.parse.unquote(parsed.netloc or "")}
-    path = parsed.path.strip("/")
-    if path:
-        try:
-            kwargs["db"] = int(path)
-        except ValueError as e:
-            raise ValueError(f"Invalid database number in URL {url!r}") from e
-    for key, values in urllib.parse.parse_qs(parsed.query).items():
-        value = values[-1]
-        if key == "db":
-            kwargs["db"] = int(value)
-        elif key == "decode_responses":
-            kwargs["decode_responses"] = bool(to_bool(value))
-        elif key in ("encoding", "encoding_errors"):
-            kwargs[key] = value
-    return kwargs
-
-
-class Redis(_redcore.Client, CoreCommands):
+class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis")):  # type: ignore[misc]  # redis-py base when installed
     """A Redis client with redis-py's API.
 
     With no ``host``, ``port``, ``unix_socket_path`` or ``connection_pool``
@@ -88,6 +70,10 @@ class Redis(_redcore.Client, CoreCommands):
     timeout on top of ``socket_timeout``, so a block longer than the
     socket timeout returns its result instead of raising ``TimeoutError``.
 
+    With redis-py installed, a redcore client is also a ``redis.Redis``
+    (``isinstance`` holds) and its errors are also ``redis.exceptions``
+    classes; nothing of redis-py runs on it.
+
     Args:
         db: the database number (0-15).
         decode_responses: return ``str`` instead of ``bytes``.
@@ -102,7 +88,7 @@ class Redis(_redcore.Client, CoreCommands):
     [b'a', b'b']
     """
 
-    connection_pool: Optional[ConnectionPool]
+    connection_pool: ConnectionPool
     auto_close_connection_pool: bool
 
     def __new__(
@@ -145,76 +131,47 @@ class Redis(_redcore.Client, CoreCommands):
             raise TypeError(f"Redis() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
         if not isinstance(db, int) or isinstance(db, bool):
             raise DataError("db must be an int")
-        remote = host is not None or port is not None or unix_socket_path is not None or connection_pool is not None
-        if not remote:
+        remote = host is not None or port is not None or unix_socket_path is not None
+        auto_close = connection_pool is None
+        if connection_pool is None and not remote:
+            connection_pool = EmbeddedConnectionPool(
+                name=name, db=db, decode_responses=decode_responses, encoding=encoding, encoding_errors=encoding_errors
+            )
+        elif connection_pool is None:
+            connection_pool = _remote_pool(
+                host, port, unix_socket_path, max_connections, retry, retry_on_error, retry_on_timeout,
+                db=db, username=username, password=password, socket_timeout=socket_timeout,
+                socket_connect_timeout=socket_connect_timeout, socket_keepalive=socket_keepalive,
+                socket_keepalive_options=socket_keepalive_options, encoding=encoding,
+                encoding_errors=encoding_errors, decode_responses=decode_responses,
+                health_check_interval=health_check_interval, client_name=client_name, protocol=protocol,
+                ssl=ssl, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, ssl_cert_reqs=ssl_cert_reqs,
+                ssl_ca_certs=ssl_ca_certs, ssl_check_hostname=ssl_check_hostname,
+            )
+        else:
+            connection_pool = _own_pool(connection_pool)
+        enc = connection_pool.get_encoder()
+        if isinstance(connection_pool, EmbeddedConnectionPool):
             self: Redis = super().__new__(  # type: ignore[assignment]
                 cls,
-                name=name,
-                db=db,
-                decode_responses=decode_responses,
-                encoding=encoding,
-                encoding_errors=encoding_errors,
+                name=connection_pool.name,
+                db=connection_pool.connection_kwargs["db"],
+                decode_responses=enc.decode_responses,
+                encoding=enc.encoding,
+                encoding_errors=enc.encoding_errors,
                 callbacks=CALLBACKS,
             )
-            self.connection_pool = None
-            self.auto_close_connection_pool = False
-            return self
-        auto_close = connection_pool is None
-        if connection_pool is None:
-            conn_kwargs: Dict[str, Any] = {
-                "db": db,
-                "username": username,
-                "password": password,
-                "socket_timeout": socket_timeout,
-                "encoding": encoding,
-                "encoding_errors": encoding_errors,
-                "decode_responses": decode_responses,
-                "health_check_interval": health_check_interval,
-                "client_name": client_name,
-                "protocol": protocol,
-            }
-            if retry is not _UNSET:
-                conn_kwargs["retry"] = retry
-            if retry_on_error:
-                conn_kwargs["retry_on_error"] = list(retry_on_error)
-            if retry_on_timeout:
-                conn_kwargs["retry_on_timeout"] = True
-            conn_kwargs["_safe_retries"] = retry is _UNSET and not retry_on_error and not retry_on_timeout
-            connection_class: type = Connection
-            if unix_socket_path is not None:
-                conn_kwargs["path"] = unix_socket_path
-                connection_class = UnixDomainSocketConnection
-            else:
-                conn_kwargs.update(
-                    host=host if host is not None else "localhost",
-                    port=port if port is not None else 6379,
-                    socket_connect_timeout=socket_connect_timeout,
-                    socket_keepalive=socket_keepalive,
-                )
-                if socket_keepalive_options is not _UNSET:
-                    conn_kwargs["socket_keepalive_options"] = socket_keepalive_options
-                if ssl:
-                    connection_class = SSLConnection
-                    conn_kwargs.update(
-                        ssl_keyfile=ssl_keyfile,
-                        ssl_certfile=ssl_certfile,
-                        ssl_cert_reqs=ssl_cert_reqs,
-                        ssl_ca_certs=ssl_ca_certs,
-                        ssl_check_hostname=ssl_check_hostname,
-                    )
-            connection_pool = ConnectionPool(connection_class=connection_class, max_connections=max_connections, **conn_kwargs)
-        enc, errors, decode = connection_pool.get_encoder()
-        core = connection_pool._core
-        self = super().__new__(  # type: ignore[assignment,no-redef]
-            cls,
-            db=core.db,
-            decode_responses=bool(decode),
-            encoding=enc,
-            encoding_errors=errors,
-            callbacks=CALLBACKS,
-            remote=core,
-            single_connection_client=single_connection_client,
-        )
+        else:
+            self = super().__new__(  # type: ignore[assignment,no-redef]
+                cls,
+                db=connection_pool._core.db,
+                decode_responses=enc.decode_responses,
+                encoding=enc.encoding,
+                encoding_errors=enc.encoding_errors,
+                callbacks=CALLBACKS,
+                remote=connection_pool._core,
+                single_connection_client=single_connection_client,
+            )
         self.connection_pool = connection_pool
         self.auto_close_connection_pool = auto_close
         return self
@@ -240,7 +197,7 @@ class Redis(_redcore.Client, CoreCommands):
         """
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
         if scheme == "memory":
-            params = _parse_memory_url(url)
+            params = parse_memory_url(url)
             params.update(kwargs)
             return cls(**params)
         single_connection_client = kwargs.pop("single_connection_client", False)
@@ -259,9 +216,26 @@ class Redis(_redcore.Client, CoreCommands):
         return client
 
     def __repr__(self) -> str:
-        if self.connection_pool is not None:
-            return f"<{type(self).__module__}.{type(self).__name__}({self.connection_pool!r})>"
-        return f"<{type(self).__module__}.{type(self).__name__}(embedded db={self._db})>"
+        return f"<{type(self).__module__}.{type(self).__name__}({self.connection_pool!r})>"
+
+    def __getitem__(self, name: Any) -> Any:
+        """``r[name]``: the value at ``name``; ``KeyError`` if missing."""
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __setitem__(self, name: Any, value: Any) -> None:
+        """``r[name] = value``: SET."""
+        self.set(name, value)
+
+    def __delitem__(self, name: Any) -> None:
+        """``del r[name]``: DEL."""
+        self.delete(name)
+
+    def __contains__(self, name: Any) -> bool:
+        """``name in r``: EXISTS."""
+        return bool(self.exists(name))
 
     def __enter__(self) -> "Redis":
         return self
@@ -271,18 +245,34 @@ class Redis(_redcore.Client, CoreCommands):
 
     def close(self) -> None:
         """Release resources: a remote client closes its single connection,
-        and its pool's connections if it made the pool itself (nothing to
-        do for the embedded engine)."""
-        if self.connection_pool is not None:
-            self._disconnect(self.auto_close_connection_pool)
+        and its pool's connections if it made the pool itself (with
+        ``auto_close_connection_pool``). An embedded engine's data stays."""
+        self._disconnect(False)
+        if self.auto_close_connection_pool:
+            self.connection_pool.disconnect()
+
+    def client(self) -> "Redis":
+        """A client on the same pool with a connection of its own
+        (redis-py's ``single_connection_client``)."""
+        return type(self)(connection_pool=self.connection_pool, single_connection_client=True)
+
+    def get_encoder(self) -> Encoder:
+        """The :class:`~redcore.connection.Encoder` this client's pool uses."""
+        return self.connection_pool.get_encoder()
 
     def get_connection_kwargs(self) -> Dict[str, Any]:
-        """The connection arguments of a remote client's pool."""
-        return {} if self.connection_pool is None else self.connection_pool.connection_kwargs
+        """The connection arguments of this client's pool; for an embedded
+        client they name its engine (``Redis(**kwargs)`` reaches it)."""
+        return self.connection_pool.connection_kwargs
 
     def get_retry(self) -> Any:
-        """The retry policy of a remote client's pool."""
-        return None if self.connection_pool is None else self.connection_pool.get_retry()
+        """The retry policy of this client's pool."""
+        return self.connection_pool.get_retry()
+
+    def set_retry(self, retry: Any) -> None:
+        """Uses ``retry`` for this client's pool, and so for every client
+        already made on it."""
+        self.connection_pool.set_retry(retry)
 
     def set_response_callback(self, command: str, callback: Callable[..., Any]) -> None:
         """Set a custom response callback for ``command``."""
@@ -374,12 +364,76 @@ class Redis(_redcore.Client, CoreCommands):
 StrictRedis = Redis
 
 
-class Pipeline(_redcore.Client, CoreCommands):
+def _remote_pool(
+    host: Optional[str],
+    port: Optional[int],
+    unix_socket_path: Optional[str],
+    max_connections: Optional[int],
+    retry: Any,
+    retry_on_error: Optional[List[type]],
+    retry_on_timeout: bool,
+    *,
+    ssl: bool,
+    socket_connect_timeout: Any,
+    socket_keepalive: Any,
+    socket_keepalive_options: Any,
+    **conn_kwargs: Any,
+) -> ConnectionPool:
+    """The pool ``Redis(host=..., ...)`` makes for itself."""
+    if retry is not _UNSET:
+        conn_kwargs["retry"] = retry
+    if retry_on_error:
+        conn_kwargs["retry_on_error"] = list(retry_on_error)
+    if retry_on_timeout:
+        conn_kwargs["retry_on_timeout"] = True
+    conn_kwargs["_safe_retries"] = retry is _UNSET and not retry_on_error and not retry_on_timeout
+    ssl_names = ("ssl_keyfile", "ssl_certfile", "ssl_cert_reqs", "ssl_ca_certs", "ssl_check_hostname")
+    ssl_kwargs = {k: conn_kwargs.pop(k) for k in ssl_names}
+    connection_class: type = Connection
+    if unix_socket_path is not None:
+        conn_kwargs["path"] = unix_socket_path
+        connection_class = UnixDomainSocketConnection
+    else:
+        conn_kwargs.update(
+            host=host if host is not None else "localhost",
+            port=port if port is not None else 6379,
+            socket_connect_timeout=socket_connect_timeout,
+            socket_keepalive=socket_keepalive,
+        )
+        if socket_keepalive_options is not _UNSET:
+            conn_kwargs["socket_keepalive_options"] = socket_keepalive_options
+        if ssl:
+            connection_class = SSLConnection
+            conn_kwargs.update(ssl_kwargs)
+    return ConnectionPool(connection_class=connection_class, max_connections=max_connections, **conn_kwargs)
+
+
+_CONNECTION_CLASSES = {c.__name__: c for c in (Connection, SSLConnection, UnixDomainSocketConnection, EmbeddedConnection)}
+
+
+def _own_pool(pool: Any) -> ConnectionPool:
+    """``pool`` itself, or a redcore pool with the same settings when it is
+    another library's (redis-py's ``ConnectionPool(connection_class=...,
+    **kwargs)``, as rq builds for its scheduler)."""
+    if isinstance(pool, ConnectionPool):
+        return pool
+    kwargs = dict(getattr(pool, "connection_kwargs", None) or {})
+    given = getattr(pool, "connection_class", Connection)
+    connection_class = next(
+        (c for k in getattr(given, "__mro__", ()) if (c := _CONNECTION_CLASSES.get(k.__name__)) is not None), Connection
+    )
+    if issubclass(connection_class, EmbeddedConnection):
+        return EmbeddedConnectionPool(**kwargs)
+    max_connections = getattr(pool, "max_connections", None)
+    return ConnectionPool(connection_class=connection_class, max_connections=max_connections, **kwargs)
+
+
+class Pipeline(_redcore.Client, CoreCommands, *redis_base("redis.client", "Pipeline")):  # type: ignore[misc]  # redis-py base when installed
     """Queues commands and runs them with :meth:`execute`, in order, in one
     batch (atomically inside MULTI/EXEC when ``transaction`` is true).
     Methods return the pipeline, so calls chain."""
 
-    connection_pool: Optional[ConnectionPool]
+    connection_pool: ConnectionPool
 
     def __new__(cls, client: Redis, transaction: bool = True, shard_hint: Any = None) -> "Pipeline":
         self: Pipeline = super().__new__(cls, parent=client, pipeline=True)  # type: ignore[assignment]
@@ -404,6 +458,10 @@ class Pipeline(_redcore.Client, CoreCommands):
 
     def __exit__(self, *exc: Any) -> None:
         self.reset()
+
+    def __len__(self) -> int:
+        """The number of queued commands."""
+        return self._queued_len()
 
     def __bool__(self) -> bool:
         # An empty pipeline is still a pipeline (redis-py code does `if pipe:`).
@@ -479,6 +537,10 @@ class Pipeline(_redcore.Client, CoreCommands):
 def from_url(url: str, **kwargs: Any) -> Redis:
     """``Redis.from_url``."""
     return Redis.from_url(url, **kwargs)
+
+
+adopt(Redis)
+adopt(Pipeline)
 
 
 __all__ = ["Pipeline", "Redis", "StrictRedis", "from_url"]

@@ -1,10 +1,26 @@
-"""Connection pools for remote servers, with redis-py's interface.
+"""Connection pools, with redis-py's interface.
 
 ``ConnectionPool(**connection_kwargs)`` holds connections to one server;
 ``Redis(connection_pool=pool)`` clients share it. ``BlockingConnectionPool``
 waits for a free connection instead of failing when ``max_connections``
 are in use. The sockets, the pool and the protocol live in the Rust core;
 these classes hold the settings.
+
+An embedded client's pool is an :class:`EmbeddedConnectionPool`: its
+``connection_kwargs`` name the engine, so a client rebuilt from them (as
+rq and Celery do for their workers) reaches the same data, also for the
+private engine of a plain ``Redis()``::
+
+    >>> import redcore
+    >>> r = redcore.Redis()
+    >>> r.set("k", "v")
+    True
+    >>> redcore.Redis(**r.connection_pool.connection_kwargs).get("k")
+    b'v'
+
+Connections from ``get_connection()`` have redis-py's low-level interface
+(``send_command``, ``read_response``...), so code that drives connections
+itself, redis-py's own ``Redis`` included, runs on redcore's pools.
 
     >>> from redcore.connection import ConnectionPool, parse_url
     >>> parse_url("redis://user:secret@localhost:6380/2?socket_timeout=1.5")
@@ -13,14 +29,20 @@ these classes hold the settings.
 
 from __future__ import annotations
 
+import collections
 import copy
+import itertools
+import os
 import socket as _socket
-from typing import Any, Dict, Optional, Type
+import threading
+import weakref
+from typing import Any, Deque, Dict, List, Optional, Set, Type
 from urllib.parse import parse_qs, unquote, urlparse
 
 from . import _redcore
+from ._compat import adopt, redis_base
 from .backoff import ExponentialWithJitterBackoff, NoBackoff
-from .exceptions import TimeoutError
+from .exceptions import ConnectionError, DataError, RedisError, ResponseError, TimeoutError
 from .retry import Retry
 
 DEFAULT_SOCKET_TIMEOUT = 5.0
@@ -34,16 +56,161 @@ def default_retry() -> Retry:
     return Retry(ExponentialWithJitterBackoff(base=0.01, cap=1), DEFAULT_RETRY_COUNT)
 
 
-class Connection:
-    """Marker for a TCP connection (``connection_class`` argument)."""
+class Encoder:
+    """Encodes arguments to bytes and decodes replies, with a client's
+    ``encoding``, ``encoding_errors`` and ``decode_responses`` (redis-py's
+    ``get_encoder()``).
+
+    >>> Encoder("utf-8", "strict", True).encode(1.5)
+    b'1.5'
+    """
+
+    __slots__ = ("encoding", "encoding_errors", "decode_responses")
+
+    def __init__(self, encoding: str = "utf-8", encoding_errors: str = "strict", decode_responses: bool = False) -> None:
+        self.encoding = encoding
+        self.encoding_errors = encoding_errors
+        self.decode_responses = decode_responses
+
+    def encode(self, value: Any) -> Any:
+        """``value`` as bytes (bytes-like values pass through)."""
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise DataError(f"Invalid input of type: '{type(value).__name__}'. Convert to a bytes, string, int or float first.")
+        if isinstance(value, float):
+            return _redcore._float_repr(value).encode()
+        if isinstance(value, int):
+            return str(int(value)).encode()
+        return value.encode(self.encoding, self.encoding_errors)
+
+    def decode(self, value: Any, force: bool = False) -> Any:
+        """``value`` as ``str`` when decoding replies (or ``force``)."""
+        if self.decode_responses or force:
+            if isinstance(value, memoryview):
+                value = value.tobytes()
+            if isinstance(value, (bytes, bytearray)):
+                return bytes(value).decode(self.encoding, self.encoding_errors)
+        return value
+
+
+class Connection(*redis_base("redis.connection", "Connection")):  # type: ignore[misc]  # redis-py base when installed
+    """One connection of a pool, with redis-py's low-level interface:
+    ``send_command(*args)`` runs a command and ``read_response()`` returns
+    its reply (or raises its error), in order. ``send_packed_command`` takes
+    what ``pack_command``/``pack_commands`` return. The connection keeps its
+    state between commands (SELECT, MULTI, WATCH), as a socket to a server
+    would.
+
+    As a pool's ``connection_class`` it also picks the transport: TCP
+    (``Connection``), TLS (:class:`SSLConnection`), a Unix socket
+    (:class:`UnixDomainSocketConnection`) or the embedded engine
+    (:class:`EmbeddedConnection`).
+    """
+
+    def __init__(self, pool: Optional["ConnectionPool"] = None, **connection_kwargs: Any) -> None:
+        if pool is None:
+            pool = _pool_class_for(type(self))(connection_class=type(self), **connection_kwargs)
+        self._pool = pool
+        self.pid = os.getpid()
+        self.encoder = pool.get_encoder()
+        self.db = pool.connection_kwargs.get("db", 0)
+        # The pool's core already retries what is safe to retry.
+        self.retry = Retry(NoBackoff(), 0)
+        self._client: Any = None
+        self._replies: Deque[Any] = collections.deque()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__}({self._pool!r})>"
+
+    def __del__(self) -> None:
+        try:
+            self.disconnect()
+        except Exception:
+            pass
+
+    @property
+    def is_connected(self) -> bool:
+        return self._client is not None
+
+    def connect(self) -> None:
+        """Opens the connection (a no-op when open)."""
+        if self._client is None:
+            self._client = self._pool._open()
+
+    def on_connect(self) -> None:
+        self.connect()
+
+    def disconnect(self, *args: Any) -> None:
+        """Closes the connection; replies not read are dropped."""
+        client, self._client = self._client, None
+        self._replies.clear()
+        if client is not None:
+            self._pool._close(client)
+
+    def check_health(self) -> None:
+        """Health checks are the core's (``health_check_interval``)."""
+
+    def should_reconnect(self) -> bool:
+        """False: the core replaces broken connections itself."""
+        return False
+
+    def set_retry(self, retry: Any) -> None:
+        self.retry = retry
+
+    def get_protocol(self) -> Any:
+        return self._pool.get_protocol()
+
+    def pack_command(self, *args: Any) -> List[tuple]:
+        """One command, in the form ``send_packed_command`` takes."""
+        return [args]
+
+    def pack_commands(self, commands: Any) -> List[tuple]:
+        """Several commands, in the form ``send_packed_command`` takes."""
+        return [tuple(c) for c in commands]
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        for args in command:
+            self.send_command(*args)
+
+    def send_command(self, *args: Any, **kwargs: Any) -> None:
+        """Runs a command; its reply waits for :meth:`read_response`."""
+        self.connect()
+        options = {"NEVER_DECODE": True} if kwargs.get("NEVER_DECODE") else {}
+        try:
+            reply = self._client.execute_command(*args, **options)
+        except ResponseError as e:
+            reply = e
+        except (ConnectionError, TimeoutError):
+            self.disconnect()
+            raise
+        self._replies.append(reply)
+
+    def can_read(self, timeout: Optional[float] = 0) -> bool:
+        """True when a reply is waiting."""
+        return bool(self._replies)
+
+    def read_response(self, disable_decoding: bool = False, **kwargs: Any) -> Any:
+        """The oldest reply not read yet; an error reply is raised."""
+        if not self._replies:
+            raise ConnectionError("No reply to read: no command was sent on this connection.")
+        reply = self._replies.popleft()
+        if isinstance(reply, ResponseError):
+            raise reply
+        return reply
 
 
 class SSLConnection(Connection):
-    """Marker for a TLS connection."""
+    """A TLS connection (``connection_class`` for ``rediss://``)."""
 
 
 class UnixDomainSocketConnection(Connection):
-    """Marker for a Unix socket connection."""
+    """A Unix socket connection (``connection_class`` for ``unix://``)."""
+
+
+class EmbeddedConnection(Connection):
+    """A connection to an embedded engine (``connection_class`` of an
+    :class:`EmbeddedConnectionPool`)."""
 
 
 FALSE_STRINGS = ("0", "F", "FALSE", "N", "NO")
@@ -157,6 +324,9 @@ IGNORED_REDIS_ARGS = frozenset({
     "oss_cluster_maint_notifications_handler", "ssl_include_verify_flags", "ssl_exclude_verify_flags",
     "ssl_ca_path", "ssl_ca_data", "ssl_password", "ssl_validate_ocsp", "ssl_validate_ocsp_stapled",
     "ssl_ocsp_context", "ssl_ocsp_expected_cert", "ssl_min_version", "ssl_ciphers",
+    # Runtime state redis-py's pools keep in connection_kwargs.
+    "maint_notifications_pool_handler", "himport_registry", "orig_host_address",
+    "orig_socket_timeout", "orig_socket_connect_timeout",
 })
 
 # Connection arguments the pool does not pass to its core: the above, and
@@ -176,7 +346,7 @@ def _to_bytes(value: Any, encoding: str) -> Optional[bytes]:
     return bytes(value)
 
 
-class ConnectionPool:
+class ConnectionPool(*redis_base("redis.connection", "ConnectionPool")):  # type: ignore[misc]  # redis-py base when installed
     """A thread-safe pool of connections to one server.
 
     Accepts redis-py's connection arguments (``host``, ``port``, ``db``,
@@ -197,12 +367,18 @@ class ConnectionPool:
         self.connection_class = connection_class
         self.connection_kwargs = connection_kwargs
         self.max_connections = max_connections
+        self._lock = threading.Lock()
+        self._available: List[Connection] = []
+        self._in_use: Set[Connection] = set()
         self._core = self._make_core()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "ConnectionPool":
         """A pool from a ``redis://``, ``rediss://`` or ``unix://`` URL;
-        query parameters and ``kwargs`` set connection arguments."""
+        query parameters and ``kwargs`` set connection arguments. A
+        ``memory://[name][/db]`` URL gives an :class:`EmbeddedConnectionPool`."""
+        if url.lower().startswith("memory://"):
+            return EmbeddedConnectionPool(**{**parse_memory_url(url), **kwargs})
         url_options = parse_url(url)
         if "connection_class" in kwargs:
             url_options["connection_class"] = kwargs["connection_class"]
@@ -284,16 +460,17 @@ class ConnectionPool:
         """The RESP version connections use (None: redcore's default, 2)."""
         return self.connection_kwargs.get("protocol")
 
-    def get_encoder(self) -> Any:
-        """(encoding, errors, decode_responses) of this pool's clients."""
+    def get_encoder(self) -> Encoder:
+        """The :class:`Encoder` of this pool's clients."""
         kw = self.connection_kwargs
-        return (kw.get("encoding", "utf-8"), kw.get("encoding_errors", "strict"), kw.get("decode_responses", False))
+        return Encoder(kw.get("encoding", "utf-8"), kw.get("encoding_errors", "strict"), bool(kw.get("decode_responses", False)))
 
     def set_retry(self, retry: Retry) -> None:
-        """Uses ``retry`` for connections made from now on."""
+        """Uses ``retry`` from now on, for clients already made on this
+        pool too (with it, a request whose reply was lost is retried)."""
         self.connection_kwargs["retry"] = retry
         self._safe_retries = False
-        self.reset()
+        self._core._set_retry(*self._retry())
 
     def get_retry(self) -> Any:
         return self._core.retry
@@ -301,16 +478,83 @@ class ConnectionPool:
     def reset(self) -> None:
         """Forgets every connection and starts afresh with the current
         settings (clients made earlier keep the old pool's connections)."""
+        self._drop_connections(True)
         self._core.disconnect()
         self._core = self._make_core()
 
     def disconnect(self, inuse_connections: bool = True) -> None:
-        """Closes idle connections now; busy ones are closed when returned."""
+        """Closes idle connections now; busy ones are closed when returned
+        (or now too, with ``inuse_connections``)."""
+        self._drop_connections(inuse_connections)
         self._core.disconnect()
 
     def close(self) -> None:
         """Same as :meth:`disconnect`."""
         self.disconnect()
+
+    def __enter__(self) -> "ConnectionPool":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.disconnect()
+
+    def make_connection(self) -> Connection:
+        """A new connection (not counted as in use)."""
+        cls = self.connection_class if isinstance(self.connection_class, type) and issubclass(self.connection_class, Connection) else Connection
+        return cls(pool=self)
+
+    def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Connection:
+        """A connection for this thread's exclusive use until
+        :meth:`release`; it keeps its state (SELECT, MULTI, WATCH)."""
+        with self._lock:
+            conn = self._available.pop() if self._available else None
+            if conn is not None:
+                self._in_use.add(conn)
+        if conn is None:
+            conn = self.make_connection()
+            with self._lock:
+                self._in_use.add(conn)
+        try:
+            conn.connect()
+        except BaseException:
+            self.release(conn)
+            raise
+        return conn
+
+    def release(self, connection: Connection) -> None:
+        """Gives back a connection from :meth:`get_connection`."""
+        with self._lock:
+            if connection not in self._in_use:
+                return
+            self._in_use.discard(connection)
+            if connection.is_connected:
+                self._available.append(connection)
+
+    def owns_connection(self, connection: Connection) -> bool:
+        return getattr(connection, "_pool", None) is self
+
+    def _drop_connections(self, inuse: bool) -> None:
+        with self._lock:
+            conns = list(self._available) + (list(self._in_use) if inuse else [])
+            self._available.clear()
+        for conn in conns:
+            conn.disconnect()
+
+    def _open(self) -> Any:
+        """The client behind one connection: raw replies, one socket
+        kept for its lifetime."""
+        kw = self.connection_kwargs
+        return _redcore.Client(
+            remote=self._core,
+            single_connection_client=True,
+            db=self._core.db,
+            decode_responses=bool(kw.get("decode_responses", False)),
+            encoding=kw.get("encoding", "utf-8"),
+            encoding_errors=kw.get("encoding_errors", "strict"),
+        )
+
+    def _close(self, client: Any) -> None:
+        client._disconnect(False)
 
     def get_connection_count(self) -> int:
         """Connections open (idle and in use)."""
@@ -325,7 +569,7 @@ _CORE_ARGS = {
 }
 
 
-class BlockingConnectionPool(ConnectionPool):
+class BlockingConnectionPool(ConnectionPool, *redis_base("redis.connection", "BlockingConnectionPool")):  # type: ignore[misc]  # redis-py base when installed
     """A pool that waits up to ``timeout`` seconds (None: forever) for a
     free connection when ``max_connections`` are in use, then raises
     ``ConnectionError("No connection available.")``."""
@@ -338,10 +582,153 @@ class BlockingConnectionPool(ConnectionPool):
         super().__init__(connection_class, max_connections, **connection_kwargs)
 
 
+_PRIVATE_IDS = itertools.count(1)
+# Private engine name -> its token; the token lives as long as a pool on
+# that engine, and its death drops the name (the data lives on while a
+# client holds the engine).
+_PRIVATE: "weakref.WeakValueDictionary[str, _EngineToken]" = weakref.WeakValueDictionary()
+
+
+class _EngineToken:
+    """Keeps a private engine's name registered while pools use it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        weakref.finalize(self, _redcore.forget_engine, name)
+
+
+def parse_memory_url(url: str) -> Dict[str, Any]:
+    """``memory://[name][/db][?decode_responses=true&encoding=...]`` as
+    :class:`EmbeddedConnectionPool` arguments."""
+    parsed = urlparse(url)
+    kwargs: Dict[str, Any] = {"name": unquote(parsed.netloc or "") or None}
+    path = parsed.path.strip("/")
+    if path:
+        try:
+            kwargs["db"] = int(path)
+        except ValueError as e:
+            raise ValueError(f"Invalid database number in URL {url!r}") from e
+    for key, values in parse_qs(parsed.query).items():
+        value = values[-1]
+        if key == "db":
+            kwargs["db"] = int(value)
+        elif key == "decode_responses":
+            kwargs["decode_responses"] = bool(to_bool(value))
+        elif key in ("encoding", "encoding_errors"):
+            kwargs[key] = value
+    return kwargs
+
+
+class EmbeddedConnectionPool(ConnectionPool):
+    """The pool of an embedded client: its ``connection_kwargs`` (``name``,
+    ``db``, ``decode_responses``, ``encoding``, ``encoding_errors``) name
+    the engine, and ``Redis(**connection_kwargs)`` or
+    ``Redis(connection_pool=pool)`` reach it.
+
+    ``name=None`` makes a private engine (that of a plain ``Redis()``); it
+    gets a generated name so clients rebuilt from ``connection_kwargs``
+    share it, and the name is dropped once no pool uses it.
+    ``get_connection()`` hands out connections to the engine, each with its
+    own state (selected database, MULTI, WATCH).
+    """
+
+    def __init__(self, connection_class: Type[Connection] = None, max_connections: Optional[int] = None, **connection_kwargs: Any) -> None:  # type: ignore[assignment]
+        unknown = set(connection_kwargs) - {"name", "db", "decode_responses", "encoding", "encoding_errors"} - IGNORED_REDIS_ARGS
+        if unknown:
+            raise TypeError(f"unexpected connection arguments for an embedded engine: {', '.join(sorted(unknown))}")
+        name = connection_kwargs.get("name")
+        token = _PRIVATE.get(name) if name else None
+        if not name:
+            name = f"<private engine {next(_PRIVATE_IDS)} of process {os.getpid()}>"
+            token = _EngineToken(name)
+            _PRIVATE[name] = token
+        self._token = token
+        db = connection_kwargs.get("db", 0)
+        if not isinstance(db, int) or isinstance(db, bool):
+            raise DataError("db must be an int")
+        self.connection_class = connection_class or EmbeddedConnection
+        self.connection_kwargs = {
+            "name": name,
+            "db": db,
+            "decode_responses": bool(connection_kwargs.get("decode_responses", False)),
+            "encoding": connection_kwargs.get("encoding", "utf-8"),
+            "encoding_errors": connection_kwargs.get("encoding_errors", "strict"),
+        }
+        self.max_connections = max_connections or 2**31
+        self._safe_retries = False
+        self._retry_policy: Any = None
+        self._lock = threading.Lock()
+        self._available = []
+        self._in_use = set()
+        self._core = None
+
+    @property
+    def name(self) -> str:
+        """The engine's name (generated for a private engine)."""
+        return str(self.connection_kwargs["name"])
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__}(memory://{self.name} db={self.connection_kwargs['db']})>"
+
+    def get_protocol(self) -> Any:
+        return None
+
+    def set_retry(self, retry: Retry) -> None:
+        """Kept for ``get_retry()``: an in-process call never fails with a
+        connection error, so nothing is retried."""
+        self._retry_policy = retry
+
+    def get_retry(self) -> Any:
+        return self._retry_policy
+
+    def reset(self) -> None:
+        """Closes every connection."""
+        self._drop_connections(True)
+
+    def disconnect(self, inuse_connections: bool = True) -> None:
+        """Closes idle connections (and busy ones with
+        ``inuse_connections``); the data stays in the engine."""
+        self._drop_connections(inuse_connections)
+
+    def get_connection_count(self) -> int:
+        """Connections handed out or idle."""
+        with self._lock:
+            return len(self._available) + len(self._in_use)
+
+    def _open(self) -> Any:
+        kw = self.connection_kwargs
+        client = _redcore.Client(
+            name=self.name,
+            db=kw["db"],
+            decode_responses=kw["decode_responses"],
+            encoding=kw["encoding"],
+            encoding_errors=kw["encoding_errors"],
+            pipeline=True,
+        )
+        # A pipeline running each command at once keeps its client state
+        # (database, MULTI, WATCH) between commands, as a connection does.
+        client._set_immediate(True)
+        return client
+
+    def _close(self, client: Any) -> None:
+        client._reset_pipeline()
+
+
+def _pool_class_for(connection_class: type) -> type:
+    return EmbeddedConnectionPool if issubclass(connection_class, EmbeddedConnection) else ConnectionPool
+
+
+for _cls in (Connection, SSLConnection, UnixDomainSocketConnection, EmbeddedConnection, ConnectionPool, BlockingConnectionPool, EmbeddedConnectionPool):
+    adopt(_cls)
+
+
 __all__ = [
     "BlockingConnectionPool",
     "Connection",
     "ConnectionPool",
+    "EmbeddedConnection",
+    "EmbeddedConnectionPool",
+    "Encoder",
     "SSLConnection",
     "UnixDomainSocketConnection",
     "parse_url",

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="misc"
 """Exceptions raised by redcore, named and arranged as in redis-py.
 
 Code written against redis-py's exceptions keeps working::
@@ -17,8 +18,16 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Type, Union
 
+from ._compat import redis_base
 
-class RedisError(Exception):
+
+def _r(name: str) -> tuple:
+    """redis-py's exception class ``name`` as an extra base, when redis-py
+    is installed: ``except redis.exceptions.X`` then catches redcore's X."""
+    return redis_base("redis.exceptions", name)
+
+
+class RedisError(*(_r('RedisError') or (Exception,))):
     """Base class of every redcore error."""
 
     def __init__(self, *args: object, status_code: Optional[str] = None) -> None:
@@ -26,75 +35,75 @@ class RedisError(Exception):
         self.status_code = status_code
 
 
-class ConnectionError(RedisError):  # noqa: A001 - redis-py's name
+class ConnectionError(RedisError, *_r('ConnectionError')):  # noqa: A001 - redis-py's name
     """The connection failed, was refused or dropped."""
 
 
-class TimeoutError(RedisError):  # noqa: A001 - redis-py's name
+class TimeoutError(RedisError, *_r('TimeoutError')):  # noqa: A001 - redis-py's name
     """A connect, read or blocking wait timed out."""
 
 
-class AuthenticationError(ConnectionError):
+class AuthenticationError(ConnectionError, *_r('AuthenticationError')):
     """Wrong username or password (``WRONGPASS``, ``NOAUTH``)."""
 
 
-class AuthorizationError(ConnectionError):
+class AuthorizationError(ConnectionError, *_r('AuthorizationError')):
     """The server refused the operation for this user."""
 
 
-class BusyLoadingError(ConnectionError):
+class BusyLoadingError(ConnectionError, *_r('BusyLoadingError')):
     """The server is loading its dataset (``LOADING``)."""
 
 
-class MaxConnectionsError(ConnectionError):
+class MaxConnectionsError(ConnectionError, *_r('MaxConnectionsError')):
     """The connection pool has no free connection."""
 
 
-class InvalidResponse(RedisError):
+class InvalidResponse(RedisError, *_r('InvalidResponse')):
     """A reply that could not be parsed."""
 
 
-class ResponseError(RedisError):
+class ResponseError(RedisError, *_r('ResponseError')):
     """An error reply from the server (or the embedded engine)."""
 
 
-class DataError(RedisError):
+class DataError(RedisError, *_r('DataError')):
     """An argument that cannot be sent (wrong type, conflicting options)."""
 
 
-class PubSubError(RedisError):
+class PubSubError(RedisError, *_r('PubSubError')):
     """Misuse of a PubSub object."""
 
 
-class WatchError(RedisError):
+class WatchError(RedisError, *_r('WatchError')):
     """A WATCHed key changed before EXEC."""
 
 
-class NoScriptError(ResponseError):
+class NoScriptError(ResponseError, *_r('NoScriptError')):
     """EVALSHA of a script the server does not have (``NOSCRIPT``)."""
 
 
-class OutOfMemoryError(ResponseError):
+class OutOfMemoryError(ResponseError, *_r('OutOfMemoryError')):
     """The dataset is over ``maxmemory`` and nothing can be evicted (``OOM``)."""
 
 
-class ExecAbortError(ResponseError):
+class ExecAbortError(ResponseError, *_r('ExecAbortError')):
     """EXEC refused because a queued command was rejected (``EXECABORT``)."""
 
 
-class ReadOnlyError(ResponseError):
+class ReadOnlyError(ResponseError, *_r('ReadOnlyError')):
     """A write sent to a read-only replica (``READONLY``)."""
 
 
-class NoPermissionError(ResponseError):
+class NoPermissionError(ResponseError, *_r('NoPermissionError')):
     """An ACL rule forbids the command or key (``NOPERM``)."""
 
 
-class ModuleError(ResponseError):
+class ModuleError(ResponseError, *_r('ModuleError')):
     """MODULE LOAD / UNLOAD failed."""
 
 
-class LockError(RedisError, ValueError):
+class LockError(RedisError, *_r('LockError'), ValueError):
     """Acquiring or releasing a lock failed."""
 
     def __init__(self, message: Optional[str] = None, lock_name: Optional[str] = None) -> None:
@@ -103,59 +112,59 @@ class LockError(RedisError, ValueError):
         self.lock_name = lock_name
 
 
-class LockNotOwnedError(LockError):
+class LockNotOwnedError(LockError, *_r('LockNotOwnedError')):
     """Extending or releasing a lock this client no longer owns."""
 
 
-class ChildDeadlockedError(Exception):
+class ChildDeadlockedError(*(_r('ChildDeadlockedError') or (Exception,))):
     """A child process deadlocked after fork()."""
 
 
-class AuthenticationWrongNumberOfArgsError(ResponseError):
+class AuthenticationWrongNumberOfArgsError(ResponseError, *_r('AuthenticationWrongNumberOfArgsError')):
     """AUTH was sent with the wrong number of arguments."""
 
 
-class RedisClusterException(Exception):
+class RedisClusterException(*(_r('RedisClusterException') or (Exception,))):
     """Base class of cluster client errors."""
 
 
-class ClusterError(RedisError):
+class ClusterError(RedisError, *_r('ClusterError')):
     """The cluster could not serve the request."""
 
 
-class ClusterDownError(ClusterError, ResponseError):
+class ClusterDownError(ClusterError, ResponseError, *_r('ClusterDownError')):
     """The cluster is down (``CLUSTERDOWN``)."""
 
 
-class AskError(ResponseError):
+class AskError(ResponseError, *_r('AskError')):
     """A slot is migrating (``ASK``)."""
 
 
-class TryAgainError(ResponseError):
+class TryAgainError(ResponseError, *_r('TryAgainError')):
     """Multi-key operation during resharding (``TRYAGAIN``)."""
 
 
-class ClusterCrossSlotError(ResponseError):
+class ClusterCrossSlotError(ResponseError, *_r('ClusterCrossSlotError')):
     """Keys of one command hash to different slots (``CROSSSLOT``)."""
 
 
-class MovedError(AskError):
+class MovedError(AskError, *_r('MovedError')):
     """The slot lives on another node (``MOVED``)."""
 
 
-class MasterDownError(ClusterDownError):
+class MasterDownError(ClusterDownError, *_r('MasterDownError')):
     """The master is down (``MASTERDOWN``)."""
 
 
-class SlotNotCoveredError(RedisClusterException):
+class SlotNotCoveredError(RedisClusterException, *_r('SlotNotCoveredError')):
     """No node serves the slot."""
 
 
-class CrossSlotTransactionError(RedisClusterException):
+class CrossSlotTransactionError(RedisClusterException, *_r('CrossSlotTransactionError')):
     """A cluster transaction touches several slots."""
 
 
-class InvalidPipelineStack(RedisClusterException):
+class InvalidPipelineStack(RedisClusterException, *_r('InvalidPipelineStack')):
     """A cluster pipeline was used incorrectly."""
 
 
@@ -239,3 +248,14 @@ __all__ = [
     "TryAgainError",
     "WatchError",
 ]
+
+
+def _adopt_all() -> None:
+    from ._compat import adopt
+
+    for value in list(globals().values()):
+        if isinstance(value, type) and issubclass(value, BaseException):
+            adopt(value)
+
+
+_adopt_all()

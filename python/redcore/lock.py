@@ -30,6 +30,7 @@ from types import SimpleNamespace
 from typing import Any, Optional, Union
 
 from .exceptions import LockError, LockNotOwnedError
+from ._compat import adopt, redis_base
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def fence_key(name: Any) -> Any:
     return key.decode() if isinstance(name, str) else key
 
 
-class Lock:
+class Lock(*redis_base("redis.lock", "Lock")):  # type: ignore[misc]  # redis-py base when installed
     """A lock held by storing a random token under ``name`` (SET NX PX);
     released or extended only by the holder of that token.
 
@@ -304,6 +305,9 @@ class Lock:
             if thread is not threading.current_thread():
                 thread.join(timeout=5)
             self.local.renewal = None
+
+
+adopt(Lock)
 
 
 __all__ = ["Lock", "fence_key"]

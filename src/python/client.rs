@@ -631,8 +631,9 @@ impl Client {
         }
     }
 
-    /// Number of queued commands.
-    fn __len__(&self) -> usize {
+    /// Number of queued commands (`Pipeline.__len__`; a plain client has
+    /// no length, so `bool(client)` is always true).
+    fn _queued_len(&self) -> usize {
         self.pipe.as_ref().map_or(0, |p| p.queue.lock().len())
     }
 

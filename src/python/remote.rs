@@ -61,14 +61,20 @@ pub(crate) fn exception(py: Python<'_>, e: &Error) -> PyErr {
     errors::named_error(py, class, &e.message)
 }
 
+/// A pool's retry policy. Its clients share it, so `set_retry` on the
+/// pool reaches clients made earlier, as in redis-py.
+pub(crate) struct RetryPolicy {
+    /// A redis-py style `Retry` object, or None for no retries.
+    retry: Option<Py<PyAny>>,
+    /// The user configured retries: lost replies are retried too.
+    explicit: bool,
+}
+
 /// Settings shared by every client of one pool (a `ConnectionPool` object).
 #[pyclass(frozen, module = "redcore._redcore", name = "RemotePool")]
 pub struct RemotePool {
     pub(crate) pool: Arc<Pool>,
-    /// A redis-py style `Retry` object, or None for no retries.
-    pub(crate) retry: Option<Py<PyAny>>,
-    /// The user configured retries: lost replies are retried too.
-    pub(crate) explicit_retry: bool,
+    pub(crate) retry: Arc<Mutex<RetryPolicy>>,
 }
 
 /// Seconds from Python as a duration; None (no limit) for negative, NaN,
@@ -161,8 +167,10 @@ impl RemotePool {
         let max = max_connections.unwrap_or(usize::MAX);
         Ok(RemotePool {
             pool: Arc::new(Pool::new(config, max, when_full)),
-            retry,
-            explicit_retry,
+            retry: Arc::new(Mutex::new(RetryPolicy {
+                retry,
+                explicit: explicit_retry,
+            })),
         })
     }
 
@@ -185,15 +193,22 @@ impl RemotePool {
     /// The retry object, or None.
     #[getter]
     fn retry(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.retry.as_ref().map(|r| r.clone_ref(py))
+        self.retry.lock().retry.as_ref().map(|r| r.clone_ref(py))
+    }
+
+    /// Replaces the retry policy, for this pool's clients too.
+    fn _set_retry(&self, retry: Option<Py<PyAny>>, explicit_retry: bool) {
+        *self.retry.lock() = RetryPolicy {
+            retry,
+            explicit: explicit_retry,
+        };
     }
 }
 
 /// The per-client view of a pool.
 pub struct Remote {
     pub(crate) pool: Arc<Pool>,
-    retry: Option<Py<PyAny>>,
-    explicit_retry: bool,
+    retry: Arc<Mutex<RetryPolicy>>,
     /// `single_connection_client`: the connection kept between calls.
     single: Option<Box<Slot>>,
 }
@@ -203,11 +218,10 @@ pub struct Remote {
 pub(crate) type Slot = Mutex<Option<Connection>>;
 
 impl Remote {
-    pub fn new(py: Python<'_>, pool: &RemotePool, single_connection: bool) -> Remote {
+    pub fn new(_py: Python<'_>, pool: &RemotePool, single_connection: bool) -> Remote {
         Remote {
             pool: pool.pool.clone(),
-            retry: pool.retry.as_ref().map(|r| r.clone_ref(py)),
-            explicit_retry: pool.explicit_retry,
+            retry: pool.retry.clone(),
             single: single_connection.then(|| Box::new(Mutex::new(None))),
         }
     }
@@ -222,7 +236,7 @@ impl Remote {
     }
 
     pub fn retry_obj(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.retry.as_ref().map(|r| r.clone_ref(py))
+        self.retry.lock().retry.as_ref().map(|r| r.clone_ref(py))
     }
 
     pub fn config(&self) -> &Config {
@@ -402,17 +416,22 @@ impl Remote {
         if !matches!(err.kind, ErrorKind::Connection | ErrorKind::Timeout) {
             return Ok(false);
         }
-        let Some(retry) = &self.retry else {
+        let (retry, explicit) = {
+            let policy = self.retry.lock();
+            let retry = policy.retry.as_ref().map(|r| r.clone_ref(py));
+            (retry, policy.explicit)
+        };
+        let Some(retry) = retry else {
             return Ok(false);
         };
-        if !(safe || self.explicit_retry) {
+        if !(safe || explicit) {
             return Ok(false);
         }
         retry_allows(py, retry.bind(py), exc, failures)
     }
 
     fn backoff(&self, py: Python<'_>, failures: i64) -> PyResult<()> {
-        match &self.retry {
+        match self.retry_obj(py) {
             Some(retry) => sleep_backoff(py, retry.bind(py), failures),
             None => Ok(()),
         }
