@@ -402,7 +402,14 @@ def test_set_retry_on_embedded_is_kept() -> None:
 
 def test_single_connection_client(client: redcore.Redis) -> None:
     one = type(client)(connection_pool=client.connection_pool, single_connection_client=True)
-    assert one.set("k", 1) and client.get("k") == b"1"
+    assert bool(one) and one.set("k", 1) and client.get("k") == b"1"
+    # The connection's state lasts between calls, as on a socket.
+    assert one.execute_command("MULTI") == b"OK"
+    assert one.execute_command("INCR", "n") == b"QUEUED"
+    assert one.execute_command("EXEC") == [1]
+    assert one.execute_command("SELECT", 1) is True and one.get("k") is None
+    assert one.client().get("k") == b"1"  # a new client starts on the pool's db
+    assert one.hgetall("nothing") == {} and one.blpop("nothing", 0.05) is None
     if client._is_remote:
         assert one.client_id() == one.client_id()
 

@@ -160,7 +160,12 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 encoding=enc.encoding,
                 encoding_errors=enc.encoding_errors,
                 callbacks=CALLBACKS,
+                # One connection's state (MULTI, WATCH, SELECT) kept between
+                # calls: a pipeline core that runs each command at once.
+                pipeline=bool(single_connection_client),
             )
+            if single_connection_client:
+                self._set_immediate(True)
         else:
             self = super().__new__(  # type: ignore[assignment,no-redef]
                 cls,

@@ -594,14 +594,15 @@ class _EngineToken:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        weakref.finalize(self, _redcore.forget_engine, name)
+        # At exit the engine goes with the process anyway.
+        weakref.finalize(self, _redcore.forget_engine, name).atexit = False
 
 
 def parse_memory_url(url: str) -> Dict[str, Any]:
     """``memory://[name][/db][?decode_responses=true&encoding=...]`` as
     :class:`EmbeddedConnectionPool` arguments."""
     parsed = urlparse(url)
-    kwargs: Dict[str, Any] = {"name": unquote(parsed.netloc or "") or None}
+    kwargs: Dict[str, Any] = {"name": unquote(parsed.netloc or "")}
     path = parsed.path.strip("/")
     if path:
         try:
@@ -637,8 +638,8 @@ class EmbeddedConnectionPool(ConnectionPool):
         if unknown:
             raise TypeError(f"unexpected connection arguments for an embedded engine: {', '.join(sorted(unknown))}")
         name = connection_kwargs.get("name")
-        token = _PRIVATE.get(name) if name else None
-        if not name:
+        token = _PRIVATE.get(name) if name is not None else None
+        if name is None:
             name = f"<private engine {next(_PRIVATE_IDS)} of process {os.getpid()}>"
             token = _EngineToken(name)
             _PRIVATE[name] = token
