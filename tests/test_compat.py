@@ -263,6 +263,13 @@ def test_embedded_pool_names_the_engine() -> None:
     assert kw["db"] == 2 and kw["decode_responses"] is True and kw["encoding"] == "utf-8"
     assert kw["name"] == pool.name
     assert r.get_connection_kwargs() is kw
+    kw["socket_timeout"] = 30  # rq's worker sets it; it means nothing in-process
+    r.set("k", "v")
+    again = redcore.Redis(**kw)
+    assert again.get("k") == "v" and again.connection_pool.name == pool.name
+    assert EmbeddedConnectionPool(**kw).connection_kwargs == kw
+    with pytest.raises(TypeError, match="host"):
+        EmbeddedConnectionPool(host="localhost")
     named = redcore.Redis(name="compat-named")
     assert named.connection_pool.connection_kwargs["name"] == "compat-named"
     assert redcore.Redis.from_url("memory://compat-named/3").connection_pool.connection_kwargs["db"] == 3

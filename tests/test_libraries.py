@@ -4,7 +4,7 @@ Each library is used the way its documentation shows, handed a redcore
 client (or, for ``limits``, which takes a pool, the client's
 ``connection_pool``), on the embedded engine and on the remote client
 against the session's redis-server: rq (enqueue, a ``SimpleWorker`` in
-burst mode, results, the failed-job registry), Flask-Session,
+burst mode, results, the failed-job registry, a scheduled job), Flask-Session,
 Flask-Caching, python-redis-lock and limits' Redis storage. The versions
 are pinned in ``requirements-test.txt``.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 import warnings
 from typing import Any, Iterator
 
@@ -74,6 +75,16 @@ def test_rq_enqueue_work_and_results(client: redcore.Redis) -> None:
     assert "ValueError: boom" in Job.fetch(bad.id, connection=client).latest_result().exc_string
     failed.requeue(bad.id)
     assert bad.id in queue.get_job_ids() and failed.get_job_ids() == []
+
+
+def test_rq_scheduled_job_with_scheduler(client: redcore.Redis) -> None:
+    # rq's scheduler rebuilds the connection from its class, pool class and
+    # connection_kwargs, over redis-py's ConnectionPool.
+    queue = Queue("default", connection=client)
+    job = queue.enqueue_in(timedelta(seconds=0), add, 20, 22)
+    assert job.get_status() == JobStatus.SCHEDULED
+    assert SimpleWorker([queue], connection=client).work(burst=True, with_scheduler=True) is True
+    assert job.get_status() == JobStatus.FINISHED and job.return_value() == 42
 
 
 def test_rq_queue_from_rebuilt_connection(client: redcore.Redis) -> None:

@@ -135,7 +135,8 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
         auto_close = connection_pool is None
         if connection_pool is None and not remote:
             connection_pool = EmbeddedConnectionPool(
-                name=name, db=db, decode_responses=decode_responses, encoding=encoding, encoding_errors=encoding_errors
+                name=name, db=db, decode_responses=decode_responses, encoding=encoding,
+                encoding_errors=encoding_errors, protocol=protocol,
             )
         elif connection_pool is None:
             connection_pool = _remote_pool(

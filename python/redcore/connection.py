@@ -620,6 +620,19 @@ def parse_memory_url(url: str) -> Dict[str, Any]:
     return kwargs
 
 
+_EMBEDDED_ARGS = frozenset({"name", "db", "decode_responses", "encoding", "encoding_errors", "protocol"})
+
+# Connection arguments that mean nothing in-process: accepted (and kept in
+# ``connection_kwargs``) without effect, so settings written for a server (rq sets ``socket_timeout`` in its
+# worker's ``connection_kwargs``) work on an embedded pool.
+_NO_EFFECT_IN_PROCESS = IGNORED_REDIS_ARGS | {
+    "username", "password", "socket_timeout", "socket_connect_timeout", "socket_keepalive",
+    "socket_keepalive_options", "socket_read_size", "socket_type", "retry", "retry_on_timeout",
+    "retry_on_error", "health_check_interval", "client_name", "single_connection_client",
+    "parser_class", "encoder_class", "timeout", "queue_class",
+}
+
+
 class EmbeddedConnectionPool(ConnectionPool):
     """The pool of an embedded client: its ``connection_kwargs`` (``name``,
     ``db``, ``decode_responses``, ``encoding``, ``encoding_errors``) name
@@ -634,7 +647,7 @@ class EmbeddedConnectionPool(ConnectionPool):
     """
 
     def __init__(self, connection_class: Type[Connection] = None, max_connections: Optional[int] = None, **connection_kwargs: Any) -> None:  # type: ignore[assignment]
-        unknown = set(connection_kwargs) - {"name", "db", "decode_responses", "encoding", "encoding_errors"} - IGNORED_REDIS_ARGS
+        unknown = set(connection_kwargs) - _EMBEDDED_ARGS - _NO_EFFECT_IN_PROCESS
         if unknown:
             raise TypeError(f"unexpected connection arguments for an embedded engine: {', '.join(sorted(unknown))}")
         name = connection_kwargs.get("name")
@@ -649,12 +662,15 @@ class EmbeddedConnectionPool(ConnectionPool):
             raise DataError("db must be an int")
         self.connection_class = connection_class or EmbeddedConnection
         self.connection_kwargs = {
+            **connection_kwargs,
             "name": name,
             "db": db,
             "decode_responses": bool(connection_kwargs.get("decode_responses", False)),
             "encoding": connection_kwargs.get("encoding", "utf-8"),
             "encoding_errors": connection_kwargs.get("encoding_errors", "strict"),
         }
+        if self.connection_kwargs.get("protocol") is None:
+            self.connection_kwargs.pop("protocol", None)
         self.max_connections = max_connections or 2**31
         self._safe_retries = False
         self._retry_policy: Any = None
@@ -672,7 +688,7 @@ class EmbeddedConnectionPool(ConnectionPool):
         return f"<{type(self).__module__}.{type(self).__name__}(memory://{self.name} db={self.connection_kwargs['db']})>"
 
     def get_protocol(self) -> Any:
-        return None
+        return self.connection_kwargs.get("protocol")
 
     def set_retry(self, retry: Retry) -> None:
         """Kept for ``get_retry()``: an in-process call never fails with a
