@@ -26,6 +26,7 @@ from typing import Any, Iterator, List
 import pytest
 import redis
 import redis.client
+import redis.connection
 import redis.exceptions
 import redis.lock
 
@@ -65,6 +66,7 @@ def test_clients_are_redis_py_instances(client: redcore.Redis) -> None:
     assert isinstance(client.connection_pool, redis.ConnectionPool)
     assert isinstance(client.lock("name"), redis.lock.Lock)
     assert isinstance(client.client(), redis.Redis)
+    assert isinstance(client.connection_pool.make_connection(), redis.connection.Connection)
     assert isinstance(client, redcore.Redis) and redcore.StrictRedis is redcore.Redis
 
 
@@ -150,7 +152,8 @@ def _foreign_only_names(cls: type) -> List[str]:
 
 @pytest.mark.parametrize("make", [
     lambda c: c, lambda c: c.pipeline(), lambda c: c.pubsub(), lambda c: c.connection_pool, lambda c: c.lock("l"),
-], ids=["Redis", "Pipeline", "PubSub", "ConnectionPool", "Lock"])
+    lambda c: c.connection_pool.make_connection(),
+], ids=["Redis", "Pipeline", "PubSub", "ConnectionPool", "Lock", "Connection"])
 def test_redis_py_only_attributes_are_absent(client: redcore.Redis, make: Any) -> None:
     obj = make(client)
     names = _foreign_only_names(type(obj))
@@ -161,6 +164,21 @@ def test_redis_py_only_attributes_are_absent(client: redcore.Redis, make: Any) -
         assert not hasattr(obj, name), name
         with pytest.raises(AttributeError, match=name):
             getattr(obj, name)
+
+
+@pytest.mark.parametrize("cls", [
+    redcore.Redis, redcore.Pipeline, redcore.PubSub, redcore.ConnectionPool, redcore.BlockingConnectionPool,
+    EmbeddedConnectionPool, redcore.Lock, redcore.Connection, redcore.exceptions.ResponseError,
+])
+def test_no_attribute_resolves_to_redis_py(cls: type) -> None:
+    # Every name, dunders included (__init__, __del__, __repr__, __eq__,
+    # __enter__...), resolves to redcore's code, to a built-in class's, or
+    # to the shadow that raises AttributeError: never to redis-py's code.
+    foreign = redcore._compat.foreign_classes(cls)
+    assert foreign
+    for name in {n for k in cls.__mro__ for n in vars(k)} - redcore._compat._MACHINERY:
+        owner = next(k for k in cls.__mro__ if name in vars(k))
+        assert owner not in foreign, (name, owner)
 
 
 def test_some_redis_py_commands_are_shadowed() -> None:
