@@ -352,7 +352,9 @@ class ConnectionPool(*redis_base("redis.connection", "ConnectionPool")):  # type
     Accepts redis-py's connection arguments (``host``, ``port``, ``db``,
     ``username``, ``password``, ``socket_timeout``, ``ssl_*``, ``retry``,
     ...). When ``max_connections`` are in use, getting another raises
-    :class:`~redcore.exceptions.MaxConnectionsError`.
+    :class:`~redcore.exceptions.MaxConnectionsError`. ``get_connection()``
+    and ``release()`` hand out :class:`Connection` objects for code that
+    drives connections itself.
     """
 
     _blocking = False
@@ -623,8 +625,8 @@ def parse_memory_url(url: str) -> Dict[str, Any]:
 _EMBEDDED_ARGS = frozenset({"name", "db", "decode_responses", "encoding", "encoding_errors", "protocol"})
 
 # Connection arguments that mean nothing in-process: accepted (and kept in
-# ``connection_kwargs``) without effect, so settings written for a server (rq sets ``socket_timeout`` in its
-# worker's ``connection_kwargs``) work on an embedded pool.
+# ``connection_kwargs``) without effect, so settings written for a server
+# work on an embedded pool (rq's worker sets ``socket_timeout`` there).
 _NO_EFFECT_IN_PROCESS = IGNORED_REDIS_ARGS | {
     "username", "password", "socket_timeout", "socket_connect_timeout", "socket_keepalive",
     "socket_keepalive_options", "socket_read_size", "socket_type", "retry", "retry_on_timeout",
