@@ -173,3 +173,17 @@ def test_out_of_range_blocking_timeouts_are_refused(r):
             r.execute_command("BLPOP", "k", timeout)
     with pytest.raises(r.exc.ResponseError, match="timeout is not a float or out of range"):
         r.execute_command("BLPOP", "k", "nan")
+
+
+@pytest.mark.parametrize("backend", ["embedded", "oracle"])
+def test_watch_on_a_plain_client_warns_like_redis_py(backend, redis_server):
+    import redis
+
+    r = redcore.Redis() if backend == "embedded" else redis.Redis(port=redis_server.port)
+    with pytest.warns(DeprecationWarning, match="Call WATCH from a Pipeline object"):
+        assert r.watch("k") is None
+    with pytest.warns(DeprecationWarning, match="Call UNWATCH from a Pipeline object"):
+        assert r.unwatch() is None
+    # The pipeline's own WATCH still works.
+    with r.pipeline() as pipe:
+        assert pipe.watch("k") is True

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import _redcore
@@ -341,6 +342,16 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
         [True, b'1']
         """
         return Pipeline(self, transaction, shard_hint)
+
+    def watch(self, *names: Any) -> None:
+        """Warns, as redis-py does: WATCH belongs on a :class:`Pipeline`
+        (``pipe.watch(...)``), where the watched connection lives until
+        EXEC. A plain client sends nothing."""
+        warnings.warn(DeprecationWarning("Call WATCH from a Pipeline object"))
+
+    def unwatch(self) -> None:
+        """Warns, as redis-py does: UNWATCH belongs on a :class:`Pipeline`."""
+        warnings.warn(DeprecationWarning("Call UNWATCH from a Pipeline object"))
 
     def transaction(
         self,
