@@ -95,12 +95,7 @@ PENDING_IN_PARALLEL = frozenset({
     "hpttl", "httl", "hgetdel", "hgetex", "hsetex",
 })
 
-# -- Done on this branch later, or not at all yet (with the reason) ---------
-NOT_YET: Dict[str, str] = {
-    "keyspace_notifications": "redcore.keyspace_notifications is not written yet",
-}
-
-EXCLUDED = set(POST_7_0) | set(MODULES) | PENDING_IN_PARALLEL | set(NOT_YET)
+EXCLUDED = set(POST_7_0) | set(MODULES) | PENDING_IN_PARALLEL
 
 
 def redis_py_public_names() -> set:
@@ -128,7 +123,7 @@ def test_exclusions_are_current() -> None:
     ones are really missing (drop an entry once redcore has it)."""
     names = redis_py_public_names()
     assert sorted(EXCLUDED - names) == []
-    implemented = sorted(n for n in set(POST_7_0) | set(MODULES) | set(NOT_YET) if own_definition(redcore.Redis, n))
+    implemented = sorted(n for n in set(POST_7_0) | set(MODULES) if own_definition(redcore.Redis, n))
     assert implemented == []
     assert not (set(POST_7_0) & set(MODULES)) and not (PENDING_IN_PARALLEL & (set(POST_7_0) | set(MODULES)))
 

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
 from . import _redcore
 from ._callbacks import CALLBACKS
@@ -38,6 +38,9 @@ from .connection import (
     parse_memory_url,
 )
 from .exceptions import DataError, RedisError, ResponseError, WatchError
+
+if TYPE_CHECKING:
+    from .keyspace_notifications import KeyspaceNotifications
 
 
 class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis")):  # type: ignore[misc]  # redis-py base when installed
@@ -318,6 +321,30 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
             enc = self.get_encoder()
             return _redcore._reshape(response, int(callback), options, enc.decode_responses, enc.encoding, enc.encoding_errors)
         return callback(response, **options)
+
+    def keyspace_notifications(
+        self, key_prefix: Union[str, bytes, None] = None, ignore_subscribe_messages: bool = True
+    ) -> "KeyspaceNotifications":
+        """A :class:`~redcore.keyspace_notifications.KeyspaceNotifications`
+        on this client: subscribe to keyspace/keyevent channels and read
+        :class:`~redcore.keyspace_notifications.KeyNotification` objects.
+        Only keys starting with ``key_prefix`` are kept (with the prefix
+        removed). The events must be enabled (``notify-keyspace-events``).
+
+        >>> r = Redis()
+        >>> r.config_set("notify-keyspace-events", "Kg$")
+        True
+        >>> with r.keyspace_notifications() as ksn:
+        ...     ksn.subscribe_keyspace("greeting")
+        ...     ksn.get_message(timeout=1)  # the subscribe confirmation: None
+        ...     r.set("greeting", "hi")
+        ...     ksn.get_message(timeout=1).event_type
+        True
+        'set'
+        """
+        from .keyspace_notifications import KeyspaceNotifications
+
+        return KeyspaceNotifications(self, key_prefix=key_prefix, ignore_subscribe_messages=ignore_subscribe_messages)
 
     def get_cache(self) -> None:
         """The client-side cache (redis-py's ``cache_config``); redcore has
