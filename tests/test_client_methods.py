@@ -29,6 +29,7 @@ def test_parse_response_shapes_like_the_methods(r: Any, conn: Any) -> None:
     assert run(r, conn, "ZADD", "z", 1, "a", 2.5, "b") == 2
     assert run(r, conn, "ZRANGE", "z", 0, -1, "WITHSCORES", withscores=True) == [(b"a", 1.0), (b"b", 2.5)]
     assert run(r, conn, "ZRANGE", "z", 0, -1) == [b"a", b"b"]
+    assert run(r, conn, "ZRANGE", "z", 0, 0, "WITHSCORES", withscores=True, score_cast_func=int) == [(b"a", 1)]
     assert run(r, conn, "ZSCORE", "z", "b") == 2.5
     assert run(r, conn, "HSET", "h", "f", "1", "g", "2") == 2
     assert run(r, conn, "HGETALL", "h") == {b"f": b"1", b"g": b"2"}
