@@ -8,14 +8,16 @@ cd "$(dirname "$0")/.."
 
 say() { printf '\n== %s\n' "$*"; }
 
-# redis-server is the oracle; openssl makes the certificates of the TLS tests.
-if ! command -v redis-server >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
-    say "installing redis-server and openssl (Debian packages)"
+# redis-server is the oracle; redis-sentinel runs the Sentinel command tests;
+# openssl makes the certificates of the TLS tests.
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-sentinel >/dev/null 2>&1 \
+    || ! command -v openssl >/dev/null 2>&1; then
+    say "installing redis-server, redis-sentinel and openssl (Debian packages)"
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq redis-server openssl >/dev/null
+    $SUDO apt-get install -y -qq redis-server redis-sentinel openssl >/dev/null
 fi
 redis-server --version
 

@@ -23,6 +23,21 @@ from .connection import (
     SSLConnection,
     UnixDomainSocketConnection,
 )
+from .keyspace_notifications import (  # redis-py exports these at the top too
+    ChannelType,
+    EventType,
+    KeyeventChannel,
+    KeyNotification,
+    KeyspaceChannel,
+    KeyspaceNotifications,
+    KeyspaceNotificationsInterface,
+    KeyspaceWorkerThread,
+    SubkeyeventChannel,
+    SubkeyspaceChannel,
+    SubkeyspaceeventChannel,
+    SubkeyspaceitemChannel,
+    get_channel_type,
+)
 from .exceptions import (
     AuthenticationError,
     AuthenticationWrongNumberOfArgsError,
@@ -43,6 +58,20 @@ from .exceptions import (
 )
 
 __all__ = [
+    # keyspace notifications
+    "ChannelType",
+    "EventType",
+    "KeyeventChannel",
+    "KeyNotification",
+    "KeyspaceChannel",
+    "KeyspaceNotifications",
+    "KeyspaceNotificationsInterface",
+    "KeyspaceWorkerThread",
+    "SubkeyeventChannel",
+    "SubkeyspaceChannel",
+    "SubkeyspaceeventChannel",
+    "SubkeyspaceitemChannel",
+    "get_channel_type",
     "AuthenticationError",
     "AuthenticationWrongNumberOfArgsError",
     "BlockingConnectionPool",

@@ -347,6 +347,81 @@ _STREAM_CALLBACKS: Dict[str, Any] = {
 
 # -- end group: streams -----------------------------------------------------
 
+# -- group: sentinel --------------------------------------------------------
+
+# Fields of a sentinel's master/replica/sentinel state that redis-py
+# returns as int (the others stay str).
+_SENTINEL_INT_FIELDS = frozenset((
+    "can-failover-its-master", "config-epoch", "down-after-milliseconds", "failover-timeout",
+    "info-refresh", "last-hello-message", "last-ok-ping-reply", "last-ping-reply",
+    "last-ping-sent", "master-link-down-time", "master-port", "num-other-sentinels",
+    "num-slaves", "o-down-time", "pending-commands", "parallel-syncs", "port", "quorum",
+    "role-reported-time", "s-down-time", "slave-priority", "slave-repl-offset",
+    "voted-leader-epoch",
+))
+
+# Derived booleans: key -> the flag that sets it.
+_SENTINEL_FLAG_BOOLS = (
+    ("is_master", "master"), ("is_slave", "slave"), ("is_sdown", "s_down"),
+    ("is_odown", "o_down"), ("is_sentinel", "sentinel"), ("is_disconnected", "disconnected"),
+    ("is_master_down", "master_down"),
+)
+
+
+def _sentinel_state(item: Any) -> Dict[str, Any]:
+    """One master/replica/sentinel state, a flat ``[field, value, ...]``
+    list (RESP2) or a map (RESP3), as a dict of str (ints for the numeric
+    fields, kept as text when not a number) plus the flag booleans."""
+    pairs = item.items() if isinstance(item, dict) else zip(item[::2], item[1::2])
+    state: Dict[str, Any] = {}
+    for key, value in pairs:
+        key, value = _str(key), _str(value)
+        if key in _SENTINEL_INT_FIELDS:
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                pass
+        state[key] = value
+    flags = set(str(state.get("flags", "")).split(","))
+    for name, flag in _SENTINEL_FLAG_BOOLS:
+        state[name] = flag in flags
+    return state
+
+
+def parse_sentinel_master(response: Any, **options: Any) -> Dict[str, Any]:
+    """SENTINEL MASTER -> the master's state dict."""
+    return _sentinel_state(response)
+
+
+def parse_sentinel_masters(response: Any, **options: Any) -> Dict[str, Dict[str, Any]]:
+    """SENTINEL MASTERS -> {name: state}."""
+    states = (_sentinel_state(item) for item in response)
+    return {state["name"]: state for state in states}
+
+
+def parse_sentinel_list(response: Any, **options: Any) -> List[Dict[str, Any]]:
+    """SENTINEL SLAVES / REPLICAS / SENTINELS -> [state, ...]."""
+    return [_sentinel_state(item) for item in response]
+
+
+def parse_sentinel_get_master(response: Any, **options: Any) -> Any:
+    """SENTINEL GET-MASTER-ADDR-BY-NAME -> (host, int port), or None."""
+    if not response:
+        return None
+    return (response[0], int(response[1]))
+
+
+_SENTINEL_CALLBACKS: Dict[str, Any] = {
+    "SENTINEL MASTER": parse_sentinel_master,
+    "SENTINEL MASTERS": parse_sentinel_masters,
+    "SENTINEL SLAVES": parse_sentinel_list,
+    "SENTINEL SENTINELS": parse_sentinel_list,
+    "SENTINEL GET-MASTER-ADDR-BY-NAME": parse_sentinel_get_master,
+    **{f"SENTINEL {sub}": Native.OK for sub in ("CKQUORUM", "FAILOVER", "FLUSHCONFIG", "MONITOR", "REMOVE", "RESET", "SET")},
+}
+
+# -- end group: sentinel ----------------------------------------------------
+
 Callback = Union[Native, Callable[..., Any]]
 
 
@@ -411,6 +486,7 @@ CALLBACKS: Dict[str, Callback] = {
     **_KEYS_SERVER_CALLBACKS,
     **_BITMAP_GEO_CALLBACKS,
     **_STREAM_CALLBACKS,
+    **_SENTINEL_CALLBACKS,
 }
 
 

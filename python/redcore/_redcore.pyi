@@ -7,7 +7,7 @@ from typing_extensions import disjoint_base, final
 _Key = Union[str, bytes, memoryview, bytearray]
 _Value = Union[str, bytes, memoryview, bytearray, int, float]
 
-__all__ = ["Client", "RemotePool", "RemoteSubscriber", "Subscriber", "forget_engine", "_float_repr", "msgpack_dumps", "msgpack_loads", "__version__"]
+__all__ = ["Client", "RemotePool", "RemoteSubscriber", "Subscriber", "forget_engine", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "__version__"]
 
 __version__: str
 
@@ -15,6 +15,14 @@ def _float_repr(x: float) -> str: ...
 def forget_engine(name: str) -> bool: ...
 def msgpack_dumps(obj: Any) -> bytes: ...
 def msgpack_loads(data: Union[bytes, bytearray, memoryview]) -> Any: ...
+def _reshape(
+    reply: Any,
+    code: int,
+    options: Optional[Dict[str, Any]] = None,
+    decode_responses: bool = False,
+    encoding: str = "utf-8",
+    encoding_errors: str = "strict",
+) -> Any: ...
 
 @disjoint_base
 class Client:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
 from . import _redcore
 from ._callbacks import CALLBACKS
@@ -38,7 +38,10 @@ from .connection import (
     UnixDomainSocketConnection,
     parse_memory_url,
 )
-from .exceptions import DataError, RedisError, WatchError
+from .exceptions import DataError, RedisError, ResponseError, WatchError
+
+if TYPE_CHECKING:
+    from .keyspace_notifications import KeyspaceNotifications
 
 
 class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis")):  # type: ignore[misc]  # redis-py base when installed
@@ -284,6 +287,71 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
     def set_response_callback(self, command: str, callback: Callable[..., Any]) -> None:
         """Set a custom response callback for ``command``."""
         self.response_callbacks[command.upper()] = callback
+
+    def load_external_module(self, funcname: str, func: Any) -> None:
+        """Attach ``func`` to this client as attribute ``funcname``: how
+        redis-py users plug in a module's command namespace
+        (``r.load_external_module("foo", FooCommands)`` then
+        ``r.foo(...)``)."""
+        setattr(self, funcname, func)
+
+    def parse_response(self, connection: Any, command_name: Any, **options: Any) -> Any:
+        """Read the next reply from ``connection`` (one from
+        ``connection_pool.get_connection()``, after its ``send_command``)
+        and shape it with this client's response callback for
+        ``command_name``, as the client's own methods would return it.
+        An error reply raises, unless ``options`` has redis-py's
+        ``EMPTY_RESPONSE`` (the value returned instead); ``NEVER_DECODE``
+        leaves it undecoded."""
+        try:
+            if options.pop("NEVER_DECODE", False):
+                response = connection.read_response(disable_decoding=True)
+            else:
+                response = connection.read_response()
+        except ResponseError:
+            if "EMPTY_RESPONSE" in options:
+                return options["EMPTY_RESPONSE"]
+            raise
+        options.pop("EMPTY_RESPONSE", None)
+        options.pop("keys", None)
+        name = command_name.decode() if isinstance(command_name, bytes) else str(command_name)
+        callback = self.response_callbacks.get(name.upper())
+        if callback is None:
+            return response
+        if isinstance(callback, int):  # a Native shape, applied in the core
+            enc = self.get_encoder()
+            return _redcore._reshape(response, int(callback), options, enc.decode_responses, enc.encoding, enc.encoding_errors)
+        return callback(response, **options)
+
+    def keyspace_notifications(
+        self, key_prefix: Union[str, bytes, None] = None, ignore_subscribe_messages: bool = True
+    ) -> "KeyspaceNotifications":
+        """A :class:`~redcore.keyspace_notifications.KeyspaceNotifications`
+        on this client: subscribe to keyspace/keyevent channels and read
+        :class:`~redcore.keyspace_notifications.KeyNotification` objects.
+        Only keys starting with ``key_prefix`` are kept (with the prefix
+        removed). The events must be enabled (``notify-keyspace-events``).
+
+        >>> r = Redis()
+        >>> r.config_set("notify-keyspace-events", "Kg$")
+        True
+        >>> with r.keyspace_notifications() as ksn:
+        ...     ksn.subscribe_keyspace("greeting")
+        ...     ksn.get_message(timeout=1)  # the subscribe confirmation: None
+        ...     r.set("greeting", "hi")
+        ...     ksn.get_message(timeout=1).event_type
+        True
+        'set'
+        """
+        from .keyspace_notifications import KeyspaceNotifications
+
+        return KeyspaceNotifications(self, key_prefix=key_prefix, ignore_subscribe_messages=ignore_subscribe_messages)
+
+    def get_cache(self) -> None:
+        """The client-side cache (redis-py's ``cache_config``); redcore has
+        no client-side caching yet, so this is always None, as for a
+        redis-py client made without ``cache_config``."""
+        return None
 
     def lock(
         self,

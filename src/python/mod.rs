@@ -8,6 +8,7 @@
 //! - [`remote`], [`remote_pubsub`]: the network backend (pool, retries,
 //!   GIL-free I/O) and its pub/sub connection.
 //! - [`msgpack`]: MessagePack for Python values (`redcore.cache`).
+//! - [`reshape`]: native reply shapes for replies already in Python.
 
 mod client;
 mod encode;
@@ -17,6 +18,7 @@ mod msgpack;
 mod remote;
 mod remote_pubsub;
 mod reply;
+mod reshape;
 mod subscriber;
 
 use pyo3::prelude::*;
@@ -44,6 +46,7 @@ fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(forget_engine, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_dumps, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_loads, m)?)?;
+    m.add_function(wrap_pyfunction!(reshape::_reshape, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

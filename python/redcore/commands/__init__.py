@@ -14,6 +14,7 @@ from .keys import KeyCommands
 from .lists import ListCommands
 from .pubsub import PubSubCommands
 from .scripting import ScriptingCommands
+from .sentinel import SentinelCommands
 from .server import ServerCommands
 from .sets import SetCommands
 from .sorting import SortDumpCommands
@@ -37,6 +38,7 @@ class CoreCommands(
     SortDumpCommands,
     ScriptingCommands,
     PubSubCommands,
+    SentinelCommands,
 ):
     """All command mixins."""
 
@@ -48,6 +50,7 @@ __all__ = [
     "HyperLogLogCommands",
     "PubSubCommands",
     "ScriptingCommands",
+    "SentinelCommands",
     "SortDumpCommands",
     "StreamCommands",
     "HashCommands",

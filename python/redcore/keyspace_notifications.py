@@ -1,0 +1,732 @@
+"""Keyspace notifications as objects: redis-py 8.1's
+``redis.keyspace_notifications`` API on redcore's :class:`~redcore.PubSub`,
+for the embedded engine and for a server alike.
+
+Redis publishes an event on ``__keyspace@<db>__:<key>`` (the message is the
+event, ``set``, ``del``...) and on ``__keyevent@<db>__:<event>`` (the
+message is the key) when ``notify-keyspace-events`` enables them.
+:class:`KeyspaceNotifications` subscribes to those channels (patterns are
+recognised and PSUBSCRIBEd) and turns each message into a
+:class:`KeyNotification` with ``key``, ``event_type``, ``database``,
+``channel``, ``is_keyspace``, ``data`` and ``subkeys``::
+
+    >>> import redcore
+    >>> r = redcore.Redis()
+    >>> r.config_set("notify-keyspace-events", "KEA")
+    True
+    >>> ksn = r.keyspace_notifications(key_prefix="user:")
+    >>> ksn.subscribe_keyspace("user:*")
+    >>> ksn.get_message(timeout=1) is None  # the subscribe confirmation
+    True
+    >>> r.set("user:1", "ada")
+    True
+    >>> n = ksn.get_message(timeout=1)
+    >>> n.key, n.event_type, n.database, n.is_keyspace
+    ('1', 'set', 0, True)
+    >>> ksn.close()
+
+The subkey channels (``__subkeyspace@``, ``__subkeyevent@``,
+``__subkeyspaceitem@``, ``__subkeyspaceevent@``: per hash field) are newer
+than Redis 7.0: the classes and the parsing are here so code written for
+redis-py runs, but neither Redis 7.0 nor the embedded engine publishes on
+them. redis-py's ``ClusterKeyspaceNotifications`` is not provided.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, ClassVar, Dict, Iterator, List, Literal, Optional, Tuple, Union
+
+from ._callbacks import _str
+from .exceptions import RedisError
+
+
+def _text(value: Any) -> str:
+    """``value`` as str (bytes decoded as UTF-8, bad bytes replaced)."""
+    return str(_str(value))
+
+
+class EventType:
+    """Names of common notification events, as Redis spells them (any
+    string works as an event; these are for convenience)."""
+
+    # strings
+    SET = "set"
+    SETEX = "setex"
+    SETNX = "setnx"
+    SETRANGE = "setrange"
+    INCR = "incr"
+    INCRBY = "incrby"
+    INCRBYFLOAT = "incrbyfloat"
+    DECR = "decr"
+    DECRBY = "decrby"
+    APPEND = "append"
+    GETEX = "getex"
+    GETDEL = "getdel"
+    SETIFGT = "setifgt"
+    SETIFLT = "setiflt"
+    SETIFEQ = "setifeq"
+    SETIFNE = "setifne"
+    # keys
+    DEL = "del"
+    UNLINK = "unlink"
+    RENAME = "rename"
+    RENAME_FROM = "rename_from"
+    RENAME_TO = "rename_to"
+    COPY_TO = "copy_to"
+    MOVE = "move"
+    RESTORE = "restore"
+    NEW = "new"
+    SORTSTORE = "sortstore"
+    # expiry and eviction
+    EXPIRE = "expire"
+    EXPIREAT = "expireat"
+    PEXPIRE = "pexpire"
+    PEXPIREAT = "pexpireat"
+    EXPIRED = "expired"
+    PERSIST = "persist"
+    EVICTED = "evicted"
+    # lists
+    LPUSH = "lpush"
+    RPUSH = "rpush"
+    LPOP = "lpop"
+    RPOP = "rpop"
+    LINSERT = "linsert"
+    LSET = "lset"
+    LTRIM = "ltrim"
+    LMOVE = "lmove"
+    BLPOP = "blpop"
+    BRPOP = "brpop"
+    BLMOVE = "blmove"
+    # sets
+    SADD = "sadd"
+    SREM = "srem"
+    SPOP = "spop"
+    SMOVE = "smove"
+    SINTERSTORE = "sinterstore"
+    SUNIONSTORE = "sunionstore"
+    SDIFFSTORE = "sdiffstore"
+    # sorted sets
+    ZADD = "zadd"
+    ZINCRBY = "zincrby"
+    ZREM = "zrem"
+    ZREMRANGEBYRANK = "zremrangebyrank"
+    ZREMRANGEBYSCORE = "zremrangebyscore"
+    ZREMRANGEBYLEX = "zremrangebylex"
+    ZPOPMIN = "zpopmin"
+    ZPOPMAX = "zpopmax"
+    BZPOPMIN = "bzpopmin"
+    BZPOPMAX = "bzpopmax"
+    ZINTERSTORE = "zinterstore"
+    ZUNIONSTORE = "zunionstore"
+    ZDIFFSTORE = "zdiffstore"
+    ZRANGESTORE = "zrangestore"
+    # hashes
+    HSET = "hset"
+    HSETNX = "hsetnx"
+    HDEL = "hdel"
+    HINCRBY = "hincrby"
+    HINCRBYFLOAT = "hincrbyfloat"
+    # streams
+    XADD = "xadd"
+    XTRIM = "xtrim"
+    XDEL = "xdel"
+    XGROUP_CREATE = "xgroup-create"
+    XGROUP_CREATECONSUMER = "xgroup-createconsumer"
+    XGROUP_DELCONSUMER = "xgroup-delconsumer"
+    XGROUP_DESTROY = "xgroup-destroy"
+    XGROUP_SETID = "xgroup-setid"
+    XSETID = "xsetid"
+    XCLAIM = "xclaim"
+    XAUTOCLAIM = "xautoclaim"
+    XREADGROUP = "xreadgroup"
+
+
+# -- channels -----------------------------------------------------------------
+
+
+def _is_pattern(channel: Any) -> bool:
+    """Whether ``channel`` (a str, bytes or channel object) is a glob
+    pattern for PSUBSCRIBE: an unescaped ``*`` or ``?``, or a ``[`` closed
+    by an unescaped ``]`` (a lone ``[`` is literal)."""
+    text = str(channel) if isinstance(channel, _Channel) else _text(channel)
+    escaped = False
+    open_bracket = False
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in "*?" or (ch == "]" and open_bracket):
+            return True
+        elif ch == "[":
+            open_bracket = True
+    return False
+
+
+class _Channel:
+    """A notification channel: ``PREFIX<db>__:<body>``. Usable wherever a
+    channel name is (``str()`` gives it); equal to that string."""
+
+    PREFIX: ClassVar[str] = ""
+    # The constructor arguments (besides db), in order, and how they make
+    # the part after ``__:``.
+    _FIELDS: ClassVar[Tuple[str, ...]] = ()
+    _BODY: ClassVar[str] = ""
+
+    db: int
+
+    def _parts(self) -> Tuple[str, ...]:
+        return tuple(getattr(self, f) for f in self._FIELDS)
+
+    @property
+    def _channel_str(self) -> str:
+        body = self._BODY.format(**{f: getattr(self, f) for f in self._FIELDS})
+        return f"{self.PREFIX}{self.db}__:{body}"
+
+    @property
+    def is_pattern(self) -> bool:
+        """True when a part has glob wildcards (PSUBSCRIBE is used)."""
+        return any(_is_pattern(p) for p in self._parts())
+
+    def __str__(self) -> str:
+        return self._channel_str
+
+    def __repr__(self) -> str:
+        args = ", ".join(repr(p) for p in self._parts())
+        return f"{type(self).__name__}({args}, db={self.db})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self._channel_str == other
+        if type(other) is type(self):
+            return self._channel_str == str(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._channel_str)
+
+
+class KeyspaceChannel(_Channel):
+    """``__keyspace@<db>__:<key_or_pattern>``: events on keys.
+
+    >>> str(KeyspaceChannel("user:*"))
+    '__keyspace@0__:user:*'
+    """
+
+    PREFIX = "__keyspace@"
+    _FIELDS = ("key_or_pattern",)
+    _BODY = "{key_or_pattern}"
+
+    def __init__(self, key_or_pattern: str, db: int = 0) -> None:
+        self.key_or_pattern = key_or_pattern
+        self.db = db
+
+
+class KeyeventChannel(_Channel):
+    """``__keyevent@<db>__:<event>``: keys touched by an event.
+
+    >>> str(KeyeventChannel(EventType.EXPIRED, db=2))
+    '__keyevent@2__:expired'
+    """
+
+    PREFIX = "__keyevent@"
+    _FIELDS = ("event",)
+    _BODY = "{event}"
+
+    def __init__(self, event: str, db: int = 0) -> None:
+        self.event = event
+        self.db = db
+
+    @classmethod
+    def all_events(cls, db: int = 0) -> "KeyeventChannel":
+        """Every event of database ``db`` (the pattern ``*``)."""
+        return cls("*", db=db)
+
+
+class SubkeyspaceChannel(_Channel):
+    """``__subkeyspace@<db>__:<key>``: per-field events of a key (newer
+    than Redis 7.0); messages are ``<event>|<len>:<field>[,...]``."""
+
+    PREFIX = "__subkeyspace@"
+    _FIELDS = ("key_or_pattern",)
+    _BODY = "{key_or_pattern}"
+
+    def __init__(self, key_or_pattern: str, db: int = 0) -> None:
+        self.key_or_pattern = key_or_pattern
+        self.db = db
+
+
+class SubkeyeventChannel(_Channel):
+    """``__subkeyevent@<db>__:<event>`` (newer than Redis 7.0); messages
+    are ``<len>:<key>|<len>:<field>[,...]``."""
+
+    PREFIX = "__subkeyevent@"
+    _FIELDS = ("event",)
+    _BODY = "{event}"
+
+    def __init__(self, event: str, db: int = 0) -> None:
+        self.event = event
+        self.db = db
+
+    @classmethod
+    def all_events(cls, db: int = 0) -> "SubkeyeventChannel":
+        """Every subkey event of database ``db``."""
+        return cls("*", db=db)
+
+
+class SubkeyspaceitemChannel(_Channel):
+    """``__subkeyspaceitem@<db>__:<key>\\n<field>`` (newer than Redis
+    7.0); messages are the event."""
+
+    PREFIX = "__subkeyspaceitem@"
+    _FIELDS = ("key_or_pattern", "subkey_or_pattern")
+    _BODY = "{key_or_pattern}\n{subkey_or_pattern}"
+
+    def __init__(self, key_or_pattern: str, subkey_or_pattern: str, db: int = 0) -> None:
+        self.key_or_pattern = key_or_pattern
+        self.subkey_or_pattern = subkey_or_pattern
+        self.db = db
+
+
+class SubkeyspaceeventChannel(_Channel):
+    """``__subkeyspaceevent@<db>__:<event>|<key>`` (newer than Redis 7.0);
+    messages are ``<len>:<field>[,...]``."""
+
+    PREFIX = "__subkeyspaceevent@"
+    _FIELDS = ("event", "key_or_pattern")
+    _BODY = "{event}|{key_or_pattern}"
+
+    def __init__(self, event: str, key_or_pattern: str, db: int = 0) -> None:
+        self.event = event
+        self.key_or_pattern = key_or_pattern
+        self.db = db
+
+
+ChannelT = Union[
+    str, bytes, KeyspaceChannel, KeyeventChannel, SubkeyspaceChannel, SubkeyeventChannel,
+    SubkeyspaceitemChannel, SubkeyspaceeventChannel,
+]
+
+
+class ChannelType(Enum):
+    """The kind of a notification channel (see :func:`get_channel_type`)."""
+
+    KEYSPACE = "keyspace"
+    KEYEVENT = "keyevent"
+    SUBKEYSPACE = "subkeyspace"
+    SUBKEYEVENT = "subkeyevent"
+    SUBKEYSPACEITEM = "subkeyspaceitem"
+    SUBKEYSPACEEVENT = "subkeyspaceevent"
+
+
+def get_channel_type(channel: Union[str, bytes]) -> Optional[ChannelType]:
+    """The :class:`ChannelType` of a channel name, or None for a channel
+    that is not a notification channel.
+
+    >>> get_channel_type(b"__keyevent@0__:del")
+    <ChannelType.KEYEVENT: 'keyevent'>
+    >>> get_channel_type("news") is None
+    True
+    """
+    text = _text(channel)
+    for kind in ChannelType:
+        if text.startswith(f"__{kind.value}@"):
+            return kind
+    return None
+
+
+# kind, database ("*" in a pattern), rest of the channel
+_CHANNEL_RE = re.compile(r"^__(keyspace|keyevent|subkeyspace|subkeyevent|subkeyspaceitem|subkeyspaceevent)@(\d+|\*)__:(.+)$", re.DOTALL)
+
+
+# -- notifications ------------------------------------------------------------
+
+
+def _length_prefixed(text: str) -> Tuple[List[str], str]:
+    """Reads ``<len>:<item>[,<len>:<item>...]`` from the start of
+    ``text``; returns the items and what follows the last one."""
+    items: List[str] = []
+    pos = 0
+    while pos < len(text):
+        colon = text.index(":", pos)
+        size = int(text[pos:colon])
+        items.append(text[colon + 1:colon + 1 + size])
+        pos = colon + 1 + size
+        if text.startswith(",", pos):
+            pos += 1
+        else:
+            break
+    return items, text[pos:]
+
+
+def _split(kind: str, rest: str, data: str) -> Tuple[str, str, bool, List[str]]:
+    """(key, event, is_keyspace, subkeys) of a notification of ``kind``
+    published on ``...__:<rest>`` with message ``data``."""
+    if kind == "keyspace":
+        return rest, data, True, []
+    if kind == "keyevent":
+        return data, rest, False, []
+    if kind == "subkeyspace":
+        event, _, fields = data.partition("|")
+        return rest, event, True, _length_prefixed(fields)[0]
+    if kind == "subkeyevent":
+        keys, tail = _length_prefixed(data)  # the key, then "|<fields>"
+        if len(keys) != 1 or not tail.startswith("|"):
+            raise ValueError(data)
+        return keys[0], rest, False, _length_prefixed(tail[1:])[0]
+    if kind == "subkeyspaceitem":
+        key, subkey = rest.split("\n", 1)
+        return key, data, True, [subkey]
+    event, key = rest.split("|", 1)  # subkeyspaceevent
+    return key, event, False, _length_prefixed(data)[0]
+
+
+@dataclass
+class KeyNotification:
+    """One keyspace/keyevent (or subkey) notification.
+
+    Attributes:
+        key: the key (with the ``key_prefix`` it was read with removed).
+        event_type: the event, a plain str (compare with :class:`EventType`).
+        database: the database number (-1 when the channel has ``*``).
+        channel: the channel it came on.
+        is_keyspace: True for ``__keyspace@``-style channels (the message
+            is the event), False for ``__keyevent@``-style ones (the
+            message is the key).
+        data: the message itself.
+        subkeys: the hash fields of a subkey notification, else [].
+    """
+
+    key: str
+    event_type: str
+    database: int
+    channel: str
+    is_keyspace: bool
+    data: str
+    subkeys: List[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.subkeys is None:  # given explicitly
+            self.subkeys = []
+
+    @classmethod
+    def from_message(cls, message: Optional[Dict[str, Any]], key_prefix: Union[str, bytes, None] = None) -> Optional["KeyNotification"]:
+        """The notification in a pub/sub message dict (``message`` or
+        ``pmessage``), or None for anything else, or when the key does not
+        start with ``key_prefix``."""
+        if not message or message.get("type") not in ("message", "pmessage"):
+            return None
+        channel, data = message.get("channel"), message.get("data")
+        if channel is None or data is None:
+            return None
+        return cls.try_parse(channel, data, key_prefix)
+
+    @classmethod
+    def try_parse(cls, channel: Union[str, bytes], data: Union[str, bytes], key_prefix: Union[str, bytes, None] = None) -> Optional["KeyNotification"]:
+        """The notification published on ``channel`` with message ``data``;
+        None when the channel is not a notification channel, the message
+        is malformed, or the key lacks ``key_prefix`` (which is removed
+        from the key otherwise).
+
+        >>> n = KeyNotification.try_parse(b"__keyevent@3__:expired", b"session:9", "session:")
+        >>> n.key, n.event_type, n.database, n.is_keyspace
+        ('9', 'expired', 3, False)
+        """
+        channel_text, data_text = _text(channel), _text(data)
+        match = _CHANNEL_RE.match(channel_text)
+        if match is None:
+            return None
+        kind, db, rest = match.groups()
+        try:
+            key, event, is_keyspace, subkeys = _split(kind, rest, data_text)
+        except ValueError:
+            return None
+        if key_prefix:
+            prefix = _text(key_prefix)
+            if not key.startswith(prefix):
+                return None
+            key = key[len(prefix):]
+        return cls(
+            key=key, event_type=event, database=-1 if db == "*" else int(db), channel=channel_text,
+            is_keyspace=is_keyspace, data=data_text, subkeys=subkeys,
+        )
+
+    def key_starts_with(self, prefix: Union[str, bytes]) -> bool:
+        """Whether :attr:`key` starts with ``prefix``."""
+        return self.key.startswith(_text(prefix))
+
+
+SyncHandlerT = Callable[[KeyNotification], None]
+
+
+# -- the subscriber -------------------------------------------------------------
+
+
+class KeyspaceNotificationsInterface(ABC):
+    """What a keyspace notification subscriber offers (redis-py's
+    interface, shared with its cluster variant)."""
+
+    @abstractmethod
+    def subscribe(self, *channels: ChannelT, handler: Optional[SyncHandlerT] = None) -> None: ...
+
+    @abstractmethod
+    def unsubscribe(self, *channels: ChannelT) -> None: ...
+
+    @abstractmethod
+    def subscribe_keyspace(self, key_or_pattern: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None: ...
+
+    @abstractmethod
+    def subscribe_keyevent(self, event: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None: ...
+
+    @abstractmethod
+    def subscribe_subkeyspace(self, key_or_pattern: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None: ...
+
+    @abstractmethod
+    def subscribe_subkeyevent(self, event: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None: ...
+
+    @abstractmethod
+    def subscribe_subkeyspaceitem(self, key_or_pattern: str, subkey_or_pattern: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None: ...
+
+    @abstractmethod
+    def subscribe_subkeyspaceevent(self, event: str, key_or_pattern: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None: ...
+
+    @abstractmethod
+    def get_message(self, ignore_subscribe_messages: Optional[bool] = None, timeout: float = 0.0) -> Optional[KeyNotification]: ...
+
+    @abstractmethod
+    def listen(self) -> Iterator[KeyNotification]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def __enter__(self) -> Any: ...
+
+    @abstractmethod
+    def __exit__(self, _exc_type: Any, _exc_val: Any, _exc_tb: Any) -> Any: ...
+
+    @property
+    @abstractmethod
+    def subscribed(self) -> bool: ...
+
+    @abstractmethod
+    def run_in_thread(self, poll_timeout: float = 0.0, daemon: bool = False, exception_handler: Optional[Callable[..., None]] = None) -> "KeyspaceWorkerThread": ...
+
+
+class AbstractKeyspaceNotifications(KeyspaceNotificationsInterface):
+    """The subscription logic; subclasses say how to (un)subscribe and how
+    to read messages."""
+
+    def __init__(self, key_prefix: Union[str, bytes, None] = None, ignore_subscribe_messages: bool = True) -> None:
+        self.key_prefix = key_prefix
+        self.ignore_subscribe_messages = ignore_subscribe_messages
+        self._closed = False
+
+    def _handler_for(self, handler: Optional[SyncHandlerT]) -> Optional[Callable[[Dict[str, Any]], None]]:
+        """A pub/sub message handler that calls ``handler`` with the
+        notification (messages that are not one are dropped)."""
+        if handler is None:
+            return None
+        prefix = self.key_prefix
+
+        def on_message(message: Dict[str, Any]) -> None:
+            notification = KeyNotification.from_message(message, key_prefix=prefix)
+            if notification is not None:
+                handler(notification)
+
+        return on_message
+
+    @staticmethod
+    def _sort(channels: Tuple[ChannelT, ...]) -> Tuple[List[str], List[str]]:
+        """(patterns, exact channel names) among ``channels``."""
+        patterns: List[str] = []
+        exact: List[str] = []
+        for channel in channels:
+            name = str(channel) if isinstance(channel, _Channel) else _text(channel)
+            (patterns if _is_pattern(channel) else exact).append(name)
+        return patterns, exact
+
+    def subscribe(self, *channels: ChannelT, handler: Optional[SyncHandlerT] = None) -> None:
+        """Subscribe to ``channels`` (names or channel objects); patterns
+        are PSUBSCRIBEd. With ``handler``, their notifications go to it
+        (``handler(notification)``) instead of :meth:`get_message`."""
+        on_message = self._handler_for(handler)
+        patterns, exact = self._sort(channels)
+        self._execute_subscribe(dict.fromkeys(patterns, on_message), dict.fromkeys(exact, on_message))
+
+    def unsubscribe(self, *channels: ChannelT) -> None:
+        """Unsubscribe from ``channels`` (patterns are PUNSUBSCRIBEd)."""
+        patterns, exact = self._sort(channels)
+        self._execute_unsubscribe(patterns, exact)
+
+    @abstractmethod
+    def _execute_subscribe(self, patterns: Dict[str, Any], exact_channels: Dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def _execute_unsubscribe(self, patterns: List[str], exact_channels: List[str]) -> None: ...
+
+    @abstractmethod
+    def _validate_all_handlers(self) -> None: ...
+
+    def subscribe_keyspace(self, key_or_pattern: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None:
+        """Subscribe to the events of keys ``key_or_pattern`` in ``db``."""
+        self.subscribe(KeyspaceChannel(key_or_pattern, db=db), handler=handler)
+
+    def subscribe_keyevent(self, event: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None:
+        """Subscribe to the keys touched by ``event`` (a pattern too) in ``db``."""
+        self.subscribe(KeyeventChannel(event, db=db), handler=handler)
+
+    def subscribe_subkeyspace(self, key_or_pattern: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None:
+        """Subscribe to per-field events of keys ``key_or_pattern``."""
+        self.subscribe(SubkeyspaceChannel(key_or_pattern, db=db), handler=handler)
+
+    def subscribe_subkeyevent(self, event: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None:
+        """Subscribe to the keys and fields touched by ``event``."""
+        self.subscribe(SubkeyeventChannel(event, db=db), handler=handler)
+
+    def subscribe_subkeyspaceitem(self, key_or_pattern: str, subkey_or_pattern: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None:
+        """Subscribe to the events of one field of a key."""
+        self.subscribe(SubkeyspaceitemChannel(key_or_pattern, subkey_or_pattern, db=db), handler=handler)
+
+    def subscribe_subkeyspaceevent(self, event: str, key_or_pattern: str, db: int = 0, handler: Optional[SyncHandlerT] = None) -> None:
+        """Subscribe to the fields of a key touched by ``event``."""
+        self.subscribe(SubkeyspaceeventChannel(event, key_or_pattern, db=db), handler=handler)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, _exc_type: Any, _exc_val: Any, _exc_tb: Any) -> Literal[False]:
+        self.close()
+        return False
+
+    def run_in_thread(self, poll_timeout: float = 0.0, daemon: bool = False, exception_handler: Optional[Callable[..., None]] = None) -> "KeyspaceWorkerThread":
+        """Start a thread that reads messages (so handlers run) until its
+        ``stop()``; then it closes this object. Every subscription needs a
+        handler (else :class:`~redcore.exceptions.RedisError`). An error
+        in the thread goes to ``exception_handler(error, self, thread)``
+        when given. Prefer a positive ``poll_timeout``: 0 busy-waits."""
+        self._validate_all_handlers()
+        thread = KeyspaceWorkerThread(self, poll_timeout, daemon=daemon, exception_handler=exception_handler)
+        thread.start()
+        return thread
+
+
+class KeyspaceWorkerThread(threading.Thread):
+    """The thread of :meth:`AbstractKeyspaceNotifications.run_in_thread`."""
+
+    def __init__(self, notifications: KeyspaceNotificationsInterface, poll_timeout: float, daemon: bool = False, exception_handler: Optional[Callable[..., None]] = None) -> None:
+        super().__init__(daemon=daemon)
+        self.notifications = notifications
+        self.poll_timeout = poll_timeout
+        self.exception_handler = exception_handler
+        self._running = threading.Event()
+
+    def run(self) -> None:
+        if self._running.is_set():
+            return
+        self._running.set()
+        while self._running.is_set():
+            try:
+                self.notifications.get_message(ignore_subscribe_messages=True, timeout=self.poll_timeout)
+            except BaseException as error:
+                if self.exception_handler is None:
+                    raise
+                self.exception_handler(error, self.notifications, self)
+        self.notifications.close()
+
+    def stop(self) -> None:
+        """Ask the thread to finish (it closes the notifications object)."""
+        self._running.clear()
+
+
+class KeyspaceNotifications(AbstractKeyspaceNotifications):
+    """Keyspace notifications of one client (embedded or a server), read
+    from one :class:`~redcore.PubSub`.
+
+    ``key_prefix`` keeps only the keys that start with it, and removes it
+    from :attr:`KeyNotification.key`. The server must publish the events:
+    ``config_set("notify-keyspace-events", "KEA")`` or similar.
+    """
+
+    def __init__(self, redis_client: Any, key_prefix: Union[str, bytes, None] = None, ignore_subscribe_messages: bool = True) -> None:
+        super().__init__(key_prefix, ignore_subscribe_messages)
+        self.redis = redis_client
+        # Confirmations are filtered per call (get_message's argument).
+        self._pubsub = redis_client.pubsub(ignore_subscribe_messages=False)
+
+    def _execute_subscribe(self, patterns: Dict[str, Any], exact_channels: Dict[str, Any]) -> None:
+        # name -> handler (or None) as keyword arguments: any str is a
+        # valid key in **kwargs, so channel names need not be identifiers.
+        if patterns:
+            self._pubsub.psubscribe(**patterns)
+        if exact_channels:
+            self._pubsub.subscribe(**exact_channels)
+
+    def _execute_unsubscribe(self, patterns: List[str], exact_channels: List[str]) -> None:
+        if patterns:
+            self._pubsub.punsubscribe(*patterns)
+        if exact_channels:
+            self._pubsub.unsubscribe(*exact_channels)
+
+    def get_message(self, ignore_subscribe_messages: Optional[bool] = None, timeout: float = 0.0) -> Optional[KeyNotification]:
+        """The next notification, waiting up to ``timeout`` seconds; None
+        when there is none, when the message is not a notification (a
+        subscribe confirmation...), when its key lacks ``key_prefix``, or
+        when a handler took it."""
+        if self._closed:
+            return None
+        if ignore_subscribe_messages is None:
+            ignore_subscribe_messages = self.ignore_subscribe_messages
+        message = self._pubsub.get_message(ignore_subscribe_messages=ignore_subscribe_messages, timeout=timeout)
+        return KeyNotification.from_message(message, key_prefix=self.key_prefix)
+
+    def listen(self) -> Iterator[KeyNotification]:
+        """Yield notifications as they come, while subscribed."""
+        while self.subscribed:
+            notification = self.get_message(timeout=1.0)
+            if notification is not None:
+                yield notification
+
+    @property
+    def subscribed(self) -> bool:
+        """True while open with at least one subscription."""
+        return not self._closed and bool(self._pubsub.subscribed)
+
+    def _validate_all_handlers(self) -> None:
+        for kind, subs in (("Channel", self._pubsub.channels), ("Pattern", self._pubsub.patterns)):
+            for name, handler in subs.items():
+                if handler is None:
+                    raise RedisError(f"{kind} '{_text(name)}' has no handler registered")
+
+    def close(self) -> None:
+        """Unsubscribe and release the pub/sub connection."""
+        self._closed = True
+        try:
+            self._pubsub.close()
+        except Exception:
+            pass
+
+
+__all__ = [
+    "AbstractKeyspaceNotifications",
+    "ChannelT",
+    "ChannelType",
+    "EventType",
+    "KeyNotification",
+    "KeyeventChannel",
+    "KeyspaceChannel",
+    "KeyspaceNotifications",
+    "KeyspaceNotificationsInterface",
+    "KeyspaceWorkerThread",
+    "SubkeyeventChannel",
+    "SubkeyspaceChannel",
+    "SubkeyspaceeventChannel",
+    "SubkeyspaceitemChannel",
+    "SyncHandlerT",
+    "get_channel_type",
+]

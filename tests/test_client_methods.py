@@ -1,0 +1,124 @@
+"""Client methods that are not Redis commands: ``parse_response`` on pool
+connections, ``load_external_module`` and ``get_cache``, on every backend
+(embedded, remote, and redis-py as the oracle)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+
+@pytest.fixture
+def conn(r: Any) -> Iterator[Any]:
+    """A connection of ``r``'s pool, given back after the test."""
+    c = r.connection_pool.get_connection()
+    yield c
+    r.connection_pool.release(c)
+
+
+def run(r: Any, conn: Any, *args: Any, **options: Any) -> Any:
+    """What ``execute_command`` does, by hand: send, then parse."""
+    conn.send_command(*args)
+    return r.parse_response(conn, args[0], **options)
+
+
+def test_parse_response_shapes_like_the_methods(r: Any, conn: Any) -> None:
+    assert run(r, conn, "SET", "k", "v") is True
+    assert run(r, conn, "GET", "k") == b"v"
+    assert run(r, conn, "ZADD", "z", 1, "a", 2.5, "b") == 2
+    assert run(r, conn, "ZRANGE", "z", 0, -1, "WITHSCORES", withscores=True) == [(b"a", 1.0), (b"b", 2.5)]
+    assert run(r, conn, "ZRANGE", "z", 0, -1) == [b"a", b"b"]
+    assert run(r, conn, "ZRANGE", "z", 0, 0, "WITHSCORES", withscores=True, score_cast_func=int) == [(b"a", 1)]
+    assert run(r, conn, "ZSCORE", "z", "b") == 2.5
+    assert run(r, conn, "HSET", "h", "f", "1", "g", "2") == 2
+    assert run(r, conn, "HGETALL", "h") == {b"f": b"1", b"g": b"2"}
+    assert run(r, conn, "SADD", "s", "x", "y") == 2
+    assert run(r, conn, "SMEMBERS", "s") == {b"x", b"y"}
+    assert run(r, conn, "EXPIRE", "k", 100) is True
+    assert run(r, conn, "EXISTS", "k", "nope") == 1
+    assert run(r, conn, "MGET", "k", "nope") == [b"v", None]
+    # A Python callback (INFO) and a raw reply with no callback (ECHO).
+    assert run(r, conn, "INFO", "server")["redis_version"]
+    assert run(r, conn, "ECHO", "hi") == b"hi"
+    # The same as the methods return.
+    assert run(r, conn, "ZRANGE", "z", 0, -1, "WITHSCORES", withscores=True) == r.zrange("z", 0, -1, withscores=True)
+    assert run(r, conn, "HGETALL", "h") == r.hgetall("h")
+
+
+def test_parse_response_in_order_and_pipelined(r: Any, conn: Any) -> None:
+    conn.send_command("SET", "a", "1")
+    conn.send_command("INCR", "a")
+    conn.send_command("ZADD", "z", 3, "m")
+    assert r.parse_response(conn, "SET") is True
+    assert r.parse_response(conn, "INCR") == 2
+    assert r.parse_response(conn, "ZADD") == 1
+    # The connection keeps its state: a transaction by hand.
+    conn.send_command("MULTI")
+    conn.send_command("INCR", "a")
+    conn.send_command("EXEC")
+    assert r.parse_response(conn, "MULTI") in (b"OK", "OK", True)
+    assert r.parse_response(conn, "INCR") in (b"QUEUED", "QUEUED")
+    assert r.parse_response(conn, "EXEC") == [3]
+
+
+def test_parse_response_errors(r: Any, conn: Any) -> None:
+    conn.send_command("SET", "k", "v")
+    r.parse_response(conn, "SET")
+    conn.send_command("LPOP", "k")
+    with pytest.raises(r.exc.ResponseError, match="WRONGTYPE"):
+        r.parse_response(conn, "LPOP")
+    # redis-py's EMPTY_RESPONSE option: returned instead of raising.
+    conn.send_command("LPOP", "k")
+    assert r.parse_response(conn, "LPOP", EMPTY_RESPONSE=[]) == []
+    # The connection is still usable afterwards.
+    conn.send_command("GET", "k")
+    assert r.parse_response(conn, "GET") == b"v"
+
+
+def test_parse_response_decoding(rd: Any) -> None:
+    c = rd.connection_pool.get_connection()
+    try:
+        c.send_command("ZADD", "z", 1, "é")
+        assert rd.parse_response(c, "ZADD") == 1
+        c.send_command("ZRANGE", "z", 0, -1, "WITHSCORES")
+        assert rd.parse_response(c, "ZRANGE", withscores=True) == [("é", 1.0)]
+        c.send_command("HSET", "h", "f", "v")
+        rd.parse_response(c, "HSET")
+        c.send_command("HGETALL", "h")
+        assert rd.parse_response(c, "HGETALL") == {"f": "v"}
+    finally:
+        rd.connection_pool.release(c)
+
+
+def test_parse_response_custom_callback(r: Any, conn: Any) -> None:
+    r.set_response_callback("ECHO", lambda response, **options: (response, sorted(options)))
+    conn.send_command("ECHO", "v")
+    assert r.parse_response(conn, "ECHO", opt=1) == (b"v", ["opt"])
+    assert r.execute_command("ECHO", "v") == (b"v", [])
+
+
+class CounterCommands:
+    """A stand-in for a module's command namespace (as redis-py's
+    ``r.json()`` is), built on the client it is given."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def bump(self, key: str) -> int:
+        return self.client.execute_command("INCRBY", key, 5)
+
+
+def test_load_external_module(r: Any) -> None:
+    assert r.load_external_module("counter", lambda: CounterCommands(r)) is None
+    assert r.counter().bump("n") == 5
+    assert r.counter().bump("n") == 10
+    # Only this client gets the attribute.
+    assert not hasattr(type(r), "counter")
+    r.load_external_module("answer", 42)
+    assert r.answer == 42
+
+
+def test_get_cache(r: Any) -> None:
+    # No client-side cache configured (redcore has none): None, as redis-py.
+    assert r.get_cache() is None
