@@ -498,3 +498,14 @@ def test_works_without_redis_py() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_dir_lists_what_works_not_the_stand_ins() -> None:
+    """dir() (tab completion) shows redcore's methods, not the names that
+    only redis-py has (those raise AttributeError)."""
+    r = redcore.Redis()
+    for obj in (redcore.Redis, r, r.pipeline()):
+        names = set(dir(obj))
+        assert "set" in names and "pipeline" in names or "execute" in names
+        for name in names:
+            assert hasattr(obj, name), name

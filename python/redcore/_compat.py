@@ -111,7 +111,44 @@ def adopt(cls: type) -> type:
             setattr(cls, name, _no_finalizer)
         else:
             setattr(cls, name, _Absent(name))
+    _hide_absent_from_dir(cls)
     return cls
+
+
+def _is_absent(cls: type, name: str) -> bool:
+    owner = next((k for k in cls.__mro__ if name in vars(k)), None)
+    return owner is not None and isinstance(vars(owner)[name], _Absent)
+
+
+def _instance_dir(self: Any) -> list:
+    """``dir(obj)`` without the stand-ins for what redcore lacks."""
+    cls = type(self)
+    return sorted(n for n in object.__dir__(self) if not _is_absent(cls, n))
+
+
+_DIR_METAS: dict = {}
+
+
+def _hide_absent_from_dir(cls: type) -> None:
+    """``dir()`` of the class and of its instances lists what works, as
+    without redis-py (tab completion, API counts), not the stand-ins."""
+    if "__dir__" not in vars(cls):
+        setattr(cls, "__dir__", _instance_dir)
+    meta = type(cls)
+    if getattr(meta, "_redcore_dir", False):
+        return
+    dir_meta = _DIR_METAS.get(meta)
+    if dir_meta is None:
+
+        def __dir__(klass: type) -> list:
+            return sorted(n for n in meta.__dir__(klass) if not _is_absent(klass, n))
+
+        dir_meta = type(f"_Dir{meta.__name__}", (meta,), {"__dir__": __dir__, "_redcore_dir": True})
+        _DIR_METAS[meta] = dir_meta
+    try:
+        cls.__class__ = dir_meta
+    except TypeError:
+        pass  # a metaclass with its own layout: dir() keeps the stand-ins
 
 
 __all__ = ["adopt", "foreign_classes", "redis_base"]
