@@ -11,6 +11,7 @@ pub mod bitmap;
 pub mod blocking;
 pub mod command_info;
 pub mod dump;
+pub mod functions;
 pub mod generic;
 pub mod geo;
 pub mod hash;
@@ -325,7 +326,7 @@ impl Ctx<'_> {
 }
 
 /// Every group's rows.
-fn groups() -> [&'static [Command]; 17] {
+fn groups() -> [&'static [Command]; 18] {
     [
         blocking::COMMANDS,
         generic::COMMANDS,
@@ -344,6 +345,7 @@ fn groups() -> [&'static [Command]; 17] {
         geo::COMMANDS,
         sort::COMMANDS,
         dump::COMMANDS,
+        functions::COMMANDS,
     ]
 }
 

@@ -113,7 +113,7 @@ fn script_flush(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 /// lock (see [`crate::scripting::busy_reply`]); getting here means no
 /// script is running.
 fn script_kill(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    Ok(ctx.store.scripts.watch.kill().reply())
+    Ok(ctx.store.scripts.watch.kill(false).reply())
 }
 
 /// SCRIPT DEBUG YES|SYNC|NO: the debugger needs a server connection.

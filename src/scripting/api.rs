@@ -268,7 +268,7 @@ unsafe extern "C-unwind" fn redis_status_reply(l: State) -> c_int {
 
 /// `redis.log(level, ...)`: warnings go to stderr, the rest is dropped
 /// (an embedded engine has no log file to fill).
-unsafe extern "C-unwind" fn redis_log(l: State) -> c_int {
+pub(crate) unsafe extern "C-unwind" fn redis_log(l: State) -> c_int {
     guard(l, || {
         let argc = ffi::lua_gettop(l);
         if argc < 2 {
