@@ -3,6 +3,7 @@
 //! [`crate::scripting::functions`].
 
 use super::flags::*;
+use super::scripting::scripts;
 use super::server::{container, help_reply};
 use super::{acl, Command, Ctx, Group};
 use crate::error::{CmdResult, Error};
@@ -74,13 +75,15 @@ fn syntax_error(argv: &[&[u8]]) -> Error {
 /// FCALL function numkeys [key [key ...]] [arg [arg ...]]
 fn fcall(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now.ms();
-    scripting::fcall(ctx.store, ctx.client, argv, false, now)
+    let mut scripts = scripts(ctx)?;
+    scripting::fcall(ctx.store, &mut scripts, ctx.client, argv, false, now)
 }
 
 /// FCALL_RO function numkeys [key [key ...]] [arg [arg ...]]
 fn fcall_ro(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now.ms();
-    scripting::fcall(ctx.store, ctx.client, argv, true, now)
+    let mut scripts = scripts(ctx)?;
+    scripting::fcall(ctx.store, &mut scripts, ctx.client, argv, true, now)
 }
 
 /// FUNCTION LOAD [REPLACE] function-code
@@ -96,7 +99,7 @@ fn function_load(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         }
         replace = true;
     }
-    let name = ctx.store.scripts.functions.load(code, replace)?;
+    let name = scripts(ctx)?.functions.load(code, replace)?;
     ctx.store.dirty += 1;
     Ok(Frame::Bulk(name.into()))
 }
@@ -123,12 +126,12 @@ fn function_list(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         }
         i += 1;
     }
-    Ok(ctx.store.scripts.functions.list(pattern, with_code))
+    Ok(scripts(ctx)?.functions.list(pattern, with_code))
 }
 
 /// FUNCTION DELETE library-name
 fn function_delete(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    ctx.store.scripts.functions.delete(argv[2])?;
+    scripts(ctx)?.functions.delete(argv[2])?;
     ctx.store.dirty += 1;
     Ok(Frame::ok())
 }
@@ -145,7 +148,7 @@ fn function_flush(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             ));
         }
     }
-    ctx.store.scripts.functions.flush();
+    scripts(ctx)?.functions.flush();
     ctx.store.dirty += 1;
     Ok(Frame::ok())
 }
@@ -154,7 +157,7 @@ fn function_flush(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 fn function_dump(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     let compression = SaveOptions::from_config(&ctx.store.config).compression;
     Ok(Frame::Bulk(
-        ctx.store.scripts.functions.dump(compression).into(),
+        scripts(ctx)?.functions.dump(compression).into(),
     ))
 }
 
@@ -173,7 +176,7 @@ fn function_restore(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
                 "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
             )),
         };
-    ctx.store.scripts.functions.restore(argv[2], policy)?;
+    scripts(ctx)?.functions.restore(argv[2], policy)?;
     ctx.store.dirty += 1;
     Ok(Frame::ok())
 }
@@ -182,17 +185,15 @@ fn function_restore(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 /// the lock (see [`crate::scripting::busy_reply`]); getting here means no
 /// script is running.
 fn function_kill(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    Ok(ctx.store.scripts.watch.kill(true).reply())
+    Ok(scripts(ctx)?.watch.kill(true).reply())
 }
 
 /// FUNCTION STATS
 fn function_stats(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    let functions = &ctx.store.scripts.functions;
+    let scripts = scripts(ctx)?;
+    let functions = &scripts.functions;
     let counts = (functions.libraries_count(), functions.functions_count());
-    Ok(scripting::function_stats(
-        &ctx.store.scripts.watch,
-        Some(counts),
-    ))
+    Ok(scripting::function_stats(&scripts.watch, Some(counts)))
 }
 
 /// FUNCTION HELP

@@ -218,7 +218,7 @@ unsafe fn execute(ctx: &mut RunCtx, argv: &[&[u8]]) -> Result<Frame, &'static st
     }
     let store = &mut *ctx.store;
     let now = Now::new(&*ctx.now);
-    let frame = commands::run(store, &mut ctx.client, cmd, argv, now);
+    let frame = commands::run(store, None, &mut ctx.client, cmd, argv, now);
     store.flush_db_events(ctx.client.db);
     Ok(frame)
 }

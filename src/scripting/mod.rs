@@ -2,9 +2,14 @@
 //! with Redis 7.0's libraries (`cjson`, `cmsgpack`, `bit`, `struct`),
 //! sandbox and type conversions.
 //!
-//! - [`Scripts`] lives in the store: the interpreter (created lazily) and
-//!   the script cache, plus the [`ScriptWatch`] the engine reads without
-//!   the lock to answer `BUSY` and `SCRIPT KILL` while a script runs.
+//! - [`Scripts`] lives in the engine beside the store (its own mutex,
+//!   always locked after the store's): EVAL's interpreter (created lazily)
+//!   and script cache, the FUNCTION libraries ([`functions`]), plus the
+//!   [`ScriptWatch`] the engine reads without the lock to answer `BUSY`,
+//!   `SCRIPT KILL`, `FUNCTION KILL` and `FUNCTION STATS` while a script
+//!   runs. A script's handler borrows the store and the scripting state
+//!   apart, so the script's commands use the store while the interpreter
+//!   runs, without the two ever aliasing.
 //! - `vm`: the interpreter, its environment and running a script.
 //! - `api`: the `redis` table, `pcall`, the error handler, the kill hook.
 //! - `sandbox`: read-only globals and libraries.
@@ -46,6 +51,10 @@ pub struct Scripts {
     /// Read by the engine outside the store lock.
     pub watch: Arc<ScriptWatch>,
 }
+
+/// The reply of a scripting command run where there is no engine (a bare
+/// store, as in unit tests of other command groups).
+pub const NO_SCRIPTING: &str = "ERR scripting needs an engine";
 
 /// How EVAL was called.
 #[derive(Clone, Copy, Debug)]
@@ -109,6 +118,7 @@ impl Scripts {
 /// command's full argument list.
 pub fn eval(
     store: &mut Store,
+    scripts: &mut Scripts,
     client: &ClientState,
     argv: &[&[u8]],
     mode: EvalMode,
@@ -118,7 +128,6 @@ pub fn eval(
         return Err(noscript());
     }
     let numkeys = parse_numkeys(argv, "ERR value is not an integer or out of range")?;
-    let scripts = &mut store.scripts;
     let vm = scripts.vm()?;
     let sha: [u8; 40] = if mode.sha {
         let mut sha: [u8; 40] = argv[1].try_into().map_err(|_| noscript())?;
@@ -141,31 +150,30 @@ pub fn eval(
     let runner = vm.state();
     let keys = &argv[3..3 + numkeys];
     let args = &argv[3 + numkeys..];
-    Ok(run_script(
-        store,
+    let run = RunArgs {
         client,
         now_ms,
         read_only,
-        None,
-        |ctx, hook| {
-            // SAFETY: from here on the store is only used through `ctx.store`,
-            // by the script's own commands, which never touch the interpreter
-            // (SCRIPT and EVAL are refused in scripts).
-            unsafe { runner.call(&sha, keys, args, ctx, hook) }
-        },
-    ))
+        function: None,
+    };
+    Ok(run_script(store, scripts, run, |ctx, hook| {
+        // SAFETY: the interpreter belongs to `scripts`, borrowed for the
+        // whole call and not otherwise used meanwhile.
+        unsafe { runner.call(&sha, keys, args, ctx, hook) }
+    }))
 }
 
 /// Runs FCALL / FCALL_RO (`read_only`) for `client`: `argv` is the
 /// command's full argument list.
 pub fn fcall(
     store: &mut Store,
+    scripts: &mut Scripts,
     client: &ClientState,
     argv: &[&[u8]],
     read_only: bool,
     now_ms: i64,
 ) -> Result<Frame, Error> {
-    let functions = &store.scripts.functions;
+    let functions = &scripts.functions;
     let Some(f) = functions.get(argv[1]) else {
         return Err(Error::err("ERR Function not found"));
     };
@@ -183,23 +191,20 @@ pub fn fcall(
         libraries: functions.libraries_count(),
         functions: functions.functions_count(),
     };
-    let runner = store.scripts.functions.vm_mut()?.state();
+    let runner = scripts.functions.vm_mut()?.state();
     let name = String::from_utf8_lossy(&run.name).into_owned();
     let keys = &argv[3..3 + numkeys];
     let args = &argv[3 + numkeys..];
-    Ok(run_script(
-        store,
+    let run = RunArgs {
         client,
         now_ms,
         read_only,
-        Some(run),
-        |ctx, hook| {
-            // SAFETY: as for EVAL: the function's commands never touch the
-            // functions' interpreter (FUNCTION and FCALL are refused in
-            // scripts).
-            unsafe { runner.call_ref(fref, &name, keys, args, ctx, hook) }
-        },
-    ))
+        function: Some(run),
+    };
+    Ok(run_script(store, scripts, run, |ctx, hook| {
+        // SAFETY: as for EVAL: the interpreter belongs to `scripts`.
+        unsafe { runner.call_ref(fref, &name, keys, args, ctx, hook) }
+    }))
 }
 
 /// The key count of EVAL / FCALL `argv` (`argv[2]`), checked against the
@@ -217,19 +222,34 @@ fn parse_numkeys(argv: &[&[u8]], not_int: &'static str) -> Result<usize, Error> 
     Ok(numkeys as usize)
 }
 
-/// Runs `call` as the running script of the engine: marks it running (for
-/// BUSY and KILL), and gives it the script's own client and frozen clock.
-fn run_script(
-    store: &mut Store,
-    client: &ClientState,
+/// How a script is run: for whom, at what time, read-only or not, and
+/// which function (FCALL) it is.
+struct RunArgs<'a> {
+    client: &'a ClientState,
     now_ms: i64,
     read_only: bool,
     function: Option<FunctionRun>,
+}
+
+/// Runs `call` as the running script of the engine: marks it running (for
+/// BUSY and KILL), and gives it the script's own client and frozen clock.
+/// The store is lent to the script's commands for the call; the scripting
+/// state is a separate borrow, so nothing is reached twice.
+fn run_script(
+    store: &mut Store,
+    scripts: &mut Scripts,
+    run: RunArgs<'_>,
     call: impl FnOnce(&mut api::RunCtx, bool) -> Frame,
 ) -> Frame {
+    let RunArgs {
+        client,
+        now_ms,
+        read_only,
+        function,
+    } = run;
     let limit = store.config.lua_time_limit;
-    let watch = store.scripts.watch.clone();
-    let rng: *mut rand::Rand48 = &mut store.scripts.rng;
+    let watch = scripts.watch.clone();
+    let rng: *mut rand::Rand48 = &mut scripts.rng;
     let cell = Cell::new(now_ms);
     let mut script_client = ClientState::ephemeral(client.db);
     script_client.in_exec = true;
