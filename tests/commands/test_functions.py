@@ -4,6 +4,7 @@ libraries are flushed before and after each test: the server is shared).
 Dump payloads are exchanged between the embedded engine and redis-server in
 both directions."""
 
+import hashlib
 import threading
 import time
 
@@ -583,3 +584,30 @@ def test_function_that_wrote_is_unkillable(make, fr):
     t.join(10)
     assert result == {"reply": 60000000}
     assert r.get("k") == b"x"
+
+
+def test_info_counts(fr):
+    r = fr
+    r.function_load(LIB)
+    r.function_load(lib("l2", "f2"))
+    mem = r.info("memory")
+    assert (mem["number_of_functions"], mem["number_of_libraries"]) == (6, 2)
+    r.function_delete("l2")
+    mem = r.info("memory")
+    assert (mem["number_of_functions"], mem["number_of_libraries"]) == (5, 1)
+
+
+def test_keys_of_fcall(fr):
+    r = fr
+    assert r.command_getkeys("FCALL", "f", 2, "a", "b", "c") == ["a", "b"]
+    assert r.command_getkeys("FCALL_RO", "f", 1, "a", "b") == ["a"]
+
+
+def test_fcall_from_eval_is_refused(fr):
+    r = fr
+    r.function_load(lib("l1", "f1"))
+    script = "return redis.call('fcall', 'f1', 0)"
+    sha = hashlib.sha1(script.encode()).hexdigest()
+    assert error_of(r, "EVAL", script, 0) == (
+        f"This Redis command is not allowed from script script: {sha}, on @user_script:1."
+    )
