@@ -611,3 +611,33 @@ def test_fcall_from_eval_is_refused(fr):
     assert error_of(r, "EVAL", script, 0) == (
         f"This Redis command is not allowed from script script: {sha}, on @user_script:1."
     )
+
+
+METHODS = [
+    "function_load", "function_delete", "function_flush", "function_list", "function_dump",
+    "function_restore", "function_kill", "function_stats", "fcall", "fcall_ro",
+]
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_method_signatures_match_redis_py(name):
+    import inspect
+
+    import redis
+
+    import redcore
+
+    def shape(f):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(f).parameters.values()]
+
+    assert shape(getattr(redcore.Redis, name)) == shape(getattr(redis.Redis, name))
+
+
+def test_decoded_client(make, fr):
+    rd = make(decode_responses=True)
+    assert rd.function_load(lib("l1", "f1")) == "l1"
+    assert rd.fcall("f1", 0) == "f1"
+    payload = rd.function_dump()
+    assert isinstance(payload, bytes)
+    assert rd.function_restore(payload, "REPLACE") is True
+    assert rd.function_list()[0][:4] == ["library_name", "l1", "engine", "LUA"]
