@@ -293,7 +293,7 @@ impl Functions {
         if !crate::persist::payload_footer_ok(payload) {
             return Err(err("DUMP payload version or checksum are wrong"));
         }
-        let libs = self.read_payload(&payload[..payload.len() - 10])?;
+        let libs = self.read_payload(payload)?;
         if policy == RestorePolicy::Flush {
             let old: Vec<Vec<u8>> = self.libraries.keys().cloned().collect();
             for name in old {
@@ -337,23 +337,16 @@ impl Functions {
         Ok(())
     }
 
-    /// The libraries of a payload body (footer cut), built but not
-    /// linked; on error nothing is left behind.
-    fn read_payload(&mut self, body: &[u8]) -> Result<Vec<Library>, Error> {
-        let mut r = rdb::Reader::new(body);
+    /// The libraries of a payload whose footer was checked, built but not
+    /// linked; on error nothing is left behind. As in Redis, records are
+    /// read while more than the footer remains, and a record may run into
+    /// the footer's bytes.
+    fn read_payload(&mut self, payload: &[u8]) -> Result<Vec<Library>, Error> {
+        let mut r = rdb::Reader::new(payload);
         let mut libs: Vec<Library> = Vec::new();
         let result = (|| {
-            while r.remaining() > 0 {
-                let t = r.read_u8().map_err(|_| err("can not read data type"))?;
-                if t == OPCODE_FUNCTION_PRE_GA {
-                    return Err(err("Pre-GA function format not supported"));
-                }
-                if t != OPCODE_FUNCTION2 {
-                    return Err(err("given type is not a function"));
-                }
-                let code = r
-                    .read_string()
-                    .map_err(|_| err("failed loading the given functions payload"))?;
+            while r.remaining() > 10 {
+                let code = read_library_code(&mut r)?;
                 let (name, start) = parse_metadata(&code)?;
                 if libs.iter().any(|l| l.name == name) {
                     return Err(err(format_args!(
@@ -427,6 +420,45 @@ impl Functions {
             unsafe { unref_all(vm.lua(), &lib.functions) }
         }
     }
+}
+
+/// One library record of a payload: its code, with the shebang rebuilt
+/// for the release candidates' format (name, engine, optional
+/// description, body).
+fn read_library_code(r: &mut rdb::Reader<'_>) -> Result<Vec<u8>, Error> {
+    let t = r.read_u8().map_err(|_| err("can not read data type"))?;
+    if t == OPCODE_FUNCTION2 {
+        return r
+            .read_string()
+            .map_err(|_| err("Failed loading library payload"));
+    }
+    if t != OPCODE_FUNCTION_PRE_GA {
+        return Err(err("given type is not a function"));
+    }
+    let name = r
+        .read_string()
+        .map_err(|_| err("Failed loading library name"))?;
+    let engine = r
+        .read_string()
+        .map_err(|_| err("Failed loading engine name"))?;
+    let has_description = r
+        .read_len()
+        .map_err(|_| err("Failed loading library description indicator"))?;
+    if has_description != 0 {
+        r.read_string()
+            .map_err(|_| err("Failed loading library description"))?;
+    }
+    let body = r
+        .read_string()
+        .map_err(|_| err("Failed loading library blob"))?;
+    let mut code = Vec::with_capacity(body.len() + name.len() + engine.len() + 10);
+    code.extend_from_slice(b"#!");
+    code.extend_from_slice(&engine);
+    code.extend_from_slice(b" name=");
+    code.extend_from_slice(&name);
+    code.push(b'\n');
+    code.extend_from_slice(&body);
+    Ok(code)
 }
 
 fn function_exists(name: &[u8]) -> Error {
