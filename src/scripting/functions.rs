@@ -306,24 +306,7 @@ impl Functions {
             }
             return Ok(());
         }
-        let replace = policy == RestorePolicy::Replace;
-        let check = (|| {
-            for lib in &libs {
-                if !replace && self.libraries.contains_key(&lib.name) {
-                    return Err(err(format_args!(
-                        "Library {} already exists",
-                        String::from_utf8_lossy(&lib.name)
-                    )));
-                }
-            }
-            for f in libs.iter().flat_map(|l| &l.functions) {
-                let owner = self.owners.get(&lower(&f.name));
-                if owner.is_some_and(|o| !(replace && libs.iter().any(|l| l.name == *o))) {
-                    return Err(function_exists(&f.name));
-                }
-            }
-            Ok(())
-        })();
+        let check = self.check_join(&libs, policy == RestorePolicy::Replace);
         if let Err(e) = check {
             libs.into_iter().for_each(|l| self.release(l));
             return Err(e);
@@ -333,6 +316,27 @@ impl Functions {
                 self.release(old);
             }
             self.link(lib);
+        }
+        Ok(())
+    }
+
+    /// Whether restored `libs` may join the loaded ones: a library name
+    /// already loaded is an error unless `replace`, a function name owned
+    /// by a library that stays is always one.
+    fn check_join(&self, libs: &[Library], replace: bool) -> Result<(), Error> {
+        if !replace {
+            if let Some(lib) = libs.iter().find(|l| self.libraries.contains_key(&l.name)) {
+                return Err(err(format_args!(
+                    "Library {} already exists",
+                    String::from_utf8_lossy(&lib.name)
+                )));
+            }
+        }
+        for f in libs.iter().flat_map(|l| &l.functions) {
+            let owner = self.owners.get(&lower(&f.name));
+            if owner.is_some_and(|o| !(replace && libs.iter().any(|l| l.name == *o))) {
+                return Err(function_exists(&f.name));
+            }
         }
         Ok(())
     }
