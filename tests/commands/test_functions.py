@@ -699,3 +699,28 @@ def test_decoded_client(make, fr):
     assert isinstance(payload, bytes)
     assert rd.function_restore(payload, "REPLACE") is True
     assert rd.function_list()[0][:4] == ["library_name", "l1", "engine", "LUA"]
+
+
+def test_redis_api_inside_functions(fr):
+    r = fr
+    code = """#!lua name=api
+redis.register_function('arity', function(keys, args) return redis.call('get') end)
+redis.register_function('status', function(keys, args) return redis.status_reply('PONG') end)
+redis.register_function('caught', function(keys, args) local ok, e = pcall(redis.call, 'incr', keys[1]) return e end)
+redis.register_function('selects', function(keys, args)
+    redis.call('select', 1)
+    redis.call('set', keys[1], 'in1')
+    return redis.call('get', keys[1])
+end)
+redis.register_function('types', function(keys, args) return {1, 2.5, true, false, 'x', {ok='fine'}} end)
+"""
+    r.function_load(code)
+    r.set("k", "str")
+    assert error_of(r, "FCALL", "arity", 0) == (
+        "Wrong number of args calling Redis command from script script: arity, on @user_function:2."
+    )
+    assert r.fcall("status", 0) == b"PONG"
+    assert r.fcall("caught", 1, "k") == b"ERR value is not an integer or out of range"
+    assert r.fcall("selects", 1, "k") == b"in1"
+    assert r.get("k") == b"str"  # the caller's database is unchanged
+    assert r.fcall("types", 0) == [1, 2, 1, None, b"x", b"fine"]
