@@ -16,8 +16,10 @@
 //!   handle.
 //! - [`error`]: every error reply and its exact Redis text.
 //! - [`num`], [`glob`]: Redis's number parsing/formatting and glob matcher.
-//! - [`scripting`]: the Lua interpreter behind EVAL (Redis's libraries,
-//!   sandbox and conversions) and the BUSY / SCRIPT KILL state.
+//! - [`scripting`]: the Lua interpreters behind EVAL and FCALL (Redis's
+//!   libraries, sandbox and conversions), the FUNCTION libraries, and the
+//!   BUSY / SCRIPT KILL / FUNCTION KILL state. The engine keeps it beside
+//!   the store, under its own lock.
 //! - `python` (feature `python`): the PyO3 boundary: argument encoding,
 //!   reply conversion to redis-py's types, the client class. Nothing else
 //!   depends on PyO3, so `cargo test` runs without Python.

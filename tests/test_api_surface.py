@@ -80,9 +80,6 @@ PENDING_IN_PARALLEL = frozenset({
     "client_pause", "client_reply", "client_setinfo", "client_tracking", "client_tracking_off",
     "client_tracking_on", "client_trackinginfo", "client_unblock", "client_unpause",
     "auth", "hello", "quit", "reset", "monitor",
-    # FUNCTION engineer
-    "fcall", "fcall_ro", "function_delete", "function_dump", "function_flush", "function_kill",
-    "function_list", "function_load", "function_restore", "function_stats",
     # server / persistence / cluster / module / debug engineer
     "save", "bgsave", "bgrewriteaof", "lastsave", "slowlog_get", "slowlog_len", "slowlog_reset",
     "latency_doctor", "latency_graph", "latency_histogram", "latency_history", "latency_latest",

@@ -346,6 +346,43 @@ _STREAM_CALLBACKS: Dict[str, Any] = {
 }
 
 # -- end group: streams -----------------------------------------------------
+# -- group: functions -------------------------------------------------------
+
+
+def _flat_pairs(item: Any) -> Any:
+    if isinstance(item, dict):
+        return [x for kv in item.items() for x in kv]
+    return item
+
+
+def parse_function_list(response: Any, **options: Any) -> Any:
+    """FUNCTION LIST as redis-py's default shape: each library (and each of
+    its functions) a flat ``[key, value, ...]`` list, whether the reply came
+    as RESP2 arrays or RESP3 maps."""
+    if response is None:
+        return None
+    result = []
+    for lib in response:
+        flat = _flat_pairs(lib)
+        if isinstance(lib, dict):
+            flat = []
+            for key, value in lib.items():
+                flat.append(key)
+                if key in (b"functions", "functions"):
+                    value = [_flat_pairs(f) for f in value]
+                flat.append(value)
+        result.append(flat)
+    return result
+
+
+_FUNCTION_CALLBACKS: Dict[str, Any] = {
+    "FUNCTION DELETE": Native.OK,
+    "FUNCTION FLUSH": Native.OK,
+    "FUNCTION RESTORE": Native.OK,
+    "FUNCTION LIST": parse_function_list,
+}
+
+# -- end group: functions ---------------------------------------------------
 
 # -- group: sentinel --------------------------------------------------------
 
@@ -487,6 +524,7 @@ CALLBACKS: Dict[str, Callback] = {
     **_BITMAP_GEO_CALLBACKS,
     **_STREAM_CALLBACKS,
     **_SENTINEL_CALLBACKS,
+    **_FUNCTION_CALLBACKS,
 }
 
 

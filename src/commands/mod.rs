@@ -11,6 +11,7 @@ pub mod bitmap;
 pub mod blocking;
 pub mod command_info;
 pub mod dump;
+pub mod functions;
 pub mod generic;
 pub mod geo;
 pub mod hash;
@@ -269,6 +270,8 @@ impl Command {
 /// calling client, and the command's clock.
 pub struct Ctx<'a> {
     pub store: &'a mut Store,
+    /// The engine's scripting state (EVAL, SCRIPT, FUNCTION, FCALL).
+    pub scripts: Scripts<'a>,
     pub client: &'a mut ClientState,
     /// The command's clock (read on first use, then fixed; EXEC and
     /// scripts share one reading across their commands).
@@ -325,7 +328,7 @@ impl Ctx<'_> {
 }
 
 /// Every group's rows.
-fn groups() -> [&'static [Command]; 17] {
+fn groups() -> [&'static [Command]; 18] {
     [
         blocking::COMMANDS,
         generic::COMMANDS,
@@ -344,6 +347,7 @@ fn groups() -> [&'static [Command]; 17] {
         geo::COMMANDS,
         sort::COMMANDS,
         dump::COMMANDS,
+        functions::COMMANDS,
     ]
 }
 
@@ -395,10 +399,35 @@ pub fn find_subcommand(cmd: &'static Command, sub: &[u8]) -> Option<&'static Com
     })
 }
 
-/// Looks up and runs one command.
+/// The engine's scripting state as handlers reach it (locked by the
+/// handlers that need it, after the store); `None` where there is none: a
+/// bare store, or a script's own commands.
+pub type Scripts<'a> = Option<&'a parking_lot::Mutex<crate::scripting::Scripts>>;
+
+/// Looks up and runs one command on a bare store (no scripting).
 pub fn dispatch(store: &mut Store, client: &mut ClientState, argv: &[&[u8]]) -> Frame {
+    dispatch_in(store, None, client, argv)
+}
+
+/// Runs a resolved command on a bare store (no scripting).
+pub fn dispatch_cmd(
+    store: &mut Store,
+    client: &mut ClientState,
+    cmd: &'static Command,
+    argv: &[&[u8]],
+) -> Frame {
+    dispatch_cmd_in(store, None, client, cmd, argv)
+}
+
+/// Looks up and runs one command.
+pub fn dispatch_in(
+    store: &mut Store,
+    scripts: Scripts<'_>,
+    client: &mut ClientState,
+    argv: &[&[u8]],
+) -> Frame {
     match resolve(argv) {
-        Ok(cmd) => dispatch_cmd(store, client, cmd, argv),
+        Ok(cmd) => dispatch_cmd_in(store, scripts, client, cmd, argv),
         Err(e) => {
             if let Some(m) = client.multi.as_mut() {
                 m.aborted = true;
@@ -409,8 +438,9 @@ pub fn dispatch(store: &mut Store, client: &mut ClientState, argv: &[&[u8]]) -> 
 }
 
 /// Runs a resolved command: arity check, MULTI queueing, then the handler.
-pub fn dispatch_cmd(
+pub fn dispatch_cmd_in(
     store: &mut Store,
+    scripts: Scripts<'_>,
     client: &mut ClientState,
     cmd: &'static Command,
     argv: &[&[u8]],
@@ -434,7 +464,7 @@ pub fn dispatch_cmd(
     let cell = std::cell::Cell::new(0);
     let now = Now::new(&cell);
     let dirty = store.dirty;
-    let frame = run(store, client, cmd, argv, now);
+    let frame = run(store, scripts, client, cmd, argv, now);
     store.flush_db_events(client.db);
     if let Some(req) = client.block_request.take() {
         register_block(store, client, cmd, argv, req);
@@ -519,7 +549,7 @@ pub fn serve_blocked(store: &mut Store, now: Now<'_>) {
             client.id = client_id;
             client.no_block = true;
             let args: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
-            let frame = run(store, &mut client, cmd, &args, now);
+            let frame = run(store, None, &mut client, cmd, &args, now);
             if client.would_block || (frame.is_error() && !errors_unblock) {
                 continue;
             }
@@ -538,6 +568,7 @@ pub fn serve_blocked(store: &mut Store, now: Now<'_>) {
 /// (EXEC and scripts pass their own frozen clock).
 pub fn run(
     store: &mut Store,
+    scripts: Scripts<'_>,
     client: &mut ClientState,
     cmd: &'static Command,
     argv: &[&[u8]],
@@ -547,7 +578,12 @@ pub fn run(
     let db = client.db;
     store.dbs[db].notify_mask = store.config.notify_keyspace_events;
     store.dbs[db].lfu = store.config.lfu_params();
-    let mut ctx = Ctx { store, client, now };
+    let mut ctx = Ctx {
+        store,
+        scripts,
+        client,
+        now,
+    };
     // A bug in a handler must not take the caller (a Python thread, a
     // server connection) down with it: the panic becomes an error reply.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -6,7 +6,8 @@ use super::server::{container, help_reply};
 use super::{acl, Command, Ctx, Group};
 use crate::error::{CmdResult, Error};
 use crate::resp::Frame;
-use crate::scripting::{self, EvalMode};
+use crate::scripting::{self, EvalMode, Scripts};
+use parking_lot::MutexGuard;
 
 const G: Group = Group::Scripting;
 const S: u32 = acl::SCRIPTING;
@@ -38,6 +39,14 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("script", -2, 0, G, container).subcommands(SCRIPT_SUBCOMMANDS),
 ];
 
+/// The engine's scripting state, locked (the caller holds the store's
+/// lock, which is always taken first).
+pub(super) fn scripts<'a>(ctx: &Ctx<'a>) -> Result<MutexGuard<'a, Scripts>, Error> {
+    ctx.scripts
+        .map(|s| s.lock())
+        .ok_or(Error::err(scripting::NO_SCRIPTING))
+}
+
 /// `EVAL script numkeys key... arg...`: the keys follow numkeys.
 fn eval_keys(argv: &[&[u8]]) -> Vec<usize> {
     super::list::numkeys_keys(argv, 2)
@@ -45,8 +54,10 @@ fn eval_keys(argv: &[&[u8]]) -> Vec<usize> {
 
 fn eval_generic(ctx: &mut Ctx, argv: &[&[u8]], sha: bool, read_only: bool) -> CmdResult {
     let now = ctx.now.ms();
+    let mut scripts = scripts(ctx)?;
     scripting::eval(
         ctx.store,
+        &mut scripts,
         ctx.client,
         argv,
         EvalMode { sha, read_only },
@@ -76,13 +87,13 @@ fn evalsha_ro(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 
 /// SCRIPT LOAD script
 fn script_load(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    let sha = ctx.store.scripts.load(argv[2])?;
+    let sha = scripts(ctx)?.load(argv[2])?;
     Ok(Frame::Bulk(sha.into()))
 }
 
 /// SCRIPT EXISTS sha1 [sha1 ...]
 fn script_exists(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    let scripts = &ctx.store.scripts;
+    let scripts = scripts(ctx)?;
     Ok(Frame::Array(
         argv[2..]
             .iter()
@@ -105,7 +116,7 @@ fn script_flush(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             "ERR SCRIPT FLUSH only support SYNC|ASYNC option",
         ));
     }
-    ctx.store.scripts.flush();
+    scripts(ctx)?.flush();
     Ok(Frame::ok())
 }
 
@@ -113,7 +124,7 @@ fn script_flush(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 /// lock (see [`crate::scripting::busy_reply`]); getting here means no
 /// script is running.
 fn script_kill(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    Ok(ctx.store.scripts.watch.kill().reply())
+    Ok(scripts(ctx)?.watch.kill(false).reply())
 }
 
 /// SCRIPT DEBUG YES|SYNC|NO: the debugger needs a server connection.

@@ -198,6 +198,11 @@ fn write_section(out: &mut String, section: &str, ctx: &mut Ctx) {
             let used = (STARTUP_MEMORY + dataset) as u64;
             let maxmemory = store.config.maxmemory;
             let perc = |part: usize| format!("{:.2}%", part as f64 * 100.0 / used as f64);
+            let (scripts, functions, libraries) = ctx.scripts.map_or((0, 0, 0), |s| {
+                let s = s.lock();
+                let f = &s.functions;
+                (s.len(), f.functions_count(), f.libraries_count())
+            });
             line("used_memory", &used);
             line("used_memory_human", &bytes_to_human(used));
             line("used_memory_rss", &used);
@@ -218,9 +223,9 @@ fn write_section(out: &mut String, section: &str, ctx: &mut Ctx) {
             line("used_memory_vm_eval", &0);
             line("used_memory_lua_human", &"0B");
             line("used_memory_scripts_eval", &0);
-            line("number_of_cached_scripts", &0);
-            line("number_of_functions", &0);
-            line("number_of_libraries", &0);
+            line("number_of_cached_scripts", &scripts);
+            line("number_of_functions", &functions);
+            line("number_of_libraries", &libraries);
             line("used_memory_vm_functions", &0);
             line("used_memory_vm_total", &0);
             line("used_memory_vm_total_human", &"0B");

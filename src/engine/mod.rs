@@ -79,8 +79,6 @@ pub struct Store {
     pub pubsub: pubsub::PubSub,
     /// Clients blocked on keys.
     pub blocking: blocking::Blocking,
-    /// The Lua VM and script cache (EVAL, SCRIPT).
-    pub scripts: crate::scripting::Scripts,
 }
 
 impl Store {
@@ -100,7 +98,6 @@ impl Store {
             connected_clients: 0,
             pubsub: pubsub::PubSub::default(),
             blocking: blocking::Blocking::default(),
-            scripts: crate::scripting::Scripts::default(),
         }
     }
 
@@ -157,6 +154,11 @@ impl Store {
 /// (a Python handle, a server connection) access to the same data.
 pub struct Engine {
     store: Mutex<Store>,
+    /// The Lua interpreters, script cache and function libraries. Kept
+    /// beside the store, not in it: a script's handler locks it (always
+    /// after the store) and runs the script with both borrowed apart, while
+    /// the script's own commands see only the store.
+    scripts: Mutex<crate::scripting::Scripts>,
     /// The running script's state, readable without the lock (BUSY).
     script: Arc<crate::scripting::ScriptWatch>,
     /// Number of databases (fixed at creation), readable without the lock.
@@ -178,10 +180,12 @@ impl Engine {
     /// A new engine with the given settings and its expiry thread.
     pub fn with_config(config: Config) -> Arc<Engine> {
         let store = Store::new(config);
+        let scripts = crate::scripting::Scripts::default();
         let engine = Arc::new(Engine {
-            script: store.scripts.watch.clone(),
+            script: scripts.watch.clone(),
             databases: store.dbs.len(),
             store: Mutex::new(store),
+            scripts: Mutex::new(scripts),
         });
         spawn_sweeper(Arc::downgrade(&engine));
         engine
@@ -249,7 +253,7 @@ impl Engine {
             Ok(store) => store,
             Err(reply) => return reply,
         };
-        commands::dispatch(&mut store, client, argv)
+        commands::dispatch_in(&mut store, Some(&self.scripts), client, argv)
     }
 
     /// Runs a known command, skipping the name lookup (the Python fast path).
@@ -264,7 +268,7 @@ impl Engine {
             Ok(store) => store,
             Err(reply) => return reply,
         };
-        commands::dispatch_cmd(&mut store, client, cmd, argv)
+        commands::dispatch_cmd_in(&mut store, Some(&self.scripts), client, cmd, argv)
     }
 
     /// Gives up waiting for blocked client `id` (timeout, interrupt): a
@@ -305,8 +309,10 @@ impl Engine {
         let frames = batch
             .iter()
             .map(|(cmd, argv)| match cmd {
-                Some(cmd) => commands::dispatch_cmd(&mut store, client, cmd, argv),
-                None => commands::dispatch(&mut store, client, argv),
+                Some(cmd) => {
+                    commands::dispatch_cmd_in(&mut store, Some(&self.scripts), client, cmd, argv)
+                }
+                None => commands::dispatch_in(&mut store, Some(&self.scripts), client, argv),
             })
             .collect();
         client.no_block = was;
@@ -335,7 +341,7 @@ impl Engine {
             .map(|cmd| {
                 argv.clear();
                 argv.extend(cmd.as_ref().iter().map(|a| a.as_ref()));
-                commands::dispatch(&mut store, client, &argv)
+                commands::dispatch_in(&mut store, Some(&self.scripts), client, &argv)
             })
             .collect();
         client.no_block = was;

@@ -218,7 +218,7 @@ unsafe fn execute(ctx: &mut RunCtx, argv: &[&[u8]]) -> Result<Frame, &'static st
     }
     let store = &mut *ctx.store;
     let now = Now::new(&*ctx.now);
-    let frame = commands::run(store, &mut ctx.client, cmd, argv, now);
+    let frame = commands::run(store, None, &mut ctx.client, cmd, argv, now);
     store.flush_db_events(ctx.client.db);
     Ok(frame)
 }
@@ -268,7 +268,7 @@ unsafe extern "C-unwind" fn redis_status_reply(l: State) -> c_int {
 
 /// `redis.log(level, ...)`: warnings go to stderr, the rest is dropped
 /// (an embedded engine has no log file to fill).
-unsafe extern "C-unwind" fn redis_log(l: State) -> c_int {
+pub(crate) unsafe extern "C-unwind" fn redis_log(l: State) -> c_int {
     guard(l, || {
         let argc = ffi::lua_gettop(l);
         if argc < 2 {

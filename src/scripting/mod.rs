@@ -2,9 +2,14 @@
 //! with Redis 7.0's libraries (`cjson`, `cmsgpack`, `bit`, `struct`),
 //! sandbox and type conversions.
 //!
-//! - [`Scripts`] lives in the store: the interpreter (created lazily) and
-//!   the script cache, plus the [`ScriptWatch`] the engine reads without
-//!   the lock to answer `BUSY` and `SCRIPT KILL` while a script runs.
+//! - [`Scripts`] lives in the engine beside the store (its own mutex,
+//!   always locked after the store's): EVAL's interpreter (created lazily)
+//!   and script cache, the FUNCTION libraries ([`functions`]), plus the
+//!   [`ScriptWatch`] the engine reads without the lock to answer `BUSY`,
+//!   `SCRIPT KILL`, `FUNCTION KILL` and `FUNCTION STATS` while a script
+//!   runs. A script's handler borrows the store and the scripting state
+//!   apart, so the script's commands use the store while the interpreter
+//!   runs, without the two ever aliasing.
 //! - `vm`: the interpreter, its environment and running a script.
 //! - `api`: the `redis` table, `pcall`, the error handler, the kill hook.
 //! - `sandbox`: read-only globals and libraries.
@@ -15,6 +20,7 @@ mod bit;
 mod cjson;
 mod cmsgpack;
 mod convert;
+pub mod functions;
 mod lua;
 mod rand;
 mod sandbox;
@@ -33,16 +39,22 @@ use crate::engine::{ClientState, Store};
 use crate::error::Error;
 use crate::resp::Frame;
 pub use vm::script_flags;
-pub use watch::{KillOutcome, ScriptWatch, BUSY};
+pub use watch::{FunctionRun, KillOutcome, ScriptWatch, BUSY, BUSY_FUNCTION};
 
 /// The scripting state of one engine.
 #[derive(Debug, Default)]
 pub struct Scripts {
     vm: Option<vm::Vm>,
     rng: rand::Rand48,
+    /// FUNCTION libraries (their own interpreter).
+    pub functions: functions::Functions,
     /// Read by the engine outside the store lock.
     pub watch: Arc<ScriptWatch>,
 }
+
+/// The reply of a scripting command run where there is no engine (a bare
+/// store, as in unit tests of other command groups).
+pub const NO_SCRIPTING: &str = "ERR scripting needs an engine";
 
 /// How EVAL was called.
 #[derive(Clone, Copy, Debug)]
@@ -106,6 +118,7 @@ impl Scripts {
 /// command's full argument list.
 pub fn eval(
     store: &mut Store,
+    scripts: &mut Scripts,
     client: &ClientState,
     argv: &[&[u8]],
     mode: EvalMode,
@@ -114,19 +127,7 @@ pub fn eval(
     if mode.sha && argv[1].len() != 40 {
         return Err(noscript());
     }
-    let numkeys = crate::num::parse_i64(argv[2]).ok_or(Error::NotInteger)?;
-    let rest = argv.len() - 3;
-    if numkeys > rest as i64 {
-        return Err(Error::err(
-            "ERR Number of keys can't be greater than number of args",
-        ));
-    }
-    if numkeys < 0 {
-        return Err(Error::err("ERR Number of keys can't be negative"));
-    }
-    let numkeys = numkeys as usize;
-    let limit = store.config.lua_time_limit;
-    let scripts = &mut store.scripts;
+    let numkeys = parse_numkeys(argv, "ERR value is not an integer or out of range")?;
     let vm = scripts.vm()?;
     let sha: [u8; 40] = if mode.sha {
         let mut sha: [u8; 40] = argv[1].try_into().map_err(|_| noscript())?;
@@ -147,15 +148,114 @@ pub fn eval(
     }
     let read_only = mode.read_only || (!compat && flags & script_flags::NO_WRITES != 0);
     let runner = vm.state();
+    let keys = &argv[3..3 + numkeys];
+    let args = &argv[3 + numkeys..];
+    let run = RunArgs {
+        client,
+        now_ms,
+        read_only,
+        function: None,
+    };
+    Ok(run_script(store, scripts, run, |ctx, hook| {
+        // SAFETY: the interpreter belongs to `scripts`, borrowed for the
+        // whole call and not otherwise used meanwhile.
+        unsafe { runner.call(&sha, keys, args, ctx, hook) }
+    }))
+}
+
+/// Runs FCALL / FCALL_RO (`read_only`) for `client`: `argv` is the
+/// command's full argument list.
+pub fn fcall(
+    store: &mut Store,
+    scripts: &mut Scripts,
+    client: &ClientState,
+    argv: &[&[u8]],
+    read_only: bool,
+    now_ms: i64,
+) -> Result<Frame, Error> {
+    let functions = &scripts.functions;
+    let Some(f) = functions.get(argv[1]) else {
+        return Err(Error::err("ERR Function not found"));
+    };
+    let numkeys = parse_numkeys(argv, "ERR Bad number of keys provided")?;
+    if f.flags & script_flags::NO_WRITES == 0 && read_only {
+        return Err(Error::err(
+            "ERR Can not execute a script with write flag using *_ro command.",
+        ));
+    }
+    let read_only = read_only || f.flags & script_flags::NO_WRITES != 0;
+    let fref = f.fref();
+    let run = FunctionRun {
+        name: f.name.clone(),
+        argv: argv.iter().map(|a| a.to_vec()).collect(),
+        libraries: functions.libraries_count(),
+        functions: functions.functions_count(),
+    };
+    let runner = scripts.functions.vm_mut()?.state();
+    let name = String::from_utf8_lossy(&run.name).into_owned();
+    let keys = &argv[3..3 + numkeys];
+    let args = &argv[3 + numkeys..];
+    let run = RunArgs {
+        client,
+        now_ms,
+        read_only,
+        function: Some(run),
+    };
+    Ok(run_script(store, scripts, run, |ctx, hook| {
+        // SAFETY: as for EVAL: the interpreter belongs to `scripts`.
+        unsafe { runner.call_ref(fref, &name, keys, args, ctx, hook) }
+    }))
+}
+
+/// The key count of EVAL / FCALL `argv` (`argv[2]`), checked against the
+/// arguments that follow.
+fn parse_numkeys(argv: &[&[u8]], not_int: &'static str) -> Result<usize, Error> {
+    let numkeys = crate::num::parse_i64(argv[2]).ok_or(Error::err(not_int))?;
+    if numkeys > (argv.len() - 3) as i64 {
+        return Err(Error::err(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    if numkeys < 0 {
+        return Err(Error::err("ERR Number of keys can't be negative"));
+    }
+    Ok(numkeys as usize)
+}
+
+/// How a script is run: for whom, at what time, read-only or not, and
+/// which function (FCALL) it is.
+struct RunArgs<'a> {
+    client: &'a ClientState,
+    now_ms: i64,
+    read_only: bool,
+    function: Option<FunctionRun>,
+}
+
+/// Runs `call` as the running script of the engine: marks it running (for
+/// BUSY and KILL), and gives it the script's own client and frozen clock.
+/// The store is lent to the script's commands for the call; the scripting
+/// state is a separate borrow, so nothing is reached twice.
+fn run_script(
+    store: &mut Store,
+    scripts: &mut Scripts,
+    run: RunArgs<'_>,
+    call: impl FnOnce(&mut api::RunCtx, bool) -> Frame,
+) -> Frame {
+    let RunArgs {
+        client,
+        now_ms,
+        read_only,
+        function,
+    } = run;
+    let limit = store.config.lua_time_limit;
     let watch = scripts.watch.clone();
     let rng: *mut rand::Rand48 = &mut scripts.rng;
-
     let cell = Cell::new(now_ms);
     let mut script_client = ClientState::ephemeral(client.db);
     script_client.in_exec = true;
     script_client.in_script = true;
     script_client.no_block = true;
-    let run_id = watch.start(limit);
+    let run_id = watch.start(limit, function);
     let _running = Running(&watch);
     let mut ctx = api::RunCtx {
         store,
@@ -166,13 +266,7 @@ pub fn eval(
         run_id,
         rng,
     };
-    let keys = &argv[3..3 + numkeys];
-    let args = &argv[3 + numkeys..];
-    // SAFETY: from here on the store is only used through `ctx.store`, by
-    // the script's own commands, which never touch the interpreter (SCRIPT
-    // and EVAL are refused in scripts).
-    let reply = unsafe { runner.call(&sha, keys, args, &mut ctx, limit > 0) };
-    Ok(reply)
+    call(&mut ctx, limit > 0)
 }
 
 /// Clears the running mark even if the script panics.
@@ -198,26 +292,57 @@ pub fn busy_reply(
 ) -> Option<Frame> {
     let is = |i: usize, name: &[u8]| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(name));
     if argv.len() == 2 && is(0, b"script") && is(1, b"kill") {
-        return Some(watch.kill().reply());
+        return Some(watch.kill(false).reply());
+    }
+    if argv.len() == 2 && is(0, b"function") && is(1, b"kill") {
+        return Some(watch.kill(true).reply());
+    }
+    if argv.len() == 2 && is(0, b"function") && is(1, b"stats") {
+        return Some(function_stats(watch, None));
     }
     let cmd = cmd.or_else(|| crate::commands::resolve(argv).ok());
     match cmd {
-        Some(c) if c.has(flags::ALLOW_BUSY) && c.name != "script" => None,
-        _ => Some(Frame::error(BUSY)),
+        Some(c) if c.has(flags::ALLOW_BUSY) && c.name != "script" && c.name != "function" => None,
+        _ => Some(Frame::error(watch.busy_text())),
     }
 }
 
-/// True for commands that run a script (EVAL...): a caller holding
-/// another lock (Python's GIL) should release it for them.
+/// FUNCTION STATS: the running function (if any) and the engine's
+/// counts. `counts` (libraries, functions) come from the store when the
+/// caller holds the lock; without it, from the running function's record.
+pub fn function_stats(watch: &ScriptWatch, counts: Option<(usize, usize)>) -> Frame {
+    let text = |s: &'static str| Frame::Bulk(s.into());
+    if watch.running() && watch.busy_text() == BUSY {
+        return Frame::error(BUSY);
+    }
+    let running = watch.running_function();
+    let (libraries, functions) = match (&running, counts) {
+        (_, Some(c)) => c,
+        (Some((run, _)), None) => (run.libraries, run.functions),
+        (None, None) => (0, 0),
+    };
+    let running = match running {
+        None => Frame::Null,
+        Some((run, ms)) => Frame::Map(vec![
+            (text("name"), Frame::bulk(&run.name)),
+            (text("command"), Frame::bulk_array(run.argv)),
+            (text("duration_ms"), Frame::Integer(ms)),
+        ]),
+    };
+    let lua = Frame::Map(vec![
+        (text("libraries_count"), Frame::Integer(libraries as i64)),
+        (text("functions_count"), Frame::Integer(functions as i64)),
+    ]);
+    Frame::Map(vec![
+        (text("running_script"), running),
+        (text("engines"), Frame::Map(vec![(text("LUA"), lua)])),
+    ])
+}
+
+/// True for commands that run a script (EVAL..., FCALL...): a caller
+/// holding another lock (Python's GIL) should release it for them. Read
+/// from the table: the scripting commands with keys after a numkeys.
 pub fn runs_script(name: &[u8]) -> bool {
-    [
-        &b"eval"[..],
-        b"evalsha",
-        b"eval_ro",
-        b"evalsha_ro",
-        b"fcall",
-        b"fcall_ro",
-    ]
-    .iter()
-    .any(|n| n.eq_ignore_ascii_case(name))
+    crate::commands::lookup(name)
+        .is_some_and(|c| c.group == crate::commands::Group::Scripting && c.has(flags::MOVABLE_KEYS))
 }

@@ -33,12 +33,12 @@ pub(crate) unsafe fn init_registry(l: State) {
 }
 
 /// `__newindex` of every protected table.
-unsafe extern "C-unwind" fn readonly_newindex(l: State) -> c_int {
+pub(crate) unsafe extern "C-unwind" fn readonly_newindex(l: State) -> c_int {
     guard(l, || Err(LuaError::Where(READONLY.into())))
 }
 
 /// `__index` of the globals' storage: reading an undefined global fails.
-unsafe extern "C-unwind" fn missing_global(l: State) -> c_int {
+pub(crate) unsafe extern "C-unwind" fn missing_global(l: State) -> c_int {
     guard(l, || {
         let name = match ffi::lua_type(l, 2) {
             ffi::LUA_TSTRING | ffi::LUA_TNUMBER => {
@@ -57,7 +57,7 @@ unsafe extern "C-unwind" fn missing_global(l: State) -> c_int {
 }
 
 /// Pushes the storage of the table at `idx` when it is a proxy.
-unsafe fn push_storage(l: State, idx: c_int) -> bool {
+pub(crate) unsafe fn push_storage(l: State, idx: c_int) -> bool {
     if ffi::lua_type(l, idx) != ffi::LUA_TTABLE {
         return false;
     }

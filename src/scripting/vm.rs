@@ -123,6 +123,11 @@ impl Vm {
         Ok(sha)
     }
 
+    /// The raw state (FUNCTION libraries are loaded into it directly).
+    pub(crate) fn lua(&self) -> State {
+        self.l
+    }
+
     /// The interpreter, for [`call`].
     pub fn state(&mut self) -> Runner {
         self.calls = self.calls.wrapping_add(1);
@@ -165,16 +170,46 @@ impl Runner {
         push_array(l, args);
         lua::raw_set_str(l, 3, b"ARGV");
         ffi::lua_pop(l, 1);
+        self.run(0, std::str::from_utf8(sha).unwrap_or(""), ctx, hook)
+    }
+
+    /// Runs the function at registry reference `fref` (a FUNCTION
+    /// library's callback) as `callback(keys, args)`; `name` is the
+    /// function name error replies cite.
+    ///
+    /// # Safety
+    /// As for [`Runner::call`].
+    pub unsafe fn call_ref(
+        self,
+        fref: c_int,
+        name: &str,
+        keys: &[&[u8]],
+        args: &[&[u8]],
+        ctx: &mut RunCtx,
+        hook: bool,
+    ) -> Frame {
+        let l = self.l;
+        ffi::lua_settop(l, 0);
+        ffi::lua_pushcclosure(l, api::error_handler, 0);
+        ffi::lua_rawgeti_(l, ffi::LUA_REGISTRYINDEX, fref);
+        push_array(l, keys);
+        push_array(l, args);
+        self.run(2, name, ctx, hook)
+    }
+
+    /// Calls the function at stack index 2 with `nargs` arguments above it
+    /// (the error handler at index 1) and converts its result.
+    unsafe fn run(self, nargs: c_int, name: &str, ctx: &mut RunCtx, hook: bool) -> Frame {
+        let l = self.l;
         let current = api::Current::set(ctx);
         if hook {
             ffi::lua_sethook(l, Some(api::kill_hook), ffi::LUA_MASKCOUNT, HOOK_EVERY);
         }
-        let status = ffi::lua_pcall(l, 0, 1, 1);
+        let status = ffi::lua_pcall(l, nargs, 1, 1);
         ffi::lua_sethook(l, None, 0, 0);
         drop(current);
-        let sha_text = std::str::from_utf8(sha).unwrap_or("");
         let reply = if status != 0 {
-            error_reply(l, sha_text)
+            error_reply(l, name)
         } else {
             super::convert::to_reply(l, ctx.client.resp3)
         };

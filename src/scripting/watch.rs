@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::LazyLock;
 use std::time::Instant;
 
+use parking_lot::Mutex;
+
 use crate::resp::Frame;
 
 static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
@@ -23,6 +25,20 @@ fn mono_us() -> i64 {
 /// `BUSY` as Redis replies it while an EVAL script is timed out.
 pub const BUSY: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+
+/// `BUSY` as Redis replies it while a function (FCALL) is timed out.
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
+/// What FUNCTION STATS reports about a running function, recorded when it
+/// starts (nothing can change it while it runs: it holds the lock).
+#[derive(Debug, Default, Clone)]
+pub struct FunctionRun {
+    pub name: Vec<u8>,
+    pub argv: Vec<Vec<u8>>,
+    pub libraries: usize,
+    pub functions: usize,
+}
 
 /// Shared between the engine (outside the lock) and the script runner.
 #[derive(Debug, Default)]
@@ -38,6 +54,10 @@ pub struct ScriptWatch {
     kill_run: AtomicU64,
     /// The running script has called a write command.
     wrote: AtomicBool,
+    /// The running script is a function (FCALL), not an EVAL script.
+    function: AtomicBool,
+    /// The running function, for FUNCTION STATS.
+    run: Mutex<Option<FunctionRun>>,
 }
 
 /// What `SCRIPT KILL` found.
@@ -45,13 +65,19 @@ pub enum KillOutcome {
     Killed,
     NotBusy,
     Unkillable,
+    /// SCRIPT KILL for a function, or FUNCTION KILL for a script: the
+    /// `BUSY` text naming the right command.
+    WrongKind(&'static str),
 }
 
 impl ScriptWatch {
-    /// Marks a script as started; returns its run id.
-    pub fn start(&self, limit_ms: i64) -> u64 {
+    /// Marks a script (`function`: `None`) or a function as started;
+    /// returns its run id.
+    pub fn start(&self, limit_ms: i64, function: Option<FunctionRun>) -> u64 {
         let id = self.run_id.fetch_add(1, Ordering::AcqRel) + 1;
         self.wrote.store(false, Ordering::Release);
+        self.function.store(function.is_some(), Ordering::Release);
+        *self.run.lock() = function;
         self.limit_ms.store(limit_ms.max(0), Ordering::Release);
         self.started_us.store(mono_us(), Ordering::Release);
         id
@@ -91,13 +117,36 @@ impl ScriptWatch {
         self.kill_run.load(Ordering::Acquire) == id
     }
 
-    /// SCRIPT KILL from another client.
-    pub fn kill(&self) -> KillOutcome {
+    /// The `BUSY` reply for the kind of script running.
+    pub fn busy_text(&self) -> &'static str {
+        if self.function.load(Ordering::Acquire) {
+            BUSY_FUNCTION
+        } else {
+            BUSY
+        }
+    }
+
+    /// The running function and for how long it has run (ms), if a
+    /// function runs.
+    pub fn running_function(&self) -> Option<(FunctionRun, i64)> {
+        let started = self.started_us.load(Ordering::Acquire);
+        if started == 0 || !self.function.load(Ordering::Acquire) {
+            return None;
+        }
+        let run = self.run.lock().clone()?;
+        Some((run, (mono_us() - started) / 1000))
+    }
+
+    /// SCRIPT KILL (`function` false) or FUNCTION KILL from another client.
+    pub fn kill(&self, function: bool) -> KillOutcome {
         if !self.running() {
             return KillOutcome::NotBusy;
         }
         if self.wrote.load(Ordering::Acquire) {
             return KillOutcome::Unkillable;
+        }
+        if self.function.load(Ordering::Acquire) != function {
+            return KillOutcome::WrongKind(self.busy_text());
         }
         self.kill_run
             .store(self.run_id.load(Ordering::Acquire), Ordering::Release);
@@ -116,6 +165,7 @@ impl KillOutcome {
                  You can either wait the script termination or kill the server in a hard way using \
                  the SHUTDOWN NOSAVE command.",
             ),
+            KillOutcome::WrongKind(text) => Frame::error(*text),
         }
     }
 }

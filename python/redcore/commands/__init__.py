@@ -7,6 +7,7 @@ class instead and are not repeated here.
 """
 
 from .bitmaps import BitmapCommands
+from .functions import FunctionCommands
 from .geo import GeoCommands
 from .hashes import HashCommands
 from .hyperloglog import HyperLogLogCommands
@@ -37,6 +38,7 @@ class CoreCommands(
     GeoCommands,
     SortDumpCommands,
     ScriptingCommands,
+    FunctionCommands,
     PubSubCommands,
     SentinelCommands,
 ):
@@ -46,6 +48,7 @@ class CoreCommands(
 __all__ = [
     "BitmapCommands",
     "CoreCommands",
+    "FunctionCommands",
     "GeoCommands",
     "HyperLogLogCommands",
     "PubSubCommands",
