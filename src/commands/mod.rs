@@ -14,6 +14,7 @@ pub mod dump;
 pub mod generic;
 pub mod geo;
 pub mod hash;
+pub mod hash_ttl;
 pub mod hll;
 pub mod list;
 pub(crate) mod pqsort;
@@ -325,13 +326,14 @@ impl Ctx<'_> {
 }
 
 /// Every group's rows.
-fn groups() -> [&'static [Command]; 17] {
+fn groups() -> [&'static [Command]; 18] {
     [
         blocking::COMMANDS,
         generic::COMMANDS,
         string::COMMANDS,
         list::COMMANDS,
         hash::COMMANDS,
+        hash_ttl::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
         server::COMMANDS,

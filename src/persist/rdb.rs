@@ -582,7 +582,7 @@ fn load_hash(r: &mut Reader<'_>, o: &LoadOptions) -> Load<Value> {
             return Err(LoadError("duplicate hash field"));
         }
     }
-    Ok(Value::Hash(Hash { map, listpack }))
+    Ok(Value::Hash(Hash::from_map(map, listpack)))
 }
 
 fn load_quicklist(r: &mut Reader<'_>, v2: bool) -> Load<Value> {
@@ -711,8 +711,5 @@ fn load_blob(t: u8, blob: &[u8], o: &LoadOptions) -> Load<Value> {
 }
 
 fn hash_value(kv: Vec<(Bytes, Bytes)>, listpack: bool) -> Value {
-    Value::Hash(Hash {
-        map: kv.into_iter().collect(),
-        listpack,
-    })
+    Value::Hash(Hash::from_map(kv.into_iter().collect(), listpack))
 }
