@@ -542,3 +542,22 @@ def test_decode_responses(rd):
     assert rd.hgetdel("h", "b", "zz") == ["2", None]
     assert rd.httl("h", "a", "c") == [100, 5]
     assert rd.hgetall("h") == {"a": "1", "c": "3"}
+
+
+# -- the command table ------------------------------------------------------------------------
+
+
+def test_command_info_matches_the_documentation(r):
+    """Arity, flags, key positions and ACL categories from Redis's command
+    reference (the 7.0 oracle cannot report these)."""
+    rw = ([b"write", b"denyoom", b"fast"], [b"@write", b"@hash", b"@fast"])
+    ro = ([b"readonly", b"fast"], [b"@read", b"@hash", b"@fast"])
+    wf = ([b"write", b"fast"], [b"@write", b"@hash", b"@fast"])
+    expected = {
+        "hexpire": (-6, rw), "hpexpire": (-6, rw), "hexpireat": (-6, rw), "hpexpireat": (-6, rw),
+        "httl": (-5, ro), "hpttl": (-5, ro), "hexpiretime": (-5, ro), "hpexpiretime": (-5, ro),
+        "hpersist": (-5, wf), "hgetdel": (-5, wf), "hgetex": (-5, wf), "hsetex": (-6, rw),
+    }
+    infos = r.execute_command("COMMAND INFO", *expected)
+    for entry, (name, (arity, (flags, cats))) in zip(infos, expected.items()):
+        assert entry[:7] == [name.encode(), arity, flags, 1, 1, 1, cats], name
