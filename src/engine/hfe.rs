@@ -218,6 +218,14 @@ mod hash_tests {
     }
 
     #[test]
+    fn hashes_without_ttls_cost_no_more_than_before() {
+        // One pointer for the TTLs: the Value enum keeps its size (80 bytes
+        // before field TTLs existed), so no key pays for the feature.
+        assert!(std::mem::size_of::<Value>() <= 80);
+        assert!(Hash::new().ttls.is_none());
+    }
+
+    #[test]
     fn listpack_keeps_volatile_fields_first_by_deadline() {
         let mut h = hash(&["a", "b", "c", "d"]);
         h.set_field_ttl(b"c", 200);

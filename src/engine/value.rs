@@ -327,10 +327,12 @@ impl Value {
             Value::Str(s) => s.data.len() + 16,
             Value::List(l) => l.iter().map(|e| e.len() + ENTRY).sum::<usize>() + 48,
             Value::Hash(h) => {
+                // A field TTL costs an entry in a map and in an ordered set.
                 h.map
                     .iter()
                     .map(|(k, v)| k.len() + v.len() + 2 * ENTRY)
                     .sum::<usize>()
+                    + h.volatile_len() * 4 * ENTRY
                     + 64
             }
             Value::Set(s) => s.members.iter().map(|m| m.len() + ENTRY).sum::<usize>() + 64,

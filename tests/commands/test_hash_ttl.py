@@ -561,3 +561,18 @@ def test_command_info_matches_the_documentation(r):
     infos = r.execute_command("COMMAND INFO", *expected)
     for entry, (name, (arity, (flags, cats))) in zip(infos, expected.items()):
         assert entry[:7] == [name.encode(), arity, flags, 1, 1, 1, cats], name
+
+
+def test_pipeline_and_transaction(r):
+    r.hset("h", mapping={"a": 1, "b": 2})
+    with r.pipeline() as p:
+        p.hexpire("h", 100, "a")
+        p.httl("h", "a", "b")
+        p.hgetdel("h", "b")
+        p.hsetex("h", "c", 3, px=5000)
+        assert p.execute() == [[1], [100, -1], [b"2"], 1]
+    with r.pipeline(transaction=False) as p:
+        p.hpersist("h", "a")
+        p.hgetex("h", "a", "c", persist=True)
+        assert p.execute() == [[1], [b"1", b"3"]]
+    assert r.httl("h", "a", "c") == [-1, -1]

@@ -8,7 +8,7 @@ class instead and are not repeated here.
 
 from .bitmaps import BitmapCommands
 from .geo import GeoCommands
-from .hashes import HashCommands
+from .hashes import HashCommands, HashDataPersistOptions
 from .hyperloglog import HyperLogLogCommands
 from .keys import KeyCommands
 from .lists import ListCommands
@@ -51,6 +51,7 @@ __all__ = [
     "SortDumpCommands",
     "StreamCommands",
     "HashCommands",
+    "HashDataPersistOptions",
     "KeyCommands",
     "ListCommands",
     "ServerCommands",
