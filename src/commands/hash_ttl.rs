@@ -546,3 +546,7 @@ fn hsetex(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     after_write(ctx, argv[1], false, volatile);
     Ok(Frame::Integer(1))
 }
+
+#[cfg(test)]
+#[path = "hash_ttl_tests.rs"]
+mod tests;
