@@ -531,20 +531,27 @@ fn hsetex(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         }
     }
     ctx.dirty(pairs.len() as u64 / 2);
-    ctx.db().touch(argv[1]);
-    if out.expired > 0 {
-        ctx.notify(notify::HASH, "hexpired", argv[1]);
-    }
-    ctx.notify(notify::HASH, "hset", argv[1]);
-    if out.deleted + out.updated > 0 {
-        let event = if out.deleted > 0 { "hdel" } else { "hexpire" };
-        ctx.notify(notify::HASH, event, argv[1]);
-    }
-    if ctx.db().remove_if_empty(argv[1]) {
-        ctx.notify(notify::GENERIC, "del", argv[1]);
-    }
+    hsetex_done(ctx, argv[1], &out);
     after_write(ctx, argv[1], false, volatile);
     Ok(Frame::Integer(1))
+}
+
+/// HSETEX's events once its fields are set: `hexpired` (fields its
+/// FNX/FXX check reclaimed), `hset`, then `hdel` (a deadline already past)
+/// or `hexpire`, and `del` if nothing is left.
+fn hsetex_done(ctx: &mut Ctx, key: &[u8], out: &Outcome) {
+    ctx.db().touch(key);
+    if out.expired > 0 {
+        ctx.notify(notify::HASH, "hexpired", key);
+    }
+    ctx.notify(notify::HASH, "hset", key);
+    if out.deleted + out.updated > 0 {
+        let event = if out.deleted > 0 { "hdel" } else { "hexpire" };
+        ctx.notify(notify::HASH, event, key);
+    }
+    if ctx.db().remove_if_empty(key) {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
 }
 
 #[cfg(test)]
