@@ -134,7 +134,8 @@ fn load_table(r: &mut Reader<'_>, min: u64, o: &LoadOptions) -> Load<Hash> {
         let ttl = r.read_len()?;
         let at = match ttl {
             0 => None,
-            t => deadline(t.checked_add(min - 1).ok_or(LoadError("bad ttl"))?)?,
+            // Stored as `deadline - min + 1`.
+            t => deadline(t.checked_add(min).ok_or(LoadError("bad ttl"))? - 1)?,
         };
         let (f, v) = (Bytes::from(r.read_string()?), Bytes::from(r.read_string()?));
         if f.len() > o.hash_max_listpack_value || v.len() > o.hash_max_listpack_value {
@@ -206,6 +207,48 @@ mod tests {
         assert_eq!(back.ttl_of(b"f0"), Some(4_102_444_800_500));
         assert_eq!(back.ttl_of(b"f1"), Some(4_102_444_800_000));
         assert_eq!(back.ttl_of(b"f2"), None);
+    }
+
+    #[test]
+    fn corrupt_payloads_are_errors() {
+        let lo = LoadOptions::from_config(&Config::default());
+        let load = |body: &[u8], t: u8| load(&mut Reader::new(body), t, &lo).map(|_| ());
+        // Truncated minimum deadline.
+        assert!(load(&[1, 2, 3], types::HASH_METADATA).is_err());
+        // min 0, one field whose TTL would sit past 48 bits.
+        let mut body = vec![0u8; 8];
+        write_len(&mut body, 1);
+        write_len(&mut body, u64::MAX);
+        write_string(&mut body, b"f", false);
+        write_string(&mut body, b"v", false);
+        assert!(load(&body, types::HASH_METADATA).is_err());
+        // min 0 and a relative TTL of 5: deadline 4.
+        let mut body = vec![0u8; 8];
+        write_len(&mut body, 1);
+        write_len(&mut body, 5);
+        write_string(&mut body, b"f", false);
+        write_string(&mut body, b"v", false);
+        let v = super::load(&mut Reader::new(&body), types::HASH_METADATA, &lo);
+        assert!(matches!(v, Ok(Value::Hash(h)) if h.ttl_of(b"f") == Some(4)));
+        // A listpack whose length is not a multiple of three.
+        let mut lp = listpack::Builder::new();
+        lp.push(b"f");
+        lp.push(b"v");
+        let mut body = vec![0u8; 8];
+        write_string(&mut body, &lp.finish(), false);
+        assert!(load(&body, types::HASH_LISTPACK_EX).is_err());
+        // A deadline that is not an integer entry.
+        let mut lp = listpack::Builder::new();
+        lp.push(b"f");
+        lp.push(b"v");
+        lp.push(b"soon");
+        let mut body = vec![0u8; 8];
+        write_string(&mut body, &lp.finish(), false);
+        assert!(load(&body, types::HASH_LISTPACK_EX).is_err());
+        // Empty hashes are refused like other empty keys.
+        let mut body = vec![0u8; 8];
+        write_len(&mut body, 0);
+        assert!(load(&body, types::HASH_METADATA).is_err());
     }
 
     #[test]
