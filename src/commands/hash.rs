@@ -100,6 +100,17 @@ fn del_field(h: &mut Hash, field: &[u8]) -> bool {
     h.remove_field(field).is_some()
 }
 
+/// The clock for judging a hash's fields: read only when the hash has
+/// TTLs (a field without one is live at any time).
+#[inline]
+fn clock_for(h: &Hash, now: Now<'_>) -> i64 {
+    if h.ttls.is_some() {
+        now.ms()
+    } else {
+        0
+    }
+}
+
 /// Lazy expiry inside a write command: reclaims `field` if its deadline
 /// has passed. True if it did (the caller reports `hexpired`).
 pub(crate) fn expire_if_due(h: &mut Hash, field: &[u8], now_ms: i64) -> bool {
@@ -162,7 +173,8 @@ fn hsetnx(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let lim = limits(ctx);
     let h = ctx.db().get_or_create::<Hash>(argv[1], now, new_hash)?;
     let volatile = h.ttls.is_some();
-    let expired = expire_if_due(h, argv[2], now.ms());
+    let t = clock_for(h, now);
+    let expired = expire_if_due(h, argv[2], t);
     if h.map.contains_key(argv[2]) {
         return Ok(Frame::Integer(0));
     }
@@ -209,7 +221,7 @@ fn hmget(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let volatile = h.is_some_and(|h| h.ttls.is_some());
     let out = argv[2..]
         .iter()
-        .map(|f| Frame::bulk_or_null(h.and_then(|h| h.get_live(f, now.ms()).cloned())))
+        .map(|f| Frame::bulk_or_null(h.and_then(|h| h.get_live(f, clock_for(h, now)).cloned())))
         .collect();
     if volatile {
         ctx.db().expire_read_fields(argv[1], &argv[2..], now.ms());
@@ -224,7 +236,7 @@ fn hgetall(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         return Ok(Frame::Map(Vec::new()));
     };
     Ok(Frame::Map(
-        h.live(now.ms())
+        h.live(clock_for(h, now))
             .map(|(k, v)| (Frame::Bulk(k.clone()), Frame::Bulk(v.clone())))
             .collect(),
     ))
@@ -235,7 +247,7 @@ fn hkeys(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
     let h = ctx.db().get::<Hash>(argv[1], now)?;
     Ok(Frame::Array(h.map_or_else(Vec::new, |h| {
-        h.live(now.ms())
+        h.live(clock_for(h, now))
             .map(|(k, _)| Frame::Bulk(k.clone()))
             .collect()
     })))
@@ -246,7 +258,7 @@ fn hvals(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
     let h = ctx.db().get::<Hash>(argv[1], now)?;
     Ok(Frame::Array(h.map_or_else(Vec::new, |h| {
-        h.live(now.ms())
+        h.live(clock_for(h, now))
             .map(|(_, v)| Frame::Bulk(v.clone()))
             .collect()
     })))
@@ -307,7 +319,8 @@ fn hincrby(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let lim = limits(ctx);
     let h = ctx.db().get_or_create::<Hash>(argv[1], now, new_hash)?;
     let volatile = h.ttls.is_some();
-    let expired = expire_if_due(h, argv[2], now.ms());
+    let t = clock_for(h, now);
+    let expired = expire_if_due(h, argv[2], t);
     let old = match h.map.get(argv[2]) {
         Some(v) => num::parse_i64(v).ok_or(Error::HashNotInteger),
         None => Ok(0),
@@ -336,7 +349,8 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let lim = limits(ctx);
     let h = ctx.db().get_or_create::<Hash>(argv[1], now, new_hash)?;
     let volatile = h.ttls.is_some();
-    let expired = expire_if_due(h, argv[2], now.ms());
+    let t = clock_for(h, now);
+    let expired = expire_if_due(h, argv[2], t);
     let new = num::hincr_by_float_apply(h.map.get(argv[2]).map(|v| &v[..]), incr)
         .map(Bytes::from)
         .map_err(|e| match e {
@@ -526,7 +540,7 @@ fn hscan(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     };
     let opts = ScanOpts::parse(&argv[3..])?;
     let mut items = Vec::new();
-    let now_ms = now.ms();
+    let now_ms = clock_for(h, now);
     let mut push = |k: &Bytes, v: &Bytes| {
         if opts.matches(k) && !h.is_expired(k, now_ms) {
             items.push(Frame::Bulk(k.clone()));
