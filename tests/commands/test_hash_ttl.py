@@ -422,6 +422,21 @@ def test_renamed_hash_still_expires_actively(r):
     r.select(0)
 
 
+def test_swapdb_and_flush_carry_the_field_index(r):
+    r.hset("s", mapping={"a": 1, "b": 2})
+    r.hpexpire("s", 300, "a")
+    r.swapdb(0, 3)
+    r.select(3)
+    assert r.httl("s", "b") == [-1]
+    assert wait_for(lambda: r.hkeys("s") == [b"b"] and r.hlen("s") == 1)
+    r.hexpire("s", 100, "b")
+    r.flushdb()
+    assert r.exists("s") == 0
+    r.hset("s", "x", 1)
+    assert r.httl("s", "x") == [-1]
+    r.select(0)
+
+
 def test_dump_restore_keeps_field_ttls(r):
     r.hset("h", mapping={"a": 1, "b": 2, "c": 3})
     r.hexpireat("h", FAR, "a")
