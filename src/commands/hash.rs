@@ -41,10 +41,7 @@ pub(crate) const COMMANDS: &[Command] = &[
 
 /// A new, empty hash value.
 pub(crate) fn new_hash() -> Value {
-    Value::Hash(Hash {
-        map: Default::default(),
-        listpack: true,
-    })
+    Value::Hash(Hash::new())
 }
 
 /// Converts the encoding once the hash outgrows the listpack limits.
@@ -62,12 +59,15 @@ pub(crate) fn update_encoding(
 
 /// Sets one field as Redis's `hashTypeSet` does: an over-long field or
 /// value converts the hash first, and the entry count is checked after
-/// every write (updates included). Returns true if the field is new.
-fn set_field(
+/// every write (updates included). Overwriting drops the field's TTL
+/// unless `keep_ttl` (HINCRBY, HSETEX KEEPTTL). Returns true if the field
+/// is new.
+pub(crate) fn set_field_ex(
     h: &mut Hash,
     (entries, max_value): (usize, usize),
     field: &[u8],
     value: Bytes,
+    keep_ttl: bool,
 ) -> bool {
     if h.listpack && (field.len() > max_value || value.len() > max_value) {
         h.listpack = false;
@@ -75,6 +75,9 @@ fn set_field(
     let added = match h.map.get_mut(field) {
         Some(v) => {
             *v = value;
+            if !keep_ttl && h.ttls.is_some() {
+                h.persist_field(field);
+            }
             false
         }
         None => {
@@ -86,16 +89,48 @@ fn set_field(
     added
 }
 
-/// Removes a field, keeping insertion order while the hash is a listpack.
+/// [`set_field_ex`] as HSET does it (the TTL goes).
+fn set_field(h: &mut Hash, lim: (usize, usize), field: &[u8], value: Bytes) -> bool {
+    set_field_ex(h, lim, field, value, false)
+}
+
+/// Removes a field (and its TTL), keeping insertion order while the hash
+/// is a listpack.
 fn del_field(h: &mut Hash, field: &[u8]) -> bool {
-    if h.listpack {
-        h.map.shift_remove(field).is_some()
+    h.remove_field(field).is_some()
+}
+
+/// The clock for judging a hash's fields: read only when the hash has
+/// TTLs (a field without one is live at any time).
+#[inline]
+fn clock_for(h: &Hash, now: Now<'_>) -> i64 {
+    if h.ttls.is_some() {
+        now.ms()
     } else {
-        h.map.swap_remove(field).is_some()
+        0
     }
 }
 
-fn limits(ctx: &Ctx) -> (usize, usize) {
+/// Lazy expiry inside a write command: reclaims `field` if its deadline
+/// has passed. True if it did (the caller reports `hexpired`).
+pub(crate) fn expire_if_due(h: &mut Hash, field: &[u8], now_ms: i64) -> bool {
+    h.ttls.is_some() && h.is_expired(field, now_ms) && h.remove_field(field).is_some()
+}
+
+/// After a write to the hash under `key`: reports fields reclaimed on the
+/// way (`hexpired`, which Redis raises before the command's own event)
+/// and keeps the field-expiry index in step when the hash has TTLs.
+pub(crate) fn after_write(ctx: &mut Ctx, key: &[u8], expired: bool, volatile: bool) {
+    if expired {
+        ctx.db().touch(key);
+        ctx.notify(notify::HASH, "hexpired", key);
+    }
+    if volatile {
+        ctx.db().hfe_sync(key);
+    }
+}
+
+pub(crate) fn limits(ctx: &Ctx) -> (usize, usize) {
     (
         ctx.store.config.hash_max_listpack_entries,
         ctx.store.config.hash_max_listpack_value,
@@ -111,10 +146,12 @@ fn hset_generic(ctx: &mut Ctx, argv: &[&[u8]], name: &str) -> Result<i64, Error>
     let now = ctx.now;
     let lim = limits(ctx);
     let h = ctx.db().get_or_create::<Hash>(argv[1], now, new_hash)?;
+    let volatile = h.ttls.is_some();
     let mut added = 0;
     for pair in argv[2..].chunks_exact(2) {
         added += set_field(h, lim, pair[0], Bytes::copy_from_slice(pair[1])) as i64;
     }
+    after_write(ctx, argv[1], false, volatile);
     ctx.modified(argv[1], notify::HASH, "hset");
     Ok(added)
 }
@@ -135,15 +172,20 @@ fn hsetnx(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
     let lim = limits(ctx);
     let h = ctx.db().get_or_create::<Hash>(argv[1], now, new_hash)?;
+    let volatile = h.ttls.is_some();
+    let t = clock_for(h, now);
+    let expired = expire_if_due(h, argv[2], t);
     if h.map.contains_key(argv[2]) {
         return Ok(Frame::Integer(0));
     }
     set_field(h, lim, argv[2], Bytes::copy_from_slice(argv[3]));
+    after_write(ctx, argv[1], expired, volatile);
     ctx.modified(argv[1], notify::HASH, "hset");
     Ok(Frame::Integer(1))
 }
 
-/// HGET's core, shared by the handler and the Python fast path.
+/// HGET's core, shared by the handler and the Python fast path. A field
+/// past its deadline reads as missing and is reclaimed.
 #[inline]
 pub fn lookup_field(
     db: &mut Db,
@@ -151,9 +193,14 @@ pub fn lookup_field(
     field: &[u8],
     now: Now<'_>,
 ) -> Result<Option<Bytes>, Error> {
-    Ok(db
-        .get::<Hash>(key, now)?
-        .and_then(|h| h.map.get(field).cloned()))
+    let Some(h) = db.get::<Hash>(key, now)? else {
+        return Ok(None);
+    };
+    if h.ttls.is_none() || !h.is_expired(field, now.ms()) {
+        return Ok(h.map.get(field).cloned());
+    }
+    db.expire_read_fields(key, &[field], now.ms());
+    Ok(None)
 }
 
 /// HGET key field
@@ -171,10 +218,14 @@ fn hget(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 fn hmget(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
     let h = ctx.db().get::<Hash>(argv[1], now)?;
+    let volatile = h.is_some_and(|h| h.ttls.is_some());
     let out = argv[2..]
         .iter()
-        .map(|f| Frame::bulk_or_null(h.and_then(|h| h.map.get(*f).cloned())))
+        .map(|f| Frame::bulk_or_null(h.and_then(|h| h.get_live(f, clock_for(h, now)).cloned())))
         .collect();
+    if volatile {
+        ctx.db().expire_read_fields(argv[1], &argv[2..], now.ms());
+    }
     Ok(Frame::Array(out))
 }
 
@@ -185,8 +236,7 @@ fn hgetall(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         return Ok(Frame::Map(Vec::new()));
     };
     Ok(Frame::Map(
-        h.map
-            .iter()
+        h.live(clock_for(h, now))
             .map(|(k, v)| (Frame::Bulk(k.clone()), Frame::Bulk(v.clone())))
             .collect(),
     ))
@@ -197,7 +247,9 @@ fn hkeys(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
     let h = ctx.db().get::<Hash>(argv[1], now)?;
     Ok(Frame::Array(h.map_or_else(Vec::new, |h| {
-        h.map.keys().map(|k| Frame::Bulk(k.clone())).collect()
+        h.live(clock_for(h, now))
+            .map(|(k, _)| Frame::Bulk(k.clone()))
+            .collect()
     })))
 }
 
@@ -206,7 +258,9 @@ fn hvals(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
     let h = ctx.db().get::<Hash>(argv[1], now)?;
     Ok(Frame::Array(h.map_or_else(Vec::new, |h| {
-        h.map.values().map(|v| Frame::Bulk(v.clone())).collect()
+        h.live(clock_for(h, now))
+            .map(|(_, v)| Frame::Bulk(v.clone()))
+            .collect()
     })))
 }
 
@@ -216,6 +270,7 @@ fn hdel(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let Some(h) = ctx.db().get_mut::<Hash>(argv[1], now)? else {
         return Ok(Frame::Integer(0));
     };
+    let volatile = h.ttls.is_some();
     let mut deleted = 0;
     for f in &argv[2..] {
         if del_field(h, f) {
@@ -227,6 +282,7 @@ fn hdel(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     }
     if deleted > 0 {
         let emptied = ctx.db().remove_if_empty(argv[1]);
+        after_write(ctx, argv[1], false, volatile);
         ctx.modified(argv[1], notify::HASH, "hdel");
         if emptied {
             ctx.notify(notify::GENERIC, "del", argv[1]);
@@ -238,10 +294,8 @@ fn hdel(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 /// HEXISTS key field
 fn hexists(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
-    let h = ctx.db().get::<Hash>(argv[1], now)?;
-    Ok(Frame::from_bool(
-        h.is_some_and(|h| h.map.contains_key(argv[2])),
-    ))
+    let v = lookup_field(ctx.db(), argv[1], argv[2], now)?;
+    Ok(Frame::from_bool(v.is_some()))
 }
 
 /// HLEN key
@@ -254,11 +308,8 @@ fn hlen(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 /// HSTRLEN key field
 fn hstrlen(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
-    let h = ctx.db().get::<Hash>(argv[1], now)?;
-    Ok(Frame::Integer(
-        h.and_then(|h| h.map.get(argv[2]))
-            .map_or(0, |v| v.len() as i64),
-    ))
+    let v = lookup_field(ctx.db(), argv[1], argv[2], now)?;
+    Ok(Frame::Integer(v.map_or(0, |v| v.len() as i64)))
 }
 
 /// HINCRBY key field increment
@@ -267,17 +318,21 @@ fn hincrby(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
     let lim = limits(ctx);
     let h = ctx.db().get_or_create::<Hash>(argv[1], now, new_hash)?;
+    let volatile = h.ttls.is_some();
+    let t = clock_for(h, now);
+    let expired = expire_if_due(h, argv[2], t);
     let old = match h.map.get(argv[2]) {
-        Some(v) => num::parse_i64(v).ok_or(Error::HashNotInteger)?,
-        None => 0,
+        Some(v) => num::parse_i64(v).ok_or(Error::HashNotInteger),
+        None => Ok(0),
     };
-    let new = old.checked_add(incr).ok_or(Error::Overflow)?;
-    set_field(
-        h,
-        lim,
-        argv[2],
-        Bytes::copy_from_slice(&num::format_i64(new)),
-    );
+    let new = old.and_then(|old| old.checked_add(incr).ok_or(Error::Overflow));
+    if let Ok(new) = new {
+        // Changing a value in place keeps the field's TTL.
+        let value = Bytes::copy_from_slice(&num::format_i64(new));
+        set_field_ex(h, lim, argv[2], value, true);
+    }
+    after_write(ctx, argv[1], expired, volatile);
+    let new = new?;
     ctx.modified(argv[1], notify::HASH, "hincrby");
     Ok(Frame::Integer(new))
 }
@@ -293,15 +348,20 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
     let lim = limits(ctx);
     let h = ctx.db().get_or_create::<Hash>(argv[1], now, new_hash)?;
-    let new =
-        num::hincr_by_float_apply(h.map.get(argv[2]).map(|v| &v[..]), incr).map_err(
-            |e| match e {
-                IncrFloatError::InvalidCurrent => Error::HashNotFloat,
-                _ => Error::NanOrInfinity,
-            },
-        )?;
-    let new = Bytes::from(new);
-    set_field(h, lim, argv[2], new.clone());
+    let volatile = h.ttls.is_some();
+    let t = clock_for(h, now);
+    let expired = expire_if_due(h, argv[2], t);
+    let new = num::hincr_by_float_apply(h.map.get(argv[2]).map(|v| &v[..]), incr)
+        .map(Bytes::from)
+        .map_err(|e| match e {
+            IncrFloatError::InvalidCurrent => Error::HashNotFloat,
+            _ => Error::NanOrInfinity,
+        });
+    if let Ok(new) = &new {
+        set_field_ex(h, lim, argv[2], new.clone(), true);
+    }
+    after_write(ctx, argv[1], expired, volatile);
+    let new = new?;
     ctx.modified(argv[1], notify::HASH, "hincrbyfloat");
     Ok(Frame::Bulk(new))
 }
@@ -324,9 +384,21 @@ pub(crate) fn rand_count(arg: &[u8]) -> Result<i64, Error> {
 /// built (Redis would stream them; we would have to hold them in memory).
 pub(crate) const MAX_RANDOM_REPLY: u64 = 1 << 26;
 
+/// Reclaims every expired field of the hash under `key` before a command
+/// that samples it (Redis does this for HRANDFIELD only).
+fn reclaim_all(ctx: &mut Ctx, key: &[u8]) {
+    let now = ctx.now;
+    let due = matches!(ctx.db().peek(key, now).map(|e| &e.value),
+        Some(Value::Hash(h)) if h.min_ttl().is_some_and(|at| crate::engine::hfe::is_past(at, now.ms())));
+    if due {
+        ctx.db().reclaim_fields(key, now.ms(), usize::MAX);
+    }
+}
+
 /// HRANDFIELD key [count [WITHVALUES]]
 fn hrandfield(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
+    reclaim_all(ctx, argv[1]);
     if argv.len() == 2 {
         let Some(h) = ctx
             .db()
@@ -468,8 +540,9 @@ fn hscan(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     };
     let opts = ScanOpts::parse(&argv[3..])?;
     let mut items = Vec::new();
+    let now_ms = clock_for(h, now);
     let mut push = |k: &Bytes, v: &Bytes| {
-        if opts.matches(k) {
+        if opts.matches(k) && !h.is_expired(k, now_ms) {
             items.push(Frame::Bulk(k.clone()));
             items.push(Frame::Bulk(v.clone()));
         }
@@ -517,10 +590,7 @@ mod tests {
 
     #[test]
     fn listpack_deletes_keep_insertion_order() {
-        let mut h = Hash {
-            map: Default::default(),
-            listpack: true,
-        };
+        let mut h = Hash::new();
         for f in ["a", "b", "c", "d"] {
             set_field(&mut h, (128, 64), f.as_bytes(), Bytes::from_static(b"v"));
         }
@@ -531,19 +601,13 @@ mod tests {
 
     #[test]
     fn encoding_converts_on_size_and_length() {
-        let mut h = Hash {
-            map: Default::default(),
-            listpack: true,
-        };
+        let mut h = Hash::new();
         set_field(&mut h, (2, 4), b"a", Bytes::from_static(b"1"));
         set_field(&mut h, (2, 4), b"b", Bytes::from_static(b"1"));
         assert!(h.listpack);
         set_field(&mut h, (2, 4), b"a", Bytes::from_static(b"12345"));
         assert!(!h.listpack);
-        let mut h = Hash {
-            map: Default::default(),
-            listpack: true,
-        };
+        let mut h = Hash::new();
         set_field(&mut h, (2, 4), b"a", Bytes::from_static(b"1"));
         set_field(&mut h, (2, 4), b"b", Bytes::from_static(b"1"));
         set_field(&mut h, (2, 4), b"c", Bytes::from_static(b"1"));

@@ -15,6 +15,7 @@ pub mod functions;
 pub mod generic;
 pub mod geo;
 pub mod hash;
+pub mod hash_ttl;
 pub mod hll;
 pub mod list;
 pub(crate) mod pqsort;
@@ -335,6 +336,7 @@ fn groups() -> [&'static [Command]; 18] {
         string::COMMANDS,
         list::COMMANDS,
         hash::COMMANDS,
+        hash_ttl::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
         server::COMMANDS,

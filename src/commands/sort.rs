@@ -181,7 +181,7 @@ fn lookup_pattern(db: &mut Db, now: Now<'_>, pattern: &[u8], subst: &Bytes) -> O
     key.extend_from_slice(subst);
     key.extend_from_slice(&pattern[star + 1..key_end]);
     match (read_key(db, &key, now)?, arrow) {
-        (Value::Hash(h), Some(f)) => h.map.get(&pattern[f + 2..]).cloned(),
+        (Value::Hash(h), Some(f)) => h.get_live(&pattern[f + 2..], now.ms()).cloned(),
         (Value::Str(s), None) => Some(s.data.clone()),
         _ => None,
     }

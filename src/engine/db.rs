@@ -8,6 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::engine::clock::{lru_clock, Now};
+use crate::engine::hfe::HashIndex;
 use crate::engine::value::{typed, typed_mut, Hasher, Kind, Map, OrdSet, Value};
 use crate::engine::{lfu, notify};
 use crate::error::Error;
@@ -43,6 +44,13 @@ fn access(field: u32, lfu: Option<lfu::Params>) -> u32 {
     }
 }
 
+/// True if `v` is a hash that has (or had) field TTLs, so the field-expiry
+/// index may hold its key.
+#[inline]
+fn has_field_ttls(v: &Value) -> bool {
+    matches!(v, Value::Hash(h) if h.ttls.is_some())
+}
+
 /// A flag that a WATCHing client owns; set when a watched key changes.
 pub type WatchFlag = Arc<AtomicBool>;
 
@@ -52,6 +60,8 @@ pub struct Db {
     keys: Map<Bytes, Entry>,
     /// Keys that have a TTL, so the active sweep samples only those.
     expires: OrdSet<Bytes>,
+    /// Hashes that have field TTLs, by earliest deadline (field sweep).
+    hfe: HashIndex,
     /// Key -> flags of the clients watching it; empty unless WATCH is used.
     watched: HashMap<Bytes, Vec<WatchFlag>, Hasher>,
     /// Keys removed because their TTL passed (INFO `expired_keys`).
@@ -100,8 +110,9 @@ impl Db {
     }
 
     fn expire_index(&mut self, idx: usize) {
-        if let Some((key, _)) = self.keys.swap_remove_index(idx) {
+        if let Some((key, entry)) = self.keys.swap_remove_index(idx) {
             self.expires.swap_remove(&key);
+            self.value_gone(&key, &entry.value);
             self.expired_count += 1;
             self.touch(&key);
             self.event(notify::EXPIRED, "expired", &key);
@@ -220,9 +231,11 @@ impl Db {
             Some(idx) => {
                 let entry = &mut self.keys[idx];
                 let had_ttl = entry.expire_at != NO_EXPIRE;
-                entry.value = value;
+                let old = std::mem::replace(&mut entry.value, value);
                 entry.expire_at = expire_at;
                 entry.lru = access(entry.lru, lfu);
+                self.value_gone(key, &old);
+                self.value_stored(idx);
                 if had_ttl && expire_at == NO_EXPIRE {
                     self.expires.swap_remove(key);
                 } else if !had_ttl && expire_at != NO_EXPIRE {
@@ -238,14 +251,18 @@ impl Db {
                 if expire_at != NO_EXPIRE {
                     self.expires.insert(k.clone());
                 }
-                self.keys.insert(
-                    k,
-                    Entry {
-                        value,
-                        expire_at,
-                        lru: fresh,
-                    },
-                );
+                let idx = self
+                    .keys
+                    .insert_full(
+                        k,
+                        Entry {
+                            value,
+                            expire_at,
+                            lru: fresh,
+                        },
+                    )
+                    .0;
+                self.value_stored(idx);
             }
         }
         self.touch(key);
@@ -257,8 +274,10 @@ impl Db {
         match self.live_index(key, now) {
             Some(idx) => {
                 let entry = &mut self.keys[idx];
-                entry.value = value;
+                let old = std::mem::replace(&mut entry.value, value);
                 entry.lru = access(entry.lru, self.lfu);
+                self.value_gone(key, &old);
+                self.value_stored(idx);
                 self.touch(key);
             }
             None => self.set(key, value),
@@ -303,14 +322,17 @@ impl Db {
                     None if expired => NO_EXPIRE,
                     None => entry.expire_at,
                 };
-                entry.value = make();
+                let old = std::mem::replace(&mut entry.value, make());
                 entry.expire_at = at;
                 entry.lru = access(entry.lru, lfu);
+                let idx = slot.index();
                 if had_ttl && at == NO_EXPIRE {
                     self.expires.swap_remove(key);
                 } else if !had_ttl && at != NO_EXPIRE {
                     self.expires.insert(slot.key().clone());
                 }
+                self.value_gone(key, &old);
+                self.value_stored(idx);
                 if expired {
                     self.expired_count += 1;
                 }
@@ -329,15 +351,20 @@ impl Db {
                 if mask & notify::NEW != 0 && mask & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
                     self.events.push((notify::NEW, "new", k.clone()));
                 }
+                let value = make();
+                let tracked = has_field_ttls(&value);
                 slot.insert_hashed_nocheck(
                     hash,
                     k,
                     Entry {
-                        value: make(),
+                        value,
                         expire_at: at,
                         lru: fresh,
                     },
                 );
+                if tracked {
+                    self.hfe_sync(key);
+                }
                 true
             }
         };
@@ -356,7 +383,11 @@ impl Db {
         } else {
             self.expires.swap_remove(&key);
         }
-        self.keys.insert(key, entry);
+        let (idx, old) = self.keys.insert_full(key.clone(), entry);
+        if let Some(old) = old {
+            self.value_gone(&key, &old.value);
+        }
+        self.value_stored(idx);
     }
 
     /// Deletes a live key, returning its entry.
@@ -366,6 +397,7 @@ impl Db {
         if entry.expire_at != NO_EXPIRE {
             self.expires.swap_remove(&k);
         }
+        self.value_gone(&k, &entry.value);
         self.touch(&k);
         Some(entry)
     }
@@ -381,6 +413,7 @@ impl Db {
                 if entry.expire_at != NO_EXPIRE {
                     self.expires.swap_remove(key);
                 }
+                self.value_gone(key, &entry.value);
             }
         }
         empty
@@ -503,6 +536,7 @@ impl Db {
         self.touch_all(None);
         self.keys.clear();
         self.expires.clear();
+        self.hfe.clear();
     }
 
     /// Swaps contents with another database (SWAPDB); watchers of both see
@@ -512,6 +546,127 @@ impl Db {
         other.touch_all(Some(self));
         std::mem::swap(&mut self.keys, &mut other.keys);
         std::mem::swap(&mut self.expires, &mut other.expires);
+        std::mem::swap(&mut self.hfe, &mut other.hfe);
+    }
+
+    /// Drops the field-expiry registration of a value leaving `key`.
+    #[inline]
+    fn value_gone(&mut self, key: &[u8], old: &Value) {
+        if has_field_ttls(old) {
+            self.hfe.forget(key);
+        }
+    }
+
+    /// Registers the value now at `idx` if it is a hash with field TTLs.
+    #[inline]
+    fn value_stored(&mut self, idx: usize) {
+        let due = match self.keys.get_index(idx) {
+            Some((k, e)) => match &e.value {
+                Value::Hash(h) => h.min_ttl().map(|at| (k.clone(), at)),
+                _ => None,
+            },
+            None => None,
+        };
+        if let Some((k, at)) = due {
+            self.hfe.set(&k, Some(at));
+        }
+    }
+
+    /// Re-registers `key` in the field-expiry index after a command changed
+    /// the field TTLs of its hash (or removed fields that had one).
+    pub fn hfe_sync(&mut self, key: &[u8]) {
+        let min = match self.keys.get(key).map(|e| &e.value) {
+            Some(Value::Hash(h)) => h.min_ttl(),
+            _ => None,
+        };
+        if min.is_some() || self.hfe.get(key).is_some() {
+            self.hfe.set(key, min);
+        }
+    }
+
+    /// Number of hashes with field TTLs (INFO's `subexpiry`).
+    pub fn hfe_len(&self) -> usize {
+        self.hfe.len()
+    }
+
+    /// Reclaims the expired fields of the hash under `key` (HRANDFIELD and
+    /// the active sweep): at most `max` fields, one `hexpired` event, and
+    /// the key deleted (with `del`) if nothing is left. Returns how many
+    /// fields went.
+    pub fn reclaim_fields(&mut self, key: &[u8], now_ms: i64, max: usize) -> usize {
+        let Some(idx) = self.keys.get_index_of(key) else {
+            self.hfe.forget(key);
+            return 0;
+        };
+        let Value::Hash(h) = &mut self.keys[idx].value else {
+            self.hfe.forget(key);
+            return 0;
+        };
+        let n = h.reclaim_expired(now_ms, max);
+        let (empty, min) = (h.map.is_empty(), h.min_ttl());
+        if n > 0 {
+            self.event(notify::HASH, "hexpired", key);
+            self.touch(key);
+            if empty {
+                if let Some((k, e)) = self.keys.swap_remove_index(idx) {
+                    if e.expire_at != NO_EXPIRE {
+                        self.expires.swap_remove(&k);
+                    }
+                }
+                self.event(notify::GENERIC, "del", key);
+            }
+        }
+        self.hfe.set(key, if empty { None } else { min });
+        n
+    }
+
+    /// Lazy expiry for a read of `fields` of the hash under `key` (HGET,
+    /// HMGET, HEXISTS...): removes those whose deadline passed, records one
+    /// `hexpired` event, touches WATCHers, and deletes the key (with `del`)
+    /// if the hash is left empty. Returns how many fields went.
+    pub fn expire_read_fields(&mut self, key: &[u8], fields: &[&[u8]], now_ms: i64) -> usize {
+        let Some(idx) = self.keys.get_index_of(key) else {
+            return 0;
+        };
+        let Value::Hash(h) = &mut self.keys[idx].value else {
+            return 0;
+        };
+        let mut n = 0;
+        for f in fields {
+            if h.is_expired(f, now_ms) && h.remove_field(f).is_some() {
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return 0;
+        }
+        let empty = h.map.is_empty();
+        self.event(notify::HASH, "hexpired", key);
+        self.touch(key);
+        if empty {
+            if let Some((k, e)) = self.keys.swap_remove_index(idx) {
+                if e.expire_at != NO_EXPIRE {
+                    self.expires.swap_remove(&k);
+                }
+            }
+            self.event(notify::GENERIC, "del", key);
+        }
+        self.hfe_sync(key);
+        n
+    }
+
+    /// The field half of the active sweep: reclaims due fields of the
+    /// hashes whose earliest deadline has passed, at most `max` fields.
+    /// Returns how many expired.
+    pub fn expire_fields(&mut self, now_ms: i64, max: usize) -> usize {
+        let mut expired = 0;
+        while expired < max {
+            let Some(key) = self.hfe.first_due(now_ms) else {
+                break;
+            };
+            expired += self.reclaim_fields(&key, now_ms, max - expired);
+        }
+        expired
     }
 
     /// One round of the active expiry sweep: samples up to `samples` keys

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod geohash;
+pub mod hfe;
 pub mod hll;
 pub mod lfu;
 pub mod notify;
@@ -117,11 +118,16 @@ impl Store {
         }
     }
 
-    /// Runs one active-expiry cycle over every database: sample keys with a
-    /// TTL, delete the expired ones, and keep going on a database while more
-    /// than a quarter of the sample was expired, within a time budget.
+    /// Runs one active-expiry cycle over every database: reclaim the due
+    /// fields of hashes with field TTLs (in deadline order, bounded), then
+    /// sample keys with a TTL, delete the expired ones, and keep going on a
+    /// database while more than a quarter of the sample was expired, within
+    /// a time budget.
     pub fn active_expire_cycle(&mut self, budget: Duration) -> usize {
         const SAMPLES: usize = 20;
+        // Hash fields reclaimed per database and cycle (Redis's default
+        // quota is of the same order).
+        const FIELDS_PER_DB: usize = 1000;
         let start = Instant::now();
         let cell = std::cell::Cell::new(now_ms());
         let now = clock::Now::new(&cell);
@@ -129,6 +135,7 @@ impl Store {
         let mask = self.config.notify_keyspace_events;
         for db in &mut self.dbs {
             db.notify_mask = mask;
+            total += db.expire_fields(now.ms(), FIELDS_PER_DB);
             loop {
                 if db.volatile_len() == 0 {
                     break;
@@ -287,8 +294,10 @@ impl Engine {
         let mut store = self.store.lock();
         store.stats.total_commands += 1;
         let cell = std::cell::Cell::new(0);
-        let db = &mut store.dbs[db];
-        f(db, Now::new(&cell))
+        let out = f(&mut store.dbs[db], Now::new(&cell));
+        // Lazy expiry may have raised events (a hash field reclaimed).
+        store.flush_db_events(db);
+        out
     }
 
     /// Like [`Engine::execute_batch`] with commands already looked up

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};
 
+use crate::engine::hfe::{self, FieldTtls};
 use crate::engine::stream::Stream;
 use crate::engine::zset::ZSet;
 use crate::error::Error;
@@ -65,11 +66,168 @@ impl Str {
 }
 
 /// A hash; `listpack` stays true until the hash outgrows the
-/// `hash-max-listpack-*` limits (Redis never converts back).
+/// `hash-max-listpack-*` limits (Redis never converts back). `ttls` holds
+/// the field deadlines once an HEXPIRE-family command has touched the hash
+/// (Redis's `listpackex` encoding); plain hashes pay one empty pointer.
+///
+/// Expired fields stay in `map` until reclaimed (lazily by the commands
+/// that look a field up, actively by the expiry cycle), as in Redis: HLEN
+/// counts them, iteration skips them.
 #[derive(Clone, Debug, Default)]
 pub struct Hash {
     pub map: Map<Bytes, Bytes>,
     pub listpack: bool,
+    pub ttls: Option<Box<FieldTtls>>,
+}
+
+impl Hash {
+    /// An empty hash (listpack-encoded).
+    pub fn new() -> Hash {
+        Hash::from_map(Map::default(), true)
+    }
+
+    /// A hash of `map` without field TTLs.
+    pub fn from_map(map: Map<Bytes, Bytes>, listpack: bool) -> Hash {
+        Hash {
+            map,
+            listpack,
+            ttls: None,
+        }
+    }
+
+    /// The deadline of `field`, if it has one.
+    #[inline]
+    pub fn ttl_of(&self, field: &[u8]) -> Option<i64> {
+        self.ttls.as_ref().and_then(|t| t.get(field))
+    }
+
+    /// True if `field` has a deadline that has passed (not yet reclaimed).
+    #[inline]
+    pub fn is_expired(&self, field: &[u8], now_ms: i64) -> bool {
+        self.ttl_of(field)
+            .is_some_and(|at| hfe::is_past(at, now_ms))
+    }
+
+    /// The value of a live field.
+    #[inline]
+    pub fn get_live(&self, field: &[u8], now_ms: i64) -> Option<&Bytes> {
+        let v = self.map.get(field)?;
+        (!self.is_expired(field, now_ms)).then_some(v)
+    }
+
+    /// Live `(field, value)` pairs in storage order.
+    pub fn live(&self, now_ms: i64) -> impl Iterator<Item = (&Bytes, &Bytes)> {
+        let ttls = self.ttls.as_deref();
+        self.map.iter().filter(move |(f, _)| {
+            ttls.and_then(|t| t.get(f))
+                .is_none_or(|at| !hfe::is_past(at, now_ms))
+        })
+    }
+
+    /// The earliest field deadline.
+    #[inline]
+    pub fn min_ttl(&self) -> Option<i64> {
+        self.ttls.as_ref().and_then(|t| t.min())
+    }
+
+    /// Number of fields with a deadline.
+    pub fn volatile_len(&self) -> usize {
+        self.ttls.as_ref().map_or(0, |t| t.len())
+    }
+
+    /// Readies the hash for field TTLs (Redis converts `listpack` to
+    /// `listpackex` here, even if no field ends up with a TTL).
+    pub fn enable_ttls(&mut self) -> &mut FieldTtls {
+        self.ttls.get_or_insert_with(Default::default)
+    }
+
+    /// Removes a field and its deadline, keeping the listpack order.
+    pub fn remove_field(&mut self, field: &[u8]) -> Option<Bytes> {
+        let v = if self.listpack {
+            self.map.shift_remove(field)
+        } else {
+            self.map.swap_remove(field)
+        }?;
+        if let Some(t) = self.ttls.as_mut() {
+            t.remove(field);
+        }
+        Some(v)
+    }
+
+    /// Gives an existing field the deadline `when`. A listpack keeps its
+    /// volatile fields first, ordered by deadline (a field goes before
+    /// others with the same deadline), as Redis's `listpackex` does.
+    pub fn set_field_ttl(&mut self, field: &[u8], when: i64) {
+        let Some(idx) = self.map.get_index_of(field) else {
+            return;
+        };
+        let key = self.map.get_index(idx).map(|(k, _)| k.clone());
+        let Some(key) = key else { return };
+        self.enable_ttls().set(key, when);
+        if self.listpack {
+            self.reposition(idx, Some(when));
+        }
+    }
+
+    /// Drops the deadline of `field`; true if it had one. A listpack moves
+    /// the field behind the others, where Redis re-appends it.
+    pub fn persist_field(&mut self, field: &[u8]) -> bool {
+        let Some(t) = self.ttls.as_mut() else {
+            return false;
+        };
+        if t.remove(field).is_none() {
+            return false;
+        }
+        if self.listpack {
+            if let Some(idx) = self.map.get_index_of(field) {
+                self.reposition(idx, None);
+            }
+        }
+        true
+    }
+
+    /// Moves the entry at `idx` to where a field with deadline `when`
+    /// belongs in a listpack: before the first field without a deadline or
+    /// with one at least `when`; at the end when `when` is `None`.
+    fn reposition(&mut self, idx: usize, when: Option<i64>) {
+        let last = self.map.len() - 1;
+        let Some(when) = when else {
+            self.map.move_index(idx, last);
+            return;
+        };
+        let ttls = self.ttls.as_deref();
+        let mut target = last;
+        for (i, (f, _)) in self.map.iter().enumerate() {
+            if i == idx {
+                continue;
+            }
+            if ttls.and_then(|t| t.get(f)).is_none_or(|at| at >= when) {
+                // Positions after `idx` shift down by one once it moves.
+                target = if i > idx { i - 1 } else { i };
+                break;
+            }
+        }
+        self.map.move_index(idx, target);
+    }
+
+    /// Removes up to `max` expired fields, earliest first; returns how
+    /// many went.
+    pub fn reclaim_expired(&mut self, now_ms: i64, max: usize) -> usize {
+        let mut n = 0;
+        while n < max {
+            let Some(f) = self
+                .ttls
+                .as_ref()
+                .and_then(|t| t.first_expired(now_ms))
+                .cloned()
+            else {
+                break;
+            };
+            self.remove_field(&f);
+            n += 1;
+        }
+        n
+    }
 }
 
 /// A set; `intset` stays true while every member is an integer and the set
@@ -125,13 +283,11 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
             Value::List(_) => "quicklist",
-            Value::Hash(h) => {
-                if h.listpack {
-                    "listpack"
-                } else {
-                    "hashtable"
-                }
-            }
+            Value::Hash(h) => match (h.listpack, h.ttls.is_some()) {
+                (true, false) => "listpack",
+                (true, true) => "listpackex",
+                (false, _) => "hashtable",
+            },
             Value::Set(s) => {
                 if s.intset {
                     "intset"
@@ -171,10 +327,12 @@ impl Value {
             Value::Str(s) => s.data.len() + 16,
             Value::List(l) => l.iter().map(|e| e.len() + ENTRY).sum::<usize>() + 48,
             Value::Hash(h) => {
+                // A field TTL costs an entry in a map and in an ordered set.
                 h.map
                     .iter()
                     .map(|(k, v)| k.len() + v.len() + 2 * ENTRY)
                     .sum::<usize>()
+                    + h.volatile_len() * 4 * ENTRY
                     + 64
             }
             Value::Set(s) => s.members.iter().map(|m| m.len() + ENTRY).sum::<usize>() + 64,

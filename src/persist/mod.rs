@@ -3,6 +3,7 @@
 //!
 //! - [`rdb`]: one value as an RDB object (type byte + body), both ways.
 //! - [`stream`]: stream objects (node listpacks, counters, consumer groups).
+//! - [`hfe`]: Redis 7.4's hashes with field TTLs (RDB 12 types 24 and 25).
 //! - [`listpack`], [`intset`]: the compact encodings nested in objects;
 //!   [`legacy`]: ziplists and zipmaps, which Redis 7.0 still loads.
 //! - [`lzf`], [`crc64`]: string compression and the payload checksum.
@@ -12,6 +13,7 @@
 //! so a malformed payload is an error, never a panic.
 
 pub mod crc64;
+pub mod hfe;
 pub mod intset;
 pub mod legacy;
 pub mod listpack;
@@ -27,9 +29,15 @@ pub use rdb::{LoadError, LoadOptions, SaveOptions, RDB_VERSION};
 /// everything before it (u64 LE).
 pub fn dump_payload(v: &Value, o: &SaveOptions) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
-    out.push(rdb::object_type(v));
+    let t = rdb::object_type(v);
+    out.push(t);
     rdb::save_object(&mut out, v, o);
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let version = if hfe::is_hfe_type(t) {
+        hfe::RDB_VERSION
+    } else {
+        RDB_VERSION
+    };
+    out.extend_from_slice(&version.to_le_bytes());
     let crc = crc64::crc64(0, &out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
@@ -43,7 +51,14 @@ pub fn payload_footer_ok(p: &[u8]) -> bool {
     }
     let footer = &p[p.len() - 10..];
     let version = u16::from_le_bytes([footer[0], footer[1]]);
-    if version > RDB_VERSION {
+    // Redis 7.4's hashes with field TTLs come in RDB 12 payloads; any other
+    // object in a payload newer than 7.0's is refused, as 7.0 does.
+    let newest = if hfe::is_hfe_type(p[0]) {
+        hfe::RDB_VERSION
+    } else {
+        RDB_VERSION
+    };
+    if version > newest {
         return false;
     }
     let mut want = [0u8; 8];

@@ -39,11 +39,17 @@ pub mod types {
     pub const ZSET_LISTPACK: u8 = 17;
     pub const LIST_QUICKLIST_2: u8 = 18;
     pub const STREAM_LISTPACKS_2: u8 = 19;
+    /// Redis 7.4 (RDB 12): hashes with field TTLs, see [`super::super::hfe`].
+    pub const HASH_METADATA: u8 = 24;
+    pub const HASH_LISTPACK_EX: u8 = 25;
 }
 
 /// True for the bytes that start an object (not an RDB opcode).
 pub fn is_object_type(t: u8) -> bool {
-    t <= types::MODULE_2 || (types::HASH_ZIPMAP..=types::STREAM_LISTPACKS_2).contains(&t)
+    t <= types::MODULE_2
+        || (types::HASH_ZIPMAP..=types::STREAM_LISTPACKS_2).contains(&t)
+        || t == types::HASH_METADATA
+        || t == types::HASH_LISTPACK_EX
 }
 
 /// Quicklist node containers.
@@ -133,9 +139,17 @@ pub fn object_type(v: &Value) -> u8 {
         Value::Set(_) => types::SET,
         Value::ZSet(z) if z.listpack => types::ZSET_LISTPACK,
         Value::ZSet(_) => types::ZSET_2,
-        Value::Hash(h) if h.listpack => types::HASH_LISTPACK,
-        Value::Hash(_) => types::HASH,
+        Value::Hash(h) => super::hfe::object_type(h),
         Value::Stream(_) => types::STREAM_LISTPACKS_2,
+    }
+}
+
+/// The type byte of a hash without field TTLs.
+pub(crate) fn object_type_plain(h: &Hash) -> u8 {
+    if h.listpack {
+        types::HASH_LISTPACK
+    } else {
+        types::HASH
     }
 }
 
@@ -168,6 +182,9 @@ pub fn save_object(out: &mut Vec<u8>, v: &Value, o: &SaveOptions) {
                 write_string(out, m, o.compression);
                 out.extend_from_slice(&score.to_le_bytes());
             }
+        }
+        Value::Hash(h) if super::hfe::object_type(h) != object_type_plain(h) => {
+            super::hfe::save(out, h, o)
         }
         Value::Hash(h) if h.listpack => {
             let mut lp = listpack::Builder::new();
@@ -501,6 +518,7 @@ pub fn load_object(r: &mut Reader<'_>, t: u8, o: &LoadOptions) -> Load<Value> {
             load_blob(t, &blob, o)
         }
         STREAM_LISTPACKS | STREAM_LISTPACKS_2 => super::stream::load(r, t == STREAM_LISTPACKS_2),
+        HASH_METADATA | HASH_LISTPACK_EX => super::hfe::load(r, t, o),
         _ => Err(LoadError("unsupported object type")),
     }
 }
@@ -582,7 +600,7 @@ fn load_hash(r: &mut Reader<'_>, o: &LoadOptions) -> Load<Value> {
             return Err(LoadError("duplicate hash field"));
         }
     }
-    Ok(Value::Hash(Hash { map, listpack }))
+    Ok(Value::Hash(Hash::from_map(map, listpack)))
 }
 
 fn load_quicklist(r: &mut Reader<'_>, v2: bool) -> Load<Value> {
@@ -711,8 +729,5 @@ fn load_blob(t: u8, blob: &[u8], o: &LoadOptions) -> Load<Value> {
 }
 
 fn hash_value(kv: Vec<(Bytes, Bytes)>, listpack: bool) -> Value {
-    Value::Hash(Hash {
-        map: kv.into_iter().collect(),
-        listpack,
-    })
+    Value::Hash(Hash::from_map(kv.into_iter().collect(), listpack))
 }

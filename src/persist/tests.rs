@@ -37,16 +37,16 @@ fn samples() -> Vec<Value> {
             members: [b("a"), b("b")].into_iter().collect(),
             intset: false,
         }),
-        Value::Hash(Hash {
-            map: [(b("f"), b("v")), (b("n"), b("12"))].into_iter().collect(),
-            listpack: true,
-        }),
-        Value::Hash(Hash {
-            map: [(b("f"), Bytes::from(vec![b'v'; 65]))]
+        Value::Hash(Hash::from_map(
+            [(b("f"), b("v")), (b("n"), b("12"))].into_iter().collect(),
+            true,
+        )),
+        Value::Hash(Hash::from_map(
+            [(b("f"), Bytes::from(vec![b'v'; 65]))]
                 .into_iter()
                 .collect(),
-            listpack: false,
-        }),
+            false,
+        )),
         Value::ZSet(Box::new(SortedSet {
             zset: zl,
             listpack: true,

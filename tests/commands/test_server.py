@@ -9,6 +9,12 @@ import pytest
 
 #: Settings whose value depends on how the server was started.
 ENVIRONMENT = {"port", "bind", "dir", "save", "daemonize", "pidfile", "logfile", "appendonly", "supervised"}
+# Commands newer than the Redis 7.0 oracle; their own test modules check them
+# against Redis's documentation (test_hash_ttl.py: Redis 7.4 / 8.0).
+NEWER_THAN_7_0 = {
+    "hexpire", "hpexpire", "hexpireat", "hpexpireat", "httl", "hpttl", "hexpiretime",
+    "hpexpiretime", "hpersist", "hgetdel", "hgetex", "hsetex",
+}
 
 
 def err(r, fn, *args, **kwargs):
@@ -357,7 +363,8 @@ def test_command_dict(r):
 def test_command_list(r):
     names = r.command_list()
     assert b"get" in names and b"config|get" in names and b"object|encoding" in names
-    assert sorted(r.command_list(pattern="*ttl")) == [b"pttl", b"ttl"]
+    ttls = [n for n in r.command_list(pattern="*ttl") if n.decode() not in NEWER_THAN_7_0]
+    assert sorted(ttls) == [b"pttl", b"ttl"]
     assert sorted(r.command_list(pattern="OBJECT|ENC*")) == [b"object|encoding"]
     keyspace = r.command_list(category="keyspace")
     assert b"del" in keyspace and b"get" not in keyspace
@@ -417,7 +424,8 @@ def test_command_info_matches_redis_for_every_command(pair):
         name = entry[0].decode()
         real = theirs[name]
         if real is None:
-            problems.append(f"{name}: not a Redis 7.0 command")
+            if name not in NEWER_THAN_7_0:
+                problems.append(f"{name}: not a Redis 7.0 command")
             continue
         if _summary(entry) != _summary(real):
             problems.append(f"{name}:\n    ours  {_summary(entry)}\n    redis {_summary(real)}")

@@ -9,7 +9,7 @@ class instead and are not repeated here.
 from .bitmaps import BitmapCommands
 from .functions import FunctionCommands
 from .geo import GeoCommands
-from .hashes import HashCommands
+from .hashes import HashCommands, HashDataPersistOptions
 from .hyperloglog import HyperLogLogCommands
 from .keys import KeyCommands
 from .lists import ListCommands
@@ -57,6 +57,7 @@ __all__ = [
     "SortDumpCommands",
     "StreamCommands",
     "HashCommands",
+    "HashDataPersistOptions",
     "KeyCommands",
     "ListCommands",
     "ServerCommands",

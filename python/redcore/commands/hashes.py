@@ -1,14 +1,62 @@
 """HashCommands (redis-py method names and signatures).
 
 ``hget``, ``hset``, ``hgetall``, ``hincrby`` and ``hmget`` are defined in
-Rust on the client class (``src/python/methods.rs``).
+Rust on the client class (``src/python/methods.rs``). Hash-field
+expiration (Redis 7.4: ``hexpire`` ... ``hpersist``) and ``hgetdel`` /
+``hgetex`` / ``hsetex`` (Redis 8.0) follow redis-py 8.1's signatures.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator, List, Mapping, Optional, Union
+import datetime
+from enum import Enum
+from typing import Any, Iterator, List, Mapping, Optional, Sequence, Union
 
 from ..exceptions import DataError
+
+
+class HashDataPersistOptions(Enum):
+    """HSETEX's field condition (redis-py's enum of the same name)."""
+
+    #: Set the fields only if none of them exists.
+    FNX = "FNX"
+    #: Set the fields only if all of them exist.
+    FXX = "FXX"
+
+
+def _condition(nx: bool, xx: bool, gt: bool, lt: bool) -> List[str]:
+    """The NX | XX | GT | LT token of the HEXPIRE family (at most one)."""
+    if sum((bool(nx), bool(xx), bool(gt), bool(lt))) > 1:
+        raise ValueError("Only one of 'nx', 'xx', 'gt', 'lt' can be specified.")
+    return [tok for tok, on in (("NX", nx), ("XX", xx), ("GT", gt), ("LT", lt)) if on]
+
+
+def _expiry_args(ex: Any, px: Any, exat: Any, pxat: Any) -> List[Any]:
+    """``EX n`` / ``PX n`` / ``EXAT t`` / ``PXAT t`` as redis-py builds them
+    (timedelta and datetime accepted)."""
+    if ex is not None:
+        if isinstance(ex, datetime.timedelta):
+            return ["EX", int(ex.total_seconds())]
+        if isinstance(ex, int):
+            return ["EX", ex]
+        if isinstance(ex, str) and ex.isdigit():
+            return ["EX", int(ex)]
+        raise DataError("ex must be datetime.timedelta or int")
+    if px is not None:
+        if isinstance(px, datetime.timedelta):
+            return ["PX", int(px.total_seconds() * 1000)]
+        if isinstance(px, int):
+            return ["PX", px]
+        raise DataError("px must be datetime.timedelta or int")
+    if exat is not None:
+        if isinstance(exat, datetime.datetime):
+            exat = int(exat.timestamp())
+        return ["EXAT", exat]
+    if pxat is not None:
+        if isinstance(pxat, datetime.datetime):
+            pxat = int(pxat.timestamp() * 1000)
+        return ["PXAT", pxat]
+    return []
 
 
 def _warn_deprecated(name: str, reason: str, version: str) -> None:
@@ -186,3 +234,248 @@ class HashCommands:
                 yield from data
             else:
                 yield from data.items()
+
+    # -- hash-field expiration (Redis 7.4) -----------------------------------
+
+    def hexpire(
+        self,
+        name: Any,
+        seconds: Union[int, datetime.timedelta],
+        *fields: Any,
+        nx: bool = False,
+        xx: bool = False,
+        gt: bool = False,
+        lt: bool = False,
+    ) -> List[int]:
+        """Give ``fields`` of hash ``name`` a TTL of ``seconds``. Per field:
+        -2 no such field, 0 condition not met, 1 set, 2 deleted (TTL 0).
+
+        >>> r.hset("h", mapping={"a": 1})
+        1
+        >>> r.hexpire("h", 60, "a", "zz")
+        [1, -2]
+        """
+        if isinstance(seconds, datetime.timedelta):
+            seconds = int(seconds.total_seconds())
+        cond = _condition(nx, xx, gt, lt)
+        return self.execute_command("HEXPIRE", name, seconds, *cond, "FIELDS", len(fields), *fields)
+
+    def hpexpire(
+        self,
+        name: Any,
+        milliseconds: Union[int, datetime.timedelta],
+        *fields: Any,
+        nx: bool = False,
+        xx: bool = False,
+        gt: bool = False,
+        lt: bool = False,
+    ) -> List[int]:
+        """Like :meth:`hexpire` with a TTL in milliseconds.
+
+        >>> r.hset("h", mapping={"a": 1})
+        1
+        >>> r.hpexpire("h", 60000, "a", nx=True)
+        [1]
+        """
+        if isinstance(milliseconds, datetime.timedelta):
+            milliseconds = int(milliseconds.total_seconds() * 1000)
+        cond = _condition(nx, xx, gt, lt)
+        return self.execute_command("HPEXPIRE", name, milliseconds, *cond, "FIELDS", len(fields), *fields)
+
+    def hexpireat(
+        self,
+        name: Any,
+        unix_time_seconds: Union[int, datetime.datetime],
+        *fields: Any,
+        nx: bool = False,
+        xx: bool = False,
+        gt: bool = False,
+        lt: bool = False,
+    ) -> List[int]:
+        """Make ``fields`` expire at a unix time in seconds (a time in the
+        past deletes them: code 2).
+
+        >>> r.hset("h", mapping={"a": 1})
+        1
+        >>> r.hexpireat("h", 1, "a")
+        [2]
+        """
+        if isinstance(unix_time_seconds, datetime.datetime):
+            unix_time_seconds = int(unix_time_seconds.timestamp())
+        cond = _condition(nx, xx, gt, lt)
+        return self.execute_command("HEXPIREAT", name, unix_time_seconds, *cond, "FIELDS", len(fields), *fields)
+
+    def hpexpireat(
+        self,
+        name: Any,
+        unix_time_milliseconds: Union[int, datetime.datetime],
+        *fields: Any,
+        nx: bool = False,
+        xx: bool = False,
+        gt: bool = False,
+        lt: bool = False,
+    ) -> List[int]:
+        """Make ``fields`` expire at a unix time in milliseconds.
+
+        >>> r.hset("h", mapping={"a": 1})
+        1
+        >>> r.hpexpireat("h", 4102444800000, "a")
+        [1]
+        """
+        if isinstance(unix_time_milliseconds, datetime.datetime):
+            unix_time_milliseconds = int(unix_time_milliseconds.timestamp() * 1000)
+        cond = _condition(nx, xx, gt, lt)
+        return self.execute_command(
+            "HPEXPIREAT", name, unix_time_milliseconds, *cond, "FIELDS", len(fields), *fields
+        )
+
+    def hpersist(self, name: Any, *fields: Any) -> List[int]:
+        """Remove the TTL of ``fields``. Per field: -2 no such field, -1 no
+        TTL, 1 removed.
+
+        >>> r.hset("h", mapping={"a": 1, "b": 2})
+        2
+        >>> r.hexpire("h", 60, "a")
+        [1]
+        >>> r.hpersist("h", "a", "b", "zz")
+        [1, -1, -2]
+        """
+        return self.execute_command("HPERSIST", name, "FIELDS", len(fields), *fields)
+
+    def hexpiretime(self, key: Any, *fields: Any) -> List[int]:
+        """The unix time (seconds) at which each field expires; -1 without
+        a TTL, -2 for a missing field.
+
+        >>> r.hset("h", mapping={"a": 1})
+        1
+        >>> r.hexpireat("h", 4102444800, "a")
+        [1]
+        >>> r.hexpiretime("h", "a")
+        [4102444800]
+        """
+        return self.execute_command("HEXPIRETIME", key, "FIELDS", len(fields), *fields, keys=[key])
+
+    def hpexpiretime(self, key: Any, *fields: Any) -> List[int]:
+        """Like :meth:`hexpiretime` in milliseconds.
+
+        >>> r.hset("h", mapping={"a": 1})
+        1
+        >>> r.hpexpiretime("h", "a", "zz")
+        [-1, -2]
+        """
+        return self.execute_command("HPEXPIRETIME", key, "FIELDS", len(fields), *fields, keys=[key])
+
+    def httl(self, key: Any, *fields: Any) -> List[int]:
+        """The remaining TTL of each field in seconds; -1 without a TTL,
+        -2 for a missing field.
+
+        >>> r.hset("h", mapping={"a": 1})
+        1
+        >>> r.hexpire("h", 60, "a")
+        [1]
+        >>> r.httl("h", "a")
+        [60]
+        """
+        return self.execute_command("HTTL", key, "FIELDS", len(fields), *fields, keys=[key])
+
+    def hpttl(self, key: Any, *fields: Any) -> List[int]:
+        """Like :meth:`httl` in milliseconds.
+
+        >>> r.hset("h", mapping={"a": 1})
+        1
+        >>> r.hpttl("h", "a")
+        [-1]
+        """
+        return self.execute_command("HPTTL", key, "FIELDS", len(fields), *fields, keys=[key])
+
+    # -- HGETDEL / HGETEX / HSETEX (Redis 8.0) --------------------------------
+
+    def hgetdel(self, name: Any, *keys: Any) -> List[Any]:
+        """Return the values of ``keys`` (None if missing) and delete those
+        fields; the hash goes when its last field does.
+
+        >>> r.hset("h", mapping={"a": 1, "b": 2})
+        2
+        >>> r.hgetdel("h", "a", "zz")
+        [b'1', None]
+        """
+        if len(keys) == 0:
+            raise DataError("'hgetdel' should have at least one key provided")
+        return self.execute_command("HGETDEL", name, "FIELDS", len(keys), *keys)
+
+    def hgetex(
+        self,
+        name: Any,
+        *keys: Any,
+        ex: Optional[Union[int, datetime.timedelta]] = None,
+        px: Optional[Union[int, datetime.timedelta]] = None,
+        exat: Optional[Union[int, datetime.datetime]] = None,
+        pxat: Optional[Union[int, datetime.datetime]] = None,
+        persist: bool = False,
+    ) -> List[Any]:
+        """Return the values of ``keys`` and optionally set (``ex``, ``px``,
+        ``exat``, ``pxat``) or remove (``persist``) their TTL.
+
+        >>> r.hset("h", mapping={"a": 1})
+        1
+        >>> r.hgetex("h", "a", ex=60), r.httl("h", "a")
+        ([b'1'], [60])
+        """
+        if not keys:
+            raise DataError("'hgetex' should have at least one key provided")
+        chosen = (ex is not None, px is not None, exat is not None, pxat is not None, persist)
+        if sum(bool(c) for c in chosen) > 1:
+            raise DataError("``ex``, ``px``, ``exat``, ``pxat``, and ``persist`` are mutually exclusive.")
+        options = _expiry_args(ex, px, exat, pxat)
+        if persist:
+            options.append("PERSIST")
+        return self.execute_command("HGETEX", name, *options, "FIELDS", len(keys), *keys)
+
+    def hsetex(
+        self,
+        name: Any,
+        key: Any = None,
+        value: Any = None,
+        mapping: Optional[Mapping[Any, Any]] = None,
+        items: Optional[Sequence[Any]] = None,
+        ex: Optional[Union[int, datetime.timedelta]] = None,
+        px: Optional[Union[int, datetime.timedelta]] = None,
+        exat: Optional[Union[int, datetime.datetime]] = None,
+        pxat: Optional[Union[int, datetime.datetime]] = None,
+        data_persist_option: Optional[Any] = None,
+        keepttl: bool = False,
+    ) -> int:
+        """Set fields of hash ``name`` (``key``/``value``, ``mapping``,
+        ``items``) with an optional TTL (``ex``, ``px``, ``exat``, ``pxat``)
+        or keeping theirs (``keepttl``). ``data_persist_option`` is
+        :class:`HashDataPersistOptions` ``FNX`` (none may exist) or ``FXX``
+        (all must exist). Returns 1 if the fields were set, else 0.
+
+        >>> r.hsetex("h", "a", 1, ex=60)
+        1
+        >>> r.hsetex("h", "a", 2, data_persist_option=HashDataPersistOptions.FNX)
+        0
+        """
+        if key is None and not mapping and not items:
+            raise DataError("'hsetex' with no key value pairs")
+        if items and len(items) % 2 != 0:
+            raise DataError(
+                "'hsetex' with odd number of items. 'items' must contain a list of key/value pairs."
+            )
+        chosen = (ex is not None, px is not None, exat is not None, pxat is not None, keepttl)
+        if sum(bool(c) for c in chosen) > 1:
+            raise DataError("``ex``, ``px``, ``exat``, ``pxat``, and ``keepttl`` are mutually exclusive.")
+        options = _expiry_args(ex, px, exat, pxat)
+        if data_persist_option:
+            options.append(getattr(data_persist_option, "value", data_persist_option))
+        if keepttl:
+            options.append("KEEPTTL")
+        pieces: List[Any] = []
+        if items:
+            pieces.extend(items)
+        if key is not None:
+            pieces.extend((key, value))
+        if mapping:
+            for pair in mapping.items():
+                pieces.extend(pair)
+        return self.execute_command("HSETEX", name, *options, "FIELDS", len(pieces) // 2, *pieces)
