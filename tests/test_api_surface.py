@@ -87,9 +87,6 @@ PENDING_IN_PARALLEL = frozenset({
     "readonly", "readwrite", "command_getkeysandflags", "module_list", "module_load",
     "module_loadex", "module_unload", "cluster", "debug_object", "debug_segfault", "migrate",
     "psync", "sync", "failover", "stralgo",
-    # hash-field TTLs (7.4) and HGETDEL/HGETEX/HSETEX (8.0) engineer
-    "hexpire", "hexpireat", "hexpiretime", "hpersist", "hpexpire", "hpexpireat", "hpexpiretime",
-    "hpttl", "httl", "hgetdel", "hgetex", "hsetex",
 })
 
 EXCLUDED = set(POST_7_0) | set(MODULES) | PENDING_IN_PARALLEL

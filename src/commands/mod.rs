@@ -329,8 +329,8 @@ impl Ctx<'_> {
 }
 
 /// Every group's rows.
-fn groups() -> [&'static [Command]; 18] {
-    [
+fn groups() -> Vec<&'static [Command]> {
+    vec![
         blocking::COMMANDS,
         generic::COMMANDS,
         string::COMMANDS,
