@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any, Iterator, List, Mapping, Optional, Sequence, Union
 
 from ..exceptions import DataError
+from ._util import expire_flags
 
 
 class HashDataPersistOptions(Enum):
@@ -31,32 +32,6 @@ def _condition(nx: bool, xx: bool, gt: bool, lt: bool) -> List[str]:
     return [tok for tok, on in (("NX", nx), ("XX", xx), ("GT", gt), ("LT", lt)) if on]
 
 
-def _expiry_args(ex: Any, px: Any, exat: Any, pxat: Any) -> List[Any]:
-    """``EX n`` / ``PX n`` / ``EXAT t`` / ``PXAT t`` as redis-py builds them
-    (timedelta and datetime accepted)."""
-    if ex is not None:
-        if isinstance(ex, datetime.timedelta):
-            return ["EX", int(ex.total_seconds())]
-        if isinstance(ex, int):
-            return ["EX", ex]
-        if isinstance(ex, str) and ex.isdigit():
-            return ["EX", int(ex)]
-        raise DataError("ex must be datetime.timedelta or int")
-    if px is not None:
-        if isinstance(px, datetime.timedelta):
-            return ["PX", int(px.total_seconds() * 1000)]
-        if isinstance(px, int):
-            return ["PX", px]
-        raise DataError("px must be datetime.timedelta or int")
-    if exat is not None:
-        if isinstance(exat, datetime.datetime):
-            exat = int(exat.timestamp())
-        return ["EXAT", exat]
-    if pxat is not None:
-        if isinstance(pxat, datetime.datetime):
-            pxat = int(pxat.timestamp() * 1000)
-        return ["PXAT", pxat]
-    return []
 
 
 def _warn_deprecated(name: str, reason: str, version: str) -> None:
@@ -426,7 +401,7 @@ class HashCommands:
         chosen = (ex is not None, px is not None, exat is not None, pxat is not None, persist)
         if sum(bool(c) for c in chosen) > 1:
             raise DataError("``ex``, ``px``, ``exat``, ``pxat``, and ``persist`` are mutually exclusive.")
-        options = _expiry_args(ex, px, exat, pxat)
+        options = expire_flags(ex, px, exat, pxat)
         if persist:
             options.append("PERSIST")
         return self.execute_command("HGETEX", name, *options, "FIELDS", len(keys), *keys)
@@ -465,7 +440,7 @@ class HashCommands:
         chosen = (ex is not None, px is not None, exat is not None, pxat is not None, keepttl)
         if sum(bool(c) for c in chosen) > 1:
             raise DataError("``ex``, ``px``, ``exat``, ``pxat``, and ``keepttl`` are mutually exclusive.")
-        options = _expiry_args(ex, px, exat, pxat)
+        options = expire_flags(ex, px, exat, pxat)
         if data_persist_option:
             options.append(getattr(data_persist_option, "value", data_persist_option))
         if keepttl:

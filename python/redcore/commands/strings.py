@@ -10,6 +10,7 @@ import datetime
 from typing import Any, List, Mapping, Optional, Union
 
 from ..exceptions import DataError
+from ._util import expire_flags
 
 KeyT = Union[bytes, str, memoryview]
 EncodableT = Union[bytes, bytearray, memoryview, str, int, float]
@@ -17,37 +18,6 @@ ExpiryT = Union[int, datetime.timedelta]
 AbsExpiryT = Union[int, datetime.datetime]
 
 
-def _expire_flags(
-    ex: Optional[ExpiryT],
-    px: Optional[ExpiryT],
-    exat: Optional[AbsExpiryT],
-    pxat: Optional[AbsExpiryT],
-) -> List[Any]:
-    """The EX/PX/EXAT/PXAT arguments redis-py builds (same checks and
-    DataError texts)."""
-    if ex is not None:
-        if isinstance(ex, datetime.timedelta):
-            return ["EX", int(ex.total_seconds())]
-        if isinstance(ex, int):
-            return ["EX", ex]
-        if isinstance(ex, str) and ex.isdigit():
-            return ["EX", int(ex)]
-        raise DataError("ex must be datetime.timedelta or int")
-    if px is not None:
-        if isinstance(px, datetime.timedelta):
-            return ["PX", int(px.total_seconds() * 1000)]
-        if isinstance(px, int):
-            return ["PX", px]
-        raise DataError("px must be datetime.timedelta or int")
-    if exat is not None:
-        if isinstance(exat, datetime.datetime):
-            exat = int(exat.timestamp())
-        return ["EXAT", exat]
-    if pxat is not None:
-        if isinstance(pxat, datetime.datetime):
-            pxat = int(pxat.timestamp() * 1000)
-        return ["PXAT", pxat]
-    return []
 
 
 class StringCommands:
@@ -93,7 +63,7 @@ class StringCommands:
             raise DataError(
                 "``ex``, ``px``, ``exat``, ``pxat``, and ``persist`` are mutually exclusive."
             )
-        pieces = _expire_flags(ex, px, exat, pxat)
+        pieces = expire_flags(ex, px, exat, pxat)
         if persist:
             pieces.append("PERSIST")
         return self.execute_command("GETEX", name, *pieces)
