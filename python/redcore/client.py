@@ -20,7 +20,7 @@ import urllib.parse
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import _redcore
-from ._callbacks import CALLBACKS
+from ._callbacks import callbacks_for
 from ._pubsub import PubSub
 from .lock import Lock
 from .commands import CoreCommands
@@ -34,7 +34,20 @@ from .connection import (
     UnixDomainSocketConnection,
     to_bool,
 )
-from .exceptions import DataError, RedisError, WatchError
+from .exceptions import ConnectionError, DataError, RedisError, WatchError
+
+
+def _check_protocol(protocol: Any) -> Optional[int]:
+    """redis-py's validation of ``protocol`` (None: RESP3, its default)."""
+    if protocol is None:
+        return None
+    try:
+        p = int(protocol)
+    except ValueError:
+        raise ConnectionError("protocol must be an integer") from None
+    if p not in (2, 3):
+        raise ConnectionError("protocol must be either 2 or 3")
+    return p
 
 
 def _parse_memory_url(url: str) -> Dict[str, Any]:
@@ -55,6 +68,10 @@ def _parse_memory_url(url: str) -> Dict[str, Any]:
             kwargs["decode_responses"] = bool(to_bool(value))
         elif key in ("encoding", "encoding_errors"):
             kwargs[key] = value
+        elif key == "protocol":
+            kwargs["protocol"] = int(value)
+        elif key == "legacy_responses":
+            kwargs["legacy_responses"] = bool(to_bool(value))
     return kwargs
 
 
@@ -104,6 +121,8 @@ class Redis(_redcore.Client, CoreCommands):
 
     connection_pool: Optional[ConnectionPool]
     auto_close_connection_pool: bool
+    _protocol: Optional[int]
+    _legacy_responses: bool
 
     def __new__(
         cls,
@@ -136,6 +155,7 @@ class Redis(_redcore.Client, CoreCommands):
         client_name: Optional[str] = None,
         username: Optional[str] = None,
         protocol: Optional[int] = None,
+        legacy_responses: bool = True,
         *,
         name: Optional[str] = None,
         **kwargs: Any,
@@ -145,6 +165,7 @@ class Redis(_redcore.Client, CoreCommands):
             raise TypeError(f"Redis() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
         if not isinstance(db, int) or isinstance(db, bool):
             raise DataError("db must be an int")
+        protocol = _check_protocol(protocol)
         remote = host is not None or port is not None or unix_socket_path is not None or connection_pool is not None
         if not remote:
             self: Redis = super().__new__(  # type: ignore[assignment]
@@ -154,8 +175,11 @@ class Redis(_redcore.Client, CoreCommands):
                 decode_responses=decode_responses,
                 encoding=encoding,
                 encoding_errors=encoding_errors,
-                callbacks=CALLBACKS,
+                callbacks=callbacks_for(protocol, legacy_responses),
+                protocol=protocol,
             )
+            self._protocol = protocol
+            self._legacy_responses = legacy_responses
             self.connection_pool = None
             self.auto_close_connection_pool = False
             return self
@@ -172,6 +196,7 @@ class Redis(_redcore.Client, CoreCommands):
                 "health_check_interval": health_check_interval,
                 "client_name": client_name,
                 "protocol": protocol,
+                "legacy_responses": legacy_responses,
             }
             if retry is not _UNSET:
                 conn_kwargs["retry"] = retry
@@ -205,16 +230,21 @@ class Redis(_redcore.Client, CoreCommands):
             connection_pool = ConnectionPool(connection_class=connection_class, max_connections=max_connections, **conn_kwargs)
         enc, errors, decode = connection_pool.get_encoder()
         core = connection_pool._core
+        pool_kwargs = connection_pool.connection_kwargs
+        protocol = _check_protocol(pool_kwargs.get("protocol"))
+        legacy = bool(pool_kwargs.get("legacy_responses", True))
         self = super().__new__(  # type: ignore[assignment,no-redef]
             cls,
             db=core.db,
             decode_responses=bool(decode),
             encoding=enc,
             encoding_errors=errors,
-            callbacks=CALLBACKS,
+            callbacks=callbacks_for(protocol, legacy),
             remote=core,
             single_connection_client=single_connection_client,
         )
+        self._protocol = protocol
+        self._legacy_responses = legacy
         self.connection_pool = connection_pool
         self.auto_close_connection_pool = auto_close
         return self
@@ -285,8 +315,21 @@ class Redis(_redcore.Client, CoreCommands):
         return None if self.connection_pool is None else self.connection_pool.get_retry()
 
     def set_response_callback(self, command: str, callback: Callable[..., Any]) -> None:
-        """Set a custom response callback for ``command``."""
+        """Set a custom response callback for ``command``: every method
+        sending it (the Rust ones included) returns
+        ``callback(response, **options)``.
+
+        >>> r = Redis()
+        >>> r.set_response_callback("GET", lambda v: v and v.decode().upper())
+        >>> r.set("k", "v") and r.get("k")
+        'V'
+        """
         self.response_callbacks[command.upper()] = callback
+
+    def get_protocol(self) -> Optional[int]:
+        """The ``protocol`` the client was made with (None: redis-py 8's
+        default, RESP3 on the wire with the classic reply shapes)."""
+        return self._protocol
 
     def lock(
         self,

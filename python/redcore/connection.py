@@ -70,6 +70,7 @@ URL_QUERY_ARGUMENT_PARSERS: Dict[str, Any] = {
     "ssl_check_hostname": to_bool,
     "timeout": float,
     "protocol": int,
+    "legacy_responses": to_bool,
     "decode_responses": to_bool,
     "single_connection_client": to_bool,
 }
@@ -153,7 +154,7 @@ _UNSET = object()
 # redis-py arguments accepted and ignored: features redcore does without.
 IGNORED_REDIS_ARGS = frozenset({
     "lib_name", "lib_version", "driver_info", "redis_connect_func", "credential_provider",
-    "legacy_responses", "cache", "cache_config", "event_dispatcher", "maint_notifications_config",
+    "cache", "cache_config", "event_dispatcher", "maint_notifications_config",
     "oss_cluster_maint_notifications_handler", "ssl_include_verify_flags", "ssl_exclude_verify_flags",
     "ssl_ca_path", "ssl_ca_data", "ssl_password", "ssl_validate_ocsp", "ssl_validate_ocsp_stapled",
     "ssl_ocsp_context", "ssl_ocsp_expected_cert", "ssl_min_version", "ssl_ciphers",
@@ -163,7 +164,7 @@ IGNORED_REDIS_ARGS = frozenset({
 # the ones the client or the pool itself handles.
 _IGNORED = IGNORED_REDIS_ARGS | {
     "socket_read_size", "socket_type", "parser_class", "encoder_class",
-    "decode_responses", "encoding", "encoding_errors", "single_connection_client",
+    "decode_responses", "encoding", "encoding_errors", "single_connection_client", "legacy_responses",
     "timeout", "queue_class",
 }
 

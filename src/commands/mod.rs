@@ -14,6 +14,7 @@ pub mod dump;
 pub mod generic;
 pub mod geo;
 pub mod hash;
+pub mod hello;
 pub mod hll;
 pub mod list;
 pub(crate) mod pqsort;
@@ -325,7 +326,7 @@ impl Ctx<'_> {
 }
 
 /// Every group's rows.
-fn groups() -> [&'static [Command]; 17] {
+fn groups() -> [&'static [Command]; 18] {
     [
         blocking::COMMANDS,
         generic::COMMANDS,
@@ -344,6 +345,7 @@ fn groups() -> [&'static [Command]; 17] {
         geo::COMMANDS,
         sort::COMMANDS,
         dump::COMMANDS,
+        hello::COMMANDS,
     ]
 }
 
