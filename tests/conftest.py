@@ -149,6 +149,12 @@ def r(make: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture
+def r2(make: Callable[..., Any]) -> Any:
+    """Like ``r`` with ``protocol=2``: for tests of RESP2's raw replies."""
+    return make(protocol=2)
+
+
+@pytest.fixture
 def rd(make: Callable[..., Any]) -> Any:
     """Like ``r`` with ``decode_responses=True``."""
     return make(decode_responses=True)
@@ -164,11 +170,13 @@ def node_config(make: Callable[..., Any]) -> Iterator[Any]:
 
 
 @pytest.fixture
-def pair(redis_server: RedisServer) -> Iterator[Dict[str, Any]]:
+def pair(request: pytest.FixtureRequest, redis_server: RedisServer) -> Iterator[Dict[str, Any]]:
     """One embedded client and one oracle client on empty datasets, for
-    tests that compare replies directly."""
+    tests that compare replies directly. Parametrize it indirectly with a
+    dict of client arguments (``{"protocol": 2}``) to change both."""
+    kwargs = getattr(request, "param", None) or {}
     redis_server.client().flushall()
     yield {
-        "embedded": make_client("embedded", redis_server),
-        "oracle": make_client("oracle", redis_server),
+        "embedded": make_client("embedded", redis_server, **kwargs),
+        "oracle": make_client("oracle", redis_server, **kwargs),
     }

@@ -20,9 +20,8 @@ pub(crate) const COMMANDS: &[Command] = &[Command::new(
 fn hello(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let mut resp3 = ctx.client.resp3;
     if let Some(ver) = argv.get(1) {
-        let ver = args::int(ver).map_err(|_| {
-            Error::err("ERR Protocol version is not an integer or out of range")
-        })?;
+        let ver = args::int(ver)
+            .map_err(|_| Error::err("ERR Protocol version is not an integer or out of range"))?;
         if !(2..=3).contains(&ver) {
             return Err(Error::err("NOPROTO unsupported protocol version"));
         }

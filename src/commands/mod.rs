@@ -536,6 +536,17 @@ pub fn serve_blocked(store: &mut Store, now: Now<'_>) {
     }
 }
 
+/// The bookkeeping before any command runs on database `db`: the count,
+/// and the settings the keyspace reads while it runs (which keyspace
+/// events to record, LFU counters). [`run`] and the typed fast paths
+/// ([`crate::engine::Engine::with_db`]) both call it.
+#[inline]
+pub fn prepare(store: &mut Store, db: usize) {
+    store.stats.total_commands += 1;
+    store.dbs[db].notify_mask = store.config.notify_keyspace_events;
+    store.dbs[db].lfu = store.config.lfu_params();
+}
+
 /// Calls the handler of an arity-checked command with the clock at `now`
 /// (EXEC and scripts pass their own frozen clock).
 pub fn run(
@@ -545,10 +556,7 @@ pub fn run(
     argv: &[&[u8]],
     now: Now<'_>,
 ) -> Frame {
-    store.stats.total_commands += 1;
-    let db = client.db;
-    store.dbs[db].notify_mask = store.config.notify_keyspace_events;
-    store.dbs[db].lfu = store.config.lfu_params();
+    prepare(store, client.db);
     let mut ctx = Ctx { store, client, now };
     // A bug in a handler must not take the caller (a Python thread, a
     // server connection) down with it: the panic becomes an error reply.

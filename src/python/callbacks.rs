@@ -157,10 +157,7 @@ impl Callbacks {
             .and_then(|w| w.cast_into::<CallbackWatch>().ok());
         let ok = match watch {
             Some(w) if map.is_instance_of::<PyDict>() => {
-                w.get()
-                    .listeners
-                    .lock()
-                    .push(Arc::downgrade(&self.epoch));
+                w.get().listeners.lock().push(Arc::downgrade(&self.epoch));
                 true
             }
             _ => false,
@@ -240,12 +237,18 @@ impl Callbacks {
 }
 
 /// Looks `name` up in a callback mapping: upper-case first (the keys of a
-/// `CallbackDict`, redis-py's convention), then as given.
+/// `CallbackDict`, redis-py's convention), then as given, then lower-case.
 fn lookup(map: &Bound<'_, PyAny>, name: &str) -> PyResult<Shape> {
     let upper = name.to_ascii_uppercase();
     let mut found = get(map, &upper)?;
     if found.is_none() && upper != name {
         found = get(map, name)?;
+    }
+    if found.is_none() {
+        let lower = name.to_ascii_lowercase();
+        if lower != name {
+            found = get(map, &lower)?;
+        }
     }
     Ok(match found {
         None => Shape::Native(Native::Raw),

@@ -373,7 +373,7 @@ impl Client {
             // While a script runs the general path answers BUSY or waits
             // without the GIL.
             Backend::Embedded(engine) if engine.script_running() => None,
-            Backend::Embedded(engine) => Some(engine.with_db(self.db.load(Ordering::Relaxed), f)),
+            Backend::Embedded(engine) => engine.with_db(self.db.load(Ordering::Relaxed), f),
             Backend::Remote(_) => None,
         }
     }
@@ -537,6 +537,11 @@ impl Client {
             if d.contains("NEVER_DECODE")? {
                 flags |= Opts::NEVER_DECODE;
                 d.del_item("NEVER_DECODE")?;
+            }
+            // Like redis-py, the key list (for client-side caching) is not
+            // an option of the response callback.
+            if d.contains("keys")? {
+                d.del_item("keys")?;
             }
         }
         let opts = Opts {

@@ -5,10 +5,10 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
+use super::callbacks::Fast;
 use super::client::{command, Client};
 use super::encode::{arg, Args};
 use super::errors::data_error;
-use super::callbacks::Fast;
 use super::reply::Opts;
 use crate::commands::{hash, string};
 
@@ -380,9 +380,9 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         let this = slf.get();
         let (k, f) = (arg(name, this.encoding())?, arg(key, this.encoding())?);
-        if let Some(r) =
-            this.fast(Fast::HGet, |db, now| hash::lookup_field(db, k.as_slice(), f.as_slice(), now))
-        {
+        if let Some(r) = this.fast(Fast::HGet, |db, now| {
+            hash::lookup_field(db, k.as_slice(), f.as_slice(), now)
+        }) {
             return this.bulk_result(slf.py(), r);
         }
         Client::run_fast(
@@ -758,13 +758,7 @@ impl Client {
         let enc = slf.get().encoding();
         let (k, v) = (arg(name, enc)?, arg(value, enc)?);
         let argv: [&[u8]; 3] = [b"SET", k.as_slice(), v.as_slice()];
-        Client::run_fast(
-            slf,
-            Fast::Set,
-            command!("set"),
-            &argv,
-            Opts::default(),
-        )
+        Client::run_fast(slf, Fast::Set, command!("set"), &argv, Opts::default())
     }
 
     fn one_key<'py>(

@@ -312,7 +312,7 @@ fn cast_score<'py>(
     // The legacy shapes hand the cast what a RESP2 connection would: the
     // score's text (as bytes when a RESP3 double is re-encoded).
     let raw = match f {
-        Frame::Double(x) => PyBytes::new(py, &double_bytes(*x)).into_any(),
+        Frame::Double(x) if dec.resp3 => PyBytes::new(py, &double_bytes(*x)).into_any(),
         _ => to_py(py, f, dec)?,
     };
     match cast.call1((raw.clone(),)) {
