@@ -74,6 +74,12 @@ fast_commands! {
 
 const FAST_COUNT: usize = Fast::NAMES.len();
 
+/// The commands the Rust methods send (their callback names).
+#[pyfunction]
+pub fn fast_commands() -> Vec<&'static str> {
+    Fast::NAMES.to_vec()
+}
+
 /// The cached code of a command whose callback is a Python callable.
 const CALLABLE: u8 = u8::MAX;
 /// `valid` while no cache has been read.

@@ -233,12 +233,9 @@ impl Client {
         slot: Option<&remote::Slot>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cmd = cmd.or_else(|| argv.first().and_then(|n| commands::lookup(n)));
-        let blocking = match cmd {
-            Some(c) => c.flags & commands::flags::BLOCKING != 0 || c.name == "wait",
-            None => false,
-        };
+        let at = cmd.map_or(commands::Timeout::None, |c| c.timeout);
         let timeout =
-            crate::client::timeouts::read_timeout(remote.config().socket_timeout, blocking, argv);
+            crate::client::timeouts::read_timeout(remote.config().socket_timeout, at, argv);
         let db = self.db.load(Ordering::Relaxed);
         let frame = remote.execute(py, db, argv, timeout, slot)?;
         if let Some(n) = remote::db_change(argv, &frame) {
@@ -286,13 +283,14 @@ impl Client {
         let Backend::Embedded(engine) = &*self.backend else {
             return false;
         };
-        engine.script_running()
-            || match cmd {
-                Some(c) => c.group == commands::Group::Scripting,
-                None => argv
-                    .first()
-                    .is_some_and(|n| crate::scripting::runs_script(n)),
-            }
+        if engine.script_running() {
+            return true;
+        }
+        // SCRIPT KILL and friends wait on a running script too.
+        let cmd = cmd.or_else(|| argv.first().and_then(|n| commands::lookup(n)));
+        cmd.is_some_and(|c| {
+            c.has_trait(commands::traits::RUNS_SCRIPT) || c.group == commands::Group::Scripting
+        })
     }
 
     /// Runs one command on a short-lived client state for this handle.

@@ -206,18 +206,3 @@ pub fn busy_reply(
         _ => Some(Frame::error(BUSY)),
     }
 }
-
-/// True for commands that run a script (EVAL...): a caller holding
-/// another lock (Python's GIL) should release it for them.
-pub fn runs_script(name: &[u8]) -> bool {
-    [
-        &b"eval"[..],
-        b"evalsha",
-        b"eval_ro",
-        b"evalsha_ro",
-        b"fcall",
-        b"fcall_ro",
-    ]
-    .iter()
-    .any(|n| n.eq_ignore_ascii_case(name))
-}
