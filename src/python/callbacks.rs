@@ -112,6 +112,15 @@ impl CallbackWatch {
     }
 }
 
+/// What the cache knows of a command's callback.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cached {
+    Native(Native),
+    Callable,
+    /// The dict changed (or is not a `CallbackDict`): look again.
+    Stale,
+}
+
 /// The response callbacks of one client.
 pub struct Callbacks {
     map: Mutex<Py<PyAny>>,
@@ -121,6 +130,8 @@ pub struct Callbacks {
     /// The epoch `codes` were read at, or [`INVALID`].
     valid: AtomicU64,
     codes: [AtomicU8; FAST_COUNT],
+    /// The callables behind [`CALLABLE`] codes, read with the codes.
+    callables: Mutex<Vec<Option<Py<PyAny>>>>,
 }
 
 impl Callbacks {
@@ -131,6 +142,7 @@ impl Callbacks {
             epoch: Arc::new(AtomicU64::new(0)),
             valid: AtomicU64::new(INVALID),
             codes: std::array::from_fn(|_| AtomicU8::new(CALLABLE)),
+            callables: Mutex::new(Vec::new()),
         };
         cbs.watch(map)?;
         Ok(cbs)
@@ -176,31 +188,53 @@ impl Callbacks {
     /// the dict is unchanged, else a lookup.
     #[inline]
     pub fn fast(&self, py: Python<'_>, f: Fast) -> PyResult<Shape> {
-        if let Some(n) = self.cached(f) {
-            return Ok(Shape::Native(n));
+        let mut cached = self.cached(f);
+        if cached == Cached::Stale {
+            self.refresh(py);
+            cached = self.cached(f);
         }
-        self.refresh(py);
-        if let Some(n) = self.cached(f) {
-            return Ok(Shape::Native(n));
+        match cached {
+            Cached::Native(n) => Ok(Shape::Native(n)),
+            // A callable (or a mapping that is not a CallbackDict): one
+            // lookup of this command.
+            Cached::Callable => {
+                let cached = self
+                    .callables
+                    .lock()
+                    .get(f as usize)
+                    .and_then(|c| c.as_ref().map(|c| c.clone_ref(py)));
+                match cached {
+                    Some(cb) => Ok(Shape::Callable(cb)),
+                    None => {
+                        let map = self.get(py);
+                        lookup(map.bind(py), Fast::NAMES[f as usize])
+                    }
+                }
+            }
+            Cached::Stale => {
+                let map = self.get(py);
+                lookup(map.bind(py), Fast::NAMES[f as usize])
+            }
         }
-        let map = self.get(py);
-        lookup(map.bind(py), Fast::NAMES[f as usize])
     }
 
     /// True when `f`'s reply needs no reshaping (no callback), so a Rust
     /// method may build the Python value itself.
     #[inline]
     pub fn is_raw(&self, f: Fast) -> bool {
-        self.cached(f) == Some(Native::Raw)
+        self.cached(f) == Cached::Native(Native::Raw)
     }
 
     #[inline]
-    fn cached(&self, f: Fast) -> Option<Native> {
+    fn cached(&self, f: Fast) -> Cached {
         let epoch = self.epoch.load(Ordering::Acquire);
         if self.valid.load(Ordering::Acquire) != epoch {
-            return None;
+            return Cached::Stale;
         }
-        Native::from_code(self.codes[f as usize].load(Ordering::Relaxed))
+        match Native::from_code(self.codes[f as usize].load(Ordering::Relaxed)) {
+            Some(n) => Cached::Native(n),
+            None => Cached::Callable,
+        }
     }
 
     /// Reads every fast command's entry again (a `CallbackDict` only).
@@ -214,16 +248,19 @@ impl Callbacks {
         let Ok(dict) = held.bind(py).cast::<PyDict>() else {
             return;
         };
+        let mut callables = self.callables.lock();
+        callables.clear();
         for (i, name) in Fast::NAMES.iter().enumerate() {
-            let code = match dict.get_item(name) {
-                Ok(None) => Native::Raw as u8,
+            let (code, callable) = match dict.get_item(name) {
+                Ok(None) => (Native::Raw as u8, None),
                 Ok(Some(cb)) => match cb.extract::<u8>() {
-                    Ok(c) if Native::from_code(c).is_some() => c,
-                    _ => CALLABLE,
+                    Ok(c) if Native::from_code(c).is_some() => (c, None),
+                    _ => (CALLABLE, Some(cb.unbind())),
                 },
-                Err(_) => CALLABLE,
+                Err(_) => (CALLABLE, None),
             };
             self.codes[i].store(code, Ordering::Relaxed);
+            callables.push(callable);
         }
         self.valid.store(epoch, Ordering::Release);
     }
