@@ -372,8 +372,10 @@ def parse_xinfo_stream(response: Any, **options: Any) -> Dict[str, Any]:
     """XINFO STREAM [FULL] -> dict with str keys; entries as (id, dict)."""
     data = _str_keys(response)
     if not options.get("full", False):
+        # As redis-py: a FULL reply read without full=True lacks
+        # "last-entry" and raises KeyError.
         for edge in ("first-entry", "last-entry"):
-            entry = data.get(edge)
+            entry = data.get(edge) if edge == "first-entry" else data[edge]
             if entry is not None and entry[0] is not None:
                 data[edge] = (entry[0], _pairs_to_dict(entry[1]))
     else:

@@ -90,7 +90,26 @@ const INVALID: u64 = u64::MAX;
 #[pyclass(frozen, module = "redcore._redcore", name = "CallbackWatch")]
 #[derive(Default)]
 pub struct CallbackWatch {
-    listeners: Mutex<Vec<Weak<AtomicU64>>>,
+    listeners: Mutex<Listeners>,
+}
+
+/// The epochs of the clients using one dict. Clients come and go (a
+/// pipeline per request), so dead entries are dropped whenever the list
+/// has doubled since the last sweep.
+#[derive(Default)]
+struct Listeners {
+    epochs: Vec<Weak<AtomicU64>>,
+    sweep_at: usize,
+}
+
+impl Listeners {
+    fn add(&mut self, epoch: &Arc<AtomicU64>) {
+        if self.epochs.len() >= self.sweep_at {
+            self.epochs.retain(|l| l.strong_count() > 0);
+            self.sweep_at = (self.epochs.len() * 2).max(32);
+        }
+        self.epochs.push(Arc::downgrade(epoch));
+    }
 }
 
 #[pymethods]
@@ -102,7 +121,7 @@ impl CallbackWatch {
 
     /// Records that the dict changed.
     fn bump(&self) {
-        self.listeners.lock().retain(|l| match l.upgrade() {
+        self.listeners.lock().epochs.retain(|l| match l.upgrade() {
             Some(epoch) => {
                 epoch.fetch_add(1, Ordering::AcqRel);
                 true
@@ -175,7 +194,7 @@ impl Callbacks {
             .and_then(|w| w.cast_into::<CallbackWatch>().ok());
         let ok = match watch {
             Some(w) if map.is_instance_of::<PyDict>() => {
-                w.get().listeners.lock().push(Arc::downgrade(&self.epoch));
+                w.get().listeners.lock().add(&self.epoch);
                 true
             }
             _ => false,

@@ -1,8 +1,9 @@
 //! The `Client` class that `redcore.Redis` and `redcore.Pipeline` extend.
 //!
 //! Every call, whether a hot method written in Rust or a Python method
-//! going through `execute_command`, ends in [`Client::call`]: run now on
-//! the backend, or queue on a pipeline.
+//! going through `execute_command`, ends in [`Client::run`]: queued on a
+//! pipeline, or run on the backend and shaped by the client's response
+//! callback for the command (`response_callbacks`, see [`Callbacks`]).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
