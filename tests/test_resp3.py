@@ -256,3 +256,22 @@ def test_from_url_protocol(redis_server: Any) -> None:
     r = redcore.Redis.from_url("memory://resp3-url")
     r.zadd("z", {"a": 1})
     assert r.execute_command("ZRANGE", "z", 0, -1, "WITHSCORES") == [[b"a", 1.0]]
+
+
+def test_push_messages_do_not_take_a_replys_place(redis_server: Any) -> None:
+    """A RESP3 push (a client-tracking invalidation) arriving before a reply
+    is handled out of band, as redis-py does: every command still gets its
+    own reply."""
+    import redcore
+
+    redis_server.client().flushall()
+    r = redcore.Redis(port=redis_server.port, single_connection_client=True)
+    other = redcore.Redis(port=redis_server.port)
+    assert r.execute_command("CLIENT", "TRACKING", "ON")
+    r.set("tracked", "1")
+    assert r.get("tracked") == b"1"
+    other.set("tracked", "2")  # invalidates: a push to r's connection
+    assert r.ping() is True
+    assert r.get("tracked") == b"2"
+    assert r.pipeline().get("tracked").set("tracked", "3").execute() == [b"2", True]
+    r.close()

@@ -488,6 +488,18 @@ pub(crate) fn db_change(argv: &[&[u8]], reply: &Frame) -> Option<usize> {
     }
 }
 
+/// Reads the next reply, passing over RESP3 push frames (client-tracking
+/// invalidations and the like), which redis-py handles out of band: they
+/// are not the reply of the command sent.
+fn read_reply(conn: &mut Connection, timeout: Option<Duration>) -> Result<Frame, Error> {
+    loop {
+        match conn.read_frame(timeout)? {
+            Frame::Push(_) => continue,
+            frame => return Ok(frame),
+        }
+    }
+}
+
 /// Sends the connection's write buffer and reads one reply with the GIL
 /// released. A signal interrupting the read runs Python's handlers; if
 /// one raises (Ctrl-C), the exchange is abandoned and the caller's lease
@@ -504,7 +516,7 @@ pub(crate) fn exchange_one(
                 conn.send()?;
                 sent = true;
             }
-            conn.read_frame(timeout)
+            read_reply(conn, timeout)
         });
         match r {
             Ok(f) => return Ok(f),
@@ -530,7 +542,7 @@ pub(crate) fn exchange(
                 sent = true;
             }
             while frames.len() < n {
-                frames.push(conn.read_frame(timeout)?);
+                frames.push(read_reply(conn, timeout)?);
             }
             Ok(())
         });
