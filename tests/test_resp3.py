@@ -275,3 +275,36 @@ def test_push_messages_do_not_take_a_replys_place(redis_server: Any) -> None:
     assert r.get("tracked") == b"2"
     assert r.pipeline().get("tracked").set("tracked", "3").execute() == [b"2", True]
     r.close()
+
+
+@pytest.mark.parametrize("kwargs", PROTOCOLS)
+@pytest.mark.parametrize("backend", ["embedded", "remote"])
+@pytest.mark.parametrize("transaction", [False, True], ids=["pipeline", "multi"])
+def test_pipeline_replies_match_redis_py(redis_server: Any, backend: str, kwargs: dict, transaction: bool) -> None:
+    def run(client: Any) -> Any:
+        for args in SETUP:
+            client.execute_command(*args)
+        pipe = client.pipeline(transaction=transaction)
+        for args in COMMANDS:
+            if args[0] in ("BLPOP", "BZPOPMIN", "EVAL", "HELLO", "ZRANK", "ZREVRANK"):
+                continue  # not allowed, or an error aborting the MULTI
+            if args[0] in ("COMMAND", "XPENDING", "XINFO STREAM"):
+                continue  # redis-py's callback raises: the whole pipeline would
+
+            pipe.execute_command(*args)
+        pipe.zrange("z", 0, -1, withscores=True).hgetall("h").zadd("z", {"q": 1}, incr=True)
+        try:
+            return [typed(x) for x in pipe.execute(raise_on_error=False)]
+        except Exception as e:  # noqa: BLE001 - an aborted MULTI must abort alike
+            return typed(e)
+
+    redis_server.client().flushall()
+    oracle = make_client("oracle", redis_server, **kwargs)
+    expected = run(oracle)
+    oracle.close()
+    redis_server.client().flushall()
+    client = make_client(backend, redis_server, **kwargs)
+    got = run(client)
+    client.close()
+    assert isinstance(expected, list), expected
+    assert got == expected
