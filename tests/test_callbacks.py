@@ -83,3 +83,21 @@ def test_default_tables_are_redis_pys(make: Any, protocol: Any) -> None:
         "HOTKEYS", "ARINFO", "HIMPORT", "CLIENT") or k.startswith("HIMPORT")}
     assert not (missing - foreign), sorted(missing - foreign)
     assert redis.__version__.startswith("8.")
+
+
+def test_callback_dict_copies_are_independent() -> None:
+    import copy
+
+    import redcore
+
+    r = redcore.Redis()
+    r.set("k", "v")
+    for dup in (r.response_callbacks.copy(), copy.copy(r.response_callbacks), copy.deepcopy(r.response_callbacks)):
+        assert type(dup) is type(r.response_callbacks) and dup == r.response_callbacks
+        dup["GET"] = lambda resp: "copy"
+        assert r.get("k") == b"v"
+    other = redcore.Redis()
+    other.set("k", "v")
+    other.response_callbacks = copy.deepcopy(r.response_callbacks)
+    other.response_callbacks["GET"] = lambda resp: "other"
+    assert other.get("k") == "other" and r.get("k") == b"v"

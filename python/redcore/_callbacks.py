@@ -27,7 +27,11 @@ from . import _redcore
 
 # The native shapes are declared once, in Rust (``src/python/reply.rs``):
 # ``Native.BOOL`` etc. are the codes the Rust conversion understands.
-Native: Any = IntEnum("Native", dict(_redcore.native_shapes()))
+def _native_enum() -> Any:
+    return IntEnum("Native", dict(_redcore.native_shapes()))
+
+
+Native: Any = _native_enum()
 
 
 class CallbackDict(dict):
@@ -89,6 +93,10 @@ class CallbackDict(dict):
 
     def copy(self) -> "CallbackDict":
         return CallbackDict(self)
+
+    def __reduce__(self) -> Any:
+        # copy, deepcopy and pickle make a new dict with its own watch.
+        return (CallbackDict, (dict(self),))
 
     def __repr__(self) -> str:
         return f"CallbackDict({dict.__repr__(self)})"
@@ -309,7 +317,7 @@ def parse_stream_list(response: Any, **options: Any) -> Any:
     from the stream (a deleted pending one) becomes (None, None)."""
     if response is None:
         return None
-    data = []
+    data: List[Any] = []
     for r in response:
         if r is None:
             data.append((None, None))
