@@ -6,7 +6,9 @@ comparison packages, starts redis-server on a free port). Or, with all of
 that in place: ``python benchmarks/bench.py --port 6379``.
 
 Rows: sequential SET, sequential GET, one 10,000-command pipeline, MGET of
-1,000 keys, and ZADD + ZREVRANGE top-10 (a leaderboard update and read).
+1,000 keys, and ZADD + ZREVRANGE top-10 (a leaderboard update and read);
+then the cost a user-set response callback adds to GET, redcore's vs
+redis-py's own callback dispatch.
 The "redcore client" column is redcore's network client on the same
 server as redis-py, both speaking RESP2.
 Every contender runs the same loop shape; the figures are ops/s (for the
@@ -131,6 +133,45 @@ def bench_contender(name: str, client: Any, n: int, keys: List[str]) -> Dict[str
     return out
 
 
+def bench_callback_cost(n: int) -> Tuple[float, float]:
+    """Nanoseconds a user-set response callback (``lambda resp, **kw:
+    resp``) adds to each GET: on redcore's embedded client (a Rust method),
+    and in redis-py's own dispatch (its ``parse_response`` on a connection
+    that hands the reply back at once, so the network is left out and only
+    the callback machinery is timed)."""
+    import redcore
+    import redis
+
+    def cb(resp: Any, **kw: Any) -> Any:
+        return resp
+
+    def cost(call: Callable[[], Any], install: Callable[[], None]) -> float:
+        def loop() -> int:
+            for _ in range(n):
+                call()
+            return n
+
+        plain = best_rate(loop, repeat=7)
+        install()
+        with_cb = best_rate(loop, repeat=7)
+        return 1e9 / with_cb - 1e9 / plain
+
+    r = redcore.Redis()
+    r.set("k", VALUE)
+    get = r.get
+    ours = cost(lambda: get("k"), lambda: r.set_response_callback("GET", cb))
+
+    class Conn:
+        def read_response(self, **kw: Any) -> bytes:
+            return VALUE
+
+    rp = redis.Redis(protocol=2)  # never connects: the reply comes from Conn
+    rp.response_callbacks.pop("GET", None)
+    conn, parse, keys = Conn(), rp.parse_response, ["k"]
+    theirs = cost(lambda: parse(conn, "GET", keys=keys), lambda: rp.set_response_callback("GET", cb))
+    return ours, theirs
+
+
 def fmt(rate: float) -> str:
     if rate >= 1e6:
         return f"{rate / 1e6:.2f}M"
@@ -220,6 +261,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         for row, target in (("SET", 1.3), ("GET", 1.3), ("pipeline 10k", 5), ("MGET 1000", 2)):
             ratio = results["redcore client"][row] / results[rp][row]
             print(f"  {row:34s} {ratio:9.2f}x   target {target}x   {'ok' if ratio >= target else 'BELOW TARGET'}")
+    ours, theirs = bench_callback_cost(args.n)
+    ratio = ours / theirs if theirs > 0 else float("inf")
+    print("\nuser-set response callback on GET (added ns per call):")
+    print(f"  redcore embedded {ours:7.1f} ns   redis-py dispatch {theirs:7.1f} ns   "
+          f"ratio {ratio:.2f}   target <= 1.10   {'ok' if ratio <= 1.10 else 'ABOVE TARGET'}")
     return 0
 
 

@@ -3,12 +3,15 @@ fixtures that run every behaviour test on each backend.
 
 Backends:
 - ``embedded``: ``redcore.Redis()``, the in-process engine.
-- ``remote``: redcore's network client (``redcore.Redis(port=...,
-  protocol=2)``) talking to the same redis-server as the oracle.
-- ``oracle``: redis-py talking to the real ``redis-server`` with
-  ``protocol=2``: redis-py's classic reply shapes, which redcore follows
-  (redis-py 8 defaults to RESP3 on the wire; its typed methods return the
-  same values either way, only raw ``execute_command`` replies differ).
+- ``remote``: redcore's network client (``redcore.Redis(port=...)``)
+  talking to the same redis-server as the oracle.
+- ``oracle``: redis-py talking to the real ``redis-server``.
+
+Every backend runs with redis-py 8's default protocol (``protocol=None``:
+RESP3 on the wire, the classic reply shapes for typed methods, RESP3 values
+for raw ``execute_command`` replies of commands without a callback); pass
+``protocol=2`` or ``3`` (or ``legacy_responses=False``) to ``make`` for the
+others.
 
 A test written against the ``r`` fixture runs once per backend and must
 pass on all of them: its expectations are Redis's behaviour, so any difference is
@@ -79,7 +82,6 @@ class RedisServer:
                 time.sleep(0.05)
 
     def client(self, **kwargs: Any) -> redis.Redis:
-        kwargs.setdefault("protocol", 2)
         return redis.Redis(port=self.port, **kwargs)
 
     def stop(self) -> None:
@@ -105,7 +107,6 @@ def make_client(backend: str, server: RedisServer, engine: str = "", **kwargs: A
         c = redcore.Redis(name=engine or None, **kwargs)
         c.exc = redcore.exceptions
     elif backend == "remote":
-        kwargs.setdefault("protocol", 2)
         c = redcore.Redis(port=server.port, **kwargs)
         c.exc = redcore.exceptions
     else:
@@ -148,6 +149,12 @@ def r(make: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture
+def r2(make: Callable[..., Any]) -> Any:
+    """Like ``r`` with ``protocol=2``: for tests of RESP2's raw replies."""
+    return make(protocol=2)
+
+
+@pytest.fixture
 def rd(make: Callable[..., Any]) -> Any:
     """Like ``r`` with ``decode_responses=True``."""
     return make(decode_responses=True)
@@ -163,11 +170,13 @@ def node_config(make: Callable[..., Any]) -> Iterator[Any]:
 
 
 @pytest.fixture
-def pair(redis_server: RedisServer) -> Iterator[Dict[str, Any]]:
+def pair(request: pytest.FixtureRequest, redis_server: RedisServer) -> Iterator[Dict[str, Any]]:
     """One embedded client and one oracle client on empty datasets, for
-    tests that compare replies directly."""
+    tests that compare replies directly. Parametrize it indirectly with a
+    dict of client arguments (``{"protocol": 2}``) to change both."""
+    kwargs = getattr(request, "param", None) or {}
     redis_server.client().flushall()
     yield {
-        "embedded": make_client("embedded", redis_server),
-        "oracle": make_client("oracle", redis_server),
+        "embedded": make_client("embedded", redis_server, **kwargs),
+        "oracle": make_client("oracle", redis_server, **kwargs),
     }

@@ -48,6 +48,9 @@ def sequence(seed: int, n: int) -> List[tuple]:
 
 # Several shorter sequences (more variety of starting points) and one long
 # one of 10,000 commands (keys grow large and encodings convert).
+# Each runs with redis-py's default protocol (RESP3 on the wire, legacy
+# shapes) and with protocol=2; replies compare with their types.
+@pytest.mark.parametrize("pair", [{}, {"protocol": 2}], ids=["default", "resp2"], indirect=True)
 @pytest.mark.parametrize("seed,n", [(s, 2000) for s in range(6)] + [(1000, 10_000)])
 def test_random_sequences_match_redis(pair, seed, n):
     if not GENERATORS:

@@ -239,6 +239,8 @@ def test_pipeline_losing_its_replies_raises_and_reports_nothing(server):
         r = redcore.Redis(port=proxy.port)
         pipe = r.pipeline(transaction=False)
         pipe.set("a", 1).incr("a").get("a")
+        # A pooled connection (its HELLO done) carries the batch.
+        assert r.ping()
         proxy.drop = True
         with pytest.raises(ConnectionError):
             pipe.execute()
@@ -656,8 +658,9 @@ def test_tls_client_certificate_required(certs):
 
 
 def test_resp3_typed_methods_match_resp2(server):
+    # redis-py 8's default: RESP3 on the wire, the classic shapes.
     r2 = redcore.Redis(port=server.port, protocol=2)
-    r3 = redcore.Redis(port=server.port, protocol=3)
+    r3 = redcore.Redis(port=server.port)
     r2.hset("h", mapping={"a": 1, "b": 2})
     r2.zadd("z", {"x": 1.5, "y": 2})
     r2.sadd("s", "m")
@@ -676,7 +679,6 @@ def test_resp3_typed_methods_match_resp2(server):
         lambda c: c.mget(["h", "missing"]),
         lambda c: sorted(c.zrandmember("z", 5, withscores=True)),
         lambda c: sorted(c.hrandfield("h", 5, withvalues=True)),
-        lambda c: c.execute_command("ZRANGE", "z", 0, -1, "WITHSCORES"),
         lambda c: c.zrangebyscore("z", 0, 10, withscores=True),
         lambda c: c.zscan("z"),
         lambda c: c.hscan("h"),

@@ -1,45 +1,105 @@
 """Response callbacks: how each command's reply is shaped for Python.
 
-These follow redis-py's default ("legacy") reply shapes, so code written
-for redis-py sees the same types. Entries are either a :class:`Native`
-code, handled in Rust on the hot path, or a Python callable invoked as
-``callback(response, **options)`` like redis-py's response callbacks.
+As in redis-py 8, the table depends on the protocol and
+``legacy_responses`` (:func:`callbacks_for`): the default (``protocol=None``,
+RESP3 on the wire) converts RESP3 replies back to the classic ("legacy")
+shapes for the commands redis-py has a callback for, ``protocol=2`` and
+``protocol=3`` select redis-py's RESP2 and RESP3 tables, and
+``legacy_responses=False`` its "unified" ones. Entries are either a
+:class:`Native` code, handled in Rust on the hot path, or a Python
+callable invoked as ``callback(response, **options)`` like redis-py's
+response callbacks.
+
+Group sections (``# -- group: ... --``) hold the callbacks of one command
+group; they are merged into :data:`CALLBACKS`, the entries common to every
+protocol. Callbacks there accept both the RESP2 form of a reply (flat lists,
+numbers as bytes) and the RESP3 form (dicts, floats).
 """
 
 from __future__ import annotations
 
 import datetime
 from enum import IntEnum
-from typing import Any, Callable, Dict, List, Union
+from typing import Any, Callable, Dict, List, Optional, Union
+
+from . import _redcore
 
 
-class Native(IntEnum):
-    """Reply shapes implemented in Rust (``src/python/reply.rs``)."""
+# The native shapes are declared once, in Rust (``src/python/reply.rs``):
+# ``Native.BOOL`` etc. are the codes the Rust conversion understands.
+def _native_enum() -> Any:
+    return IntEnum("Native", dict(_redcore.native_shapes()))
 
-    RAW = 0
-    BOOL = 1
-    OK = 2
-    FLOAT = 3
-    SET = 4
-    DICT = 5
-    SCORE_PAIRS = 6
-    ZPOP_PAIRS = 7
-    SCAN = 8
-    HSCAN = 9
-    ZSCAN = 10
-    PING = 11
-    SET_RESULT = 12
-    ZADD = 13
-    RANK_SCORE = 14
-    FLOAT_LIST = 15
-    BLOCK_POP = 16
-    BZPOP = 17
-    TIME = 18
-    STR = 19
-    STR_LIST = 20
-    BOOL_LIST = 21
-    STR_DICT = 22
-    TRUE = 23
+
+Native: Any = _native_enum()
+
+
+class CallbackDict(dict):
+    """``response_callbacks``: a dict with upper-case keys, looked up
+    case-insensitively like redis-py's ``CaseInsensitiveDict``. Every change
+    is reported to the clients using it, so the Rust methods notice a new
+    callback at once while paying nothing when there is none."""
+
+    __slots__ = ("_watch",)
+
+    def __init__(self, data: Any = ()) -> None:
+        super().__init__()
+        self._watch = _redcore.CallbackWatch()
+        self.update(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return super().__getitem__(key.upper())
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key.upper() if isinstance(key, str) else key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.upper(), default)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key.upper(), value)
+        self._watch.bump()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key.upper())
+        self._watch.bump()
+
+    def pop(self, key: str, *default: Any) -> Any:
+        value = super().pop(key.upper(), *default)
+        self._watch.bump()
+        return value
+
+    def popitem(self) -> Any:
+        item = super().popitem()
+        self._watch.bump()
+        return item
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        value = super().setdefault(key.upper(), default)
+        self._watch.bump()
+        return value
+
+    def update(self, data: Any = (), **kwargs: Any) -> None:  # type: ignore[override]
+        items = data.items() if hasattr(data, "items") else data
+        for key, value in items:
+            super().__setitem__(key.upper(), value)
+        for key, value in kwargs.items():
+            super().__setitem__(key.upper(), value)
+        self._watch.bump()
+
+    def clear(self) -> None:
+        super().clear()
+        self._watch.bump()
+
+    def copy(self) -> "CallbackDict":
+        return CallbackDict(self)
+
+    def __reduce__(self) -> Any:
+        # copy, deepcopy and pickle make a new dict with its own watch.
+        return (CallbackDict, (dict(self),))
+
+    def __repr__(self) -> str:
+        return f"CallbackDict({dict.__repr__(self)})"
 
 
 def _str(value: Any) -> Any:
@@ -130,7 +190,9 @@ def sort_return_tuples(response: Any, **options: Any) -> Any:
 
 
 def parse_pubsub_numsub(response: Any, **options: Any) -> List[Any]:
-    """PUBSUB NUMSUB -> [(channel, count), ...]."""
+    """PUBSUB NUMSUB -> [(channel, count), ...] (a RESP3 map too)."""
+    if isinstance(response, dict):
+        return list(response.items())
     return list(zip(response[0::2], response[1::2]))
 
 
@@ -146,11 +208,13 @@ def parse_memory_stats(response: Any, **options: Any) -> Dict[str, Any]:
     nested dicts."""
 
     def pairs(items: Any) -> Dict[str, Any]:
+        if isinstance(items, dict):
+            return {_str(k): v for k, v in items.items()}
         return {_str(k): _str(v) for k, v in zip(items[::2], items[1::2])}
 
     stats = pairs(response)
     for key, value in stats.items():
-        if key.startswith("db.") and isinstance(value, list):
+        if key.startswith("db.") and isinstance(value, (list, dict)):
             stats[key] = pairs(value)
     return stats
 
@@ -227,7 +291,7 @@ def parse_geosearch_generic(response: Any, **options: Any) -> Any:
 
 
 _BITMAP_GEO_CALLBACKS: Dict[str, Any] = {
-    "GEOPOS": parse_geopos,
+    # GEOPOS's shape depends on the protocol: see RESP2 / RESP3_LEGACY.
     "GEORADIUS": parse_geosearch_generic,
     "GEORADIUSBYMEMBER": parse_geosearch_generic,
     "GEOSEARCH": parse_geosearch_generic,
@@ -253,7 +317,7 @@ def parse_stream_list(response: Any, **options: Any) -> Any:
     from the stream (a deleted pending one) becomes (None, None)."""
     if response is None:
         return None
-    data = []
+    data: List[Any] = []
     for r in response:
         if r is None:
             data.append((None, None))
@@ -265,10 +329,28 @@ def parse_stream_list(response: Any, **options: Any) -> Any:
 
 
 def parse_xread(response: Any, **options: Any) -> Any:
-    """XREAD / XREADGROUP -> [[stream, entries], ...] ([] on timeout)."""
-    if response is None:
+    """XREAD / XREADGROUP -> [[stream, entries], ...] ([] on timeout); a
+    RESP3 map of streams gives the same list."""
+    if not response:
         return []
+    if isinstance(response, dict):
+        return [[k, parse_stream_list(v, **options)] for k, v in response.items()]
     return [[r[0], parse_stream_list(r[1], **options)] for r in response]
+
+
+def parse_xread_resp3(response: Any, **options: Any) -> Any:
+    """XREAD / XREADGROUP with ``protocol=3`` -> {stream: [entries]}."""
+    if response is None:
+        return {}
+    return {k: [parse_stream_list(v, **options)] for k, v in response.items()}
+
+
+def parse_xread_unified(response: Any, **options: Any) -> Any:
+    """XREAD / XREADGROUP, unified shape -> {stream: entries}."""
+    if not response:
+        return {}
+    items = response.items() if isinstance(response, dict) else response
+    return {k: parse_stream_list(v, **options) for k, v in items}
 
 
 def parse_xclaim(response: Any, **options: Any) -> Any:
@@ -287,27 +369,41 @@ def parse_xautoclaim(response: Any, **options: Any) -> Any:
     return response
 
 
+def _str_keys(response: Any) -> Dict[str, Any]:
+    """A RESP3 map (dict) or RESP2 flat pair list -> dict with str keys."""
+    if isinstance(response, dict):
+        return {_str(k): v for k, v in response.items()}
+    return _pairs_to_dict(response, decode_keys=True)
+
+
 def parse_xinfo_stream(response: Any, **options: Any) -> Dict[str, Any]:
     """XINFO STREAM [FULL] -> dict with str keys; entries as (id, dict)."""
-    data = _pairs_to_dict(response, decode_keys=True)
+    data = _str_keys(response)
     if not options.get("full", False):
+        # As redis-py: a FULL reply read without full=True lacks
+        # "last-entry" and raises KeyError.
         for edge in ("first-entry", "last-entry"):
-            entry = data.get(edge)
+            entry = data.get(edge) if edge == "first-entry" else data[edge]
             if entry is not None and entry[0] is not None:
                 data[edge] = (entry[0], _pairs_to_dict(entry[1]))
     else:
         data["entries"] = {_id: _pairs_to_dict(entry) for _id, entry in data["entries"]}
-        groups = [_pairs_to_dict(g, decode_keys=True) for g in data["groups"]]
-        for g in groups:
-            if g["consumers"] and g["consumers"][0] is not None:
-                g["consumers"] = [_pairs_to_dict(c, decode_keys=True) for c in g["consumers"]]
-        data["groups"] = groups
+        groups = data["groups"]
+        if groups and isinstance(groups[0], dict):
+            # RESP3: the groups (and their consumers) stay as sent.
+            data["groups"] = [_str_keys(g) for g in groups]
+        else:
+            groups = [_pairs_to_dict(g, decode_keys=True) for g in groups]
+            for g in groups:
+                if g["consumers"] and g["consumers"][0] is not None:
+                    g["consumers"] = [_pairs_to_dict(c, decode_keys=True) for c in g["consumers"]]
+            data["groups"] = groups
     return data
 
 
 def parse_list_of_dicts(response: Any, **options: Any) -> List[Dict[str, Any]]:
     """XINFO GROUPS / CONSUMERS -> one dict (str keys) per item."""
-    return [_pairs_to_dict(item, decode_keys=True) for item in response]
+    return [_str_keys(item) for item in response]
 
 
 def parse_xpending_range(response: Any) -> List[Dict[str, Any]]:
@@ -459,56 +555,275 @@ _SENTINEL_CALLBACKS: Dict[str, Any] = {
 
 # -- end group: sentinel ----------------------------------------------------
 
-Callback = Union[Native, Callable[..., Any]]
+Callback = Union[int, Callable[..., Any]]
 
 
 def _keys(names: str, cb: Callback) -> Dict[str, Callback]:
     return {name: cb for name in names.split()}
 
 
+# -- shapes of the protocol overlays ------------------------------------------
+
+
+def _as_set(response: Any) -> Any:
+    return response and set(response) or set()
+
+
+def _str_list(response: Any) -> List[Any]:
+    return [_str(x) for x in response]
+
+
+def _identity(response: Any, **options: Any) -> Any:
+    return response
+
+
+def _score_bytes(value: Any) -> Any:
+    """A score as the bytes a RESP2 connection would have received."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bool):
+        return b"1" if value else b"0"
+    return format(float(value), ".17g").encode()
+
+
+def _cast(options: Dict[str, Any], lenient: bool = True) -> Callable[[Any], Any]:
+    """score_cast_func; when ``lenient``, a cast rejecting the text gets
+    ``float(text)`` instead (redis-py's rule for RESP2 scores)."""
+    cast = options.get("score_cast_func", float)
+    if cast is float or not lenient:
+        return cast
+
+    def safe(x: Any) -> Any:
+        try:
+            return cast(x)
+        except (ValueError, TypeError):
+            return cast(float(x))
+
+    return safe
+
+
+def _pairs(response: Any) -> List[Any]:
+    """Nested [[member, score], ...] or flat [member, score, ...] -> pairs."""
+    if response and isinstance(response[0], list):
+        return [tuple(p) for p in response]
+    it = iter(response)
+    return list(zip(it, it))
+
+
+def zset_pairs_resp3(response: Any, **options: Any) -> Any:
+    """WITHSCORES with ``protocol=3`` / unified: [[member, score], ...]."""
+    if not response or not options.get("withscores"):
+        return response
+    cast = _cast(options, lenient=False)
+    return [[m, cast(s)] for m, s in _pairs(response)]
+
+
+def zset_pairs_unified(response: Any, **options: Any) -> Any:
+    """WITHSCORES, unified shape on RESP2: [[member, cast(float)], ...]."""
+    if not response or not options.get("withscores"):
+        return response
+    cast = _cast(options)
+    return [[m, cast(float(s))] for m, s in _pairs(response)]
+
+
+def zset_pairs_flat_legacy(response: Any, **options: Any) -> Any:
+    """ZDIFF / ZRANDMEMBER WITHSCORES, legacy shape: the flat RESP2 list
+    [member, score-bytes, ...]."""
+    if not response or not options.get("withscores"):
+        return response
+    if not isinstance(response[0], list):
+        return response
+    return [x for m, sc in response for x in (m, _score_bytes(sc))]
+
+
+def zpop_unified(response: Any, **options: Any) -> Any:
+    """ZPOPMIN / ZPOPMAX, unified shape: [[member, score], ...]."""
+    if not response:
+        return response
+    cast = _cast(options)
+    return [[m, cast(float(sc))] for m, sc in _pairs(response)]
+
+
+def zpop_resp3_unified(response: Any, **options: Any) -> Any:
+    """ZPOPMIN / ZPOPMAX on RESP3, unified shape."""
+    if not response:
+        return response
+    cast = _cast(options, lenient=False)
+    return [[m, cast(sc)] for m, sc in _pairs(response)]
+
+
+def rank_score_resp3(response: Any, **options: Any) -> Any:
+    """ZRANK / ZREVRANK WITHSCORE with ``protocol=3``: [rank, score]."""
+    if not response or not options.get("withscore"):
+        return response
+    return [response[0], _cast(options, lenient=False)(response[1])]
+
+
+def rank_score_unified(response: Any, **options: Any) -> Any:
+    """ZRANK / ZREVRANK WITHSCORE, unified shape on RESP2."""
+    if not response or not options.get("withscore"):
+        return response
+    return [response[0], _cast(options)(float(response[1]))]
+
+
+def bzpop_unified(response: Any, **options: Any) -> Any:
+    """BZPOPMIN / BZPOPMAX, unified shape: [key, member, score]."""
+    if not response:
+        return None
+    return [response[0], response[1], float(response[2])]
+
+
+def zmpop_legacy(response: Any, **options: Any) -> Any:
+    """ZMPOP / BZMPOP on RESP3, legacy shape: scores as RESP2 bytes."""
+    if not response:
+        return response
+    return [response[0], [[m, _score_bytes(sc)] for m, sc in response[1]]]
+
+
+def zmpop_unified(response: Any, **options: Any) -> Any:
+    """ZMPOP / BZMPOP, unified shape: float scores."""
+    if not response:
+        return response
+    return [response[0], [[m, float(sc)] for m, sc in response[1]]]
+
+
+def zscan_unified(response: Any, **options: Any) -> Any:
+    """ZSCAN, unified shape: (cursor, [[member, score], ...])."""
+    cursor, items = response
+    cast = _cast(options)
+    return int(cursor), [[m, cast(float(sc))] for m, sc in _pairs(items)]
+
+
+def hrandfield_legacy(response: Any, **options: Any) -> Any:
+    """HRANDFIELD WITHVALUES on RESP3, legacy shape: flat [f, v, ...]."""
+    if not response or not options.get("withvalues") or not isinstance(response[0], list):
+        return response
+    return [x for pair in response for x in pair]
+
+
+def hrandfield_unified(response: Any, **options: Any) -> Any:
+    """HRANDFIELD WITHVALUES, unified shape: [[f, v], ...]."""
+    if not response or not options.get("withvalues") or isinstance(response[0], list):
+        return response
+    it = iter(response)
+    return [[f, v] for f, v in zip(it, it)]
+
+
+def geopos_unified(response: Any, **options: Any) -> List[Any]:
+    """GEOPOS, unified shape: [[lon, lat] | None, ...]."""
+    return [[float(ll[0]), float(ll[1])] if ll is not None else None for ll in response]
+
+
+def lcs_legacy(response: Any, **options: Any) -> Any:
+    """LCS IDX on RESP3, legacy shape: the flat RESP2 list."""
+    if not isinstance(response, dict):
+        return response
+    return [x for kv in response.items() for x in kv]
+
+
+def lcs_unified(response: Any, **options: Any) -> Any:
+    """LCS IDX, unified shape: a dict with str keys."""
+    if isinstance(response, list):
+        it = iter(response)
+        return {_str(k): v for k, v in zip(it, it)}
+    if isinstance(response, dict):
+        return {_str(k): v for k, v in response.items()}
+    return response
+
+
+def config_get_resp3(response: Any, **options: Any) -> Dict[Any, Any]:
+    """CONFIG GET on RESP3 -> {str: str}."""
+    if not response:
+        return {}
+    return {_str(k) if k is not None else None: _str(v) if v is not None else None for k, v in response.items()}
+
+
+def parse_memory_stats_unified(response: Any, **options: Any) -> Dict[str, Any]:
+    """MEMORY STATS, unified shape: str keys, values as sent."""
+
+    def pairs(items: Any) -> Dict[str, Any]:
+        if isinstance(items, dict):
+            return {_str(k): v for k, v in items.items()}
+        return {_str(k): v for k, v in zip(items[::2], items[1::2])}
+
+    stats = pairs(response)
+    for key, value in stats.items():
+        if key.startswith("db.") and isinstance(value, (list, dict)):
+            stats[key] = pairs(value)
+    return stats
+
+
+def parse_command_resp3(response: Any, **options: Any) -> Dict[str, Any]:
+    """COMMAND / COMMAND INFO with ``protocol=3``: flags as sets."""
+    commands: Dict[str, Any] = {}
+    for command in response:
+        if command is None:
+            continue
+        name = _str(command[0])
+        details: Dict[str, Any] = {
+            "name": name,
+            "arity": command[1],
+            "flags": {_str(f) for f in command[2]},
+            "first_key_pos": command[3],
+            "last_key_pos": command[4],
+            "step_count": command[5],
+            "acl_categories": command[6],
+        }
+        if len(command) > 7:
+            details["tips"] = command[7]
+            details["key_specifications"] = command[8]
+            details["subcommands"] = command[9]
+        commands[name] = details
+    return commands
+
+
+def parse_command_unified(response: Any, **options: Any) -> Dict[str, Any]:
+    """COMMAND / COMMAND INFO, unified shape: flags and categories as sets."""
+    commands = parse_command(response)
+    for details in commands.values():
+        details["flags"] = set(details["flags"])
+        if "acl_categories" in details:
+            details["acl_categories"] = set(details["acl_categories"])
+    return commands
+
+
+def parse_geosearch_unified(response: Any, **options: Any) -> Any:
+    """GEOSEARCH / GEORADIUS*, unified shape (the same as the legacy one)."""
+    return parse_geosearch_generic(response, **options)
+
+
+# -- the tables ------------------------------------------------------------------
+
+#: Entries every protocol shares (redis-py's ``_RedisCallbacks``), plus the
+#: group sections.
 CALLBACKS: Dict[str, Callback] = {
     **_keys(
         "AUTH COPY EXPIRE EXPIREAT HEXISTS HMSET MOVE MSETNX PERSIST PSETEX "
         "PEXPIRE PEXPIREAT RENAMENX SETEX SETNX SMOVE",
         Native.BOOL,
     ),
-    **_keys("HINCRBYFLOAT INCRBYFLOAT ZINCRBY ZSCORE GEODIST", Native.FLOAT),
+    **_keys("HINCRBYFLOAT INCRBYFLOAT", Native.FLOAT),
     **_keys(
         "ASKING FLUSHALL FLUSHDB LSET LTRIM MSET PFMERGE READONLY READWRITE "
-        "RENAME SAVE SELECT SHUTDOWN SLAVEOF REPLICAOF SWAPDB WATCH UNWATCH",
+        "RENAME SAVE SELECT SHUTDOWN SLAVEOF REPLICAOF SWAPDB WATCH UNWATCH QUIT",
         Native.OK,
     ),
-    **_keys("SDIFF SINTER SMEMBERS SUNION", Native.SET),
-    **_keys(
-        "ZINTER ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZUNION",
-        Native.SCORE_PAIRS,
-    ),
-    **_keys("ZPOPMAX ZPOPMIN", Native.ZPOP_PAIRS),
-    **_keys("ZRANK ZREVRANK", Native.RANK_SCORE),
-    **_keys("BGREWRITEAOF BGSAVE", Native.TRUE),
-    **_keys("BLPOP BRPOP", Native.BLOCK_POP),
-    **_keys("BZPOPMAX BZPOPMIN", Native.BZPOP),
     **_keys("SCAN SSCAN", Native.SCAN),
+    "GEODIST": Native.FLOAT,
     "HSCAN": Native.HSCAN,
     "ZSCAN": Native.ZSCAN,
-    "HGETALL": Native.DICT,
     "PING": Native.PING,
     "SET": Native.SET_RESULT,
-    "ZADD": Native.ZADD,
-    "ZMSCORE": Native.FLOAT_LIST,
     "TIME": Native.TIME,
-    "CONFIG GET": Native.STR_DICT,
     "CONFIG SET": Native.OK,
     "CONFIG RESETSTAT": Native.OK,
-    "CONFIG REWRITE": Native.OK,
     "CLIENT SETNAME": Native.OK,
-    "CLIENT GETNAME": Native.STR,
     "SCRIPT EXISTS": Native.BOOL_LIST,
     "SCRIPT FLUSH": Native.OK,
     "SCRIPT KILL": Native.OK,
     "SCRIPT LOAD": Native.STR,
-    "COMMAND GETKEYS": Native.STR_LIST,
-    "GEOHASH": Native.STR_LIST,
     "INFO": parse_info,
     "COMMAND": parse_command,
     "LASTSAVE": timestamp_to_datetime,
@@ -518,7 +833,6 @@ CALLBACKS: Dict[str, Callback] = {
     "OBJECT": parse_object,
     # --- sort/dump group ---
     "MEMORY PURGE": Native.OK,
-    "MEMORY STATS": parse_memory_stats,
     # --- end sort/dump group ---
     **_KEYS_SERVER_CALLBACKS,
     **_BITMAP_GEO_CALLBACKS,
@@ -527,5 +841,119 @@ CALLBACKS: Dict[str, Callback] = {
     **_FUNCTION_CALLBACKS,
 }
 
+#: RESP2 on the wire, legacy shapes (``protocol=2``).
+RESP2: Dict[str, Callback] = {
+    **_keys("SDIFF SINTER SMEMBERS SUNION", Native.SET),
+    **_keys("ZINTER ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZUNION", Native.SCORE_PAIRS),
+    **_keys("ZPOPMAX ZPOPMIN", Native.ZPOP_PAIRS),
+    **_keys("ZRANK ZREVRANK", Native.RANK_SCORE),
+    **_keys("ZINCRBY ZSCORE", Native.FLOAT),
+    **_keys("BGREWRITEAOF BGSAVE", Native.TRUE),
+    **_keys("BLPOP BRPOP", Native.BLOCK_POP),
+    **_keys("BZPOPMAX BZPOPMIN", Native.BZPOP),
+    "CLIENT GETNAME": Native.STR,
+    "COMMAND GETKEYS": Native.STR_LIST,
+    "CONFIG GET": Native.STR_DICT,
+    "GEOHASH": Native.STR_LIST,
+    "GEOPOS": parse_geopos,
+    "HGETALL": Native.DICT,
+    "MEMORY STATS": parse_memory_stats,
+    "RESET": Native.STR,
+    "XINFO CONSUMERS": parse_list_of_dicts,
+    "XINFO GROUPS": parse_list_of_dicts,
+    "ZADD": Native.ZADD,
+    "ZMSCORE": Native.FLOAT_LIST,
+}
 
-__all__ = ["CALLBACKS", "Native", "parse_info", "parse_command"]
+#: RESP3 on the wire, legacy shapes: redis-py 8's default (``protocol=None``).
+#: Commands not listed here or in CALLBACKS keep their RESP3 values
+#: (HGETALL a dict, ZSCORE a float...).
+RESP3_LEGACY: Dict[str, Callback] = {
+    **_keys("SDIFF SINTER SMEMBERS SUNION", Native.SET),
+    **_keys("ZINTER ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZUNION", Native.SCORE_PAIRS),
+    **_keys("ZDIFF ZRANDMEMBER", zset_pairs_flat_legacy),
+    **_keys("ZPOPMAX ZPOPMIN", Native.ZPOP_PAIRS),
+    **_keys("BZPOPMAX BZPOPMIN", Native.BZPOP),
+    **_keys("ZRANK ZREVRANK", Native.RANK_SCORE),
+    **_keys("BGREWRITEAOF BGSAVE", Native.TRUE),
+    **_keys("XREAD XREADGROUP", parse_xread),
+    **_keys("BLPOP BRPOP", Native.BLOCK_POP),
+    **_keys("ZMPOP BZMPOP", zmpop_legacy),
+    "HRANDFIELD": hrandfield_legacy,
+    "CLIENT GETNAME": Native.STR,
+    "COMMAND GETKEYS": Native.STR_LIST,
+    "CONFIG GET": Native.STR_DICT,
+    "GEOHASH": Native.STR_LIST,
+    "GEOPOS": parse_geopos,
+    "LCS": lcs_legacy,
+    "MEMORY STATS": parse_memory_stats_unified,
+    "RESET": Native.STR,
+    "XINFO CONSUMERS": parse_list_of_dicts,
+    "XINFO GROUPS": parse_list_of_dicts,
+}
+
+#: RESP3 on the wire, redis-py's RESP3 shapes (``protocol=3``).
+RESP3: Dict[str, Callback] = {
+    **_keys("SDIFF SINTER SMEMBERS SUNION", Native.SET),
+    **_keys("ZINTER ZPOPMAX ZPOPMIN HGETALL", Native.RAW),
+    **_keys("ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZUNION", zset_pairs_resp3),
+    **_keys("ZRANK ZREVRANK", rank_score_resp3),
+    **_keys("XREAD XREADGROUP", parse_xread_resp3),
+    "COMMAND": parse_command_resp3,
+    "CONFIG GET": config_get_resp3,
+    "MEMORY STATS": parse_memory_stats_unified,
+    "XINFO CONSUMERS": parse_list_of_dicts,
+    "XINFO GROUPS": parse_list_of_dicts,
+}
+
+#: RESP2 on the wire, unified shapes (``protocol=2, legacy_responses=False``).
+RESP2_UNIFIED: Dict[str, Callback] = {
+    **RESP2,
+    **_keys("ZDIFF ZINTER ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZUNION", zset_pairs_unified),
+    **_keys("ZPOPMAX ZPOPMIN", zpop_unified),
+    **_keys("ZRANK ZREVRANK", rank_score_unified),
+    **_keys("BZPOPMAX BZPOPMIN", bzpop_unified),
+    **_keys("XREAD XREADGROUP", parse_xread_unified),
+    **_keys("GEORADIUS GEORADIUSBYMEMBER GEOSEARCH", parse_geosearch_unified),
+    **_keys("BLPOP BRPOP", lambda r: r or None),
+    **_keys("ZMPOP BZMPOP", zmpop_unified),
+    "ZSCAN": zscan_unified,
+    "ZRANDMEMBER": zset_pairs_unified,
+    "HRANDFIELD": hrandfield_unified,
+    "COMMAND": parse_command_unified,
+    "COMMAND GETKEYS": _identity,
+    "GEOPOS": geopos_unified,
+    "LCS": lcs_unified,
+    "MEMORY STATS": parse_memory_stats_unified,
+}
+
+#: RESP3 on the wire, unified shapes (``legacy_responses=False``).
+RESP3_UNIFIED: Dict[str, Callback] = {
+    **RESP3,
+    **_keys("ZDIFF ZINTER ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZUNION", zset_pairs_resp3),
+    **_keys("ZPOPMAX ZPOPMIN", zpop_resp3_unified),
+    **_keys("BZPOPMAX BZPOPMIN", bzpop_unified),
+    **_keys("XREAD XREADGROUP", parse_xread_unified),
+    **_keys("GEORADIUS GEORADIUSBYMEMBER GEOSEARCH", parse_geosearch_unified),
+    "ZSCAN": zscan_unified,
+    "ZRANDMEMBER": zset_pairs_resp3,
+    "CLIENT GETNAME": Native.STR,
+    "COMMAND": parse_command_unified,
+    "GEOHASH": Native.STR_LIST,
+    "LCS": lcs_unified,
+    "RESET": Native.STR,
+}
+
+
+def callbacks_for(protocol: Optional[int] = None, legacy_responses: bool = True) -> CallbackDict:
+    """A fresh ``response_callbacks`` table for a client, selected as
+    redis-py 8 selects it from ``protocol`` and ``legacy_responses``."""
+    three = protocol is None or int(protocol) == 3
+    if legacy_responses:
+        overlay = RESP3_LEGACY if protocol is None else RESP3 if three else RESP2
+    else:
+        overlay = RESP3_UNIFIED if three else RESP2_UNIFIED
+    return CallbackDict({**CALLBACKS, **overlay})
+
+
+__all__ = ["CALLBACKS", "CallbackDict", "Native", "callbacks_for", "parse_info", "parse_command"]

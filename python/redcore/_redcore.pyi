@@ -7,12 +7,15 @@ from typing_extensions import disjoint_base, final
 _Key = Union[str, bytes, memoryview, bytearray]
 _Value = Union[str, bytes, memoryview, bytearray, int, float]
 
-__all__ = ["Client", "RemotePool", "RemoteSubscriber", "Subscriber", "forget_engine", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "__version__"]
+__all__ = ["CallbackWatch", "Client", "RemotePool", "RemoteSubscriber", "Subscriber", "command_table", "fast_commands", "forget_engine", "native_shapes", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "__version__"]
 
 __version__: str
 
 def _float_repr(x: float) -> str: ...
 def forget_engine(name: str) -> bool: ...
+def native_shapes() -> List[Tuple[str, int]]: ...
+def command_table() -> List[Dict[str, Any]]: ...
+def fast_commands() -> List[str]: ...
 def msgpack_dumps(obj: Any) -> bytes: ...
 def msgpack_loads(data: Union[bytes, bytearray, memoryview]) -> Any: ...
 def _reshape(
@@ -22,6 +25,7 @@ def _reshape(
     decode_responses: bool = False,
     encoding: str = "utf-8",
     encoding_errors: str = "strict",
+    resp3: bool = True,
 ) -> Any: ...
 
 @disjoint_base
@@ -37,14 +41,19 @@ class Client:
         decode_responses: bool = False,
         encoding: str = "utf-8",
         encoding_errors: str = "strict",
-        callbacks: Optional[Dict[str, Any]] = None,
+        callbacks: Optional[Mapping[str, Any]] = None,
         pipeline: bool = False,
         remote: Optional["RemotePool"] = None,
         single_connection_client: bool = False,
+        protocol: Optional[int] = None,
     ) -> "Client": ...
     def execute_command(self, *args: Any, **options: Any) -> Any: ...
     @property
-    def response_callbacks(self) -> Dict[str, Any]: ...
+    def response_callbacks(self) -> Any: ...
+    @response_callbacks.setter
+    def response_callbacks(self, value: Mapping[str, Any]) -> None: ...
+    @property
+    def _resp3(self) -> bool: ...
     @property
     def _decode_responses(self) -> bool: ...
     @property
@@ -158,7 +167,7 @@ class RemotePool:
         keepalive_interval: Optional[float] = None,
         keepalive_count: Optional[int] = None,
         client_name: Optional[bytes] = None,
-        protocol: int = 2,
+        protocol: int = 3,
         health_check_interval: float = 0.0,
         max_connections: Optional[int] = None,
         blocking: bool = False,
@@ -179,6 +188,13 @@ class RemotePool:
     @property
     def retry(self) -> Any: ...
     def _set_retry(self, retry: Any, explicit_retry: bool) -> None: ...
+
+@final
+class CallbackWatch:
+    """Change notification of a ``CallbackDict`` (``redcore._callbacks``)."""
+
+    def __new__(cls) -> "CallbackWatch": ...
+    def bump(self) -> None: ...
 
 @final
 class Subscriber:

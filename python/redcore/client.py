@@ -20,7 +20,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
 from . import _redcore
-from ._callbacks import CALLBACKS
+from ._callbacks import callbacks_for
 from ._pubsub import PubSub
 from .lock import Lock
 from .commands import CoreCommands
@@ -38,10 +38,23 @@ from .connection import (
     UnixDomainSocketConnection,
     parse_memory_url,
 )
-from .exceptions import DataError, RedisError, ResponseError, WatchError
+from .exceptions import ConnectionError, DataError, RedisError, ResponseError, WatchError
 
 if TYPE_CHECKING:
     from .keyspace_notifications import KeyspaceNotifications
+
+
+def _check_protocol(protocol: Any) -> Optional[int]:
+    """redis-py's validation of ``protocol`` (None: RESP3, its default)."""
+    if protocol is None:
+        return None
+    try:
+        p = int(protocol)
+    except ValueError:
+        raise ConnectionError("protocol must be an integer") from None
+    if p not in (2, 3):
+        raise ConnectionError("protocol must be either 2 or 3")
+    return p
 
 
 class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis")):  # type: ignore[misc]  # redis-py base when installed
@@ -94,6 +107,8 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
 
     connection_pool: ConnectionPool
     auto_close_connection_pool: bool
+    _protocol: Optional[int]
+    _legacy_responses: bool
 
     def __new__(
         cls,
@@ -126,6 +141,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
         client_name: Optional[str] = None,
         username: Optional[str] = None,
         protocol: Optional[int] = None,
+        legacy_responses: bool = True,
         *,
         name: Optional[str] = None,
         **kwargs: Any,
@@ -135,12 +151,14 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
             raise TypeError(f"Redis() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
         if not isinstance(db, int) or isinstance(db, bool):
             raise DataError("db must be an int")
+        protocol = _check_protocol(protocol)
         remote = host is not None or port is not None or unix_socket_path is not None
         auto_close = connection_pool is None
         if connection_pool is None and not remote:
             connection_pool = EmbeddedConnectionPool(
                 name=name, db=db, decode_responses=decode_responses, encoding=encoding,
                 encoding_errors=encoding_errors, protocol=protocol,
+                legacy_responses=legacy_responses,
             )
         elif connection_pool is None:
             connection_pool = _remote_pool(
@@ -150,12 +168,16 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 socket_keepalive_options=socket_keepalive_options, encoding=encoding,
                 encoding_errors=encoding_errors, decode_responses=decode_responses,
                 health_check_interval=health_check_interval, client_name=client_name, protocol=protocol,
+                legacy_responses=legacy_responses,
                 ssl=ssl, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, ssl_cert_reqs=ssl_cert_reqs,
                 ssl_ca_certs=ssl_ca_certs, ssl_check_hostname=ssl_check_hostname,
             )
         else:
             connection_pool = _own_pool(connection_pool)
         enc = connection_pool.get_encoder()
+        pool_kwargs = connection_pool.connection_kwargs
+        protocol = _check_protocol(pool_kwargs.get("protocol"))
+        legacy = bool(pool_kwargs.get("legacy_responses", True))
         if isinstance(connection_pool, EmbeddedConnectionPool):
             self: Redis = super().__new__(  # type: ignore[assignment]
                 cls,
@@ -164,7 +186,8 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 decode_responses=enc.decode_responses,
                 encoding=enc.encoding,
                 encoding_errors=enc.encoding_errors,
-                callbacks=CALLBACKS,
+                callbacks=callbacks_for(protocol, legacy),
+                protocol=protocol,
                 # One connection's state (MULTI, WATCH, SELECT) kept between
                 # calls: a pipeline core that runs each command at once.
                 pipeline=bool(single_connection_client),
@@ -178,10 +201,12 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 decode_responses=enc.decode_responses,
                 encoding=enc.encoding,
                 encoding_errors=enc.encoding_errors,
-                callbacks=CALLBACKS,
+                callbacks=callbacks_for(protocol, legacy),
                 remote=connection_pool._core,
                 single_connection_client=single_connection_client,
             )
+        self._protocol = protocol
+        self._legacy_responses = legacy
         self.connection_pool = connection_pool
         self.auto_close_connection_pool = auto_close
         return self
@@ -285,8 +310,21 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
         self.connection_pool.set_retry(retry)
 
     def set_response_callback(self, command: str, callback: Callable[..., Any]) -> None:
-        """Set a custom response callback for ``command``."""
+        """Set a custom response callback for ``command``: every method
+        sending it (the Rust ones included) returns
+        ``callback(response, **options)``.
+
+        >>> r = Redis()
+        >>> r.set_response_callback("GET", lambda v: v and v.decode().upper())
+        >>> r.set("k", "v") and r.get("k")
+        'V'
+        """
         self.response_callbacks[command.upper()] = callback
+
+    def get_protocol(self) -> Optional[int]:
+        """The ``protocol`` the client was made with (None: redis-py 8's
+        default, RESP3 on the wire with the classic reply shapes)."""
+        return self._protocol
 
     def load_external_module(self, funcname: str, func: Any) -> None:
         """Attach ``func`` to this client as attribute ``funcname``: how
@@ -320,7 +358,10 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
             return response
         if isinstance(callback, int):  # a Native shape, applied in the core
             enc = self.get_encoder()
-            return _redcore._reshape(response, int(callback), options, enc.decode_responses, enc.encoding, enc.encoding_errors)
+            return _redcore._reshape(
+                response, int(callback), options, enc.decode_responses, enc.encoding, enc.encoding_errors,
+                self._protocol != 2,
+            )
         return callback(response, **options)
 
     def keyspace_notifications(

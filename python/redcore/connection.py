@@ -237,6 +237,7 @@ URL_QUERY_ARGUMENT_PARSERS: Dict[str, Any] = {
     "ssl_check_hostname": to_bool,
     "timeout": float,
     "protocol": int,
+    "legacy_responses": to_bool,
     "decode_responses": to_bool,
     "single_connection_client": to_bool,
 }
@@ -320,7 +321,7 @@ _UNSET = object()
 # redis-py arguments accepted and ignored: features redcore does without.
 IGNORED_REDIS_ARGS = frozenset({
     "lib_name", "lib_version", "driver_info", "redis_connect_func", "credential_provider",
-    "legacy_responses", "cache", "cache_config", "event_dispatcher", "maint_notifications_config",
+    "cache", "cache_config", "event_dispatcher", "maint_notifications_config",
     "oss_cluster_maint_notifications_handler", "ssl_include_verify_flags", "ssl_exclude_verify_flags",
     "ssl_ca_path", "ssl_ca_data", "ssl_password", "ssl_validate_ocsp", "ssl_validate_ocsp_stapled",
     "ssl_ocsp_context", "ssl_ocsp_expected_cert", "ssl_min_version", "ssl_ciphers",
@@ -333,7 +334,7 @@ IGNORED_REDIS_ARGS = frozenset({
 # the ones the client or the pool itself handles.
 _IGNORED = IGNORED_REDIS_ARGS | {
     "socket_read_size", "socket_type", "parser_class", "encoder_class",
-    "decode_responses", "encoding", "encoding_errors", "single_connection_client",
+    "decode_responses", "encoding", "encoding_errors", "single_connection_client", "legacy_responses",
     "timeout", "queue_class",
 }
 
@@ -601,7 +602,7 @@ class _EngineToken:
 
 
 def parse_memory_url(url: str) -> Dict[str, Any]:
-    """``memory://[name][/db][?decode_responses=true&encoding=...]`` as
+    """``memory://[name][/db][?decode_responses=true&encoding=...&protocol=2]`` as
     :class:`EmbeddedConnectionPool` arguments."""
     parsed = urlparse(url)
     kwargs: Dict[str, Any] = {"name": unquote(parsed.netloc or "")}
@@ -619,10 +620,14 @@ def parse_memory_url(url: str) -> Dict[str, Any]:
             kwargs["decode_responses"] = bool(to_bool(value))
         elif key in ("encoding", "encoding_errors"):
             kwargs[key] = value
+        elif key == "protocol":
+            kwargs["protocol"] = int(value)
+        elif key == "legacy_responses":
+            kwargs["legacy_responses"] = bool(to_bool(value))
     return kwargs
 
 
-_EMBEDDED_ARGS = frozenset({"name", "db", "decode_responses", "encoding", "encoding_errors", "protocol"})
+_EMBEDDED_ARGS = frozenset({"name", "db", "decode_responses", "encoding", "encoding_errors", "protocol", "legacy_responses"})
 
 # Connection arguments that mean nothing in-process: accepted (and kept in
 # ``connection_kwargs``) without effect, so settings written for a server
@@ -723,6 +728,7 @@ class EmbeddedConnectionPool(ConnectionPool):
             encoding=kw["encoding"],
             encoding_errors=kw["encoding_errors"],
             pipeline=True,
+            protocol=kw.get("protocol"),
         )
         # A pipeline running each command at once keeps its client state
         # (database, MULTI, WATCH) between commands, as a connection does.

@@ -222,8 +222,10 @@ fn stale_pooled_connections_are_replaced() {
 
 #[test]
 fn blocking_commands_extend_the_read_timeout() {
+    use crate::commands::{lookup, Timeout};
     let base = Some(Duration::from_secs(1));
-    let t = |argv: &[&[u8]]| read_timeout(base, true, argv);
+    // The timeout's position comes from the command table.
+    let t = |argv: &[&[u8]]| read_timeout(base, lookup(argv[0]).unwrap().timeout, argv);
     assert_eq!(
         t(&[b"BLPOP", b"q", b"2.5"]),
         Some(Duration::from_millis(3500))
@@ -239,10 +241,13 @@ fn blocking_commands_extend_the_read_timeout() {
     );
     assert_eq!(t(&[b"XREAD", b"STREAMS", b"s", b"$"]), base);
     assert_eq!(
-        t(&[b"WAIT", b"1", b"250"]),
+        read_timeout(base, Timeout::ArgMs(2), &[b"WAIT", b"1", b"250"]),
         Some(Duration::from_millis(1250))
     );
     assert_eq!(t(&[b"BLPOP", b"q", b"nan"]), base);
-    assert_eq!(read_timeout(base, false, &[b"BLPOP", b"q", b"5"]), base);
-    assert_eq!(read_timeout(None, true, &[b"BLPOP", b"q", b"5"]), None);
+    assert_eq!(t(&[b"GET", b"q"]), base);
+    assert_eq!(
+        read_timeout(None, Timeout::Last, &[b"BLPOP", b"q", b"5"]),
+        None
+    );
 }

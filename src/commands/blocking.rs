@@ -11,7 +11,7 @@ use bytes::Bytes;
 use super::flags::*;
 use super::list::{self, End};
 use super::zset::{self, PopShape};
-use super::{Command, Ctx, Group};
+use super::{Command, Ctx, Group, Timeout};
 use crate::engine::blocking::BlockRequest;
 use crate::engine::value::{List, SortedSet};
 use crate::error::{CmdResult, Error};
@@ -21,8 +21,12 @@ const L: Group = Group::List;
 const Z: Group = Group::SortedSet;
 
 pub(crate) const COMMANDS: &[Command] = &[
-    Command::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, L, blpop).keys(1, -2, 1),
-    Command::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, L, brpop).keys(1, -2, 1),
+    Command::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, L, blpop)
+        .keys(1, -2, 1)
+        .timeout(Timeout::Last),
+    Command::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, L, brpop)
+        .keys(1, -2, 1)
+        .timeout(Timeout::Last),
     Command::new(
         "blmove",
         6,
@@ -30,7 +34,8 @@ pub(crate) const COMMANDS: &[Command] = &[
         L,
         blmove,
     )
-    .keys(1, 2, 1),
+    .keys(1, 2, 1)
+    .timeout(Timeout::Last),
     Command::new(
         "brpoplpush",
         4,
@@ -38,10 +43,12 @@ pub(crate) const COMMANDS: &[Command] = &[
         L,
         brpoplpush,
     )
-    .keys(1, 2, 1),
+    .keys(1, 2, 1)
+    .timeout(Timeout::Last),
     Command::new("blmpop", -5, WRITE | BLOCKING, L, blmpop)
         .keys(0, 0, 0)
-        .movable(blmpop_keys),
+        .movable(blmpop_keys)
+        .timeout(Timeout::Arg(1)),
     Command::new(
         "bzpopmin",
         -3,
@@ -49,7 +56,8 @@ pub(crate) const COMMANDS: &[Command] = &[
         Z,
         bzpopmin,
     )
-    .keys(1, -2, 1),
+    .keys(1, -2, 1)
+    .timeout(Timeout::Last),
     Command::new(
         "bzpopmax",
         -3,
@@ -57,10 +65,12 @@ pub(crate) const COMMANDS: &[Command] = &[
         Z,
         bzpopmax,
     )
-    .keys(1, -2, 1),
+    .keys(1, -2, 1)
+    .timeout(Timeout::Last),
     Command::new("bzmpop", -5, WRITE | BLOCKING, Z, bzmpop)
         .keys(0, 0, 0)
-        .movable(blmpop_keys),
+        .movable(blmpop_keys)
+        .timeout(Timeout::Arg(1)),
 ];
 
 /// A blocking timeout in seconds as whole milliseconds (rounded up, as

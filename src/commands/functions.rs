@@ -52,10 +52,12 @@ const FUNCTION_SUBCOMMANDS: &[Command] = &[
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("fcall", -3, FCALL_FLAGS, G, fcall)
         .movable(fcall_keys)
-        .acl(S),
+        .acl(S)
+        .traits(super::traits::RUNS_SCRIPT),
     Command::new("fcall_ro", -3, FCALL_RO_FLAGS, G, fcall_ro)
         .movable(fcall_keys)
-        .acl(S),
+        .acl(S)
+        .traits(super::traits::RUNS_SCRIPT),
     Command::new("function", -2, 0, G, container).subcommands(FUNCTION_SUBCOMMANDS),
 ];
 

@@ -16,6 +16,7 @@ pub mod generic;
 pub mod geo;
 pub mod hash;
 pub mod hash_ttl;
+pub mod hello;
 pub mod hll;
 pub mod list;
 pub(crate) mod pqsort;
@@ -155,6 +156,57 @@ pub struct KeySpec {
     pub find: Option<KeyFinder>,
 }
 
+/// Where a blocking command's timeout is: a network client waits that
+/// long for the reply on top of its socket timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timeout {
+    /// The command does not block.
+    None,
+    /// The last argument, in seconds (BLPOP).
+    Last,
+    /// Argument `n`, in seconds (BLMPOP).
+    Arg(usize),
+    /// Argument `n`, in milliseconds (WAIT).
+    ArgMs(usize),
+    /// The argument after this keyword, in milliseconds (XREAD BLOCK).
+    KeywordMs(&'static str),
+}
+
+impl Timeout {
+    /// The timeout `argv` asks for in seconds, if the command blocks and
+    /// the argument reads as a number (the server judges bad ones).
+    pub fn seconds(&self, argv: &[&[u8]]) -> Option<f64> {
+        let num = |a: Option<&&[u8]>| std::str::from_utf8(a?).ok()?.trim().parse::<f64>().ok();
+        match *self {
+            Timeout::None => None,
+            Timeout::Last => num(argv.last()),
+            Timeout::Arg(n) => num(argv.get(n)),
+            Timeout::ArgMs(n) => num(argv.get(n)).map(|ms| ms / 1000.0),
+            Timeout::KeywordMs(kw) => {
+                let at = argv
+                    .iter()
+                    .position(|a| a.eq_ignore_ascii_case(kw.as_bytes()))?;
+                num(argv.get(at + 1)).map(|ms| ms / 1000.0)
+            }
+        }
+    }
+}
+
+/// Per-command facts beyond COMMAND INFO's flags.
+pub mod traits {
+    /// A RESP2 client in subscribed mode may still send it.
+    pub const SUBSCRIBED_OK: u32 = 1 << 0;
+    /// It runs a script (EVAL, FCALL...): callers holding another lock
+    /// (Python's GIL) release it, since the script may run long.
+    pub const RUNS_SCRIPT: u32 = 1 << 1;
+
+    /// Trait names (`_redcore.command_table()`).
+    pub const NAMES: &[(u32, &str)] = &[
+        (SUBSCRIBED_OK, "subscribed_ok"),
+        (RUNS_SCRIPT, "runs_script"),
+    ];
+}
+
 /// One row of the command table.
 pub struct Command {
     /// Lower-case name; subcommands are `container|sub` (`config|get`).
@@ -167,6 +219,10 @@ pub struct Command {
     pub keys: KeySpec,
     pub handler: Handler,
     pub subcommands: &'static [Command],
+    /// Where its blocking timeout is ([`Timeout::None`] if it never blocks).
+    pub timeout: Timeout,
+    /// [`traits`] bits.
+    pub traits: u32,
 }
 
 const NO_KEYS: KeySpec = KeySpec {
@@ -194,7 +250,26 @@ impl Command {
             keys: NO_KEYS,
             handler,
             subcommands: &[],
+            timeout: Timeout::None,
+            traits: 0,
         }
+    }
+
+    /// Sets where the blocking timeout is.
+    pub const fn timeout(mut self, at: Timeout) -> Command {
+        self.timeout = at;
+        self
+    }
+
+    /// Adds [`traits`] bits.
+    pub const fn traits(mut self, bits: u32) -> Command {
+        self.traits |= bits;
+        self
+    }
+
+    #[inline]
+    pub fn has_trait(&self, bit: u32) -> bool {
+        self.traits & bit != 0
     }
 
     /// Sets first/last/step key positions.
@@ -350,6 +425,7 @@ fn groups() -> Vec<&'static [Command]> {
         sort::COMMANDS,
         dump::COMMANDS,
         functions::COMMANDS,
+        hello::COMMANDS,
     ]
 }
 
@@ -456,7 +532,7 @@ pub fn dispatch_cmd_in(
     if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
         return transactions::queue(client, argv);
     }
-    if client.pubsub && !client.resp3 && !allowed_while_subscribed(cmd) {
+    if client.pubsub && !client.resp3 && !cmd.has_trait(traits::SUBSCRIBED_OK) {
         return Error::msg(format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             cmd.name
@@ -475,22 +551,6 @@ pub fn dispatch_cmd_in(
         serve_blocked(store, now);
     }
     frame
-}
-
-/// What a RESP2 client in pub/sub mode may still send.
-fn allowed_while_subscribed(cmd: &Command) -> bool {
-    matches!(
-        cmd.name,
-        "ping"
-            | "subscribe"
-            | "ssubscribe"
-            | "unsubscribe"
-            | "sunsubscribe"
-            | "psubscribe"
-            | "punsubscribe"
-            | "quit"
-            | "reset"
-    )
 }
 
 /// Registers the client as blocked; the caller finds the registration in
@@ -566,6 +626,17 @@ pub fn serve_blocked(store: &mut Store, now: Now<'_>) {
     }
 }
 
+/// The bookkeeping before any command runs on database `db`: the count,
+/// and the settings the keyspace reads while it runs (which keyspace
+/// events to record, LFU counters). [`run`] and the typed fast paths
+/// ([`crate::engine::Engine::with_db`]) both call it.
+#[inline]
+pub fn prepare(store: &mut Store, db: usize) {
+    store.stats.total_commands += 1;
+    store.dbs[db].notify_mask = store.config.notify_keyspace_events;
+    store.dbs[db].lfu = store.config.lfu_params();
+}
+
 /// Calls the handler of an arity-checked command with the clock at `now`
 /// (EXEC and scripts pass their own frozen clock).
 pub fn run(
@@ -576,10 +647,7 @@ pub fn run(
     argv: &[&[u8]],
     now: Now<'_>,
 ) -> Frame {
-    store.stats.total_commands += 1;
-    let db = client.db;
-    store.dbs[db].notify_mask = store.config.notify_keyspace_events;
-    store.dbs[db].lfu = store.config.lfu_params();
+    prepare(store, client.db);
     let mut ctx = Ctx {
         store,
         scripts,
@@ -625,5 +693,32 @@ mod panic_tests {
         // The store is still usable afterwards.
         let frame = dispatch(&mut store, &mut client, &[b"set", b"k", b"v"]);
         assert!(!frame.is_error());
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    #[test]
+    fn blocking_commands_say_where_their_timeout_is() {
+        for cmd in all() {
+            assert_eq!(
+                cmd.has(flags::BLOCKING),
+                cmd.timeout != Timeout::None,
+                "{}",
+                cmd.name
+            );
+        }
+    }
+
+    #[test]
+    fn script_runners_are_scripting_commands() {
+        for cmd in all().filter(|c| c.has_trait(traits::RUNS_SCRIPT)) {
+            assert_eq!(cmd.group, Group::Scripting, "{}", cmd.name);
+        }
+        assert!(lookup(b"EVAL").unwrap().has_trait(traits::RUNS_SCRIPT));
+        assert!(lookup(b"ping").unwrap().has_trait(traits::SUBSCRIBED_OK));
+        assert!(!lookup(b"get").unwrap().has_trait(traits::SUBSCRIBED_OK));
     }
 }

@@ -6,6 +6,7 @@
 //! told to suppress the ordinary reply.
 
 use super::flags::*;
+use super::traits::SUBSCRIBED_OK;
 use super::{Command, Ctx, Group};
 use crate::engine::pubsub::Kind;
 use crate::error::{CmdResult, Error};
@@ -20,28 +21,32 @@ pub(crate) const COMMANDS: &[Command] = &[
         PUBSUB | NOSCRIPT | LOADING | STALE,
         G,
         subscribe,
-    ),
+    )
+    .traits(SUBSCRIBED_OK),
     Command::new(
         "unsubscribe",
         -1,
         PUBSUB | NOSCRIPT | LOADING | STALE,
         G,
         unsubscribe,
-    ),
+    )
+    .traits(SUBSCRIBED_OK),
     Command::new(
         "psubscribe",
         -2,
         PUBSUB | NOSCRIPT | LOADING | STALE,
         G,
         psubscribe,
-    ),
+    )
+    .traits(SUBSCRIBED_OK),
     Command::new(
         "punsubscribe",
         -1,
         PUBSUB | NOSCRIPT | LOADING | STALE,
         G,
         punsubscribe,
-    ),
+    )
+    .traits(SUBSCRIBED_OK),
     Command::new(
         "ssubscribe",
         -2,
@@ -49,6 +54,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         ssubscribe,
     )
+    .traits(SUBSCRIBED_OK)
     .keys(1, -1, 1),
     Command::new(
         "sunsubscribe",
@@ -57,6 +63,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         sunsubscribe,
     )
+    .traits(SUBSCRIBED_OK)
     .keys(1, -1, 1),
     Command::new(
         "publish",

@@ -3,6 +3,7 @@
 
 use super::flags::*;
 use super::server::{container, help_reply};
+use super::traits::RUNS_SCRIPT;
 use super::{acl, Command, Ctx, Group};
 use crate::error::{CmdResult, Error};
 use crate::resp::Frame;
@@ -26,16 +27,20 @@ const SCRIPT_SUBCOMMANDS: &[Command] = &[
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("eval", -3, EVAL_FLAGS, G, eval)
         .movable(eval_keys)
-        .acl(S),
+        .acl(S)
+        .traits(RUNS_SCRIPT),
     Command::new("evalsha", -3, EVAL_FLAGS, G, evalsha)
         .movable(eval_keys)
-        .acl(S),
+        .acl(S)
+        .traits(RUNS_SCRIPT),
     Command::new("eval_ro", -3, EVAL_RO_FLAGS, G, eval_ro)
         .movable(eval_keys)
-        .acl(S),
+        .acl(S)
+        .traits(RUNS_SCRIPT),
     Command::new("evalsha_ro", -3, EVAL_RO_FLAGS, G, evalsha_ro)
         .movable(eval_keys)
-        .acl(S),
+        .acl(S)
+        .traits(RUNS_SCRIPT),
     Command::new("script", -2, 0, G, container).subcommands(SCRIPT_SUBCOMMANDS),
 ];
 

@@ -39,7 +39,9 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
 ];
 
 pub(crate) const COMMANDS: &[Command] = &[
-    Command::new("ping", -1, FAST, C, ping).acl(CONN),
+    Command::new("ping", -1, FAST, C, ping)
+        .acl(CONN)
+        .traits(super::traits::SUBSCRIBED_OK),
     Command::new("echo", 2, LS | FAST, C, echo).acl(CONN),
     Command::new("select", 2, LS | FAST, C, select).acl(CONN),
     Command::new("dbsize", 1, READONLY | FAST, G, dbsize).acl(acl::KEYSPACE),

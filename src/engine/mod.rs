@@ -287,17 +287,22 @@ impl Engine {
     }
 
     /// Runs `f` on database `db` under the lock with a command clock: the
-    /// Python fast paths use it to call a command's typed core directly
-    /// (the table handler calls the same core), skipping reply frames.
+    /// Python fast paths use it to call a read command's typed core
+    /// directly (the table handler calls the same core), skipping reply
+    /// frames. The bookkeeping is the dispatcher's ([`commands::prepare`]),
+    /// the keyspace events the call raised (a key expiring on access) are
+    /// published at once, and a panic in `f` returns `None` (the caller
+    /// then takes the general path, which answers with an error reply).
     #[inline]
-    pub fn with_db<R>(&self, db: usize, f: impl FnOnce(&mut Db, Now<'_>) -> R) -> R {
+    pub fn with_db<R>(&self, db: usize, f: impl FnOnce(&mut Db, Now<'_>) -> R) -> Option<R> {
         let mut store = self.store.lock();
-        store.stats.total_commands += 1;
+        commands::prepare(&mut store, db);
         let cell = std::cell::Cell::new(0);
-        let out = f(&mut store.dbs[db], Now::new(&cell));
-        // Lazy expiry may have raised events (a hash field reclaimed).
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            f(&mut store.dbs[db], Now::new(&cell))
+        }));
         store.flush_db_events(db);
-        out
+        outcome.ok()
     }
 
     /// Like [`Engine::execute_batch`] with commands already looked up

@@ -1,8 +1,9 @@
 //! The `Client` class that `redcore.Redis` and `redcore.Pipeline` extend.
 //!
 //! Every call, whether a hot method written in Rust or a Python method
-//! going through `execute_command`, ends in [`Client::call`]: run now on
-//! the backend, or queue on a pipeline.
+//! going through `execute_command`, ends in [`Client::run`]: queued on a
+//! pipeline, or run on the backend and shaped by the client's response
+//! callback for the command (`response_callbacks`, see [`Callbacks`]).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -14,10 +15,11 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
+use super::callbacks::{Callbacks, Fast};
 use super::encode::{Args, Encoding};
 use super::errors;
 use super::remote::{self, Remote, RemotePool};
-use super::reply::{self, Decoder, Native, Opts, Shape};
+use super::reply::{self, Decoder, Opts, Shape};
 use crate::commands::{self, Command};
 use crate::engine::blocking::Blocked;
 use crate::engine::{self, ClientState, Engine};
@@ -112,7 +114,7 @@ pub struct Client {
     state: Mutex<ClientState>,
     pub(crate) dec: Decoder,
     /// Per-instance response callbacks: name -> Native code or callable.
-    callbacks: Py<PyDict>,
+    pub(crate) callbacks: Callbacks,
     pipe: Option<Pipe>,
 }
 
@@ -127,31 +129,39 @@ macro_rules! command {
 pub(crate) use command;
 
 impl Client {
-    /// Runs (or queues) encoded arguments with a fixed shape.
+    /// Runs (or queues) a Rust method's encoded arguments, shaped by the
+    /// client's response callback for `fast`'s command.
     pub(crate) fn call<'py>(
         slf: &Bound<'py, Self>,
+        fast: Fast,
         cmd: Option<&'static Command>,
         args: &Args<'py>,
-        native: Native,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::run(
-            slf,
-            cmd,
-            &args.slices(),
-            Shape::Native(native),
-            Opts::default(),
-        )
+        Self::call_opts(slf, fast, cmd, args, Opts::default())
     }
 
-    /// Runs (or queues) encoded arguments with any shape and options.
-    pub(crate) fn call_shaped<'py>(
+    /// Like [`Client::call`], with the method's options for the callback.
+    pub(crate) fn call_opts<'py>(
         slf: &Bound<'py, Self>,
+        fast: Fast,
         cmd: Option<&'static Command>,
         args: &Args<'py>,
-        shape: Shape,
         opts: Opts,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::run(slf, cmd, &args.slices(), shape, opts)
+        Self::run_fast(slf, fast, cmd, &args.slices(), opts)
+    }
+
+    /// Like [`Client::call_opts`] for arguments already sliced.
+    #[inline]
+    pub(crate) fn run_fast<'py>(
+        slf: &Bound<'py, Self>,
+        fast: Fast,
+        cmd: Option<&'static Command>,
+        argv: &[&[u8]],
+        opts: Opts,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let shape = slf.get().callbacks.fast(slf.py(), fast)?;
+        Self::run(slf, cmd, argv, shape, opts)
     }
 
     /// The single path every call takes: queue on a pipeline, or run on
@@ -224,17 +234,11 @@ impl Client {
         slot: Option<&remote::Slot>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let cmd = cmd.or_else(|| argv.first().and_then(|n| commands::lookup(n)));
-        let blocking = match cmd {
-            Some(c) => c.flags & commands::flags::BLOCKING != 0 || c.name == "wait",
-            None => false,
-        };
+        let at = cmd.map_or(commands::Timeout::None, |c| c.timeout);
         let timeout =
-            crate::client::timeouts::read_timeout(remote.config().socket_timeout, blocking, argv);
+            crate::client::timeouts::read_timeout(remote.config().socket_timeout, at, argv);
         let db = self.db.load(Ordering::Relaxed);
-        let mut frame = remote.execute(py, db, argv, timeout, slot)?;
-        if remote.config().protocol == 3 {
-            frame = remote::downgrade(argv, frame);
-        }
+        let frame = remote.execute(py, db, argv, timeout, slot)?;
         if let Some(n) = remote::db_change(argv, &frame) {
             self.db.store(n, Ordering::Relaxed);
         }
@@ -280,13 +284,14 @@ impl Client {
         let Backend::Embedded(engine) = &*self.backend else {
             return false;
         };
-        engine.script_running()
-            || match cmd {
-                Some(c) => c.group == commands::Group::Scripting,
-                None => argv
-                    .first()
-                    .is_some_and(|n| crate::scripting::runs_script(n)),
-            }
+        if engine.script_running() {
+            return true;
+        }
+        // SCRIPT KILL and friends wait on a running script too.
+        let cmd = cmd.or_else(|| argv.first().and_then(|n| commands::lookup(n)));
+        cmd.is_some_and(|c| {
+            c.has_trait(commands::traits::RUNS_SCRIPT) || c.group == commands::Group::Scripting
+        })
     }
 
     /// Runs one command on a short-lived client state for this handle.
@@ -304,11 +309,18 @@ impl Client {
         let mut fresh;
         let state: &mut ClientState = match reused.as_deref_mut() {
             Some(s) => {
+                // Per call, like the database: HELLO on a plain client
+                // does not outlive the call.
                 s.db = db;
+                s.resp3 = self.dec.resp3;
                 s
             }
             None => {
-                fresh = ClientState::ephemeral(db);
+                fresh = {
+                    let mut st = ClientState::ephemeral(db);
+                    st.resp3 = self.dec.resp3;
+                    st
+                };
                 &mut fresh
             }
         };
@@ -345,20 +357,22 @@ impl Client {
     }
 
     /// Runs a typed engine call directly when this is a plain embedded
-    /// client; `None` means take the general path (pipelines, remote).
+    /// client and `cmd`'s reply needs no callback; `None` means take the
+    /// general path (pipelines, remote, a response callback).
     #[inline]
     pub(crate) fn fast<R>(
         &self,
+        cmd: Fast,
         f: impl FnOnce(&mut crate::engine::Db, crate::engine::Now<'_>) -> R,
     ) -> Option<R> {
-        if self.pipe.is_some() {
+        if self.pipe.is_some() || !self.callbacks.is_raw(cmd) {
             return None;
         }
         match &*self.backend {
             // While a script runs the general path answers BUSY or waits
             // without the GIL.
             Backend::Embedded(engine) if engine.script_running() => None,
-            Backend::Embedded(engine) => Some(engine.with_db(self.db.load(Ordering::Relaxed), f)),
+            Backend::Embedded(engine) => engine.with_db(self.db.load(Ordering::Relaxed), f),
             Backend::Remote(_) => None,
         }
     }
@@ -402,34 +416,12 @@ impl Client {
             .as_ref()
             .ok_or_else(|| PyTypeError::new_err("not a pipeline"))
     }
-
-    /// The shape `execute_command` applies for a command name.
-    fn shape_for(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<Shape> {
-        let cbs = self.callbacks.bind(py);
-        if cbs.is_empty() {
-            return Ok(Shape::Native(Native::Raw));
-        }
-        let key = match name.cast::<PyString>() {
-            Ok(s) => s.to_cow()?.to_ascii_uppercase(),
-            Err(_) => match name.extract::<Vec<u8>>() {
-                Ok(b) => String::from_utf8_lossy(&b).to_ascii_uppercase(),
-                Err(_) => return Ok(Shape::Native(Native::Raw)),
-            },
-        };
-        Ok(match cbs.get_item(key)? {
-            None => Shape::Native(Native::Raw),
-            Some(cb) => match cb.extract::<u8>() {
-                Ok(code) => Shape::Native(Native::from_code(code).unwrap_or(Native::Raw)),
-                Err(_) => Shape::Callable(cb.unbind()),
-            },
-        })
-    }
 }
 
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false))]
+    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -439,10 +431,11 @@ impl Client {
         decode_responses: bool,
         encoding: &str,
         encoding_errors: &str,
-        callbacks: Option<Bound<'_, PyDict>>,
+        callbacks: Option<Bound<'_, PyAny>>,
         pipeline: bool,
         remote: Option<Bound<'_, RemotePool>>,
         single_connection_client: bool,
+        protocol: Option<u8>,
     ) -> PyResult<Self> {
         let (backend, db, dec, callbacks) = match parent {
             Some(p) => {
@@ -451,7 +444,7 @@ impl Client {
                     p.backend.clone(),
                     p.db.load(Ordering::Relaxed),
                     p.dec.clone(),
-                    p.callbacks.clone_ref(py),
+                    p.callbacks.share(py)?,
                 )
             }
             None => {
@@ -464,13 +457,20 @@ impl Client {
                         None => Engine::new(),
                     }),
                 };
+                // The wire protocol: a remote pool's, else RESP3 unless
+                // the user asked for 2 (redis-py 8's default).
+                let resp3 = match &backend {
+                    Backend::Remote(r) => r.config().protocol == 3,
+                    Backend::Embedded(_) => protocol != Some(2),
+                };
                 let dec = Decoder {
                     decode: decode_responses,
                     enc: Encoding::new(encoding, encoding_errors),
+                    resp3,
                 };
                 let cbs = match callbacks {
-                    Some(c) => c.copy()?.unbind(),
-                    None => PyDict::new(py).unbind(),
+                    Some(c) => Callbacks::new(&c)?,
+                    None => Callbacks::new(PyDict::new(py).as_any())?,
                 };
                 (Arc::new(backend), db, dec, cbs)
             }
@@ -482,16 +482,17 @@ impl Client {
         if db >= databases {
             return Err(errors::reply_error(py, b"ERR DB index is out of range"));
         }
+        let resp3 = dec.resp3;
         let pipe = pipeline.then(|| Pipe {
             queue: Mutex::new(Queue::default()),
-            state: Mutex::new(ClientState::new(db)),
+            state: Mutex::new(client_state(db, resp3)),
             immediate: AtomicBool::new(false),
             conn: Mutex::new(None),
         });
         Ok(Client {
             backend,
             db: AtomicUsize::new(db),
-            state: Mutex::new(ClientState::new(db)),
+            state: Mutex::new(client_state(db, resp3)),
             dec,
             callbacks,
             pipe,
@@ -529,12 +530,17 @@ impl Client {
         for item in args.iter().skip(1) {
             a.push(&item, this.encoding())?;
         }
-        let shape = this.shape_for(py, &first)?;
+        let shape = this.callbacks.for_name(py, &first)?;
         let mut flags = 0;
         if let Some(d) = &options {
             if d.contains("NEVER_DECODE")? {
                 flags |= Opts::NEVER_DECODE;
                 d.del_item("NEVER_DECODE")?;
+            }
+            // Like redis-py, the key list (for client-side caching) is not
+            // an option of the response callback.
+            if d.contains("keys")? {
+                d.del_item("keys")?;
             }
         }
         let opts = Opts {
@@ -542,13 +548,30 @@ impl Client {
             flags,
             cast: None,
         };
-        Self::call_shaped(slf, None, &a, shape, opts)
+        let argv = a.slices();
+        Self::run(slf, None, &argv, shape, opts)
     }
 
-    /// The per-instance response callbacks (redis-py's `response_callbacks`).
+    /// The per-instance response callbacks (redis-py's `response_callbacks`):
+    /// command name -> callable `(response, **options)` or a `Native` code.
+    /// Changes apply to every method, the Rust ones included.
     #[getter]
-    fn response_callbacks<'py>(&self, py: Python<'py>) -> Bound<'py, PyDict> {
-        self.callbacks.bind(py).clone()
+    fn response_callbacks(&self, py: Python<'_>) -> Py<PyAny> {
+        self.callbacks.get(py)
+    }
+
+    /// Replaces the response callbacks with any mapping; a plain dict is
+    /// looked up on every call (upper-case names first), a `CallbackDict`
+    /// only when it changes.
+    #[setter]
+    fn set_response_callbacks(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.callbacks.set(value)
+    }
+
+    /// True when replies are converted as from a RESP3 connection.
+    #[getter]
+    fn _resp3(&self) -> bool {
+        self.dec.resp3
     }
 
     /// True when replies are decoded to `str`.
@@ -741,11 +764,7 @@ impl Client {
                 let db = self.db.load(Ordering::Relaxed);
                 let result = remote.execute_batch(py, db, &argvs, slot);
                 pipe.immediate.store(false, Ordering::Release);
-                let mut frames = result?;
-                if remote.config().protocol == 3 {
-                    frames = resp3_batch_to_resp2(&argvs, frames, transaction);
-                }
-                frames
+                result?
             }
         };
         pipe.immediate.store(false, Ordering::Release);
@@ -770,41 +789,11 @@ impl Client {
     }
 }
 
-/// [`remote::downgrade`] for every reply of a pipeline (inside EXEC's
-/// array for a transaction).
-fn resp3_batch_to_resp2(argvs: &[&[&[u8]]], frames: Vec<Frame>, transaction: bool) -> Vec<Frame> {
-    if !transaction {
-        return frames
-            .into_iter()
-            .zip(argvs)
-            .map(|(f, a)| remote::downgrade(a, f))
-            .collect();
-    }
-    let last = frames.len().saturating_sub(1);
-    // Commands rejected at queue time have no EXEC entry.
-    let ran: Vec<&[&[u8]]> = argvs[1..argvs.len().saturating_sub(1).max(1)]
-        .iter()
-        .zip(frames.iter().skip(1))
-        .filter(|(_, queued)| !queued.is_error())
-        .map(|(a, _)| *a)
-        .collect();
-    frames
-        .into_iter()
-        .enumerate()
-        .map(|(i, f)| match f {
-            Frame::Array(items) if i == last => Frame::Array(
-                items
-                    .into_iter()
-                    .zip(ran.iter().copied().map(Some).chain(std::iter::repeat(None)))
-                    .map(|(f, a)| match a {
-                        Some(a) => remote::downgrade(a, f),
-                        None => f,
-                    })
-                    .collect(),
-            ),
-            other => other,
-        })
-        .collect()
+/// A connection's state, speaking RESP3 when `resp3`.
+fn client_state(db: usize, resp3: bool) -> ClientState {
+    let mut state = ClientState::new(db);
+    state.resp3 = resp3;
+    state
 }
 
 /// A reply shaped by its callback, or the exception for an error reply.

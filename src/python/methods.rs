@@ -5,13 +5,12 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
+use super::callbacks::Fast;
 use super::client::{command, Client};
 use super::encode::{arg, Args};
 use super::errors::data_error;
-use super::reply::{Native, Opts, Shape};
+use super::reply::Opts;
 use crate::commands::{hash, string};
-
-const RAW: Shape = Shape::Native(Native::Raw);
 
 /// Pushes `items` (a str/bytes key, or an iterable of keys) then `rest`,
 /// as redis-py's `list_or_args` does.
@@ -83,16 +82,16 @@ impl Client {
         let py = slf.py();
         // Building the bytes under the engine lock is safe (a bytes object
         // never triggers the garbage collector) and saves a refcount trip.
-        if let Some(r) = this.fast(|db, now| {
+        if let Some(r) = this.fast(Fast::Get, |db, now| {
             string::lookup(db, key.as_slice(), now).map(|o| o.map(|b| this.dec.bulk_nogc(py, b)))
         }) {
             return this.bulk_obj_result(py, r);
         }
-        Client::run(
+        Client::run_fast(
             slf,
+            Fast::Get,
             command!("get"),
             &[b"GET", key.as_slice()],
-            RAW,
             Opts::default(),
         )
     }
@@ -207,15 +206,9 @@ impl Client {
         }
         if get {
             let opts = Opts::native(Opts::GET, None);
-            return Client::call_shaped(
-                slf,
-                command!("set"),
-                &a,
-                Shape::Native(Native::SetResult),
-                opts,
-            );
+            return Client::call_opts(slf, Fast::Set, command!("set"), &a, opts);
         }
-        Client::call(slf, command!("set"), &a, Native::SetResult)
+        Client::call(slf, Fast::Set, command!("set"), &a)
     }
 
     /// ``r[name] = value``
@@ -237,7 +230,7 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut a = Args::cmd("MGET");
         push_list_or_args(&mut a, slf.get().encoding(), keys, args)?;
-        Client::call(slf, command!("mget"), &a, Native::Raw)
+        Client::call(slf, Fast::MGet, command!("mget"), &a)
     }
 
     /// Sets key/values based on a mapping.
@@ -253,7 +246,7 @@ impl Client {
             a.push(&kv.get_item(0)?, enc)?;
             a.push(&kv.get_item(1)?, enc)?;
         }
-        Client::call(slf, command!("mset"), &a, Native::Ok)
+        Client::call(slf, Fast::MSet, command!("mset"), &a)
     }
 
     /// Increments the value of ``name`` by ``amount``.
@@ -279,7 +272,7 @@ impl Client {
             Some(n) => a.push(n, slf.get().encoding())?,
             None => a.push_static(b"1"),
         }
-        Client::call(slf, command!("incrby"), &a, Native::Raw)
+        Client::call(slf, Fast::IncrBy, command!("incrby"), &a)
     }
 
     /// Decrements the value of ``name`` by ``amount``.
@@ -305,7 +298,7 @@ impl Client {
             Some(n) => a.push(n, slf.get().encoding())?,
             None => a.push_static(b"1"),
         }
-        Client::call(slf, command!("decrby"), &a, Native::Raw)
+        Client::call(slf, Fast::DecrBy, command!("decrby"), &a)
     }
 
     /// Delete one or more keys specified by ``names``.
@@ -318,14 +311,14 @@ impl Client {
         for n in names.iter() {
             a.push(&n, slf.get().encoding())?;
         }
-        Client::call(slf, command!("del"), &a, Native::Raw)
+        Client::call(slf, Fast::Del, command!("del"), &a)
     }
 
     /// ``del r[name]``: deletes the key (like redis-py, no error when missing).
     fn __delitem__<'py>(slf: &Bound<'py, Self>, name: &Bound<'py, PyAny>) -> PyResult<()> {
         let mut a = Args::cmd("DEL");
         a.push(name, slf.get().encoding())?;
-        Client::call(slf, command!("del"), &a, Native::Raw)?;
+        Client::call(slf, Fast::Del, command!("del"), &a)?;
         Ok(())
     }
 
@@ -339,7 +332,7 @@ impl Client {
         for n in names.iter() {
             a.push(&n, slf.get().encoding())?;
         }
-        Client::call(slf, command!("exists"), &a, Native::Raw)
+        Client::call(slf, Fast::Exists, command!("exists"), &a)
     }
 
     /// Set an expire flag on key ``name`` for ``time`` seconds (int or
@@ -369,14 +362,14 @@ impl Client {
                 a.push_bytes(kw);
             }
         }
-        Client::call(slf, command!("expire"), &a, Native::Bool)
+        Client::call(slf, Fast::Expire, command!("expire"), &a)
     }
 
     /// Returns the number of seconds until the key ``name`` will expire.
     fn ttl<'py>(slf: &Bound<'py, Self>, name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let mut a = Args::cmd("TTL");
         a.push(name, slf.get().encoding())?;
-        Client::call(slf, command!("ttl"), &a, Native::Raw)
+        Client::call(slf, Fast::Ttl, command!("ttl"), &a)
     }
 
     /// Return the value of ``key`` within the hash ``name``.
@@ -387,16 +380,16 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         let this = slf.get();
         let (k, f) = (arg(name, this.encoding())?, arg(key, this.encoding())?);
-        if let Some(r) =
-            this.fast(|db, now| hash::lookup_field(db, k.as_slice(), f.as_slice(), now))
-        {
+        if let Some(r) = this.fast(Fast::HGet, |db, now| {
+            hash::lookup_field(db, k.as_slice(), f.as_slice(), now)
+        }) {
             return this.bulk_result(slf.py(), r);
         }
-        Client::run(
+        Client::run_fast(
             slf,
+            Fast::HGet,
             command!("hget"),
             &[b"HGET", k.as_slice(), f.as_slice()],
-            RAW,
             Opts::default(),
         )
     }
@@ -438,7 +431,7 @@ impl Client {
                 a.push(&kv.get_item(1)?, enc)?;
             }
         }
-        Client::call(slf, command!("hset"), &a, Native::Raw)
+        Client::call(slf, Fast::HSet, command!("hset"), &a)
     }
 
     /// Return a Python dict of the hash's name/value pairs.
@@ -448,7 +441,7 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut a = Args::cmd("HGETALL");
         a.push(name, slf.get().encoding())?;
-        Client::call(slf, command!("hgetall"), &a, Native::Dict)
+        Client::call(slf, Fast::HGetAll, command!("hgetall"), &a)
     }
 
     /// Increment the value of ``key`` in hash ``name`` by ``amount``.
@@ -467,7 +460,7 @@ impl Client {
             Some(n) => a.push(n, enc)?,
             None => a.push_static(b"1"),
         }
-        Client::call(slf, command!("hincrby"), &a, Native::Raw)
+        Client::call(slf, Fast::HIncrBy, command!("hincrby"), &a)
     }
 
     /// Returns a list of values ordered identically to ``keys``.
@@ -482,7 +475,7 @@ impl Client {
         let mut a = Args::cmd("HMGET");
         a.push(name, enc)?;
         push_list_or_args(&mut a, enc, keys, args)?;
-        Client::call(slf, command!("hmget"), &a, Native::Raw)
+        Client::call(slf, Fast::HMGet, command!("hmget"), &a)
     }
 
     /// Push ``values`` onto the head of the list ``name``.
@@ -492,7 +485,7 @@ impl Client {
         name: &Bound<'py, PyAny>,
         values: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::push_many(slf, "LPUSH", command!("lpush"), name, values, Native::Raw)
+        Self::push_many(slf, Fast::LPush, "LPUSH", command!("lpush"), name, values)
     }
 
     /// Push ``values`` onto the tail of the list ``name``.
@@ -502,7 +495,7 @@ impl Client {
         name: &Bound<'py, PyAny>,
         values: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::push_many(slf, "RPUSH", command!("rpush"), name, values, Native::Raw)
+        Self::push_many(slf, Fast::RPush, "RPUSH", command!("rpush"), name, values)
     }
 
     /// Remove and return the first item (or ``count`` items) of the list.
@@ -512,7 +505,7 @@ impl Client {
         name: &Bound<'py, PyAny>,
         count: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::pop_generic(slf, "LPOP", command!("lpop"), name, count)
+        Self::pop_generic(slf, Fast::LPop, "LPOP", command!("lpop"), name, count)
     }
 
     /// Remove and return the last item (or ``count`` items) of the list.
@@ -522,7 +515,7 @@ impl Client {
         name: &Bound<'py, PyAny>,
         count: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::pop_generic(slf, "RPOP", command!("rpop"), name, count)
+        Self::pop_generic(slf, Fast::RPop, "RPOP", command!("rpop"), name, count)
     }
 
     /// Return a slice of the list ``name`` between ``start`` and ``end``.
@@ -537,12 +530,12 @@ impl Client {
         a.push(name, enc)?;
         a.push(start, enc)?;
         a.push(end, enc)?;
-        Client::call(slf, command!("lrange"), &a, Native::Raw)
+        Client::call(slf, Fast::LRange, command!("lrange"), &a)
     }
 
     /// Return the length of the list ``name``.
     fn llen<'py>(slf: &Bound<'py, Self>, name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        Self::one_key(slf, "LLEN", command!("llen"), name, Native::Raw)
+        Self::one_key(slf, Fast::LLen, "LLEN", command!("llen"), name)
     }
 
     /// Add ``values`` to set ``name``.
@@ -552,7 +545,7 @@ impl Client {
         name: &Bound<'py, PyAny>,
         values: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::push_many(slf, "SADD", command!("sadd"), name, values, Native::Raw)
+        Self::push_many(slf, Fast::SAdd, "SADD", command!("sadd"), name, values)
     }
 
     /// Remove ``values`` from set ``name``.
@@ -562,7 +555,7 @@ impl Client {
         name: &Bound<'py, PyAny>,
         values: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::push_many(slf, "SREM", command!("srem"), name, values, Native::Raw)
+        Self::push_many(slf, Fast::SRem, "SREM", command!("srem"), name, values)
     }
 
     /// Return all members of the set ``name``.
@@ -570,7 +563,7 @@ impl Client {
         slf: &Bound<'py, Self>,
         name: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::one_key(slf, "SMEMBERS", command!("smembers"), name, Native::Set)
+        Self::one_key(slf, Fast::SMembers, "SMEMBERS", command!("smembers"), name)
     }
 
     /// Return 1 if ``value`` is a member of set ``name``, else 0.
@@ -583,12 +576,12 @@ impl Client {
         let mut a = Args::cmd("SISMEMBER");
         a.push(name, enc)?;
         a.push(value, enc)?;
-        Client::call(slf, command!("sismember"), &a, Native::Raw)
+        Client::call(slf, Fast::SIsMember, command!("sismember"), &a)
     }
 
     /// Return the number of elements in set ``name``.
     fn scard<'py>(slf: &Bound<'py, Self>, name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        Self::one_key(slf, "SCARD", command!("scard"), name, Native::Raw)
+        Self::one_key(slf, Fast::SCard, "SCARD", command!("scard"), name)
     }
 
     /// Set any number of element-name, score pairs to the key ``name``.
@@ -659,15 +652,9 @@ impl Client {
         }
         if incr {
             let opts = Opts::native(Opts::AS_SCORE, None);
-            return Client::call_shaped(
-                slf,
-                command!("zadd"),
-                &a,
-                Shape::Native(Native::ZAdd),
-                opts,
-            );
+            return Client::call_opts(slf, Fast::ZAdd, command!("zadd"), &a, opts);
         }
-        Client::call(slf, command!("zadd"), &a, Native::ZAdd)
+        Client::call(slf, Fast::ZAdd, command!("zadd"), &a)
     }
 
     /// Return the score of element ``value`` in sorted set ``name``.
@@ -680,7 +667,7 @@ impl Client {
         let mut a = Args::cmd("ZSCORE");
         a.push(name, enc)?;
         a.push(value, enc)?;
-        Client::call(slf, command!("zscore"), &a, Native::Float)
+        Client::call(slf, Fast::ZScore, command!("zscore"), &a)
     }
 
     /// Increment the score of ``value`` in sorted set ``name`` by ``amount``.
@@ -695,7 +682,7 @@ impl Client {
         a.push(name, enc)?;
         a.push(amount, enc)?;
         a.push(value, enc)?;
-        Client::call(slf, command!("zincrby"), &a, Native::Float)
+        Client::call(slf, Fast::ZIncrBy, command!("zincrby"), &a)
     }
 
     /// Return a range of values from sorted set ``name`` between ``start``
@@ -715,17 +702,11 @@ impl Client {
         a.push(start, enc)?;
         a.push(end, enc)?;
         if !withscores {
-            return Client::call(slf, command!("zrevrange"), &a, Native::ScorePairs);
+            return Client::call(slf, Fast::ZRevRange, command!("zrevrange"), &a);
         }
         a.push_static(b"WITHSCORES");
         let opts = Opts::native(Opts::WITHSCORES, score_cast_func.map(Bound::unbind));
-        Client::call_shaped(
-            slf,
-            command!("zrevrange"),
-            &a,
-            Shape::Native(Native::ScorePairs),
-            opts,
-        )
+        Client::call_opts(slf, Fast::ZRevRange, command!("zrevrange"), &a, opts)
     }
 
     /// Returns the 0-based rank of ``value`` in sorted set ``name``.
@@ -742,22 +723,16 @@ impl Client {
         a.push(name, enc)?;
         a.push(value, enc)?;
         if !withscore {
-            return Client::call(slf, command!("zrank"), &a, Native::RankScore);
+            return Client::call(slf, Fast::ZRank, command!("zrank"), &a);
         }
         a.push_static(b"WITHSCORE");
         let opts = Opts::native(Opts::WITHSCORE, score_cast_func.map(Bound::unbind));
-        Client::call_shaped(
-            slf,
-            command!("zrank"),
-            &a,
-            Shape::Native(Native::RankScore),
-            opts,
-        )
+        Client::call_opts(slf, Fast::ZRank, command!("zrank"), &a, opts)
     }
 
     /// Return the number of elements in the sorted set ``name``.
     fn zcard<'py>(slf: &Bound<'py, Self>, name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        Self::one_key(slf, "ZCARD", command!("zcard"), name, Native::Raw)
+        Self::one_key(slf, Fast::ZCard, "ZCARD", command!("zcard"), name)
     }
 
     /// Remove member ``values`` from sorted set ``name``.
@@ -767,7 +742,7 @@ impl Client {
         name: &Bound<'py, PyAny>,
         values: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::push_many(slf, "ZREM", command!("zrem"), name, values, Native::Raw)
+        Self::push_many(slf, Fast::ZRem, "ZREM", command!("zrem"), name, values)
     }
 }
 
@@ -783,34 +758,28 @@ impl Client {
         let enc = slf.get().encoding();
         let (k, v) = (arg(name, enc)?, arg(value, enc)?);
         let argv: [&[u8]; 3] = [b"SET", k.as_slice(), v.as_slice()];
-        Client::run(
-            slf,
-            command!("set"),
-            &argv,
-            Shape::Native(Native::SetResult),
-            Opts::default(),
-        )
+        Client::run_fast(slf, Fast::Set, command!("set"), &argv, Opts::default())
     }
 
     fn one_key<'py>(
         slf: &Bound<'py, Self>,
+        fast: Fast,
         cmd_name: &'static str,
         cmd: Option<&'static crate::commands::Command>,
         name: &Bound<'py, PyAny>,
-        shape: Native,
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut a = Args::cmd(cmd_name);
         a.push(name, slf.get().encoding())?;
-        Client::call(slf, cmd, &a, shape)
+        Client::call(slf, fast, cmd, &a)
     }
 
     fn push_many<'py>(
         slf: &Bound<'py, Self>,
+        fast: Fast,
         cmd_name: &'static str,
         cmd: Option<&'static crate::commands::Command>,
         name: &Bound<'py, PyAny>,
         values: &Bound<'py, PyTuple>,
-        shape: Native,
     ) -> PyResult<Bound<'py, PyAny>> {
         let enc = slf.get().encoding();
         let mut a = Args::cmd(cmd_name);
@@ -818,11 +787,12 @@ impl Client {
         for v in values.iter() {
             a.push(&v, enc)?;
         }
-        Client::call(slf, cmd, &a, shape)
+        Client::call(slf, fast, cmd, &a)
     }
 
     fn pop_generic<'py>(
         slf: &Bound<'py, Self>,
+        fast: Fast,
         cmd_name: &'static str,
         cmd: Option<&'static crate::commands::Command>,
         name: &Bound<'py, PyAny>,
@@ -836,6 +806,6 @@ impl Client {
                 a.push(c, enc)?;
             }
         }
-        Client::call(slf, cmd, &a, Native::Raw)
+        Client::call(slf, fast, cmd, &a)
     }
 }

@@ -3,6 +3,7 @@
 //! - [`encode`]: Python arguments -> command bytes (redis-py's rules).
 //! - [`reply`]: reply frames -> Python objects in redis-py's shapes.
 //! - [`client`]: the `Client` class and its dispatch/pipeline core.
+//! - [`callbacks`]: a client's response callbacks and their cache.
 //! - [`methods`]: hot methods written in Rust.
 //! - [`errors`]: exceptions from `redcore.exceptions`.
 //! - [`remote`], [`remote_pubsub`]: the network backend (pool, retries,
@@ -10,6 +11,7 @@
 //! - [`msgpack`]: MessagePack for Python values (`redcore.cache`).
 //! - [`reshape`]: native reply shapes for replies already in Python.
 
+mod callbacks;
 mod client;
 mod encode;
 mod errors;
@@ -36,14 +38,77 @@ fn forget_engine(name: &str) -> bool {
     crate::engine::forget_named(name)
 }
 
+/// The native reply shapes as {name: code} (`redcore._callbacks.Native`).
+#[pyfunction]
+fn native_shapes() -> Vec<(&'static str, u8)> {
+    reply::Native::ALL
+        .iter()
+        .map(|(n, name)| (*name, *n as u8))
+        .collect()
+}
+
+/// The command table, one dict per command and subcommand: `name`
+/// (`container|sub` for subcommands), `arity`, `flags`, `first_key`,
+/// `last_key`, `step`, `group`, `timeout` (where a blocking command's
+/// timeout is: None, `"last"`, `"arg:N"`, `"arg_ms:N"` or
+/// `"keyword_ms:KW"`) and `traits` (`subscribed_ok`, `runs_script`).
+#[pyfunction]
+fn command_table(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
+    use crate::commands::{self, Command, Timeout};
+    fn row<'py>(py: Python<'py>, c: &Command) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("name", c.name)?;
+        d.set_item("arity", c.arity)?;
+        let flags: Vec<&str> = commands::flags::NAMES
+            .iter()
+            .filter(|(bit, _)| c.has(*bit))
+            .map(|(_, n)| *n)
+            .collect();
+        d.set_item("flags", flags)?;
+        d.set_item("first_key", c.keys.first)?;
+        d.set_item("last_key", c.keys.last)?;
+        d.set_item("step", c.keys.step)?;
+        d.set_item("group", format!("{:?}", c.group).to_ascii_lowercase())?;
+        let timeout = match c.timeout {
+            Timeout::None => None,
+            Timeout::Last => Some("last".to_string()),
+            Timeout::Arg(n) => Some(format!("arg:{n}")),
+            Timeout::ArgMs(n) => Some(format!("arg_ms:{n}")),
+            Timeout::KeywordMs(kw) => Some(format!("keyword_ms:{kw}")),
+        };
+        d.set_item("timeout", timeout)?;
+        let traits: Vec<&str> = commands::traits::NAMES
+            .iter()
+            .filter(|(bit, _)| c.has_trait(*bit))
+            .map(|(_, n)| *n)
+            .collect();
+        d.set_item("traits", traits)?;
+        Ok(d)
+    }
+    let out = pyo3::types::PyList::empty(py);
+    let mut all: Vec<&Command> = commands::all().collect();
+    all.sort_by_key(|c| c.name);
+    for c in all {
+        out.append(row(py, c)?)?;
+        for sub in c.subcommands {
+            out.append(row(py, sub)?)?;
+        }
+    }
+    Ok(out)
+}
+
 #[pymodule]
 fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Client>()?;
     m.add_class::<subscriber::Subscriber>()?;
+    m.add_class::<callbacks::CallbackWatch>()?;
     m.add_class::<remote::RemotePool>()?;
     m.add_class::<remote_pubsub::RemoteSubscriber>()?;
     m.add_function(wrap_pyfunction!(_float_repr, m)?)?;
     m.add_function(wrap_pyfunction!(forget_engine, m)?)?;
+    m.add_function(wrap_pyfunction!(native_shapes, m)?)?;
+    m.add_function(wrap_pyfunction!(command_table, m)?)?;
+    m.add_function(wrap_pyfunction!(callbacks::fast_commands, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_dumps, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_loads, m)?)?;
     m.add_function(wrap_pyfunction!(reshape::_reshape, m)?)?;

@@ -86,7 +86,7 @@ fn secs(t: Option<f64>) -> Option<Duration> {
 #[pymethods]
 impl RemotePool {
     #[new]
-    #[pyo3(signature = (*, host="localhost", port=6379, unix_socket_path=None, db=0, username=None, password=None, socket_timeout=None, socket_connect_timeout=None, socket_keepalive=true, keepalive_idle=None, keepalive_interval=None, keepalive_count=None, client_name=None, protocol=2, health_check_interval=0.0, max_connections=None, blocking=false, blocking_timeout=None, ssl=false, ssl_ca_certs=None, ssl_certfile=None, ssl_keyfile=None, ssl_cert_reqs="required", ssl_check_hostname=true, retry=None, explicit_retry=false))]
+    #[pyo3(signature = (*, host="localhost", port=6379, unix_socket_path=None, db=0, username=None, password=None, socket_timeout=None, socket_connect_timeout=None, socket_keepalive=true, keepalive_idle=None, keepalive_interval=None, keepalive_count=None, client_name=None, protocol=3, health_check_interval=0.0, max_connections=None, blocking=false, blocking_timeout=None, ssl=false, ssl_ca_certs=None, ssl_certfile=None, ssl_keyfile=None, ssl_cert_reqs="required", ssl_check_hostname=true, retry=None, explicit_retry=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         host: &str,
@@ -507,6 +507,18 @@ pub(crate) fn db_change(argv: &[&[u8]], reply: &Frame) -> Option<usize> {
     }
 }
 
+/// Reads the next reply, passing over RESP3 push frames (client-tracking
+/// invalidations and the like), which redis-py handles out of band: they
+/// are not the reply of the command sent.
+fn read_reply(conn: &mut Connection, timeout: Option<Duration>) -> Result<Frame, Error> {
+    loop {
+        match conn.read_frame(timeout)? {
+            Frame::Push(_) => continue,
+            frame => return Ok(frame),
+        }
+    }
+}
+
 /// Sends the connection's write buffer and reads one reply with the GIL
 /// released. A signal interrupting the read runs Python's handlers; if
 /// one raises (Ctrl-C), the exchange is abandoned and the caller's lease
@@ -523,7 +535,7 @@ pub(crate) fn exchange_one(
                 conn.send()?;
                 sent = true;
             }
-            conn.read_frame(timeout)
+            read_reply(conn, timeout)
         });
         match r {
             Ok(f) => return Ok(f),
@@ -549,7 +561,7 @@ pub(crate) fn exchange(
                 sent = true;
             }
             while frames.len() < n {
-                frames.push(conn.read_frame(timeout)?);
+                frames.push(read_reply(conn, timeout)?);
             }
             Ok(())
         });
@@ -558,52 +570,6 @@ pub(crate) fn exchange(
             Err(e) if e.kind == ErrorKind::Interrupted => py.check_signals().map_err(Fail::Py)?,
             Err(e) => return Err(Fail::Client(e)),
         }
-    }
-}
-
-/// Reshapes a RESP3 reply whose structure differs from RESP2's into the
-/// RESP2 structure the reply conversion expects: score and value pairs
-/// (`[[member, score], ...]`) flatten to `[member, score, ...]`. Maps,
-/// sets, doubles and booleans need nothing here (the conversion already
-/// renders them as RESP2 would).
-pub(crate) fn downgrade(argv: &[&[u8]], frame: Frame) -> Frame {
-    const PAIRED: &[&[u8]] = &[
-        b"zrange",
-        b"zrangebyscore",
-        b"zrevrange",
-        b"zrevrangebyscore",
-        b"zrandmember",
-        b"hrandfield",
-        b"zunion",
-        b"zinter",
-        b"zdiff",
-        b"zpopmin",
-        b"zpopmax",
-    ];
-    let Some(name) = argv.first() else {
-        return frame;
-    };
-    if !PAIRED.iter().any(|p| name.eq_ignore_ascii_case(p)) {
-        return frame;
-    }
-    match frame {
-        Frame::Array(items)
-            if !items.is_empty()
-                && items
-                    .iter()
-                    .all(|i| matches!(i, Frame::Array(p) if p.len() == 2)) =>
-        {
-            Frame::Array(
-                items
-                    .into_iter()
-                    .flat_map(|i| match i {
-                        Frame::Array(pair) => pair,
-                        other => vec![other],
-                    })
-                    .collect(),
-            )
-        }
-        other => other,
     }
 }
 

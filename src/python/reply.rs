@@ -1,10 +1,11 @@
-//! Reply frames -> Python objects, in redis-py's (RESP2-legacy) shapes.
+//! Reply frames -> Python objects, in redis-py's shapes.
 //!
-//! Conversion first follows RESP2 (maps flatten to lists, doubles become
-//! bytes, booleans ints), then a [`Shape`] reshapes the result the way
-//! redis-py's response callback for that command would. Shapes used on hot
-//! paths are native; the rest are Python callables from
-//! `redcore._callbacks`, called with `(response, **options)`.
+//! Conversion first follows the client's protocol the way redis-py's
+//! parsers do ([`to_py`]: RESP2 flattens maps and renders doubles as
+//! bytes; RESP3 gives dicts, floats, bools and ints), then a [`Shape`]
+//! reshapes the result the way redis-py's response callback for that
+//! command would. Shapes used on hot paths are native; the rest are Python
+//! callables from `redcore._callbacks`, called with `(response, **options)`.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -14,45 +15,53 @@ use super::encode::Encoding;
 use super::errors;
 use crate::resp::Frame;
 
-/// Native response shapes; the numbers are `redcore._callbacks.Native`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Native {
-    Raw = 0,
-    Bool = 1,
-    Ok = 2,
-    Float = 3,
-    Set = 4,
-    Dict = 5,
-    ScorePairs = 6,
-    ZPopPairs = 7,
-    Scan = 8,
-    HScan = 9,
-    ZScan = 10,
-    Ping = 11,
-    SetResult = 12,
-    ZAdd = 13,
-    RankScore = 14,
-    FloatList = 15,
-    BlockPop = 16,
-    BzPop = 17,
-    Time = 18,
-    Str = 19,
-    StrList = 20,
-    BoolList = 21,
-    StrDict = 22,
-    True_ = 23,
+/// Declares [`Native`] and its Python names in one place; Python's
+/// `redcore._callbacks.Native` is built from [`Native::ALL`]
+/// (`_redcore.native_shapes()`).
+macro_rules! natives {
+    ($($variant:ident => $py:literal,)*) => {
+        /// Native response shapes (a response callback implemented in Rust).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum Native { $($variant,)* }
+
+        impl Native {
+            /// Every shape with its Python name, in code order.
+            pub const ALL: &'static [(Native, &'static str)] = &[$((Native::$variant, $py),)*];
+        }
+    };
+}
+
+natives! {
+    Raw => "RAW",
+    Bool => "BOOL",
+    Ok => "OK",
+    Float => "FLOAT",
+    Set => "SET",
+    Dict => "DICT",
+    ScorePairs => "SCORE_PAIRS",
+    ZPopPairs => "ZPOP_PAIRS",
+    Scan => "SCAN",
+    HScan => "HSCAN",
+    ZScan => "ZSCAN",
+    Ping => "PING",
+    SetResult => "SET_RESULT",
+    ZAdd => "ZADD",
+    RankScore => "RANK_SCORE",
+    FloatList => "FLOAT_LIST",
+    BlockPop => "BLOCK_POP",
+    BzPop => "BZPOP",
+    Time => "TIME",
+    Str => "STR",
+    StrList => "STR_LIST",
+    BoolList => "BOOL_LIST",
+    StrDict => "STR_DICT",
+    True_ => "TRUE",
 }
 
 impl Native {
     pub fn from_code(code: u8) -> Option<Native> {
-        use Native::*;
-        const ALL: [Native; 24] = [
-            Raw, Bool, Ok, Float, Set, Dict, ScorePairs, ZPopPairs, Scan, HScan, ZScan, Ping,
-            SetResult, ZAdd, RankScore, FloatList, BlockPop, BzPop, Time, Str, StrList, BoolList,
-            StrDict, True_,
-        ];
-        ALL.get(code as usize).copied()
+        Self::ALL.get(code as usize).map(|(n, _)| *n)
     }
 }
 
@@ -92,6 +101,28 @@ impl Opts {
         }
     }
 
+    /// The options as keyword arguments for a Python callback: the
+    /// `execute_command` dict, or the native flags spelled as redis-py's
+    /// methods pass them.
+    pub fn kwargs<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        if let Some(d) = &self.dict {
+            return Ok(Some(d.bind(py).clone()));
+        }
+        if self.flags & !Self::NEVER_DECODE == 0 && self.cast.is_none() {
+            return Ok(None);
+        }
+        let d = PyDict::new(py);
+        for name in ["withscores", "withscore", "as_score", "get", "no_values"] {
+            if self.flags & Self::flag_of(name) != 0 {
+                d.set_item(name, true)?;
+            }
+        }
+        if let Some(cast) = &self.cast {
+            d.set_item("score_cast_func", cast.bind(py))?;
+        }
+        Ok(Some(d))
+    }
+
     fn flag_of(name: &str) -> u8 {
         match name {
             "withscores" => Self::WITHSCORES,
@@ -104,11 +135,14 @@ impl Opts {
     }
 }
 
-/// Response decoding settings (decode_responses, encoding).
+/// Response decoding settings (decode_responses, encoding, protocol).
 #[derive(Clone, Debug)]
 pub struct Decoder {
     pub decode: bool,
     pub enc: Encoding,
+    /// Replies are converted as redis-py's RESP3 parser does (maps to
+    /// dicts, doubles to floats...); otherwise as its RESP2 parser does.
+    pub resp3: bool,
 }
 
 impl Decoder {
@@ -155,9 +189,10 @@ impl Decoder {
     }
 }
 
-/// Converts a frame the way a RESP2 redis-py parser would. Nested error
-/// replies become exception instances (as in EXEC results); a top-level
-/// error is raised by [`convert`] before this is reached.
+/// Converts a frame the way redis-py's parser for the client's protocol
+/// would. Nested error replies become exception instances (as in EXEC
+/// results); a top-level error is raised by [`convert`] before this is
+/// reached.
 pub fn to_py<'py>(py: Python<'py>, f: &Frame, dec: &Decoder) -> PyResult<Bound<'py, PyAny>> {
     Ok(match f {
         Frame::Bulk(b) | Frame::Simple(b) => dec.bulk(py, b)?,
@@ -170,6 +205,13 @@ pub fn to_py<'py>(py: Python<'py>, f: &Frame, dec: &Decoder) -> PyResult<Bound<'
             }
             list.into_any()
         }
+        Frame::Map(pairs) if dec.resp3 => {
+            let d = PyDict::new(py);
+            for (k, v) in pairs {
+                d.set_item(to_py(py, k, dec)?, to_py(py, v, dec)?)?;
+            }
+            d.into_any()
+        }
         Frame::Map(pairs) => {
             let list = PyList::empty(py);
             for (k, v) in pairs {
@@ -178,16 +220,24 @@ pub fn to_py<'py>(py: Python<'py>, f: &Frame, dec: &Decoder) -> PyResult<Bound<'
             }
             list.into_any()
         }
-        Frame::Double(x) => {
-            let mut buf = Vec::with_capacity(24);
-            crate::resp::writer::format_double(*x, &mut buf);
-            dec.bulk(py, &buf)?
-        }
+        Frame::Double(x) if dec.resp3 => x.into_pyobject(py)?.into_any(),
+        Frame::Double(x) => dec.bulk(py, &double_bytes(*x))?,
+        Frame::Boolean(b) if dec.resp3 => b.into_pyobject(py)?.to_owned().into_any(),
         Frame::Boolean(b) => (*b as i64).into_pyobject(py)?.into_any(),
+        Frame::BigNumber(b) if dec.resp3 => py
+            .get_type::<pyo3::types::PyInt>()
+            .call1((String::from_utf8_lossy(b).as_ref(),))?,
         Frame::BigNumber(b) => dec.bulk(py, b)?,
         Frame::Verbatim(_, text) => dec.bulk(py, text)?,
         Frame::Error(e) => errors::reply_exception(py, e)?,
     })
+}
+
+/// A double as Redis writes it in RESP2 (`%.17g`).
+fn double_bytes(x: f64) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(24);
+    crate::resp::writer::format_double(x, &mut buf);
+    buf
 }
 
 /// The items of an aggregate frame, flattening maps as RESP2 does.
@@ -259,7 +309,12 @@ fn cast_score<'py>(
     let Some(cast) = cast else {
         return Ok(frame_f64(f)?.into_pyobject(py)?.into_any());
     };
-    let raw = to_py(py, f, dec)?;
+    // The legacy shapes hand the cast what a RESP2 connection would: the
+    // score's text (as bytes when a RESP3 double is re-encoded).
+    let raw = match f {
+        Frame::Double(x) if dec.resp3 => PyBytes::new(py, &double_bytes(*x)).into_any(),
+        _ => to_py(py, f, dec)?,
+    };
     match cast.call1((raw.clone(),)) {
         Ok(v) => Ok(v),
         Err(e)
@@ -349,6 +404,7 @@ pub fn convert<'py>(
         raw = Decoder {
             decode: false,
             enc: dec.enc.clone(),
+            resp3: dec.resp3,
         };
         &raw
     } else {
@@ -358,7 +414,7 @@ pub fn convert<'py>(
         Shape::Native(n) => *n,
         Shape::Callable(cb) => {
             let resp = to_py(py, &f, dec)?;
-            let kwargs = opts.dict.as_ref().map(|d| d.bind(py).clone());
+            let kwargs = opts.kwargs(py)?;
             return cb.bind(py).call((resp,), kwargs.as_ref());
         }
     };

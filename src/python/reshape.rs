@@ -58,10 +58,12 @@ fn to_frame(obj: &Bound<'_, PyAny>, enc: &Encoding) -> PyResult<Frame> {
 }
 
 /// `_reshape(reply, code, options, decode_responses, encoding,
-/// encoding_errors)`: ``reply`` shaped by the native callback ``code``
-/// (`redcore._callbacks.Native`) with the call's ``options``.
+/// encoding_errors, resp3)`: ``reply`` shaped by the native callback
+/// ``code`` (`redcore._callbacks.Native`) with the call's ``options``, as
+/// for a connection speaking RESP3 (``resp3``) or RESP2.
 #[pyfunction]
-#[pyo3(signature = (reply, code, options=None, decode_responses=false, encoding="utf-8", encoding_errors="strict"))]
+#[pyo3(signature = (reply, code, options=None, decode_responses=false, encoding="utf-8", encoding_errors="strict", resp3=true))]
+#[allow(clippy::too_many_arguments)]
 pub fn _reshape<'py>(
     py: Python<'py>,
     reply: &Bound<'py, PyAny>,
@@ -70,6 +72,7 @@ pub fn _reshape<'py>(
     decode_responses: bool,
     encoding: &str,
     encoding_errors: &str,
+    resp3: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let native = Native::from_code(code)
         .ok_or_else(|| PyTypeError::new_err(format!("unknown native reply shape {code}")))?;
@@ -78,6 +81,7 @@ pub fn _reshape<'py>(
     let dec = Decoder {
         decode: decode_responses,
         enc,
+        resp3,
     };
     let opts = Opts {
         dict: options.map(|d| d.unbind()),

@@ -338,11 +338,3 @@ pub fn function_stats(watch: &ScriptWatch, counts: Option<(usize, usize)>) -> Fr
         (text("engines"), Frame::Map(vec![(text("LUA"), lua)])),
     ])
 }
-
-/// True for commands that run a script (EVAL..., FCALL...): a caller
-/// holding another lock (Python's GIL) should release it for them. Read
-/// from the table: the scripting commands with keys after a numkeys.
-pub fn runs_script(name: &[u8]) -> bool {
-    crate::commands::lookup(name)
-        .is_some_and(|c| c.group == crate::commands::Group::Scripting && c.has(flags::MOVABLE_KEYS))
-}

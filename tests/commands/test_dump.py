@@ -465,7 +465,8 @@ def test_memory_container(r):
         r.memory_doctor()
 
 
-def test_memory_stats_and_doctor(r):
+def test_memory_stats_and_doctor(r2):
+    r = r2  # RESP2 raw reply shapes (protocol=2)
     r.set("k", "v")
     r.set("t", "v", ex=100)
     stats = r.memory_stats()

@@ -78,7 +78,8 @@ def test_geoadd_errors(r):
     assert err(r, "GEOADD", "s", "1", "200", "a") == "invalid longitude,latitude pair 1.000000,200.000000"
 
 
-def test_geoadd_limits_are_inclusive(r):
+def test_geoadd_limits_are_inclusive(r2):
+    r = r2  # RESP2 raw reply shapes (protocol=2)
     assert r.geoadd("g", [180, 85.05112878, "ne", -180, -85.05112878, "sw", 0, 0, "o"]) == 3
     assert r.zscore("g", "o") == 3377699720527872.0
     assert r.geopos("g", "ne", "sw") == [(180.0, 85.05112878), (-179.99999731779099, -85.05112751263943)]
@@ -153,7 +154,8 @@ def test_non_geo_scores_decode_like_redis(r):
 # ------------------------------------------------------------- GEORADIUS
 
 
-def test_georadius_options(r):
+def test_georadius_options(r2):
+    r = r2  # RESP2 raw reply shapes (protocol=2)
     sicily(r)
     assert r.georadius("Sicily", 15, 37, 200, "km", sort="ASC") == [b"Catania", b"Palermo"]
     assert r.georadius("Sicily", 15, 37, 100, "km") == [b"Catania"]

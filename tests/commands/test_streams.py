@@ -665,7 +665,8 @@ def test_dead_consumer_entries_are_autoclaimed_by_another(make):
 # -- XINFO -------------------------------------------------------------------
 
 
-def test_xinfo_stream(r):
+def test_xinfo_stream(r2):
+    r = r2  # RESP2 raw reply shapes (protocol=2)
     r.xadd("s", {"a": 1}, id="1-0")
     r.xadd("s", {"b": 2, "c": 3}, id="2-0")
     r.xgroup_create("s", "g", id="0")

@@ -318,10 +318,11 @@ def test_zrange_redis_py_data_errors(r):
         r.zrevrangebylex("z", "+", "-", num=1)
 
 
-def test_raw_withscores_replies(z5):
+def test_raw_withscores_replies(r2):
     # Without the withscores option, redis-py (protocol 2) hands back the
     # flat [member, score-text, ...] reply.
-    r = z5
+    r = r2
+    r.zadd("z", {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5})
     ex = r.execute_command
     assert ex("ZRANGE", "z", 0, 1, "WITHSCORES") == [b"a", b"1", b"b", b"2"]
     assert ex("ZREVRANGEBYSCORE", "z", "+inf", 4, "WITHSCORES") == [b"e", b"5", b"d", b"4"]
@@ -335,7 +336,7 @@ def test_raw_withscores_replies(z5):
 
 
 def test_decode_responses(make):
-    rd = make(decode_responses=True)
+    rd = make(decode_responses=True, protocol=2)
     rd.zadd("z", {"a": 1, "b": 2.5})
     assert rd.zrange("z", 0, -1, withscores=True) == [("a", 1.0), ("b", 2.5)]
     # Custom casts see the score's text, decoded like every other string.
@@ -587,7 +588,8 @@ def test_sets_count_as_score_one(r):
     assert r.zrange("out", 0, -1, withscores=True) == [(b"1", 2.0), (b"x", 2.0), (b"y", 2.0)]
 
 
-def test_infinities_and_nan_in_aggregation(r):
+def test_infinities_and_nan_in_aggregation(r2):
+    r = r2  # RESP2 raw reply shapes (protocol=2)
     r.zadd("p", {"m": float("inf"), "n": 0, "o": 1})
     r.zadd("q", {"m": float("-inf"), "n": float("inf"), "o": 2})
     # inf + -inf is NaN, which Redis stores as 0.
@@ -610,7 +612,8 @@ def test_infinities_and_nan_in_aggregation(r):
     ]
 
 
-def test_negative_zero_in_store_results(r):
+def test_negative_zero_in_store_results(r2):
+    r = r2  # RESP2 raw reply shapes (protocol=2)
     r.zadd("p", {"a": 0})
     # Weight -1 makes -0: kept in replies (and skiplists), lost in listpacks.
     assert r.execute_command("ZUNION", 1, "p", "WEIGHTS", -1, "WITHSCORES") == [b"a", b"-0"]
@@ -619,8 +622,10 @@ def test_negative_zero_in_store_results(r):
     assert r.zrange("out", 0, -1, withscores=True, score_cast_func=bytes) == [(b"a", b"0")]
 
 
-def test_setop_errors(two):
-    r = two
+def test_setop_errors(r2):
+    r = r2
+    r.zadd("a", {"x": 1, "y": 2, "z": 3})
+    r.zadd("b", {"y": 10, "z": 20, "w": 30})
     ex = r.execute_command
     assert err(r, ex, "ZUNION", 0, "a") == "at least 1 input key is needed for 'zunion' command"
     assert err(r, ex, "ZINTERSTORE", "d", 0, "a") == (

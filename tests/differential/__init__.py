@@ -23,6 +23,18 @@ Cmd = Tuple[tuple, str]
 NORMS = ("exact", "sorted", "sorted_pairs", "len", "type", "scan")
 
 
+def typed(value: Any) -> Any:
+    """A reply with its types spelled out (1, 1.0 and True differ; a
+    RESP3 double must come back a float, a RESP3 map a dict)."""
+    if isinstance(value, dict):
+        return ("dict", sorted(((typed(k), typed(v)) for k, v in value.items()), key=repr))
+    if isinstance(value, (set, frozenset)):
+        return ("set", sorted((typed(v) for v in value), key=repr))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [typed(v) for v in value])
+    return (type(value).__name__, value)
+
+
 def normalize(reply: Any, norm: str) -> Any:
     """Puts a reply in a form that is equal on both backends.
 
@@ -40,7 +52,7 @@ def normalize(reply: Any, norm: str) -> Any:
     if isinstance(reply, Exception):
         return (type(reply).__name__, str(reply))
     if norm == "exact":
-        return reply
+        return typed(reply)
     if norm == "sorted":
         if isinstance(reply, (list, set, tuple)):
             return sorted(reply, key=repr)

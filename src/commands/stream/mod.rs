@@ -23,7 +23,7 @@ mod write;
 use bytes::Bytes;
 
 use super::flags::*;
-use super::{Command, Ctx, Group};
+use super::{Command, Ctx, Group, Timeout};
 use crate::engine::stream::{NodeLimits, StreamId};
 use crate::error::Error;
 use crate::num::parse_i64;
@@ -78,10 +78,12 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("xlen", 2, READONLY | FAST, X, range::xlen).keys(1, 1, 1),
     Command::new("xread", -4, READONLY | BLOCKING, X, read::xread)
         .keys(0, 0, 0)
-        .movable(xread_keys),
+        .movable(xread_keys)
+        .timeout(Timeout::KeywordMs("block")),
     Command::new("xreadgroup", -7, WRITE | BLOCKING, X, read::xreadgroup)
         .keys(0, 0, 0)
-        .movable(xread_keys),
+        .movable(xread_keys)
+        .timeout(Timeout::KeywordMs("block")),
     Command::new("xack", -4, WRITE | FAST, X, groups::xack).keys(1, 1, 1),
     Command::new("xpending", -3, READONLY, X, groups::xpending).keys(1, 1, 1),
     Command::new("xclaim", -6, WRITE | FAST, X, claim::xclaim).keys(1, 1, 1),

@@ -1,0 +1,66 @@
+"""The command table is the one list of command names: every name the
+Python side uses (response callbacks of every protocol, the Rust methods)
+resolves in it, or, for commands redcore does not run yet but redis-py has a
+callback for, in the real server's COMMAND list."""
+
+from __future__ import annotations
+
+from typing import Any, Set
+
+from redcore import _callbacks, _redcore
+
+
+def _names(table: Any) -> Set[str]:
+    return {row["name"] for row in table}
+
+
+def _resolves(name: str, names: Set[str]) -> bool:
+    parts = name.lower().split()
+    return "|".join(parts[:2]) in names or parts[0] in names
+
+
+def test_callback_names_resolve(redis_server: Any) -> None:
+    ours = _names(_redcore.command_table())
+    server = {_str(n) for n in redis_server.client().command()}
+    server |= {f"{_str(n)}|{_str(s[0]).split('|')[-1]}" for n, info in redis_server.client().command().items()
+               for s in info.get("subcommands", []) or []}
+    tables = [_callbacks.CALLBACKS, _callbacks.RESP2, _callbacks.RESP3_LEGACY, _callbacks.RESP3,
+              _callbacks.RESP2_UNIFIED, _callbacks.RESP3_UNIFIED]
+    # SENTINEL exists only on Redis Sentinel: tests/test_sentinel_commands.py
+    # sends each of these to a real redis-sentinel.
+    sentinel_only = {n for t in tables for n in t if n.split()[0] == "SENTINEL"}
+    unknown = sorted({n for t in tables for n in t if not _resolves(n, ours) and not _resolves(n, server)} - sentinel_only)
+    assert not unknown, unknown
+
+
+def test_rust_methods_commands_are_in_the_table() -> None:
+    import redcore
+
+    ours = _names(_redcore.command_table())
+    r = redcore.Redis()
+    # Each Rust method's command (as its callback name) is in the table.
+    fast = _redcore.fast_commands()
+    assert "GET" in fast and "HGETALL" in fast
+    for name in fast:
+        assert name.lower() in ours, name
+        r.set_response_callback(name, lambda resp, **kw: "seen")
+    assert r.get("k") == "seen"
+    assert r.zrevrange("z", 0, -1) == "seen"
+
+
+def test_table_facts() -> None:
+    table = {row["name"]: row for row in _redcore.command_table()}
+    assert table["blpop"]["timeout"] == "last"
+    assert table["xread"]["timeout"] == "keyword_ms:block"
+    assert "runs_script" in table["eval"]["traits"]
+    assert "subscribed_ok" in table["ping"]["traits"]
+    for row in table.values():
+        assert ("blocking" in row["flags"]) == (row["timeout"] is not None), row["name"]
+
+
+def test_native_shapes_come_from_rust() -> None:
+    assert {n.name: n.value for n in _callbacks.Native} == dict(_redcore.native_shapes())
+
+
+def _str(x: Any) -> str:
+    return x.decode() if isinstance(x, bytes) else str(x)
