@@ -347,6 +347,71 @@ _STREAM_CALLBACKS: Dict[str, Any] = {
 
 # -- end group: streams -----------------------------------------------------
 
+# -- group: management (persistence, replication, cluster, modules, monitor) --
+
+
+def parse_slowlog_get(response: Any, **options: Any) -> List[Dict[str, Any]]:
+    """SLOWLOG GET -> one dict per entry; ``command`` is the arguments
+    joined by spaces."""
+    sep: Any = " " if options.get("decode_responses", False) else b" "
+    entries = []
+    for item in response:
+        entry: Dict[str, Any] = {"id": item[0], "start_time": int(item[1]), "duration": int(item[2])}
+        entry["command"] = sep.join(item[3])
+        if len(item) >= 6:
+            entry["client_address"] = item[4]
+            entry["client_name"] = item[5]
+        entries.append(entry)
+    return entries
+
+
+def _as_dict(value: Any) -> Dict[Any, Any]:
+    """A RESP3 map, or its RESP2 flat-list form, as a dict."""
+    if isinstance(value, dict):
+        return value
+    return dict(zip(value[::2], value[1::2]))
+
+
+def parse_latency_histogram(response: Any, **options: Any) -> Dict[str, Any]:
+    """LATENCY HISTOGRAM -> {command: {"calls": n, "histogram_usec": {µs: count}}}."""
+    out: Dict[str, Any] = {}
+    for name, detail in _as_dict(response).items():
+        d = {_str(k): v for k, v in _as_dict(detail).items()}
+        d["histogram_usec"] = {int(k): int(v) for k, v in _as_dict(d.get("histogram_usec", [])).items()}
+        out[_str(name)] = d
+    return out
+
+
+def parse_module_list(response: Any, **options: Any) -> List[Dict[Any, Any]]:
+    """MODULE LIST -> one dict per module."""
+    return [_as_dict(m) for m in response]
+
+
+def parse_cluster_info(response: Any, **options: Any) -> Dict[str, str]:
+    """CLUSTER INFO -> {field: value}."""
+    return dict(line.split(":", 1) for line in _str(response).splitlines() if ":" in line)
+
+
+_MANAGEMENT_CALLBACKS: Dict[str, Any] = {
+    "SLOWLOG GET": parse_slowlog_get,
+    "SLOWLOG RESET": Native.OK,
+    "LATENCY HISTOGRAM": parse_latency_histogram,
+    "MODULE LIST": parse_module_list,
+    "MODULE LOAD": Native.BOOL,
+    "MODULE UNLOAD": Native.BOOL,
+    "CLUSTER INFO": parse_cluster_info,
+    "CLUSTER GETKEYSINSLOT": Native.STR_LIST,
+    **{
+        f"CLUSTER {sub}": Native.OK
+        for sub in (
+            "ADDSLOTS ADDSLOTSRANGE DELSLOTS DELSLOTSRANGE FAILOVER FORGET MEET "
+            "REPLICATE RESET SAVECONFIG SET-CONFIG-EPOCH SETSLOT"
+        ).split()
+    },
+}
+
+# -- end group: management ----------------------------------------------------
+
 Callback = Union[Native, Callable[..., Any]]
 
 
@@ -363,7 +428,7 @@ CALLBACKS: Dict[str, Callback] = {
     **_keys("HINCRBYFLOAT INCRBYFLOAT ZINCRBY ZSCORE GEODIST", Native.FLOAT),
     **_keys(
         "ASKING FLUSHALL FLUSHDB LSET LTRIM MSET PFMERGE READONLY READWRITE "
-        "RENAME SAVE SELECT SHUTDOWN SLAVEOF REPLICAOF SWAPDB WATCH UNWATCH",
+        "RENAME SAVE SELECT SHUTDOWN SLAVEOF SWAPDB WATCH UNWATCH",
         Native.OK,
     ),
     **_keys("SDIFF SINTER SMEMBERS SUNION", Native.SET),
@@ -411,6 +476,7 @@ CALLBACKS: Dict[str, Callback] = {
     **_KEYS_SERVER_CALLBACKS,
     **_BITMAP_GEO_CALLBACKS,
     **_STREAM_CALLBACKS,
+    **_MANAGEMENT_CALLBACKS,
 }
 
 

@@ -150,7 +150,7 @@ fn sorted_commands() -> Vec<&'static Command> {
 }
 
 /// A command by full name, `container|sub` included (case-insensitive).
-fn by_full_name(name: &[u8]) -> Option<&'static Command> {
+pub(crate) fn by_full_name(name: &[u8]) -> Option<&'static Command> {
     let mut parts = name.splitn(2, |c| *c == b'|');
     let top = super::lookup(parts.next()?)?;
     match parts.next() {

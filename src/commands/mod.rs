@@ -6,9 +6,11 @@
 //! MULTI/EXEC, Lua's `redis.call`, AOF replay, COMMAND INFO and the cluster
 //! client's slot routing all read this one table.
 
+pub mod admin;
 pub mod args;
 pub mod bitmap;
 pub mod blocking;
+pub mod cluster;
 pub mod command_info;
 pub mod dump;
 pub mod generic;
@@ -16,6 +18,7 @@ pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod list;
+pub mod monitor;
 pub(crate) mod pqsort;
 pub mod pubsub;
 pub mod scripting;
@@ -325,7 +328,7 @@ impl Ctx<'_> {
 }
 
 /// Every group's rows.
-fn groups() -> [&'static [Command]; 17] {
+fn groups() -> [&'static [Command]; 20] {
     [
         blocking::COMMANDS,
         generic::COMMANDS,
@@ -344,6 +347,9 @@ fn groups() -> [&'static [Command]; 17] {
         geo::COMMANDS,
         sort::COMMANDS,
         dump::COMMANDS,
+        admin::COMMANDS,
+        cluster::COMMANDS,
+        monitor::COMMANDS,
     ]
 }
 
@@ -434,8 +440,12 @@ pub fn dispatch_cmd(
     let cell = std::cell::Cell::new(0);
     let now = Now::new(&cell);
     let dirty = store.dirty;
+    let started = std::time::Instant::now();
     let frame = run(store, client, cmd, argv, now);
     store.flush_db_events(client.db);
+    if client.block_request.is_none() {
+        monitor::record(store, client, cmd, argv, started.elapsed());
+    }
     if let Some(req) = client.block_request.take() {
         register_block(store, client, cmd, argv, req);
     } else if store.dirty != dirty && !store.blocking.is_empty() {

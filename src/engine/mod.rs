@@ -81,6 +81,9 @@ pub struct Store {
     pub blocking: blocking::Blocking,
     /// The Lua VM and script cache (EVAL, SCRIPT).
     pub scripts: crate::scripting::Scripts,
+    /// SAVE/BGSAVE state, slow log and latency samples (`commands::admin`).
+    pub persistence: crate::persist::rdbfile::Persistence,
+    pub monitor: crate::commands::monitor::Monitor,
 }
 
 impl Store {
@@ -101,6 +104,8 @@ impl Store {
             pubsub: pubsub::PubSub::default(),
             blocking: blocking::Blocking::default(),
             scripts: crate::scripting::Scripts::default(),
+            persistence: Default::default(),
+            monitor: Default::default(),
         }
     }
 

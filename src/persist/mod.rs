@@ -5,6 +5,7 @@
 //! - [`stream`]: stream objects (node listpacks, counters, consumer groups).
 //! - [`listpack`], [`intset`]: the compact encodings nested in objects;
 //!   [`legacy`]: ziplists and zipmaps, which Redis 7.0 still loads.
+//! - [`rdbfile`]: whole RDB files (SAVE, BGSAVE), written atomically.
 //! - [`lzf`], [`crc64`]: string compression and the payload checksum.
 //! - [`strtod`]: C's number parsing where Redis's formats rely on it.
 //!
@@ -17,6 +18,7 @@ pub mod legacy;
 pub mod listpack;
 pub mod lzf;
 pub mod rdb;
+pub mod rdbfile;
 pub mod stream;
 pub mod strtod;
 

@@ -405,6 +405,10 @@ def _summary(entry):
     return (name, entry[1], text(entry[2]), entry[3], entry[4], entry[5], text(entry[6]))
 
 
+# Commands newer than the 7.0 oracle that the engine also has.
+NEWER_THAN_7_0 = {"waitaof"}
+
+
 def test_command_info_matches_redis_for_every_command(pair):
     """Every command (and subcommand) in our table must report what the
     real server reports. Lists all mismatches at once."""
@@ -416,6 +420,8 @@ def test_command_info_matches_redis_for_every_command(pair):
     for entry in ours:
         name = entry[0].decode()
         real = theirs[name]
+        if real is None and name in NEWER_THAN_7_0:
+            continue
         if real is None:
             problems.append(f"{name}: not a Redis 7.0 command")
             continue

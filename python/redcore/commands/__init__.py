@@ -12,6 +12,7 @@ from .hashes import HashCommands
 from .hyperloglog import HyperLogLogCommands
 from .keys import KeyCommands
 from .lists import ListCommands
+from .management import ManagementCommands
 from .pubsub import PubSubCommands
 from .scripting import ScriptingCommands
 from .server import ServerCommands
@@ -37,6 +38,7 @@ class CoreCommands(
     SortDumpCommands,
     ScriptingCommands,
     PubSubCommands,
+    ManagementCommands,
 ):
     """All command mixins."""
 
@@ -53,6 +55,7 @@ __all__ = [
     "HashCommands",
     "KeyCommands",
     "ListCommands",
+    "ManagementCommands",
     "ServerCommands",
     "SetCommands",
     "SortedSetCommands",

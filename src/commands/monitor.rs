@@ -1,0 +1,483 @@
+//! SLOWLOG and LATENCY: what the dispatcher measures about each command.
+//!
+//! [`record`] runs after every top-level command with its duration: the
+//! slow log keeps commands slower than `slowlog-log-slower-than` µs (at
+//! most `slowlog-max-len`, arguments trimmed as Redis trims them), the
+//! latency monitor keeps per-second maxima of the `command` and
+//! `fast-command` events over `latency-monitor-threshold` ms, and with
+//! `latency-tracking yes` every command feeds its latency histogram.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::flags::*;
+use super::{Command, Ctx, Group};
+use crate::engine::{ClientState, Store};
+use crate::error::{CmdResult, Error};
+use crate::resp::Frame;
+
+const S: Group = Group::Server;
+const ADM: u32 = ADMIN | LOADING | STALE;
+const ADM_NS: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
+
+const SLOWLOG_SUBCOMMANDS: &[Command] = &[
+    Command::new("slowlog|get", -2, ADM, S, slowlog_get),
+    Command::new("slowlog|len", 2, ADM, S, slowlog_len),
+    Command::new("slowlog|reset", 2, ADM, S, slowlog_reset),
+    Command::new("slowlog|help", 2, LOADING | STALE, S, slowlog_help),
+];
+
+const LATENCY_SUBCOMMANDS: &[Command] = &[
+    Command::new("latency|latest", 2, ADM_NS, S, latency_latest),
+    Command::new("latency|history", 3, ADM_NS, S, latency_history),
+    Command::new("latency|reset", -2, ADM_NS, S, latency_reset),
+    Command::new("latency|histogram", -2, ADM_NS, S, latency_histogram),
+    Command::new("latency|doctor", 2, ADM_NS, S, latency_doctor),
+    Command::new("latency|graph", 3, ADM_NS, S, latency_graph),
+    Command::new("latency|help", 2, LOADING | STALE, S, latency_help),
+];
+
+pub(crate) const COMMANDS: &[Command] = &[
+    Command::new("slowlog", -2, 0, S, super::server::container).subcommands(SLOWLOG_SUBCOMMANDS),
+    Command::new("latency", -2, 0, S, super::server::container).subcommands(LATENCY_SUBCOMMANDS),
+];
+
+/// Redis keeps at most this many arguments of a slow command...
+const MAX_ARGC: usize = 32;
+/// ...and this many bytes of each.
+const MAX_STRING: usize = 128;
+/// Samples kept per latency event (one per second at most).
+const SERIES_LEN: usize = 160;
+/// Latency histogram buckets: powers of two from 1024 ns.
+const BUCKETS: usize = 40;
+
+struct SlowEntry {
+    id: u64,
+    time: i64,
+    micros: u64,
+    argv: Vec<Bytes>,
+    peer: Bytes,
+    name: Bytes,
+}
+
+/// One latency event's samples: (unix second, ms), newest last.
+#[derive(Default)]
+struct Series {
+    samples: VecDeque<(i64, u64)>,
+    max: u64,
+}
+
+struct Histogram {
+    calls: u64,
+    counts: [u64; BUCKETS],
+}
+
+/// The slow log, latency events and histograms of a store.
+#[derive(Default)]
+pub struct Monitor {
+    slowlog: VecDeque<SlowEntry>,
+    next_id: u64,
+    events: HashMap<&'static str, Series>,
+    histograms: HashMap<&'static str, Histogram>,
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor")
+            .field("slowlog", &self.slowlog.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Accounts one command that took `took` (not counting time blocked).
+pub fn record(
+    store: &mut Store,
+    client: &ClientState,
+    cmd: &'static Command,
+    argv: &[&[u8]],
+    took: Duration,
+) {
+    let micros = took.as_micros() as u64;
+    let cfg = &store.config;
+    let (slower, max_len) = (cfg.slowlog_log_slower_than, cfg.slowlog_max_len as usize);
+    let threshold: u64 = cfg
+        .extra
+        .get("latency-monitor-threshold")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let tracking = cfg.extra.get("latency-tracking").is_none_or(|v| v == "yes");
+    let m = &mut store.monitor;
+    if !cmd.has(SKIP_SLOWLOG) && slower >= 0 && micros >= slower as u64 {
+        m.push_slow(client, argv, micros, max_len);
+    }
+    let ms = micros / 1000;
+    if threshold > 0 && ms >= threshold {
+        let event = if cmd.has(FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        m.add_sample(event, ms);
+    }
+    if tracking {
+        let h = m.histograms.entry(cmd.name).or_insert(Histogram {
+            calls: 0,
+            counts: [0; BUCKETS],
+        });
+        h.calls += 1;
+        let ns = took.as_nanos().max(1) as u64;
+        let bucket = (0..BUCKETS)
+            .find(|&k| ns <= bucket_top(k))
+            .unwrap_or(BUCKETS - 1);
+        h.counts[bucket] += 1;
+    }
+}
+
+/// The largest nanosecond value bucket `k` holds (HDR's "highest
+/// equivalent value" at two significant digits).
+fn bucket_top(k: usize) -> u64 {
+    let base = 1024u64 << k;
+    base + base / 128 - 1
+}
+
+impl Monitor {
+    fn push_slow(&mut self, client: &ClientState, argv: &[&[u8]], micros: u64, max_len: usize) {
+        let kept = argv.len().min(MAX_ARGC);
+        let mut args = Vec::with_capacity(kept);
+        for (j, a) in argv.iter().take(kept).enumerate() {
+            if kept != argv.len() && j == kept - 1 {
+                let more = argv.len() - kept + 1;
+                args.push(Bytes::from(format!("... ({more} more arguments)")));
+            } else if a.len() > MAX_STRING {
+                let mut s = a[..MAX_STRING].to_vec();
+                s.extend_from_slice(
+                    format!("... ({} more bytes)", a.len() - MAX_STRING).as_bytes(),
+                );
+                args.push(Bytes::from(s));
+            } else {
+                args.push(Bytes::copy_from_slice(a));
+            }
+        }
+        self.slowlog.push_front(SlowEntry {
+            id: self.next_id,
+            time: crate::engine::now_ms() / 1000,
+            micros,
+            argv: args,
+            peer: Bytes::from_static(b"embedded:0"),
+            name: client.name.clone().unwrap_or_default(),
+        });
+        self.next_id += 1;
+        self.slowlog.truncate(max_len);
+    }
+
+    fn add_sample(&mut self, event: &'static str, ms: u64) {
+        let now = crate::engine::now_ms() / 1000;
+        let s = self.events.entry(event).or_default();
+        s.max = s.max.max(ms);
+        match s.samples.back_mut() {
+            Some((t, v)) if *t == now => *v = (*v).max(ms),
+            _ => {
+                s.samples.push_back((now, ms));
+                if s.samples.len() > SERIES_LEN {
+                    s.samples.pop_front();
+                }
+            }
+        }
+    }
+}
+
+/// SLOWLOG GET [count] — newest first; 10 by default, -1 for all.
+fn slowlog_get(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let count = match argv.get(2) {
+        None => 10,
+        Some(a) => match crate::num::parse_i64(a) {
+            Some(n) if n >= -1 => n,
+            _ => {
+                return Err(Error::err(
+                    "ERR count should be greater than or equal to -1",
+                ))
+            }
+        },
+    };
+    let log = &ctx.store.monitor.slowlog;
+    let n = if count == -1 {
+        log.len()
+    } else {
+        (count as usize).min(log.len())
+    };
+    let entries = log.iter().take(n).map(|e| {
+        Frame::Array(vec![
+            Frame::Integer(e.id as i64),
+            Frame::Integer(e.time),
+            Frame::Integer(e.micros as i64),
+            Frame::Array(e.argv.iter().cloned().map(Frame::Bulk).collect()),
+            Frame::Bulk(e.peer.clone()),
+            Frame::Bulk(e.name.clone()),
+        ])
+    });
+    Ok(Frame::Array(entries.collect()))
+}
+
+/// SLOWLOG LEN
+fn slowlog_len(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Integer(ctx.store.monitor.slowlog.len() as i64))
+}
+
+/// SLOWLOG RESET
+fn slowlog_reset(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    ctx.store.monitor.slowlog.clear();
+    Ok(Frame::ok())
+}
+
+/// SLOWLOG HELP
+fn slowlog_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    Ok(super::server::help_reply(
+        argv[0],
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    ))
+}
+
+/// LATENCY LATEST — [event, last time, last ms, max ms] per event.
+fn latency_latest(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    let mut out = Vec::new();
+    for (name, s) in &ctx.store.monitor.events {
+        let Some(&(t, v)) = s.samples.back() else {
+            continue;
+        };
+        out.push(Frame::Array(vec![
+            Frame::bulk(name.as_bytes()),
+            Frame::Integer(t),
+            Frame::Integer(v as i64),
+            Frame::Integer(s.max as i64),
+        ]));
+    }
+    Ok(Frame::Array(out))
+}
+
+/// LATENCY HISTORY event — [time, ms] samples, oldest first.
+fn latency_history(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let samples = ctx
+        .store
+        .monitor
+        .events
+        .iter()
+        .find(|(n, _)| n.as_bytes() == argv[2])
+        .map(|(_, s)| {
+            s.samples
+                .iter()
+                .map(|&(t, v)| Frame::Array(vec![Frame::Integer(t), Frame::Integer(v as i64)]))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Frame::Array(samples))
+}
+
+/// LATENCY RESET [event ...] — how many event series were dropped.
+fn latency_reset(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let events = &mut ctx.store.monitor.events;
+    if argv.len() == 2 {
+        let n = events.len();
+        events.clear();
+        return Ok(Frame::Integer(n as i64));
+    }
+    let mut n = 0;
+    for a in &argv[2..] {
+        let name = events.keys().find(|k| k.as_bytes() == *a).copied();
+        if let Some(name) = name {
+            events.remove(name);
+            n += 1;
+        }
+    }
+    Ok(Frame::Integer(n))
+}
+
+/// One command's histogram: calls and the cumulative counts per bucket
+/// (in µs), listing only buckets where the count grows.
+fn histogram_frame(h: &Histogram) -> Frame {
+    let mut buckets = Vec::new();
+    let mut total = 0;
+    for (k, &c) in h.counts.iter().enumerate() {
+        if c == 0 {
+            continue;
+        }
+        total += c;
+        let micros = bucket_top(k) / 1000;
+        buckets.push((Frame::Integer(micros as i64), Frame::Integer(total as i64)));
+    }
+    Frame::Map(vec![
+        (Frame::bulk(b"calls"), Frame::Integer(h.calls as i64)),
+        (Frame::bulk(b"histogram_usec"), Frame::Map(buckets)),
+    ])
+}
+
+/// LATENCY HISTOGRAM [command ...] — per command (subcommands included),
+/// every command called so far when none is named.
+fn latency_histogram(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let hs = &ctx.store.monitor.histograms;
+    let mut out = Vec::new();
+    let mut add = |name: &'static str| {
+        if let Some(h) = hs.get(name) {
+            if !out
+                .iter()
+                .any(|(k, _): &(Frame, Frame)| k == &Frame::bulk(name.as_bytes()))
+            {
+                out.push((Frame::bulk(name.as_bytes()), histogram_frame(h)));
+            }
+        }
+    };
+    if argv.len() == 2 {
+        let mut names: Vec<&'static str> = hs.keys().copied().collect();
+        names.sort_unstable();
+        names.into_iter().for_each(&mut add);
+    } else {
+        for a in &argv[2..] {
+            let Some(cmd) = super::command_info::by_full_name(a) else {
+                continue;
+            };
+            add(cmd.name);
+            cmd.subcommands.iter().for_each(|s| add(s.name));
+        }
+    }
+    Ok(Frame::Map(out))
+}
+
+/// LATENCY DOCTOR — the report Redis gives when monitoring is off or has
+/// seen nothing; with samples, one line per event with its figures.
+fn latency_doctor(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    let threshold = ctx
+        .store
+        .config
+        .extra
+        .get("latency-monitor-threshold")
+        .map_or("0", String::as_str);
+    let events = &ctx.store.monitor.events;
+    let text = if threshold == "0" && events.is_empty() {
+        "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".to_string()
+    } else if events.is_empty() {
+        "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep a bit and stop worrying. You have been working on this for a long time, now. Take a break.\n".to_string()
+    } else {
+        let mut names: Vec<_> = events.keys().copied().collect();
+        names.sort_unstable();
+        let mut t = String::from("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
+        for (i, name) in names.iter().enumerate() {
+            let s = &events[name];
+            let n = s.samples.len() as u64;
+            let avg = s.samples.iter().map(|x| x.1).sum::<u64>() / n.max(1);
+            t.push_str(&format!(
+                "{}. {name}: {n} latency spikes (average {avg}ms, mean deviation 0ms, period 0 sec). Worst all time event {}ms.\n",
+                i + 1,
+                s.max
+            ));
+        }
+        t
+    };
+    Ok(Frame::Verbatim(*b"txt", text.into()))
+}
+
+/// LATENCY GRAPH event — the event's samples as an ASCII chart: a header
+/// with high/low/all-time-high, then one column per sample (tallest `#`
+/// for the highest) labelled with how long ago it happened.
+fn latency_graph(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let event = argv[2];
+    let shown = crate::error::lossy(event, usize::MAX);
+    let Some(s) = ctx
+        .store
+        .monitor
+        .events
+        .iter()
+        .find(|(n, _)| n.as_bytes() == event)
+        .map(|(_, s)| s)
+        .filter(|s| !s.samples.is_empty())
+    else {
+        return Err(Error::msg(format!(
+            "ERR No samples available for event '{shown}'"
+        )));
+    };
+    let max = s.samples.iter().map(|x| x.1).max().unwrap_or(0);
+    let min = s.samples.iter().map(|x| x.1).min().unwrap_or(0);
+    let mut g = format!(
+        "{shown} - high {max} ms, low {min} ms (all time high {} ms)\n{}\n",
+        s.max,
+        "-".repeat(80)
+    );
+    const ROWS: u64 = 4;
+    for row in (1..=ROWS).rev() {
+        let line: String = s
+            .samples
+            .iter()
+            .map(|&(_, v)| {
+                let h = if max == 0 {
+                    0
+                } else {
+                    (v * ROWS).div_ceil(max)
+                };
+                if h >= row {
+                    '#'
+                } else {
+                    ' '
+                }
+            })
+            .collect();
+        g.push_str(line.trim_end());
+        g.push('\n');
+    }
+    let now = crate::engine::now_ms() / 1000;
+    let labels: Vec<String> = s
+        .samples
+        .iter()
+        .map(|&(t, _)| {
+            let ago = (now - t).max(0);
+            match ago {
+                0..=59 => format!("{ago}s"),
+                60..=3599 => format!("{}m", ago / 60),
+                3600..=86399 => format!("{}h", ago / 3600),
+                _ => format!("{}d", ago / 86400),
+            }
+        })
+        .collect();
+    let width = labels.iter().map(String::len).max().unwrap_or(0);
+    for i in 0..width {
+        let line: String = labels
+            .iter()
+            .map(|l| l.as_bytes().get(i).map_or(' ', |c| char::from(*c)))
+            .collect();
+        g.push_str(line.trim_end());
+        g.push('\n');
+    }
+    Ok(Frame::Verbatim(*b"txt", g.into()))
+}
+
+/// LATENCY HELP
+fn latency_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    Ok(super::server::help_reply(
+        argv[0],
+        &[
+            "DOCTOR",
+            "    Return a human readable latency analysis report.",
+            "GRAPH <event>",
+            "    Return an ASCII latency graph for the <event> class.",
+            "HISTORY <event>",
+            "    Return time-latency samples for the <event> class.",
+            "LATEST",
+            "    Return the latest latency samples for all events.",
+            "RESET [<event> ...]",
+            "    Reset latency data of one or more <event> classes.",
+            "    (default: reset all data for all event classes)",
+            "HISTOGRAM [COMMAND ...]",
+            "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+            "    If no commands are specified then all histograms are replied.",
+        ],
+    ))
+}
