@@ -392,7 +392,20 @@ def parse_cluster_info(response: Any, **options: Any) -> Dict[str, str]:
     return dict(line.split(":", 1) for line in _str(response).splitlines() if ":" in line)
 
 
+def parse_command_docs(response: Any, **options: Any) -> Dict[str, Any]:
+    """COMMAND DOCS -> {name: {field: value}}, subcommands nested alike."""
+
+    def one(doc: Any) -> Dict[str, Any]:
+        d = {_str(k): v for k, v in _as_dict(doc).items()}
+        if "subcommands" in d:
+            d["subcommands"] = {_str(k): one(v) for k, v in _as_dict(d["subcommands"]).items()}
+        return d
+
+    return {_str(k): one(v) for k, v in _as_dict(response).items()}
+
+
 _MANAGEMENT_CALLBACKS: Dict[str, Any] = {
+    "COMMAND DOCS": parse_command_docs,
     "SLOWLOG GET": parse_slowlog_get,
     "SLOWLOG RESET": Native.OK,
     "LATENCY HISTOGRAM": parse_latency_histogram,

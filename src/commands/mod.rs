@@ -12,12 +12,14 @@ pub mod bitmap;
 pub mod blocking;
 pub mod cluster;
 pub mod command_info;
+pub mod docs;
 pub mod dump;
 pub mod generic;
 pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod list;
+pub mod migrate;
 pub mod monitor;
 pub(crate) mod pqsort;
 pub mod pubsub;
@@ -328,7 +330,7 @@ impl Ctx<'_> {
 }
 
 /// Every group's rows.
-fn groups() -> [&'static [Command]; 20] {
+fn groups() -> [&'static [Command]; 21] {
     [
         blocking::COMMANDS,
         generic::COMMANDS,
@@ -350,6 +352,7 @@ fn groups() -> [&'static [Command]; 20] {
         admin::COMMANDS,
         cluster::COMMANDS,
         monitor::COMMANDS,
+        migrate::COMMANDS,
     ]
 }
 

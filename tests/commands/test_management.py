@@ -403,3 +403,181 @@ def test_latency_monitor_records_slow_commands(embedded: Any) -> None:
     assert r.latency_reset("command") == 1
     assert r.latency_latest() == []
     assert r.latency_doctor().startswith(b"Dave, no latency spike was observed")
+
+
+# -- COMMAND DOCS / GETKEYSANDFLAGS -------------------------------------------------
+
+DOC_FIELDS = ("summary", "since", "group", "complexity", "doc_flags", "deprecated_since", "replaced_by", "history")
+
+
+def _docs(client: Any, *names: str) -> dict:
+    from redcore._callbacks import parse_command_docs
+
+    client.response_callbacks.pop("COMMAND", None)
+    return parse_command_docs(client.execute_command("COMMAND", "DOCS", *names))
+
+
+def _doc_fields(doc: dict) -> dict:
+    out = {k: doc[k] for k in DOC_FIELDS if k in doc}
+    if "doc_flags" in out:
+        out["doc_flags"] = sorted(out["doc_flags"])
+    out["subcommands"] = {k: _doc_fields(v) for k, v in doc.get("subcommands", {}).items()}
+    return out
+
+
+def test_command_docs_match_redis_for_every_command(pair: Any) -> None:
+    """Summary, since, group, complexity, flags, deprecation and history of
+    every command and subcommand in the table are Redis 7.0's."""
+    ours = _docs(pair["embedded"])
+    theirs = _docs(pair["oracle"], *ours)
+    problems = []
+    for name, doc in ours.items():
+        if name == "waitaof":
+            assert doc["since"] == b"7.2.0" and name not in theirs
+            continue
+        real = dict(theirs[name])
+        if "subcommands" in real:  # only the subcommands the engine has
+            real["subcommands"] = {k: v for k, v in real["subcommands"].items() if k in doc.get("subcommands", {})}
+        if _doc_fields(doc) != _doc_fields(real):
+            problems.append(name)
+    assert not problems, problems
+
+
+def test_command_docs_method(rd: Any) -> None:
+    if rd.backend == "oracle":
+        pytest.skip("redis-py leaves command_docs() out")
+    docs = rd.command_docs("get", "nosuchcommand", "config|get")
+    assert set(docs) == {"get", "config|get"}
+    assert docs["get"]["summary"] == "Get the value of a key"
+    assert docs["get"]["group"] == "string"
+    assert len(rd.command_docs()) == rd.command_count()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "SET k v", "SET k v GET", "GET k", "SORT k STORE d", "SORT k BY x GET y", "LMOVE a b LEFT RIGHT",
+        "XREAD STREAMS a b 0 0", "EVAL s 2 a b c", "ZUNIONSTORE d 2 a b", "GEORADIUS k 0 0 1 m STORE d",
+        "MSET a 1 b 2", "BITFIELD k GET u8 0", "BITFIELD k SET u8 0 1", "XREADGROUP GROUP g c STREAMS a 0",
+        "OBJECT ENCODING k", "MEMORY USAGE k", "LMPOP 2 a b LEFT", "BLMPOP 0 2 a b LEFT", "ZADD k 1 a",
+        "DEL a b", "RENAME a b", "COPY a b", "SMOVE a b m", "MIGRATE h 1 \"\" 0 5 KEYS a b",
+    ],
+)
+def test_getkeysandflags_match_redis(r: Any, line: str) -> None:
+    args = [a.strip('"') for a in line.split()]
+    got = r.command_getkeysandflags(*args)
+    keys = [k for k, _ in got]
+    assert keys == [k.encode() if isinstance(k, str) else k for k in r.command_getkeys(*args)] or keys
+    assert got == EXPECTED_KEYS_AND_FLAGS[line]
+
+
+EXPECTED_KEYS_AND_FLAGS = {
+    "SET k v": [[b"k", [b"OW", b"update"]]],
+    "SET k v GET": [[b"k", [b"RW", b"access", b"update"]]],
+    "GET k": [[b"k", [b"RO", b"access"]]],
+    "SORT k STORE d": [[b"k", [b"RO", b"access"]], [b"d", [b"OW", b"update"]]],
+    "SORT k BY x GET y": [[b"k", [b"RO", b"access"]]],
+    "LMOVE a b LEFT RIGHT": [[b"a", [b"RW", b"access", b"delete"]], [b"b", [b"RW", b"insert"]]],
+    "XREAD STREAMS a b 0 0": [[b"a", [b"RO", b"access"]], [b"b", [b"RO", b"access"]]],
+    "EVAL s 2 a b c": [[b"a", [b"RW", b"access", b"update"]], [b"b", [b"RW", b"access", b"update"]]],
+    "ZUNIONSTORE d 2 a b": [[b"d", [b"OW", b"update"]], [b"a", [b"RO", b"access"]], [b"b", [b"RO", b"access"]]],
+    "GEORADIUS k 0 0 1 m STORE d": [[b"k", [b"RO", b"access"]], [b"d", [b"OW", b"update"]]],
+    "MSET a 1 b 2": [[b"a", [b"OW", b"update"]], [b"b", [b"OW", b"update"]]],
+    "BITFIELD k GET u8 0": [[b"k", [b"RO", b"access"]]],
+    "BITFIELD k SET u8 0 1": [[b"k", [b"RW", b"access", b"update"]]],
+    "XREADGROUP GROUP g c STREAMS a 0": [[b"a", [b"RO", b"access"]]],
+    "OBJECT ENCODING k": [[b"k", [b"RO"]]],
+    "MEMORY USAGE k": [[b"k", [b"RO"]]],
+    "LMPOP 2 a b LEFT": [[b"a", [b"RW", b"access", b"delete"]], [b"b", [b"RW", b"access", b"delete"]]],
+    "BLMPOP 0 2 a b LEFT": [[b"a", [b"RW", b"access", b"delete"]], [b"b", [b"RW", b"access", b"delete"]]],
+    "ZADD k 1 a": [[b"k", [b"RW", b"update"]]],
+    "DEL a b": [[b"a", [b"RM", b"delete"]], [b"b", [b"RM", b"delete"]]],
+    "RENAME a b": [[b"a", [b"RW", b"access", b"delete"]], [b"b", [b"OW", b"update"]]],
+    "COPY a b": [[b"a", [b"RO", b"access"]], [b"b", [b"OW", b"update"]]],
+    "SMOVE a b m": [[b"a", [b"RW", b"access", b"delete"]], [b"b", [b"RW", b"insert"]]],
+    "MIGRATE h 1 \"\" 0 5 KEYS a b": [[b"a", [b"RW", b"access", b"delete"]], [b"b", [b"RW", b"access", b"delete"]]],
+}
+
+
+def test_getkeysandflags_errors(r: Any) -> None:
+    assert error_of(r, "COMMAND", "GETKEYSANDFLAGS", "nosuch", "x") == "Invalid command specified"
+    assert error_of(r, "COMMAND", "GETKEYSANDFLAGS", "ping", "x") == "The command has no key arguments"
+    assert error_of(r, "COMMAND", "GETKEYSANDFLAGS", "get") == (
+        "wrong number of arguments for 'command|getkeysandflags' command"
+    )
+    assert error_of(r, "COMMAND", "GETKEYSANDFLAGS", "get", "a", "b") == (
+        "Invalid number of arguments specified for command"
+    )
+
+
+# -- MIGRATE ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[Any]:
+    """A private redis-server to migrate into."""
+    from conftest import RedisServer
+
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dest(target: Any) -> Any:
+    c = target.client()
+    c.flushall()
+    return c
+
+
+def test_migrate_moves_keys(r: Any, target: Any, dest: Any) -> None:
+    r.set("a", "1")
+    r.rpush("b", "x", "y")
+    r.set("t", "v", ex=1000)
+    assert r.migrate("127.0.0.1", target.port, ["a", "b", "t", "missing"], 0, 1000) in (b"OK", "OK")
+    assert r.exists("a", "b", "t") == 0
+    assert dest.get("a") == b"1"
+    assert dest.lrange("b", 0, -1) == [b"x", b"y"]
+    assert 990 <= dest.ttl("t") <= 1000
+    assert r.migrate("127.0.0.1", target.port, ["a"], 0, 1000) in (b"NOKEY", "NOKEY")
+
+
+def test_migrate_copy_replace_and_errors(r: Any, target: Any, dest: Any) -> None:
+    r.set("k", "new")
+    dest.set("k", "old")
+    with pytest.raises(r.exc.ResponseError) as e:
+        r.migrate("127.0.0.1", target.port, "k", 0, 1000, copy=True)
+    assert str(e.value) == "Target instance replied with error: BUSYKEY Target key name already exists."
+    assert r.get("k") == b"new"
+    r.migrate("127.0.0.1", target.port, "k", 0, 1000, copy=True, replace=True)
+    assert r.get("k") == b"new" and dest.get("k") == b"new"
+    r.execute_command("MIGRATE", "127.0.0.1", target.port, "k", 1, 1000, "REPLACE")
+    assert r.exists("k") == 0 and dest.execute_command("SELECT", 1) and dest.get("k") == b"new"
+    r.set("k", "v")
+    assert error_of(r, "MIGRATE", "127.0.0.1", target.port, "k", 99, 1000) == (
+        "Target instance replied with error: ERR DB index is out of range"
+    )
+    assert error_of(r, "MIGRATE", "127.0.0.1", target.port, "k", 0, 1000, "AUTH", "pw").startswith(
+        "Target instance replied with error: ERR AUTH <password> called without any password"
+    )
+    assert error_of(r, "MIGRATE", "127.0.0.1", target.port, "k", 0, 1000, "AUTH2", "u", "pw") == (
+        "Target instance replied with error: WRONGPASS invalid username-password pair or user is disabled."
+    )
+    assert error_of(r, "MIGRATE", "127.0.0.1", target.port, "k", 0, 1000, "KEYS", "a") == (
+        "When using MIGRATE KEYS option, the key argument must be set to the empty string"
+    )
+    assert error_of(r, "MIGRATE", "127.0.0.1", target.port, "k", "x", 1000) == "value is not an integer or out of range"
+    assert error_of(r, "MIGRATE", "127.0.0.1", target.port, "k", 0, 1000, "AUTH") == "syntax error"
+    assert error_of(r, "MIGRATE", "127.0.0.1", target.port, "k", 0, 1000, "bogus") == "syntax error"
+    with pytest.raises(r.exc.DataError):
+        r.migrate("127.0.0.1", target.port, [], 0, 1000)
+
+
+def test_migrate_to_nowhere(r: Any) -> None:
+    from conftest import _free_port
+
+    r.set("k", "v")
+    with pytest.raises(r.exc.ResponseError) as e:
+        r.execute_command("MIGRATE", "127.0.0.1", _free_port(), "k", 0, 200)
+    assert str(e.value).startswith("IOERR error or timeout")
+    assert r.get("k") == b"v"

@@ -350,8 +350,6 @@ def test_command_dict(r):
     assert isinstance(r.command_count(), int) and r.command_count() == len(cmds)
     with pytest.raises(NotImplementedError):
         r.command_info()
-    with pytest.raises(NotImplementedError):
-        r.command_docs("get")
 
 
 def test_command_list(r):

@@ -12,7 +12,7 @@ commands answer as a server with cluster support disabled, and
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 from ..exceptions import ConnectionError, DataError, RedisError
 
@@ -239,7 +239,60 @@ class ManagementCommands:
         """Drop the samples of ``events`` (all when none); how many were."""
         return self.execute_command("LATENCY RESET", *events)
 
+    # -- command table ------------------------------------------------------
+
+    def command_docs(self, *args: str) -> Dict[str, Any]:
+        """Documentation of the named commands (all when none):
+        ``{name: {"summary": ..., "since": ..., "group": ..., "complexity":
+        ..., "history": ..., "subcommands": {...}}}`` (redis-py leaves this
+        method out; the engine's table has no argument trees).
+
+        >>> Redis(decode_responses=True).command_docs("get")["get"]["since"]
+        '1.0.0'
+        """
+        return self.execute_command("COMMAND DOCS", *args)
+
+    def command_getkeysandflags(self, *args: str) -> List[Any]:
+        """The keys of a full command line, each as ``[key, [flags]]``.
+
+        >>> Redis().command_getkeysandflags("LMOVE", "a", "b", "LEFT", "RIGHT")
+        [[b'a', [b'RW', b'access', b'delete']], [b'b', [b'RW', b'insert']]]
+        """
+        return self.execute_command("COMMAND GETKEYSANDFLAGS", *args)
+
     # -- misc ---------------------------------------------------------------
+
+    def migrate(
+        self,
+        host: str,
+        port: int,
+        keys: Any,
+        destination_db: int,
+        timeout: int,
+        copy: bool = False,
+        replace: bool = False,
+        auth: Optional[str] = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Move ``keys`` to the server at ``host``:``port``, database
+        ``destination_db`` (``timeout`` ms for each I/O step); ``copy``
+        keeps them here, ``replace`` overwrites existing ones there, ``auth``
+        is the target's password. Replies OK, or NOKEY when none of the keys
+        exist. The embedded engine connects with redcore's own client.
+        """
+        keys = list(keys) if isinstance(keys, (list, tuple)) else [keys]
+        if not keys:
+            raise DataError("MIGRATE requires at least one key")
+        pieces: List[Any] = []
+        if copy:
+            pieces.append(b"COPY")
+        if replace:
+            pieces.append(b"REPLACE")
+        if auth:
+            pieces += [b"AUTH", auth]
+        pieces.append(b"KEYS")
+        pieces.extend(keys)
+        return self.execute_command("MIGRATE", host, port, "", destination_db, timeout, *pieces, **kwargs)
 
     def lolwut(self, *version_numbers: Union[str, float], **kwargs: Any) -> Any:
         """The server's version line (and, on servers, generative art)."""
