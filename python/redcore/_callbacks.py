@@ -404,7 +404,18 @@ def parse_command_docs(response: Any, **options: Any) -> Dict[str, Any]:
     return {_str(k): one(v) for k, v in _as_dict(response).items()}
 
 
+def parse_debug_object(response: Any, **options: Any) -> Dict[str, Any]:
+    """DEBUG OBJECT -> {"type": ..., field: value}, counts as int."""
+    text = "type:" + _str(response)
+    info: Dict[str, Any] = dict(item.split(":", 1) for item in text.split() if ":" in item)
+    for field in ("refcount", "serializedlength", "lru", "lru_seconds_idle"):
+        if field in info:
+            info[field] = int(info[field])
+    return info
+
+
 _MANAGEMENT_CALLBACKS: Dict[str, Any] = {
+    "DEBUG OBJECT": parse_debug_object,
     "COMMAND DOCS": parse_command_docs,
     "SLOWLOG GET": parse_slowlog_get,
     "SLOWLOG RESET": Native.OK,

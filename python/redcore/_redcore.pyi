@@ -33,6 +33,7 @@ class Client:
         pipeline: bool = False,
         remote: Optional["RemotePool"] = None,
         single_connection_client: bool = False,
+        config: Optional[List[Tuple[bytes, bytes]]] = None,
     ) -> "Client": ...
     def execute_command(self, *args: Any, **options: Any) -> Any: ...
     @property

@@ -58,6 +58,21 @@ def _parse_memory_url(url: str) -> Dict[str, Any]:
     return kwargs
 
 
+def _startup_config(config: Optional[Dict[str, Any]]) -> Optional[List[Any]]:
+    """``{"dir": path, "enable-debug-command": True}`` -> (name, value) byte pairs."""
+    if config is None:
+        return None
+
+    def text(v: Any) -> bytes:
+        if isinstance(v, bool):
+            v = "yes" if v else "no"
+        elif isinstance(v, (list, tuple)):
+            v = " ".join(str(x) for x in v)
+        return v if isinstance(v, bytes) else str(v).encode()
+
+    return [(text(k), text(v)) for k, v in config.items()]
+
+
 class Redis(_redcore.Client, CoreCommands):
     """A Redis client with redis-py's API.
 
@@ -94,6 +109,10 @@ class Redis(_redcore.Client, CoreCommands):
         encoding, encoding_errors: how ``str`` values are encoded and
             replies decoded.
         name: the shared embedded engine to use.
+        config: settings for a new embedded engine, as redis-server takes
+            them on its command line (immutable and protected ones too):
+            ``Redis(config={"dir": "/data", "enable-debug-command": "yes"})``.
+            A named engine that already exists keeps its settings.
 
     >>> r = Redis()
     >>> r.rpush("queue", "a", "b")
@@ -138,6 +157,7 @@ class Redis(_redcore.Client, CoreCommands):
         protocol: Optional[int] = None,
         *,
         name: Optional[str] = None,
+        config: Optional[Dict[str, Any]] = None,
         **kwargs: Any,
     ) -> "Redis":
         unknown = set(kwargs) - IGNORED_REDIS_ARGS
@@ -146,10 +166,13 @@ class Redis(_redcore.Client, CoreCommands):
         if not isinstance(db, int) or isinstance(db, bool):
             raise DataError("db must be an int")
         remote = host is not None or port is not None or unix_socket_path is not None or connection_pool is not None
+        if config is not None and remote:
+            raise TypeError("config= sets up an embedded engine; a server takes CONFIG SET")
         if not remote:
             self: Redis = super().__new__(  # type: ignore[assignment]
                 cls,
                 name=name,
+                config=_startup_config(config),
                 db=db,
                 decode_responses=decode_responses,
                 encoding=encoding,

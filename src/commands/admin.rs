@@ -441,9 +441,9 @@ fn lolwut(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 
 /// The refusal Redis gives while `enable-module-command` is `no`.
 fn modules_enabled(ctx: &Ctx) -> Result<(), Error> {
-    match ctx.store.config.extra.get("enable-module-command").map(String::as_str) {
-        Some("yes") | Some("local") => Ok(()),
-        _ => Err(Error::err("ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")),
+    match ctx.store.config.enabled("enable-module-command") {
+        true => Ok(()),
+        false => Err(Error::err("ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod bitmap;
 pub mod blocking;
 pub mod cluster;
 pub mod command_info;
+pub mod debug;
 pub mod docs;
 pub mod dump;
 pub mod generic;
@@ -330,7 +331,7 @@ impl Ctx<'_> {
 }
 
 /// Every group's rows.
-fn groups() -> [&'static [Command]; 21] {
+fn groups() -> [&'static [Command]; 22] {
     [
         blocking::COMMANDS,
         generic::COMMANDS,
@@ -353,6 +354,7 @@ fn groups() -> [&'static [Command]; 21] {
         cluster::COMMANDS,
         monitor::COMMANDS,
         migrate::COMMANDS,
+        debug::COMMANDS,
     ]
 }
 

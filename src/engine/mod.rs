@@ -386,6 +386,16 @@ pub fn named(name: &str) -> Arc<Engine> {
         .clone()
 }
 
+/// Like [`named`]; `config` (startup settings) applies only when this
+/// call creates the engine: an engine that already exists keeps its own.
+pub fn named_with(name: &str, config: Option<Config>) -> Arc<Engine> {
+    NAMED
+        .lock()
+        .entry(name.to_string())
+        .or_insert_with(|| Engine::with_config(config.unwrap_or_default()))
+        .clone()
+}
+
 /// Removes `name` from the registry; its data lives on only while clients
 /// still hold it. Returns false if no engine had that name.
 pub fn forget_named(name: &str) -> bool {

@@ -429,7 +429,7 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false))]
+    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, config=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -443,6 +443,7 @@ impl Client {
         pipeline: bool,
         remote: Option<Bound<'_, RemotePool>>,
         single_connection_client: bool,
+        config: Option<Vec<(Vec<u8>, Vec<u8>)>>,
     ) -> PyResult<Self> {
         let (backend, db, dec, callbacks) = match parent {
             Some(p) => {
@@ -459,10 +460,26 @@ impl Client {
                     Some(pool) => {
                         Backend::Remote(Remote::new(py, pool.get(), single_connection_client))
                     }
-                    None => Backend::Embedded(match name {
-                        Some(n) => engine::named(n),
-                        None => Engine::new(),
-                    }),
+                    None => {
+                        // Startup settings, as redis-server's command line.
+                        let cfg = match config {
+                            None => None,
+                            Some(pairs) => {
+                                let pairs: Vec<(&[u8], &[u8])> = pairs
+                                    .iter()
+                                    .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                                    .collect();
+                                let mut cfg = engine::Config::default();
+                                cfg.set_startup(&pairs)
+                                    .map_err(|e| errors::data_error(py, &e))?;
+                                Some(cfg)
+                            }
+                        };
+                        Backend::Embedded(match name {
+                            Some(n) => engine::named_with(n, cfg),
+                            None => Engine::with_config(cfg.unwrap_or_default()),
+                        })
+                    }
                 };
                 let dec = Decoder {
                     decode: decode_responses,

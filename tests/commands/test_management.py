@@ -74,7 +74,8 @@ def test_save_not_allowed_in_multi(r: Any) -> None:
     assert "not allowed" in str(e.value) or "EXECABORT" in str(e.value)
 
 
-def test_bgrewriteaof_reply(r: Any) -> None:
+def test_bgrewriteaof_reply(r: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     _wait_bgsave(r)
     assert r.bgrewriteaof() is True
     deadline = time.time() + 10
@@ -518,7 +519,7 @@ def target() -> Iterator[Any]:
     """A private redis-server to migrate into."""
     from conftest import RedisServer
 
-    server = RedisServer()
+    server = RedisServer(extra=("--enable-debug-command", "yes", "--enable-protected-configs", "yes"))
     yield server
     server.stop()
 
@@ -581,3 +582,123 @@ def test_migrate_to_nowhere(r: Any) -> None:
         r.execute_command("MIGRATE", "127.0.0.1", _free_port(), "k", 0, 200)
     assert str(e.value).startswith("IOERR error or timeout")
     assert r.get("k") == b"v"
+
+
+# -- DEBUG and startup settings ------------------------------------------------------
+
+
+def test_debug_is_off_by_default(r: Any) -> None:
+    with pytest.raises(r.exc.ResponseError, match="DEBUG command not allowed"):
+        r.debug_object("k")
+    assert error_of(r, "DEBUG", "HELP").startswith("DEBUG command not allowed.")
+    assert r.config_get("enable-debug-command") == {b"enable-debug-command": b"no"} or r.config_get(
+        "enable-debug-command"
+    ) == {"enable-debug-command": "no"}
+
+
+@pytest.fixture(params=["embedded", "server"])
+def dbg(request: Any, target: Any, dest: Any) -> Any:
+    """A client with DEBUG enabled: an embedded engine configured at
+    creation, or the private server started with the same setting."""
+    if request.param == "server":
+        dest.exc = __import__("redis").exceptions
+        return dest
+    c = redcore.Redis(config={"enable-debug-command": "yes"})
+    c.exc = redcore.exceptions
+    return c
+
+
+def test_debug_subset(dbg: Any) -> None:
+    r = dbg
+    r.set("k", "hello")
+    info = r.debug_object("k")
+    assert info["type"] == "Value" and info["encoding"] == "embstr"
+    assert info["serializedlength"] == 6 and info["refcount"] == 1
+    r.rpush("l", "a", "b")
+    assert r.debug_object("l")["encoding"] == "quicklist"
+    assert error_of(r, "DEBUG", "OBJECT", "nokey") == "no such key"
+    assert r.execute_command("DEBUG", "SLEEP", 0) in (b"OK", "OK")
+    t = time.perf_counter()
+    r.execute_command("DEBUG", "SLEEP", "0.05")
+    assert time.perf_counter() - t >= 0.045
+    assert r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 1) in (b"OK", "OK")
+    assert error_of(r, "DEBUG", "ERROR", "foo bar") == "foo bar"
+    assert r.execute_command("DEBUG", "POPULATE", 3) in (b"OK", "OK")
+    r.execute_command("DEBUG", "POPULATE", 2, "p", 5)
+    assert r.mget("key:0", "key:2", "p:1") == [b"value:0", b"value:2", b"value"]
+    assert error_of(r, "DEBUG", "POPULATE", -1) == "value is out of range, must be positive"
+    for kind, value in [("string", b"Hello World"), ("integer", 12345), ("null", None), ("array", [0, 1, 2]),
+                        ("set", [0, 1, 2]), ("map", [0, 0, 1, 1, 2, 0]), ("true", 1), ("false", 0),
+                        ("verbatim", b"This is a verbatim\nstring"), ("double", b"3.141"),
+                        ("attrib", b"Some real reply following the attribute")]:
+        assert r.execute_command("DEBUG", "PROTOCOL", kind) == value, kind
+    assert error_of(r, "DEBUG", "PROTOCOL", "push") == "RESP2 is not supported by this command"
+    assert error_of(r, "DEBUG", "PROTOCOL", "foo").startswith("Wrong protocol type name.")
+    assert error_of(r, "DEBUG", "JMAP") == "unknown subcommand or wrong number of arguments for 'JMAP'. Try DEBUG HELP."
+    assert error_of(r, "DEBUG") == "wrong number of arguments for 'debug' command"
+
+
+def test_debug_crashers_are_errors_embedded() -> None:
+    r = redcore.Redis(config={"enable-debug-command": "local"})
+    with pytest.raises(redcore.exceptions.ResponseError, match="would end the Python process"):
+        r.debug_segfault()
+    for sub in ("PANIC", "ASSERT", "OOM", "RESTART", "CRASH-AND-RECOVER"):
+        with pytest.raises(redcore.exceptions.ResponseError, match="not supported"):
+            r.execute_command("DEBUG", sub)
+    assert r.ping()
+    help_lines = r.execute_command("DEBUG", "HELP")
+    assert help_lines[0].startswith(b"DEBUG <subcommand>") and b"OBJECT <key>" in help_lines
+
+
+def test_startup_config(tmp_path: Any) -> None:
+    r = redcore.Redis(config={"dir": str(tmp_path), "dbfilename": "snap.rdb", "databases": 4}, decode_responses=True)
+    assert r.config_get("dir") == {"dir": str(tmp_path.resolve())}
+    r.set("k", "v")
+    r.save()
+    assert (tmp_path / "snap.rdb").exists()
+    with pytest.raises(redcore.exceptions.ResponseError, match="DB index is out of range"):
+        r.select(4)
+    with pytest.raises(redcore.exceptions.DataError, match="No such file or directory"):
+        redcore.Redis(config={"dir": str(tmp_path / "missing")})
+    with pytest.raises(TypeError):
+        redcore.Redis(port=1, config={"hz": 5})
+
+
+def test_dir_and_dbfilename_are_protected(r: Any) -> None:
+    assert error_of(r, "CONFIG", "SET", "dir", "/tmp") == (
+        "CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"
+    )
+    assert error_of(r, "CONFIG", "SET", "dbfilename", "x.rdb") == (
+        "CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config"
+    )
+
+
+@pytest.fixture(params=["embedded", "server"])
+def protected_ok(request: Any, target: Any, dest: Any, tmp_path: Any) -> Iterator[Any]:
+    if request.param == "server":
+        dest.exc = __import__("redis").exceptions
+        old = dest.config_get("dir")["dir"]
+        yield dest
+        dest.config_set("dir", old)
+        dest.config_set("dbfilename", "dump.rdb")
+        return
+    c = redcore.Redis(config={"enable-protected-configs": "yes"})
+    c.exc = redcore.exceptions
+    yield c
+
+
+def test_dir_and_dbfilename_validation(protected_ok: Any, tmp_path: Any) -> None:
+    r = protected_ok
+    prefix = "CONFIG SET failed (possibly related to argument '{}') - "
+    assert error_of(r, "CONFIG", "SET", "dir", str(tmp_path / "missing")) == prefix.format("dir") + "No such file or directory"
+    (tmp_path / "file").write_text("x")
+    assert error_of(r, "CONFIG", "SET", "dir", str(tmp_path / "file")) == prefix.format("dir") + "Not a directory"
+    assert error_of(r, "CONFIG", "SET", "dbfilename", "a/b.rdb") == (
+        prefix.format("dbfilename") + "dbfilename can't be a path, just a filename"
+    )
+    assert r.config_set("dir", str(tmp_path)) is True
+    assert r.config_set("dbfilename", "other.rdb") is True
+    assert r.config_get("dir")["dir"] in (str(tmp_path.resolve()), str(tmp_path.resolve()).encode())
+    r.set("k", "v")
+    r.save()
+    assert (tmp_path / "other.rdb").exists()

@@ -260,6 +260,21 @@ class ManagementCommands:
         """
         return self.execute_command("COMMAND GETKEYSANDFLAGS", *args)
 
+    # -- debug ----------------------------------------------------------------
+
+    def debug_object(self, key: KeyT, **kwargs: Any) -> Any:
+        """Low-level details of the value at ``key`` as a dict (``encoding``,
+        ``serializedlength``, ``lru_seconds_idle``...). DEBUG must be
+        enabled: ``Redis(config={"enable-debug-command": "yes"})`` on the
+        embedded engine."""
+        return self.execute_command("DEBUG OBJECT", key, **kwargs)
+
+    def debug_segfault(self, **kwargs: Any) -> None:
+        """Ask the server to crash (to test clients and supervisors). The
+        embedded engine refuses with ResponseError: it would end this
+        Python process."""
+        return self.execute_command("DEBUG SEGFAULT", **kwargs)
+
     # -- misc ---------------------------------------------------------------
 
     def migrate(
