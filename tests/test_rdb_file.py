@@ -174,3 +174,22 @@ def test_bgrewriteaof_writes_a_base_file_and_manifest(rdb_dir: Path) -> None:
     r.bgrewriteaof()
     assert sorted(os.listdir(d)) == ["appendonly.aof.2.base.rdb", "appendonly.aof.manifest"]
     assert (d / "appendonly.aof.manifest").read_text() == "file appendonly.aof.2.base.rdb seq 2 type b\n"
+
+
+def test_save_rules_trigger_background_saves(tmp_path: Path) -> None:
+    """``save 1 2``: two changes and more than a second since the last
+    save start a background save, as Redis's cron does."""
+    r = redcore.Redis(config={"dir": str(tmp_path), "save": "1 2"})
+    r.set("a", 1)
+    time.sleep(1.5)
+    assert not (tmp_path / "dump.rdb").exists()  # one change is not enough
+    r.set("b", 2)
+    deadline = time.time() + 5
+    while not (tmp_path / "dump.rdb").exists():
+        assert time.time() < deadline
+        time.sleep(0.05)
+    _wait = time.time() + 5
+    while r.info("persistence")["rdb_changes_since_last_save"]:
+        assert time.time() < _wait
+        time.sleep(0.05)
+    assert r.info("persistence")["rdb_saves"] >= 1

@@ -361,6 +361,7 @@ fn spawn_sweeper(engine: Weak<Engine>) {
                     if store.config.active_expire_enabled {
                         store.active_expire_cycle(Duration::from_millis(25));
                     }
+                    crate::persist::rdbfile::auto_save(&mut store);
                     store.config.hz.clamp(1, 500)
                 }
                 None => return,

@@ -199,6 +199,9 @@ pub struct Persistence {
     pub aof_last_ok: bool,
     /// The replication id PSYNC reports (made on first use).
     pub replid: String,
+    /// Unix seconds of the last background save attempt (auto-save waits
+    /// 5 s after a failed one, as Redis does).
+    pub last_try: i64,
 }
 
 impl Default for Persistence {
@@ -215,6 +218,7 @@ impl Default for Persistence {
             aof_rewrites: 0,
             aof_last_ok: true,
             replid: String::new(),
+            last_try: 0,
         }
     }
 }
@@ -317,10 +321,40 @@ pub fn save(store: &mut Store, now: Now<'_>) -> std::io::Result<()> {
     result
 }
 
+/// The `save` rules' check, run by the engine's background thread:
+/// starts a background save when, for some `(seconds, changes)` rule, at
+/// least `changes` writes happened and more than `seconds` passed since
+/// the last save. True if one started.
+pub fn auto_save(store: &mut Store) -> bool {
+    const RETRY_DELAY: i64 = 5;
+    if store.config.save.is_empty() || store.persistence.status.in_progress.load(Ordering::Acquire)
+    {
+        return false;
+    }
+    SaveStatus::settle(store);
+    let now = crate::engine::now_ms() / 1000;
+    let p = &store.persistence;
+    if !p.last_ok && now - p.last_try <= RETRY_DELAY {
+        return false;
+    }
+    let due = store
+        .config
+        .save
+        .iter()
+        .any(|&(secs, changes)| store.dirty >= changes && now - store.last_save > secs as i64);
+    if !due {
+        return false;
+    }
+    store.persistence.last_try = now;
+    let cell = std::cell::Cell::new(0);
+    background_save(store, Now::new(&cell))
+}
+
 /// BGSAVE: snapshots under the lock and writes on a new thread. False if
 /// the thread could not be started.
 pub fn background_save(store: &mut Store, now: Now<'_>) -> bool {
     SaveStatus::settle(store);
+    store.persistence.last_try = crate::engine::now_ms() / 1000;
     let snap = Snapshot::take(store, now);
     let path = rdb_path(store);
     let st = store.persistence.status.clone();
