@@ -1,8 +1,8 @@
 //! Server administration: persistence (SAVE, BGSAVE, LASTSAVE,
 //! BGREWRITEAOF, SHUTDOWN), replication (ROLE, WAIT, WAITAOF, REPLICAOF,
-//! SLAVEOF, FAILOVER, PSYNC, SYNC, REPLCONF), MODULE, LOLWUT and
-//! RESTORE-ASKING. SLOWLOG and LATENCY live in `monitor`, CLUSTER in
-//! `cluster`.
+//! SLAVEOF, FAILOVER, PSYNC, SYNC, REPLCONF), MODULE and RESTORE-ASKING.
+//! SLOWLOG and LATENCY live in `monitor`, CLUSTER in `cluster`, DEBUG in
+//! `debug`, LOLWUT in `lolwut`, MIGRATE in `migrate`.
 //!
 //! The embedded engine is a master without replicas, modules or a process
 //! of its own; where a server would act on its process these handlers do
@@ -110,7 +110,6 @@ pub(crate) const COMMANDS: &[Command] = &[
         S,
         replconf,
     ),
-    Command::new("lolwut", -1, READONLY | FAST, S, lolwut),
     Command::new("module", -2, 0, S, super::server::container).subcommands(MODULE_SUBCOMMANDS),
     Command::new(
         "restore-asking",
@@ -425,18 +424,6 @@ fn replconf(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         }
     }
     Ok(Frame::ok())
-}
-
-/// LOLWUT [VERSION version] — the version line Redis 7.0 prints (its
-/// artwork belongs to versions 5 and 6, which the engine does not draw).
-fn lolwut(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    if argv.len() >= 3 && args::is(argv[1], "version") {
-        args::int(argv[2])?;
-    }
-    Ok(Frame::Verbatim(
-        *b"txt",
-        format!("Redis ver. {}\n", rdbfile::REDIS_VERSION).into(),
-    ))
 }
 
 /// The refusal Redis gives while `enable-module-command` is `no`.

@@ -20,6 +20,7 @@ pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod list;
+pub mod lolwut;
 pub mod migrate;
 pub mod monitor;
 pub(crate) mod pqsort;
@@ -331,7 +332,7 @@ impl Ctx<'_> {
 }
 
 /// Every group's rows.
-fn groups() -> [&'static [Command]; 22] {
+fn groups() -> [&'static [Command]; 23] {
     [
         blocking::COMMANDS,
         generic::COMMANDS,
@@ -355,6 +356,7 @@ fn groups() -> [&'static [Command]; 22] {
         monitor::COMMANDS,
         migrate::COMMANDS,
         debug::COMMANDS,
+        lolwut::COMMANDS,
     ]
 }
 

@@ -265,6 +265,26 @@ def test_lolwut(r: Any) -> None:
     assert r.lolwut(1) == b"Redis ver. 7.0.15\n"
     assert r.execute_command("LOLWUT", "foo") == b"Redis ver. 7.0.15\n"
     assert error_of(r, "LOLWUT", "VERSION", "x") == "value is not an integer or out of range"
+    assert error_of(r, "LOLWUT", "VERSION", "5", "1", "x") == "value is not an integer or out of range"
+
+
+@pytest.mark.parametrize(
+    "args", [("1", "1", "1"), ("10", "4", "2"), ("33", "8", "1"), ("0", "0", "0", "9"), ("2000", "2", "2"), ("7", "200", "2")]
+)
+def test_lolwut_5_draws_schotter(r: Any, redis_server: Any, args: tuple) -> None:
+    """The first two rows of squares are not randomized: the art must be
+    the server's, dot for dot."""
+    art = r.lolwut(5, *args)
+    assert art.endswith(b"\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. 7.0.15\n")
+    assert art == redis_server.client().execute_command("LOLWUT", "VERSION", 5, *args)
+
+
+def test_lolwut_5_default_size(r: Any) -> None:
+    art = r.lolwut(5).decode()
+    lines = art.split("\n")
+    assert len(lines[0]) == 66 and all(0x2800 <= ord(ch) <= 0x28FF for ch in lines[0])
+    assert lines[-2].startswith("Georg Nees")
+
 
 
 def test_stralgo_was_removed(r: Any) -> None:
