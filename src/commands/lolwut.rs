@@ -91,7 +91,7 @@ impl Canvas {
     /// A square of side `size` centred on (x, y), turned by `angle`.
     fn square(&mut self, x: i64, y: i64, size: f32, mut angle: f32) {
         // The square inscribed in a circle of radius 1 has side sqrt(2).
-        let size = f64::from(size / 1.414_213_5).round();
+        let size = f64::from((f64::from(size) / std::f64::consts::SQRT_2) as f32).round();
         angle = (f64::from(angle) + std::f64::consts::FRAC_PI_4) as f32;
         let mut pts = [(0i64, 0i64); 4];
         for p in &mut pts {
