@@ -80,7 +80,7 @@ pub struct Monitor {
     slowlog: VecDeque<SlowEntry>,
     next_id: u64,
     events: HashMap<&'static str, Series>,
-    histograms: HashMap<&'static str, Histogram>,
+    histograms: HashMap<usize, Histogram, crate::engine::value::Hasher>,
 }
 
 impl std::fmt::Debug for Monitor {
@@ -102,12 +102,8 @@ pub fn record(
     let micros = took.as_micros() as u64;
     let cfg = &store.config;
     let (slower, max_len) = (cfg.slowlog_log_slower_than, cfg.slowlog_max_len as usize);
-    let threshold: u64 = cfg
-        .extra
-        .get("latency-monitor-threshold")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let tracking = cfg.extra.get("latency-tracking").is_none_or(|v| v == "yes");
+    let threshold = cfg.latency_monitor_threshold.max(0) as u64;
+    let tracking = cfg.latency_tracking;
     let m = &mut store.monitor;
     if !cmd.has(SKIP_SLOWLOG) && slower >= 0 && micros >= slower as u64 {
         m.push_slow(client, argv, micros, max_len);
@@ -122,10 +118,14 @@ pub fn record(
         m.add_sample(event, ms);
     }
     if tracking {
-        let h = m.histograms.entry(cmd.name).or_insert(Histogram {
-            calls: 0,
-            counts: [0; BUCKETS],
-        });
+        // Keyed by the row's address: no string hashing per command.
+        let h = m
+            .histograms
+            .entry(cmd as *const Command as usize)
+            .or_insert_with(|| Histogram {
+                calls: 0,
+                counts: [0; BUCKETS],
+            });
         h.calls += 1;
         let ns = took.as_nanos().max(1) as u64;
         let bucket = (0..BUCKETS)
@@ -327,8 +327,9 @@ fn histogram_frame(h: &Histogram) -> Frame {
 fn latency_histogram(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let hs = &ctx.store.monitor.histograms;
     let mut out = Vec::new();
-    let mut add = |name: &'static str| {
-        if let Some(h) = hs.get(name) {
+    let mut add = |cmd: &'static Command| {
+        let name = cmd.name;
+        if let Some(h) = hs.get(&(cmd as *const Command as usize)) {
             if !out
                 .iter()
                 .any(|(k, _): &(Frame, Frame)| k == &Frame::bulk(name.as_bytes()))
@@ -338,16 +339,18 @@ fn latency_histogram(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         }
     };
     if argv.len() == 2 {
-        let mut names: Vec<&'static str> = hs.keys().copied().collect();
-        names.sort_unstable();
-        names.into_iter().for_each(&mut add);
+        let mut cmds: Vec<&'static Command> = super::all()
+            .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+            .collect();
+        cmds.sort_unstable_by_key(|c| c.name);
+        cmds.into_iter().for_each(&mut add);
     } else {
         for a in &argv[2..] {
             let Some(cmd) = super::command_info::by_full_name(a) else {
                 continue;
             };
-            add(cmd.name);
-            cmd.subcommands.iter().for_each(|s| add(s.name));
+            add(cmd);
+            cmd.subcommands.iter().for_each(&mut add);
         }
     }
     Ok(Frame::Map(out))
@@ -356,14 +359,9 @@ fn latency_histogram(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 /// LATENCY DOCTOR — the report Redis gives when monitoring is off or has
 /// seen nothing; with samples, one line per event with its figures.
 fn latency_doctor(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    let threshold = ctx
-        .store
-        .config
-        .extra
-        .get("latency-monitor-threshold")
-        .map_or("0", String::as_str);
+    let threshold = ctx.store.config.latency_monitor_threshold;
     let events = &ctx.store.monitor.events;
-    let text = if threshold == "0" && events.is_empty() {
+    let text = if threshold == 0 && events.is_empty() {
         "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".to_string()
     } else if events.is_empty() {
         "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep a bit and stop worrying. You have been working on this for a long time, now. Take a break.\n".to_string()

@@ -50,6 +50,10 @@ pub struct Config {
     pub maxclients: u64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
+    /// Milliseconds; 0 turns the latency monitor off.
+    pub latency_monitor_threshold: i64,
+    /// Per-command latency histograms (LATENCY HISTOGRAM).
+    pub latency_tracking: bool,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
     /// Not a redis.conf setting (Redis has DEBUG SET-ACTIVE-EXPIRE).
@@ -91,6 +95,8 @@ impl Default for Config {
             maxclients: 10000,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             active_expire_enabled: true,
@@ -555,6 +561,8 @@ impl Config {
             "maxclients" => n(self.maxclients as i64),
             "slowlog-log-slower-than" => n(self.slowlog_log_slower_than),
             "slowlog-max-len" => n(self.slowlog_max_len as i64),
+            "latency-monitor-threshold" => n(self.latency_monitor_threshold),
+            "latency-tracking" => yes_no(self.latency_tracking),
             "lfu-log-factor" => n(self.lfu_log_factor),
             "lfu-decay-time" => n(self.lfu_decay_time),
             name => self
@@ -604,6 +612,8 @@ impl Config {
             ("maxclients", _) => self.maxclients = num as u64,
             ("slowlog-log-slower-than", _) => self.slowlog_log_slower_than = num,
             ("slowlog-max-len", _) => self.slowlog_max_len = num as u64,
+            ("latency-monitor-threshold", _) => self.latency_monitor_threshold = num,
+            ("latency-tracking", Parsed::Bool(on)) => self.latency_tracking = *on,
             ("lfu-log-factor", _) => self.lfu_log_factor = num,
             ("lfu-decay-time", _) => self.lfu_decay_time = num,
             (name, _) => {
