@@ -447,12 +447,8 @@ pub fn dispatch_cmd(
     let cell = std::cell::Cell::new(0);
     let now = Now::new(&cell);
     let dirty = store.dirty;
-    let started = std::time::Instant::now();
     let frame = run(store, client, cmd, argv, now);
     store.flush_db_events(client.db);
-    if client.block_request.is_none() {
-        monitor::record(store, client, cmd, argv, started.elapsed());
-    }
     if let Some(req) = client.block_request.take() {
         register_block(store, client, cmd, argv, req);
     } else if store.dirty != dirty && !store.blocking.is_empty() {
@@ -565,11 +561,18 @@ pub fn run(
     store.dbs[db].notify_mask = store.config.notify_keyspace_events;
     store.dbs[db].lfu = store.config.lfu_params();
     let mut ctx = Ctx { store, client, now };
+    let started = std::time::Instant::now();
     // A bug in a handler must not take the caller (a Python thread, a
     // server connection) down with it: the panic becomes an error reply.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         (cmd.handler)(&mut ctx, argv)
     }));
+    // Every run is measured, as Redis's call() does: commands inside EXEC
+    // and scripts too, and a blocked command when it is finally served
+    // (not the run that only registered it as blocked).
+    if ctx.client.block_request.is_none() {
+        monitor::record(ctx.store, ctx.client, cmd, argv, started.elapsed());
+    }
     match outcome {
         Ok(Ok(frame)) => frame,
         Ok(Err(e)) => e.to_frame(),

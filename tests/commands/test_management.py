@@ -330,6 +330,18 @@ def test_slowlog_records_commands(slowlog: Any) -> None:
     assert r.slowlog_len() in (0, 1)  # Redis logs the RESET itself
 
 
+def test_slowlog_records_commands_of_transactions_and_scripts(slowlog: Any) -> None:
+    r = slowlog
+    with r.pipeline() as p:
+        p.set("in-multi", 1).get("in-multi").execute()
+    r.eval("return redis.call('set', 'in-script', 1)", 0)
+    names = [e["command"].split(b" ")[:2] for e in r.slowlog_get(-1)]
+    lowered = [[a.lower() for a in n] for n in names]
+    assert [b"set", b"in-multi"] in lowered and [b"get", b"in-multi"] in lowered
+    assert [b"set", b"in-script"] in lowered
+    assert [b"exec"] not in [n[:1] for n in lowered]  # EXEC itself skips the slow log
+
+
 def test_slowlog_trims_arguments(slowlog: Any) -> None:
     r = slowlog
     r.rpush("l", *range(40))
