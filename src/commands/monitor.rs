@@ -356,37 +356,62 @@ fn latency_histogram(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::Map(out))
 }
 
-/// LATENCY DOCTOR — the report Redis gives when monitoring is off or has
-/// seen nothing; with samples, one line per event with its figures.
+/// LATENCY DOCTOR — Redis's report: each event's spike count, average,
+/// mean deviation, period and worst time, then its advice for `command`
+/// events (the ones the engine measures besides `fast-command`).
 fn latency_doctor(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    let threshold = ctx.store.config.latency_monitor_threshold;
+    let cfg = &ctx.store.config;
+    let threshold = cfg.latency_monitor_threshold;
     let events = &ctx.store.monitor.events;
-    let text = if threshold == 0 && events.is_empty() {
-        "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".to_string()
-    } else if events.is_empty() {
-        "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep a bit and stop worrying. You have been working on this for a long time, now. Take a break.\n".to_string()
-    } else {
-        let mut names: Vec<_> = events.keys().copied().collect();
-        names.sort_unstable();
-        let mut t = String::from("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
-        for (i, name) in names.iter().enumerate() {
-            let s = &events[name];
-            let n = s.samples.len() as u64;
-            let avg = s.samples.iter().map(|x| x.1).sum::<u64>() / n.max(1);
-            t.push_str(&format!(
-                "{}. {name}: {n} latency spikes (average {avg}ms, mean deviation 0ms, period 0 sec). Worst all time event {}ms.\n",
-                i + 1,
-                s.max
-            ));
-        }
-        t
-    };
-    Ok(Frame::Verbatim(*b"txt", text.into()))
+    if threshold == 0 && events.is_empty() {
+        return Ok(doctor_text("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".into()));
+    }
+    if events.is_empty() {
+        return Ok(doctor_text("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep a bit and stop worrying. You have been working on this for a long time, now. Take a break.\n".into()));
+    }
+    let mut names: Vec<_> = events.keys().copied().collect();
+    names.sort_unstable();
+    let mut t = String::from("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
+    let now = crate::engine::now_ms() / 1000;
+    let mut commands = false;
+    for (i, name) in names.iter().enumerate() {
+        let s = &events[name];
+        let n = s.samples.len() as u64;
+        let avg = s.samples.iter().map(|x| x.1).sum::<u64>() / n.max(1);
+        let mad = s.samples.iter().map(|x| x.1.abs_diff(avg)).sum::<u64>() / n.max(1);
+        let oldest = s.samples.iter().map(|x| x.0).min().unwrap_or(now);
+        let period = (now - oldest).max(1);
+        t.push_str(&format!(
+            "{}. {name}: {n} latency spikes (average {avg}ms, mean deviation {mad}ms, period {:.2} sec). Worst all time event {}ms.\n",
+            i + 1,
+            period as f64 / n.max(1) as f64,
+            s.max
+        ));
+        commands |= *name == "command";
+    }
+    if !commands {
+        t.push_str("\nWhile there are latency events logged, I'm not able to suggest any easy fix. Please use the Redis community to get some help, providing this report in your help request.\n");
+        return Ok(doctor_text(t));
+    }
+    t.push_str("\nI have a few advices for you:\n\n");
+    let wanted = threshold * 1000;
+    if cfg.slowlog_log_slower_than < 0 {
+        t.push_str(&format!("- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than {wanted}'. If the Slow log is disabled Redis is not able to log slow commands execution for you.\n"));
+    } else if cfg.slowlog_log_slower_than / 1000 > threshold {
+        t.push_str(&format!("- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than {wanted}'.\n"));
+    }
+    t.push_str("- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n");
+    t.push_str("- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n");
+    Ok(doctor_text(t))
 }
 
-/// LATENCY GRAPH event — the event's samples as an ASCII chart: a header
-/// with high/low/all-time-high, then one column per sample (tallest `#`
-/// for the highest) labelled with how long ago it happened.
+fn doctor_text(t: String) -> Frame {
+    Frame::Verbatim(*b"txt", t.into())
+}
+
+/// LATENCY GRAPH event — Redis's sparkline of the event's samples: a
+/// header with high/low/all-time-high, 4 rows filled with `_o#|` (80
+/// columns per block), then each sample's age as a vertical label.
 fn latency_graph(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let event = argv[2];
     let shown = crate::error::lossy(event, usize::MAX);
@@ -397,64 +422,84 @@ fn latency_graph(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         .iter()
         .find(|(n, _)| n.as_bytes() == event)
         .map(|(_, s)| s)
-        .filter(|s| !s.samples.is_empty())
     else {
         return Err(Error::msg(format!(
             "ERR No samples available for event '{shown}'"
         )));
     };
-    let max = s.samples.iter().map(|x| x.1).max().unwrap_or(0);
-    let min = s.samples.iter().map(|x| x.1).min().unwrap_or(0);
-    let mut g = format!(
-        "{shown} - high {max} ms, low {min} ms (all time high {} ms)\n{}\n",
-        s.max,
-        "-".repeat(80)
-    );
-    const ROWS: u64 = 4;
-    for row in (1..=ROWS).rev() {
-        let line: String = s
-            .samples
-            .iter()
-            .map(|&(_, v)| {
-                let h = if max == 0 {
-                    0
-                } else {
-                    (v * ROWS).div_ceil(max)
-                };
-                if h >= row {
-                    '#'
-                } else {
-                    ' '
-                }
-            })
-            .collect();
-        g.push_str(line.trim_end());
-        g.push('\n');
-    }
     let now = crate::engine::now_ms() / 1000;
-    let labels: Vec<String> = s
+    let samples: Vec<(u64, String)> = s
         .samples
         .iter()
-        .map(|&(t, _)| {
-            let ago = (now - t).max(0);
-            match ago {
-                0..=59 => format!("{ago}s"),
+        .map(|&(t, v)| {
+            let ago = now - t;
+            let label = match ago {
+                ..=59 => format!("{ago}s"),
                 60..=3599 => format!("{}m", ago / 60),
                 3600..=86399 => format!("{}h", ago / 3600),
                 _ => format!("{}d", ago / 86400),
-            }
+            };
+            (v, label)
         })
         .collect();
-    let width = labels.iter().map(String::len).max().unwrap_or(0);
-    for i in 0..width {
-        let line: String = labels
-            .iter()
-            .map(|l| l.as_bytes().get(i).map_or(' ', |c| char::from(*c)))
-            .collect();
-        g.push_str(line.trim_end());
-        g.push('\n');
+    let max = samples.iter().map(|x| x.0).max().unwrap_or(0);
+    let min = samples.iter().map(|x| x.0).min().unwrap_or(0);
+    let mut g = format!(
+        "{shown} - high {max} ms, low {min} ms (all time high {} ms)\n{}\n",
+        s.max,
+        "-".repeat(GRAPH_COLS)
+    );
+    for (i, block) in samples.chunks(GRAPH_COLS).enumerate() {
+        if i != 0 {
+            g.push('\n');
+        }
+        sparkline(&mut g, block, min, max);
     }
     Ok(Frame::Verbatim(*b"txt", g.into()))
+}
+
+const GRAPH_COLS: usize = 80;
+
+/// One block of a filled sparkline, 4 rows high, as Redis draws it.
+fn sparkline(out: &mut String, block: &[(u64, String)], min: u64, max: u64) {
+    const ROWS: i64 = 4;
+    const FILL: &[u8] = b"_o#";
+    let levels = FILL.len() as i64;
+    let steps = levels * ROWS;
+    let relmax = match (max - min) as f64 {
+        r if r == 0.0 => 1.0,
+        r => r,
+    };
+    for row in 0..ROWS {
+        let line: String = block
+            .iter()
+            .map(|(v, _)| {
+                let relval = (v - min) as f64;
+                let step = (((relval * steps as f64) as i64) as f64 / relmax) as i64;
+                let step = step.clamp(0, steps - 1);
+                let idx = step - (ROWS - row - 1) * levels;
+                match idx {
+                    i if (0..levels).contains(&i) => char::from(FILL[i as usize]),
+                    i if i >= levels => '|',
+                    _ => ' ',
+                }
+            })
+            .collect();
+        out.push_str(&line);
+        out.push('\n');
+    }
+    // A spacing line, then the labels written downwards.
+    out.push_str(&" ".repeat(block.len()));
+    out.push('\n');
+    let tallest = block.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+    for i in 0..tallest {
+        let line: String = block
+            .iter()
+            .map(|(_, l)| l.as_bytes().get(i).map_or(' ', |c| char::from(*c)))
+            .collect();
+        out.push_str(&line);
+        out.push('\n');
+    }
 }
 
 /// LATENCY HELP

@@ -734,3 +734,49 @@ def test_dir_and_dbfilename_validation(protected_ok: Any, tmp_path: Any) -> None
     r.set("k", "v")
     r.save()
     assert (tmp_path / "other.rdb").exists()
+
+
+def test_latency_monitor_matches_redis(dbg: Any) -> None:
+    """The same slow command (DEBUG SLEEP) gives the same LATEST, HISTORY,
+    GRAPH and DOCTOR shapes on the engine and on redis-server."""
+    import re
+
+    r = dbg
+    r.config_set("latency-monitor-threshold", 10)
+    try:
+        r.latency_reset()
+        assert r.execute_command("LATENCY", "DOCTOR").startswith(b"Dave, no latency spike was observed")
+        r.execute_command("DEBUG", "SLEEP", "0.03")
+        [[event, when, last, worst]] = r.latency_latest()
+        assert event == b"command" and 30 <= last <= 200 and worst == last
+        assert r.latency_history("command") == [[when, last]]
+        graph = r.execute_command("LATENCY", "GRAPH", "command").decode()
+        lines = graph.split("\n")
+        assert re.fullmatch(r"command - high (\d+) ms, low \1 ms \(all time high \1 ms\)", lines[0])
+        assert lines[1] == "-" * 80
+        assert lines[2:7] == [" ", " ", " ", "_", " "]
+        assert re.fullmatch(r"\d", lines[7]) and lines[8] == "s" and lines[9] == ""
+        doctor = r.execute_command("LATENCY", "DOCTOR").decode()
+        doctor = re.sub(r"\d+ms", "Nms", doctor)
+        assert doctor == (
+            "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, "
+            "do you Dave?\n\n1. command: 1 latency spikes (average Nms, mean deviation Nms, period 1.00 sec). "
+            "Worst all time event Nms.\n\nI have a few advices for you:\n\n"
+            "- Check your Slow Log to understand what are the commands you are running which are too slow to "
+            "execute. Please check https://redis.io/commands/slowlog for more information.\n"
+            "- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. "
+            "If you have very large objects that are often deleted, expired, or evicted, try to fragment those "
+            "objects into multiple smaller objects.\n"
+        )
+        old = r.config_get("slowlog-log-slower-than")
+        r.config_set("slowlog-log-slower-than", -1)
+        assert "Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than 10000'" in (
+            r.execute_command("LATENCY", "DOCTOR").decode()
+        )
+        r.config_set("slowlog-log-slower-than", 20000)
+        assert "Please use 'CONFIG SET slowlog-log-slower-than 10000'.\n" in r.execute_command("LATENCY", "DOCTOR").decode()
+        r.config_set("slowlog-log-slower-than", list(old.values())[0])
+        assert r.latency_reset("command", "nosuch") == 1
+        assert r.latency_latest() == []
+    finally:
+        r.config_set("latency-monitor-threshold", 0)
