@@ -466,10 +466,7 @@ fn sparkline(out: &mut String, block: &[(u64, String)], min: u64, max: u64) {
     const FILL: &[u8] = b"_o#";
     let levels = FILL.len() as i64;
     let steps = levels * ROWS;
-    let relmax = match (max - min) as f64 {
-        r if r == 0.0 => 1.0,
-        r => r,
-    };
+    let relmax = if max == min { 1.0 } else { (max - min) as f64 };
     for row in 0..ROWS {
         let line: String = block
             .iter()
