@@ -193,3 +193,28 @@ def test_save_rules_trigger_background_saves(tmp_path: Path) -> None:
         assert time.time() < _wait
         time.sleep(0.05)
     assert r.info("persistence")["rdb_saves"] >= 1
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu"])
+def test_access_data_is_saved_under_lru_and_lfu_policies(rdb_dir: Path, policy: str) -> None:
+    """Under an LRU policy each key's idle time is saved, under LFU its
+    access counter, and redis-server reads them back."""
+    r = redcore.Redis(config={"maxmemory-policy": policy})
+    r.set("k", "v")
+    if policy.endswith("lru"):
+        r.restore("old", 0, r.dump("k"), idletime=1000)
+    else:
+        r.restore("old", 0, r.dump("k"), frequency=100)
+    r.save()
+    path = rdb_dir / "dump.rdb"
+    server = RedisServer(extra=("--dir", str(rdb_dir), "--dbfilename", path.name, "--maxmemory-policy", policy))
+    try:
+        loaded = server.client()
+        if policy.endswith("lru"):
+            assert 1000 <= loaded.object("idletime", "old") <= 1005
+            assert loaded.object("idletime", "k") <= 5
+        else:
+            assert loaded.object("freq", "old") == 100
+            assert loaded.object("freq", "k") == r.object("freq", "k")
+    finally:
+        server.stop()

@@ -24,6 +24,8 @@ use super::rdb::{self, write_len, write_string, SaveOptions};
 use super::{crc64, RDB_VERSION};
 use crate::engine::{Entry, Now, Store, NO_EXPIRE};
 
+const OP_IDLE: u8 = 0xF8;
+const OP_FREQ: u8 = 0xF9;
 const OP_AUX: u8 = 0xFA;
 const OP_RESIZEDB: u8 = 0xFB;
 const OP_EXPIRETIME_MS: u8 = 0xFC;
@@ -47,6 +49,18 @@ pub struct Snapshot {
     pub used_mem: u64,
     /// Changes counted when the snapshot was taken.
     pub dirty: u64,
+    /// What each key's access field holds, when the eviction policy
+    /// makes Redis save it: idle time (LRU) or the counter (LFU).
+    pub access: Access,
+}
+
+/// Which access data a save writes per key (Redis writes it only under
+/// an LRU or LFU `maxmemory-policy`).
+#[derive(Clone, Copy, Debug)]
+pub enum Access {
+    None,
+    Lru,
+    Lfu(crate::engine::lfu::Params),
 }
 
 impl Snapshot {
@@ -73,12 +87,18 @@ impl Snapshot {
             .extra
             .get("rdbchecksum")
             .is_none_or(|v| v == "yes");
+        let access = match store.config.lfu_params() {
+            Some(p) => Access::Lfu(p),
+            None if store.config.maxmemory_policy.ends_with("-lru") => Access::Lru,
+            None => Access::None,
+        };
         Snapshot {
             dbs,
             options: SaveOptions::from_config(&store.config),
             checksum,
             used_mem,
             dirty: store.dirty,
+            access,
         }
     }
 }
@@ -118,6 +138,18 @@ fn encode_with(snap: &Snapshot, ctime: i64, aof_base: bool) -> Vec<u8> {
             if entry.expire_at != NO_EXPIRE {
                 out.push(OP_EXPIRETIME_MS);
                 out.extend_from_slice(&entry.expire_at.to_le_bytes());
+            }
+            match snap.access {
+                Access::None => {}
+                Access::Lru => {
+                    out.push(OP_IDLE);
+                    let idle = crate::engine::clock::lru_clock().saturating_sub(entry.lru);
+                    write_len(&mut out, u64::from(idle));
+                }
+                Access::Lfu(p) => {
+                    out.push(OP_FREQ);
+                    out.push(crate::engine::lfu::current(entry.lru, p).min(255) as u8);
+                }
             }
             out.push(rdb::object_type(&entry.value));
             write_string(&mut out, key, snap.options.compression);
