@@ -780,3 +780,19 @@ def test_latency_monitor_matches_redis(dbg: Any) -> None:
         assert r.latency_latest() == []
     finally:
         r.config_set("latency-monitor-threshold", 0)
+
+
+@pytest.mark.parametrize("client", ["remote", "oracle"])
+def test_shutdown_of_a_server_returns_none(client: str) -> None:
+    """A server closes the connection on SHUTDOWN: redis-py counts that as
+    success, and so does redcore's network client."""
+    from conftest import RedisServer
+
+    server = RedisServer()
+    try:
+        c = redcore.Redis(port=server.port) if client == "remote" else server.client()
+        assert c.shutdown(nosave=True) is None
+        server.proc.wait(10)
+        assert server.proc.returncode is not None
+    finally:
+        server.stop()
