@@ -1,6 +1,7 @@
-//! LOLWUT: Redis 7.0's version line, and for `VERSION 5` Georg Nees's
+//! LOLWUT: Redis 7.0's version line; for `VERSION 5` Georg Nees's
 //! "Schotter" (1968) drawn on a braille-dot canvas the way Redis 5 draws
-//! it: rows of squares that rotate and drift more the lower they are.
+//! it (rows of squares that rotate and drift more the lower they are); for
+//! `VERSION 6` Redis 6's random city skyline in ANSI colour blocks.
 
 use super::flags::*;
 use super::{args, Command, Ctx, Group};
@@ -17,8 +18,8 @@ pub(crate) const COMMANDS: &[Command] = &[Command::new(
 )];
 
 /// LOLWUT [VERSION version [arg ...]] — version 5 takes the console
-/// columns and the squares per row and per column; the others print the
-/// version line (version 6's colour art is not drawn).
+/// columns and the squares per row and per column, version 6 the columns
+/// and rows; the others print the version line.
 fn lolwut(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let mut rest: &[&[u8]] = &[];
     let mut version = 7;
@@ -40,6 +41,16 @@ fn lolwut(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         format!(
             "{}\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. {REDIS_VERSION}\n",
             canvas.render()
+        )
+    } else if version == 6 {
+        let mut nums = [80i64, 20];
+        for (slot, a) in nums.iter_mut().zip(rest) {
+            *slot = args::int(a)?;
+        }
+        let [cols, rows] = nums.map(|n| n.clamp(1, 1000));
+        format!(
+            "{}\nDedicated to the 8 bit game developers of past and present.\nOriginal 8 bit image from Plaguemon by hikikomori. Redis ver. {REDIS_VERSION}\n",
+            skyline(cols, rows)
         )
     } else {
         format!("Redis ver. {REDIS_VERSION}\n")
@@ -139,6 +150,115 @@ impl Canvas {
         }
         out
     }
+}
+
+/// C's `rand()`: a non-negative int.
+fn rand() -> i64 {
+    i64::from(fastrand::u32(..i32::MAX as u32))
+}
+
+/// One building of the skyline: colour 2 and 1 buildings are plain, the
+/// colour 0 ones in front have lit windows in the other two colours.
+struct Building {
+    xoff: i64,
+    width: i64,
+    height: i64,
+    windows: bool,
+    color: u8,
+}
+
+/// The colour at (x, y); outside the canvas, 0.
+fn pixel(px: &[u8], width: i64, height: i64, x: i64, y: i64) -> u8 {
+    if (0..width).contains(&x) && (0..height).contains(&y) {
+        px[(x + y * width) as usize]
+    } else {
+        0
+    }
+}
+
+/// Draws one building standing on the bottom row.
+fn building(px: &mut [u8], width: i64, height: i64, b: &Building) {
+    let (bottom, top) = (height - 1, height - b.height);
+    for y in (top..=bottom).rev() {
+        for x in b.xoff..b.xoff + b.width {
+            // Rounded roof corners.
+            if y == top && (x <= b.xoff + 1 || x >= b.xoff + b.width - 2) {
+                continue;
+            }
+            let mut color = b.color;
+            let (relx, rely) = (x - (b.xoff + 1), y - (top + 1));
+            let inside =
+                x > b.xoff + 1 && x < b.xoff + b.width - 2 && y > top + 1 && y < bottom - 1;
+            if b.windows && inside && (relx / 2) % 2 != 0 && rely % 2 != 0 {
+                color = loop {
+                    let c = (1 + rand() % 2) as u8;
+                    if c != b.color {
+                        break c;
+                    }
+                };
+                if relx % 2 != 0 {
+                    color = pixel(px, width, height, x - 1, y);
+                }
+            }
+            if (0..width).contains(&x) && (0..height).contains(&y) {
+                px[(x + y * width) as usize] = color;
+            }
+        }
+    }
+}
+
+/// Redis 6's LOLWUT art: three rows of buildings on a white sky, as ANSI
+/// colour blocks.
+fn skyline(width: i64, height: i64) -> String {
+    let mut px = vec![3u8; (width * height) as usize];
+    for color in [2u8, 1] {
+        let mut offset = -10;
+        while offset < width {
+            offset += rand() % 8;
+            let w = 10 + rand() % 9;
+            let spread = if color == 2 { 2 } else { 3 };
+            let h = height / 2 + (rand() % height) / spread;
+            let b = Building {
+                xoff: offset,
+                width: w,
+                height: h,
+                windows: false,
+                color,
+            };
+            building(&mut px, width, height, &b);
+            offset += if color == 2 { w / 2 } else { w + 1 };
+        }
+    }
+    let mut offset = -10;
+    while offset < width {
+        offset += rand() % 8;
+        let mut w = 5 + rand() % 14;
+        if w % 4 != 0 {
+            w += w % 3;
+        }
+        let h = height / 3 + (rand() % height) / 2;
+        let b = Building {
+            xoff: offset,
+            width: w,
+            height: h,
+            windows: true,
+            color: 0,
+        };
+        building(&mut px, width, height, &b);
+        offset += w + 5;
+    }
+    let codes = ["0;30;40m", "0;90;100m", "0;37;47m", "0;97;107m"];
+    let rows: Vec<String> = (0..height)
+        .map(|y| {
+            (0..width)
+                .map(|x| {
+                    let code = codes.get(usize::from(pixel(&px, width, height, x, y)));
+                    format!("\x1b[{} \x1b[0m", code.unwrap_or(&codes[0]))
+                })
+                .collect()
+        })
+        .collect();
+    rows.join("\n")
 }
 
 /// A random number in [0, 1] scaled like Redis's `rand() / RAND_MAX`.

@@ -279,6 +279,26 @@ def test_lolwut_5_draws_schotter(r: Any, redis_server: Any, args: tuple) -> None
     assert art == redis_server.client().execute_command("LOLWUT", "VERSION", 5, *args)
 
 
+@pytest.mark.parametrize("args", [("5", "1"), ("1", "1"), ("0", "0"), ("3000", "1")])
+def test_lolwut_6_one_row_is_all_sky(r: Any, redis_server: Any, args: tuple) -> None:
+    """With one row no building rises: the art is exact."""
+    assert r.lolwut(6, *args) == redis_server.client().execute_command("LOLWUT", "VERSION", 6, *args)
+
+
+def test_lolwut_6_skyline(r: Any) -> None:
+    import re
+
+    art = r.lolwut(6, 40, 10).decode()
+    lines = art.split("\n")
+    assert len(lines) == 10 + 3
+    cell = r"\x1b\[0;(30;40|90;100|37;47|97;107)m \x1b\[0m"
+    assert all(re.fullmatch(f"(?:{cell}){{40}}", line) for line in lines[:10])
+    assert "30;40" in lines[9]  # the front row of buildings reaches the ground
+    assert lines[10] == "Dedicated to the 8 bit game developers of past and present."
+    assert lines[11] == "Original 8 bit image from Plaguemon by hikikomori. Redis ver. 7.0.15"
+    assert error_of(r, "LOLWUT", "VERSION", "6", "x") == "value is not an integer or out of range"
+
+
 def test_lolwut_5_default_size(r: Any) -> None:
     art = r.lolwut(5).decode()
     lines = art.split("\n")
