@@ -571,7 +571,8 @@ pub fn run(
     // and scripts too, and a blocked command when it is finally served
     // (not the run that only registered it as blocked).
     if ctx.client.block_request.is_none() {
-        monitor::record(ctx.store, ctx.client, cmd, argv, started.elapsed());
+        let name = ctx.client.name.as_ref();
+        monitor::record(ctx.store, name, cmd, argv, started.elapsed());
     }
     match outcome {
         Ok(Ok(frame)) => frame,

@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 use super::flags::*;
 use super::{Command, Ctx, Group};
-use crate::engine::{ClientState, Store};
+use crate::engine::Store;
 use crate::error::{CmdResult, Error};
 use crate::resp::Frame;
 
@@ -94,7 +94,7 @@ impl std::fmt::Debug for Monitor {
 /// Accounts one command that took `took` (not counting time blocked).
 pub fn record(
     store: &mut Store,
-    client: &ClientState,
+    client_name: Option<&Bytes>,
     cmd: &'static Command,
     argv: &[&[u8]],
     took: Duration,
@@ -106,7 +106,7 @@ pub fn record(
     let tracking = cfg.latency_tracking;
     let m = &mut store.monitor;
     if !cmd.has(SKIP_SLOWLOG) && slower >= 0 && micros >= slower as u64 {
-        m.push_slow(client, argv, micros, max_len);
+        m.push_slow(client_name, argv, micros, max_len);
     }
     let ms = micros / 1000;
     if threshold > 0 && ms >= threshold {
@@ -143,7 +143,7 @@ fn bucket_top(k: usize) -> u64 {
 }
 
 impl Monitor {
-    fn push_slow(&mut self, client: &ClientState, argv: &[&[u8]], micros: u64, max_len: usize) {
+    fn push_slow(&mut self, name: Option<&Bytes>, argv: &[&[u8]], micros: u64, max_len: usize) {
         let kept = argv.len().min(MAX_ARGC);
         let mut args = Vec::with_capacity(kept);
         for (j, a) in argv.iter().take(kept).enumerate() {
@@ -166,7 +166,7 @@ impl Monitor {
             micros,
             argv: args,
             peer: Bytes::from_static(b"embedded:0"),
-            name: client.name.clone().unwrap_or_default(),
+            name: name.cloned().unwrap_or_default(),
         });
         self.next_id += 1;
         self.slowlog.truncate(max_len);

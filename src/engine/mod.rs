@@ -283,13 +283,23 @@ impl Engine {
     /// Runs `f` on database `db` under the lock with a command clock: the
     /// Python fast paths use it to call a command's typed core directly
     /// (the table handler calls the same core), skipping reply frames.
+    /// `cmd` and `argv` are what the call stands for: it is measured for
+    /// SLOWLOG and LATENCY like any command.
     #[inline]
-    pub fn with_db<R>(&self, db: usize, f: impl FnOnce(&mut Db, Now<'_>) -> R) -> R {
+    pub fn with_db<R>(
+        &self,
+        db: usize,
+        cmd: &'static commands::Command,
+        argv: &[&[u8]],
+        f: impl FnOnce(&mut Db, Now<'_>) -> R,
+    ) -> R {
         let mut store = self.store.lock();
         store.stats.total_commands += 1;
         let cell = std::cell::Cell::new(0);
-        let db = &mut store.dbs[db];
-        f(db, Now::new(&cell))
+        let started = Instant::now();
+        let r = f(&mut store.dbs[db], Now::new(&cell));
+        commands::monitor::record(&mut store, None, cmd, argv, started.elapsed());
+        r
     }
 
     /// Like [`Engine::execute_batch`] with commands already looked up

@@ -349,8 +349,11 @@ impl Client {
     #[inline]
     pub(crate) fn fast<R>(
         &self,
+        cmd: Option<&'static Command>,
+        argv: &[&[u8]],
         f: impl FnOnce(&mut crate::engine::Db, crate::engine::Now<'_>) -> R,
     ) -> Option<R> {
+        let cmd = cmd?;
         if self.pipe.is_some() {
             return None;
         }
@@ -358,7 +361,9 @@ impl Client {
             // While a script runs the general path answers BUSY or waits
             // without the GIL.
             Backend::Embedded(engine) if engine.script_running() => None,
-            Backend::Embedded(engine) => Some(engine.with_db(self.db.load(Ordering::Relaxed), f)),
+            Backend::Embedded(engine) => {
+                Some(engine.with_db(self.db.load(Ordering::Relaxed), cmd, argv, f))
+            }
             Backend::Remote(_) => None,
         }
     }

@@ -339,6 +339,10 @@ def test_slowlog_records_commands(slowlog: Any) -> None:
     r.set("key", "value")
     [entry] = _entries_of(r, b"set")
     assert entry["command"].lower() == b"set key value"
+    r.get("key")
+    r.hget("h", "f")
+    assert [e["command"] for e in _entries_of(r, b"get")] in ([b"GET key"], [b"get key"])
+    assert len(_entries_of(r, b"hget")) == 1
     assert entry["client_name"] == b"slowpoke"
     assert isinstance(entry["duration"], int) and entry["duration"] >= 0
     assert abs(entry["start_time"] - time.time()) < 5
@@ -426,6 +430,8 @@ def test_latency_with_monitoring_off(r: Any) -> None:
 def test_latency_histogram(r: Any) -> None:
     r.set("a", 1)
     r.set("b", 2)
+    r.get("a")
+    assert r.execute_command("LATENCY", "HISTOGRAM", "get")[0] == b"get"
     raw = r.execute_command("LATENCY", "HISTOGRAM", "set", "nosuchcommand")
     assert raw[0] == b"set"
     detail = dict(zip(raw[1][::2], raw[1][1::2]))
