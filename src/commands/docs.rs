@@ -4,8 +4,9 @@
 //! from a redis-server's own replies by `scripts/gen_command_docs.py`; see
 //! there for the columns): summary, since, group, complexity, doc flags,
 //! deprecation, history and key specs. `docs_newer.tsv` adds, by hand, the
-//! commands newer than 7.0 that the engine has. Argument trees are not in
-//! the table, so COMMAND DOCS leaves out `arguments`.
+//! commands newer than 7.0 that the engine has. `docs_args.resp` holds
+//! each command's argument tree as Redis 7.0 replies it over RESP3 (one
+//! `[name, arguments]` frame per command, from the same script).
 //!
 //! GETKEYSANDFLAGS finds keys with the command table (as GETKEYS does)
 //! and labels each with the flags of the key spec that covers its
@@ -127,6 +128,21 @@ fn parse_row(line: &'static str) -> Option<(&'static str, Doc)> {
     ))
 }
 
+/// Argument trees by command name.
+static ARGS: LazyLock<HashMap<String, Frame>> = LazyLock::new(|| {
+    let mut buf: &[u8] = include_bytes!("docs_args.resp");
+    let mut map = HashMap::new();
+    while let Ok(Some((frame, used))) = crate::resp::parser::parse_frame(buf) {
+        buf = &buf[used..];
+        if let Frame::Array(mut pair) = frame {
+            if let (Some(args), Some(Frame::Bulk(name))) = (pair.pop(), pair.pop()) {
+                map.insert(String::from_utf8_lossy(&name).into_owned(), args);
+            }
+        }
+    }
+    map
+});
+
 /// The documentation row of a command (`container|sub` for subcommands).
 pub fn doc(name: &str) -> Option<&'static Doc> {
     TABLE.get(name)
@@ -164,6 +180,9 @@ fn doc_frame(cmd: &Command) -> Frame {
                 .map(|(v, t)| Frame::Array(vec![bulk(v), bulk(t)]));
             put("history", Frame::Array(h.collect()));
         }
+    }
+    if let Some(args) = ARGS.get(cmd.name) {
+        put("arguments", args.clone());
     }
     if !cmd.subcommands.is_empty() {
         let subs = cmd.subcommands.iter().map(|s| (bulk(s.name), doc_frame(s)));
@@ -332,6 +351,8 @@ mod tests {
                 assert!(!d.summary.is_empty() && !d.since.is_empty(), "{}", c.name);
             }
         }
+        assert!(ARGS.len() > 200, "{}", ARGS.len());
+        assert!(matches!(ARGS.get("set"), Some(Frame::Array(a)) if a.len() == 5));
         let lmove = doc("lmove").unwrap();
         assert_eq!(lmove.key_specs.len(), 2);
         assert_eq!(lmove.key_specs[1].flags, ["RW", "insert"]);

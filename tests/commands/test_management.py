@@ -466,7 +466,9 @@ def test_latency_monitor_records_slow_commands(embedded: Any) -> None:
 
 # -- COMMAND DOCS / GETKEYSANDFLAGS -------------------------------------------------
 
-DOC_FIELDS = ("summary", "since", "group", "complexity", "doc_flags", "deprecated_since", "replaced_by", "history")
+DOC_FIELDS = (
+    "summary", "since", "group", "complexity", "doc_flags", "deprecated_since", "replaced_by", "history", "arguments",
+)
 
 
 def _docs(client: Any, *names: str) -> dict:
@@ -485,8 +487,9 @@ def _doc_fields(doc: dict) -> dict:
 
 
 def test_command_docs_match_redis_for_every_command(pair: Any) -> None:
-    """Summary, since, group, complexity, flags, deprecation and history of
-    every command and subcommand in the table are Redis 7.0's."""
+    """Summary, since, group, complexity, flags, deprecation, history and
+    argument trees of every command and subcommand in the table are Redis
+    7.0's."""
     ours = _docs(pair["embedded"])
     theirs = _docs(pair["oracle"], *ours)
     problems = []
