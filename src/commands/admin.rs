@@ -256,6 +256,7 @@ fn restart(store: &mut crate::engine::Store, saved: bool) {
         }
     }
     store.dirty = 0;
+    store.last_save = crate::engine::now_ms() / 1000;
     store.stats = Default::default();
     store.scripts.flush();
     store.monitor = Default::default();
