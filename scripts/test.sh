@@ -9,15 +9,16 @@ cd "$(dirname "$0")/.."
 say() { printf '\n== %s\n' "$*"; }
 
 # redis-server is the oracle; redis-sentinel runs the Sentinel command tests;
-# openssl makes the certificates of the TLS tests.
+# redis-check-rdb (redis-tools) vets the RDB files SAVE writes; openssl makes
+# the certificates of the TLS tests.
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-sentinel >/dev/null 2>&1 \
-    || ! command -v openssl >/dev/null 2>&1; then
-    say "installing redis-server, redis-sentinel and openssl (Debian packages)"
+    || ! command -v redis-check-rdb >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+    say "installing redis-server, redis-sentinel, redis-tools and openssl (Debian packages)"
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq redis-server redis-sentinel openssl >/dev/null
+    $SUDO apt-get install -y -qq redis-server redis-sentinel redis-tools openssl >/dev/null
 fi
 redis-server --version
 

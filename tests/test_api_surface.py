@@ -80,13 +80,6 @@ PENDING_IN_PARALLEL = frozenset({
     "client_pause", "client_reply", "client_setinfo", "client_tracking", "client_tracking_off",
     "client_tracking_on", "client_trackinginfo", "client_unblock", "client_unpause",
     "auth", "hello", "quit", "reset", "monitor",
-    # server / persistence / cluster / module / debug engineer
-    "save", "bgsave", "bgrewriteaof", "lastsave", "slowlog_get", "slowlog_len", "slowlog_reset",
-    "latency_doctor", "latency_graph", "latency_histogram", "latency_history", "latency_latest",
-    "latency_reset", "wait", "waitaof", "role", "lolwut", "shutdown", "replicaof", "slaveof",
-    "readonly", "readwrite", "command_getkeysandflags", "module_list", "module_load",
-    "module_loadex", "module_unload", "cluster", "debug_object", "debug_segfault", "migrate",
-    "psync", "sync", "failover", "stralgo",
 })
 
 EXCLUDED = set(POST_7_0) | set(MODULES) | PENDING_IN_PARALLEL

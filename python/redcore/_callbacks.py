@@ -555,6 +555,95 @@ _SENTINEL_CALLBACKS: Dict[str, Any] = {
 
 # -- end group: sentinel ----------------------------------------------------
 
+# -- group: management (persistence, replication, cluster, modules, monitor) --
+
+
+def parse_slowlog_get(response: Any, **options: Any) -> List[Dict[str, Any]]:
+    """SLOWLOG GET -> one dict per entry; ``command`` is the arguments
+    joined by spaces."""
+    sep: Any = " " if options.get("decode_responses", False) else b" "
+    entries = []
+    for item in response:
+        entry: Dict[str, Any] = {"id": item[0], "start_time": int(item[1]), "duration": int(item[2])}
+        entry["command"] = sep.join(item[3])
+        if len(item) >= 6:
+            entry["client_address"] = item[4]
+            entry["client_name"] = item[5]
+        entries.append(entry)
+    return entries
+
+
+def _as_dict(value: Any) -> Dict[Any, Any]:
+    """A RESP3 map, or its RESP2 flat-list form, as a dict."""
+    if isinstance(value, dict):
+        return value
+    return dict(zip(value[::2], value[1::2]))
+
+
+def parse_latency_histogram(response: Any, **options: Any) -> Dict[str, Any]:
+    """LATENCY HISTOGRAM -> {command: {"calls": n, "histogram_usec": {µs: count}}}."""
+    out: Dict[str, Any] = {}
+    for name, detail in _as_dict(response).items():
+        d = {_str(k): v for k, v in _as_dict(detail).items()}
+        d["histogram_usec"] = {int(k): int(v) for k, v in _as_dict(d.get("histogram_usec", [])).items()}
+        out[_str(name)] = d
+    return out
+
+
+def parse_module_list(response: Any, **options: Any) -> List[Dict[Any, Any]]:
+    """MODULE LIST -> one dict per module."""
+    return [_as_dict(m) for m in response]
+
+
+def parse_cluster_info(response: Any, **options: Any) -> Dict[str, str]:
+    """CLUSTER INFO -> {field: value}."""
+    return dict(line.split(":", 1) for line in _str(response).splitlines() if ":" in line)
+
+
+def parse_command_docs(response: Any, **options: Any) -> Dict[str, Any]:
+    """COMMAND DOCS -> {name: {field: value}}, subcommands nested alike."""
+
+    def one(doc: Any) -> Dict[str, Any]:
+        d = {_str(k): v for k, v in _as_dict(doc).items()}
+        if "subcommands" in d:
+            d["subcommands"] = {_str(k): one(v) for k, v in _as_dict(d["subcommands"]).items()}
+        return d
+
+    return {_str(k): one(v) for k, v in _as_dict(response).items()}
+
+
+def parse_debug_object(response: Any, **options: Any) -> Dict[str, Any]:
+    """DEBUG OBJECT -> {"type": ..., field: value}, counts as int."""
+    text = "type:" + _str(response)
+    info: Dict[str, Any] = dict(item.split(":", 1) for item in text.split() if ":" in item)
+    for field in ("refcount", "serializedlength", "lru", "lru_seconds_idle"):
+        if field in info:
+            info[field] = int(info[field])
+    return info
+
+
+_MANAGEMENT_CALLBACKS: Dict[str, Any] = {
+    "DEBUG OBJECT": parse_debug_object,
+    "COMMAND DOCS": parse_command_docs,
+    "SLOWLOG GET": parse_slowlog_get,
+    "SLOWLOG RESET": Native.OK,
+    "LATENCY HISTOGRAM": parse_latency_histogram,
+    "MODULE LIST": parse_module_list,
+    "MODULE LOAD": Native.BOOL,
+    "MODULE UNLOAD": Native.BOOL,
+    "CLUSTER INFO": parse_cluster_info,
+    "CLUSTER GETKEYSINSLOT": Native.STR_LIST,
+    **{
+        f"CLUSTER {sub}": Native.OK
+        for sub in (
+            "ADDSLOTS ADDSLOTSRANGE DELSLOTS DELSLOTSRANGE FAILOVER FORGET MEET "
+            "REPLICATE RESET SAVECONFIG SET-CONFIG-EPOCH SETSLOT"
+        ).split()
+    },
+}
+
+# -- end group: management ----------------------------------------------------
+
 Callback = Union[int, Callable[..., Any]]
 
 
@@ -807,7 +896,7 @@ CALLBACKS: Dict[str, Callback] = {
     **_keys("HINCRBYFLOAT INCRBYFLOAT", Native.FLOAT),
     **_keys(
         "ASKING FLUSHALL FLUSHDB LSET LTRIM MSET PFMERGE READONLY READWRITE "
-        "RENAME SAVE SELECT SHUTDOWN SLAVEOF REPLICAOF SWAPDB WATCH UNWATCH QUIT",
+        "RENAME SAVE SELECT SHUTDOWN SLAVEOF SWAPDB WATCH UNWATCH QUIT",
         Native.OK,
     ),
     **_keys("SCAN SSCAN", Native.SCAN),
@@ -839,6 +928,7 @@ CALLBACKS: Dict[str, Callback] = {
     **_STREAM_CALLBACKS,
     **_SENTINEL_CALLBACKS,
     **_FUNCTION_CALLBACKS,
+    **_MANAGEMENT_CALLBACKS,
 }
 
 #: RESP2 on the wire, legacy shapes (``protocol=2``).

@@ -46,6 +46,7 @@ class Client:
         remote: Optional["RemotePool"] = None,
         single_connection_client: bool = False,
         protocol: Optional[int] = None,
+        config: Optional[List[Tuple[bytes, bytes]]] = None,
     ) -> "Client": ...
     def execute_command(self, *args: Any, **options: Any) -> Any: ...
     @property

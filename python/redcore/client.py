@@ -37,6 +37,7 @@ from .connection import (
     SSLConnection,
     UnixDomainSocketConnection,
     parse_memory_url,
+    startup_config,
 )
 from .exceptions import ConnectionError, DataError, RedisError, ResponseError, WatchError
 
@@ -97,6 +98,10 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
         encoding, encoding_errors: how ``str`` values are encoded and
             replies decoded.
         name: the shared embedded engine to use.
+        config: settings for a new embedded engine, as redis-server takes
+            them on its command line (immutable and protected ones too):
+            ``Redis(config={"dir": "/data", "enable-debug-command": "yes"})``.
+            A named engine that already exists keeps its settings.
 
     >>> r = Redis()
     >>> r.rpush("queue", "a", "b")
@@ -144,6 +149,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
         legacy_responses: bool = True,
         *,
         name: Optional[str] = None,
+        config: Optional[Dict[str, Any]] = None,
         **kwargs: Any,
     ) -> "Redis":
         unknown = set(kwargs) - IGNORED_REDIS_ARGS
@@ -153,12 +159,14 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
             raise DataError("db must be an int")
         protocol = _check_protocol(protocol)
         remote = host is not None or port is not None or unix_socket_path is not None
+        if config is not None and (remote or connection_pool is not None):
+            raise TypeError("config= sets up an embedded engine; a server takes CONFIG SET")
         auto_close = connection_pool is None
         if connection_pool is None and not remote:
             connection_pool = EmbeddedConnectionPool(
                 name=name, db=db, decode_responses=decode_responses, encoding=encoding,
                 encoding_errors=encoding_errors, protocol=protocol,
-                legacy_responses=legacy_responses,
+                legacy_responses=legacy_responses, config=config,
             )
         elif connection_pool is None:
             connection_pool = _remote_pool(
@@ -182,6 +190,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
             self: Redis = super().__new__(  # type: ignore[assignment]
                 cls,
                 name=connection_pool.name,
+                config=startup_config(connection_pool.connection_kwargs.get("config")),
                 db=connection_pool.connection_kwargs["db"],
                 decode_responses=enc.decode_responses,
                 encoding=enc.encoding,

@@ -627,7 +627,24 @@ def parse_memory_url(url: str) -> Dict[str, Any]:
     return kwargs
 
 
-_EMBEDDED_ARGS = frozenset({"name", "db", "decode_responses", "encoding", "encoding_errors", "protocol", "legacy_responses"})
+def startup_config(config: Optional[Dict[str, Any]]) -> Optional[List[Any]]:
+    """``{"dir": path, "enable-debug-command": True}`` -> the (name, value)
+    byte pairs an embedded engine takes at creation, as redis-server takes
+    command-line options (``None``: the defaults)."""
+    if config is None:
+        return None
+
+    def text(v: Any) -> bytes:
+        if isinstance(v, bool):
+            v = "yes" if v else "no"
+        elif isinstance(v, (list, tuple)):
+            v = " ".join(str(x) for x in v)
+        return v if isinstance(v, bytes) else str(v).encode()
+
+    return [(text(k), text(v)) for k, v in config.items()]
+
+
+_EMBEDDED_ARGS = frozenset({"name", "db", "decode_responses", "encoding", "encoding_errors", "protocol", "legacy_responses", "config"})
 
 # Connection arguments that mean nothing in-process: accepted (and kept in
 # ``connection_kwargs``) without effect, so settings written for a server
@@ -729,6 +746,7 @@ class EmbeddedConnectionPool(ConnectionPool):
             encoding_errors=kw["encoding_errors"],
             pipeline=True,
             protocol=kw.get("protocol"),
+            config=startup_config(kw.get("config")),
         )
         # A pipeline running each command at once keeps its client state
         # (database, MULTI, WATCH) between commands, as a connection does.

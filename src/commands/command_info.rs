@@ -23,6 +23,22 @@ pub(crate) const SUBCOMMANDS: &[Command] = &[
     Command::new("command|list", -2, LS, Group::Server, list).acl(C),
     Command::new("command|getkeys", -4, LS, Group::Server, getkeys).acl(C),
     Command::new("command|help", 2, LS, Group::Server, help).acl(C),
+    Command::new(
+        "command|docs",
+        -2,
+        LS,
+        Group::Server,
+        super::docs::command_docs,
+    )
+    .acl(C),
+    Command::new(
+        "command|getkeysandflags",
+        -4,
+        LS,
+        Group::Server,
+        super::docs::getkeysandflags,
+    )
+    .acl(C),
 ];
 
 /// ACL category names in the order Redis lists them, with our bits.
@@ -150,7 +166,7 @@ fn sorted_commands() -> Vec<&'static Command> {
 }
 
 /// A command by full name, `container|sub` included (case-insensitive).
-fn by_full_name(name: &[u8]) -> Option<&'static Command> {
+pub(crate) fn by_full_name(name: &[u8]) -> Option<&'static Command> {
     let mut parts = name.splitn(2, |c| *c == b'|');
     let top = super::lookup(parts.next()?)?;
     match parts.next() {
@@ -274,6 +290,10 @@ fn help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             "    Return details about the given commands, or about every command.",
             "GETKEYS <full-command>",
             "    Return the keys of a full command line.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys of a full command line, each with its key flags.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation about the given commands, or about every command.",
         ],
     ))
 }

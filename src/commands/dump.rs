@@ -98,7 +98,7 @@ fn restore_opts(argv: &[&[u8]]) -> Result<RestoreOpts, Error> {
 
 /// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds]
 /// [FREQ frequency]
-fn restore(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+pub(crate) fn restore(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let o = restore_opts(argv)?;
     let key = argv[1];
     let now = ctx.now;

@@ -6,10 +6,14 @@
 //! MULTI/EXEC, Lua's `redis.call`, AOF replay, COMMAND INFO and the cluster
 //! client's slot routing all read this one table.
 
+pub mod admin;
 pub mod args;
 pub mod bitmap;
 pub mod blocking;
+pub mod cluster;
 pub mod command_info;
+pub mod debug;
+pub mod docs;
 pub mod dump;
 pub mod functions;
 pub mod generic;
@@ -19,6 +23,9 @@ pub mod hash_ttl;
 pub mod hello;
 pub mod hll;
 pub mod list;
+pub mod lolwut;
+pub mod migrate;
+pub mod monitor;
 pub(crate) mod pqsort;
 pub mod pubsub;
 pub mod scripting;
@@ -426,6 +433,12 @@ fn groups() -> Vec<&'static [Command]> {
         dump::COMMANDS,
         functions::COMMANDS,
         hello::COMMANDS,
+        admin::COMMANDS,
+        cluster::COMMANDS,
+        monitor::COMMANDS,
+        migrate::COMMANDS,
+        debug::COMMANDS,
+        lolwut::COMMANDS,
     ]
 }
 
@@ -654,11 +667,19 @@ pub fn run(
         client,
         now,
     };
+    let started = std::time::Instant::now();
     // A bug in a handler must not take the caller (a Python thread, a
     // server connection) down with it: the panic becomes an error reply.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         (cmd.handler)(&mut ctx, argv)
     }));
+    // Every run is measured, as Redis's call() does: commands inside EXEC
+    // and scripts too, and a blocked command when it is finally served
+    // (not the run that only registered it as blocked).
+    if ctx.client.block_request.is_none() {
+        let name = ctx.client.name.as_ref();
+        monitor::record(ctx.store, name, cmd, argv, started.elapsed());
+    }
     match outcome {
         Ok(Ok(frame)) => frame,
         Ok(Err(e)) => e.to_frame(),

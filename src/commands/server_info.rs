@@ -125,6 +125,7 @@ fn cpu_times() -> (f64, f64) {
 }
 
 fn write_section(out: &mut String, section: &str, ctx: &mut Ctx) {
+    crate::persist::rdbfile::SaveStatus::settle(ctx.store);
     let store = &*ctx.store;
     let title = match section {
         "cpu" => "CPU".to_string(),
@@ -256,44 +257,9 @@ fn write_section(out: &mut String, section: &str, ctx: &mut Ctx) {
             line("lazyfreed_objects", &0);
         }
         "persistence" => {
-            for k in [
-                "loading",
-                "async_loading",
-                "current_cow_peak",
-                "current_cow_size",
-                "current_cow_size_age",
-            ] {
-                line(k, &0);
+            for (k, v) in crate::persist::rdbfile::info_fields(store) {
+                line(k, &v);
             }
-            line("current_fork_perc", &"0.00");
-            line("current_save_keys_processed", &0);
-            line("current_save_keys_total", &0);
-            line("rdb_changes_since_last_save", &store.dirty);
-            line("rdb_bgsave_in_progress", &0);
-            line("rdb_last_save_time", &store.last_save);
-            line("rdb_last_bgsave_status", &"ok");
-            line("rdb_last_bgsave_time_sec", &-1);
-            line("rdb_current_bgsave_time_sec", &-1);
-            for k in [
-                "rdb_saves",
-                "rdb_last_cow_size",
-                "rdb_last_load_keys_expired",
-                "rdb_last_load_keys_loaded",
-            ] {
-                line(k, &0);
-            }
-            line("aof_enabled", &u8::from(store.config.appendonly));
-            line("aof_rewrite_in_progress", &0);
-            line("aof_rewrite_scheduled", &0);
-            line("aof_last_rewrite_time_sec", &-1);
-            line("aof_current_rewrite_time_sec", &-1);
-            line("aof_last_bgrewrite_status", &"ok");
-            line("aof_rewrites", &0);
-            line("aof_rewrites_consecutive_failures", &0);
-            line("aof_last_write_status", &"ok");
-            line("aof_last_cow_size", &0);
-            line("module_fork_in_progress", &0);
-            line("module_fork_last_cow_size", &0);
         }
         "stats" => {
             let st = &store.stats;

@@ -50,6 +50,10 @@ pub struct Config {
     pub maxclients: u64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
+    /// Milliseconds; 0 turns the latency monitor off.
+    pub latency_monitor_threshold: i64,
+    /// Per-command latency histograms (LATENCY HISTOGRAM).
+    pub latency_tracking: bool,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
     /// Not a redis.conf setting (Redis has DEBUG SET-ACTIVE-EXPIRE).
@@ -91,6 +95,8 @@ impl Default for Config {
             maxclients: 10000,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             active_expire_enabled: true,
@@ -298,7 +304,18 @@ fn parse(setting: &Setting, raw: &[u8], current: &Config) -> Result<Parsed, Cow<
                 _ => Parsed::Text(shutdown_flags(names, &picked)?),
             }
         }
-        Kind::Str => Parsed::Text(text()),
+        Kind::Str => {
+            let t = text();
+            let what = match setting.name {
+                "dbfilename" | "appendfilename" => "filename",
+                "appenddirname" => "dirname",
+                _ => "",
+            };
+            if !what.is_empty() && t.contains(['/', '\\']) {
+                return Err(format!("{} can't be a path, just a {what}", setting.name).into());
+            }
+            Parsed::Text(t)
+        }
         Kind::Special(sp) => parse_special(sp, &text(), current)?,
     })
 }
@@ -333,8 +350,25 @@ fn parse_special(sp: Special, raw: &str, current: &Config) -> Result<Parsed, Cow
             }
             Parsed::Text(args.join(" "))
         }
+        // Redis chdirs to `dir`; the engine keeps the absolute path instead
+        // (the Python process's working directory is not the engine's).
+        Special::Dir => match std::fs::metadata(raw) {
+            Ok(m) if m.is_dir() => Parsed::Text(
+                std::fs::canonicalize(raw)
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_else(|_| raw.to_string()),
+            ),
+            Ok(_) => return Err("Not a directory".into()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err("No such file or directory".into())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err("Permission denied".into())
+            }
+            Err(e) => return Err(e.to_string().into()),
+        },
         // Protected: CONFIG SET never gets here.
-        Special::Dir | Special::ReplicaOf => Parsed::Text(raw.to_string()),
+        Special::ReplicaOf => Parsed::Text(raw.to_string()),
         Special::ClientOutputBufferLimit => Parsed::Text(parse_obuf_limits(&args, current)?),
         Special::OomScoreAdjValues => {
             if args.len() != 3 {
@@ -527,6 +561,8 @@ impl Config {
             "maxclients" => n(self.maxclients as i64),
             "slowlog-log-slower-than" => n(self.slowlog_log_slower_than),
             "slowlog-max-len" => n(self.slowlog_max_len as i64),
+            "latency-monitor-threshold" => n(self.latency_monitor_threshold),
+            "latency-tracking" => yes_no(self.latency_tracking),
             "lfu-log-factor" => n(self.lfu_log_factor),
             "lfu-decay-time" => n(self.lfu_decay_time),
             name => self
@@ -548,6 +584,10 @@ impl Config {
         };
         match (setting.name, &v) {
             ("hz", _) => self.hz = num as u32,
+            ("databases", _) => self.databases = num as usize,
+            ("dir", _) => self.dir = text(&v),
+            ("dbfilename", _) => self.dbfilename = text(&v),
+            ("appendfilename", _) => self.appendfilename = text(&v),
             ("maxmemory", _) => self.maxmemory = num as u64,
             ("maxmemory-policy", _) => self.maxmemory_policy = text(&v),
             ("maxmemory-samples", _) => self.maxmemory_samples = num as u32,
@@ -572,6 +612,8 @@ impl Config {
             ("maxclients", _) => self.maxclients = num as u64,
             ("slowlog-log-slower-than", _) => self.slowlog_log_slower_than = num,
             ("slowlog-max-len", _) => self.slowlog_max_len = num as u64,
+            ("latency-monitor-threshold", _) => self.latency_monitor_threshold = num,
+            ("latency-tracking", Parsed::Bool(on)) => self.latency_tracking = *on,
             ("lfu-log-factor", _) => self.lfu_log_factor = num,
             ("lfu-decay-time", _) => self.lfu_decay_time = num,
             (name, _) => {
@@ -590,6 +632,25 @@ impl Config {
     /// CONFIG SET of several `(name, value)` pairs: all applied, or none
     /// (the config is untouched) with Redis's error reply text.
     pub fn set_many(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
+        self.set_pairs(pairs, false)
+    }
+
+    /// Settings given when an engine is created, as redis-server takes
+    /// them on its command line: immutable and protected ones included.
+    pub fn set_startup(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
+        self.set_pairs(pairs, true)
+    }
+
+    /// True when `enable-<what>` allows it: `yes`, or `local`, which an
+    /// in-process client always is.
+    pub fn enabled(&self, what: &str) -> bool {
+        matches!(
+            self.extra.get(what).map(String::as_str),
+            Some("yes") | Some("local")
+        )
+    }
+
+    fn set_pairs(&mut self, pairs: &[(&[u8], &[u8])], startup: bool) -> Result<(), String> {
         let mut found: Vec<Entry> = Vec::with_capacity(pairs.len());
         // Names are checked in order and the first problem is the one
         // reported, whatever its kind.
@@ -601,10 +662,13 @@ impl Config {
                     shown()
                 ));
             };
-            if entry.setting.flags & flag::IMMUTABLE != 0 {
+            if entry.setting.flags & flag::IMMUTABLE != 0 && !startup {
                 return Err(set_error(&shown(), "can't set immutable config"));
             }
-            if entry.setting.flags & flag::PROTECTED != 0 {
+            if entry.setting.flags & flag::PROTECTED != 0
+                && !startup
+                && !self.enabled("enable-protected-configs")
+            {
                 return Err(set_error(&shown(), "can't set protected config"));
             }
             if found.iter().any(|e| e.same(&entry)) {

@@ -80,6 +80,9 @@ pub struct Store {
     pub pubsub: pubsub::PubSub,
     /// Clients blocked on keys.
     pub blocking: blocking::Blocking,
+    /// SAVE/BGSAVE state, slow log and latency samples (`commands::admin`).
+    pub persistence: crate::persist::rdbfile::Persistence,
+    pub monitor: crate::commands::monitor::Monitor,
 }
 
 impl Store {
@@ -99,6 +102,8 @@ impl Store {
             connected_clients: 0,
             pubsub: pubsub::PubSub::default(),
             blocking: blocking::Blocking::default(),
+            persistence: Default::default(),
+            monitor: Default::default(),
         }
     }
 
@@ -293,14 +298,24 @@ impl Engine {
     /// the keyspace events the call raised (a key expiring on access) are
     /// published at once, and a panic in `f` returns `None` (the caller
     /// then takes the general path, which answers with an error reply).
+    /// `cmd` and `argv` are what the call stands for: it is measured for
+    /// SLOWLOG and LATENCY like any command.
     #[inline]
-    pub fn with_db<R>(&self, db: usize, f: impl FnOnce(&mut Db, Now<'_>) -> R) -> Option<R> {
+    pub fn with_db<R>(
+        &self,
+        db: usize,
+        cmd: &'static commands::Command,
+        argv: &[&[u8]],
+        f: impl FnOnce(&mut Db, Now<'_>) -> R,
+    ) -> Option<R> {
         let mut store = self.store.lock();
         commands::prepare(&mut store, db);
         let cell = std::cell::Cell::new(0);
+        let started = Instant::now();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             f(&mut store.dbs[db], Now::new(&cell))
         }));
+        commands::monitor::record(&mut store, None, cmd, argv, started.elapsed());
         store.flush_db_events(db);
         outcome.ok()
     }
@@ -376,6 +391,7 @@ fn spawn_sweeper(engine: Weak<Engine>) {
                     if store.config.active_expire_enabled {
                         store.active_expire_cycle(Duration::from_millis(25));
                     }
+                    crate::persist::rdbfile::auto_save(&mut store);
                     store.config.hz.clamp(1, 500)
                 }
                 None => return,
@@ -398,6 +414,16 @@ pub fn named(name: &str) -> Arc<Engine> {
         .lock()
         .entry(name.to_string())
         .or_insert_with(Engine::new)
+        .clone()
+}
+
+/// Like [`named`]; `config` (startup settings) applies only when this
+/// call creates the engine: an engine that already exists keeps its own.
+pub fn named_with(name: &str, config: Option<Config>) -> Arc<Engine> {
+    NAMED
+        .lock()
+        .entry(name.to_string())
+        .or_insert_with(|| Engine::with_config(config.unwrap_or_default()))
         .clone()
 }
 

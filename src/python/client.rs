@@ -362,17 +362,22 @@ impl Client {
     #[inline]
     pub(crate) fn fast<R>(
         &self,
-        cmd: Fast,
+        fast: Fast,
+        cmd: Option<&'static Command>,
+        argv: &[&[u8]],
         f: impl FnOnce(&mut crate::engine::Db, crate::engine::Now<'_>) -> R,
     ) -> Option<R> {
-        if self.pipe.is_some() || !self.callbacks.is_raw(cmd) {
+        let cmd = cmd?;
+        if self.pipe.is_some() || !self.callbacks.is_raw(fast) {
             return None;
         }
         match &*self.backend {
             // While a script runs the general path answers BUSY or waits
             // without the GIL.
             Backend::Embedded(engine) if engine.script_running() => None,
-            Backend::Embedded(engine) => engine.with_db(self.db.load(Ordering::Relaxed), f),
+            Backend::Embedded(engine) => {
+                engine.with_db(self.db.load(Ordering::Relaxed), cmd, argv, f)
+            }
             Backend::Remote(_) => None,
         }
     }
@@ -421,7 +426,7 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None))]
+    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -436,6 +441,7 @@ impl Client {
         remote: Option<Bound<'_, RemotePool>>,
         single_connection_client: bool,
         protocol: Option<u8>,
+        config: Option<Vec<(Vec<u8>, Vec<u8>)>>,
     ) -> PyResult<Self> {
         let (backend, db, dec, callbacks) = match parent {
             Some(p) => {
@@ -452,10 +458,26 @@ impl Client {
                     Some(pool) => {
                         Backend::Remote(Remote::new(py, pool.get(), single_connection_client))
                     }
-                    None => Backend::Embedded(match name {
-                        Some(n) => engine::named(n),
-                        None => Engine::new(),
-                    }),
+                    None => {
+                        // Startup settings, as redis-server's command line.
+                        let cfg = match config {
+                            None => None,
+                            Some(pairs) => {
+                                let pairs: Vec<(&[u8], &[u8])> = pairs
+                                    .iter()
+                                    .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                                    .collect();
+                                let mut cfg = engine::Config::default();
+                                cfg.set_startup(&pairs)
+                                    .map_err(|e| errors::data_error(py, &e))?;
+                                Some(cfg)
+                            }
+                        };
+                        Backend::Embedded(match name {
+                            Some(n) => engine::named_with(n, cfg),
+                            None => Engine::with_config(cfg.unwrap_or_default()),
+                        })
+                    }
                 };
                 // The wire protocol: a remote pool's, else RESP3 unless
                 // the user asked for 2 (redis-py 8's default).

@@ -82,9 +82,15 @@ impl Client {
         let py = slf.py();
         // Building the bytes under the engine lock is safe (a bytes object
         // never triggers the garbage collector) and saves a refcount trip.
-        if let Some(r) = this.fast(Fast::Get, |db, now| {
-            string::lookup(db, key.as_slice(), now).map(|o| o.map(|b| this.dec.bulk_nogc(py, b)))
-        }) {
+        if let Some(r) = this.fast(
+            Fast::Get,
+            command!("get"),
+            &[b"GET", key.as_slice()],
+            |db, now| {
+                string::lookup(db, key.as_slice(), now)
+                    .map(|o| o.map(|b| this.dec.bulk_nogc(py, b)))
+            },
+        ) {
             return this.bulk_obj_result(py, r);
         }
         Client::run_fast(
@@ -380,9 +386,12 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         let this = slf.get();
         let (k, f) = (arg(name, this.encoding())?, arg(key, this.encoding())?);
-        if let Some(r) = this.fast(Fast::HGet, |db, now| {
-            hash::lookup_field(db, k.as_slice(), f.as_slice(), now)
-        }) {
+        if let Some(r) = this.fast(
+            Fast::HGet,
+            command!("hget"),
+            &[b"HGET", k.as_slice(), f.as_slice()],
+            |db, now| hash::lookup_field(db, k.as_slice(), f.as_slice(), now),
+        ) {
             return this.bulk_result(slf.py(), r);
         }
         Client::run_fast(

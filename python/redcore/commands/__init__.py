@@ -13,6 +13,7 @@ from .hashes import HashCommands, HashDataPersistOptions
 from .hyperloglog import HyperLogLogCommands
 from .keys import KeyCommands
 from .lists import ListCommands
+from .management import ManagementCommands
 from .pubsub import PubSubCommands
 from .scripting import ScriptingCommands
 from .sentinel import SentinelCommands
@@ -41,6 +42,7 @@ class CoreCommands(
     FunctionCommands,
     PubSubCommands,
     SentinelCommands,
+    ManagementCommands,
 ):
     """All command mixins."""
 
@@ -60,6 +62,7 @@ __all__ = [
     "HashDataPersistOptions",
     "KeyCommands",
     "ListCommands",
+    "ManagementCommands",
     "ServerCommands",
     "SetCommands",
     "SortedSetCommands",

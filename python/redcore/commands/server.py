@@ -163,10 +163,6 @@ class ServerCommands:
         INFO", name)``."""
         raise NotImplementedError("COMMAND INFO is intentionally not implemented in the client.")
 
-    def command_docs(self, *args: Any) -> None:
-        """Not available, as in redis-py."""
-        raise NotImplementedError("COMMAND DOCS is intentionally not implemented in the client.")
-
     def command_count(self, **kwargs: Any) -> int:
         """Number of commands."""
         return self.execute_command("COMMAND COUNT", **kwargs)
