@@ -58,6 +58,13 @@ def _parse_memory_url(url: str) -> Dict[str, Any]:
     return kwargs
 
 
+def _credential(value: Any, encoding: str) -> Optional[bytes]:
+    """A username or password as the engine takes it (bytes), or None."""
+    if value is None:
+        return None
+    return value.encode(encoding) if isinstance(value, str) else bytes(value)
+
+
 class Redis(_redcore.Client, CoreCommands):
     """A Redis client with redis-py's API.
 
@@ -155,6 +162,8 @@ class Redis(_redcore.Client, CoreCommands):
                 encoding=encoding,
                 encoding_errors=encoding_errors,
                 callbacks=CALLBACKS,
+                username=_credential(username, encoding),
+                password=_credential(password, encoding),
             )
             self.connection_pool = None
             self.auto_close_connection_pool = False

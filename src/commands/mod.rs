@@ -7,9 +7,11 @@
 //! client's slot routing all read this one table.
 
 pub mod args;
+pub mod auth;
 pub mod bitmap;
 pub mod blocking;
 pub mod command_info;
+pub mod connection;
 pub mod dump;
 pub mod generic;
 pub mod geo;
@@ -325,8 +327,10 @@ impl Ctx<'_> {
 }
 
 /// Every group's rows.
-fn groups() -> [&'static [Command]; 17] {
+fn groups() -> [&'static [Command]; 19] {
     [
+        auth::COMMANDS,
+        connection::COMMANDS,
         blocking::COMMANDS,
         generic::COMMANDS,
         string::COMMANDS,
@@ -415,11 +419,17 @@ pub fn dispatch_cmd(
     cmd: &'static Command,
     argv: &[&[u8]],
 ) -> Frame {
+    if let Err(reply) = crate::engine::clients::ensure_connected(store, client) {
+        return reply;
+    }
     if !cmd.arity_ok(argv.len()) {
         if let Some(m) = client.multi.as_mut() {
             m.aborted = true;
         }
         return Error::WrongArity(cmd.name.to_string()).to_frame();
+    }
+    if let Err(reply) = access_check(store, client, cmd, argv) {
+        return reply;
     }
     if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
         return transactions::queue(client, argv);
@@ -442,7 +452,68 @@ pub fn dispatch_cmd(
         // Any change (a write, an EXEC, a script) may feed blocked clients.
         serve_blocked(store, now);
     }
-    frame
+    crate::engine::clients::sync(store, client, cmd.name);
+    apply_reply_mode(client, cmd, frame)
+}
+
+/// CLIENT REPLY OFF / SKIP: the suppressed replies come back as Null (an
+/// embedded call always returns something).
+#[inline]
+fn apply_reply_mode(client: &mut ClientState, cmd: &Command, frame: Frame) -> Frame {
+    use crate::engine::client::ReplyMode;
+    match client.reply_mode {
+        ReplyMode::On => frame,
+        _ if cmd.name == "client|reply" => frame,
+        ReplyMode::Off => Frame::Null,
+        ReplyMode::SkipNext => {
+            client.reply_mode = ReplyMode::On;
+            Frame::Null
+        }
+    }
+}
+
+/// AUTH and ACL checks before a command runs or is queued: NOAUTH for a
+/// client that has not authenticated while the default user needs a
+/// password, NOPERM for what its user may not do.
+fn access_check(
+    store: &mut Store,
+    client: &mut ClientState,
+    cmd: &'static Command,
+    argv: &[&[u8]],
+) -> Result<(), Frame> {
+    let refuse = |client: &mut ClientState, text: String| {
+        if cmd.name == "exec" {
+            // EXEC refused: the transaction is discarded with the reason.
+            client.multi = None;
+            return Frame::Error(
+                format!("EXECABORT Transaction discarded because of: {text}").into(),
+            );
+        }
+        if let Some(m) = client.multi.as_mut() {
+            m.aborted = true;
+        }
+        Frame::Error(text.into())
+    };
+    if !client.authenticated && !cmd.has(flags::NO_AUTH) && !store.acl.default_opens() {
+        return Err(refuse(client, "NOAUTH Authentication required.".into()));
+    }
+    if !store.gate.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    let context = if client.multi.is_some() {
+        "multi"
+    } else {
+        "toplevel"
+    };
+    match auth::check(store, client, cmd, argv, context) {
+        Ok(()) => Ok(()),
+        Err(denied) => {
+            if cmd.name == "exec" {
+                transactions::unwatch_all(store, client);
+            }
+            Err(refuse(client, denied.noperm(cmd.name)))
+        }
+    }
 }
 
 /// What a RESP2 client in pub/sub mode may still send.
@@ -484,6 +555,7 @@ fn register_block(
         resp3: client.resp3,
         client_id: client.id,
         slot: slot.clone(),
+        timeout_reply: req.timeout_reply.clone(),
     });
     client.blocked = Some(Blocked {
         id,

@@ -128,7 +128,12 @@ pub fn exec_queued(ctx: &mut Ctx, queued: &[Vec<Bytes>]) -> Vec<Frame> {
         argv.clear();
         argv.extend(cmd.iter().map(|a| a.as_ref()));
         let reply = match super::resolve(&argv) {
-            Ok(c) if c.arity_ok(argv.len()) => super::run(ctx.store, ctx.client, c, &argv, ctx.now),
+            Ok(c) if c.arity_ok(argv.len()) => {
+                match super::auth::exec_check(ctx.store, ctx.client, c, &argv) {
+                    Some(refused) => refused,
+                    None => super::run(ctx.store, ctx.client, c, &argv, ctx.now),
+                }
+            }
             Ok(c) => Error::WrongArity(c.name.to_string()).to_frame(),
             Err(e) => e.to_frame(),
         };

@@ -2,8 +2,10 @@
 //! every command (and every MULTI/EXEC batch) is atomic, plus the
 //! background thread that runs the active expiry sweep.
 
+pub mod acl;
 pub mod blocking;
 pub mod client;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -17,6 +19,7 @@ pub mod value;
 pub mod zset;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -81,6 +84,14 @@ pub struct Store {
     pub blocking: blocking::Blocking,
     /// The Lua VM and script cache (EVAL, SCRIPT).
     pub scripts: crate::scripting::Scripts,
+    /// Users and the ACL LOG.
+    pub acl: acl::Acl,
+    /// Connected clients (CLIENT LIST / KILL).
+    pub clients: clients::Clients,
+    /// Set while commands must all take the dispatcher (ACL users with
+    /// limits, killed clients pending): the typed fast paths that skip it
+    /// read this without the lock.
+    pub gate: Arc<AtomicBool>,
 }
 
 impl Store {
@@ -101,7 +112,16 @@ impl Store {
             pubsub: pubsub::PubSub::default(),
             blocking: blocking::Blocking::default(),
             scripts: crate::scripting::Scripts::default(),
+            acl: acl::Acl::default(),
+            clients: clients::Clients::default(),
+            gate: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Recomputes [`Store::gate`] after a change to users or clients.
+    pub fn refresh_gate(&mut self) {
+        let closed = !self.acl.trivial() || !self.clients.killed.is_empty();
+        self.gate.store(closed, Ordering::Release);
     }
 
     /// Publishes the events database `db` raised itself (expired, new,
@@ -161,6 +181,8 @@ pub struct Engine {
     script: Arc<crate::scripting::ScriptWatch>,
     /// Number of databases (fixed at creation), readable without the lock.
     databases: usize,
+    /// [`Store::gate`], readable without the lock.
+    gate: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -181,6 +203,7 @@ impl Engine {
         let engine = Arc::new(Engine {
             script: store.scripts.watch.clone(),
             databases: store.dbs.len(),
+            gate: store.gate.clone(),
             store: Mutex::new(store),
         });
         spawn_sweeper(Arc::downgrade(&engine));
@@ -198,6 +221,21 @@ impl Engine {
     #[inline]
     pub fn databases(&self) -> usize {
         self.databases
+    }
+
+    /// True while every command must take the dispatcher (ACL limits,
+    /// pending kills): callers must not use typed fast paths then.
+    #[inline]
+    pub fn gated(&self) -> bool {
+        self.gate.load(Ordering::Acquire)
+    }
+
+    /// Disconnects a client whose handle is going away (CLIENT LIST no
+    /// longer shows it; its subscriptions and WATCHes end).
+    pub fn disconnect(&self, client: &mut ClientState) {
+        if client.registered {
+            clients::disconnect(&mut self.store.lock(), client);
+        }
     }
 
     /// True while a script runs (it holds the lock meanwhile): callers

@@ -114,6 +114,22 @@ pub struct Client {
     /// Per-instance response callbacks: name -> Native code or callable.
     callbacks: Py<PyDict>,
     pipe: Option<Pipe>,
+    /// Connected and authenticated in the engine: typed fast paths may
+    /// skip the dispatcher (while the engine is not gated).
+    connected: AtomicBool,
+}
+
+impl Drop for Client {
+    /// The handle is gone: its "connection" leaves the engine's client
+    /// list (CLIENT LIST), ending its subscriptions and WATCHes.
+    fn drop(&mut self) {
+        if let Backend::Embedded(engine) = &*self.backend {
+            engine.disconnect(self.state.get_mut());
+            if let Some(pipe) = &mut self.pipe {
+                engine.disconnect(pipe.state.get_mut());
+            }
+        }
+    }
 }
 
 /// A `&'static Command` looked up once per call site.
@@ -297,22 +313,14 @@ impl Client {
         argv: &[&[u8]],
     ) -> (Frame, Option<Blocked>) {
         let db = self.db.load(Ordering::Relaxed);
-        // Reusing one state saves building and dropping it per call; a
-        // second thread on the same handle gets a fresh one instead of
-        // waiting.
-        let mut reused = self.state.try_lock();
-        let mut fresh;
-        let state: &mut ClientState = match reused.as_deref_mut() {
-            Some(s) => {
-                s.db = db;
-                s
-            }
-            None => {
-                fresh = ClientState::ephemeral(db);
-                &mut fresh
-            }
-        };
+        // One state per handle: it carries the connection's identity (id,
+        // ACL user), so a second thread on the handle waits its turn.
+        let mut guard = self.state.lock();
+        let state: &mut ClientState = &mut guard;
+        state.db = db;
         let frame = self.exec_with(state, cmd, argv);
+        self.connected
+            .store(state.registered && state.authenticated, Ordering::Relaxed);
         let blocked = state.blocked.take();
         if state.db != db {
             self.db.store(state.db, Ordering::Relaxed);
@@ -358,6 +366,13 @@ impl Client {
             // While a script runs the general path answers BUSY or waits
             // without the GIL.
             Backend::Embedded(engine) if engine.script_running() => None,
+            // ACL limits, pending kills, or not yet connected: every
+            // command must pass the dispatcher's checks.
+            Backend::Embedded(engine)
+                if engine.gated() || !self.connected.load(Ordering::Relaxed) =>
+            {
+                None
+            }
             Backend::Embedded(engine) => Some(engine.with_db(self.db.load(Ordering::Relaxed), f)),
             Backend::Remote(_) => None,
         }
@@ -429,7 +444,7 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false))]
+    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, username=None, password=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -443,10 +458,16 @@ impl Client {
         pipeline: bool,
         remote: Option<Bound<'_, RemotePool>>,
         single_connection_client: bool,
+        username: Option<Vec<u8>>,
+        password: Option<Vec<u8>>,
     ) -> PyResult<Self> {
+        // An embedded client authenticates on connect (its first command)
+        // as redis-py does, and again whenever it reconnects.
+        let mut credentials = password.map(|p| (username.map(Bytes::from), Bytes::from(p)));
         let (backend, db, dec, callbacks) = match parent {
             Some(p) => {
                 let p = p.get();
+                credentials = p.state.lock().credentials.clone();
                 (
                     p.backend.clone(),
                     p.db.load(Ordering::Relaxed),
@@ -482,19 +503,25 @@ impl Client {
         if db >= databases {
             return Err(errors::reply_error(py, b"ERR DB index is out of range"));
         }
+        let state = || {
+            let mut s = ClientState::new(db);
+            s.credentials = credentials.clone();
+            Mutex::new(s)
+        };
         let pipe = pipeline.then(|| Pipe {
             queue: Mutex::new(Queue::default()),
-            state: Mutex::new(ClientState::new(db)),
+            state: state(),
             immediate: AtomicBool::new(false),
             conn: Mutex::new(None),
         });
         Ok(Client {
             backend,
             db: AtomicUsize::new(db),
-            state: Mutex::new(ClientState::new(db)),
+            state: state(),
             dec,
             callbacks,
             pipe,
+            connected: AtomicBool::new(false),
         })
     }
 
@@ -607,6 +634,7 @@ impl Client {
                     self.backend.clone(),
                     self.db.load(Ordering::Relaxed),
                     self.dec.clone(),
+                    self.state.lock().credentials.clone(),
                 ),
             )?
             .into_any(),

@@ -152,6 +152,7 @@ pub fn eval(
 
     let cell = Cell::new(now_ms);
     let mut script_client = ClientState::ephemeral(client.db);
+    script_client.user = client.user.clone();
     script_client.in_exec = true;
     script_client.in_script = true;
     script_client.no_block = true;
