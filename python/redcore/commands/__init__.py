@@ -6,7 +6,9 @@ methods (GET, SET, HSET, LPUSH, ZADD...) are defined in Rust on the base
 class instead and are not repeated here.
 """
 
+from .acl import AclCommands
 from .bitmaps import BitmapCommands
+from .connection import ConnectionCommands
 from .geo import GeoCommands
 from .hashes import HashCommands
 from .hyperloglog import HyperLogLogCommands
@@ -37,11 +39,15 @@ class CoreCommands(
     SortDumpCommands,
     ScriptingCommands,
     PubSubCommands,
+    AclCommands,
+    ConnectionCommands,
 ):
     """All command mixins."""
 
 
 __all__ = [
+    "AclCommands",
+    "ConnectionCommands",
     "BitmapCommands",
     "CoreCommands",
     "GeoCommands",
