@@ -37,6 +37,8 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         client_trackinginfo,
     )
     .acl(CONN),
+    Command::new("client|pause", -3, ADMIN_CMD, C, client_pause).acl(CONN),
+    Command::new("client|unpause", 2, ADMIN_CMD, C, client_unpause).acl(CONN),
     Command::new("client|reply", 3, NOSCRIPT | LS, C, client_reply).acl(CONN),
     Command::new("client|help", 2, LS, C, client_help).acl(CONN),
 ];
@@ -320,6 +322,33 @@ fn client_unblock(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::Integer(1))
 }
 
+/// CLIENT PAUSE timeout [WRITE | ALL]
+fn client_pause(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let ms = crate::num::parse_i64(argv[2])
+        .ok_or(Error::err("ERR timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(Error::err("ERR timeout is negative"));
+    }
+    let write_only =
+        match argv {
+            [_, _, _] => false,
+            [_, _, _, mode] if args::is(mode, "write") => true,
+            [_, _, _, mode] if args::is(mode, "all") => false,
+            [_, _, _, _] => return Err(Error::err("ERR CLIENT PAUSE mode must be WRITE or ALL")),
+            _ => return Err(Error::err(
+                "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.",
+            )),
+        };
+    ctx.store.pause.set(now_ms().saturating_add(ms), write_only);
+    Ok(Frame::ok())
+}
+
+/// CLIENT UNPAUSE
+fn client_unpause(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    ctx.store.pause.clear();
+    Ok(Frame::ok())
+}
+
 /// CLIENT GETREDIR — -1: tracking is off.
 fn client_getredir(_ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::Integer(-1))
@@ -462,6 +491,8 @@ fn client_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             "    Return details about connections.",
             "NO-EVICT (ON|OFF)",
             "    Protect this connection from client eviction.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Hold the commands of every client (or only writes) for <timeout> ms.",
             "REPLY (ON|OFF|SKIP)",
             "    Turn replies on or off, or skip the next one.",
             "SETNAME <name>",
@@ -470,6 +501,8 @@ fn client_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             "    Return the client-side caching state of this connection.",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "    End the blocking command of another connection.",
+            "UNPAUSE",
+            "    End a CLIENT PAUSE.",
         ],
     ))
 }

@@ -105,7 +105,9 @@ fn exec(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     let Some(multi) = ctx.client.multi.take() else {
         return Err(Error::err("ERR EXEC without MULTI"));
     };
-    let dirty = ctx.client.watch_dirty() || watched_key_expired(ctx.store, ctx.client, ctx.now);
+    let dirty = ctx.client.watch_dirty()
+        || ctx.client.watch_lost
+        || watched_key_expired(ctx.store, ctx.client, ctx.now);
     unwatch_all(ctx.store, ctx.client);
     if multi.aborted {
         return Err(Error::err(
@@ -187,6 +189,7 @@ fn unwatch(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
 
 /// Drops every WATCH of `client` and clears its dirty flag.
 pub fn unwatch_all(store: &mut Store, client: &mut ClientState) {
+    client.watch_lost = false;
     if let Some(flag) = client.watch_flag.as_ref() {
         for (db, key, _) in client.watched.drain(..) {
             store.dbs[db].unwatch(&key, flag);

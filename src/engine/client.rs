@@ -77,6 +77,9 @@ pub struct ClientState {
     pub created_ms: i64,
     /// CLIENT NO-EVICT.
     pub no_evict: bool,
+    /// The connection was killed while WATCHing: the next EXEC fails as if
+    /// a watched key had changed.
+    pub watch_lost: bool,
     /// CLIENT REPLY: Off drops every reply, SkipNext the next one.
     pub reply_mode: ReplyMode,
 }
@@ -138,6 +141,7 @@ impl ClientState {
             created_ms: 0,
             no_evict: false,
             reply_mode: ReplyMode::On,
+            watch_lost: false,
         }
     }
 

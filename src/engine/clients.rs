@@ -9,6 +9,7 @@
 //! and blocked wait are gone and it gets a new id.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use bytes::Bytes;
 
@@ -83,7 +84,10 @@ pub fn disconnect(store: &mut Store, client: &mut ClientState) {
 /// wait and its registry entry.
 fn drop_connection(store: &mut Store, client: &mut ClientState) {
     client.multi = None;
+    let watching = !client.watched.is_empty();
     transactions::unwatch_all(store, client);
+    // A transaction watching on the lost connection must not go through.
+    client.watch_lost = watching;
     store.pubsub.remove_client(client.id);
     client.pubsub = false;
     if let Some(w) = store.blocking.by_client(client.id) {
@@ -156,9 +160,9 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
         (now - e.created_ms).max(0) / 1000,
         (now - e.last_ms).max(0) / 1000,
         e.db,
-        store.pubsub.count(e.id, Kind::Channel),
-        store.pubsub.count(e.id, Kind::Pattern),
-        store.pubsub.count(e.id, Kind::Shard),
+        store.pubsub.subscriptions(e.id, Kind::Channel).len(),
+        store.pubsub.subscriptions(e.id, Kind::Pattern).len(),
+        store.pubsub.subscriptions(e.id, Kind::Shard).len(),
         e.multi,
         e.last_cmd,
         String::from_utf8_lossy(&e.user),
@@ -179,4 +183,49 @@ pub fn own_line(store: &Store, client: &ClientState, cmd: &'static str) -> Strin
         e.created_ms = known.created_ms;
     }
     line(store, &e, now_ms())
+}
+
+/// CLIENT PAUSE's state, read without the store lock: a paused command
+/// waits before taking the lock (and without the GIL).
+#[derive(Debug, Default)]
+pub struct Pause {
+    /// Unix ms when the pause ends; 0 when not paused.
+    until_ms: AtomicI64,
+    /// WRITE mode: only commands that may write wait.
+    write_only: AtomicBool,
+}
+
+impl Pause {
+    pub fn set(&self, until_ms: i64, write_only: bool) {
+        self.write_only.store(write_only, Ordering::Release);
+        self.until_ms.store(until_ms, Ordering::Release);
+    }
+
+    pub fn clear(&self) {
+        self.until_ms.store(0, Ordering::Release);
+    }
+
+    /// True while a pause is in force.
+    #[inline]
+    pub fn active(&self) -> bool {
+        let until = self.until_ms.load(Ordering::Acquire);
+        until != 0 && now_ms() < until
+    }
+
+    /// True if `cmd` must wait for the pause to end.
+    pub fn holds(&self, cmd: Option<&crate::commands::Command>) -> bool {
+        use crate::commands::flags::{MAY_REPLICATE, WRITE};
+        if !self.active() {
+            return false;
+        }
+        !self.write_only.load(Ordering::Acquire)
+            || cmd.is_none_or(|c| c.flags & (WRITE | MAY_REPLICATE) != 0)
+    }
+
+    /// Waits until `cmd` may run.
+    pub fn wait(&self, cmd: Option<&crate::commands::Command>) {
+        while self.holds(cmd) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
 }

@@ -92,6 +92,8 @@ pub struct Store {
     /// limits, killed clients pending): the typed fast paths that skip it
     /// read this without the lock.
     pub gate: Arc<AtomicBool>,
+    /// CLIENT PAUSE.
+    pub pause: Arc<clients::Pause>,
 }
 
 impl Store {
@@ -115,6 +117,7 @@ impl Store {
             acl: acl::Acl::default(),
             clients: clients::Clients::default(),
             gate: Arc::new(AtomicBool::new(false)),
+            pause: Arc::default(),
         }
     }
 
@@ -183,6 +186,8 @@ pub struct Engine {
     databases: usize,
     /// [`Store::gate`], readable without the lock.
     gate: Arc<AtomicBool>,
+    /// [`Store::pause`].
+    pause: Arc<clients::Pause>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -204,6 +209,7 @@ impl Engine {
             script: store.scripts.watch.clone(),
             databases: store.dbs.len(),
             gate: store.gate.clone(),
+            pause: store.pause.clone(),
             store: Mutex::new(store),
         });
         spawn_sweeper(Arc::downgrade(&engine));
@@ -227,7 +233,14 @@ impl Engine {
     /// pending kills): callers must not use typed fast paths then.
     #[inline]
     pub fn gated(&self) -> bool {
-        self.gate.load(Ordering::Acquire)
+        self.gate.load(Ordering::Acquire) || self.pause.active()
+    }
+
+    /// True while CLIENT PAUSE is in force (callers should release the
+    /// GIL: commands may wait).
+    #[inline]
+    pub fn paused(&self) -> bool {
+        self.pause.active()
     }
 
     /// Disconnects a client whose handle is going away (CLIENT LIST no
@@ -283,6 +296,9 @@ impl Engine {
 
     /// Runs one command (argv includes the name) for `client`.
     pub fn execute(&self, client: &mut ClientState, argv: &[&[u8]]) -> Frame {
+        if self.pause.active() {
+            self.pause.wait(commands::resolve(argv).ok());
+        }
         let mut store = match self.lock_for(None, argv) {
             Ok(store) => store,
             Err(reply) => return reply,
@@ -298,6 +314,9 @@ impl Engine {
         cmd: &'static commands::Command,
         argv: &[&[u8]],
     ) -> Frame {
+        if self.pause.active() {
+            self.pause.wait(Some(cmd));
+        }
         let mut store = match self.lock_for(Some(cmd), argv) {
             Ok(store) => store,
             Err(reply) => return reply,
@@ -332,6 +351,12 @@ impl Engine {
         client: &mut ClientState,
         batch: &[(Option<&'static commands::Command>, &[&[u8]])],
     ) -> Vec<Frame> {
+        if self.pause.active() {
+            for (cmd, argv) in batch {
+                self.pause
+                    .wait(cmd.or_else(|| commands::resolve(argv).ok()));
+            }
+        }
         let first = batch.first().map_or((None, &[][..]), |(c, a)| (*c, *a));
         let mut store = match self.lock_for(first.0, first.1) {
             Ok(store) => store,

@@ -297,6 +297,7 @@ impl Client {
             return false;
         };
         engine.script_running()
+            || engine.paused()
             || match cmd {
                 Some(c) => c.group == commands::Group::Scripting,
                 None => argv
@@ -319,8 +320,10 @@ impl Client {
         let state: &mut ClientState = &mut guard;
         state.db = db;
         let frame = self.exec_with(state, cmd, argv);
-        self.connected
-            .store(state.registered && state.authenticated, Ordering::Relaxed);
+        let plain = state.registered
+            && state.authenticated
+            && state.reply_mode == crate::engine::client::ReplyMode::On;
+        self.connected.store(plain, Ordering::Relaxed);
         let blocked = state.blocked.take();
         if state.db != db {
             self.db.store(state.db, Ordering::Relaxed);
