@@ -33,6 +33,8 @@ class Client:
         pipeline: bool = False,
         remote: Optional["RemotePool"] = None,
         single_connection_client: bool = False,
+        username: Optional[bytes] = None,
+        password: Optional[bytes] = None,
     ) -> "Client": ...
     def execute_command(self, *args: Any, **options: Any) -> Any: ...
     @property

@@ -45,6 +45,7 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("client", -2, 0, C, container).subcommands(CLIENT_SUBCOMMANDS),
+    Command::new("monitor", 1, ADMIN | NOSCRIPT | LS, Group::Server, monitor),
     Command::new(
         "hello",
         -1,
@@ -463,6 +464,22 @@ fn reset(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     client.user = Bytes::from_static(b"default");
     client.authenticated = ctx.store.acl.default_opens();
     Ok(Frame::simple_static("RESET"))
+}
+
+/// MONITOR — from now on every command of every client of the engine
+/// reaches this client's stream (a `Redis.monitor()` object's).
+fn monitor(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    let Some(sink) = ctx.client.sink.clone() else {
+        return Err(Error::err(
+            "ERR MONITOR needs a client that reads a stream: use Redis.monitor()",
+        ));
+    };
+    if ctx.client.in_exec || ctx.client.multi.is_some() {
+        return Err(Error::err("ERR MONITOR isn't allowed inside a transaction"));
+    }
+    ctx.store.monitors.add(ctx.client.id, sink.0);
+    ctx.store.refresh_gate();
+    Ok(Frame::ok())
 }
 
 /// QUIT — the connection closes after the reply; the next command on an

@@ -444,7 +444,17 @@ pub fn dispatch_cmd(
     let cell = std::cell::Cell::new(0);
     let now = Now::new(&cell);
     let dirty = store.dirty;
+    // EVAL and friends reach monitors before their script's commands.
+    let script = cmd.group == Group::Scripting && cmd.has(flags::SKIP_MONITOR);
+    if script && !store.monitors.is_empty() {
+        let addr = crate::engine::clients::addr(client.id);
+        crate::engine::monitor::feed(store, client.db, &addr, cmd, argv);
+    }
     let frame = run(store, client, cmd, argv, now);
+    if !store.monitors.is_empty() && !crate::engine::monitor::hidden(cmd) {
+        let addr = crate::engine::clients::addr(client.id);
+        crate::engine::monitor::feed(store, client.db, &addr, cmd, argv);
+    }
     store.flush_db_events(client.db);
     if let Some(req) = client.block_request.take() {
         register_block(store, client, cmd, argv, req);

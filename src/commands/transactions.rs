@@ -133,7 +133,15 @@ pub fn exec_queued(ctx: &mut Ctx, queued: &[Vec<Bytes>]) -> Vec<Frame> {
             Ok(c) if c.arity_ok(argv.len()) => {
                 match super::auth::exec_check(ctx.store, ctx.client, c, &argv) {
                     Some(refused) => refused,
-                    None => super::run(ctx.store, ctx.client, c, &argv, ctx.now),
+                    None => {
+                        let reply = super::run(ctx.store, ctx.client, c, &argv, ctx.now);
+                        let store = &mut *ctx.store;
+                        if !store.monitors.is_empty() && !crate::engine::monitor::hidden(c) {
+                            let addr = crate::engine::clients::addr(ctx.client.id);
+                            crate::engine::monitor::feed(store, ctx.client.db, &addr, c, &argv);
+                        }
+                        reply
+                    }
                 }
             }
             Ok(c) => Error::WrongArity(c.name.to_string()).to_frame(),

@@ -12,6 +12,7 @@ pub mod db;
 pub mod geohash;
 pub mod hll;
 pub mod lfu;
+pub mod monitor;
 pub mod notify;
 pub mod pubsub;
 pub mod stream;
@@ -94,6 +95,8 @@ pub struct Store {
     pub gate: Arc<AtomicBool>,
     /// CLIENT PAUSE.
     pub pause: Arc<clients::Pause>,
+    /// Clients in MONITOR mode.
+    pub monitors: monitor::Monitors,
 }
 
 impl Store {
@@ -118,12 +121,14 @@ impl Store {
             clients: clients::Clients::default(),
             gate: Arc::new(AtomicBool::new(false)),
             pause: Arc::default(),
+            monitors: monitor::Monitors::default(),
         }
     }
 
     /// Recomputes [`Store::gate`] after a change to users or clients.
     pub fn refresh_gate(&mut self) {
-        let closed = !self.acl.trivial() || !self.clients.killed.is_empty();
+        let closed =
+            !self.acl.trivial() || !self.clients.killed.is_empty() || !self.monitors.is_empty();
         self.gate.store(closed, Ordering::Release);
     }
 

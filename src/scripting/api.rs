@@ -224,6 +224,9 @@ unsafe fn execute(ctx: &mut RunCtx, argv: &[&[u8]]) -> Result<Frame, &'static st
     }
     let now = Now::new(&*ctx.now);
     let frame = commands::run(store, &mut ctx.client, cmd, argv, now);
+    if !store.monitors.is_empty() && !crate::engine::monitor::hidden(cmd) {
+        crate::engine::monitor::feed(store, ctx.client.db, "lua", cmd, argv);
+    }
     store.flush_db_events(ctx.client.db);
     Ok(frame)
 }

@@ -258,3 +258,32 @@ def test_client_reply_embedded(make, backend):
     assert r.get("k") is None
     assert r.client_reply("ON") == b"OK"
     assert r.get("k") == b"v"
+
+
+def test_monitor_sees_every_client(make):
+    r = make()
+    other = make()
+    with r.monitor() as m:
+        other.set("k", 'a "q"')
+        other.select(2)
+        other.get("k")
+        other.eval("return redis.call('get', KEYS[1])", 1, "k")
+        pipe = other.pipeline()
+        pipe.incrby("n", 1)
+        pipe.execute()
+        seen = [m.next_command() for _ in range(8)]
+    commands = [c["command"] for c in seen]
+    assert commands == [
+        'SET k a "q"',
+        "SELECT 2",
+        "GET k",
+        "EVAL return redis.call('get', KEYS[1]) 1 k",
+        "get k",
+        "MULTI",
+        "INCRBY n 1",
+        "EXEC",
+    ]
+    assert [c["db"] for c in seen[:3]] == [0, 2, 2]
+    assert seen[4]["client_type"] == "lua"
+    assert seen[0]["client_type"] == "tcp" and isinstance(seen[0]["time"], float)
+    assert seen[0]["client_port"] == seen[1]["client_port"]

@@ -106,6 +106,13 @@ class ConnectionCommands:
         subcommand is unknown)."""
         return self.execute_command("CLIENT NO-TOUCH", mode)
 
+    def monitor(self) -> Any:
+        """A :class:`~redcore.monitor.Monitor` of every command the
+        engine's (or server's) clients run."""
+        from ..monitor import Monitor
+
+        return Monitor(self)
+
     def reset(self) -> Any:
         """Back to a fresh connection's state (no MULTI, WATCH,
         subscriptions, name; db 0; the default user)."""
