@@ -10,6 +10,7 @@ use super::server_info::REDIS_VERSION;
 use super::{acl, args, Command, Ctx, Group};
 use crate::engine::client::ReplyMode;
 use crate::engine::clients::{self, ClientInfo};
+use crate::engine::tracking::Options;
 use crate::engine::{now_ms, Store};
 use crate::error::{CmdResult, Error};
 use crate::resp::Frame;
@@ -37,6 +38,8 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         client_trackinginfo,
     )
     .acl(CONN),
+    Command::new("client|tracking", -3, NOSCRIPT | LS, C, client_tracking).acl(CONN),
+    Command::new("client|caching", 3, NOSCRIPT | LS, C, client_caching).acl(CONN),
     Command::new("client|pause", -3, ADMIN_CMD, C, client_pause).acl(CONN),
     Command::new("client|unpause", 2, ADMIN_CMD, C, client_unpause).acl(CONN),
     Command::new("client|reply", 3, NOSCRIPT | LS, C, client_reply).acl(CONN),
@@ -350,20 +353,136 @@ fn client_unpause(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::ok())
 }
 
-/// CLIENT GETREDIR — -1: tracking is off.
-fn client_getredir(_ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    Ok(Frame::Integer(-1))
+/// CLIENT TRACKING ON | OFF [REDIRECT id] [PREFIX prefix ...] [BCAST]
+/// [OPTIN] [OPTOUT] [NOLOOP]
+fn client_tracking(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let on = on_off(argv[2])?;
+    let mut o = Options::default();
+    let mut rest = &argv[3..];
+    while let Some(opt) = rest.first() {
+        let lower = opt.to_ascii_lowercase();
+        match lower.as_slice() {
+            b"redirect" | b"prefix" if rest.len() < 2 => return Err(Error::Syntax),
+            b"redirect" => {
+                let id = crate::num::parse_i64(rest[1]).ok_or(Error::NotInteger)?;
+                o.redirect = id.max(0) as u64;
+                rest = &rest[1..];
+            }
+            b"prefix" => {
+                o.prefixes.push(Bytes::copy_from_slice(rest[1]));
+                rest = &rest[1..];
+            }
+            b"bcast" => o.bcast = true,
+            b"optin" => o.optin = true,
+            b"optout" => o.optout = true,
+            b"noloop" => o.noloop = true,
+            _ => return Err(Error::Syntax),
+        }
+        rest = &rest[1..];
+    }
+    let id = ctx.client.id;
+    if !on {
+        ctx.store.tracking.disable(id);
+        ctx.store.refresh_gate();
+        return Ok(Frame::ok());
+    }
+    if o.redirect != 0 && o.redirect != id && !ctx.store.clients.map.contains_key(&o.redirect) {
+        return Err(Error::err(
+            "ERR The client ID you want redirect to does not exist",
+        ));
+    }
+    if o.optin && o.optout {
+        return Err(Error::err(
+            "ERR You can't specify both OPTIN mode and OPTOUT mode",
+        ));
+    }
+    if !o.bcast && !o.prefixes.is_empty() {
+        return Err(Error::err(
+            "ERR PREFIX option requires BCAST mode to be enabled",
+        ));
+    }
+    if let Some(old) = ctx.store.tracking.clients.get(&id) {
+        if old.bcast != o.bcast {
+            return Err(Error::err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
+        }
+    }
+    ctx.store.tracking.clients.insert(id, o);
+    ctx.store.refresh_gate();
+    Ok(Frame::ok())
 }
 
-/// CLIENT TRACKINGINFO — tracking is off for embedded clients.
-fn client_trackinginfo(_ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+/// CLIENT CACHING YES | NO — for the next command of an OPTIN / OPTOUT
+/// tracking client.
+fn client_caching(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let mode = ctx.store.tracking.clients.get(&ctx.client.id);
+    let (optin, optout) = mode.map_or((false, false), |o| (o.optin, o.optout));
+    if !optin && !optout {
+        return Err(Error::err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"));
+    }
+    let yes = if args::is(argv[2], "yes") {
+        true
+    } else if args::is(argv[2], "no") {
+        false
+    } else {
+        return Err(Error::Syntax);
+    };
+    if (yes && !optin) || (!yes && !optout) {
+        return Err(Error::msg(format!(
+            "ERR CLIENT CACHING {} is only valid when tracking is enabled in {} mode.",
+            if yes { "YES" } else { "NO" },
+            if yes { "OPTIN" } else { "OPTOUT" }
+        )));
+    }
+    ctx.client.caching = Some(yes);
+    Ok(Frame::ok())
+}
+
+/// CLIENT GETREDIR — the redirect target, 0 when tracking without one,
+/// -1 when not tracking.
+fn client_getredir(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    Ok(Frame::Integer(
+        ctx.store
+            .tracking
+            .clients
+            .get(&ctx.client.id)
+            .map_or(-1, |o| o.redirect as i64),
+    ))
+}
+
+/// CLIENT TRACKINGINFO
+fn client_trackinginfo(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    let o = ctx.store.tracking.clients.get(&ctx.client.id);
+    let mut flags = vec![if o.is_some() { "on" } else { "off" }];
+    if let Some(o) = o {
+        for (set, name) in [
+            (o.bcast, "bcast"),
+            (o.optin, "optin"),
+            (o.optout, "optout"),
+            (ctx.client.caching == Some(true), "caching-yes"),
+            (ctx.client.caching == Some(false), "caching-no"),
+            (o.noloop, "noloop"),
+        ] {
+            if set {
+                flags.push(name);
+            }
+        }
+        if o.redirect != 0 && !ctx.store.clients.map.contains_key(&o.redirect) {
+            flags.push("broken_redirect");
+        }
+    }
+    let prefixes = o.map_or_else(Vec::new, |o| {
+        o.prefixes.iter().cloned().map(Frame::Bulk).collect()
+    });
     Ok(Frame::Map(vec![
         (
             Frame::bulk(b"flags"),
-            Frame::Array(vec![Frame::bulk(b"off")]),
+            Frame::Array(flags.iter().map(|f| Frame::bulk(f.as_bytes())).collect()),
         ),
-        (Frame::bulk(b"redirect"), Frame::Integer(-1)),
-        (Frame::bulk(b"prefixes"), Frame::Array(Vec::new())),
+        (
+            Frame::bulk(b"redirect"),
+            Frame::Integer(o.map_or(-1, |o| o.redirect as i64)),
+        ),
+        (Frame::bulk(b"prefixes"), Frame::Array(prefixes)),
     ]))
 }
 
@@ -463,6 +582,9 @@ fn reset(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     client.reply_mode = ReplyMode::On;
     client.user = Bytes::from_static(b"default");
     client.authenticated = ctx.store.acl.default_opens();
+    client.caching = None;
+    ctx.store.tracking.disable(client.id);
+    ctx.store.refresh_gate();
     Ok(Frame::simple_static("RESET"))
 }
 
@@ -514,6 +636,10 @@ fn client_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             "    Turn replies on or off, or skip the next one.",
             "SETNAME <name>",
             "    Name this connection.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> ...] [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Turn client-side caching invalidations on or off.",
+            "CACHING (YES|NO)",
+            "    Whether the next command's keys are tracked (OPTIN / OPTOUT modes).",
             "TRACKINGINFO",
             "    Return the client-side caching state of this connection.",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",

@@ -290,7 +290,25 @@ impl Ctx<'_> {
     pub fn modified(&mut self, key: &[u8], class: u32, event: &str) {
         self.store.dbs[self.client.db].touch(key);
         self.store.dirty += 1;
+        if !self.store.tracking.is_empty() {
+            for (target, key) in self.store.tracking.invalidate(key, self.client.id) {
+                let msg = crate::engine::tracking::message(Some(vec![key]));
+                self.store.pubsub.send_to(target, msg);
+            }
+        }
         self.notify(class, event, key);
+    }
+
+    /// Tells every tracking client that all keys changed (FLUSHDB,
+    /// FLUSHALL).
+    pub fn invalidate_all(&mut self) {
+        if self.store.tracking.is_empty() {
+            return;
+        }
+        for target in self.store.tracking.invalidate_all() {
+            let msg = crate::engine::tracking::message(None);
+            self.store.pubsub.send_to(target, msg);
+        }
     }
 
     /// Emits a keyspace notification without marking the key modified.
@@ -462,8 +480,38 @@ pub fn dispatch_cmd(
         // Any change (a write, an EXEC, a script) may feed blocked clients.
         serve_blocked(store, now);
     }
+    if !store.tracking.is_empty() {
+        track_reads(store, client, cmd, argv);
+    }
     crate::engine::clients::sync(store, client, cmd.name);
     apply_reply_mode(client, cmd, frame)
+}
+
+/// Remembers the keys a tracking client read (default mode; OPTIN only
+/// after CLIENT CACHING YES, OPTOUT unless CLIENT CACHING NO).
+fn track_reads(store: &mut Store, client: &mut ClientState, cmd: &Command, argv: &[&[u8]]) {
+    if cmd.name == "client|caching" {
+        return;
+    }
+    let caching = client.caching.take();
+    let Some(o) = store.tracking.clients.get(&client.id) else {
+        return;
+    };
+    let wanted = if o.optin {
+        caching == Some(true)
+    } else if o.optout {
+        caching != Some(false)
+    } else {
+        true
+    };
+    if o.bcast || !wanted || !cmd.has(flags::READONLY) {
+        return;
+    }
+    for i in cmd.key_indexes(argv) {
+        if let Some(key) = argv.get(i) {
+            store.tracking.remember(client.id, key);
+        }
+    }
 }
 
 /// CLIENT REPLY OFF / SKIP: the suppressed replies come back as Null (an

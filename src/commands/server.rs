@@ -116,6 +116,7 @@ fn flushdb(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     flush_mode(argv)?;
     let n = ctx.db().len() as u64;
     ctx.db().clear();
+    ctx.invalidate_all();
     ctx.dirty(n.max(1));
     Ok(Frame::ok())
 }
@@ -128,6 +129,7 @@ fn flushall(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         n += db.len() as u64;
         db.clear();
     }
+    ctx.invalidate_all();
     ctx.dirty(n.max(1));
     Ok(Frame::ok())
 }

@@ -80,6 +80,9 @@ pub struct ClientState {
     /// The connection was killed while WATCHing: the next EXEC fails as if
     /// a watched key had changed.
     pub watch_lost: bool,
+    /// CLIENT CACHING YES / NO, for the next command (tracking OPTIN /
+    /// OPTOUT).
+    pub caching: Option<bool>,
     /// CLIENT REPLY: Off drops every reply, SkipNext the next one.
     pub reply_mode: ReplyMode,
 }
@@ -142,6 +145,7 @@ impl ClientState {
             no_evict: false,
             reply_mode: ReplyMode::On,
             watch_lost: false,
+            caching: None,
         }
     }
 

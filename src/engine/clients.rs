@@ -90,8 +90,9 @@ fn drop_connection(store: &mut Store, client: &mut ClientState) {
     client.watch_lost = watching;
     store.pubsub.remove_client(client.id);
     client.pubsub = false;
-    if !store.monitors.is_empty() {
+    if !store.monitors.is_empty() || !store.tracking.is_empty() {
         store.monitors.remove(client.id);
+        store.tracking.disable(client.id);
         store.refresh_gate();
     }
     if let Some(w) = store.blocking.by_client(client.id) {

@@ -16,6 +16,7 @@ pub mod monitor;
 pub mod notify;
 pub mod pubsub;
 pub mod stream;
+pub mod tracking;
 pub mod value;
 pub mod zset;
 
@@ -97,6 +98,8 @@ pub struct Store {
     pub pause: Arc<clients::Pause>,
     /// Clients in MONITOR mode.
     pub monitors: monitor::Monitors,
+    /// CLIENT TRACKING.
+    pub tracking: tracking::Tracking,
 }
 
 impl Store {
@@ -122,13 +125,16 @@ impl Store {
             gate: Arc::new(AtomicBool::new(false)),
             pause: Arc::default(),
             monitors: monitor::Monitors::default(),
+            tracking: tracking::Tracking::default(),
         }
     }
 
     /// Recomputes [`Store::gate`] after a change to users or clients.
     pub fn refresh_gate(&mut self) {
-        let closed =
-            !self.acl.trivial() || !self.clients.killed.is_empty() || !self.monitors.is_empty();
+        let closed = !self.acl.trivial()
+            || !self.clients.killed.is_empty()
+            || !self.monitors.is_empty()
+            || !self.tracking.is_empty();
         self.gate.store(closed, Ordering::Release);
     }
 

@@ -287,3 +287,87 @@ def test_monitor_sees_every_client(make):
     assert seen[4]["client_type"] == "lua"
     assert seen[0]["client_type"] == "tcp" and isinstance(seen[0]["time"], float)
     assert seen[0]["client_port"] == seen[1]["client_port"]
+
+
+@pytest.fixture
+def untracked(make: Callable[..., Any], backend: str, redis_server: Any) -> Iterator[Callable[..., Any]]:
+    """``make``; the clients it made stop tracking afterwards."""
+    made = []
+
+    def factory(**kwargs: Any) -> Any:
+        c = make(**kwargs)
+        made.append(c)
+        return c
+
+    yield factory
+    for c in made:
+        try:
+            c.client_tracking_off()
+        except Exception:  # noqa: BLE001 - a closed client tracks nothing
+            pass
+
+
+def _invalidation(p: Any, wait: float = 2.0) -> Any:
+    deadline = time.time() + wait
+    while time.time() < deadline:
+        m = p.get_message(timeout=0.1)
+        if m and m["type"] == "message":
+            return m
+    return None
+
+
+def test_tracking_redirect_to_a_subscriber(untracked):
+    r = untracked()
+    sink = untracked()
+    p = sink.pubsub()
+    p.subscribe("__redis__:invalidate")
+    assert p.get_message(timeout=1)["type"] == "subscribe"
+    sink_id = int([c for c in r.client_list(_type="pubsub") if c["sub"] == "1"][-1]["id"])
+    r.set("k", "v")
+    assert r.client_tracking_on(clientid=sink_id) in (True, b"OK")
+    assert r.client_getredir() == sink_id
+    info = r.client_trackinginfo()
+    assert info[0] == "flags" and info[1] == [b"on"] and info[3] == sink_id
+    assert r.get("k") == b"v"
+    writer = untracked()
+    writer.set("k", "w")
+    msg = _invalidation(p)
+    assert msg is not None and msg["channel"] == b"__redis__:invalidate"
+    assert msg["data"] == [b"k"]
+    # Told once: the key must be read again to be tracked again.
+    writer.set("k", "x")
+    assert _invalidation(p, 0.3) is None
+    writer.flushdb()
+    assert _invalidation(p)["data"] is None
+    assert r.client_tracking_off() in (True, b"OK")
+    assert r.client_getredir() == -1
+    p.close()
+
+
+def test_tracking_bcast_and_errors(untracked):
+    r = untracked()
+    sink = untracked()
+    p = sink.pubsub()
+    p.subscribe("__redis__:invalidate")
+    p.get_message(timeout=1)
+    sink_id = int([c for c in r.client_list(_type="pubsub") if c["sub"] == "1"][-1]["id"])
+    r.client_tracking_on(clientid=sink_id, bcast=True, prefix=["user:"], noloop=True)
+    info = r.client_trackinginfo()
+    assert info[1] == [b"on", b"bcast", b"noloop"] and info[5] == [b"user:"]
+    untracked().set("user:1", "a")
+    assert _invalidation(p)["data"] == [b"user:1"]
+    untracked().set("other", "a")
+    r.set("user:2", "a")  # NOLOOP: its own writes are not reported
+    assert _invalidation(p, 0.3) is None
+    assert "switch BCAST mode" in err(r.exc.ResponseError, r.client_tracking_on, clientid=sink_id)
+    r.client_tracking_off()
+    assert err(r.exc.ResponseError, r.client_tracking_on, clientid=999999) == (
+        "The client ID you want redirect to does not exist"
+    )
+    assert err(r.exc.ResponseError, r.client_tracking_on, optin=True, optout=True) == (
+        "You can't specify both OPTIN mode and OPTOUT mode"
+    )
+    assert err(r.exc.ResponseError, r.execute_command, "CLIENT", "CACHING", "YES").startswith(
+        "CLIENT CACHING can be called only when the client is in tracking mode"
+    )
+    p.close()

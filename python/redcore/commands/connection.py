@@ -6,7 +6,7 @@ command runs on a fresh connection, as redis-py's pool reconnects)."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Union
+from typing import Any, List, Optional, Sequence, Union
 
 from ..exceptions import DataError
 
@@ -62,6 +62,57 @@ class ConnectionCommands:
         if reply not in ("ON", "OFF", "SKIP"):
             raise DataError("CLIENT REPLY must be one of ['ON', 'OFF', 'SKIP']")
         return self.execute_command("CLIENT REPLY", reply, **kwargs)
+
+    def client_tracking(
+        self,
+        on: bool = True,
+        clientid: Optional[int] = None,
+        prefix: Sequence[Any] = [],
+        bcast: bool = False,
+        optin: bool = False,
+        optout: bool = False,
+        noloop: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Turn client-side caching invalidations on or off: sent to
+        client ``clientid`` (subscribed to ``__redis__:invalidate``) when
+        keys this client read change, or with ``bcast`` any key starting
+        with one of ``prefix``; ``optin`` / ``optout`` track only after /
+        except after CLIENT CACHING; ``noloop`` skips this client's own
+        writes."""
+        if prefix and not bcast:
+            raise DataError("Prefix can only be used with bcast")
+        args: List[Any] = ["ON" if on else "OFF"]
+        if clientid is not None:
+            args += ["REDIRECT", clientid]
+        for p in prefix:
+            args += ["PREFIX", p]
+        args += [name for flag, name in ((bcast, "BCAST"), (optin, "OPTIN"), (optout, "OPTOUT"), (noloop, "NOLOOP")) if flag]
+        return self.execute_command("CLIENT TRACKING", *args, **kwargs)
+
+    def client_tracking_on(
+        self,
+        clientid: Optional[int] = None,
+        prefix: Sequence[Any] = [],
+        bcast: bool = False,
+        optin: bool = False,
+        optout: bool = False,
+        noloop: bool = False,
+    ) -> Any:
+        """``client_tracking(True, ...)``."""
+        return self.client_tracking(True, clientid, prefix, bcast, optin, optout, noloop)
+
+    def client_tracking_off(
+        self,
+        clientid: Optional[int] = None,
+        prefix: Sequence[Any] = [],
+        bcast: bool = False,
+        optin: bool = False,
+        optout: bool = False,
+        noloop: bool = False,
+    ) -> Any:
+        """``client_tracking(False, ...)``."""
+        return self.client_tracking(False, clientid, prefix, bcast, optin, optout, noloop)
 
     def client_trackinginfo(self, **kwargs: Any) -> List[Any]:
         """This client's tracking state: ``['flags', [...], 'redirect', id,
