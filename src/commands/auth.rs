@@ -477,3 +477,7 @@ fn acl_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         ],
     ))
 }
+
+#[cfg(test)]
+#[path = "auth_tests.rs"]
+mod tests;
