@@ -101,6 +101,9 @@ class Redis(_redcore.Client, CoreCommands):
         encoding, encoding_errors: how ``str`` values are encoded and
             replies decoded.
         name: the shared embedded engine to use.
+        username, password: on the embedded engine too, the client
+            authenticates with them on its first command (and again after
+            CLIENT KILL), as redis-py does on connect.
 
     >>> r = Redis()
     >>> r.rpush("queue", "a", "b")

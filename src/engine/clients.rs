@@ -46,7 +46,7 @@ pub struct Clients {
 /// An error is the failed AUTH of its configured credentials; the client
 /// stays disconnected and tries again on its next command.
 pub fn ensure_connected(store: &mut Store, client: &mut ClientState) -> Result<(), Frame> {
-    if client.id != 0 && store.clients.killed.remove(&client.id) {
+    if !store.clients.killed.is_empty() && store.clients.killed.remove(&client.id) {
         drop_connection(store, client);
         client.id = super::client::next_client_id();
         store.refresh_gate();
