@@ -62,3 +62,32 @@ fn noauth_until_auth_when_the_default_user_has_a_password() {
     assert_eq!(run(&mut store, &mut late, "AUTH s3"), Frame::ok());
     assert_eq!(run(&mut store, &mut late, "GET k"), Frame::Null);
 }
+
+#[test]
+fn a_killed_client_reconnects_and_the_gate_reopens() {
+    use std::sync::atomic::Ordering;
+    let mut store = Store::new(Config::default());
+    let mut a = ClientState::new(0);
+    let mut b = ClientState::new(0);
+    run(&mut store, &mut b, "MULTI");
+    let old = b.id;
+    let kill = format!("CLIENT KILL ID {old}");
+    let args: Vec<&[u8]> = kill.split(' ').map(str::as_bytes).collect();
+    assert_eq!(
+        crate::commands::dispatch(&mut store, &mut a, &args),
+        Frame::Integer(1)
+    );
+    assert!(store.gate.load(Ordering::Relaxed));
+    // The MULTI went with the old connection: SET runs at once.
+    assert_eq!(run(&mut store, &mut b, "SET k v"), Frame::ok());
+    assert_ne!(b.id, old);
+    assert!(!store.gate.load(Ordering::Relaxed));
+    // A client dropped while killed leaves nothing behind.
+    let id = b.id;
+    let kill = format!("CLIENT KILL ID {id}");
+    let args: Vec<&[u8]> = kill.split(' ').map(str::as_bytes).collect();
+    crate::commands::dispatch(&mut store, &mut a, &args);
+    crate::engine::clients::disconnect(&mut store, &mut b);
+    assert!(store.clients.killed.is_empty());
+    assert!(!store.gate.load(Ordering::Relaxed));
+}

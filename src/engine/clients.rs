@@ -102,6 +102,9 @@ fn drop_connection(store: &mut Store, client: &mut ClientState) {
         }
     }
     store.clients.map.remove(&client.id);
+    if store.clients.killed.remove(&client.id) {
+        store.refresh_gate();
+    }
     client.registered = false;
     client.name = None;
 }
