@@ -212,9 +212,9 @@ def test_shadowing_is_computed_from_the_class() -> None:
     redcore._compat.adopt(Client)
     c = Client()
     assert c.acl_whoami() == "added"
-    assert not hasattr(c, "acl_list")
+    assert not hasattr(c, "arcount")
     assert redcore._compat.adopt(Client) is Client  # idempotent
-    assert c.acl_whoami() == "added" and not hasattr(c, "acl_users")
+    assert c.acl_whoami() == "added" and not hasattr(c, "arlen")
 
 
 def test_no_redis_py_finalizer_runs(client: redcore.Redis) -> None:
@@ -486,7 +486,7 @@ def test_works_without_redis_py() -> None:
         assert p.get_message(timeout=1)["data"] == "m"
         with r.lock("l", timeout=5) as lock:
             assert r.get("l") is not None
-        assert not hasattr(r, "acl_list")
+        assert not hasattr(r, "arcount")
         again = redcore.Redis(**r.connection_pool.connection_kwargs)
         assert again.get("k") == "v"
         conn = r.connection_pool.get_connection()

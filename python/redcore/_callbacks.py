@@ -442,6 +442,91 @@ _STREAM_CALLBACKS: Dict[str, Any] = {
 }
 
 # -- end group: streams -----------------------------------------------------
+# -- group: acl + connection ------------------------------------------------
+
+
+def _str_list(response: Any, **options: Any) -> Any:
+    return [_str(x) for x in response] if isinstance(response, list) else response
+
+
+def _acl_flat_pairs(response: Any) -> List[Any]:
+    """A map reply as RESP2's flat [k, v, ...] list (keys as str)."""
+    if isinstance(response, dict):
+        return [x for k, v in response.items() for x in (_str(k), v)]
+    return [_str(x) if i % 2 == 0 else x for i, x in enumerate(response)]
+
+
+def _pairs_dict(response: Any) -> Dict[str, Any]:
+    flat = _acl_flat_pairs(response)
+    return dict(zip(flat[::2], flat[1::2]))
+
+
+def parse_acl_getuser(response: Any, **options: Any) -> Any:
+    """ACL GETUSER -> redis-py's dict: flags, passwords, commands and
+    categories split, keys and channels as lists, selectors as flat lists,
+    ``enabled``."""
+    if response is None:
+        return None
+    data = _pairs_dict(response)
+    data["flags"] = [_str(f) for f in data["flags"]]
+    data["passwords"] = [_str(p) for p in data["passwords"]]
+    for field in ("keys", "channels"):
+        value = data.get(field)
+        if isinstance(value, (bytes, str)):
+            data[field] = [] if not value else _str(value).split(" ")
+    data["selectors"] = [[_str(x) for x in _acl_flat_pairs(s)] for s in data.get("selectors", [])]
+    rules = _str(data["commands"]).split(" ")
+    data["commands"] = [r for r in rules if "@" not in r]
+    data["categories"] = [r for r in rules if "@" in r]
+    data["enabled"] = "on" in data["flags"]
+    return data
+
+
+def parse_acl_log(response: Any, **options: Any) -> Any:
+    """ACL LOG -> list of dicts with ``client-info`` parsed and
+    ``age-seconds`` a float; ACL LOG RESET -> True."""
+    if not isinstance(response, list):
+        return _str(response) == "OK"
+    entries = []
+    for entry in response:
+        data = {k: _str(v) for k, v in _pairs_dict(entry).items()}
+        data["client-info"] = parse_client_info(data.get("client-info", ""))
+        data["age-seconds"] = float(data["age-seconds"])
+        entries.append(data)
+    return entries
+
+
+def parse_client_kill(response: Any, **options: Any) -> Any:
+    """CLIENT KILL: the number killed (filters) or True (``ip:port``)."""
+    return response if isinstance(response, int) else _str(response) == "OK"
+
+
+def parse_trackinginfo(response: Any, **options: Any) -> List[Any]:
+    """CLIENT TRACKINGINFO -> redis-py's flat list with str names."""
+    return _acl_flat_pairs(response)
+
+
+_ACL_CONNECTION_CALLBACKS: Dict[str, Any] = {
+    "ACL CAT": _str_list,
+    "ACL HELP": _str_list,
+    "ACL LIST": _str_list,
+    "ACL USERS": _str_list,
+    "ACL GENPASS": _str,
+    "ACL WHOAMI": _str,
+    "ACL GETUSER": parse_acl_getuser,
+    "ACL LOG": parse_acl_log,
+    "ACL LOAD": Native.OK,
+    "ACL SAVE": Native.OK,
+    "ACL SETUSER": Native.OK,
+    "CLIENT KILL": parse_client_kill,
+    "CLIENT PAUSE": Native.OK,
+    "CLIENT UNBLOCK": Native.BOOL,
+    "CLIENT TRACKINGINFO": parse_trackinginfo,
+    "RESET": _str,
+}
+
+# -- end group: acl + connection --------------------------------------------
+
 # -- group: functions -------------------------------------------------------
 
 
@@ -929,6 +1014,7 @@ CALLBACKS: Dict[str, Callback] = {
     **_SENTINEL_CALLBACKS,
     **_FUNCTION_CALLBACKS,
     **_MANAGEMENT_CALLBACKS,
+    **_ACL_CONNECTION_CALLBACKS,
 }
 
 #: RESP2 on the wire, legacy shapes (``protocol=2``).

@@ -47,6 +47,8 @@ class Client:
         single_connection_client: bool = False,
         protocol: Optional[int] = None,
         config: Optional[List[Tuple[bytes, bytes]]] = None,
+        username: Optional[bytes] = None,
+        password: Optional[bytes] = None,
     ) -> "Client": ...
     def execute_command(self, *args: Any, **options: Any) -> Any: ...
     @property

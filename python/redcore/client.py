@@ -37,6 +37,7 @@ from .connection import (
     SSLConnection,
     UnixDomainSocketConnection,
     parse_memory_url,
+    credential,
     startup_config,
 )
 from .exceptions import ConnectionError, DataError, RedisError, ResponseError, WatchError
@@ -102,6 +103,9 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
             them on its command line (immutable and protected ones too):
             ``Redis(config={"dir": "/data", "enable-debug-command": "yes"})``.
             A named engine that already exists keeps its settings.
+        username, password: on the embedded engine too, the client
+            authenticates with them on its first command (and again after
+            CLIENT KILL), as redis-py does on connect.
 
     >>> r = Redis()
     >>> r.rpush("queue", "a", "b")
@@ -167,6 +171,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 name=name, db=db, decode_responses=decode_responses, encoding=encoding,
                 encoding_errors=encoding_errors, protocol=protocol,
                 legacy_responses=legacy_responses, config=config,
+                username=username, password=password,
             )
         elif connection_pool is None:
             connection_pool = _remote_pool(
@@ -197,6 +202,8 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 encoding_errors=enc.encoding_errors,
                 callbacks=callbacks_for(protocol, legacy),
                 protocol=protocol,
+                username=credential(connection_pool.connection_kwargs.get("username"), enc.encoding),
+                password=credential(connection_pool.connection_kwargs.get("password"), enc.encoding),
                 # One connection's state (MULTI, WATCH, SELECT) kept between
                 # calls: a pipeline core that runs each command at once.
                 pipeline=bool(single_connection_client),

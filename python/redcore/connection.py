@@ -627,6 +627,13 @@ def parse_memory_url(url: str) -> Dict[str, Any]:
     return kwargs
 
 
+def credential(value: Any, encoding: str) -> Optional[bytes]:
+    """A username or password as the engine takes it (bytes), or None."""
+    if value is None:
+        return None
+    return value.encode(encoding) if isinstance(value, str) else bytes(value)
+
+
 def startup_config(config: Optional[Dict[str, Any]]) -> Optional[List[Any]]:
     """``{"dir": path, "enable-debug-command": True}`` -> the (name, value)
     byte pairs an embedded engine takes at creation, as redis-server takes
@@ -646,9 +653,10 @@ def startup_config(config: Optional[Dict[str, Any]]) -> Optional[List[Any]]:
 
 _EMBEDDED_ARGS = frozenset({"name", "db", "decode_responses", "encoding", "encoding_errors", "protocol", "legacy_responses", "config"})
 
-# Connection arguments that mean nothing in-process: accepted (and kept in
-# ``connection_kwargs``) without effect, so settings written for a server
-# work on an embedded pool (rq's worker sets ``socket_timeout`` there).
+# Connection arguments that mean nothing in-process (except ``username`` and
+# ``password``, which the engine's ACL checks): accepted and kept in
+# ``connection_kwargs``, so settings written for a server work on an
+# embedded pool (rq's worker sets ``socket_timeout`` there).
 _NO_EFFECT_IN_PROCESS = IGNORED_REDIS_ARGS | {
     "username", "password", "socket_timeout", "socket_connect_timeout", "socket_keepalive",
     "socket_keepalive_options", "socket_read_size", "socket_type", "retry", "retry_on_timeout",
@@ -747,6 +755,8 @@ class EmbeddedConnectionPool(ConnectionPool):
             pipeline=True,
             protocol=kw.get("protocol"),
             config=startup_config(kw.get("config")),
+            username=credential(kw.get("username"), kw["encoding"]),
+            password=credential(kw.get("password"), kw["encoding"]),
         )
         # A pipeline running each command at once keeps its client state
         # (database, MULTI, WATCH) between commands, as a connection does.

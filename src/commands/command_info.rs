@@ -42,7 +42,7 @@ pub(crate) const SUBCOMMANDS: &[Command] = &[
 ];
 
 /// ACL category names in the order Redis lists them, with our bits.
-const CATEGORIES: &[(u32, &str)] = &[
+pub(crate) const CATEGORIES: &[(u32, &str)] = &[
     (acl::KEYSPACE, "keyspace"),
     (acl::READ, "read"),
     (acl::WRITE, "write"),

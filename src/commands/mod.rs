@@ -8,10 +8,12 @@
 
 pub mod admin;
 pub mod args;
+pub mod auth;
 pub mod bitmap;
 pub mod blocking;
 pub mod cluster;
 pub mod command_info;
+pub mod connection;
 pub mod debug;
 pub mod docs;
 pub mod dump;
@@ -20,7 +22,6 @@ pub mod generic;
 pub mod geo;
 pub mod hash;
 pub mod hash_ttl;
-pub mod hello;
 pub mod hll;
 pub mod list;
 pub mod lolwut;
@@ -374,7 +375,25 @@ impl Ctx<'_> {
     pub fn modified(&mut self, key: &[u8], class: u32, event: &str) {
         self.store.dbs[self.client.db].touch(key);
         self.store.dirty += 1;
+        if !self.store.tracking.is_empty() {
+            for (target, key) in self.store.tracking.invalidate(key, self.client.id) {
+                let msg = crate::engine::tracking::message(Some(vec![key]));
+                self.store.pubsub.send_to(target, msg);
+            }
+        }
         self.notify(class, event, key);
+    }
+
+    /// Tells every tracking client that all keys changed (FLUSHDB,
+    /// FLUSHALL).
+    pub fn invalidate_all(&mut self) {
+        if self.store.tracking.is_empty() {
+            return;
+        }
+        for target in self.store.tracking.invalidate_all() {
+            let msg = crate::engine::tracking::message(None);
+            self.store.pubsub.send_to(target, msg);
+        }
     }
 
     /// Emits a keyspace notification without marking the key modified.
@@ -413,6 +432,8 @@ impl Ctx<'_> {
 /// Every group's rows.
 fn groups() -> Vec<&'static [Command]> {
     vec![
+        auth::COMMANDS,
+        connection::COMMANDS,
         blocking::COMMANDS,
         generic::COMMANDS,
         string::COMMANDS,
@@ -432,7 +453,6 @@ fn groups() -> Vec<&'static [Command]> {
         sort::COMMANDS,
         dump::COMMANDS,
         functions::COMMANDS,
-        hello::COMMANDS,
         admin::COMMANDS,
         cluster::COMMANDS,
         monitor::COMMANDS,
@@ -536,11 +556,17 @@ pub fn dispatch_cmd_in(
     cmd: &'static Command,
     argv: &[&[u8]],
 ) -> Frame {
+    if let Err(reply) = crate::engine::clients::ensure_connected(store, client) {
+        return reply;
+    }
     if !cmd.arity_ok(argv.len()) {
         if let Some(m) = client.multi.as_mut() {
             m.aborted = true;
         }
         return Error::WrongArity(cmd.name.to_string()).to_frame();
+    }
+    if let Err(reply) = access_check(store, client, cmd, argv) {
+        return reply;
     }
     if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
         return transactions::queue(client, argv);
@@ -555,7 +581,17 @@ pub fn dispatch_cmd_in(
     let cell = std::cell::Cell::new(0);
     let now = Now::new(&cell);
     let dirty = store.dirty;
+    // EVAL and friends reach monitors before their script's commands.
+    let script = cmd.group == Group::Scripting && cmd.has(flags::SKIP_MONITOR);
+    if script && !store.monitors.is_empty() {
+        let addr = crate::engine::clients::addr(client.id);
+        crate::engine::monitor::feed(store, client.db, &addr, cmd, argv);
+    }
     let frame = run(store, scripts, client, cmd, argv, now);
+    if !store.monitors.is_empty() && !crate::engine::monitor::hidden(cmd) {
+        let addr = crate::engine::clients::addr(client.id);
+        crate::engine::monitor::feed(store, client.db, &addr, cmd, argv);
+    }
     store.flush_db_events(client.db);
     if let Some(req) = client.block_request.take() {
         register_block(store, client, cmd, argv, req);
@@ -563,7 +599,98 @@ pub fn dispatch_cmd_in(
         // Any change (a write, an EXEC, a script) may feed blocked clients.
         serve_blocked(store, now);
     }
-    frame
+    if !store.tracking.is_empty() {
+        track_reads(store, client, cmd, argv);
+    }
+    crate::engine::clients::sync(store, client, cmd.name);
+    apply_reply_mode(client, cmd, frame)
+}
+
+/// Remembers the keys a tracking client read (default mode; OPTIN only
+/// after CLIENT CACHING YES, OPTOUT unless CLIENT CACHING NO).
+fn track_reads(store: &mut Store, client: &mut ClientState, cmd: &Command, argv: &[&[u8]]) {
+    if cmd.name == "client|caching" {
+        return;
+    }
+    let caching = client.caching.take();
+    let Some(o) = store.tracking.clients.get(&client.id) else {
+        return;
+    };
+    let wanted = if o.optin {
+        caching == Some(true)
+    } else if o.optout {
+        caching != Some(false)
+    } else {
+        true
+    };
+    if o.bcast || !wanted || !cmd.has(flags::READONLY) {
+        return;
+    }
+    for i in cmd.key_indexes(argv) {
+        if let Some(key) = argv.get(i) {
+            store.tracking.remember(client.id, key);
+        }
+    }
+}
+
+/// CLIENT REPLY OFF / SKIP: the suppressed replies come back as Null (an
+/// embedded call always returns something).
+#[inline]
+fn apply_reply_mode(client: &mut ClientState, cmd: &Command, frame: Frame) -> Frame {
+    use crate::engine::client::ReplyMode;
+    match client.reply_mode {
+        ReplyMode::On => frame,
+        _ if cmd.name == "client|reply" => frame,
+        ReplyMode::Off => Frame::Null,
+        ReplyMode::SkipNext => {
+            client.reply_mode = ReplyMode::On;
+            Frame::Null
+        }
+    }
+}
+
+/// AUTH and ACL checks before a command runs or is queued: NOAUTH for a
+/// client that has not authenticated while the default user needs a
+/// password, NOPERM for what its user may not do.
+fn access_check(
+    store: &mut Store,
+    client: &mut ClientState,
+    cmd: &'static Command,
+    argv: &[&[u8]],
+) -> Result<(), Frame> {
+    let refuse = |client: &mut ClientState, text: String| {
+        if cmd.name == "exec" {
+            // EXEC refused: the transaction is discarded with the reason.
+            client.multi = None;
+            return Frame::Error(
+                format!("EXECABORT Transaction discarded because of: {text}").into(),
+            );
+        }
+        if let Some(m) = client.multi.as_mut() {
+            m.aborted = true;
+        }
+        Frame::Error(text.into())
+    };
+    if !client.authenticated && !cmd.has(flags::NO_AUTH) && !store.acl.default_opens() {
+        return Err(refuse(client, "NOAUTH Authentication required.".into()));
+    }
+    if !store.gate.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    let context = if client.multi.is_some() {
+        "multi"
+    } else {
+        "toplevel"
+    };
+    match auth::check(store, client, cmd, argv, context) {
+        Ok(()) => Ok(()),
+        Err(denied) => {
+            if cmd.name == "exec" {
+                transactions::unwatch_all(store, client);
+            }
+            Err(refuse(client, denied.noperm(cmd.name)))
+        }
+    }
 }
 
 /// Registers the client as blocked; the caller finds the registration in
@@ -589,6 +716,7 @@ fn register_block(
         resp3: client.resp3,
         client_id: client.id,
         slot: slot.clone(),
+        timeout_reply: req.timeout_reply.clone(),
     });
     client.blocked = Some(Blocked {
         id,

@@ -1,5 +1,5 @@
 //! Server and connection commands: PING, ECHO, SELECT, DBSIZE, FLUSHDB,
-//! FLUSHALL, SWAPDB, TIME, CONFIG and CLIENT. INFO lives in `server_info`,
+//! FLUSHALL, SWAPDB, TIME and CONFIG (CLIENT is in `connection`). INFO lives in `server_info`,
 //! COMMAND in `command_info`; their rows are here.
 
 use bytes::Bytes;
@@ -29,15 +29,6 @@ const CONFIG_SUBCOMMANDS: &[Command] = &[
     Command::new("config|help", 2, LS, G, config_help),
 ];
 
-const CLIENT_SUBCOMMANDS: &[Command] = &[
-    Command::new("client|id", 2, NOSCRIPT | LS, C, client_id).acl(CONN),
-    Command::new("client|getname", 2, NOSCRIPT | LS, C, client_getname).acl(CONN),
-    Command::new("client|setname", 3, NOSCRIPT | LS, C, client_setname).acl(CONN),
-    Command::new("client|info", 2, NOSCRIPT | LS, C, client_info).acl(CONN),
-    Command::new("client|list", -2, ADMIN_CMD, C, client_list).acl(CONN),
-    Command::new("client|help", 2, LS, C, client_help).acl(CONN),
-];
-
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("ping", -1, FAST, C, ping)
         .acl(CONN)
@@ -54,7 +45,6 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("command", -1, LS, G, command_info::command)
         .acl(CONN)
         .subcommands(command_info::SUBCOMMANDS),
-    Command::new("client", -2, 0, C, container).subcommands(CLIENT_SUBCOMMANDS),
 ];
 
 /// The handler of a container command called without a subcommand, which
@@ -128,6 +118,7 @@ fn flushdb(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     flush_mode(argv)?;
     let n = ctx.db().len() as u64;
     ctx.db().clear();
+    ctx.invalidate_all();
     ctx.dirty(n.max(1));
     Ok(Frame::ok())
 }
@@ -140,6 +131,7 @@ fn flushall(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         n += db.len() as u64;
         db.clear();
     }
+    ctx.invalidate_all();
     ctx.dirty(n.max(1));
     Ok(Frame::ok())
 }
@@ -211,6 +203,23 @@ fn config_set(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     }
     let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks_exact(2).map(|p| (p[0], p[1])).collect();
     ctx.store.config.set_many(&pairs).map_err(Error::msg)?;
+    if pairs
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case(b"requirepass"))
+    {
+        // requirepass is the default user's password, as in Redis.
+        let pass = format!(">{}", ctx.store.config.requirepass);
+        let rule: &[u8] = if ctx.store.config.requirepass.is_empty() {
+            b"nopass"
+        } else {
+            pass.as_bytes()
+        };
+        ctx.store
+            .acl
+            .setuser(b"default", &[b"resetpass", rule])
+            .map_err(Error::msg)?;
+        ctx.store.refresh_gate();
+    }
     Ok(Frame::ok())
 }
 
@@ -245,110 +254,6 @@ fn config_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             "    Reset the counters INFO reports.",
             "REWRITE",
             "    Write the settings back to the config file.",
-        ],
-    ))
-}
-
-/// CLIENT ID
-fn client_id(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    Ok(Frame::Integer(ctx.client.id as i64))
-}
-
-/// CLIENT GETNAME
-fn client_getname(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    Ok(Frame::bulk_or_null(ctx.client.name.clone()))
-}
-
-/// CLIENT SETNAME connection-name — an empty name clears it.
-fn client_setname(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    let name = argv[2];
-    if name.iter().any(|c| !(b'!'..=b'~').contains(c)) {
-        return Err(Error::err(
-            "ERR Client names cannot contain spaces, newlines or special characters.",
-        ));
-    }
-    ctx.client.name = (!name.is_empty()).then(|| Bytes::copy_from_slice(name));
-    Ok(Frame::ok())
-}
-
-/// One CLIENT LIST / CLIENT INFO line for the calling client, with the
-/// fields Redis 7.0 prints (an embedded client has no socket).
-fn client_line(ctx: &Ctx, cmd: &str) -> String {
-    let c = &ctx.client;
-    let name = c
-        .name
-        .as_ref()
-        .map(|n| String::from_utf8_lossy(n).into_owned())
-        .unwrap_or_default();
-    let multi = c.multi.as_ref().map_or(-1, |m| m.queued.len() as i64);
-    let flags = if c.multi.is_some() { "x" } else { "N" };
-    format!(
-        "id={} addr=embedded:0 laddr=embedded:0 fd=-1 name={name} age=0 idle=0 flags={flags} db={} sub=0 psub=0 ssub=0 multi={multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={cmd} user=default redir=-1 resp={}\n",
-        c.id,
-        c.db,
-        if c.resp3 { 3 } else { 2 },
-    )
-}
-
-/// CLIENT INFO
-fn client_info(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    Ok(Frame::Verbatim(
-        *b"txt",
-        client_line(ctx, "client|info").into(),
-    ))
-}
-
-/// CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id ...] —
-/// an embedded engine only knows the calling client.
-fn client_list(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    let mut include = true;
-    if argv.len() == 4 && args::is(argv[2], "type") {
-        let t = argv[3].to_ascii_lowercase();
-        match t.as_slice() {
-            b"normal" => {}
-            b"master" | b"replica" | b"slave" | b"pubsub" => include = false,
-            _ => {
-                return Err(Error::msg(format!(
-                    "ERR Unknown client type '{}'",
-                    crate::error::lossy(argv[3], usize::MAX)
-                )))
-            }
-        }
-    } else if argv.len() > 3 && args::is(argv[2], "id") {
-        let mut text = String::new();
-        for a in &argv[3..] {
-            let id = crate::num::parse_i64(a).ok_or(Error::err("ERR Invalid client ID"))?;
-            if id as u64 == ctx.client.id {
-                text.push_str(&client_line(ctx, "client|list"));
-            }
-        }
-        return Ok(Frame::Verbatim(*b"txt", text.into()));
-    } else if argv.len() != 2 {
-        return Err(Error::Syntax);
-    }
-    let text = if include {
-        client_line(ctx, "client|list")
-    } else {
-        String::new()
-    };
-    Ok(Frame::Verbatim(*b"txt", text.into()))
-}
-
-/// CLIENT HELP
-fn client_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    Ok(help_reply(
-        argv[0],
-        &[
-            "GETNAME",
-            "    Return the name of this connection.",
-            "ID",
-            "    Return the id of this connection.",
-            "INFO",
-            "    Return details about this connection.",
-            "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]",
-            "    Return details about connections.",
-            "SETNAME <name>",
-            "    Name this connection.",
         ],
     ))
 }

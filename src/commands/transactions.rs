@@ -105,7 +105,9 @@ fn exec(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     let Some(multi) = ctx.client.multi.take() else {
         return Err(Error::err("ERR EXEC without MULTI"));
     };
-    let dirty = ctx.client.watch_dirty() || watched_key_expired(ctx.store, ctx.client, ctx.now);
+    let dirty = ctx.client.watch_dirty()
+        || ctx.client.watch_lost
+        || watched_key_expired(ctx.store, ctx.client, ctx.now);
     unwatch_all(ctx.store, ctx.client);
     if multi.aborted {
         return Err(Error::err(
@@ -129,7 +131,19 @@ pub fn exec_queued(ctx: &mut Ctx, queued: &[Vec<Bytes>]) -> Vec<Frame> {
         argv.extend(cmd.iter().map(|a| a.as_ref()));
         let reply = match super::resolve(&argv) {
             Ok(c) if c.arity_ok(argv.len()) => {
-                super::run(ctx.store, ctx.scripts, ctx.client, c, &argv, ctx.now)
+                match super::auth::exec_check(ctx.store, ctx.client, c, &argv) {
+                    Some(refused) => refused,
+                    None => {
+                        let reply =
+                            super::run(ctx.store, ctx.scripts, ctx.client, c, &argv, ctx.now);
+                        let store = &mut *ctx.store;
+                        if !store.monitors.is_empty() && !crate::engine::monitor::hidden(c) {
+                            let addr = crate::engine::clients::addr(ctx.client.id);
+                            crate::engine::monitor::feed(store, ctx.client.db, &addr, c, &argv);
+                        }
+                        reply
+                    }
+                }
             }
             Ok(c) => Error::WrongArity(c.name.to_string()).to_frame(),
             Err(e) => e.to_frame(),
@@ -184,6 +198,7 @@ fn unwatch(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
 
 /// Drops every WATCH of `client` and clears its dirty flag.
 pub fn unwatch_all(store: &mut Store, client: &mut ClientState) {
+    client.watch_lost = false;
     if let Some(flag) = client.watch_flag.as_ref() {
         for (db, key, _) in client.watched.drain(..) {
             store.dbs[db].unwatch(&key, flag);

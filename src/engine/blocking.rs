@@ -113,6 +113,8 @@ pub struct Waiter {
     pub resp3: bool,
     pub client_id: u64,
     pub slot: Arc<WaitSlot>,
+    /// What the command answers on timeout (CLIENT UNBLOCK TIMEOUT).
+    pub timeout_reply: Frame,
 }
 
 /// All blocked clients of one engine.

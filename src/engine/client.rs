@@ -65,6 +65,36 @@ pub struct ClientState {
     /// The handler sent its replies through the sink (SUBSCRIBE...): the
     /// returned frame is not a reply.
     pub suppress_reply: bool,
+    /// The ACL user this client runs as.
+    pub user: Bytes,
+    /// AUTH succeeded (or the default user needed none at connect time).
+    pub authenticated: bool,
+    /// Registered in the engine's client list (connected).
+    pub registered: bool,
+    /// Credentials to authenticate with on (re)connect: (user, password).
+    pub credentials: Option<(Option<Bytes>, Bytes)>,
+    /// Unix ms when this client connected.
+    pub created_ms: i64,
+    /// CLIENT NO-EVICT.
+    pub no_evict: bool,
+    /// The connection was killed while WATCHing: the next EXEC fails as if
+    /// a watched key had changed.
+    pub watch_lost: bool,
+    /// CLIENT CACHING YES / NO, for the next command (tracking OPTIN /
+    /// OPTOUT).
+    pub caching: Option<bool>,
+    /// CLIENT REPLY: Off drops every reply, SkipNext the next one.
+    pub reply_mode: ReplyMode,
+}
+
+/// CLIENT REPLY's modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    /// Skip the reply of the command after CLIENT REPLY SKIP.
+    SkipNext,
 }
 
 /// A pub/sub sink held by a client.
@@ -107,6 +137,15 @@ impl ClientState {
             sink: None,
             pubsub: false,
             suppress_reply: false,
+            user: Bytes::from_static(b"default"),
+            authenticated: true,
+            registered: false,
+            credentials: None,
+            created_ms: 0,
+            no_evict: false,
+            reply_mode: ReplyMode::On,
+            watch_lost: false,
+            caching: None,
         }
     }
 

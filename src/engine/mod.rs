@@ -2,8 +2,10 @@
 //! every command (and every MULTI/EXEC batch) is atomic, plus the
 //! background thread that runs the active expiry sweep.
 
+pub mod acl;
 pub mod blocking;
 pub mod client;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -11,13 +13,16 @@ pub mod geohash;
 pub mod hfe;
 pub mod hll;
 pub mod lfu;
+pub mod monitor;
 pub mod notify;
 pub mod pubsub;
 pub mod stream;
+pub mod tracking;
 pub mod value;
 pub mod zset;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -83,6 +88,20 @@ pub struct Store {
     /// SAVE/BGSAVE state, slow log and latency samples (`commands::admin`).
     pub persistence: crate::persist::rdbfile::Persistence,
     pub monitor: crate::commands::monitor::Monitor,
+    /// Users and the ACL LOG.
+    pub acl: acl::Acl,
+    /// Connected clients (CLIENT LIST / KILL).
+    pub clients: clients::Clients,
+    /// Set while commands must all take the dispatcher (ACL users with
+    /// limits, killed clients pending): the typed fast paths that skip it
+    /// read this without the lock.
+    pub gate: Arc<AtomicBool>,
+    /// CLIENT PAUSE.
+    pub pause: Arc<clients::Pause>,
+    /// Clients in MONITOR mode.
+    pub monitors: monitor::Monitors,
+    /// CLIENT TRACKING.
+    pub tracking: tracking::Tracking,
 }
 
 impl Store {
@@ -104,7 +123,22 @@ impl Store {
             blocking: blocking::Blocking::default(),
             persistence: Default::default(),
             monitor: Default::default(),
+            acl: acl::Acl::default(),
+            clients: clients::Clients::default(),
+            gate: Arc::new(AtomicBool::new(false)),
+            pause: Arc::default(),
+            monitors: monitor::Monitors::default(),
+            tracking: tracking::Tracking::default(),
         }
+    }
+
+    /// Recomputes [`Store::gate`] after a change to users or clients.
+    pub fn refresh_gate(&mut self) {
+        let closed = !self.acl.trivial()
+            || !self.clients.killed.is_empty()
+            || !self.monitors.is_empty()
+            || !self.tracking.is_empty();
+        self.gate.store(closed, Ordering::Release);
     }
 
     /// Publishes the events database `db` raised itself (expired, new,
@@ -175,6 +209,10 @@ pub struct Engine {
     script: Arc<crate::scripting::ScriptWatch>,
     /// Number of databases (fixed at creation), readable without the lock.
     databases: usize,
+    /// [`Store::gate`], readable without the lock.
+    gate: Arc<AtomicBool>,
+    /// [`Store::pause`].
+    pause: Arc<clients::Pause>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -196,6 +234,8 @@ impl Engine {
         let engine = Arc::new(Engine {
             script: scripts.watch.clone(),
             databases: store.dbs.len(),
+            gate: store.gate.clone(),
+            pause: store.pause.clone(),
             store: Mutex::new(store),
             scripts: Mutex::new(scripts),
         });
@@ -214,6 +254,28 @@ impl Engine {
     #[inline]
     pub fn databases(&self) -> usize {
         self.databases
+    }
+
+    /// True while every command must take the dispatcher (ACL limits,
+    /// pending kills): callers must not use typed fast paths then.
+    #[inline]
+    pub fn gated(&self) -> bool {
+        self.gate.load(Ordering::Acquire) || self.pause.active()
+    }
+
+    /// True while CLIENT PAUSE is in force (callers should release the
+    /// GIL: commands may wait).
+    #[inline]
+    pub fn paused(&self) -> bool {
+        self.pause.active()
+    }
+
+    /// Disconnects a client whose handle is going away (CLIENT LIST no
+    /// longer shows it; its subscriptions and WATCHes end).
+    pub fn disconnect(&self, client: &mut ClientState) {
+        if client.registered {
+            clients::disconnect(&mut self.store.lock(), client);
+        }
     }
 
     /// True while a script runs (it holds the lock meanwhile): callers
@@ -261,6 +323,9 @@ impl Engine {
 
     /// Runs one command (argv includes the name) for `client`.
     pub fn execute(&self, client: &mut ClientState, argv: &[&[u8]]) -> Frame {
+        if self.pause.active() {
+            self.pause.wait(commands::resolve(argv).ok());
+        }
         let mut store = match self.lock_for(None, argv) {
             Ok(store) => store,
             Err(reply) => return reply,
@@ -276,6 +341,9 @@ impl Engine {
         cmd: &'static commands::Command,
         argv: &[&[u8]],
     ) -> Frame {
+        if self.pause.active() {
+            self.pause.wait(Some(cmd));
+        }
         let mut store = match self.lock_for(Some(cmd), argv) {
             Ok(store) => store,
             Err(reply) => return reply,
@@ -327,6 +395,12 @@ impl Engine {
         client: &mut ClientState,
         batch: &[(Option<&'static commands::Command>, &[&[u8]])],
     ) -> Vec<Frame> {
+        if self.pause.active() {
+            for (cmd, argv) in batch {
+                self.pause
+                    .wait(cmd.or_else(|| commands::resolve(argv).ok()));
+            }
+        }
         let first = batch.first().map_or((None, &[][..]), |(c, a)| (*c, *a));
         let mut store = match self.lock_for(first.0, first.1) {
             Ok(store) => store,

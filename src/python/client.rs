@@ -116,6 +116,22 @@ pub struct Client {
     /// Per-instance response callbacks: name -> Native code or callable.
     pub(crate) callbacks: Callbacks,
     pipe: Option<Pipe>,
+    /// Connected and authenticated in the engine: typed fast paths may
+    /// skip the dispatcher (while the engine is not gated).
+    connected: AtomicBool,
+}
+
+impl Drop for Client {
+    /// The handle is gone: its "connection" leaves the engine's client
+    /// list (CLIENT LIST), ending its subscriptions and WATCHes.
+    fn drop(&mut self) {
+        if let Backend::Embedded(engine) = &*self.backend {
+            engine.disconnect(self.state.get_mut());
+            if let Some(pipe) = &mut self.pipe {
+                engine.disconnect(pipe.state.get_mut());
+            }
+        }
+    }
 }
 
 /// A `&'static Command` looked up once per call site.
@@ -284,7 +300,7 @@ impl Client {
         let Backend::Embedded(engine) = &*self.backend else {
             return false;
         };
-        if engine.script_running() {
+        if engine.script_running() || engine.paused() {
             return true;
         }
         // SCRIPT KILL and friends wait on a running script too.
@@ -302,29 +318,19 @@ impl Client {
         argv: &[&[u8]],
     ) -> (Frame, Option<Blocked>) {
         let db = self.db.load(Ordering::Relaxed);
-        // Reusing one state saves building and dropping it per call; a
-        // second thread on the same handle gets a fresh one instead of
-        // waiting.
-        let mut reused = self.state.try_lock();
-        let mut fresh;
-        let state: &mut ClientState = match reused.as_deref_mut() {
-            Some(s) => {
-                // Per call, like the database: HELLO on a plain client
-                // does not outlive the call.
-                s.db = db;
-                s.resp3 = self.dec.resp3;
-                s
-            }
-            None => {
-                fresh = {
-                    let mut st = ClientState::ephemeral(db);
-                    st.resp3 = self.dec.resp3;
-                    st
-                };
-                &mut fresh
-            }
-        };
+        // One state per handle: it carries the connection's identity (id,
+        // ACL user), so a second thread on the handle waits its turn.
+        let mut guard = self.state.lock();
+        let state: &mut ClientState = &mut guard;
+        state.db = db;
+        // Per call, like the database: HELLO on a plain client does not
+        // outlive the call.
+        state.resp3 = self.dec.resp3;
         let frame = self.exec_with(state, cmd, argv);
+        let plain = state.registered
+            && state.authenticated
+            && state.reply_mode == crate::engine::client::ReplyMode::On;
+        self.connected.store(plain, Ordering::Relaxed);
         let blocked = state.blocked.take();
         if state.db != db {
             self.db.store(state.db, Ordering::Relaxed);
@@ -375,6 +381,13 @@ impl Client {
             // While a script runs the general path answers BUSY or waits
             // without the GIL.
             Backend::Embedded(engine) if engine.script_running() => None,
+            // ACL limits, pending kills, or not yet connected: every
+            // command must pass the dispatcher's checks.
+            Backend::Embedded(engine)
+                if engine.gated() || !self.connected.load(Ordering::Relaxed) =>
+            {
+                None
+            }
             Backend::Embedded(engine) => {
                 engine.with_db(self.db.load(Ordering::Relaxed), cmd, argv, f)
             }
@@ -426,7 +439,7 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None))]
+    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None, username=None, password=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -442,10 +455,16 @@ impl Client {
         single_connection_client: bool,
         protocol: Option<u8>,
         config: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+        username: Option<Vec<u8>>,
+        password: Option<Vec<u8>>,
     ) -> PyResult<Self> {
+        // An embedded client authenticates on connect (its first command)
+        // as redis-py does, and again whenever it reconnects.
+        let mut credentials = password.map(|p| (username.map(Bytes::from), Bytes::from(p)));
         let (backend, db, dec, callbacks) = match parent {
             Some(p) => {
                 let p = p.get();
+                credentials = p.state.lock().credentials.clone();
                 (
                     p.backend.clone(),
                     p.db.load(Ordering::Relaxed),
@@ -505,19 +524,25 @@ impl Client {
             return Err(errors::reply_error(py, b"ERR DB index is out of range"));
         }
         let resp3 = dec.resp3;
+        let state = || {
+            let mut s = client_state(db, resp3);
+            s.credentials = credentials.clone();
+            Mutex::new(s)
+        };
         let pipe = pipeline.then(|| Pipe {
             queue: Mutex::new(Queue::default()),
-            state: Mutex::new(client_state(db, resp3)),
+            state: state(),
             immediate: AtomicBool::new(false),
             conn: Mutex::new(None),
         });
         Ok(Client {
             backend,
             db: AtomicUsize::new(db),
-            state: Mutex::new(client_state(db, resp3)),
+            state: state(),
             dec,
             callbacks,
             pipe,
+            connected: AtomicBool::new(false),
         })
     }
 
@@ -652,6 +677,7 @@ impl Client {
                     self.backend.clone(),
                     self.db.load(Ordering::Relaxed),
                     self.dec.clone(),
+                    self.state.lock().credentials.clone(),
                 ),
             )?
             .into_any(),

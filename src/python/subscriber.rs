@@ -64,9 +64,15 @@ pub struct Subscriber {
 }
 
 impl Subscriber {
-    pub(crate) fn new(backend: Arc<Backend>, db: usize, dec: Decoder) -> Subscriber {
+    pub(crate) fn new(
+        backend: Arc<Backend>,
+        db: usize,
+        dec: Decoder,
+        credentials: Option<(Option<bytes::Bytes>, bytes::Bytes)>,
+    ) -> Subscriber {
         let queue = Arc::new(Queue::default());
         let mut state = ClientState::new(db);
+        state.credentials = credentials;
         let sink: SinkRef = queue.clone();
         state.sink = Some(SubscriberSink(sink));
         Subscriber {
@@ -155,10 +161,12 @@ impl Subscriber {
     /// Drops every subscription and pending message.
     fn close(&self) {
         self.queue.closed.store(true, Ordering::Release);
-        let id = self.state.lock().id;
+        let mut state = self.state.lock();
         if let Backend::Embedded(engine) = &*self.backend {
-            engine.lock().pubsub.remove_client(id);
+            engine.lock().pubsub.remove_client(state.id);
+            engine.disconnect(&mut state);
         }
+        drop(state);
         self.queue.frames.lock().clear();
         self.queue.ready.notify_all();
     }

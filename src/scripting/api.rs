@@ -217,8 +217,16 @@ unsafe fn execute(ctx: &mut RunCtx, argv: &[&[u8]]) -> Result<Frame, &'static st
         ctx.watch.set_wrote();
     }
     let store = &mut *ctx.store;
+    if store.gate.load(std::sync::atomic::Ordering::Relaxed) {
+        if let Err(d) = commands::auth::check(store, &ctx.client, cmd, argv, "lua") {
+            return Err(d.script_error());
+        }
+    }
     let now = Now::new(&*ctx.now);
     let frame = commands::run(store, None, &mut ctx.client, cmd, argv, now);
+    if !store.monitors.is_empty() && !crate::engine::monitor::hidden(cmd) {
+        crate::engine::monitor::feed(store, ctx.client.db, "lua", cmd, argv);
+    }
     store.flush_db_events(ctx.client.db);
     Ok(frame)
 }

@@ -252,6 +252,7 @@ fn run_script(
     let rng: *mut rand::Rand48 = &mut scripts.rng;
     let cell = Cell::new(now_ms);
     let mut script_client = ClientState::ephemeral(client.db);
+    script_client.user = client.user.clone();
     script_client.in_exec = true;
     script_client.in_script = true;
     script_client.no_block = true;

@@ -6,8 +6,10 @@ methods (GET, SET, HSET, LPUSH, ZADD...) are defined in Rust on the base
 class instead and are not repeated here.
 """
 
+from .acl import AclCommands
 from .bitmaps import BitmapCommands
 from .functions import FunctionCommands
+from .connection import ConnectionCommands
 from .geo import GeoCommands
 from .hashes import HashCommands, HashDataPersistOptions
 from .hyperloglog import HyperLogLogCommands
@@ -43,11 +45,15 @@ class CoreCommands(
     PubSubCommands,
     SentinelCommands,
     ManagementCommands,
+    AclCommands,
+    ConnectionCommands,
 ):
     """All command mixins."""
 
 
 __all__ = [
+    "AclCommands",
+    "ConnectionCommands",
     "BitmapCommands",
     "CoreCommands",
     "FunctionCommands",

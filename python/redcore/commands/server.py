@@ -69,7 +69,8 @@ class ServerCommands:
         self, _type: Optional[str] = None, client_id: List[EncodableT] = [], **kwargs: Any
     ) -> List[Dict[str, str]]:
         """Details about connected clients, optionally filtered by type or
-        ids (an embedded engine lists the calling client)."""
+        ids (an embedded engine lists every client handle, pipeline and
+        pub/sub object that has run a command on it)."""
         args: List[Any] = []
         if _type is not None:
             client_types = ("normal", "master", "replica", "pubsub")

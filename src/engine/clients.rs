@@ -1,0 +1,239 @@
+//! The engine's registry of connected clients (CLIENT LIST / INFO / KILL,
+//! ACL LOG's client-info): one entry per embedded client handle, pipeline
+//! and pub/sub object, and later per server connection.
+//!
+//! A client "connects" on its first command, as a redis-py connection
+//! does: it is registered, authenticated as the default user if that needs
+//! no password, then with the credentials it was configured with. A killed
+//! client's next command reconnects it: its MULTI, WATCH, subscriptions
+//! and blocked wait are gone and it gets a new id.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use bytes::Bytes;
+
+use super::{now_ms, ClientState, Store};
+use crate::commands::transactions;
+use crate::resp::Frame;
+
+/// What CLIENT LIST shows of a client.
+#[derive(Clone, Debug)]
+pub struct ClientInfo {
+    pub id: u64,
+    pub name: Option<Bytes>,
+    pub db: usize,
+    pub user: Bytes,
+    pub created_ms: i64,
+    pub last_ms: i64,
+    pub last_cmd: &'static str,
+    pub resp3: bool,
+    /// Queued commands inside MULTI, or -1.
+    pub multi: i64,
+    pub pubsub: bool,
+    pub blocked: bool,
+    pub no_evict: bool,
+}
+
+/// Connected clients and the ids killed since their last command.
+#[derive(Debug, Default)]
+pub struct Clients {
+    pub map: HashMap<u64, ClientInfo>,
+    pub killed: HashSet<u64>,
+}
+
+/// Connects `client` if it is not yet (first command, or after a kill).
+/// An error is the failed AUTH of its configured credentials; the client
+/// stays disconnected and tries again on its next command.
+pub fn ensure_connected(store: &mut Store, client: &mut ClientState) -> Result<(), Frame> {
+    if !store.clients.killed.is_empty() && store.clients.killed.remove(&client.id) {
+        drop_connection(store, client);
+        client.id = super::client::next_client_id();
+        store.refresh_gate();
+    }
+    if client.registered {
+        return Ok(());
+    }
+    if client.id == 0 {
+        client.id = super::client::next_client_id();
+    }
+    client.user = Bytes::from_static(b"default");
+    client.authenticated = store.acl.default_opens();
+    client.registered = true;
+    client.created_ms = now_ms();
+    store.stats.total_connections += 1;
+    store.clients.map.insert(client.id, info_of(client, "NULL"));
+    if let Some((user, pass)) = client.credentials.clone() {
+        let user = user.unwrap_or_else(|| Bytes::from_static(b"default"));
+        if let Err(e) = crate::commands::auth::authenticate(store, client, &user, &pass) {
+            disconnect(store, client);
+            return Err(e.to_frame());
+        }
+    }
+    Ok(())
+}
+
+/// Forgets a client (its handle is gone, or it failed to authenticate).
+pub fn disconnect(store: &mut Store, client: &mut ClientState) {
+    if client.registered {
+        drop_connection(store, client);
+    }
+}
+
+/// Drops what a connection held: MULTI, WATCH, subscriptions, the blocked
+/// wait and its registry entry.
+fn drop_connection(store: &mut Store, client: &mut ClientState) {
+    client.multi = None;
+    let watching = !client.watched.is_empty();
+    transactions::unwatch_all(store, client);
+    // A transaction watching on the lost connection must not go through.
+    client.watch_lost = watching;
+    store.pubsub.remove_client(client.id);
+    client.pubsub = false;
+    if !store.monitors.is_empty() || !store.tracking.is_empty() {
+        store.monitors.remove(client.id);
+        store.tracking.disable(client.id);
+        store.refresh_gate();
+    }
+    if let Some(w) = store.blocking.by_client(client.id) {
+        if let Some(w) = store.blocking.remove(w) {
+            w.slot
+                .complete(Frame::error("ERR Connection closed by server."));
+        }
+    }
+    store.clients.map.remove(&client.id);
+    if store.clients.killed.remove(&client.id) {
+        store.refresh_gate();
+    }
+    client.registered = false;
+    client.name = None;
+}
+
+fn info_of(c: &ClientState, cmd: &'static str) -> ClientInfo {
+    ClientInfo {
+        id: c.id,
+        name: c.name.clone(),
+        db: c.db,
+        user: c.user.clone(),
+        created_ms: c.created_ms,
+        last_ms: now_ms(),
+        last_cmd: cmd,
+        resp3: c.resp3,
+        multi: c.multi.as_ref().map_or(-1, |m| m.queued.len() as i64),
+        pubsub: c.pubsub,
+        blocked: c.blocked.is_some(),
+        no_evict: c.no_evict,
+    }
+}
+
+/// Copies the client's state into its registry entry after a command.
+pub fn sync(store: &mut Store, client: &ClientState, cmd: &'static str) {
+    if client.registered {
+        if let Some(e) = store.clients.map.get_mut(&client.id) {
+            *e = info_of(client, cmd);
+        }
+    }
+}
+
+/// The CLIENT LIST / CLIENT INFO line of an entry, with Redis 7.0's fields
+/// (an embedded client has no socket: addr and laddr name the engine).
+pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
+    let text = |b: &Option<Bytes>| {
+        b.as_ref()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default()
+    };
+    let mut flags = String::new();
+    if e.pubsub {
+        flags.push('P');
+    }
+    if e.multi >= 0 {
+        flags.push('x');
+    }
+    if e.blocked {
+        flags.push('b');
+    }
+    if e.no_evict {
+        flags.push('e');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    use super::pubsub::Kind;
+    format!(
+        "id={} addr={} laddr=embedded:0 fd=-1 name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}\n",
+        e.id,
+        addr(e.id),
+        text(&e.name),
+        (now - e.created_ms).max(0) / 1000,
+        (now - e.last_ms).max(0) / 1000,
+        e.db,
+        store.pubsub.subscriptions(e.id, Kind::Channel).len(),
+        store.pubsub.subscriptions(e.id, Kind::Pattern).len(),
+        store.pubsub.subscriptions(e.id, Kind::Shard).len(),
+        e.multi,
+        e.last_cmd,
+        String::from_utf8_lossy(&e.user),
+        if e.resp3 { 3 } else { 2 },
+    )
+}
+
+/// The address an embedded client reports: unique per client, in the
+/// `ip:port` form CLIENT KILL's old syntax and ADDR filter take.
+pub fn addr(id: u64) -> String {
+    format!("embedded:{id}")
+}
+
+/// The calling client's line (CLIENT INFO, ACL LOG client-info).
+pub fn own_line(store: &Store, client: &ClientState, cmd: &'static str) -> String {
+    let mut e = info_of(client, cmd);
+    if let Some(known) = store.clients.map.get(&client.id) {
+        e.created_ms = known.created_ms;
+    }
+    line(store, &e, now_ms())
+}
+
+/// CLIENT PAUSE's state, read without the store lock: a paused command
+/// waits before taking the lock (and without the GIL).
+#[derive(Debug, Default)]
+pub struct Pause {
+    /// Unix ms when the pause ends; 0 when not paused.
+    until_ms: AtomicI64,
+    /// WRITE mode: only commands that may write wait.
+    write_only: AtomicBool,
+}
+
+impl Pause {
+    pub fn set(&self, until_ms: i64, write_only: bool) {
+        self.write_only.store(write_only, Ordering::Release);
+        self.until_ms.store(until_ms, Ordering::Release);
+    }
+
+    pub fn clear(&self) {
+        self.until_ms.store(0, Ordering::Release);
+    }
+
+    /// True while a pause is in force.
+    #[inline]
+    pub fn active(&self) -> bool {
+        let until = self.until_ms.load(Ordering::Acquire);
+        until != 0 && now_ms() < until
+    }
+
+    /// True if `cmd` must wait for the pause to end.
+    pub fn holds(&self, cmd: Option<&crate::commands::Command>) -> bool {
+        use crate::commands::flags::{MAY_REPLICATE, WRITE};
+        if !self.active() {
+            return false;
+        }
+        !self.write_only.load(Ordering::Acquire)
+            || cmd.is_none_or(|c| c.flags & (WRITE | MAY_REPLICATE) != 0)
+    }
+
+    /// Waits until `cmd` may run.
+    pub fn wait(&self, cmd: Option<&crate::commands::Command>) {
+        while self.holds(cmd) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
