@@ -795,7 +795,7 @@ pub fn run(
         client,
         now,
     };
-    let started = std::time::Instant::now();
+    let started = crate::engine::clock::Stopwatch::start();
     // A bug in a handler must not take the caller (a Python thread, a
     // server connection) down with it: the panic becomes an error reply.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -116,7 +116,7 @@ fn info_of(c: &ClientState, cmd: &'static str) -> ClientInfo {
         db: c.db,
         user: c.user.clone(),
         created_ms: c.created_ms,
-        last_ms: now_ms(),
+        last_ms: super::clock::lru_clock() as i64 * 1000,
         last_cmd: cmd,
         resp3: c.resp3,
         multi: c.multi.as_ref().map_or(-1, |m| m.queued.len() as i64),
@@ -127,11 +127,30 @@ fn info_of(c: &ClientState, cmd: &'static str) -> ClientInfo {
 }
 
 /// Copies the client's state into its registry entry after a command.
+/// It runs for every command, so it updates the entry in place, clones the
+/// name and user only when they changed, and reads the coarse clock (CLIENT
+/// LIST's idle is in seconds).
+#[inline]
 pub fn sync(store: &mut Store, client: &ClientState, cmd: &'static str) {
-    if client.registered {
-        if let Some(e) = store.clients.map.get_mut(&client.id) {
-            *e = info_of(client, cmd);
-        }
+    if !client.registered {
+        return;
+    }
+    let Some(e) = store.clients.map.get_mut(&client.id) else {
+        return;
+    };
+    e.db = client.db;
+    e.last_ms = super::clock::lru_clock() as i64 * 1000;
+    e.last_cmd = cmd;
+    e.resp3 = client.resp3;
+    e.multi = client.multi.as_ref().map_or(-1, |m| m.queued.len() as i64);
+    e.pubsub = client.pubsub;
+    e.blocked = client.blocked.is_some();
+    e.no_evict = client.no_evict;
+    if e.name != client.name {
+        e.name = client.name.clone();
+    }
+    if e.user != client.user {
+        e.user = client.user.clone();
     }
 }
 
@@ -166,7 +185,8 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
         addr(e.id),
         text(&e.name),
         (now - e.created_ms).max(0) / 1000,
-        (now - e.last_ms).max(0) / 1000,
+        // last_ms is on the coarse clock: compare like with like.
+        (super::clock::lru_clock() as i64 * 1000 - e.last_ms).max(0) / 1000,
         e.db,
         store.pubsub.subscriptions(e.id, Kind::Channel).len(),
         store.pubsub.subscriptions(e.id, Kind::Pattern).len(),

@@ -379,7 +379,7 @@ impl Engine {
         let mut store = self.store.lock();
         commands::prepare(&mut store, db);
         let cell = std::cell::Cell::new(0);
-        let started = Instant::now();
+        let started = clock::Stopwatch::start();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             f(&mut store.dbs[db], Now::new(&cell))
         }));
