@@ -19,7 +19,7 @@ use super::callbacks::{Callbacks, Fast};
 use super::encode::{Args, Encoding};
 use super::errors;
 use super::remote::{self, Remote, RemotePool};
-use super::reply::{self, Decoder, Opts, Shape};
+use super::reply::{self, Decoder, Native, Opts, Shape};
 use crate::commands::{self, Command};
 use crate::engine::blocking::Blocked;
 use crate::engine::{self, ClientState, Engine};
@@ -220,10 +220,15 @@ impl Client {
         if let Backend::Remote(remote) = &*this.backend {
             return this.run_remote(py, remote, cmd, argv, &shape, &opts, None);
         }
+        // A typed method that turns WITHSCORES pairs into tuples takes the
+        // engine's flat (RESP2-shaped) reply: the same tuples, without a
+        // small allocation per pair for RESP3's nesting.
+        let flat = matches!(shape, Shape::Native(Native::ScorePairs))
+            && opts.flags & Opts::WITHSCORES != 0;
         let (frame, blocked) = if this.may_wait(cmd, argv) {
-            py.detach(|| this.exec_plain(cmd, argv))
+            py.detach(|| this.exec_plain(cmd, argv, flat))
         } else {
-            this.exec_plain(cmd, argv)
+            this.exec_plain(cmd, argv, flat)
         };
         let frame = match blocked {
             Some(b) => this.wait_blocked(py, b)?,
@@ -316,6 +321,7 @@ impl Client {
         &self,
         cmd: Option<&'static Command>,
         argv: &[&[u8]],
+        flat: bool,
     ) -> (Frame, Option<Blocked>) {
         let db = self.db.load(Ordering::Relaxed);
         // One state per handle: it carries the connection's identity (id,
@@ -325,7 +331,7 @@ impl Client {
         state.db = db;
         // Per call, like the database: HELLO on a plain client does not
         // outlive the call.
-        state.resp3 = self.dec.resp3;
+        state.resp3 = self.dec.resp3 && !flat;
         let frame = self.exec_with(state, cmd, argv);
         let plain = state.registered
             && state.authenticated
