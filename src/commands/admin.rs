@@ -1,7 +1,7 @@
 //! Server administration: persistence (SAVE, BGSAVE, LASTSAVE,
 //! BGREWRITEAOF, SHUTDOWN), replication (ROLE, WAIT, WAITAOF, REPLICAOF,
 //! SLAVEOF, FAILOVER, PSYNC, SYNC, REPLCONF), MODULE and RESTORE-ASKING.
-//! SLOWLOG and LATENCY live in `monitor`, CLUSTER in `cluster`, DEBUG in
+//! SLOWLOG and LATENCY live in `slowlog`, CLUSTER in `cluster`, DEBUG in
 //! `debug`, LOLWUT in `lolwut`, MIGRATE in `migrate`.
 //!
 //! The embedded engine is a master without replicas, modules or a process
@@ -266,7 +266,7 @@ fn restart(store: &mut crate::engine::Store, saved: bool) {
     store.dirty = 0;
     store.last_save = crate::engine::now_ms() / 1000;
     store.stats = Default::default();
-    store.monitor = Default::default();
+    store.slowlog = Default::default();
 }
 
 /// ROLE — always a master without replicas.

@@ -26,13 +26,13 @@ pub mod hll;
 pub mod list;
 pub mod lolwut;
 pub mod migrate;
-pub mod monitor;
 pub(crate) mod pqsort;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
 pub mod server_info;
 pub mod set;
+pub mod slowlog;
 pub mod sort;
 pub mod stream;
 pub mod string;
@@ -455,7 +455,7 @@ fn groups() -> Vec<&'static [Command]> {
         functions::COMMANDS,
         admin::COMMANDS,
         cluster::COMMANDS,
-        monitor::COMMANDS,
+        slowlog::COMMANDS,
         migrate::COMMANDS,
         debug::COMMANDS,
         lolwut::COMMANDS,
@@ -806,7 +806,7 @@ pub fn run(
     // (not the run that only registered it as blocked).
     if ctx.client.block_request.is_none() {
         let name = ctx.client.name.as_ref();
-        monitor::record(ctx.store, name, cmd, argv, started.elapsed());
+        slowlog::record(ctx.store, name, cmd, argv, started.elapsed());
     }
     match outcome {
         Ok(Ok(frame)) => frame,

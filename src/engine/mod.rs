@@ -85,9 +85,10 @@ pub struct Store {
     pub pubsub: pubsub::PubSub,
     /// Clients blocked on keys.
     pub blocking: blocking::Blocking,
-    /// SAVE/BGSAVE state, slow log and latency samples (`commands::admin`).
+    /// SAVE/BGSAVE state (`persist::rdbfile`); slow log and latency
+    /// samples (`commands::slowlog`).
     pub persistence: crate::persist::rdbfile::Persistence,
-    pub monitor: crate::commands::monitor::Monitor,
+    pub slowlog: crate::commands::slowlog::Slowlog,
     /// Users and the ACL LOG.
     pub acl: acl::Acl,
     /// Connected clients (CLIENT LIST / KILL).
@@ -122,7 +123,7 @@ impl Store {
             pubsub: pubsub::PubSub::default(),
             blocking: blocking::Blocking::default(),
             persistence: Default::default(),
-            monitor: Default::default(),
+            slowlog: Default::default(),
             acl: acl::Acl::default(),
             clients: clients::Clients::default(),
             gate: Arc::new(AtomicBool::new(false)),
@@ -383,7 +384,7 @@ impl Engine {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             f(&mut store.dbs[db], Now::new(&cell))
         }));
-        commands::monitor::record(&mut store, None, cmd, argv, started.elapsed());
+        commands::slowlog::record(&mut store, None, cmd, argv, started.elapsed());
         store.flush_db_events(db);
         outcome.ok()
     }

@@ -76,16 +76,16 @@ struct Histogram {
 
 /// The slow log, latency events and histograms of a store.
 #[derive(Default)]
-pub struct Monitor {
+pub struct Slowlog {
     slowlog: VecDeque<SlowEntry>,
     next_id: u64,
     events: HashMap<&'static str, Series>,
     histograms: HashMap<usize, Histogram, crate::engine::value::Hasher>,
 }
 
-impl std::fmt::Debug for Monitor {
+impl std::fmt::Debug for Slowlog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Monitor")
+        f.debug_struct("Slowlog")
             .field("slowlog", &self.slowlog.len())
             .finish_non_exhaustive()
     }
@@ -104,7 +104,7 @@ pub fn record(
     let (slower, max_len) = (cfg.slowlog_log_slower_than, cfg.slowlog_max_len as usize);
     let threshold = cfg.latency_monitor_threshold.max(0) as u64;
     let tracking = cfg.latency_tracking;
-    let m = &mut store.monitor;
+    let m = &mut store.slowlog;
     if !cmd.has(SKIP_SLOWLOG) && slower >= 0 && micros >= slower as u64 {
         m.push_slow(client_name, argv, micros, max_len);
     }
@@ -142,7 +142,7 @@ fn bucket_top(k: usize) -> u64 {
     base + base / 128 - 1
 }
 
-impl Monitor {
+impl Slowlog {
     fn push_slow(&mut self, name: Option<&Bytes>, argv: &[&[u8]], micros: u64, max_len: usize) {
         let kept = argv.len().min(MAX_ARGC);
         let mut args = Vec::with_capacity(kept);
@@ -201,7 +201,7 @@ fn slowlog_get(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             }
         },
     };
-    let log = &ctx.store.monitor.slowlog;
+    let log = &ctx.store.slowlog.slowlog;
     let n = if count == -1 {
         log.len()
     } else {
@@ -222,12 +222,12 @@ fn slowlog_get(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 
 /// SLOWLOG LEN
 fn slowlog_len(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    Ok(Frame::Integer(ctx.store.monitor.slowlog.len() as i64))
+    Ok(Frame::Integer(ctx.store.slowlog.slowlog.len() as i64))
 }
 
 /// SLOWLOG RESET
 fn slowlog_reset(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    ctx.store.monitor.slowlog.clear();
+    ctx.store.slowlog.slowlog.clear();
     Ok(Frame::ok())
 }
 
@@ -252,7 +252,7 @@ fn slowlog_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 /// LATENCY LATEST — [event, last time, last ms, max ms] per event.
 fn latency_latest(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     let mut out = Vec::new();
-    for (name, s) in &ctx.store.monitor.events {
+    for (name, s) in &ctx.store.slowlog.events {
         let Some(&(t, v)) = s.samples.back() else {
             continue;
         };
@@ -270,7 +270,7 @@ fn latency_latest(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
 fn latency_history(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let samples = ctx
         .store
-        .monitor
+        .slowlog
         .events
         .iter()
         .find(|(n, _)| n.as_bytes() == argv[2])
@@ -286,7 +286,7 @@ fn latency_history(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 
 /// LATENCY RESET [event ...] — how many event series were dropped.
 fn latency_reset(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    let events = &mut ctx.store.monitor.events;
+    let events = &mut ctx.store.slowlog.events;
     if argv.len() == 2 {
         let n = events.len();
         events.clear();
@@ -325,7 +325,7 @@ fn histogram_frame(h: &Histogram) -> Frame {
 /// LATENCY HISTOGRAM [command ...] — per command (subcommands included),
 /// every command called so far when none is named.
 fn latency_histogram(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    let hs = &ctx.store.monitor.histograms;
+    let hs = &ctx.store.slowlog.histograms;
     let mut out = Vec::new();
     let mut add = |cmd: &'static Command| {
         let name = cmd.name;
@@ -362,7 +362,7 @@ fn latency_histogram(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 fn latency_doctor(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     let cfg = &ctx.store.config;
     let threshold = cfg.latency_monitor_threshold;
-    let events = &ctx.store.monitor.events;
+    let events = &ctx.store.slowlog.events;
     if threshold == 0 && events.is_empty() {
         return Ok(doctor_text("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".into()));
     }
@@ -417,7 +417,7 @@ fn latency_graph(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let shown = crate::error::lossy(event, usize::MAX);
     let Some(s) = ctx
         .store
-        .monitor
+        .slowlog
         .events
         .iter()
         .find(|(n, _)| n.as_bytes() == event)
