@@ -248,13 +248,10 @@ fn list(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::Array(out))
 }
 
-/// COMMAND GETKEYS command [arg ...]
-fn getkeys(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    let target = &argv[2..];
-    let cmd = match super::resolve(target) {
-        Ok(c) => c,
-        Err(_) => return Err(Error::err("ERR Invalid command specified")),
-    };
+/// The command `target` (name and arguments) names and the argv indexes
+/// of its keys, with the errors COMMAND GETKEYS / GETKEYSANDFLAGS give.
+pub(crate) fn target_keys(target: &[&[u8]]) -> Result<(&'static Command, Vec<usize>), Error> {
+    let cmd = super::resolve(target).map_err(|_| Error::err("ERR Invalid command specified"))?;
     if cmd.keys.find.is_none() && cmd.keys.first <= 0 {
         return Err(Error::err("ERR The command has no key arguments"));
     }
@@ -267,6 +264,13 @@ fn getkeys(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     if idx.is_empty() && !cmd.has(NO_MANDATORY_KEYS) {
         return Err(Error::err("ERR Invalid arguments specified for command"));
     }
+    Ok((cmd, idx))
+}
+
+/// COMMAND GETKEYS command [arg ...]
+fn getkeys(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let target = &argv[2..];
+    let (_, idx) = target_keys(target)?;
     Ok(Frame::Array(
         idx.into_iter()
             .filter_map(|i| target.get(i))

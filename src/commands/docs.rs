@@ -17,9 +17,8 @@ use std::sync::LazyLock;
 
 use bytes::Bytes;
 
-use super::flags::NO_MANDATORY_KEYS;
 use super::{args, Command, Ctx};
-use crate::error::{CmdResult, Error};
+use crate::error::CmdResult;
 use crate::resp::Frame;
 
 /// One command's documentation row.
@@ -313,19 +312,7 @@ fn key_flags(cmd: &Command, argv: &[&[u8]], pos: usize) -> Vec<&'static str> {
 /// COMMAND GETKEYSANDFLAGS command [arg ...] — each key with its flags.
 pub(crate) fn getkeysandflags(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let target = &argv[2..];
-    let cmd = super::resolve(target).map_err(|_| Error::err("ERR Invalid command specified"))?;
-    if cmd.keys.find.is_none() && cmd.keys.first <= 0 {
-        return Err(Error::err("ERR The command has no key arguments"));
-    }
-    if !cmd.arity_ok(target.len()) {
-        return Err(Error::err(
-            "ERR Invalid number of arguments specified for command",
-        ));
-    }
-    let idx = cmd.key_indexes(target);
-    if idx.is_empty() && !cmd.has(NO_MANDATORY_KEYS) {
-        return Err(Error::err("ERR Invalid arguments specified for command"));
-    }
+    let (cmd, idx) = super::command_info::target_keys(target)?;
     let out = idx.into_iter().filter_map(|i| {
         let key = target.get(i)?;
         let flags = key_flags(cmd, target, i)

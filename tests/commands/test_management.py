@@ -448,19 +448,22 @@ def test_latency_histogram(r2: Any) -> None:
 
 def test_latency_monitor_records_slow_commands(embedded: Any) -> None:
     r = embedded
-    r.config_set("latency-monitor-threshold", 1)
-    r.execute_command("WAIT", 1, 20)  # blocked time does not count...
+    # A threshold well above what a loaded machine adds to a fast command.
+    r.config_set("latency-monitor-threshold", 25)
+    r.execute_command("WAIT", 1, 60)  # blocked time does not count...
     assert r.latency_latest() == []
     r.eval("local t = redis.call('TIME') local s = t[1] * 1e6 + t[2] "
-           "repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] - s > 5000", 0)
-    [[event, when, last, worst]] = r.latency_latest()
-    assert event == b"command" and last >= 5 and worst >= last
+           "repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] - s > 50000", 0)
+    latest = {e[0]: e for e in r.latency_latest()}
+    [event, when, last, worst] = latest[b"command"]
+    assert last >= 50 and worst >= last
     assert abs(when - time.time()) < 5
     assert r.latency_history("command") == [[when, last]]
     graph = r.latency_graph("command")
     assert graph.startswith(b"command - high ")
     assert r.latency_doctor().startswith(b"Dave, I have observed latency spikes")
     assert r.latency_reset("command") == 1
+    r.latency_reset()
     assert r.latency_latest() == []
     assert r.latency_doctor().startswith(b"Dave, no latency spike was observed")
 
