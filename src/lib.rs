@@ -9,11 +9,15 @@
 //! - [`client`]: a blocking RESP client for real servers: connections
 //!   (TCP, Unix, TLS), a thread-safe pool, health checks.
 //! - [`commands`]: the command table (one row per command: name, arity,
-//!   flags, key positions, handler), the dispatcher, and one file per
-//!   command group with the handlers.
+//!   flags, key positions, blocking-timeout position, traits, handler),
+//!   the dispatcher (ACL checks, MONITOR feed, SLOWLOG/LATENCY timing),
+//!   and one file per command group with the handlers.
 //! - [`engine`]: the embedded store: 16 databases, values, TTLs (lazy plus
-//!   an active sweep), WATCH, pub/sub and the shared [`engine::Engine`]
-//!   handle.
+//!   an active sweep, hash-field TTLs too), WATCH, pub/sub, ACL users, the
+//!   client registry (CLIENT LIST/KILL), MONITOR, tracking, and the shared
+//!   [`engine::Engine`] handle.
+//! - [`persist`]: Redis's RDB encoding: DUMP/RESTORE payloads and the RDB
+//!   files SAVE/BGSAVE write.
 //! - [`error`]: every error reply and its exact Redis text.
 //! - [`num`], [`glob`]: Redis's number parsing/formatting and glob matcher.
 //! - [`scripting`]: the Lua interpreters behind EVAL and FCALL (Redis's
