@@ -146,8 +146,9 @@ def parse_info(response: Any) -> Dict[str, Any]:
     return info
 
 
-def parse_command(response: Any, **options: Any) -> Dict[str, Any]:
-    """COMMAND / COMMAND INFO -> {name: details}."""
+def _command_details(response: Any, flags: Callable[[Any], Any], categories: Callable[[Any], Any]) -> Dict[str, Any]:
+    """COMMAND / COMMAND INFO -> {name: details}, with ``flags`` and
+    ``categories`` shaping those two fields (they differ per protocol)."""
     commands: Dict[str, Any] = {}
     for command in response:
         if command is None:
@@ -156,19 +157,24 @@ def parse_command(response: Any, **options: Any) -> Dict[str, Any]:
         details: Dict[str, Any] = {
             "name": name,
             "arity": int(command[1]),
-            "flags": [_str(f) for f in command[2]],
+            "flags": flags(command[2]),
             "first_key_pos": command[3],
             "last_key_pos": command[4],
             "step_count": command[5],
         }
         if len(command) > 6:
-            details["acl_categories"] = [_str(c) for c in command[6]]
+            details["acl_categories"] = categories(command[6])
         if len(command) > 7:
             details["tips"] = command[7]
             details["key_specifications"] = command[8]
             details["subcommands"] = command[9]
         commands[name] = details
     return commands
+
+
+def parse_command(response: Any, **options: Any) -> Dict[str, Any]:
+    """COMMAND / COMMAND INFO -> {name: details}."""
+    return _command_details(response, lambda fs: [_str(f) for f in fs], lambda cs: [_str(c) for c in cs])
 
 
 def timestamp_to_datetime(response: Any) -> Any:
@@ -930,27 +936,9 @@ def parse_memory_stats_unified(response: Any, **options: Any) -> Dict[str, Any]:
 
 
 def parse_command_resp3(response: Any, **options: Any) -> Dict[str, Any]:
-    """COMMAND / COMMAND INFO with ``protocol=3``: flags as sets."""
-    commands: Dict[str, Any] = {}
-    for command in response:
-        if command is None:
-            continue
-        name = _str(command[0])
-        details: Dict[str, Any] = {
-            "name": name,
-            "arity": command[1],
-            "flags": {_str(f) for f in command[2]},
-            "first_key_pos": command[3],
-            "last_key_pos": command[4],
-            "step_count": command[5],
-            "acl_categories": command[6],
-        }
-        if len(command) > 7:
-            details["tips"] = command[7]
-            details["key_specifications"] = command[8]
-            details["subcommands"] = command[9]
-        commands[name] = details
-    return commands
+    """COMMAND / COMMAND INFO with ``protocol=3``: flags as sets, categories
+    as sent."""
+    return _command_details(response, lambda fs: {_str(f) for f in fs}, lambda cs: cs)
 
 
 def parse_command_unified(response: Any, **options: Any) -> Dict[str, Any]:
