@@ -3,6 +3,10 @@
 # oracle the Python tests start on a loopback port), a virtualenv with the
 # test dependencies, the Rust unit tests, lints, a debug build of the
 # extension, and pytest. Safe to re-run; reuses .venv.
+#
+#   bash scripts/test.sh            the default run (about 8 minutes)
+#   bash scripts/test.sh --long     then also the long fault, crash and
+#                                   cluster tests (marker "long"; CI does this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,5 +46,17 @@ VIRTUAL_ENV="$PWD/.venv" .venv/bin/maturin develop --quiet 2>&1 | tail -n 2
 say "type stubs (mypy.stubtest)"
 (cd /tmp && "$OLDPWD/.venv/bin/python" -m mypy.stubtest redcore._redcore)
 
+LONG=0
+if [ "${1:-}" = "--long" ]; then
+    LONG=1
+    shift
+fi
+
 say "python tests"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+
+if [ "$LONG" = 1 ]; then
+    say "long python tests (fault, crash, cluster)"
+    # Exit code 5 means no test carries the marker yet.
+    .venv/bin/python -m pytest -q -p no:cacheprovider -m long "$@" || [ $? -eq 5 ]
+fi
