@@ -371,6 +371,17 @@ impl Pending {
         }
     }
 
+    /// Awaiting it waits for the reply without blocking the loop
+    /// (`redcore.asyncio.connection.wait_pending`).
+    fn __await__<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let coro = py
+            .import("redcore.asyncio.connection")?
+            .getattr("wait_pending")?
+            .call1((slf,))?;
+        coro.call_method0("__await__")
+    }
+
     /// Stops waiting (timeout or cancellation) and returns the reply: the
     /// one that raced in, else the command's timeout reply.
     fn cancel<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

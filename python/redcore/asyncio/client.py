@@ -29,7 +29,7 @@ import asyncio
 import hashlib
 import inspect
 import warnings
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import _redcore
 from .. import client as _sync_client
@@ -39,6 +39,7 @@ from ..exceptions import ConnectionError, NoScriptError, RedisError, WatchError
 from .connection import ConnectionPool, Connection, wait_pending
 
 _Pending = _redcore.Pending
+
 _SyncRedis = _sync_client.Redis
 _SyncPipeline = _sync_client.Pipeline
 
@@ -65,39 +66,75 @@ def _command_names() -> List[str]:
 
 
 async def _ready(value: Any) -> Any:
+    """An embedded call's value (awaited if the command blocked)."""
     if value.__class__ is _Pending:
         return await wait_pending(value)
     return value
 
 
-class _Backend:
-    """Where a client's commands go; see the module docstring."""
+def _signature_code(fn: Any) -> Tuple[str, str, Dict[str, Any]]:
+    """The parameter list of ``fn`` (without its first, the client) as
+    source, the matching call arguments, and the defaults they refer to:
+    a wrapper with the same signature passes arguments on positionally,
+    which is cheaper than forwarding ``*args, **kwargs``."""
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    defs: List[str] = []
+    call: List[str] = []
+    defaults: Dict[str, Any] = {}
+    star = False
+    for i, p in enumerate(params):
+        default = ""
+        if p.default is not inspect.Parameter.empty:
+            defaults[f"__d{i}"] = p.default
+            default = f"=__d{i}"
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            defs.append(p.name + default)
+            call.append(p.name)
+        elif p.kind is p.VAR_POSITIONAL:
+            star = True
+            defs.append("*" + p.name)
+            call.append("*" + p.name)
+        elif p.kind is p.KEYWORD_ONLY:
+            if not star:
+                star = True
+                defs.append("*")
+            defs.append(p.name + default)
+            call.append(f"{p.name}={p.name}")
+        else:
+            defs.append("**" + p.name)
+            call.append("**" + p.name)
+    if any(p.kind is p.POSITIONAL_ONLY for p in params):
+        last = max(i for i, p in enumerate(params) if p.kind is p.POSITIONAL_ONLY)
+        defs.insert(last + 1, "/")
+    return ", ".join(["self", *defs]), ", ".join(["self._core", *call]), defaults
 
-    core: Any
-    pool: Optional[ConnectionPool]
+
+_CLIENT_TEMPLATE = """
+async def {name}({params}):
+    value = __fn({call})
+    if self._pool is None:
+        # Ran inline; a blocked command comes back as a Pending.
+        if value.__class__ is __Pending:
+            return await __wait(value)
+        return value
+    return await self._send(self._core._take_batch())
+"""
+
+_PIPELINE_TEMPLATE = """
+def {name}({params}):
+    return self._queued(__fn({call}))
+"""
 
 
-def _client_command(name: str) -> Callable[..., Any]:
-    async def method(self: "Redis", *args: Any, **kwargs: Any) -> Any:
-        core = self._core
-        value = getattr(core, name)(*args, **kwargs)
-        if self._pool is None:
-            if value.__class__ is _Pending:
-                return await wait_pending(value)
-            return value
-        return await self._send(core._take_batch())
-
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = getattr(getattr(_SyncRedis, name, None), "__doc__", None)
-    return method
-
-
-def _pipeline_command(name: str) -> Callable[..., Any]:
-    def method(self: "Pipeline", *args: Any, **kwargs: Any) -> Any:
-        return self._queue(name, args, kwargs)
-
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = getattr(getattr(_SyncRedis, name, None), "__doc__", None)
+def _make_command(name: str, template: str) -> Callable[..., Any]:
+    """A method named ``name`` that runs the sync client's method of that
+    name on ``self._core`` (see the module docstring), with its signature."""
+    fn = getattr(_SyncRedis, name)
+    params, call, namespace = _signature_code(fn)
+    namespace.update(__fn=fn, __Pending=_Pending, __wait=wait_pending)
+    exec(template.format(name=name, params=params, call=call), namespace)  # noqa: S102 - our own template
+    method = namespace[name]
+    method.__doc__ = fn.__doc__
     return method
 
 
@@ -431,19 +468,15 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
     def _immediate(self) -> bool:
         return self.watching and not self.explicit_transaction
 
-    def _queue(self, name: str, args: tuple, kwargs: Dict[str, Any]) -> Any:
-        if self._pool is None:
-            value = getattr(self._core, name)(*args, **kwargs)
-            if self._immediate():
-                return _ready(value)
+    def _queued(self, value: Any) -> Any:
+        """What a command method returns once the sync pipeline took the
+        command: the pipeline while queueing; while WATCHing, the awaitable
+        reply (run inline, or sent on the WATCH connection)."""
+        if not self._immediate():
             return self
-        getattr(_redcore.Client, name, None)
-        if self._immediate():
-            # The recorder queues; the command goes to the WATCH connection.
-            _raw_call(self._core, name, args, kwargs)
-            return self._send_watched(self._core._take_batch())
-        _raw_call(self._core, name, args, kwargs)
-        return self
+        if self._pool is None:
+            return _ready(value)
+        return self._send_watched(self._core._take_batch())
 
     async def _send_watched(self, batch: Any) -> Any:
         assert self._conn is not None
@@ -451,7 +484,7 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
 
     def execute_command(self, *args: Any, **options: Any) -> Any:  # type: ignore[override]
         """Queues a command (runs it, awaitable, while WATCHing)."""
-        return self._queue("execute_command", args, options)
+        return self._queued(self._core.execute_command(*args, **options))
 
     async def watch(self, *names: Any) -> bool:
         """WATCH ``names``; until :meth:`multi`, commands run immediately
@@ -549,11 +582,6 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
             await self.reset()
 
 
-def _raw_call(core: Any, name: str, args: tuple, kwargs: Dict[str, Any]) -> None:
-    """Queues a command on a network pipeline's recorder."""
-    getattr(core, name)(*args, **kwargs)
-
-
 class Script:
     """A Lua script registered with :meth:`Redis.register_script`:
     ``await script(keys=[...], args=[...], client=None)`` runs EVALSHA,
@@ -588,9 +616,9 @@ class Script:
 
 for _name in _command_names():
     if _name not in vars(Redis):
-        setattr(Redis, _name, _client_command(_name))
+        setattr(Redis, _name, _make_command(_name, _CLIENT_TEMPLATE))
     if _name not in vars(Pipeline):
-        setattr(Pipeline, _name, _pipeline_command(_name))
+        setattr(Pipeline, _name, _make_command(_name, _PIPELINE_TEMPLATE))
 del _name
 
 adopt(Redis)
