@@ -357,3 +357,70 @@ async def test_types(ar: Any) -> None:
     assert isinstance(ar.pipeline(), redis.asyncio.client.Pipeline)
     assert isinstance(ar.pubsub(), redis.asyncio.client.PubSub)
     assert isinstance(ar.lock("x"), redis.asyncio.lock.Lock)
+
+
+async def test_pubsub_waiting_reader_wakes_on_publish(amake: Any) -> None:
+    ar = amake()
+    p = ar.pubsub(ignore_subscribe_messages=True)
+    await p.subscribe("ch")
+    loop = asyncio.get_running_loop()
+    # The subscribe confirmation is read (and ignored: None) first.
+    assert await p.get_message(timeout=1) is None
+    reader = asyncio.create_task(p.get_message(timeout=None))
+    await asyncio.sleep(0.05)
+    assert not reader.done()
+    start = loop.time()
+    await amake().publish("ch", "x")
+    message = await asyncio.wait_for(reader, 2)
+    assert message["data"] == b"x"
+    assert loop.time() - start < 0.5
+    await p.aclose()
+
+
+async def test_from_url_and_pools(amake: Any, redis_server: Any) -> None:
+    ar = amake()
+    if ar.backend == "embedded":
+        engine = f"atest-url-{uuid.uuid4().hex}"
+        a = redcore.asyncio.from_url(f"memory://{engine}")
+        b = redcore.asyncio.Redis.from_url(f"memory://{engine}", decode_responses=True)
+        await a.set("k", "v")
+        assert await b.get("k") == "v"
+        # The sync client of the same name sees the same engine.
+        assert redcore.Redis(name=engine).get("k") == b"v"
+        redcore._redcore.forget_engine(engine)
+        return
+    mod = redcore.asyncio if ar.backend == "remote" else redis.asyncio
+    c = mod.from_url(f"redis://127.0.0.1:{redis_server.port}/2", decode_responses=True)
+    await c.set("k", "in db 2")
+    assert await c.get("k") == "in db 2"
+    assert await ar.get("k") is None
+    await c.flushdb()
+    await c.aclose()
+    pool = mod.BlockingConnectionPool(port=redis_server.port, max_connections=2, timeout=1)
+    d = mod.Redis(connection_pool=pool)
+    results = await asyncio.gather(*(d.blpop([f"none{i}"], timeout=0.1) for i in range(4)))
+    assert results == [None] * 4
+    await d.aclose()
+    await pool.disconnect()
+
+
+async def test_pool_types(amake: Any, redis_server: Any) -> None:
+    if amake().backend == "oracle":
+        return
+    pool = redcore.asyncio.ConnectionPool(port=redis_server.port)
+    assert isinstance(pool, redis.asyncio.ConnectionPool)
+    assert isinstance(redcore.asyncio.BlockingConnectionPool(port=redis_server.port), redis.asyncio.BlockingConnectionPool)
+    assert pool.connection_kwargs["port"] == redis_server.port
+
+
+async def test_docstring_examples() -> None:
+    import doctest
+
+    import redcore.asyncio.client
+    import redcore.asyncio.lock
+    import redcore.asyncio.pubsub
+
+    # The examples call asyncio.run(): run them off this test's loop.
+    for mod in (redcore.asyncio, redcore.asyncio.client, redcore.asyncio.lock, redcore.asyncio.pubsub):
+        result = await asyncio.to_thread(doctest.testmod, mod)
+        assert result.failed == 0 and result.attempted > 0, mod

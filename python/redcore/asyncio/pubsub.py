@@ -3,16 +3,19 @@
 
 It drives the sync :class:`redcore.PubSub` of the same client (the same
 message dicts, subscription bookkeeping and re-subscription after a
-reconnect) and only reads it without waiting: between reads the task
-sleeps on the loop, starting at 0.2 ms and backing off to 5 ms, so a
-waiting subscriber never blocks the loop and hears a message within a
-few milliseconds. Handlers may be coroutine functions; they are awaited.
+reconnect) and only reads it without waiting, so a waiting subscriber
+never blocks the loop. On the embedded engine every delivery writes a
+byte to a socket the loop watches, which wakes the waiting task at once;
+on a server connection the task checks between short sleeps (0.2 ms
+backing off to 5 ms). Handlers may be coroutine functions; they are
+awaited.
 
     >>> import asyncio, redcore.asyncio
     >>> async def main():
     ...     r = redcore.asyncio.Redis(decode_responses=True)
     ...     async with r.pubsub(ignore_subscribe_messages=True) as p:
     ...         await p.subscribe("news")
+    ...         await p.get_message(timeout=1)  # the confirmation: None
     ...         await r.publish("news", "hello")
     ...         return (await p.get_message(timeout=1))["data"]
     >>> asyncio.run(main())
@@ -23,8 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import socket
 from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
+from .. import _redcore
 from .._compat import adopt, redis_base
 from .._pubsub import Subscription, _subscriptions
 from ..exceptions import PubSubError
@@ -47,6 +52,12 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
         self._p = client._sync.pubsub(ignore_subscribe_messages=ignore_subscribe_messages, **kwargs)
         # Handlers' results still to await (a coroutine function's call).
         self._handled: List[Any] = []
+        # Wake-up of an embedded subscriber: socket pair, event, and the
+        # connection that writes to it.
+        self._socks: Optional[Any] = None
+        self._event: Optional[asyncio.Event] = None
+        self._notified: Any = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}>"
@@ -80,11 +91,49 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
     async def aclose(self) -> None:
         """Unsubscribes from everything and closes the connection."""
         self._p.reset()
+        self._close_wakeup()
 
     async def reset(self) -> None:
         """``aclose()``."""
-        self._p.reset()
+        await self.aclose()
 
+    def _close_wakeup(self) -> None:
+        if self._socks is not None:
+            rsock, wsock = self._socks
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(rsock.fileno())
+            rsock.close()
+            wsock.close()
+        self._socks = self._event = self._notified = self._loop = None
+
+    def _wakeup(self) -> Optional[asyncio.Event]:
+        """The event set when the embedded subscriber receives something
+        (None on a server connection)."""
+        conn = self._p.connection
+        if not isinstance(conn, _redcore.Subscriber):
+            return None
+        loop = asyncio.get_running_loop()
+        if self._socks is not None and self._loop is not loop:
+            self._close_wakeup()
+        if self._socks is None:
+            rsock, wsock = socket.socketpair()
+            rsock.setblocking(False)
+            wsock.setblocking(False)
+            self._socks, self._loop, self._event = (rsock, wsock), loop, asyncio.Event()
+            loop.add_reader(rsock.fileno(), self._on_wakeup)
+        if conn is not self._notified:
+            conn.notify(self._socks[1].fileno())
+            self._notified = conn
+        return self._event
+
+    def _on_wakeup(self) -> None:
+        assert self._socks is not None and self._event is not None
+        try:
+            while self._socks[0].recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        self._event.set()
     close = aclose
 
     def _wrap(self, subs: Dict[Any, Any]) -> Dict[Any, Any]:
@@ -155,20 +204,30 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
         deadline = None if timeout is None else loop.time() + timeout
         step = _FIRST_POLL
         while True:
-            if self._p.connection is not None:
+            event = None
+            conn = self._p.connection
+            if conn is not None:
+                event = self._wakeup()
+                if event is not None:
+                    event.clear()
+                queued = conn.pending()
                 message = self._p.get_message(ignore_subscribe_messages, 0)
                 if await self._run_handlers():
                     return None
-                if message is not None:
+                if message is not None or queued:
+                    # A message, or a reply read and ignored (redis-py
+                    # returns None for that too).
                     return message
-            if deadline is None:
-                wait = step
-            else:
-                left = deadline - loop.time()
-                if left <= 0:
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return None
+            if event is not None:
+                try:
+                    await asyncio.wait_for(event.wait(), left)
+                except asyncio.TimeoutError:
                     return None
-                wait = min(step, left)
-            await asyncio.sleep(wait)
+                continue
+            await asyncio.sleep(step if left is None else min(step, left))
             step = min(step * 2, _MAX_POLL)
 
     get_sharded_message = get_message
