@@ -122,3 +122,28 @@ async def test_connection_refused_is_connection_error() -> None:
     r = redcore.asyncio.Redis(port=port)
     with pytest.raises(redcore.exceptions.ConnectionError):
         await r.get("k")
+
+
+async def test_socket_timeout_on_a_silent_server() -> None:
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(4096):
+            pass
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    r = redcore.asyncio.Redis(port=port, socket_timeout=0.2)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(redcore.exceptions.TimeoutError):
+        await r.get("k")
+    assert 0.15 < loop.time() - start < 2
+    await r.aclose()
+    server.close()
+    await server.wait_closed()
+
+
+async def test_blocking_command_outlasts_socket_timeout(redis_server: Any) -> None:
+    r = _client("remote", redis_server, socket_timeout=0.1)
+    assert await r.blpop(["nothing-here"], timeout=0.3) is None
+    assert await r.ping() is True
+    await r.aclose()

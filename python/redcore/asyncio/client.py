@@ -398,6 +398,9 @@ async def _on_own_connection(pool: ConnectionPool, batch: Any, **send: Any) -> A
     the wait is cancelled the connection is closed: it would still owe the
     blocked reply."""
     conn = await pool.get_connection()
+    # The command blocks as long as it asks; the server answers when its
+    # block timeout ends, so socket_timeout does not apply here.
+    conn.timeout = None
     try:
         result = await conn.send(batch, **send)
     except BaseException:

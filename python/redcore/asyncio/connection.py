@@ -53,6 +53,13 @@ class Connection(asyncio.Protocol):
         self._flush_scheduled = False
         self._closed = False
         self._lost_exc: Optional[BaseException] = None
+        # socket_timeout: a connection owing replies that hears nothing
+        # for this long is dropped (its waiting commands raise
+        # TimeoutError). One watchdog timer per connection, not per call.
+        self.timeout: Optional[float] = pool._socket_timeout
+        self._busy = False
+        self._last_heard = 0.0
+        self._watchdog: Optional[asyncio.TimerHandle] = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}({self.pool._address()})>"
@@ -72,6 +79,12 @@ class Connection(asyncio.Protocol):
             self.core.feed(data)
         except Exception as e:  # a broken reply: nothing after it can be trusted
             self._drop(e)
+            return
+        if self._busy:
+            assert self.loop is not None
+            self._last_heard = self.loop.time()
+            if not len(self.core):
+                self._busy = False
 
     def connection_lost(self, exc: Optional[BaseException]) -> None:
         self._drop(ConnectionError("Connection closed by server."))
@@ -83,6 +96,9 @@ class Connection(asyncio.Protocol):
             return
         self._closed = True
         self._lost_exc = exc
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self.transport is not None:
             self.transport.close()
         self.core.fail_all(exc)
@@ -97,6 +113,8 @@ class Connection(asyncio.Protocol):
         assert loop is not None
         fut = loop.create_future()
         self.core.send(batch, fut, pipeline, transaction, raise_on_error)
+        if not self._busy:
+            self._became_busy()
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
@@ -107,10 +125,34 @@ class Connection(asyncio.Protocol):
         assert self.loop is not None
         fut = self.loop.create_future()
         self.core.send_raw([_b(a) for a in args], fut)
+        if not self._busy:
+            self._became_busy()
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self.loop.call_soon(self._flush)
         return fut
+
+    def _became_busy(self) -> None:
+        loop = self.loop
+        assert loop is not None
+        self._busy = True
+        self._last_heard = loop.time()
+        if self.timeout is not None and self._watchdog is None:
+            self._watchdog = loop.call_later(self.timeout, self._check_timeout)
+
+    def _check_timeout(self) -> None:
+        """Drops the connection if it owes replies and has been silent for
+        ``timeout`` seconds; else looks again when it could be."""
+        self._watchdog = None
+        if self._closed or self.timeout is None or not self._busy or not len(self.core):
+            self._busy = False
+            return
+        assert self.loop is not None
+        silent = self.loop.time() - self._last_heard
+        if silent >= self.timeout:
+            self._drop(TimeoutError(f"Timeout reading from {self.pool._address()}"))
+        else:
+            self._watchdog = self.loop.call_later(self.timeout - silent, self._check_timeout)
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -201,6 +243,8 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
         self.connection_class = connection_class
         self.connection_kwargs = self._sync.connection_kwargs
         self.max_connections = max_connections or 2**31
+        timeout = self.connection_kwargs.get("socket_timeout")
+        self._socket_timeout: Optional[float] = None if timeout is None else float(timeout)
         from .. import client as _sync_client
 
         # The settings every connection decodes with (a client object
@@ -300,6 +344,7 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
         """Gives back a connection from :meth:`get_connection` (a closed
         one is dropped)."""
         self._in_use.discard(connection)
+        connection.timeout = self._socket_timeout
         if connection.is_connected and len(connection.core) == 0:
             self._idle.append(connection)
         else:
