@@ -257,11 +257,37 @@ async def test_blocking_family(amake: Any) -> None:
     assert await ar.lrange("dst", 0, -1) == [b"v"]
 
 
+async def test_blocking_timeouts(amake: Any) -> None:
+    ar = amake()
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    assert await ar.bzpopmax(["z"], timeout=0.1) is None
+    assert await ar.brpop(["l"], timeout=0.1) is None
+    assert await ar.xread({"s": "0-0"}, block=100) in ([], {}, None)
+    assert loop.time() - start >= 0.25
+
+
+async def test_xreadgroup_block_wakes(amake: Any) -> None:
+    ar, other = amake(), amake()
+    await ar.xgroup_create("s", "g", id="$", mkstream=True)
+    task = asyncio.create_task(ar.xreadgroup("g", "c", {"s": ">"}, block=5000))
+    await asyncio.sleep(0.05)
+    await other.xadd("s", {"a": "1"}, id="7-1")
+    got = await asyncio.wait_for(task, 5)
+    assert got in ([[b"s", [(b"7-1", {b"a": b"1"})]]], {b"s": [[(b"7-1", {b"a": b"1"})]]})
+
+
 async def test_blocking_cancel_leaves_nothing_blocked(amake: Any) -> None:
     ar, other = amake(), amake()
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(ar.blpop(["q"], timeout=0), 0.1)
+    task = asyncio.create_task(ar.bzpopmin(["z"], timeout=0))
+    await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
     await asyncio.sleep(0.05)
+    assert (await other.info("clients"))["blocked_clients"] == 0
     # Nobody is left waiting on the key: the push stays in the list.
     await other.rpush("q", "kept")
     await asyncio.sleep(0.05)
@@ -424,3 +450,17 @@ async def test_docstring_examples() -> None:
     for mod in (redcore.asyncio, redcore.asyncio.client, redcore.asyncio.lock, redcore.asyncio.pubsub):
         result = await asyncio.to_thread(doctest.testmod, mod)
         assert result.failed == 0 and result.attempted > 0, mod
+
+
+async def test_resp2_and_single_connection(amake: Any) -> None:
+    r2 = amake(protocol=2)
+    await r2.zadd("z", {"a": 1.5})
+    assert await r2.zrange("z", 0, -1, withscores=True) == [(b"a", 1.5)]
+    assert await r2.hgetall("missing") == {}
+    single = amake(single_connection_client=True)
+    await single.set("k", "v")
+    assert await single.get("k") == b"v"
+    assert await single.client_setname("me") is True
+    assert await single.client_getname() == "me"
+    async with amake() as ctx:
+        assert await ctx.get("k") == b"v"

@@ -29,7 +29,7 @@ import asyncio
 import hashlib
 import inspect
 import warnings
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import _redcore
 from .. import client as _sync_client
@@ -37,6 +37,9 @@ from .. import connection as _sync_connection
 from .._compat import adopt, redis_base
 from ..exceptions import ConnectionError, NoScriptError, RedisError, WatchError
 from .connection import ConnectionPool, Connection, wait_pending
+
+if TYPE_CHECKING:
+    from .pubsub import PubSub
 
 _Pending = _redcore.Pending
 
@@ -330,6 +333,10 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
 
     # -- objects on this client ---------------------------------------------
 
+    def client(self) -> "Redis":
+        """A client on the same pool with a connection of its own."""
+        return type(self)(connection_pool=self.connection_pool, single_connection_client=True)
+
     def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> "Pipeline":
         """A :class:`Pipeline` (atomic in MULTI/EXEC with ``transaction``)."""
         return Pipeline(self, transaction, shard_hint)
@@ -430,14 +437,14 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
     """
 
     def __init__(self, client: Redis, transaction: bool = True, shard_hint: Any = None) -> None:
-        self.client = client
+        self.client = client  # type: ignore[method-assign,assignment]  # redis-py's attribute
         self.connection_pool = client.connection_pool
         self.auto_close_connection_pool = False
         self.single_connection_client = False
         self._single = None
         self._pool = client._pool
         self._sync = client._sync
-        self.transaction = transaction
+        self.transaction = transaction  # type: ignore[method-assign,assignment]  # redis-py's attribute
         self.shard_hint = shard_hint
         self.watching = False
         self.explicit_transaction = False
@@ -489,7 +496,7 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
         """Queues a command (runs it, awaitable, while WATCHing)."""
         return self._queued(self._core.execute_command(*args, **options))
 
-    async def watch(self, *names: Any) -> bool:
+    async def watch(self, *names: Any) -> bool:  # type: ignore[override]
         """WATCH ``names``; until :meth:`multi`, commands run immediately
         (on a connection this pipeline holds until reset)."""
         if self.explicit_transaction:
@@ -505,7 +512,7 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
         self.watching = True
         return result
 
-    async def unwatch(self) -> bool:
+    async def unwatch(self) -> bool:  # type: ignore[override]
         """Forget WATCHed keys."""
         if not self.watching:
             return True
@@ -556,10 +563,11 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
         """Loads the scripts called on this pipeline that the server lacks."""
         scripts = list(self.scripts)
         shas = [s.sha for s in scripts]
-        exists = await self.client.script_exists(*shas)
+        client: Any = self.client
+        exists = await client.script_exists(*shas)
         for s, exist in zip(scripts, exists):
             if not exist:
-                s.sha = await self.client.script_load(s.script)
+                s.sha = await client.script_load(s.script)
 
     async def execute(self, raise_on_error: bool = True) -> List[Any]:
         """Runs the queued commands; their replies in order. An error reply
@@ -572,9 +580,11 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
         try:
             if self._pool is None:
                 return self._core.execute(raise_on_error)
-            transaction = self.transaction or self.explicit_transaction
+            transaction = bool(self.transaction) or self.explicit_transaction
             batch = self._core._take_batch()
-            send = {"pipeline": True, "transaction": transaction, "raise_on_error": raise_on_error}
+            if not len(batch) and not transaction:
+                return []
+            send: Dict[str, Any] = {"pipeline": True, "transaction": transaction, "raise_on_error": raise_on_error}
             if self._conn is not None:
                 return await self._conn.send(batch, **send)
             if batch.blocking and not transaction:

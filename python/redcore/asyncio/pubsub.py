@@ -139,7 +139,7 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
     def _wrap(self, subs: Dict[Any, Any]) -> Dict[Any, Any]:
         """Handlers run by the sync PubSub; their awaitables are kept for
         :meth:`get_message` to await."""
-        out = {}
+        out: Dict[Any, Any] = {}
         for name, handler in subs.items():
             if handler is None:
                 out[name] = None
