@@ -147,3 +147,22 @@ async def test_blocking_command_outlasts_socket_timeout(redis_server: Any) -> No
     assert await r.blpop(["nothing-here"], timeout=0.3) is None
     assert await r.ping() is True
     await r.aclose()
+
+
+async def test_pubsub_resubscribes_after_server_drops_connection(redis_server: Any) -> None:
+    r = _client("remote", redis_server, decode_responses=True)
+    p = r.pubsub(ignore_subscribe_messages=True)
+    await p.subscribe("news")
+    await p.psubscribe("n*")
+    assert await p.get_message(timeout=1) is None  # confirmations
+    assert await p.get_message(timeout=1) is None
+    assert redis_server.client().client_kill_filter(_type="pubsub") == 1
+    await asyncio.sleep(0.05)
+    # The next read reconnects and subscribes again.
+    for _ in range(3):
+        await p.get_message(timeout=0.1)
+    assert await r.publish("news", "back") == 2
+    got = [await p.get_message(timeout=1), await p.get_message(timeout=1)]
+    assert sorted(m["type"] for m in got) == ["message", "pmessage"]
+    await p.aclose()
+    await r.aclose()

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyList};
 
 use super::client::{finish_pipeline, Client, Queue};
 use super::errors;
@@ -220,6 +220,29 @@ impl AioConn {
             opts: Opts::default(),
             fut,
         });
+    }
+
+    /// Queues a command given as byte strings whose reply is not awaited
+    /// (a pub/sub connection: replies arrive as messages, `feed_frames`).
+    fn write(&self, args: Vec<Vec<u8>>) {
+        resp::encode_command(&mut self.inner.lock().out, &args);
+    }
+
+    /// Parses `data` and returns every complete reply as is (a pub/sub
+    /// connection: no futures to match); an error reply becomes its
+    /// exception instance.
+    fn feed_frames<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        let mut st = self.inner.lock();
+        st.parser.feed(data);
+        loop {
+            match st.parser.next_frame() {
+                Ok(Some(Frame::Error(e))) => out.append(errors::reply_exception(py, &e)?)?,
+                Ok(Some(f)) => out.append(reply::to_py(py, &f, &self.dec)?)?,
+                Ok(None) => return Ok(out),
+                Err(e) => return Err(errors::named_error(py, "InvalidResponse", &e.message())),
+            }
+        }
     }
 
     /// The bytes to write, taken out of the buffer (None when empty).

@@ -21,6 +21,7 @@ on the next command; commands that were waiting on it raise
 from __future__ import annotations
 
 import asyncio
+import collections
 import socket
 import ssl as _ssl
 import weakref
@@ -420,6 +421,67 @@ def _sync_class(cls: Any) -> Any:
             if k.__name__ == mine.__name__:
                 return mine
     return _sync_connection.Connection
+
+
+class PubSubConnection(Connection):
+    """A connection in pub/sub mode, in the shape the :class:`redcore.PubSub`
+    logic reads (``send(*args)``, ``read(timeout)``, ``pending()``,
+    ``close()``): after the handshake every reply and message is queued
+    as it arrives and ``event`` is set, so a waiting reader wakes at once."""
+
+    def __init__(self, pool: "ConnectionPool") -> None:
+        super().__init__(pool)
+        self.timeout = None  # a subscriber may hear nothing for hours
+        self.messages: "collections.deque[Any]" = collections.deque()
+        self.event = asyncio.Event()
+        self._subscribed_mode = False
+
+    async def connect(self) -> None:
+        await super().connect()
+        self._subscribed_mode = True
+
+    def data_received(self, data: bytes) -> None:
+        if not self._subscribed_mode:
+            super().data_received(data)
+            return
+        try:
+            self.messages.extend(self.core.feed_frames(data))
+        except Exception as e:
+            self._drop(e)
+        self.event.set()
+
+    def _drop(self, exc: BaseException) -> None:
+        super()._drop(exc)
+        self.event.set()
+
+    # -- the interface redcore.PubSub drives -----------------------------
+
+    def send(self, *args: Any) -> None:  # type: ignore[override]
+        if self._closed:
+            raise ConnectionError("Connection closed by server.")
+        enc = self.pool.connection_kwargs.get("encoding", "utf-8")
+        self.core.write([_b(a, enc) for a in args])
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            assert self.loop is not None
+            self.loop.call_soon(self._flush)
+
+    def read(self, timeout: Optional[float] = 0) -> Any:
+        """The next queued reply or message, or None (never waits)."""
+        if not self.messages:
+            return None
+        item = self.messages.popleft()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def pending(self) -> int:
+        """Number of queued replies and messages."""
+        return len(self.messages)
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self.disconnect()
 
 
 class UnixDomainSocketConnection(Connection):

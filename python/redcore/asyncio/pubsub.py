@@ -1,14 +1,15 @@
 """``PubSub`` for :mod:`redcore.asyncio`: subscribe, then
 ``async for message in p.listen()`` or ``await p.get_message(timeout=...)``.
 
-It drives the sync :class:`redcore.PubSub` of the same client (the same
-message dicts, subscription bookkeeping and re-subscription after a
-reconnect) and only reads it without waiting, so a waiting subscriber
-never blocks the loop. On the embedded engine every delivery writes a
-byte to a socket the loop watches, which wakes the waiting task at once;
-on a server connection the task checks between short sleeps (0.2 ms
-backing off to 5 ms). Handlers may be coroutine functions; they are
-awaited.
+It drives the :class:`redcore.PubSub` logic (the same message dicts and
+subscription bookkeeping) and only reads without waiting, so a waiting
+subscriber never blocks the loop; it wakes the moment something arrives:
+on the embedded engine every delivery writes a byte to a socket the loop
+watches; on a server the subscriber connection is an asyncio protocol
+(:class:`~redcore.asyncio.connection.PubSubConnection`) that queues what
+it reads. A dropped server connection is reopened, with every
+subscription restored, on the next call. Handlers may be coroutine
+functions; they are awaited.
 
     >>> import asyncio, redcore.asyncio
     >>> async def main():
@@ -31,8 +32,10 @@ from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 from .. import _redcore
 from .._compat import adopt, redis_base
+from .._pubsub import PubSub as _SyncPubSub
 from .._pubsub import Subscription, _subscriptions
 from ..exceptions import PubSubError
+from .connection import PubSubConnection
 
 _FIRST_POLL = 0.0002
 _MAX_POLL = 0.005
@@ -49,7 +52,13 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
         self.connection_pool = client.connection_pool
         self.shard_hint = shard_hint
         self.ignore_subscribe_messages = ignore_subscribe_messages
-        self._p = client._sync.pubsub(ignore_subscribe_messages=ignore_subscribe_messages, **kwargs)
+        self._pool = client._pool
+        if self._pool is None:
+            self._p = client._sync.pubsub(ignore_subscribe_messages=ignore_subscribe_messages, **kwargs)
+        else:
+            # The PubSub logic over this object's asyncio connection.
+            self._conn: Optional[PubSubConnection] = None
+            self._p = _SyncPubSub(_ConnectionSource(self, client), ignore_subscribe_messages=ignore_subscribe_messages, **kwargs)
         # Handlers' results still to await (a coroutine function's call).
         self._handled: List[Any] = []
         # Wake-up of an embedded subscriber: socket pair, event, and the
@@ -107,9 +116,10 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
         self._socks = self._event = self._notified = self._loop = None
 
     def _wakeup(self) -> Optional[asyncio.Event]:
-        """The event set when the embedded subscriber receives something
-        (None on a server connection)."""
+        """The event set when the subscriber connection receives something."""
         conn = self._p.connection
+        if isinstance(conn, PubSubConnection):
+            return conn.event
         if not isinstance(conn, _redcore.Subscriber):
             return None
         loop = asyncio.get_running_loop()
@@ -151,41 +161,64 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
             out[name] = run
         return out
 
+    async def _connected(self) -> None:
+        """Opens (or reopens, re-subscribing) the server connection."""
+        if self._pool is None:
+            return
+        conn = self._conn
+        if conn is not None and not conn._closed:
+            return
+        conn = PubSubConnection(self._pool)
+        await conn.connect()
+        self._conn = conn
+        if self._p.connection is not None:
+            # A reconnection: restore the subscriptions.
+            self._p.connection = conn
+            self._p.on_connect()
+
     async def subscribe(self, *args: Any, **kwargs: Callable[..., Any]) -> None:
         """Subscribe to channels; keyword arguments map a channel to a
         handler (a function or a coroutine function)."""
+        await self._connected()
         subs = self._wrap(_subscriptions(args, kwargs))
         self._p.subscribe(*(Subscription(k, v) for k, v in subs.items()))
 
     async def psubscribe(self, *args: Any, **kwargs: Callable[..., Any]) -> None:
         """Subscribe to glob patterns; keyword arguments map a pattern to a
         handler."""
+        await self._connected()
         subs = self._wrap(_subscriptions(args, kwargs))
         self._p.psubscribe(*(Subscription(k, v) for k, v in subs.items()))
 
     async def ssubscribe(self, *args: Any, **kwargs: Callable[..., Any]) -> None:
         """Subscribe to shard channels."""
+        await self._connected()
         subs = self._wrap(_subscriptions(args, kwargs))
         self._p.ssubscribe(*(Subscription(k, v) for k, v in subs.items()))
 
     async def unsubscribe(self, *args: Any) -> None:
         """Unsubscribe from channels (all when none are given)."""
+        await self._connected()
         self._p.unsubscribe(*args)
 
     async def punsubscribe(self, *args: Any) -> None:
         """Unsubscribe from patterns (all when none are given)."""
+        await self._connected()
         self._p.punsubscribe(*args)
 
     async def sunsubscribe(self, *args: Any) -> None:
         """Unsubscribe from shard channels (all when none are given)."""
+        await self._connected()
         self._p.sunsubscribe(*args)
 
     async def ping(self, message: Optional[str] = None) -> None:
         """Sends PING; the pong arrives as a message."""
+        await self._connected()
         self._p.ping(message)
 
     async def execute_command(self, *args: Any) -> None:
         """Sends a command on the subscriber connection."""
+        await self._connected()
         self._p.execute_command(*args)
 
     async def _run_handlers(self) -> bool:
@@ -205,6 +238,8 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
         step = _FIRST_POLL
         while True:
             event = None
+            if self._pool is not None and self._p.connection is not None:
+                await self._connected()
             conn = self._p.connection
             if conn is not None:
                 event = self._wakeup()
@@ -258,6 +293,23 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
                 r = exception_handler(e, self)
                 if inspect.isawaitable(r):
                     await r
+
+
+class _ConnectionSource:
+    """What the PubSub logic asks of its client: settings, and the
+    connection to use (the async PubSub's, opened beforehand)."""
+
+    def __init__(self, owner: PubSub, client: Any) -> None:
+        self._owner = owner
+        self._decode_responses = client._decode_responses
+        self._encoding = client._encoding
+        self.connection_pool = client.connection_pool
+
+    def _subscriber(self) -> Any:
+        conn = self._owner._conn
+        if conn is None:
+            raise PubSubError("not connected")
+        return conn
 
 
 adopt(PubSub)
