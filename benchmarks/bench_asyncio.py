@@ -155,7 +155,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--port", type=int, required=True, help="a redis-server on 127.0.0.1")
     ap.add_argument("--quick", action="store_true", help="small counts (a smoke run)")
     ap.add_argument("--markdown", action="store_true")
-    args = ap.parse_args(argv)
+    args, _ = ap.parse_known_args(argv)  # run.sh passes every script the same flags
     scale = (
         {"seq": 200, "each": 20, "pipe": 1000, "emb": 2000}
         if args.quick

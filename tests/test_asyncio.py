@@ -464,3 +464,18 @@ async def test_resp2_and_single_connection(amake: Any) -> None:
     assert await single.client_getname() == "me"
     async with amake() as ctx:
         assert await ctx.get("k") == b"v"
+
+
+async def test_pool_of_another_library(redis_server: Any) -> None:
+    redis_server.client().flushall()
+    foreign = redis.asyncio.ConnectionPool(port=redis_server.port, db=3)
+    r = redcore.asyncio.Redis(connection_pool=foreign)
+    await r.set("k", "v")
+    assert redis_server.client(db=3).get("k") == b"v"
+    assert isinstance(r.connection_pool, redcore.asyncio.ConnectionPool)
+    await r.aclose()
+    await r.connection_pool.disconnect()
+    positional = redcore.asyncio.Redis("127.0.0.1", redis_server.port, 3)
+    assert await positional.get("k") == b"v"
+    await positional.aclose()
+    redis_server.client(db=3).flushdb()

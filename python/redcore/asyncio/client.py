@@ -177,6 +177,8 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
         self,
         host: Optional[str] = None,
         port: Optional[int] = None,
+        db: int = 0,
+        password: Optional[str] = None,
         *,
         unix_socket_path: Optional[str] = None,
         connection_pool: Any = None,
@@ -187,7 +189,18 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
     ) -> None:
         self.single_connection_client = single_connection_client
         self._single: Optional[Connection] = None
+        kwargs.update(db=db, password=password)
         remote = host is not None or port is not None or unix_socket_path is not None
+        if connection_pool is not None and not isinstance(
+            connection_pool, (ConnectionPool, _sync_connection.EmbeddedConnectionPool)
+        ):
+            # Another library's pool (redis.asyncio's, redcore's sync one):
+            # a pool of ours with its settings.
+            connection_pool = ConnectionPool(
+                connection_class=getattr(connection_pool, "connection_class", None),
+                max_connections=getattr(connection_pool, "max_connections", None),
+                **dict(getattr(connection_pool, "connection_kwargs", None) or {}),
+            )
         if isinstance(connection_pool, ConnectionPool) or (remote and connection_pool is None):
             if connection_pool is None:
                 sync = _SyncRedis(host=host, port=port, unix_socket_path=unix_socket_path, **kwargs)

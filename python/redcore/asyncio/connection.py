@@ -115,8 +115,11 @@ class Connection(asyncio.Protocol):
         fut = loop.create_future()
         self.core.send(batch, fut, pipeline, transaction, raise_on_error)
         if not self._busy:
+            # Nothing in flight: write now (a lone command pays no extra
+            # loop iteration); what follows in this iteration is batched.
             self._became_busy()
-        if not self._flush_scheduled:
+            self._flush()
+        elif not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
         return fut
