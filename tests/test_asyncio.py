@@ -310,10 +310,14 @@ async def test_pubsub(amake: Any) -> None:
     await p.psubscribe("n*")
     await ar.publish("news", "again")
     got = []
-    async for m in p.listen():
-        got.append(m["type"])
-        if len(got) == 3:
-            break
+
+    async def read_three() -> None:
+        async for m in p.listen():
+            got.append(m["type"])
+            if len(got) == 3:
+                break
+
+    await asyncio.wait_for(read_three(), 5)
     assert got == ["psubscribe", "message", "pmessage"]
     await p.aclose()
 

@@ -464,10 +464,9 @@ class PubSubConnection(Connection):
             raise ConnectionError("Connection closed by server.")
         enc = self.pool.connection_kwargs.get("encoding", "utf-8")
         self.core.write([_b(a, enc) for a in args])
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            assert self.loop is not None
-            self.loop.call_soon(self._flush)
+        # Written at once, as redis-py does: a SUBSCRIBE reaches the server
+        # before a PUBLISH awaited after it.
+        self._flush()
 
     def read(self, timeout: Optional[float] = 0) -> Any:
         """The next queued reply or message, or None (never waits)."""
