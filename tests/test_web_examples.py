@@ -1,14 +1,19 @@
 """The web examples: examples/flask_app (sessions, rate limiting, cached
 views) through Flask's test client, on the embedded engine and on the test
 redis-server; examples/django_project (session engine, cache backend,
-cache_page, rate limiting) through its own ``manage.py test``."""
+cache_page, rate limiting) through its own ``manage.py test``;
+examples/dashboard (real-time analytics page) through its JSON API and,
+rendered by its JavaScript, in headless Chromium (Debian's
+chromium-headless-shell, which scripts/test.sh installs)."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -88,3 +93,57 @@ def test_django_project(backend: str, redis_server: Any) -> None:
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Ran 4 tests" in proc.stderr and "OK" in proc.stderr
+
+
+def dashboard_app(url: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"dashboard_example_{uuid.uuid4().hex}", EXAMPLES / "dashboard" / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.create_app(url)
+
+
+def test_dashboard_stats(app_url: str) -> None:
+    app = dashboard_app(app_url)
+    with app.test_client() as c:
+        for page, visitor in [("/", "ada"), ("/docs", "ada"), ("/docs", "bob"), ("/pricing", "cy")]:
+            assert c.post("/track", json={"page": page, "visitor": visitor}).json == {"ok": True}
+        assert c.post("/track", json={"page": "/"}).status_code == 400
+        stats = c.get("/api/stats").json
+        assert stats["views"] == 4 and stats["uniques"] == 3
+        assert stats["top"][0] == ["/docs", 2]
+        assert sum(n for _, n in stats["series"]) == 4
+
+
+BROWSER = shutil.which("chromium-headless-shell") or shutil.which("chromium")
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no headless Chromium (scripts/test.sh installs chromium-headless-shell)")
+def test_dashboard_page_in_a_headless_browser(tmp_path: Path) -> None:
+    """The page's JavaScript fetches /api/stats and draws the tiles, the
+    chart and the table: checked in the DOM a real browser built."""
+    from werkzeug.serving import make_server
+
+    app = dashboard_app(f"memory://dashboard-{uuid.uuid4().hex}")
+    track = app.extensions["track"]
+    for i in range(7):
+        track("/pricing", f"v{i}")
+    for i in range(3):
+        track("/blog", f"v{i}")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        proc = subprocess.run(
+            [str(BROWSER), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             f"--user-data-dir={tmp_path}", "--virtual-time-budget=5000", "--dump-dom",
+             f"http://127.0.0.1:{server.server_port}/"],
+            capture_output=True, text=True, timeout=90,
+        )
+    finally:
+        server.shutdown()
+    dom = proc.stdout
+    assert '<b id="views">10</b>' in dom, proc.stderr[-2000:]
+    assert '<b id="uniques">7</b>' in dom
+    assert '<tr class="page"><td>/pricing</td><td>7</td></tr><tr class="page"><td>/blog</td><td>3</td></tr>' in dom
+    assert dom.count("<rect ") >= 1 and "updated " in dom
