@@ -100,6 +100,33 @@ new_sid = store.rotate(sid)  # after login: the old id stops working
 assert store.get(sid) is None and store.get(new_sid)["username"] == "shubhendu"
 
 # %% [markdown]
+# The guide's Flask-Session setup works as written with a redcore client
+# (`pip install flask flask-session`; the cell says so when they are
+# missing):
+
+# %%
+try:
+    from flask import Flask, session
+    from flask_session import Session
+except ImportError:
+    print("pip install flask flask-session to run this cell")
+else:
+    app = Flask(__name__)
+    app.config['SESSION_TYPE'] = 'redis'
+    app.config['SESSION_REDIS'] = redis.Redis.from_url(URL)  # was: redis.Redis(host='localhost', port=6379)
+    app.secret_key = "notebook"
+    Session(app)
+
+    @app.route('/')
+    def home():
+        session['username'] = 'shubhendu'
+        return "Session set!"
+
+    with app.test_client() as browser:
+        assert browser.get("/").text == "Session set!"
+    print([k.decode() for k in r.scan_iter(match="session:*")])
+
+# %% [markdown]
 # ## 3. Rate limiting
 #
 # The guide's fixed-window limiter, as written:
@@ -149,6 +176,29 @@ bucket.hit().retry_after
 LPUSH task:email job1 job2
 BRPOP task:email 0
 LLEN task:email
+
+# %% [markdown]
+# The guide's RQ example, with `from redis import Redis` changed to
+# `from redcore import Redis` (`pip install rq`). A worker imports the job's
+# function by name, so it must live in a module (RQ refuses functions defined
+# in a notebook); `operator.add` stands for the guide's `say_hello`. A
+# `SimpleWorker` runs the job in this process; in production `rq worker`
+# runs it in another one, against a server.
+
+# %%
+import operator
+
+try:
+    from rq import Queue as RQQueue, SimpleWorker
+except ImportError:
+    print("pip install rq to run this cell")
+else:
+    from redcore import Redis  # was: from redis import Redis
+
+    q = RQQueue(connection=Redis.from_url(URL))  # the guide: Queue(connection=Redis())
+    job = q.enqueue(operator.add, 2, 3)
+    SimpleWorker([q], connection=q.connection).work(burst=True)
+    assert job.get_status() == "finished" and job.return_value() == 5
 
 # %% [markdown]
 # `redcore.queue.Queue` adds what a real worker needs: a job that is never
