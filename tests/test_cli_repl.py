@@ -7,6 +7,7 @@ and with ``--no-raw`` (the terminal format)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -119,6 +120,19 @@ def test_split_args_refuses_what_redis_cli_refuses(line: str) -> None:
         cli.split_args(line)
 
 
+HELP_COMMANDS = ["set", "get", "lpush", "zadd", "zunionstore", "xadd", "xreadgroup", "sort", "migrate",
+                 "bitfield", "georadius", "client kill", "config get", "object encoding", "eval"]
+
+
+@needs_redis_cli
+@pytest.mark.parametrize("command", HELP_COMMANDS)
+def test_help_matches_redis_cli(redis_server: Any, command: str) -> None:
+    proc = subprocess.run([str(REDIS_CLI), "-p", str(redis_server.port), "help", *command.split()],
+                          capture_output=True, text=True, timeout=30)
+    expected = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout).replace("\r\n", "\n")
+    assert cli.Session().help_text(command) == expected
+
+
 def test_hints_and_help_come_from_command_docs() -> None:
     s = cli.Session()
     assert s.hint("set") == "SET key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]"
@@ -137,6 +151,11 @@ def test_interactive_prompt_with_history(tmp_path: Path) -> None:
     child.expect_exact("redcore(embedded)> ")
     child.sendline("INCR visits")
     child.expect_exact("(integer) 1")
+    child.send("ZUNIONST\t")  # Tab completes the command name
+    child.expect_exact("ZUNIONSTORE ")
+    child.send("\t")  # and then shows its syntax
+    child.expect_exact("ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]]")
+    child.send("\x15")  # Ctrl-U: clear the line
     child.sendline("MULTI")
     child.expect_exact("redcore(embedded)(TX)> ")
     child.sendline("DISCARD")

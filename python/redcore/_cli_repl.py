@@ -276,19 +276,20 @@ def _arg_syntax(arg: Any) -> str:
     flags = {_text(f) for f in a.get("flags", []) or []}
     token = _text(a["token"]) if "token" in a else ""
     if kind == "pure-token":
-        body = token
-    elif kind in ("oneof", "block"):
+        token = token or '""'  # MIGRATE's empty key
+        return f"[{token}]" if "optional" in flags else token
+    if kind in ("oneof", "block"):
         parts = [_arg_syntax(x) for x in a.get("arguments", []) or []]
-        body = ("|" if kind == "oneof" else " ").join(parts)
-        if token:
-            body = f"{token} {body}"
+        value = ("|" if kind == "oneof" else " ").join(parts)
     else:
-        body = f"{token} {_text(a.get('name', ''))}" if token else _text(a.get("name", ""))
+        value = _text(a.get("name", ""))
     if "multiple" in flags:
-        body = f"{body} [{body} ...]" if kind != "oneof" else f"{body} [{body} ...]"
-    if "optional" in flags:
-        body = f"[{body}]"
-    return body
+        # A repeated token (WEIGHTS w [WEIGHTS w ...]) only with multiple_token.
+        one = f"{token} {value}" if token else value
+        body = f"{one} [{one} ...]" if "multiple_token" in flags else f"{one} [{value} ...]"
+    else:
+        body = f"{token} {value}" if token else value
+    return f"[{body}]" if "optional" in flags else body
 
 
 class Session:
@@ -361,19 +362,35 @@ class Session:
                 raw = self.client.execute_command("COMMAND", "DOCS")
             except Exception:  # a server without COMMAND DOCS: no hints
                 raw = []
-            self._docs = {_text(k).lower(): v for k, v in _pairs(raw).items()}
+            docs: Dict[str, Any] = {}
+            for name, doc in _pairs(raw).items():
+                docs[_text(name).lower()] = doc
+                for sub, subdoc in _pairs(_pairs(doc).get("subcommands", [])).items():
+                    docs[_text(sub).lower().replace("|", " ")] = subdoc  # "client kill"
+            self._docs = docs
         return self._docs
 
     def hint(self, command: str) -> Optional[str]:
-        """``SET key value [NX|XX] ...`` for a command name, or None."""
-        doc = self.docs().get(command.lower())
+        """``SET key value [NX|XX] ...`` for a command name (or a container
+        command and its subcommand, ``CLIENT KILL``), or None."""
+        command = " ".join(command.split()).lower()
+        doc = self.docs().get(command)
         if doc is None:
             return None
         return f"{command.upper()} {syntax_of(doc)}".rstrip()
 
+    def _doc_name(self, words: Sequence[str]) -> str:
+        """The docs entry a typed line is about: ``client kill`` when the
+        first word is a container command, else the first word."""
+        first = words[0].lower() if words else ""
+        if len(words) > 1 and f"{first} {words[1].lower()}" in self.docs():
+            return f"{first} {words[1].lower()}"
+        return first
+
     def help_text(self, command: str) -> str:
         """redis-cli's ``help <command>`` text (without colours)."""
-        doc = self.docs().get(command.lower())
+        command = " ".join(command.split()).lower()
+        doc = self.docs().get(command)
         if doc is None:
             return ""
         d = _pairs(doc)
@@ -424,7 +441,7 @@ class Repl:
             return False
         if name == "help":
             if len(argv) > 1:
-                self.out.write(self.session.help_text(argv[1]))
+                self.out.write(self.session.help_text(self.session._doc_name([str(a) for a in argv[1:]])))
             else:
                 self.out.write(
                     "redcore cli: type a command as in redis-cli; "
@@ -491,7 +508,7 @@ def _setup_readline(session: Session) -> Any:
             names = sorted(n.upper() for n in session.docs() if n.upper().startswith(text.upper()))
             return names[state] + " " if state < len(names) else None
         if state == 0 and words:
-            hint = session.hint(words[0])
+            hint = session.hint(session._doc_name(words))
             if hint:
                 sys.stdout.write(f"\n  {hint}\n")
                 readline.redisplay()
