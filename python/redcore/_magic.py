@@ -13,8 +13,11 @@ CONFIG GET, ZRANGE ... WITHSCORES)::
     HGETALL user:1
 
 ``%redis_connect URL`` switches to another engine or server
-(``memory://name``, ``redis://host:port/db``); Python code reaches the same
-data with ``redcore.Redis.from_url(URL)``.
+(``memory://name``, ``redis://host:port/db``), and so does a URL after
+``%%redis`` (for that cell and the ones after it); Python code reaches the
+same data with ``redcore.Redis.from_url(URL)``. Like a redis-cli
+connection, the magics keep MULTI state from one line (or cell) to the
+next.
 """
 
 from __future__ import annotations
