@@ -295,6 +295,28 @@ assert [sid for sid, _ in claimed] == [sid for sid, _ in a]
 r.xack("orders", "billing", *[sid for sid, _ in claimed])
 assert r.xpending("orders", "billing")["pending"] == 0
 
+# %% [markdown]
+# ## Interview questions, checked
+#
+# *RDB or AOF?* RDB is a compact snapshot (fast restarts, may lose the last
+# minutes); AOF logs every write (more durable, bigger). *What is Sentinel
+# for?* Monitoring and automatic failover (section 3). *How does Cluster
+# shard?* 16,384 hash slots spread over masters (section 4). *How do you
+# secure Redis?* Passwords and ACL users, protected mode, TLS (chapter 5).
+# *Which eviction policies exist?*
+
+# %%
+assert os.path.getsize(rdb_path) > 0  # a snapshot on disk (section 1)
+policies = ["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+            "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"]
+for policy in policies:
+    db.config_set("maxmemory-policy", policy)
+    assert db.config_get("maxmemory-policy") == {"maxmemory-policy": policy}
+try:
+    db.config_set("maxmemory-policy", "most-recently-used")
+except redis.ResponseError as e:
+    print("not a policy:", e)
+
 # %%
 stop_all()
 shutil.rmtree(WORK, ignore_errors=True)
