@@ -483,3 +483,36 @@ async def test_pool_of_another_library(redis_server: Any) -> None:
     assert await positional.get("k") == b"v"
     await positional.aclose()
     redis_server.client(db=3).flushdb()
+
+
+async def test_rate_limit_middleware_with_an_async_client(amake: Any) -> None:
+    """The ASGI middleware awaits an asyncio client's checks (the loop is
+    never blocked on a server round trip)."""
+    from redcore.ratelimit import FixedWindow
+    from redcore.ratelimit.asgi import RateLimitMiddleware
+
+    ar = amake()
+    if ar.backend == "oracle":
+        return  # the helper's own tests cover redis-py clients
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    mw = RateLimitMiddleware(app, FixedWindow(ar, "api", limit=2, window=60))
+    statuses = []
+
+    async def call() -> None:
+        async def receive() -> Any:
+            return {"type": "http.request"}
+
+        async def send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await mw({"type": "http", "client": ("1.2.3.4", 1), "headers": []}, receive, send)
+
+    for _ in range(3):
+        await call()
+    assert statuses == [200, 200, 429]
+    assert await FixedWindow(ar, "other", limit=1, window=60).ahit() is not None
