@@ -12,11 +12,15 @@ pytest_plugins = ["pytester"]
 
 
 def run(pytester: pytest.Pytester, source: str, *args: str) -> Any:
+    # pytest-asyncio (installed for the project's own tests) warns in
+    # every inner session unless its loop scope is set.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(source)
     return pytester.runpytest("-p", "no:cacheprovider", *args)
 
 
 def test_plugin_is_loaded_from_its_entry_point(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     result = pytester.runpytest("--help")
     result.stdout.fnmatch_lines(["*--redcore-url*"])
     result = pytester.runpytest("-p", "no:redcore", "--help")
@@ -156,8 +160,13 @@ def test_process_fixtures(pytester: pytest.Pytester) -> None:
 
 def test_async_client_skips_without_redcore_asyncio(pytester: pytest.Pytester) -> None:
     result = run(pytester, """
-        def test_async(redcore_async_client):
-            assert redcore_async_client is not None
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_async(redcore_async_client, redis):
+            await redcore_async_client.set("k", "v")
+            assert await redcore_async_client.get("k") == b"v"
+            assert redis.get("k") == b"v"  # the same dataset as the sync fixture
     """)
     try:
         import redcore.asyncio  # noqa: F401
