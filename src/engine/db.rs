@@ -170,6 +170,17 @@ impl Db {
         self.used + self.expires.len() * EXPIRES_SLOT_BYTES
     }
 
+    /// [`Db::used`] recomputed from scratch (tests check the running
+    /// figure against it).
+    #[cfg(test)]
+    pub fn recount(&self) -> usize {
+        self.keys
+            .iter()
+            .map(|(k, e)| cost(k, &e.value))
+            .sum::<usize>()
+            + self.expires.len() * EXPIRES_SLOT_BYTES
+    }
+
     /// Charges the entry at `idx` as it is now.
     #[inline]
     fn charge(&mut self, idx: usize) {

@@ -258,6 +258,7 @@ mod tests {
     use super::*;
     use crate::engine::value::Value;
     use crate::engine::Config;
+    use crate::resp::Frame;
     use bytes::Bytes;
 
     fn store(policy: &str, max: usize) -> Store {
@@ -328,6 +329,89 @@ mod tests {
         assert!(
             evicted >= 50 && gone_late < evicted / 4,
             "{evicted} {gone_late}"
+        );
+    }
+
+    #[test]
+    fn running_figure_matches_a_recount_after_every_kind_of_change() {
+        use crate::commands::test_support::Harness;
+        let mut h = Harness::new();
+        let script = [
+            "SET s hello",
+            "APPEND s aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "SETRANGE s 100 x",
+            "INCR n",
+            "INCRBYFLOAT f 1.5",
+            "RPUSH l a b c d e f g h",
+            "LPOP l 3",
+            "HSET h f1 v1 f2 v2 f3 v3",
+            "HDEL h f1",
+            "HEXPIRE h 100 FIELDS 1 f2",
+            "SADD set a b c 1 2",
+            "SREM set a",
+            "ZADD z 1 a 2 b",
+            "XADD x * f v",
+            "SETBIT b 1000 1",
+            "PFADD p a b c",
+            "EXPIRE s 100",
+            "PERSIST s",
+            "EXPIRE l 100",
+            "RENAME l l2",
+            "COPY h h2",
+            "SINTERSTORE set2 set set",
+            "SET s short",
+            "LPOP l2 5",
+            "DEL h",
+            "MOVE z 1",
+        ];
+        for cmd in script {
+            let reply = h.run(cmd);
+            assert!(!reply.is_error(), "{cmd}: {reply:?}");
+            for db in &h.store.dbs {
+                assert_eq!(db.used(), db.recount(), "after {cmd}");
+            }
+        }
+        assert!(h.store.dbs[0].used() > 0);
+        h.run("FLUSHALL");
+        assert_eq!(h.store.used_memory(), STARTUP_MEMORY);
+    }
+
+    #[test]
+    fn commands_are_refused_with_oom_and_scripts_by_their_flags() {
+        use crate::commands::test_support::Harness;
+        let mut h = Harness::new();
+        h.run("SET a 1");
+        h.run("CONFIG SET maxmemory 1");
+        let oom = "OOM command not allowed when used memory > 'maxmemory'.";
+        assert_eq!(h.run("SET b 2"), Frame::Error(oom.into()));
+        assert_eq!(h.run("GET a"), Frame::Bulk("1".into()));
+        assert_eq!(h.run("DEL a"), Frame::Integer(1));
+        h.run("MULTI");
+        assert_eq!(h.run("GET a"), Frame::Error(oom.into()));
+        let exec = h.run("EXEC");
+        assert!(
+            matches!(&exec, Frame::Error(e) if e.starts_with(b"EXECABORT")),
+            "{exec:?}"
+        );
+        h.run("CONFIG SET maxmemory 0");
+        assert_eq!(h.run("SET b 2"), Frame::ok());
+    }
+
+    #[test]
+    fn config_set_lower_maxmemory_evicts_at_once() {
+        use crate::commands::test_support::Harness;
+        let mut h = Harness::new();
+        h.run("CONFIG SET maxmemory-policy allkeys-random");
+        for i in 0..500 {
+            h.run(&format!("SET key:{i} {}", "v".repeat(200)));
+        }
+        let target = (h.store.used_memory() + STARTUP_MEMORY) / 2;
+        h.run(&format!("CONFIG SET maxmemory {target}"));
+        assert!(h.store.used_memory() <= target);
+        assert!(h.store.dbs[0].len() < 300);
+        assert_eq!(
+            h.store.stats.evicted_keys as usize + h.store.dbs[0].len(),
+            500
         );
     }
 }

@@ -224,7 +224,7 @@ unsafe fn execute(ctx: &mut RunCtx, argv: &[&[u8]]) -> Result<Frame, &'static st
         && store.oom_before_command
         && !ctx.watch.wrote()
     {
-        return Err("OOM command not allowed when used memory > 'maxmemory'.");
+        return Err("-OOM command not allowed when used memory > 'maxmemory'.");
     }
     if cmd.has(flags::WRITE) {
         ctx.watch.set_wrote();
