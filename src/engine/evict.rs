@@ -172,7 +172,9 @@ impl Store {
             let Some((db, key)) = self.pick_victim(policy) else {
                 return false;
             };
-            self.evict_key(db, &key);
+            if !self.evict_key(db, &key) {
+                return false;
+            }
             used = self.used_memory();
         }
         true
@@ -227,7 +229,9 @@ impl Store {
         }
         let samples = self.config.maxmemory_samples.max(1) as usize;
         let lfu = self.config.lfu_params();
-        loop {
+        // Every round finds a candidate unless the indexes disagree; the
+        // bound keeps a bug from turning into a hang.
+        for _ in 0..1000 {
             if self.dbs.iter().all(|db| count(db) == 0) {
                 return None;
             }
@@ -250,6 +254,7 @@ impl Store {
                 }
             }
         }
+        None
     }
 }
 

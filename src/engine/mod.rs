@@ -478,6 +478,7 @@ fn spawn_sweeper(engine: Weak<Engine>) {
                         store.active_expire_cycle(Duration::from_millis(25));
                     }
                     crate::persist::rdbfile::auto_save(&mut store);
+                    store.used_memory_peaked();
                     store.config.hz.clamp(1, 500)
                 }
                 None => return,
