@@ -943,6 +943,20 @@ mod tests {
     }
 
     #[test]
+    fn a_key_costs_72_bytes_of_slot() {
+        // The per-key budget behind bench_memory.py's figure: a key and a
+        // string value of up to 22 bytes each live inside the slot (cached
+        // hash 8 + key 24 + entry 40), with no heap blocks of their own.
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Entry>(), 40);
+        assert_eq!(SLOT_BYTES, 72 + 10);
+        let mut db = Db::default();
+        db.set(b"key:123456", s("value:123456"));
+        assert_eq!(db.used(), SLOT_BYTES);
+        assert_eq!(db.mem_usage(b"key:123456", 5), Some(SLOT_BYTES));
+    }
+
+    #[test]
     fn lazy_expiry_removes_keys_after_deadline() {
         let mut db = Db::default();
         db.set_with_expire(b"k", s("v"), 1_000);
