@@ -7,7 +7,7 @@ from typing_extensions import disjoint_base, final
 _Key = Union[str, bytes, memoryview, bytearray]
 _Value = Union[str, bytes, memoryview, bytearray, int, float]
 
-__all__ = ["CallbackWatch", "Client", "RemotePool", "RemoteSubscriber", "Subscriber", "command_table", "fast_commands", "forget_engine", "native_shapes", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "__version__"]
+__all__ = ["CallbackWatch", "Client", "RemotePool", "RemoteSubscriber", "Subscriber", "command_table", "fast_commands", "forget_engine", "native_shapes", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "list_or_args", "expire_flags", "__version__"]
 
 __version__: str
 
@@ -217,3 +217,9 @@ class RemoteSubscriber:
     def read(self, timeout: Optional[float] = None) -> Any: ...
     def pending(self) -> int: ...
     def close(self) -> None: ...
+
+def list_or_args(keys: Any, args: Any = None) -> list[Any]:
+    """redis-py's rule for "one key or an iterable of keys, plus more"."""
+
+def expire_flags(ex: Any = None, px: Any = None, exat: Any = None, pxat: Any = None) -> list[Any]:
+    """The EX/PX/EXAT/PXAT arguments redis-py builds: ``[]`` or ``[keyword, value]``."""

@@ -11,6 +11,7 @@
 //! - [`msgpack`]: MessagePack for Python values (`redcore.cache`).
 //! - [`reshape`]: native reply shapes for replies already in Python.
 
+mod argrules;
 mod callbacks;
 mod client;
 mod encode;
@@ -108,6 +109,8 @@ fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(forget_engine, m)?)?;
     m.add_function(wrap_pyfunction!(native_shapes, m)?)?;
     m.add_function(wrap_pyfunction!(command_table, m)?)?;
+    m.add_function(wrap_pyfunction!(argrules::list_or_args, m)?)?;
+    m.add_function(wrap_pyfunction!(argrules::expire_flags, m)?)?;
     m.add_function(wrap_pyfunction!(callbacks::fast_commands, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_dumps, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_loads, m)?)?;
