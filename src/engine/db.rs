@@ -700,14 +700,15 @@ impl Db {
     /// Swaps contents with another database (SWAPDB); watchers of both see
     /// their keys as modified.
     pub fn swap_contents(&mut self, other: &mut Db) {
+        // Pending charges refer to positions in the contents being swapped.
+        self.settle();
+        other.settle();
         self.touch_all(Some(other));
         other.touch_all(Some(self));
         std::mem::swap(&mut self.keys, &mut other.keys);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.hfe, &mut other.hfe);
         std::mem::swap(&mut self.used, &mut other.used);
-        self.pending.clear();
-        other.pending.clear();
     }
 
     /// Drops the field-expiry registration of a value leaving `key`.

@@ -368,6 +368,9 @@ mod tests {
             "LPOP l2 5",
             "DEL h",
             "MOVE z 1",
+            "SWAPDB 0 1",
+            "HSET z2 f v",
+            "SWAPDB 1 0",
         ];
         for cmd in script {
             let reply = h.run(cmd);
