@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds redcore in release mode into .venv-bench, installs the comparison
 # packages, starts a redis-server on a free loopback port and runs bench.py,
-# then bench_helpers.py (helper modules: rate limiters, cache) and
-# bench_asyncio.py (redcore.asyncio vs redis.asyncio and FakeAsyncRedis).
+# then the other bench_*.py scripts: helpers (rate limiters, cache),
+# asyncio (redcore.asyncio vs redis.asyncio and FakeAsyncRedis) and memory
+# (bytes per key against a fresh redis-server of its own).
 # Extra arguments go to each (e.g. --markdown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +21,4 @@ for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; slee
 .venv-bench/bin/python benchmarks/bench.py --port "$PORT" "$@"
 .venv-bench/bin/python benchmarks/bench_helpers.py --port "$PORT" "$@"
 .venv-bench/bin/python benchmarks/bench_asyncio.py --port "$PORT" "$@"
+.venv-bench/bin/python benchmarks/bench_memory.py "$@"
