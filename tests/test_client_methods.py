@@ -129,18 +129,20 @@ def test_get_cache(r: Any) -> None:
 @pytest.mark.parametrize(
     "expiry",
     [
-        {"ex": 100},
-        {"ex": "100"},
-        {"ex": datetime.timedelta(seconds=100)},
-        {"px": 100_000},
-        {"px": datetime.timedelta(milliseconds=100_000)},
-        {"exat": datetime.datetime.now() + datetime.timedelta(seconds=100)},
-        {"pxat": int(time.time() * 1000) + 100_000},
+        lambda: {"ex": 100},
+        lambda: {"ex": "100"},
+        lambda: {"ex": datetime.timedelta(seconds=100)},
+        lambda: {"px": 100_000},
+        lambda: {"px": datetime.timedelta(milliseconds=100_000)},
+        lambda: {"exat": datetime.datetime.now() + datetime.timedelta(seconds=100)},
+        lambda: {"pxat": int(time.time() * 1000) + 100_000},
     ],
+    ids=["ex", "ex-str", "ex-timedelta", "px", "px-timedelta", "exat-datetime", "pxat"],
 )
 def test_set_and_getex_read_expiry_arguments_alike(r: Any, expiry: Any) -> None:
     """``set`` (a Rust fast method) and ``getex`` (a Python one) apply
     redis-py's expiry rules the same way."""
+    expiry = expiry()  # absolute times are taken when the test runs
     assert r.set("a", "v", **expiry) is True
     r.set("b", "v")
     assert r.getex("b", **expiry) == b"v"
