@@ -1,6 +1,6 @@
 """The helpers' async twins on redcore.asyncio clients: ``@cached`` on
 ``async def`` functions, the rate limiters (and their ASGI middleware),
-:class:`AsyncSessionStore` and :class:`AsyncLeaderboard`, and the FastAPI
+:class:`AsyncSessionStore`, :class:`AsyncLeaderboard`, :class:`AsyncBus`, and the FastAPI
 example app (examples/fastapi_app) through httpx's ASGI transport.
 
 Each test runs on ``embedded`` (redcore.asyncio on the in-process engine)
@@ -24,6 +24,7 @@ import redcore
 import redcore.asyncio
 from redcore.cache import cached, invalidate_tags
 from redcore.leaderboard import AsyncLeaderboard, Leaderboard
+from redcore.pubsub import AsyncBus, Message
 from redcore.ratelimit import GCRA, FixedWindow, LeakyBucket, SlidingWindowCounter, SlidingWindowLog, TokenBucket, rate_limited
 from redcore.ratelimit.asgi import RateLimitMiddleware
 from redcore.session import AsyncSessionStore, SessionStore
@@ -464,6 +465,98 @@ async def test_async_leaderboard(env: Any) -> None:
     assert await board.count() == 0 and await board.around("ada") == []
     with pytest.raises(ValueError):
         await board.page(0)
+
+
+# --- pub/sub bus -------------------------------------------------------------------
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.005)
+
+
+async def test_async_bus_handlers(env: Any) -> None:
+    r = env.aclient()
+    errors: List[Any] = []
+    bus = AsyncBus(r, on_error=lambda exc, msg: errors.append((type(exc).__name__, msg.channel)))
+    got: List[Any] = []
+
+    @bus.on("orders")
+    async def on_order(order: Any, channel: str) -> None:
+        await asyncio.sleep(0)
+        got.append(("async", channel, order["id"]))
+
+    @bus.on_pattern("audit.*")
+    def on_audit(data: Any, channel: str) -> None:
+        got.append(("sync", channel, data))
+
+    @bus.on("raw", raw=True)
+    def on_raw(data: Any, channel: str) -> None:
+        got.append(("raw", channel, data))
+
+    @bus.on("bad")
+    def bad(data: Any, channel: str) -> None:
+        raise RuntimeError("handler bug")
+
+    async with bus:
+        assert bus.running
+        assert await bus.publish("orders", {"id": 7}) == 1
+        assert await bus.publish("audit.login", ["ada"]) == 1
+        assert await bus.publish("raw", b"bytes!", raw=True) == 1
+        await bus.publish("bad", 1)
+        await r.publish("orders", "not json")
+        await bus.publish("orders", {"id": 8})
+        await wait_for(lambda: len(got) == 4)
+        # A handler added while running subscribes on the listener's next turn.
+        late: List[Any] = []
+        bus.add_handler("late", lambda data, channel: late.append(data))
+        await wait_for(lambda: "late" in bus._handlers["channel"] and bus._changes.empty())
+        for _ in range(200):
+            if await bus.publish("late", "x") == 1:
+                break
+            await asyncio.sleep(0.01)
+        await wait_for(lambda: late == ["x"])
+        bus.remove_handler("late")
+        await wait_for(lambda: bus._changes.empty())
+    assert not bus.running
+    assert got == [("async", "orders", 7), ("sync", "audit.login", ["ada"]), ("raw", "raw", b"bytes!"), ("async", "orders", 8)]
+    assert ("RuntimeError", "bad") in errors and ("JSONDecodeError", "orders") in errors
+    assert await r.pubsub_numsub("orders") == [(b"orders", 0)]
+    with pytest.raises(TypeError):
+        with bus:  # type: ignore[attr-defined]
+            pass
+
+
+async def test_async_bus_iteration(env: Any) -> None:
+    r = env.aclient()
+    bus = AsyncBus(r)
+    seen: List[Message] = []
+
+    async def consume() -> None:
+        async for msg in bus.aiter("news", patterns=["alerts.*"]):
+            seen.append(msg)
+            if len(seen) == 2:
+                break
+
+    task = asyncio.create_task(consume())
+    for _ in range(500):
+        if await r.pubsub_numpat() == 1 and (await r.pubsub_numsub("news"))[0][1] == 1:
+            break
+        await asyncio.sleep(0.01)
+    await bus.publish("news", {"h": 1})
+    await bus.publish("alerts.fire", "hot")
+    await asyncio.wait_for(task, 5)
+    assert [(m.channel, m.data, m.pattern) for m in seen] == [("news", {"h": 1}, None), ("alerts.fire", "hot", "alerts.*")]
+    for _ in range(500):  # break closed the iterator's subscription
+        if await r.pubsub_numpat() == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert await r.pubsub_numpat() == 0
+    with pytest.raises(ValueError):
+        async for _ in bus.aiter():
+            pass
 
 
 # --- the FastAPI example ----------------------------------------------------------
