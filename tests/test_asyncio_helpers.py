@@ -1,6 +1,7 @@
 """The helpers' async twins on redcore.asyncio clients: ``@cached`` on
 ``async def`` functions, the rate limiters (and their ASGI middleware),
-:class:`AsyncSessionStore`, :class:`AsyncLeaderboard`, :class:`AsyncBus`, and the FastAPI
+:class:`AsyncSessionStore`, :class:`AsyncLeaderboard`, :class:`AsyncBus`,
+:class:`AsyncStreamWorker` / :class:`AsyncStreamProducer`, and the FastAPI
 example app (examples/fastapi_app) through httpx's ASGI transport.
 
 Each test runs on ``embedded`` (redcore.asyncio on the in-process engine)
@@ -28,6 +29,7 @@ from redcore.pubsub import AsyncBus, Message
 from redcore.ratelimit import GCRA, FixedWindow, LeakyBucket, SlidingWindowCounter, SlidingWindowLog, TokenBucket, rate_limited
 from redcore.ratelimit.asgi import RateLimitMiddleware
 from redcore.session import AsyncSessionStore, SessionStore
+from redcore.streams import AsyncStreamProducer, AsyncStreamWorker, StreamWorker
 
 pytestmark = pytest.mark.asyncio
 
@@ -557,6 +559,74 @@ async def test_async_bus_iteration(env: Any) -> None:
     with pytest.raises(ValueError):
         async for _ in bus.aiter():
             pass
+
+
+# --- streams ---------------------------------------------------------------------
+
+
+async def test_async_stream_worker_round_trip(env: Any) -> None:
+    r = env.aclient(decode_responses=True)
+    producer = AsyncStreamProducer(r, "{orders}")
+    ids = await producer.send_many([{"sku": "A1", "qty": 2}, ["nested", {"ok": True}]])
+    assert len(ids) == 2
+    await producer.send_json({"sku": "B2"})
+    seen: List[Any] = []
+
+    async def handle(msg: Any) -> None:
+        await asyncio.sleep(0)
+        seen.append(msg.data)
+
+    worker = AsyncStreamWorker(r, "{orders}", "billing", "w1", handle, block_ms=50)
+    assert await worker.process_once() == 3
+    assert seen == [{"sku": "A1", "qty": "2"}, ["nested", {"ok": True}], {"sku": "B2"}]
+    assert (await worker.pending())["pending"] == 0
+    assert await worker.process_once(block_ms=20) == 0
+    with pytest.raises(TypeError):
+        worker.run_in_thread()
+
+
+async def test_async_stream_worker_retries_and_dead_letters(env: Any) -> None:
+    r = env.aclient(decode_responses=True)
+    await AsyncStreamProducer(r, "{jobs}").send({"n": "1"})
+    attempts: List[int] = []
+    errors: List[str] = []
+
+    def flaky(msg: Any) -> None:  # a plain function works too
+        attempts.append(msg.deliveries)
+        raise RuntimeError("down")
+
+    worker = AsyncStreamWorker(
+        r, "{jobs}", "g", "w1", flaky, block_ms=10, max_retries=2, backoff=0.05,
+        on_error=lambda exc, msg: errors.append(str(exc)),
+    )
+    for _ in range(200):
+        await worker.process_once(block_ms=10)
+        if await worker.dead_letters():
+            break
+        await asyncio.sleep(0.01)
+    assert attempts == [1, 2, 3]
+    assert errors == ["down"] * 3
+    (dead_id, fields), = await worker.dead_letters()
+    assert fields["n"] == "1" and fields["dlq:deliveries"] == "3" and fields["dlq:group"] == "g"
+    assert (await worker.pending())["pending"] == 0
+    # The sync worker reads the same group state.
+    assert StreamWorker(env.client(decode_responses=True), "{jobs}", "g", "w2", print).pending()["pending"] == 0
+
+
+async def test_async_stream_worker_runs_as_a_task(env: Any) -> None:
+    r = env.aclient(decode_responses=True)
+    seen: List[str] = []
+    worker = AsyncStreamWorker(r, "{feed}", "g", None, lambda m: seen.append(m.data["v"]), block_ms=50)
+    task = asyncio.create_task(worker.run())
+    producer = AsyncStreamProducer(r, "{feed}")
+    with Ticker() as ticker:
+        for i in range(5):
+            await producer.send({"v": str(i)})
+        await wait_for(lambda: len(seen) == 5)
+    assert seen == ["0", "1", "2", "3", "4"]
+    assert ticker.ticks > 0
+    worker.stop()
+    await asyncio.wait_for(task, 2)
 
 
 # --- the FastAPI example ----------------------------------------------------------
