@@ -4,9 +4,11 @@
 :class:`AsyncStreamWorker` / :class:`AsyncStreamProducer`, and the FastAPI
 example app (examples/fastapi_app) through httpx's ASGI transport.
 
-Each test runs on ``embedded`` (redcore.asyncio on the in-process engine)
-and ``remote`` (redcore.asyncio -> the test redis-server); where a test
-mixes in a blocking client it is redcore's sync client on the same data.
+Each test runs on ``embedded`` (redcore.asyncio on the in-process engine),
+``remote`` (redcore.asyncio -> the test redis-server) and ``oracle``
+(redis.asyncio -> the test redis-server: the helpers take either client);
+where a test mixes in a blocking client it is the same library's sync
+client on the same data.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any, AsyncIterator, Callable, List
 
 import pytest
 import pytest_asyncio
+import redis
+import redis.asyncio
 
 import redcore
 import redcore.asyncio
@@ -36,13 +40,13 @@ pytestmark = pytest.mark.asyncio
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-@pytest_asyncio.fixture(params=["embedded", "remote"])
+@pytest_asyncio.fixture(params=["embedded", "remote", "oracle"])
 async def env(request: Any, redis_server: Any) -> AsyncIterator[Any]:
     """``env.aclient(**kw)`` / ``env.client(**kw)``: async and sync clients
-    on one dataset, empty at the start."""
+    on one dataset, empty at the start; ``env.url`` its address."""
     engine = f"ahelpers-{uuid.uuid4().hex}"
     made: List[Any] = []
-    if request.param == "remote":
+    if request.param != "embedded":
         redis_server.client().flushall()
 
     class Env:
@@ -52,15 +56,19 @@ async def env(request: Any, redis_server: Any) -> AsyncIterator[Any]:
         def aclient(self, **kwargs: Any) -> Any:
             if request.param == "embedded":
                 c = redcore.asyncio.Redis(name=engine, **kwargs)
-            else:
+            elif request.param == "remote":
                 c = redcore.asyncio.Redis(port=redis_server.port, **kwargs)
+            else:
+                c = redis.asyncio.Redis(port=redis_server.port, **kwargs)
             made.append(c)
             return c
 
         def client(self, **kwargs: Any) -> Any:
             if request.param == "embedded":
                 return redcore.Redis(name=engine, **kwargs)
-            return redcore.Redis(port=redis_server.port, **kwargs)
+            if request.param == "remote":
+                return redcore.Redis(port=redis_server.port, **kwargs)
+            return redis.Redis(port=redis_server.port, **kwargs)
 
     yield Env()
     for c in made:
