@@ -5,6 +5,7 @@ wrappers (see :mod:`redcore.cache` for the behaviour)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import threading
 import time
@@ -93,6 +94,7 @@ return 0
 _COMPUTE = "compute"
 _SLEEP = "sleep"
 _BACKGROUND = "background"
+_CALL = "call"
 
 
 def _ns_prefix(namespace: str) -> str:
@@ -215,45 +217,48 @@ class _Cache:
             raise ValueError("not a redcore.cache entry")
         return self.serializer.loads(raw[1:])
 
-    def fetch(self, key: str, token: str, lock_on_miss: bool) -> Tuple[Optional[bytes], int, bool]:
-        raw, ttl, got = self._fetch(
-            keys=[key, _lock_key(self.namespace, key)],
-            args=[token, self.lock_ms, "1" if lock_on_miss else "0", self.threshold, _VOID],
-            client=self.client,
-        )
+    # Every Redis call is a generator step: it yields (_CALL, thunk) and gets
+    # the reply back, so one flow serves blocking clients (the driver calls
+    # the thunk) and asyncio ones (the driver awaits what the thunk returns).
+
+    def fetch(self, key: str, token: str, lock_on_miss: bool) -> Generator[Any, Any, Tuple[Optional[bytes], int, bool]]:
+        keys = [key, _lock_key(self.namespace, key)]
+        args = [token, self.lock_ms, "1" if lock_on_miss else "0", self.threshold, _VOID]
+        raw, ttl, got = yield (_CALL, lambda: self._fetch(keys=keys, args=args, client=self.client))
         return raw, int(ttl), bool(got)
 
-    def store(self, key: str, tag_keys: List[str], value: Any, token: str, mode: str) -> bool:
+    def store(self, key: str, tag_keys: List[str], value: Any, token: str, mode: str) -> Generator[Any, Any, bool]:
         """Writes ``value`` (a None we don't cache deletes the entry
         instead); 'cond' only while ``token`` still holds (or nobody holds)
         the lock. True if the entry now holds ``value``."""
         uncached = value is None and not self.cache_none
         payload = b"" if uncached else self.encode(value)
-        applied = self._store_script(
-            keys=[key, _lock_key(self.namespace, key), *([] if uncached else tag_keys)],
-            args=[payload, self.ttl_ms, token, mode, _VOID],
-            client=self.client,
-        )
+        keys = [key, _lock_key(self.namespace, key), *([] if uncached else tag_keys)]
+        args = [payload, self.ttl_ms, token, mode, _VOID]
+        applied = yield (_CALL, lambda: self._store_script(keys=keys, args=args, client=self.client))
         return bool(applied) and not uncached
 
-    def release(self, key: str, token: str) -> None:
-        self._release(keys=[_lock_key(self.namespace, key)], args=[token], client=self.client)
+    def release(self, key: str, token: str) -> Generator[Any, Any, None]:
+        yield (_CALL, lambda: self._release(keys=[_lock_key(self.namespace, key)], args=[token], client=self.client))
 
-    def invalidate(self, key: str) -> bool:
-        pipe = self.client.pipeline(transaction=True)
-        pipe.delete(key)
-        pipe.set(_lock_key(self.namespace, key), _VOID, xx=True, keepttl=True)
-        deleted, _ = pipe.execute()
+    def invalidate(self, key: str) -> Generator[Any, Any, bool]:
+        def call() -> Any:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.delete(key)
+            pipe.set(_lock_key(self.namespace, key), _VOID, xx=True, keepttl=True)
+            return pipe.execute()
+
+        deleted, _ = yield (_CALL, call)
         return bool(deleted)
 
-    def load_or_drop(self, key: str, raw: bytes) -> Tuple[bool, Any]:
+    def load_or_drop(self, key: str, raw: bytes) -> Generator[Any, Any, Tuple[bool, Any]]:
         """(True, value), or (False, None) after deleting an unreadable entry
         (another serializer's, or corrupt) so it gets recomputed."""
         try:
             return True, self.decode(raw)
         except Exception:  # noqa: BLE001 - any decoding failure means "recompute"
             logger.warning("dropping unreadable cache entry %r", key, exc_info=True)
-            self.client.delete(key)
+            yield (_CALL, lambda: self.client.delete(key))
             return False, None
 
     # --- the lookup, shared by the sync and async wrappers ------------------
@@ -263,22 +268,22 @@ class _Cache:
         exception), (_SLEEP, seconds) and (_BACKGROUND, token); returns the
         value to give the caller."""
         if self.simple_reads:
-            raw = self.client.get(key)
+            raw = yield (_CALL, lambda: self.client.get(key))
             if raw is not None:
-                ok, value = self.load_or_drop(key, raw)
+                ok, value = yield from self.load_or_drop(key, raw)
                 if ok:
                     self.count("hits")
                     return value
             if self.stampede is None:
                 self.count("misses")
                 value = yield _COMPUTE
-                self.store(key, tag_keys, value, "", "cond")
+                yield from self.store(key, tag_keys, value, "", "cond")
                 return value
         token = uuid.uuid4().hex
         lock_on_miss = self.stampede is not None
-        raw, ttl, got = self.fetch(key, token, lock_on_miss)
+        raw, ttl, got = yield from self.fetch(key, token, lock_on_miss)
         if raw is not None:
-            ok, value = self.load_or_drop(key, raw)
+            ok, value = yield from self.load_or_drop(key, raw)
             if ok:
                 soft_expired = self.stale_ms > 0 and 0 <= ttl <= self.stale_ms
                 if not got:
@@ -291,10 +296,10 @@ class _Cache:
                 # soft-expired and ours to recompute: fall through.
             else:
                 if got:
-                    self.release(key, token)
-                raw, ttl, got = self.fetch(key, token, lock_on_miss)
+                    yield from self.release(key, token)
+                raw, ttl, got = yield from self.fetch(key, token, lock_on_miss)
                 if raw is not None:  # someone refilled it meanwhile
-                    ok, value = self.load_or_drop(key, raw)
+                    ok, value = yield from self.load_or_drop(key, raw)
                     if ok:
                         self.count("hits")
                         return value
@@ -306,9 +311,9 @@ class _Cache:
         while True:
             yield (_SLEEP, delay)
             delay = min(delay * 1.5, 0.05)
-            raw, ttl, got = self.fetch(key, token, True)
+            raw, ttl, got = yield from self.fetch(key, token, True)
             if raw is not None:
-                ok, value = self.load_or_drop(key, raw)
+                ok, value = yield from self.load_or_drop(key, raw)
                 if ok:
                     return value
                 continue
@@ -321,53 +326,89 @@ class _Cache:
     def _compute_and_store(self, key: str, tag_keys: List[str], token: str) -> Generator[Any, Any, Any]:
         try:
             value = yield _COMPUTE
-            self.store(key, tag_keys, value, token, "cond")
+            yield from self.store(key, tag_keys, value, token, "cond")
         except BaseException:
             if token:
-                self.release(key, token)
+                yield from self.release(key, token)
             raise
         return value
 
 
-def _drive_sync(cache: _Cache, flow: Generator[Any, Any, Any], call: Callable[[], Any], key: str, tag_keys: List[str]) -> Any:
+def is_async_client(client: Any) -> bool:
+    """Whether ``client`` is an asyncio client (``redcore.asyncio.Redis``,
+    ``redis.asyncio.Redis``): its commands return awaitables."""
+    return inspect.iscoroutinefunction(getattr(type(client), "execute_command", None))
+
+
+def _drive_sync(
+    cache: _Cache, flow: Generator[Any, Any, Any], call: Optional[Callable[[], Any]] = None,
+    key: str = "", tag_keys: Optional[List[str]] = None,
+) -> Any:
+    """Runs a flow (or any of the cache's generator steps) with a blocking
+    client: Redis calls inline, sleeps with ``time.sleep``, background
+    refreshes in a thread."""
     try:
         op = next(flow)
         while True:
-            if op == _COMPUTE:
+            kind = op[0] if op.__class__ is tuple else op
+            if kind == _CALL:
+                try:
+                    reply = op[1]()
+                except BaseException as e:  # noqa: BLE001 - handed to the flow, which re-raises
+                    op = flow.throw(e)
+                    continue
+                op = flow.send(reply)
+            elif kind == _COMPUTE:
                 cache.count("computations")
                 try:
-                    result = call()
+                    result = call()  # type: ignore[misc]
                 except BaseException as e:  # noqa: BLE001 - handed to the flow, which re-raises
                     op = flow.throw(e)
                     continue
                 op = flow.send(result)
-            elif op[0] == _SLEEP:
+            elif kind == _SLEEP:
                 time.sleep(op[1])
                 op = next(flow)
             else:
-                _refresh_in_thread(cache, call, key, tag_keys, op[1])
+                _refresh_in_thread(cache, call, key, tag_keys or [], op[1])  # type: ignore[arg-type]
                 op = next(flow)
     except StopIteration as stop:
         return stop.value
 
 
-async def _drive_async(cache: _Cache, flow: Generator[Any, Any, Any], call: Callable[[], Any], key: str, tag_keys: List[str]) -> Any:
+async def _drive_async(
+    cache: _Cache, flow: Generator[Any, Any, Any], call: Optional[Callable[[], Any]] = None,
+    key: str = "", tag_keys: Optional[List[str]] = None,
+) -> Any:
+    """Runs a flow in a task: Redis calls awaited when the client is an
+    asyncio one (inline with a blocking client), sleeps with
+    ``asyncio.sleep``, background refreshes as tasks on the running loop."""
     try:
         op = next(flow)
         while True:
-            if op == _COMPUTE:
+            kind = op[0] if op.__class__ is tuple else op
+            if kind == _CALL:
+                try:
+                    reply = op[1]()
+                    if inspect.isawaitable(reply):
+                        reply = await reply
+                except BaseException as e:  # noqa: BLE001 - handed to the flow, which re-raises
+                    op = flow.throw(e)
+                    continue
+                op = flow.send(reply)
+            elif kind == _COMPUTE:
                 cache.count("computations")
                 try:
-                    result = await call()
+                    result = await call()  # type: ignore[misc]
                 except BaseException as e:  # noqa: BLE001 - handed to the flow, which re-raises
                     op = flow.throw(e)
                     continue
                 op = flow.send(result)
-            elif op[0] == _SLEEP:
+            elif kind == _SLEEP:
                 await asyncio.sleep(op[1])
                 op = next(flow)
             else:
-                task = asyncio.get_running_loop().create_task(_refresh_async(cache, call, key, tag_keys, op[1]))
+                task = asyncio.get_running_loop().create_task(_refresh_async(cache, call, key, tag_keys or [], op[1]))  # type: ignore[arg-type]
                 cache._tasks.add(task)
                 task.add_done_callback(cache._tasks.discard)
                 op = next(flow)
@@ -380,10 +421,10 @@ def _refresh_in_thread(cache: _Cache, call: Callable[[], Any], key: str, tag_key
         try:
             cache.count("refreshes")
             cache.count("computations")
-            cache.store(key, tag_keys, call(), token, "cond")
+            _drive_sync(cache, cache.store(key, tag_keys, call(), token, "cond"))
         except Exception:  # noqa: BLE001 - a background refresh must not kill anything
             logger.exception("refreshing cache entry %r failed", key)
-            cache.release(key, token)
+            _drive_sync(cache, cache.release(key, token))
 
     threading.Thread(target=run, name=f"redcore-cache-refresh-{key}", daemon=True).start()
 
@@ -392,7 +433,7 @@ async def _refresh_async(cache: _Cache, call: Callable[[], Any], key: str, tag_k
     try:
         cache.count("refreshes")
         cache.count("computations")
-        cache.store(key, tag_keys, await call(), token, "cond")
+        await _drive_async(cache, cache.store(key, tag_keys, await call(), token, "cond"))
     except Exception:  # noqa: BLE001
         logger.exception("refreshing cache entry %r failed", key)
-        cache.release(key, token)
+        await _drive_async(cache, cache.release(key, token))

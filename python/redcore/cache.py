@@ -47,13 +47,14 @@ import functools
 import inspect
 from typing import Any, Callable, Iterable, List, Optional, Union
 
-from ._cache_core import _VOID, Number, _Cache, _drive_async, _drive_sync, _lock_key, _tag_key
+from ._cache_core import _VOID, Number, _Cache, _drive_async, _drive_sync, _lock_key, _tag_key, is_async_client
 from ._cache_util import JsonSerializer, MsgpackSerializer, PickleSerializer
 
 
-def invalidate_tags(client: Any, *tags: str, namespace: str = "cache") -> int:
+def invalidate_tags(client: Any, *tags: str, namespace: str = "cache") -> Any:
     """Removes every entry of ``namespace`` stored with any of ``tags``
-    (by any cached function); returns how many entries were removed.
+    (by any cached function); returns how many entries were removed (with
+    an asyncio client: an awaitable of it).
 
     Atomic: one MULTI/EXEC with the tag sets WATCHed (retried if an entry
     is tagged meanwhile), which also voids running computations of those
@@ -70,8 +71,10 @@ def invalidate_tags(client: Any, *tags: str, namespace: str = "cache") -> int:
     1
     """
     if not tags:
-        return 0
+        return _async_zero() if is_async_client(client) else 0
     tag_keys = [_tag_key(namespace, t) for t in tags]
+    if is_async_client(client):
+        return _invalidate_tags_async(client, tag_keys, namespace)
     entries: List[Any] = []
 
     def txn(pipe: Any) -> None:
@@ -79,14 +82,38 @@ def invalidate_tags(client: Any, *tags: str, namespace: str = "cache") -> int:
         for tk in tag_keys:
             found |= set(pipe.smembers(tk))
         entries[:] = sorted(found)
-        pipe.multi()
-        for entry in entries:
-            pipe.delete(entry)
-            pipe.set(_lock_key(namespace, entry), _VOID, xx=True, keepttl=True)
-        pipe.delete(*tag_keys)
+        _queue_invalidation(pipe, entries, tag_keys, namespace)
 
     results = client.transaction(txn, *tag_keys)
     return sum(int(n) for n in results[0 : 2 * len(entries) : 2])
+
+
+async def _async_zero() -> int:
+    return 0
+
+
+async def _invalidate_tags_async(client: Any, tag_keys: List[str], namespace: str) -> int:
+    entries: List[Any] = []
+
+    async def txn(pipe: Any) -> None:
+        found: set = set()
+        for tk in tag_keys:
+            found |= set(await pipe.smembers(tk))
+        entries[:] = sorted(found)
+        _queue_invalidation(pipe, entries, tag_keys, namespace)
+
+    results = await client.transaction(txn, *tag_keys)
+    return sum(int(n) for n in results[0 : 2 * len(entries) : 2])
+
+
+def _queue_invalidation(pipe: Any, entries: List[Any], tag_keys: List[str], namespace: str) -> None:
+    """Queues, in MULTI, the removal of ``entries`` (voiding their running
+    computations) and of the tag sets."""
+    pipe.multi()
+    for entry in entries:
+        pipe.delete(entry)
+        pipe.set(_lock_key(namespace, entry), _VOID, xx=True, keepttl=True)
+    pipe.delete(*tag_keys)
 
 
 def cached(
@@ -133,11 +160,16 @@ def cached(
             for another's computation; keep it above the computation time.
         ignore: parameter names left out of the default key (``self``...).
 
-    ``async def`` functions get an async wrapper. Its Redis calls are the
-    client's ordinary synchronous ones, run inline: that costs microseconds
-    on the embedded engine, and a network round trip (blocking the loop
-    meanwhile) with a remote client; only the wait for another caller's
-    computation sleeps with ``asyncio.sleep``.
+    ``async def`` functions get an async wrapper. With an asyncio client
+    (``redcore.asyncio.Redis``, ``redis.asyncio.Redis``) every Redis call
+    is awaited, so nothing blocks the loop, and ``invalidate``, ``set``,
+    ``refresh``, the ``writer``-made functions and :func:`invalidate_tags`
+    are awaitable too (an asyncio client caches ``async def`` functions
+    only). With a blocking client the Redis calls run inline: microseconds
+    on the embedded engine, a network round trip (blocking the loop
+    meanwhile) with a remote client. Either way the wait for another
+    caller's computation sleeps with ``asyncio.sleep``. The sync and async
+    wrappers run one lookup flow and share entries, locks and tags.
 
     The wrapper has these attributes (same arguments as the function):
     ``invalidate(*a, **kw)`` -> bool, ``refresh(*a, **kw)`` recomputes and
@@ -173,6 +205,10 @@ def cached(
             refresh_ahead, lock_timeout, ignore,
         )
         is_async = inspect.iscoroutinefunction(func)
+        if is_async_client(client):
+            if not is_async:
+                raise TypeError(f"cached() with an asyncio client needs an async def function, not {func.__qualname__}")
+            return _async_client_wrapper(cache, func)
 
         if is_async:
 
@@ -204,11 +240,11 @@ def cached(
 
         def set_value(value: Any, *args: Any, **kwargs: Any) -> bool:
             """Stores ``value`` as the result for these arguments."""
-            return cache.store(cache.key_of(args, kwargs), cache.tag_keys(args, kwargs), value, "", "force")
+            return _drive_sync(cache, cache.store(cache.key_of(args, kwargs), cache.tag_keys(args, kwargs), value, "", "force"))  # type: ignore[no-any-return]
 
         def invalidate(*args: Any, **kwargs: Any) -> bool:
             """Drops the entry for these arguments; True if there was one."""
-            return cache.invalidate(cache.key_of(args, kwargs))
+            return _drive_sync(cache, cache.invalidate(cache.key_of(args, kwargs)))  # type: ignore[no-any-return]
 
         def writer(save: Callable[..., Any]) -> Callable[..., Any]:
             if inspect.iscoroutinefunction(save):
@@ -237,16 +273,64 @@ def cached(
 
             return write
 
-        wrapper.invalidate = invalidate  # type: ignore[attr-defined]
-        wrapper.refresh = refresh  # type: ignore[attr-defined]
-        wrapper.set = set_value  # type: ignore[attr-defined]
-        wrapper.key = lambda *a, **kw: cache.key_of(a, kw)  # type: ignore[attr-defined]
-        wrapper.stats = cache.stats  # type: ignore[attr-defined]
-        wrapper.writer = writer  # type: ignore[attr-defined]
-        wrapper.cache = cache  # type: ignore[attr-defined]
-        return wrapper
+        return _attach(wrapper, cache, invalidate, refresh, set_value, writer)
 
     return decorate
+
+
+def _async_client_wrapper(cache: _Cache, func: Callable[..., Any]) -> Callable[..., Any]:
+    """The wrapper of an ``async def`` function cached through an asyncio
+    client: every Redis call is awaited, so nothing blocks the loop; its
+    ``invalidate``, ``set``, ``refresh`` and ``writer``-made functions are
+    coroutine functions."""
+
+    @functools.wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = cache.key_of(args, kwargs)
+        tag_keys = cache.tag_keys(args, kwargs)
+        return await _drive_async(cache, cache.flow(key, tag_keys), lambda: func(*args, **kwargs), key, tag_keys)
+
+    async def set_value(value: Any, *args: Any, **kwargs: Any) -> bool:
+        """Stores ``value`` as the result for these arguments."""
+        return await _drive_async(cache, cache.store(cache.key_of(args, kwargs), cache.tag_keys(args, kwargs), value, "", "force"))  # type: ignore[no-any-return]
+
+    async def invalidate(*args: Any, **kwargs: Any) -> bool:
+        """Drops the entry for these arguments; True if there was one."""
+        return await _drive_async(cache, cache.invalidate(cache.key_of(args, kwargs)))  # type: ignore[no-any-return]
+
+    async def refresh(*args: Any, **kwargs: Any) -> Any:
+        cache.count("computations")
+        value = await func(*args, **kwargs)
+        await set_value(value, *args, **kwargs)
+        return value
+
+    def writer(save: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(save)
+        async def write(value: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                result = save(value, *args, **kwargs)
+                if inspect.isawaitable(result):
+                    result = await result
+            except BaseException:
+                await invalidate(*args, **kwargs)
+                raise
+            await set_value(value, *args, **kwargs)
+            return result
+
+        return write
+
+    return _attach(wrapper, cache, invalidate, refresh, set_value, writer)
+
+
+def _attach(wrapper: Any, cache: _Cache, invalidate: Any, refresh: Any, set_value: Any, writer: Any) -> Any:
+    wrapper.invalidate = invalidate
+    wrapper.refresh = refresh
+    wrapper.set = set_value
+    wrapper.key = lambda *a, **kw: cache.key_of(a, kw)
+    wrapper.stats = cache.stats
+    wrapper.writer = writer
+    wrapper.cache = cache
+    return wrapper
 
 
 __all__ = [

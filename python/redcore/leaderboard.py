@@ -251,14 +251,15 @@ class Leaderboard:
 
     # --- writes ------------------------------------------------------------
 
-    def _change(self, member: Any, value: Number, mode: str) -> Tuple[bool, float]:
+    def _change_call(self, member: Any, value: Number, mode: str) -> Any:
+        """The submit script's call (its reply, or an awaitable of it)."""
         base, (kind, arg) = self._base()
         keys = [base + ":scores", base + ":members", base + ":seq", base + ":version"]
-        changed, score = self._submit(
-            keys=keys,
-            args=[member, _score_arg(value), mode, "1" if self.reverse else "0", kind, arg],
-            client=self.client,
-        )
+        args = [member, _score_arg(value), mode, "1" if self.reverse else "0", kind, arg]
+        return self._submit(keys=keys, args=args, client=self.client)
+
+    def _change(self, member: Any, value: Number, mode: str) -> Tuple[bool, float]:
+        changed, score = self._change_call(member, value, mode)
         return bool(changed), float(score)
 
     def submit(self, member: Any, score: Number) -> bool:
@@ -271,18 +272,24 @@ class Leaderboard:
         score; the tie-break time becomes now."""
         return self._change(member, by, "incr")[1]
 
+    def _remove_call(self, member: Any) -> Any:
+        base, _ = self._base()
+        return self._remove(keys=[base + ":scores", base + ":members", base + ":version"], args=[member], client=self.client)
+
     def remove(self, member: Any) -> bool:
         """Removes ``member``; True if it was on the board."""
-        base, _ = self._base()
-        return bool(self._remove(keys=[base + ":scores", base + ":members", base + ":version"], args=[member], client=self.client))
+        return bool(self._remove_call(member))
 
-    def clear(self) -> None:
-        """Removes every member."""
+    def _clear_pipe(self) -> Any:
         base, _ = self._base()
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(base + ":scores", base + ":members")
         pipe.incr(base + ":version")
-        pipe.execute()
+        return pipe
+
+    def clear(self) -> None:
+        """Removes every member."""
+        self._clear_pipe().execute()
 
     # --- reads ---------------------------------------------------------------
 
@@ -294,8 +301,7 @@ class Leaderboard:
 
     def rank(self, member: Any) -> Optional[int]:
         """0-based rank (0 = best), or None if absent."""
-        found = self._lookup_member(member, -1)
-        return None if not found else int(found[0])
+        return _rank_of(self._lookup_member(member, -1))
 
     def position(self, member: Any) -> Optional[int]:
         """1-based position (1 = best), or None if absent."""
@@ -304,23 +310,22 @@ class Leaderboard:
 
     def score(self, member: Any) -> Optional[float]:
         """``member``'s score, or None if absent."""
-        found = self._lookup_member(member, -1)
-        return None if not found else float(found[1])
+        return _score_of(self._lookup_member(member, -1))
 
     def around(self, member: Any, n: int = 5) -> List[Entry]:
         """Up to ``n`` entries on each side of ``member`` and ``member``
         itself, best first; [] if ``member`` is absent."""
         if n < 0:
             raise ValueError("n must be >= 0")
-        found = self._lookup_member(member, n)
-        if not found:
-            return []
-        return self._entries(_pairs(found[3]), int(found[2]))
+        return self._around_entries(self._lookup_member(member, n))
+
+    def _around_entries(self, found: Any) -> List[Entry]:
+        return self._entries(_pairs(found[3]), int(found[2])) if found else []
 
     def _entries(self, pairs: List[Tuple[Any, Any]], first_rank: int) -> List[Entry]:
         return [Entry(m[_PREFIX:], float(s), first_rank + i + 1) for i, (m, s) in enumerate(pairs)]
 
-    def _range(self, start: int, stop: int) -> List[Tuple[Any, Any]]:
+    def _range(self, start: int, stop: int) -> Any:
         base, _ = self._base()
         if self.reverse:
             return self.client.zrevrange(base + ":scores", start, stop, withscores=True)
@@ -334,13 +339,15 @@ class Leaderboard:
 
     def page(self, page: int, per_page: int = 10) -> List[Entry]:
         """Page ``page`` (1-based) of ``per_page`` entries."""
-        if page < 1 or per_page < 1:
-            raise ValueError("page and per_page start at 1")
-        first = (page - 1) * per_page
+        first = _first_of_page(page, per_page)
         return self._entries(self._range(first, first + per_page - 1), first)
 
     def range_by_score(self, min: Number, max: Number) -> List[Entry]:  # noqa: A002 - redis-py's names
         """Entries with ``min <= score <= max``, best first."""
+        ahead, pairs = self._range_by_score_pipe(min, max).execute()
+        return self._entries(pairs, int(ahead))
+
+    def _range_by_score_pipe(self, min: Number, max: Number) -> Any:  # noqa: A002
         base, _ = self._base()
         key = base + ":scores"
         pipe = self.client.pipeline(transaction=True)
@@ -350,8 +357,7 @@ class Leaderboard:
         else:
             pipe.zcount(key, "-inf", f"({_score_arg(min)}")
             pipe.zrangebyscore(key, _score_arg(min), _score_arg(max), withscores=True)
-        ahead, pairs = pipe.execute()
-        return self._entries(pairs, int(ahead))
+        return pipe
 
     def count(self) -> int:
         """How many members the board has."""
@@ -364,24 +370,45 @@ class Leaderboard:
         and any change bumps the version, so a stale copy is never served."""
         if n <= 0:
             return []
+        hit = self._from_copy(*self._copy_pipe(n).execute())
+        if hit is not None:
+            return hit
+        version, pairs = self._fresh_pipe(n).execute()
+        entries = self._entries(pairs, 0)
+        self._store_copy_pipe(n, version, entries).execute()
+        return entries
+
+    def _copy_pipe(self, n: int) -> Any:
+        """Reads the kept copy of the top ``n`` and the board's version."""
         base, _ = self._base()
-        cache_key, version_key = f"{base}:top:{n}", base + ":version"
         pipe = self.client.pipeline(transaction=True)
-        pipe.lrange(cache_key, 0, -1)
-        pipe.get(version_key)
-        copy, version = pipe.execute()
-        version = int(version or 0)
-        if copy and int(copy[0]) == version:
+        pipe.lrange(f"{base}:top:{n}", 0, -1)
+        pipe.get(base + ":version")
+        return pipe
+
+    @staticmethod
+    def _from_copy(copy: List[Any], version: Any) -> Optional[List[Entry]]:
+        """The copy's entries if it is of the current version, else None."""
+        if copy and int(copy[0]) == int(version or 0):
             flat = copy[1:]
             return [Entry(flat[i], float(flat[i + 1]), i // 2 + 1) for i in range(0, len(flat), 2)]
+        return None
+
+    def _fresh_pipe(self, n: int) -> Any:
+        """Reads the version and the top ``n`` together."""
+        base, _ = self._base()
         pipe = self.client.pipeline(transaction=True)
-        pipe.get(version_key)
+        pipe.get(base + ":version")
         if self.reverse:
             pipe.zrevrange(base + ":scores", 0, n - 1, withscores=True)
         else:
             pipe.zrange(base + ":scores", 0, n - 1, withscores=True)
-        version, pairs = pipe.execute()
-        entries = self._entries(pairs, 0)
+        return pipe
+
+    def _store_copy_pipe(self, n: int, version: Any, entries: List[Entry]) -> Any:
+        """Replaces the kept copy with ``entries`` (of ``version``)."""
+        base, _ = self._base()
+        cache_key = f"{base}:top:{n}"
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(cache_key)
         row: List[Any] = [int(version or 0)]
@@ -389,12 +416,113 @@ class Leaderboard:
             row += [e.member, repr(e.score)]
         pipe.rpush(cache_key, *row)
         pipe.pexpire(cache_key, self.cache_ttl_ms)
-        pipe.execute()
-        return entries
+        return pipe
 
 
 def _pairs(flat: List[Any]) -> List[Tuple[Any, Any]]:
     return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
 
 
-__all__ = ["Entry", "Leaderboard", "period_bounds"]
+def _rank_of(found: Any) -> Optional[int]:
+    return None if not found else int(found[0])
+
+
+def _score_of(found: Any) -> Optional[float]:
+    return None if not found else float(found[1])
+
+
+def _first_of_page(page: int, per_page: int) -> int:
+    if page < 1 or per_page < 1:
+        raise ValueError("page and per_page start at 1")
+    return (page - 1) * per_page
+
+
+class AsyncLeaderboard(Leaderboard):
+    """:class:`Leaderboard` for an asyncio client (``redcore.asyncio.Redis``
+    or ``redis.asyncio.Redis``): the same keys, scripts and arguments, and
+    every method is a coroutine. Boards written by either kind read the
+    same.
+
+    >>> import asyncio, redcore.asyncio
+    >>> async def main():
+    ...     board = AsyncLeaderboard(redcore.asyncio.Redis(decode_responses=True), "arcade")
+    ...     await board.submit("ada", 300)
+    ...     await board.submit("bob", 500)
+    ...     return [(e.member, e.position) for e in await board.top(2)]
+    >>> asyncio.run(main())
+    [('bob', 1), ('ada', 2)]
+    """
+
+    async def submit(self, member: Any, score: Number) -> bool:  # type: ignore[override]
+        """Records ``score`` for ``member``; True if its stored score changed."""
+        changed, _ = await self._change_call(member, score, self.policy)
+        return bool(changed)
+
+    async def increment(self, member: Any, by: Number = 1) -> float:  # type: ignore[override]
+        """Adds ``by`` to ``member``'s score (from 0); returns the new score."""
+        _, score = await self._change_call(member, by, "incr")
+        return float(score)
+
+    async def remove(self, member: Any) -> bool:  # type: ignore[override]
+        """Removes ``member``; True if it was on the board."""
+        return bool(await self._remove_call(member))
+
+    async def clear(self) -> None:  # type: ignore[override]
+        """Removes every member."""
+        await self._clear_pipe().execute()
+
+    async def rank(self, member: Any) -> Optional[int]:  # type: ignore[override]
+        """0-based rank (0 = best), or None if absent."""
+        return _rank_of(await self._lookup_member(member, -1))
+
+    async def position(self, member: Any) -> Optional[int]:  # type: ignore[override]
+        """1-based position (1 = best), or None if absent."""
+        rank = await self.rank(member)
+        return None if rank is None else rank + 1
+
+    async def score(self, member: Any) -> Optional[float]:  # type: ignore[override]
+        """``member``'s score, or None if absent."""
+        return _score_of(await self._lookup_member(member, -1))
+
+    async def around(self, member: Any, n: int = 5) -> List[Entry]:  # type: ignore[override]
+        """Up to ``n`` entries on each side of ``member`` and ``member`` itself."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        return self._around_entries(await self._lookup_member(member, n))
+
+    async def top(self, n: int = 10) -> List[Entry]:  # type: ignore[override]
+        """The ``n`` best entries, best first."""
+        if n <= 0:
+            return []
+        return self._entries(await self._range(0, n - 1), 0)
+
+    async def page(self, page: int, per_page: int = 10) -> List[Entry]:  # type: ignore[override]
+        """Page ``page`` (1-based) of ``per_page`` entries."""
+        first = _first_of_page(page, per_page)
+        return self._entries(await self._range(first, first + per_page - 1), first)
+
+    async def range_by_score(self, min: Number, max: Number) -> List[Entry]:  # type: ignore[override]  # noqa: A002
+        """Entries with ``min <= score <= max``, best first."""
+        ahead, pairs = await self._range_by_score_pipe(min, max).execute()
+        return self._entries(pairs, int(ahead))
+
+    async def count(self) -> int:  # type: ignore[override]
+        """How many members the board has."""
+        base, _ = self._base()
+        return int(await self.client.zcard(base + ":scores"))
+
+    async def cached_top(self, n: int = 10) -> List[Entry]:  # type: ignore[override]
+        """:meth:`Leaderboard.cached_top`: the top ``n`` from a copy kept
+        for ``cache_ttl`` seconds (never a stale one)."""
+        if n <= 0:
+            return []
+        hit = self._from_copy(*await self._copy_pipe(n).execute())
+        if hit is not None:
+            return hit
+        version, pairs = await self._fresh_pipe(n).execute()
+        entries = self._entries(pairs, 0)
+        await self._store_copy_pipe(n, version, entries).execute()
+        return entries
+
+
+__all__ = ["AsyncLeaderboard", "Entry", "Leaderboard", "period_bounds"]

@@ -33,6 +33,7 @@ published while a listener is down is lost. Use :mod:`redcore.streams` or
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import queue
@@ -294,12 +295,23 @@ class Bus:
             for event in events:
                 event.set()
             return
+        for handler, data, msg in self._route(message):
+            try:
+                handler(data, msg.channel)
+            except Exception as e:  # noqa: BLE001 - one bad message must not stop the bus
+                self._handler_failed(handler, e, msg)
+
+    def _route(self, message: Dict[str, Any]) -> List[Tuple[Handler, Any, Message]]:
+        """The handler calls a (p)message makes: ``(handler, data,
+        message)`` each; a payload that is not JSON is reported here and
+        reaches only raw handlers."""
+        kind = _text(message.get("type"))
         if kind == "message":
             name, sub_kind = _text(message["channel"]), _CHANNEL
         elif kind == "pmessage":
             name, sub_kind = _text(message["pattern"]), _PATTERN
         else:
-            return
+            return []
         with self._lock:
             entries = list(self._handlers[sub_kind].get(name, ()))
         channel = _text(message["channel"])
@@ -312,16 +324,17 @@ class Bus:
             except Exception as e:  # noqa: BLE001 - reported once, raw handlers still run
                 logger.warning("bus: a message on %r is not valid JSON", channel)
                 self._report(e, Message(channel, payload, pattern, payload))
+        calls = []
         for entry in entries:
             data = payload if entry.raw else decoded
-            if data is _UNSET:
-                continue
-            try:
-                entry.handler(data, channel)
-            except Exception as e:  # noqa: BLE001 - one bad message must not stop the bus
-                name_of = getattr(entry.handler, "__name__", entry.handler)
-                logger.exception("bus handler %r failed on channel %r", name_of, channel)
-                self._report(e, Message(channel, data, pattern, payload))
+            if data is not _UNSET:
+                calls.append((entry.handler, data, Message(channel, data, pattern, payload)))
+        return calls
+
+    def _handler_failed(self, handler: Handler, exc: BaseException, msg: Message) -> None:
+        name_of = getattr(handler, "__name__", handler)
+        logger.error("bus handler %r failed on channel %r", name_of, msg.channel, exc_info=exc)
+        self._report(exc, msg)
 
     def _report(self, exc: BaseException, msg: Message) -> None:
         if self.on_error is not None:
@@ -535,17 +548,175 @@ class AsyncSubscription:
                 pass
 
     def _convert(self, message: Dict[str, Any]) -> Optional[Message]:
-        channel = _text(message["channel"])
-        pattern = _text(message["pattern"]) if _text(message.get("type")) == "pmessage" else None
-        payload = message["data"]
-        if self.raw:
-            return Message(channel, payload, pattern, payload)
+        return _to_message(self.bus, message, self.raw)
+
+
+def _to_message(bus: Bus, message: Dict[str, Any], raw: bool) -> Optional[Message]:
+    """An iterator's :class:`Message` for a (p)message; None (reported to
+    the bus) for a payload that is not JSON."""
+    channel = _text(message["channel"])
+    pattern = _text(message["pattern"]) if _text(message.get("type")) == "pmessage" else None
+    payload = message["data"]
+    if raw:
+        return Message(channel, payload, pattern, payload)
+    try:
+        return Message(channel, bus.loads(payload), pattern, payload)
+    except Exception as e:  # noqa: BLE001 - skip what is not JSON
+        logger.warning("bus: dropped a non-JSON message on %r", channel)
+        bus._report(e, Message(channel, payload, pattern, payload))
+        return None
+
+
+class AsyncBus(Bus):
+    """:class:`Bus` for an asyncio client (``redcore.asyncio.Redis`` or
+    ``redis.asyncio.Redis``): the same handlers, JSON codec and error
+    reporting, with the listener as a task on the running loop instead of
+    a thread. Handlers may be plain functions or coroutine functions
+    (awaited one message at a time, in order); ``publish``, ``start`` and
+    ``stop`` are coroutines, and ``async with bus:`` runs the listener.
+
+    >>> import asyncio, redcore.asyncio
+    >>> async def main():
+    ...     bus = AsyncBus(redcore.asyncio.Redis())
+    ...     got = asyncio.Queue()
+    ...     @bus.on("orders")
+    ...     async def on_order(order, channel):
+    ...         await got.put(order["id"])
+    ...     async with bus:
+    ...         await bus.publish("orders", {"id": 7})
+    ...         return await got.get()
+    >>> asyncio.run(main())
+    7
+    """
+
+    def __init__(self, client: Any, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        self._task: Optional["asyncio.Task[None]"] = None
+
+    def _request(self, kind: str, names: List[str]) -> List[threading.Event]:
+        # The listener task subscribes on its next turn; a later publish
+        # from this process follows the SUBSCRIBE on the wire.
+        self._changes.put((_SUBSCRIBE[kind], kind, names))
+        return []
+
+    async def publish(self, channel: str, obj: Any, raw: Optional[bool] = None) -> int:  # type: ignore[override]
+        """Publishes ``obj`` as JSON (as-is with ``raw``); returns how many
+        subscribers received it."""
+        raw = self.raw if raw is None else raw
+        return int(await self.client.publish(channel, obj if raw else self.dumps(obj)))
+
+    @property
+    def running(self) -> bool:
+        """True while the listener task runs."""
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> "AsyncBus":  # type: ignore[override]
+        """Subscribes every registered channel and pattern, then starts
+        the listener task."""
+        if self.running:
+            return self
+        self._stop.clear()
+        self._changes = queue.Queue()
+        pubsub = self.client.pubsub()
+        with self._lock:
+            self._active = True
+            channels, patterns = list(self._handlers[_CHANNEL]), list(self._handlers[_PATTERN])
         try:
-            return Message(channel, self.bus.loads(payload), pattern, payload)
-        except Exception as e:  # noqa: BLE001 - skip what is not JSON
-            logger.warning("bus: dropped a non-JSON message on %r", channel)
-            self.bus._report(e, Message(channel, payload, pattern, payload))
-            return None
+            if channels:
+                await pubsub.subscribe(*channels)
+            if patterns:
+                await pubsub.psubscribe(*patterns)
+        except BaseException:
+            with self._lock:
+                self._active = False
+            await pubsub.aclose()
+            raise
+        self._task = asyncio.get_running_loop().create_task(self._alisten(pubsub), name="redcore-async-bus")
+        return self
+
+    async def stop(self) -> bool:  # type: ignore[override]
+        """Stops the listener (it unsubscribes and closes its connection)
+        and waits for it; True once it has ended."""
+        self._stop.set()
+        task = self._task
+        if task is not None and task is not asyncio.current_task():
+            await asyncio.wait({task})
+        return task is None or task.done()
+
+    async def __aenter__(self) -> "AsyncBus":
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+    def __enter__(self) -> "AsyncBus":
+        raise TypeError("an AsyncBus runs with 'async with'")
+
+    async def _alisten(self, pubsub: Any) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    while not self._changes.empty():
+                        change = self._changes.get_nowait()
+                        try:
+                            await getattr(pubsub, change[0])(*change[2])
+                        except Exception:
+                            self._changes.put(change)  # retried after the connection recovers
+                            raise
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=self.poll_interval)
+                except Exception as e:  # noqa: BLE001 - connection trouble: retry
+                    if self._stop.is_set():
+                        break
+                    logger.warning("bus listener: %r; retrying", e)
+                    await asyncio.sleep(max(self.poll_interval, 0.5))
+                    continue
+                if message is not None:
+                    await self._adispatch(message)
+        finally:
+            with self._lock:
+                self._active = False
+            try:
+                await pubsub.aclose()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                logger.debug("bus: closing the listener's connection failed", exc_info=True)
+
+    async def _adispatch(self, message: Dict[str, Any]) -> None:
+        for handler, data, msg in self._route(message):
+            try:
+                result = handler(data, msg.channel)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as e:  # noqa: BLE001 - one bad message must not stop the bus
+                self._handler_failed(handler, e, msg)
+
+    def aiter(self, *channels: str, patterns: Sequence[str] = (), raw: Optional[bool] = None) -> Any:  # type: ignore[override]
+        """An async iterator of :class:`Message` on ``channels`` and
+        ``patterns`` (default: every channel and pattern with a handler),
+        on a pub/sub connection of its own; ``break`` (or closing the
+        iterator) unsubscribes."""
+        with self._lock:
+            if not channels and not patterns:
+                channels, patterns = tuple(self._handlers[_CHANNEL]), tuple(self._handlers[_PATTERN])
+        return self._aiter([_text(c) for c in channels], [_text(p) for p in patterns], self.raw if raw is None else raw)
+
+    async def _aiter(self, channels: List[str], patterns: List[str], raw: bool) -> Any:
+        if not channels and not patterns:
+            raise ValueError("nothing to iterate over: name channels or patterns, or register handlers")
+        pubsub = self.client.pubsub()
+        try:
+            if channels:
+                await pubsub.subscribe(*channels)
+            if patterns:
+                await pubsub.psubscribe(*patterns)
+            while not self._stop.is_set():
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=self.poll_interval)
+                if message is None or _text(message.get("type")) not in ("message", "pmessage"):
+                    continue
+                msg = _to_message(self, message, raw)
+                if msg is not None:
+                    yield msg
+        finally:
+            await pubsub.aclose()
 
 
-__all__ = ["AsyncSubscription", "Bus", "Message", "PubSub", "PubSubWorkerThread", "Subscriber", "Subscription"]
+__all__ = ["AsyncBus", "AsyncSubscription", "Bus", "Message", "PubSub", "PubSubWorkerThread", "Subscriber", "Subscription"]

@@ -225,18 +225,21 @@ class SessionStore:
         by field name; ``extend`` overrides ``sliding`` for this read."""
         if not self.valid_id(sid):
             return None
+        pipe = self._read_pipe(sid, extend)
+        return self._live_fields(pipe.execute()[0])
+
+    def _read_pipe(self, sid: str, extend: Optional[bool]) -> Any:
+        """HGETALL of the session (with PEXPIRE when the read extends it)."""
         key = self.key(sid)
         extend = self.sliding if extend is None else extend
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hgetall(key)
         if extend and self.ttl_ms is not None:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.hgetall(key)
             pipe.pexpire(key, self.ttl_ms)
-            raw = pipe.execute()[0]
-        else:
-            raw = self.client.hgetall(key)
-        if not self._is_live(raw):
-            return None
-        return self.raw_fields(raw)
+        return pipe
+
+    def _live_fields(self, raw: Mapping[Any, Any]) -> Optional[Dict[str, Any]]:
+        return self.raw_fields(raw) if self._is_live(raw) else None
 
     def exists(self, sid: str) -> bool:
         """Whether session ``sid`` exists (does not extend it)."""
@@ -247,13 +250,13 @@ class SessionStore:
         session, ``math.inf`` if it never expires."""
         if not self.valid_id(sid):
             return None
+        return _seconds_left(*self._ttl_pipe(sid).execute())
+
+    def _ttl_pipe(self, sid: str) -> Any:
         pipe = self.client.pipeline(transaction=True)
         pipe.hexists(self.key(sid), self.MARKER)
         pipe.pttl(self.key(sid))
-        live, pttl = pipe.execute()
-        if not live:
-            return None
-        return math.inf if pttl < 0 else pttl / 1000
+        return pipe
 
     # --- writing --------------------------------------------------------
 
@@ -281,11 +284,7 @@ class SessionStore:
         >>> store.create_as("d" * 32, {"a": 1}), store.create_as("d" * 32, {})
         (True, False)
         """
-        if not self.valid_id(sid):
-            raise ValueError(f"invalid session id {sid!r}")
-        key = self.key(sid)
-        fields = self.encode(data or {})
-        ms = self._ms(ttl)
+        key, fields, ms = self._create_as_args(sid, data, ttl)
 
         def body(pipe: Any) -> bool:
             if pipe.hexists(key, self.MARKER):
@@ -297,6 +296,11 @@ class SessionStore:
 
         return bool(self._optimistic(key, body))
 
+    def _create_as_args(self, sid: str, data: Optional[Mapping[str, Any]], ttl: TTL) -> Tuple[str, Dict[str, Any], Optional[int]]:
+        if not self.valid_id(sid):
+            raise ValueError(f"invalid session id {sid!r}")
+        return self.key(sid), self.encode(data or {}), self._ms(ttl)
+
     def _queue_write(self, pipe: Any, key: str, fields: Mapping[str, Any], ms: Optional[int]) -> None:
         # A marker-less leftover may sit on the key; start from nothing.
         pipe.delete(key)
@@ -304,9 +308,12 @@ class SessionStore:
         self._expire(pipe, key, ms)
 
     def _write(self, key: str, fields: Mapping[str, Any], ms: Optional[int]) -> None:
+        self._write_pipe(key, fields, ms).execute()
+
+    def _write_pipe(self, key: str, fields: Mapping[str, Any], ms: Optional[int]) -> Any:
         pipe = self.client.pipeline(transaction=True)
         self._queue_write(pipe, key, fields, ms)
-        pipe.execute()
+        return pipe
 
     def update(self, sid: str, mapping: Optional[Mapping[str, Any]] = None, /, **fields: Any) -> bool:
         """Sets some of the session's keys, leaving the others alone
@@ -348,11 +355,18 @@ class SessionStore:
         """
         if not self.valid_id(sid):
             return False
+        key = self.key(sid)
+        if self._patch_pipe(key, changes, removed, ttl).execute()[0]:
+            return True
+        if changes:
+            self._drop_leftover(key)
+        return False
+
+    def _patch_pipe(self, key: str, changes: Mapping[str, Any], removed: Iterable[str], ttl: TTL) -> Any:
         removed = [name for name in removed if name not in changes]
         for name in (*changes, *removed):
             if name.startswith("\x00"):
                 raise ValueError("session keys may not start with NUL (reserved)")
-        key = self.key(sid)
         pipe = self.client.pipeline(transaction=True)
         pipe.hexists(key, self.MARKER)
         if changes:
@@ -362,11 +376,7 @@ class SessionStore:
         # Without sliding the TTL only guards against a leftover that never
         # expires; the session's own expiry stays as it was.
         self._expire(pipe, key, self._ms(ttl), only_if_none=not self.sliding and ttl is DEFAULT)
-        if pipe.execute()[0]:
-            return True
-        if changes:
-            self._drop_leftover(key)
-        return False
+        return pipe
 
     def _drop_leftover(self, key: str) -> None:
         """Deletes ``key`` if it holds no marker: what a write to a session
@@ -398,26 +408,36 @@ class SessionStore:
         ms = self._ms(ttl)
 
         def body(pipe: Any) -> bool:
-            names = [_text(n) for n in pipe.hkeys(key)]
-            if self.MARKER not in names:
+            if not self._queue_replace(pipe, key, pipe.hkeys(key), fields, ms):
                 return False
-            stale = [n for n in names if n != self.MARKER and n not in fields]
-            pipe.multi()
-            if stale:
-                pipe.hdel(key, *stale)
-            if fields:
-                pipe.hset(key, mapping=fields)
-            self._expire(pipe, key, ms)
             pipe.execute()
             return True
 
         return bool(self._optimistic(key, body))
+
+    def _queue_replace(self, pipe: Any, key: str, names: Iterable[Any], fields: Mapping[str, Any], ms: Optional[int]) -> bool:
+        """Queues (in MULTI) what turns the hash with field ``names`` into
+        ``fields``; False, nothing queued, if it is no live session."""
+        names = [_text(n) for n in names]
+        if self.MARKER not in names:
+            return False
+        stale = [n for n in names if n != self.MARKER and n not in fields]
+        pipe.multi()
+        if stale:
+            pipe.hdel(key, *stale)
+        if fields:
+            pipe.hset(key, mapping=fields)
+        self._expire(pipe, key, ms)
+        return True
 
     def touch(self, sid: str, *, ttl: TTL = DEFAULT) -> bool:
         """Resets the session's TTL (to ``ttl`` if given); False if there
         is no such session."""
         if not self.valid_id(sid):
             return False
+        return bool(self._touch_pipe(sid, ttl).execute()[0])
+
+    def _touch_pipe(self, sid: str, ttl: TTL) -> Any:
         key = self.key(sid)
         ms = self._ms(ttl)
         pipe = self.client.pipeline(transaction=True)
@@ -426,7 +446,7 @@ class SessionStore:
             pipe.persist(key)
         else:
             pipe.pexpire(key, ms)
-        return bool(pipe.execute()[0])
+        return pipe
 
     def delete(self, sid: str) -> bool:
         """Deletes the session; True if it existed."""
@@ -464,10 +484,7 @@ class SessionStore:
         new = self.key(new_sid)
         ms = self._ms(ttl)
         self._copy(new, snapshot, ms)
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hgetall(old)
-        pipe.delete(old)
-        final = pipe.execute()[0]
+        final = self._take_pipe(old).execute()[0]
         if not self._is_live(final):
             # Deleted (logout) or rotated by someone else meanwhile.
             self.client.delete(new)
@@ -476,12 +493,179 @@ class SessionStore:
             self._copy(new, final, ms)
         return new_sid
 
+    def _take_pipe(self, key: str) -> Any:
+        """Reads and deletes ``key`` at once."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hgetall(key)
+        pipe.delete(key)
+        return pipe
+
     def _copy(self, key: str, raw: Mapping[Any, Any], ms: Optional[int]) -> None:
+        self._copy_pipe(key, raw, ms).execute()
+
+    def _copy_pipe(self, key: str, raw: Mapping[Any, Any], ms: Optional[int]) -> Any:
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(key)
         pipe.hset(key, mapping=dict(raw))
         self._expire(pipe, key, ms)
-        pipe.execute()
+        return pipe
+
+
+def _seconds_left(live: Any, pttl: int) -> Optional[float]:
+    if not live:
+        return None
+    return math.inf if pttl < 0 else pttl / 1000
+
+
+class AsyncSessionStore(SessionStore):
+    """:class:`SessionStore` for an asyncio client (``redcore.asyncio.Redis``
+    or ``redis.asyncio.Redis``): the same layout, ids, serializer and
+    guarantees, with coroutine methods. Sessions written by either kind
+    read the same.
+
+    >>> import asyncio, redcore.asyncio
+    >>> async def main():
+    ...     store = AsyncSessionStore(redcore.asyncio.Redis(), ttl=3600)
+    ...     sid = await store.create({"user": "ada"})
+    ...     await store.update(sid, cart=[1])
+    ...     return await store.get(sid)
+    >>> asyncio.run(main())
+    {'user': 'ada', 'cart': [1]}
+    """
+
+    def __repr__(self) -> str:
+        return f"<AsyncSessionStore prefix={self.prefix!r} ttl_ms={self.ttl_ms} sliding={self.sliding}>"
+
+    async def _optimistic(self, key: str, body: Callable[[Any], Any]) -> Any:  # type: ignore[override]
+        """Runs the coroutine ``body(pipe)`` with ``key`` WATCHed until its
+        transaction goes through."""
+        async with self.client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    return await body(pipe)
+                except self._watch_errors:
+                    await pipe.reset()
+
+    async def get(self, sid: str) -> Optional[Dict[str, Any]]:  # type: ignore[override]
+        """The session's data, or None (extends it with ``sliding``)."""
+        raw = await self.get_raw(sid)
+        return None if raw is None else self.decode(raw)
+
+    async def get_raw(self, sid: str, extend: Optional[bool] = None) -> Optional[Dict[str, Any]]:  # type: ignore[override]
+        """The stored (serialized) values by field name, or None."""
+        if not self.valid_id(sid):
+            return None
+        return self._live_fields((await self._read_pipe(sid, extend).execute())[0])
+
+    async def exists(self, sid: str) -> bool:  # type: ignore[override]
+        """Whether session ``sid`` exists (does not extend it)."""
+        return self.valid_id(sid) and bool(await self.client.hexists(self.key(sid), self.MARKER))
+
+    async def ttl(self, sid: str) -> Optional[float]:  # type: ignore[override]
+        """Seconds until the session expires (None: no such session,
+        ``math.inf``: never)."""
+        if not self.valid_id(sid):
+            return None
+        return _seconds_left(*await self._ttl_pipe(sid).execute())
+
+    async def create(self, data: Optional[Mapping[str, Any]] = None, *, ttl: TTL = DEFAULT) -> str:  # type: ignore[override]
+        """Stores a new session holding ``data``; returns its id."""
+        sid = new_session_id()
+        await self._write_pipe(self.key(sid), self.encode(data or {}), self._ms(ttl)).execute()
+        return sid
+
+    async def create_as(self, sid: str, data: Optional[Mapping[str, Any]] = None, *, ttl: TTL = DEFAULT) -> bool:  # type: ignore[override]
+        """Stores a new session under ``sid`` unless one exists there."""
+        key, fields, ms = self._create_as_args(sid, data, ttl)
+
+        async def body(pipe: Any) -> bool:
+            if await pipe.hexists(key, self.MARKER):
+                return False
+            pipe.multi()
+            self._queue_write(pipe, key, fields, ms)
+            await pipe.execute()
+            return True
+
+        return bool(await self._optimistic(key, body))
+
+    async def update(self, sid: str, mapping: Optional[Mapping[str, Any]] = None, /, **fields: Any) -> bool:  # type: ignore[override]
+        """Sets some of the session's keys; False if there is no such session."""
+        changes = dict(mapping or {})
+        changes.update(fields)
+        return await self.patch(sid, self.encode(changes))
+
+    async def discard(self, sid: str, *names: str) -> bool:  # type: ignore[override]
+        """Removes keys from the session; False if there is no such session."""
+        return await self.patch(sid, {}, names)
+
+    async def patch(  # type: ignore[override]
+        self, sid: str, changes: Mapping[str, Any], removed: Iterable[str] = (), *, ttl: TTL = DEFAULT,
+    ) -> bool:
+        """Writes serialized ``changes`` and removes ``removed`` at once."""
+        if not self.valid_id(sid):
+            return False
+        key = self.key(sid)
+        if (await self._patch_pipe(key, changes, removed, ttl).execute())[0]:
+            return True
+        if changes:
+            await self._drop_leftover(key)
+        return False
+
+    async def _drop_leftover(self, key: str) -> None:  # type: ignore[override]
+        async def body(pipe: Any) -> None:
+            if not await pipe.hexists(key, self.MARKER):
+                pipe.multi()
+                pipe.delete(key)
+                await pipe.execute()
+
+        await self._optimistic(key, body)
+
+    async def replace(self, sid: str, data: Mapping[str, Any], *, ttl: TTL = DEFAULT) -> bool:  # type: ignore[override]
+        """Makes ``data`` the whole session; False if there is no such session."""
+        if not self.valid_id(sid):
+            return False
+        key = self.key(sid)
+        fields = self.encode(data)
+        ms = self._ms(ttl)
+
+        async def body(pipe: Any) -> bool:
+            if not self._queue_replace(pipe, key, await pipe.hkeys(key), fields, ms):
+                return False
+            await pipe.execute()
+            return True
+
+        return bool(await self._optimistic(key, body))
+
+    async def touch(self, sid: str, *, ttl: TTL = DEFAULT) -> bool:  # type: ignore[override]
+        """Resets the session's TTL; False if there is no such session."""
+        if not self.valid_id(sid):
+            return False
+        return bool((await self._touch_pipe(sid, ttl).execute())[0])
+
+    async def delete(self, sid: str) -> bool:  # type: ignore[override]
+        """Deletes the session; True if it existed."""
+        return self.valid_id(sid) and bool(await self.client.delete(self.key(sid)))
+
+    async def rotate(self, sid: str, *, ttl: TTL = DEFAULT) -> Optional[str]:  # type: ignore[override]
+        """Moves the session to a fresh id (see :meth:`SessionStore.rotate`)."""
+        if not self.valid_id(sid):
+            return None
+        old = self.key(sid)
+        snapshot = await self.client.hgetall(old)
+        if not self._is_live(snapshot):
+            return None
+        new_sid = new_session_id()
+        new = self.key(new_sid)
+        ms = self._ms(ttl)
+        await self._copy_pipe(new, snapshot, ms).execute()
+        final = (await self._take_pipe(old).execute())[0]
+        if not self._is_live(final):
+            await self.client.delete(new)
+            return None
+        if final != snapshot:
+            await self._copy_pipe(new, final, ms).execute()
+        return new_sid
 
 
 def diff(stored: Mapping[str, Any], current: Mapping[str, Any]) -> Tuple[Dict[str, Any], list]:
@@ -507,4 +691,4 @@ def _as_bytes(value: Any) -> bytes:
     return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
 
 
-__all__ = ["DEFAULT", "Serializer", "SessionStore", "diff", "new_session_id"]
+__all__ = ["DEFAULT", "AsyncSessionStore", "Serializer", "SessionStore", "diff", "new_session_id"]

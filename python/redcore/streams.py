@@ -34,6 +34,8 @@ a custom one must carry the stream's hash tag.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import logging
 import os
@@ -42,7 +44,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Generator, Iterable, List, Mapping, Optional, Tuple, Union
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +200,44 @@ return 1
 
 Backoff = Union[float, Callable[[int], float], Any]
 
+# What the worker's step generators yield (see StreamWorker).
+_CALL = "call"
+_HANDLE = "handle"
+Steps = Generator[Tuple[str, Any], Any, Any]
+
+
+def _run_sync(worker: "StreamWorker", steps: Steps) -> Any:
+    """Runs worker steps with a blocking client: calls inline."""
+    try:
+        op = next(steps)
+        while True:
+            try:
+                reply = op[1]() if op[0] == _CALL else worker.handler(op[1])
+            except Exception as e:  # noqa: BLE001 - handed to the steps, which decide
+                op = steps.throw(e)
+                continue
+            op = steps.send(reply)
+    except StopIteration as stop:
+        return stop.value
+
+
+async def _run_async(worker: "StreamWorker", steps: Steps) -> Any:
+    """Runs worker steps in a task: Redis replies and handler results
+    awaited when they are awaitables."""
+    try:
+        op = next(steps)
+        while True:
+            try:
+                reply = op[1]() if op[0] == _CALL else worker.handler(op[1])
+                if inspect.isawaitable(reply):
+                    reply = await reply
+            except Exception as e:  # noqa: BLE001 - handed to the steps, which decide
+                op = steps.throw(e)
+                continue
+            op = steps.send(reply)
+    except StopIteration as stop:
+        return stop.value
+
 
 class StreamWorker:
     """A consumer in a consumer group, handling messages at least once.
@@ -278,10 +318,18 @@ class StreamWorker:
 
     # --- setup ------------------------------------------------------------
 
+    # The worker's logic is written once, as generators: a Redis call is
+    # ``yield (_CALL, thunk)`` (the reply is sent back, an error thrown in)
+    # and a handler call ``yield (_HANDLE, msg)``. The sync methods run them
+    # with _run_sync; AsyncStreamWorker awaits the same steps.
+
     def ensure_group(self) -> None:
         """Creates the group (and the stream) unless it exists."""
+        _run_sync(self, self._ensure_group_steps())
+
+    def _ensure_group_steps(self) -> Steps:
         try:
-            self.client.xgroup_create(self.stream, self.group, self.start_id, mkstream=True)
+            yield (_CALL, lambda: self.client.xgroup_create(self.stream, self.group, self.start_id, mkstream=True))
         except Exception as e:  # noqa: BLE001 - both clients' ResponseError
             if not _is_error(e, "BUSYGROUP"):
                 raise
@@ -304,13 +352,16 @@ class StreamWorker:
         messages, abandoned messages of other consumers, then new ones
         (waiting up to ``block_ms`` for them if nothing else was done).
         Returns the number of messages handled or dead-lettered."""
+        return _run_sync(self, self._round(block_ms))  # type: ignore[no-any-return]
+
+    def _round(self, block_ms: Optional[int]) -> Steps:
         if not self._group_ready:
-            self.ensure_group()
+            yield from self._ensure_group_steps()
         try:
-            done = self._retry_own()
-            done += self._claim_abandoned()
+            done = yield from self._retry_own()
+            done += yield from self._claim_abandoned()
             wait = self.block_ms if block_ms is None else block_ms
-            done += self._read_new(None if done else wait)
+            done += yield from self._read_new(None if done else wait)
         except Exception as e:  # noqa: BLE001
             if _is_error(e, "NOGROUP"):
                 # The stream or group was deleted under us: recreate it.
@@ -319,42 +370,47 @@ class StreamWorker:
             raise
         return done
 
-    def _retry_own(self) -> int:
+    def _retry_own(self) -> Steps:
         first_due = int(self.retry_delay(1) * 1000)
-        pending = self.client.xpending_range(
+        pending = yield (_CALL, lambda: self.client.xpending_range(
             self.stream, self.group, "-", "+", self.batch, consumername=self.consumer, idle=max(0, first_due)
-        )
+        ))
         done = 0
         for p in pending:
             msg_id, deliveries = _text(p["message_id"]), int(p["times_delivered"])
             if deliveries > self.max_retries:
-                done += self._dead_letter(msg_id, deliveries, "abandoned after the last attempt")
+                done += yield from self._dead_letter(msg_id, deliveries, "abandoned after the last attempt")
                 continue
             due_ms = int(self.retry_delay(deliveries) * 1000)
             if int(p["time_since_delivered"]) < due_ms:
                 continue
             # XCLAIM's min-idle makes this lose cleanly to a concurrent claim.
-            for entry in self.client.xclaim(self.stream, self.group, self.consumer, due_ms, [msg_id]):
-                done += self._handle(self._message(entry, deliveries + 1))
+            claimed = yield (_CALL, lambda: self.client.xclaim(self.stream, self.group, self.consumer, due_ms, [msg_id]))
+            for entry in claimed:
+                done += yield from self._handle(self._message(entry, deliveries + 1))
         return done
 
-    def _claim_abandoned(self) -> int:
+    def _claim_abandoned(self) -> Steps:
         now = time.monotonic()
         mid_scan = self._claim_cursor not in ("0-0", "0")
         if not mid_scan and now - self._last_claim < min(self.claim_idle_ms / 4000, 5.0):
             return 0
         self._last_claim = now
-        reply = self.client.xautoclaim(
+        reply = yield (_CALL, lambda: self.client.xautoclaim(
             self.stream, self.group, self.consumer, self.claim_idle_ms, start_id=self._claim_cursor, count=self.batch
-        )
+        ))
         self._claim_cursor = _text(reply[0])
         entries = [e for e in reply[1] if e is not None]
         if not entries:
             return 0
-        pipe = self.client.pipeline(transaction=False)
-        for entry in entries:
-            pipe.xpending_range(self.stream, self.group, entry[0], entry[0], 1, consumername=self.consumer)
-        counts = pipe.execute()
+
+        def counts_of() -> Any:
+            pipe = self.client.pipeline(transaction=False)
+            for entry in entries:
+                pipe.xpending_range(self.stream, self.group, entry[0], entry[0], 1, consumername=self.consumer)
+            return pipe.execute()
+
+        counts = yield (_CALL, counts_of)
         done = 0
         for entry, info in zip(entries, counts):
             if not info:
@@ -362,40 +418,40 @@ class StreamWorker:
             deliveries = int(info[0]["times_delivered"])
             msg = self._message(entry, deliveries)
             if deliveries > self.max_retries + 1:
-                done += self._dead_letter(msg.id, deliveries, "abandoned after the last attempt")
+                done += yield from self._dead_letter(msg.id, deliveries, "abandoned after the last attempt")
             else:
-                done += self._handle(msg)
+                done += yield from self._handle(msg)
         return done
 
-    def _read_new(self, block_ms: Optional[int]) -> int:
-        reply = self.client.xreadgroup(
+    def _read_new(self, block_ms: Optional[int]) -> Steps:
+        reply = yield (_CALL, lambda: self.client.xreadgroup(
             self.group, self.consumer, {self.stream: ">"}, count=self.batch, block=block_ms or None
-        )
+        ))
         done = 0
         for _, entries in _stream_items(reply):
             for entry in entries:
-                done += self._handle(self._message(entry, 1))
+                done += yield from self._handle(self._message(entry, 1))
         return done
 
     def _message(self, entry: Any, deliveries: int) -> StreamMessage:
         msg_id, fields = entry[0], entry[1]
         return StreamMessage(_text(msg_id), fields, self.stream, deliveries)
 
-    def _handle(self, msg: StreamMessage) -> int:
+    def _handle(self, msg: StreamMessage) -> Steps:
         if msg.fields is None:  # deleted from the stream while pending
-            self.client.xack(self.stream, self.group, msg.id)
+            yield (_CALL, lambda: self.client.xack(self.stream, self.group, msg.id))
             return 0
         try:
-            self.handler(msg)
+            yield (_HANDLE, msg)
         except Exception as e:  # noqa: BLE001 - a handler's failure is data
             logger.warning(
                 "stream %r message %s failed (delivery %d)", self.stream, msg.id, msg.deliveries, exc_info=True
             )
             self._report(e, msg)
             if msg.deliveries > self.max_retries:
-                self._dead_letter(msg.id, msg.deliveries, repr(e))
+                yield from self._dead_letter(msg.id, msg.deliveries, repr(e))
             return 1
-        self.client.xack(self.stream, self.group, msg.id)
+        yield (_CALL, lambda: self.client.xack(self.stream, self.group, msg.id))
         return 1
 
     def _report(self, exc: BaseException, msg: StreamMessage) -> None:
@@ -405,13 +461,13 @@ class StreamWorker:
             except Exception:  # noqa: BLE001
                 logger.exception("on_error callback failed")
 
-    def _dead_letter(self, msg_id: str, deliveries: int, error: str) -> int:
+    def _dead_letter(self, msg_id: str, deliveries: int, error: str) -> Steps:
         meta: List[Any] = [
             "dlq:stream", self.stream, "dlq:group", self.group, "dlq:id", msg_id,
             "dlq:consumer", self.consumer, "dlq:deliveries", deliveries, "dlq:error", error,
         ]
         args = [self.group, msg_id, self.consumer, "" if self.dead_letter_maxlen is None else self.dead_letter_maxlen]
-        moved = self._dead_letter_script(keys=[self.stream, self.dead_letter], args=args + meta, client=self.client)
+        moved = yield (_CALL, lambda: self._dead_letter_script(keys=[self.stream, self.dead_letter], args=args + meta, client=self.client))
         if moved:
             logger.error(
                 "stream %r message %s dead-lettered to %r after %d deliveries",
@@ -446,9 +502,12 @@ class StreamWorker:
 
     def pending(self) -> Dict[str, Any]:
         """This group's XPENDING summary."""
+        return _run_sync(self, self._pending_steps())  # type: ignore[no-any-return]
+
+    def _pending_steps(self) -> Steps:
         if not self._group_ready:
-            self.ensure_group()
-        return self.client.xpending(self.stream, self.group)
+            yield from self._ensure_group_steps()
+        return (yield (_CALL, lambda: self.client.xpending(self.stream, self.group)))
 
     def dead_letters(self, count: int = 100) -> List[Tuple[str, Dict[Any, Any]]]:
         """The oldest ``count`` dead-lettered entries as ``(id, fields)``."""
@@ -482,6 +541,106 @@ class WorkerThread(threading.Thread):
         return not self.is_alive()
 
 
+class AsyncStreamProducer(StreamProducer):
+    """:class:`StreamProducer` for an asyncio client: the same encoding,
+    with coroutine methods.
+
+    >>> import asyncio, redcore.asyncio
+    >>> async def main():
+    ...     p = AsyncStreamProducer(redcore.asyncio.Redis(), "{events}")
+    ...     return len(await p.send_many([{"a": 1}, [2]]))
+    >>> asyncio.run(main())
+    2
+    """
+
+    async def send(self, message: Any, id: str = "*") -> str:  # type: ignore[override]
+        """Appends ``message``; returns the new entry's id."""
+        return _text(await self.client.xadd(
+            self.stream, self.encode(message), id=id, maxlen=self.maxlen, approximate=self.approximate
+        ))
+
+    async def send_json(self, obj: Any) -> str:  # type: ignore[override]
+        """Appends ``obj`` as JSON even if it is a flat mapping."""
+        fields = {JSON_FIELD: json.dumps(obj, separators=(",", ":"))}
+        return _text(await self.client.xadd(self.stream, fields, maxlen=self.maxlen, approximate=self.approximate))
+
+    async def send_many(self, messages: Iterable[Any]) -> List[str]:  # type: ignore[override]
+        """Appends several messages in one round trip; returns their ids."""
+        pipe = self.client.pipeline(transaction=False)
+        for message in messages:
+            pipe.xadd(self.stream, self.encode(message), maxlen=self.maxlen, approximate=self.approximate)
+        return [_text(i) for i in await pipe.execute()]
+
+
+class AsyncStreamWorker(StreamWorker):
+    """:class:`StreamWorker` for an asyncio client (``redcore.asyncio.Redis``
+    or ``redis.asyncio.Redis``): the same rounds (retries with backoff,
+    claiming abandoned messages, dead-lettering), run by the same code,
+    with every Redis call awaited. The handler may be a plain function or
+    a coroutine function; :meth:`run` is a coroutine (run it as a task,
+    end it with :meth:`stop` or by cancelling it).
+
+    >>> import asyncio, redcore.asyncio
+    >>> async def main():
+    ...     r = redcore.asyncio.Redis(decode_responses=True)
+    ...     await AsyncStreamProducer(r, "{orders}").send({"sku": "A1"})
+    ...     seen = []
+    ...     async def handle(msg):
+    ...         seen.append(msg.data)
+    ...     await AsyncStreamWorker(r, "{orders}", "billing", "w1", handle).process_once()
+    ...     return seen
+    >>> asyncio.run(main())
+    [{'sku': 'A1'}]
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._astop: Optional[asyncio.Event] = None
+
+    async def ensure_group(self) -> None:  # type: ignore[override]
+        """Creates the group (and the stream) unless it exists."""
+        await _run_async(self, self._ensure_group_steps())
+
+    async def process_once(self, block_ms: Optional[int] = None) -> int:  # type: ignore[override]
+        """One round (see :meth:`StreamWorker.process_once`); a blocking
+        read waits without blocking the loop."""
+        return await _run_async(self, self._round(block_ms))  # type: ignore[no-any-return]
+
+    async def pending(self) -> Dict[str, Any]:  # type: ignore[override]
+        """This group's XPENDING summary."""
+        return await _run_async(self, self._pending_steps())  # type: ignore[no-any-return]
+
+    async def dead_letters(self, count: int = 100) -> List[Tuple[str, Dict[Any, Any]]]:  # type: ignore[override]
+        """The oldest ``count`` dead-lettered entries as ``(id, fields)``."""
+        return [(_text(i), f) for i, f in await self.client.xrange(self.dead_letter, count=count)]
+
+    async def run(self, error_delay: float = 1.0) -> None:  # type: ignore[override]
+        """Processes messages until :meth:`stop` (the batch in hand is
+        finished first; a read waits at most ``block_ms``). Errors are
+        logged and retried after ``error_delay`` seconds."""
+        stop = self._astop = asyncio.Event()
+        try:
+            while not stop.is_set():
+                try:
+                    await self.process_once()
+                except Exception:  # noqa: BLE001 - keep the worker alive
+                    logger.exception("stream worker %r on %r failed", self.consumer, self.stream)
+                    try:
+                        await asyncio.wait_for(stop.wait(), error_delay)
+                    except asyncio.TimeoutError:
+                        pass
+        finally:
+            self._astop = None
+
+    def stop(self) -> None:
+        """Asks :meth:`run` to return after the current round."""
+        if self._astop is not None:
+            self._astop.set()
+
+    def run_in_thread(self, daemon: bool = True) -> "WorkerThread":
+        raise TypeError("an AsyncStreamWorker runs as a task: asyncio.create_task(worker.run())")
+
+
 def _stream_items(reply: Any) -> List[Tuple[Any, Any]]:
     """XREAD/XREADGROUP replies: RESP2's ``[[stream, entries]]`` or RESP3's
     ``{stream: entries}`` (redis-py clients on protocol 3)."""
@@ -493,6 +652,8 @@ def _stream_items(reply: Any) -> List[Tuple[Any, Any]]:
 
 
 __all__ = [
+    "AsyncStreamProducer",
+    "AsyncStreamWorker",
     "JSON_FIELD",
     "StreamMessage",
     "StreamProducer",

@@ -58,7 +58,9 @@ class RateLimitMiddleware:
 
     With a blocking client (redcore's, or ``redis.Redis``) each check runs
     on the event loop: instant on the embedded engine, one round trip on a
-    server; pass a ``redis.asyncio`` client to avoid blocking.
+    server; with an asyncio client (``redcore.asyncio.Redis``,
+    ``redis.asyncio.Redis``) each check is awaited and never blocks the
+    loop.
 
     >>> import redcore
     >>> from redcore.ratelimit import FixedWindow
