@@ -119,6 +119,9 @@ pub struct Client {
     /// Connected and authenticated in the engine: typed fast paths may
     /// skip the dispatcher (while the engine is not gated).
     connected: AtomicBool,
+    /// An embedded client's `credential_provider`, asked at each
+    /// (re)connection.
+    provider: Option<Py<PyAny>>,
 }
 
 impl Drop for Client {
@@ -200,6 +203,7 @@ impl Client {
             if let Backend::Remote(remote) = &*this.backend {
                 return this.run_remote(py, remote, cmd, argv, &shape, &opts, Some(&pipe.conn));
             }
+            this.refresh_credentials(py, &pipe.state)?;
             let (frame, blocked) = if this.may_wait(cmd, argv) {
                 py.detach(|| {
                     let mut state = pipe.state.lock();
@@ -220,6 +224,7 @@ impl Client {
         if let Backend::Remote(remote) = &*this.backend {
             return this.run_remote(py, remote, cmd, argv, &shape, &opts, None);
         }
+        this.refresh_credentials(py, &this.state)?;
         // A typed method that turns WITHSCORES pairs into tuples takes the
         // engine's flat (RESP2-shaped) reply: the same tuples, without a
         // small allocation per pair for RESP3's nesting.
@@ -313,6 +318,26 @@ impl Client {
         cmd.is_some_and(|c| {
             c.has_trait(commands::traits::RUNS_SCRIPT) || c.group == commands::Group::Scripting
         })
+    }
+
+    /// With a `credential_provider`, asks it for fresh credentials when
+    /// the next command (re)connects this client (first command, or after
+    /// CLIENT KILL), as redis-py asks at each new connection.
+    #[inline]
+    fn refresh_credentials(&self, py: Python<'_>, state: &Mutex<ClientState>) -> PyResult<()> {
+        let (Some(provider), Backend::Embedded(engine)) = (&self.provider, &*self.backend) else {
+            return Ok(());
+        };
+        {
+            let s = state.lock();
+            let killed = || engine.gated() && engine.lock().clients.killed.contains(&s.id);
+            if s.registered && !killed() {
+                return Ok(());
+            }
+        }
+        let (user, pass) = super::remote::provider_credentials(provider.bind(py))?;
+        state.lock().credentials = Some((user.map(Bytes::from), Bytes::from(pass)));
+        Ok(())
     }
 
     /// Runs one command on a short-lived client state for this handle.
@@ -445,7 +470,7 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None, username=None, password=None))]
+    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None, username=None, password=None, credential_provider=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -463,7 +488,9 @@ impl Client {
         config: Option<Vec<(Vec<u8>, Vec<u8>)>>,
         username: Option<Vec<u8>>,
         password: Option<Vec<u8>>,
+        credential_provider: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
+        let mut provider = credential_provider;
         // An embedded client authenticates on connect (its first command)
         // as redis-py does, and again whenever it reconnects.
         let mut credentials = password.map(|p| (username.map(Bytes::from), Bytes::from(p)));
@@ -471,6 +498,7 @@ impl Client {
             Some(p) => {
                 let p = p.get();
                 credentials = p.state.lock().credentials.clone();
+                provider = p.provider.as_ref().map(|x| x.clone_ref(py));
                 (
                     p.backend.clone(),
                     p.db.load(Ordering::Relaxed),
@@ -549,6 +577,7 @@ impl Client {
             callbacks,
             pipe,
             connected: AtomicBool::new(false),
+            provider,
         })
     }
 
@@ -683,7 +712,13 @@ impl Client {
                     self.backend.clone(),
                     self.db.load(Ordering::Relaxed),
                     self.dec.clone(),
-                    self.state.lock().credentials.clone(),
+                    match &self.provider {
+                        Some(p) => {
+                            let (user, pass) = super::remote::provider_credentials(p.bind(py))?;
+                            Some((user.map(Bytes::from), Bytes::from(pass)))
+                        }
+                        None => self.state.lock().credentials.clone(),
+                    },
                 ),
             )?
             .into_any(),
@@ -798,6 +833,9 @@ impl Client {
         batch.extend(queue.cmds.iter().zip(&argvs).map(|(q, a)| (q.cmd, *a)));
         if transaction {
             batch.push((None, EXEC));
+        }
+        if !queue.cmds.is_empty() || transaction {
+            self.refresh_credentials(py, &pipe.state)?;
         }
         let frames = match &*self.backend {
             Backend::Embedded(engine) => {
