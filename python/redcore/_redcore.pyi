@@ -50,6 +50,8 @@ class Client:
         username: Optional[bytes] = None,
         password: Optional[bytes] = None,
         credential_provider: Any = None,
+        lib_name: Optional[bytes] = None,
+        lib_version: Optional[bytes] = None,
     ) -> "Client": ...
     def execute_command(self, *args: Any, **options: Any) -> Any: ...
     @property

@@ -39,6 +39,7 @@ from .connection import (
     UnixDomainSocketConnection,
     parse_memory_url,
     credential,
+    embedded_lib_info,
     startup_config,
 )
 from .exceptions import ConnectionError, DataError, RedisError, ResponseError, WatchError
@@ -211,6 +212,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 username=credential(connection_pool.connection_kwargs.get("username"), enc.encoding),
                 password=credential(connection_pool.connection_kwargs.get("password"), enc.encoding),
                 credential_provider=connection_pool.connection_kwargs.get("credential_provider"),
+                **embedded_lib_info(connection_pool.connection_kwargs, enc.encoding),
                 # One connection's state (MULTI, WATCH, SELECT) kept between
                 # calls: a pipeline core that runs each command at once.
                 pipeline=bool(single_connection_client),

@@ -319,6 +319,12 @@ def _keepalive_options(options: Any) -> Dict[str, Any]:
 _UNSET = object()
 
 # redis-py arguments accepted and ignored: features redcore does without.
+# redis_connect_func: a hook on redis-py's own Connection objects;
+# cache / cache_config: client-side caching (use redcore.cache);
+# event_dispatcher, maint_notifications_*: redis-py's internal events and
+# Redis Enterprise maintenance notices; ssl_include/exclude_verify_flags and
+# the OCSP options: OpenSSL verification knobs rustls has no equivalent for
+# (rustls always verifies the chain as configured and never staples OCSP).
 IGNORED_REDIS_ARGS = frozenset({
     "redis_connect_func",
     "cache", "cache_config", "event_dispatcher", "maint_notifications_config",
@@ -351,6 +357,16 @@ def lib_info(lib_name: Any = _UNSET, lib_version: Any = _UNSET, driver_info: Any
     if lib_name is None and lib_version is None:
         return None, None
     return ("redcore" if lib_name is _UNSET else lib_name), (_redcore.__version__ if lib_version is _UNSET else lib_version)
+
+
+def embedded_lib_info(kw: Dict[str, Any], encoding: str) -> Dict[str, Optional[bytes]]:
+    """The CLIENT SETINFO values an embedded client starts with: only
+    those the user gave (``lib_name``, ``lib_version`` or ``driver_info``),
+    so that by default CLIENT LIST shows the lines of Redis 7.0."""
+    if not any(k in kw for k in ("lib_name", "lib_version", "driver_info")):
+        return {}
+    name, version = lib_info(kw.get("lib_name", _UNSET), kw.get("lib_version", _UNSET), kw.get("driver_info", _UNSET))
+    return {"lib_name": _to_bytes(name, encoding), "lib_version": _to_bytes(version, encoding)}
 
 
 def _tls_version_name(value: Any) -> str:
@@ -805,6 +821,7 @@ class EmbeddedConnectionPool(ConnectionPool):
             username=credential(kw.get("username"), kw["encoding"]),
             password=credential(kw.get("password"), kw["encoding"]),
             credential_provider=kw.get("credential_provider"),
+            **embedded_lib_info(kw, kw["encoding"]),
         )
         # A pipeline running each command at once keeps its client state
         # (database, MULTI, WATCH) between commands, as a connection does.

@@ -37,7 +37,10 @@ impl Entry {
 /// The access field after one access: the access time, or the LFU
 /// counter bumped, as the policy says.
 #[inline]
-fn access(field: u32, lfu: Option<lfu::Params>) -> u32 {
+fn access(field: u32, lfu: Option<lfu::Params>, no_touch: bool) -> u32 {
+    if no_touch {
+        return field;
+    }
     match lfu {
         None => lru_clock(),
         Some(p) => lfu::touch(field, p),
@@ -79,6 +82,9 @@ pub struct Db {
     /// Set (by the dispatcher, from maxmemory-policy) when `Entry::lru`
     /// holds an LFU counter instead of an access time.
     pub lfu: Option<lfu::Params>,
+    /// Set by the dispatcher while a CLIENT NO-TOUCH client's command
+    /// (other than TOUCH) runs: accesses leave `Entry::lru` alone.
+    pub no_touch: bool,
 }
 
 impl Db {
@@ -133,7 +139,7 @@ impl Db {
     pub fn lookup(&mut self, key: &[u8], now: Now<'_>) -> Option<&mut Entry> {
         let idx = self.live_index(key, now)?;
         let entry = &mut self.keys[idx];
-        entry.lru = access(entry.lru, self.lfu);
+        entry.lru = access(entry.lru, self.lfu, self.no_touch);
         Some(entry)
     }
 
@@ -176,7 +182,7 @@ impl Db {
         self.hits += 1;
         let lfu = self.lfu;
         let entry = &mut self.keys[idx];
-        entry.lru = access(entry.lru, lfu);
+        entry.lru = access(entry.lru, lfu, self.no_touch);
         typed::<T>(&entry.value).map(Some)
     }
 
@@ -201,7 +207,7 @@ impl Db {
             Some(idx) => {
                 let lfu = self.lfu;
                 let entry = &mut self.keys[idx];
-                entry.lru = access(entry.lru, lfu);
+                entry.lru = access(entry.lru, lfu, self.no_touch);
                 idx
             }
             None => {
@@ -233,7 +239,7 @@ impl Db {
                 let had_ttl = entry.expire_at != NO_EXPIRE;
                 let old = std::mem::replace(&mut entry.value, value);
                 entry.expire_at = expire_at;
-                entry.lru = access(entry.lru, lfu);
+                entry.lru = access(entry.lru, lfu, self.no_touch);
                 self.value_gone(key, &old);
                 self.value_stored(idx);
                 if had_ttl && expire_at == NO_EXPIRE {
@@ -275,7 +281,7 @@ impl Db {
             Some(idx) => {
                 let entry = &mut self.keys[idx];
                 let old = std::mem::replace(&mut entry.value, value);
-                entry.lru = access(entry.lru, self.lfu);
+                entry.lru = access(entry.lru, self.lfu, self.no_touch);
                 self.value_gone(key, &old);
                 self.value_stored(idx);
                 self.touch(key);
@@ -324,7 +330,7 @@ impl Db {
                 };
                 let old = std::mem::replace(&mut entry.value, make());
                 entry.expire_at = at;
-                entry.lru = access(entry.lru, lfu);
+                entry.lru = access(entry.lru, lfu, self.no_touch);
                 let idx = slot.index();
                 if had_ttl && at == NO_EXPIRE {
                     self.expires.swap_remove(key);

@@ -360,7 +360,8 @@ impl Client {
         let frame = self.exec_with(state, cmd, argv);
         let plain = state.registered
             && state.authenticated
-            && state.reply_mode == crate::engine::client::ReplyMode::On;
+            && state.reply_mode == crate::engine::client::ReplyMode::On
+            && !state.no_touch;
         self.connected.store(plain, Ordering::Relaxed);
         let blocked = state.blocked.take();
         if state.db != db {
@@ -470,7 +471,7 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None, username=None, password=None, credential_provider=None))]
+    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None, username=None, password=None, credential_provider=None, lib_name=None, lib_version=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -489,15 +490,27 @@ impl Client {
         username: Option<Vec<u8>>,
         password: Option<Vec<u8>>,
         credential_provider: Option<Py<PyAny>>,
+        lib_name: Option<Vec<u8>>,
+        lib_version: Option<Vec<u8>>,
     ) -> PyResult<Self> {
         let mut provider = credential_provider;
+        // CLIENT SETINFO on connect; a value the server would refuse is
+        // dropped, as redis-py ignores the error.
+        let info = |v: Option<Vec<u8>>| {
+            v.filter(|v| !v.is_empty() && v.iter().all(|c| (b'!'..=b'~').contains(c)))
+                .map(Bytes::from)
+        };
+        let mut lib = (info(lib_name), info(lib_version));
         // An embedded client authenticates on connect (its first command)
         // as redis-py does, and again whenever it reconnects.
         let mut credentials = password.map(|p| (username.map(Bytes::from), Bytes::from(p)));
         let (backend, db, dec, callbacks) = match parent {
             Some(p) => {
                 let p = p.get();
-                credentials = p.state.lock().credentials.clone();
+                let ps = p.state.lock();
+                credentials = ps.credentials.clone();
+                lib = (ps.lib_name.clone(), ps.lib_ver.clone());
+                drop(ps);
                 provider = p.provider.as_ref().map(|x| x.clone_ref(py));
                 (
                     p.backend.clone(),
@@ -561,6 +574,7 @@ impl Client {
         let state = || {
             let mut s = client_state(db, resp3);
             s.credentials = credentials.clone();
+            (s.lib_name, s.lib_ver) = lib.clone();
             Mutex::new(s)
         };
         let pipe = pipeline.then(|| Pipe {
