@@ -98,9 +98,19 @@ def test_provider_errors_reach_the_caller(make: Any, backend: str) -> None:
             raise RuntimeError("vault is sealed")
 
     c = make(credential_provider=Broken())
-    with pytest.raises(Exception) as e:
+    with pytest.raises(RuntimeError, match="vault is sealed"):
         c.ping()
-    assert "vault is sealed" in str(e.value)
+    # The provider's own error, raised once, not retried.
+    calls = []
+
+    class Counting(CredentialProvider):
+        def get_credentials(self) -> Any:
+            calls.append(1)
+            raise KeyError("no such secret")
+
+    with pytest.raises(KeyError):
+        make(credential_provider=Counting()).ping()
+    assert len(calls) == 1
 
 
 def test_credential_classes_are_redis_py_ones_too() -> None:

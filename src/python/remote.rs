@@ -51,6 +51,11 @@ impl From<Error> for Fail {
 
 /// The Python exception for a client error, with redis-py's class and text.
 pub(crate) fn exception(py: Python<'_>, e: &Error) -> PyErr {
+    if e.message == PROVIDER_FAILED {
+        if let Some(err) = PROVIDER_ERROR.with(|c| c.borrow_mut().take()) {
+            return err;
+        }
+    }
     let class = match e.kind {
         ErrorKind::Reply => return errors::reply_error(py, e.message.as_bytes()),
         ErrorKind::Timeout => "TimeoutError",
@@ -101,6 +106,16 @@ pub(crate) fn provider_credentials(
     }
 }
 
+/// The text of the client error that stands for a provider's exception.
+const PROVIDER_FAILED: &str = "credential provider failed";
+
+thread_local! {
+    /// The exception a `credential_provider` raised while this thread
+    /// opened a connection (connections open on the calling thread), raised
+    /// to the caller as it is, as redis-py does.
+    static PROVIDER_ERROR: std::cell::RefCell<Option<PyErr>> = const { std::cell::RefCell::new(None) };
+}
+
 /// A `credential_provider` asked at each new connection of a pool.
 #[derive(Debug)]
 struct PyCredentials(Py<PyAny>);
@@ -109,11 +124,9 @@ impl CredentialSource for PyCredentials {
     fn credentials(&self) -> Result<(Option<Vec<u8>>, Vec<u8>), Error> {
         Python::attach(|py| {
             provider_credentials(self.0.bind(py)).map_err(|e| {
-                Error::new(
-                    ErrorKind::Connection,
-                    format!("credential provider failed: {e}"),
-                    Stage::Connect,
-                )
+                PROVIDER_ERROR.with(|c| *c.borrow_mut() = Some(e));
+                // A handshake failure: never retried.
+                Error::new(ErrorKind::Reply, PROVIDER_FAILED, Stage::Connect)
             })
         })
     }
