@@ -519,7 +519,9 @@ fn client_trackinginfo(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
 }
 
 /// CLIENT REPLY ON | OFF | SKIP — an embedded call always returns, so
-/// OFF and SKIP make the replies they suppress come back as None.
+/// OFF and SKIP make the replies they suppress come back as None (inside
+/// a queued pipeline; a Python client running it alone raises TimeoutError
+/// and reconnects, as redis-py does on a server: `check_reply_off`).
 fn client_reply(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let mode = argv[2].to_ascii_lowercase();
     ctx.client.reply_mode = match mode.as_slice() {

@@ -219,6 +219,7 @@ impl Client {
                 Some(b) => this.wait_blocked(py, b)?,
                 None => frame,
             };
+            this.check_reply_off(py, &pipe.state, argv, &frame)?;
             return reply::convert(py, frame, &shape, &opts, &this.dec);
         }
         if let Backend::Remote(remote) = &*this.backend {
@@ -239,7 +240,45 @@ impl Client {
             Some(b) => this.wait_blocked(py, b)?,
             None => frame,
         };
+        this.check_reply_off(py, &this.state, argv, &frame)?;
         reply::convert(py, frame, &shape, &opts, &this.dec)
+    }
+
+    /// CLIENT REPLY OFF / SKIP as a redis-py user sees it on a server: no
+    /// reply comes, so the call times out and the connection is dropped;
+    /// the next command reconnects, with replies on. Raised at once (a
+    /// socket client would wait `socket_timeout` first).
+    #[inline]
+    fn check_reply_off(
+        &self,
+        py: Python<'_>,
+        state: &Mutex<ClientState>,
+        argv: &[&[u8]],
+        frame: &Frame,
+    ) -> PyResult<()> {
+        let [name, sub, mode] = argv else {
+            return Ok(());
+        };
+        let off = mode.eq_ignore_ascii_case(b"off") || mode.eq_ignore_ascii_case(b"skip");
+        if !(off
+            && matches!(frame, Frame::Null)
+            && name.eq_ignore_ascii_case(b"client")
+            && sub.eq_ignore_ascii_case(b"reply"))
+        {
+            return Ok(());
+        }
+        if let Backend::Embedded(engine) = &*self.backend {
+            let mut s = state.lock();
+            engine.disconnect(&mut s);
+            s.reply_mode = crate::engine::client::ReplyMode::On;
+            s.id = crate::engine::client::next_client_id();
+        }
+        self.connected.store(false, Ordering::Relaxed);
+        Err(errors::named_error(
+            py,
+            "TimeoutError",
+            "Timeout reading from socket",
+        ))
     }
 
     /// Waits for a blocked command's reply with the GIL released, waking
