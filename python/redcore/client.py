@@ -212,7 +212,8 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 username=credential(connection_pool.connection_kwargs.get("username"), enc.encoding),
                 password=credential(connection_pool.connection_kwargs.get("password"), enc.encoding),
                 credential_provider=connection_pool.connection_kwargs.get("credential_provider"),
-                **embedded_lib_info(connection_pool.connection_kwargs, enc.encoding),
+                lib_name=embedded_lib_info(connection_pool.connection_kwargs, enc.encoding)[0],
+                lib_version=embedded_lib_info(connection_pool.connection_kwargs, enc.encoding)[1],
                 # One connection's state (MULTI, WATCH, SELECT) kept between
                 # calls: a pipeline core that runs each command at once.
                 pipeline=bool(single_connection_client),

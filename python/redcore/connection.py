@@ -359,14 +359,14 @@ def lib_info(lib_name: Any = _UNSET, lib_version: Any = _UNSET, driver_info: Any
     return ("redcore" if lib_name is _UNSET else lib_name), (_redcore.__version__ if lib_version is _UNSET else lib_version)
 
 
-def embedded_lib_info(kw: Dict[str, Any], encoding: str) -> Dict[str, Optional[bytes]]:
+def embedded_lib_info(kw: Dict[str, Any], encoding: str) -> Tuple[Optional[bytes], Optional[bytes]]:
     """The CLIENT SETINFO values an embedded client starts with: only
     those the user gave (``lib_name``, ``lib_version`` or ``driver_info``),
     so that by default CLIENT LIST shows the lines of Redis 7.0."""
     if not any(k in kw for k in ("lib_name", "lib_version", "driver_info")):
-        return {}
+        return None, None
     name, version = lib_info(kw.get("lib_name", _UNSET), kw.get("lib_version", _UNSET), kw.get("driver_info", _UNSET))
-    return {"lib_name": _to_bytes(name, encoding), "lib_version": _to_bytes(version, encoding)}
+    return _to_bytes(name, encoding), _to_bytes(version, encoding)
 
 
 def _tls_version_name(value: Any) -> str:
@@ -821,7 +821,8 @@ class EmbeddedConnectionPool(ConnectionPool):
             username=credential(kw.get("username"), kw["encoding"]),
             password=credential(kw.get("password"), kw["encoding"]),
             credential_provider=kw.get("credential_provider"),
-            **embedded_lib_info(kw, kw["encoding"]),
+            lib_name=embedded_lib_info(kw, kw["encoding"])[0],
+            lib_version=embedded_lib_info(kw, kw["encoding"])[1],
         )
         # A pipeline running each command at once keeps its client state
         # (database, MULTI, WATCH) between commands, as a connection does.
