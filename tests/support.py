@@ -157,4 +157,6 @@ NEWER_THAN_7_0 = {
     "hpexpiretime", "hpersist", "hgetdel", "hgetex", "hsetex",
     # Redis 7.2 (test_management.py).
     "waitaof",
+    # Redis 7.2 (commands/test_client_setinfo.py).
+    "client|setinfo", "client|no-touch",
 }

@@ -125,3 +125,24 @@ def test_redcore_names_are_real_methods() -> None:
         value = getattr(r, name)
         if callable(getattr(redis.Redis, name, None)):
             assert callable(value), name
+
+
+def test_every_redis_py_constructor_argument_is_known() -> None:
+    """Each argument of redis-py's ``Redis()`` is a parameter of
+    redcore's, one it honours through ``**kwargs`` (``HONOURED_REDIS_ARGS``)
+    or one it accepts and ignores (``IGNORED_REDIS_ARGS``, reasons in
+    ``redcore/connection.py``); the two lists do not overlap."""
+    import inspect
+
+    from redcore.connection import HONOURED_REDIS_ARGS, IGNORED_REDIS_ARGS
+
+    assert not HONOURED_REDIS_ARGS & IGNORED_REDIS_ARGS
+    ours = set(inspect.signature(redcore.Redis.__new__).parameters)
+    theirs = set(inspect.signature(redis.Redis.__init__).parameters) - {"self"}
+    unknown = theirs - ours - HONOURED_REDIS_ARGS - IGNORED_REDIS_ARGS
+    assert not unknown, sorted(unknown)
+    # Honoured ones are not silently dropped: a bad value is refused.
+    import pytest
+
+    with pytest.raises(ValueError):
+        redcore.Redis(host="localhost", port=1, ssl=True, ssl_min_version="SSLv3")

@@ -16,6 +16,7 @@ from ._redcore import __version__
 from ._pubsub import PubSub, Subscription
 from .lock import Lock
 from .client import Pipeline, Redis, StrictRedis, from_url
+from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
 from .connection import (
     BlockingConnectionPool,
     Connection,
@@ -80,6 +81,7 @@ __all__ = [
     "Connection",
     "ConnectionError",
     "ConnectionPool",
+    "CredentialProvider",
     "DataError",
     "InvalidResponse",
     "Lock",
@@ -98,6 +100,7 @@ __all__ = [
     "Subscription",
     "TimeoutError",
     "UnixDomainSocketConnection",
+    "UsernamePasswordCredentialProvider",
     "WatchError",
     "__version__",
     "backoff",

@@ -49,6 +49,9 @@ class Client:
         config: Optional[List[Tuple[bytes, bytes]]] = None,
         username: Optional[bytes] = None,
         password: Optional[bytes] = None,
+        credential_provider: Any = None,
+        lib_name: Optional[bytes] = None,
+        lib_version: Optional[bytes] = None,
     ) -> "Client": ...
     def execute_command(self, *args: Any, **options: Any) -> Any: ...
     @property
@@ -185,6 +188,13 @@ class RemotePool:
         ssl_check_hostname: bool = True,
         retry: Any = None,
         explicit_retry: bool = False,
+        credential_provider: Any = None,
+        lib_name: Optional[bytes] = None,
+        lib_version: Optional[bytes] = None,
+        ssl_ca_path: Optional[str] = None,
+        ssl_ca_data: Optional[bytes] = None,
+        ssl_min_version: Optional[str] = None,
+        ssl_ciphers: Optional[str] = None,
     ) -> "RemotePool": ...
     def disconnect(self) -> None: ...
     def _counts(self) -> Tuple[int, int]: ...

@@ -27,6 +27,7 @@ from .commands import CoreCommands
 from ._compat import adopt, redis_base
 from .connection import (
     DEFAULT_SOCKET_TIMEOUT,
+    HONOURED_REDIS_ARGS,
     IGNORED_REDIS_ARGS,
     _UNSET,
     Connection,
@@ -38,9 +39,13 @@ from .connection import (
     UnixDomainSocketConnection,
     parse_memory_url,
     credential,
+    embedded_lib_info,
     startup_config,
 )
 from .exceptions import ConnectionError, DataError, RedisError, ResponseError, WatchError
+
+# Honoured arguments that mean something to an embedded engine too.
+_EMBEDDED_EXTRA = frozenset({"credential_provider", "lib_name", "lib_version", "driver_info"})
 
 if TYPE_CHECKING:
     from .keyspace_notifications import KeyspaceNotifications
@@ -156,7 +161,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
         config: Optional[Dict[str, Any]] = None,
         **kwargs: Any,
     ) -> "Redis":
-        unknown = set(kwargs) - IGNORED_REDIS_ARGS
+        unknown = set(kwargs) - IGNORED_REDIS_ARGS - HONOURED_REDIS_ARGS
         if unknown:
             raise TypeError(f"Redis() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
         if not isinstance(db, int) or isinstance(db, bool):
@@ -172,6 +177,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 encoding_errors=encoding_errors, protocol=protocol,
                 legacy_responses=legacy_responses, config=config,
                 username=username, password=password,
+                **{k: v for k, v in kwargs.items() if k in _EMBEDDED_EXTRA},
             )
         elif connection_pool is None:
             connection_pool = _remote_pool(
@@ -184,6 +190,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 legacy_responses=legacy_responses,
                 ssl=ssl, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, ssl_cert_reqs=ssl_cert_reqs,
                 ssl_ca_certs=ssl_ca_certs, ssl_check_hostname=ssl_check_hostname,
+                **{k: v for k, v in kwargs.items() if k in HONOURED_REDIS_ARGS},
             )
         else:
             connection_pool = _own_pool(connection_pool)
@@ -204,6 +211,9 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 protocol=protocol,
                 username=credential(connection_pool.connection_kwargs.get("username"), enc.encoding),
                 password=credential(connection_pool.connection_kwargs.get("password"), enc.encoding),
+                credential_provider=connection_pool.connection_kwargs.get("credential_provider"),
+                lib_name=embedded_lib_info(connection_pool.connection_kwargs, enc.encoding)[0],
+                lib_version=embedded_lib_info(connection_pool.connection_kwargs, enc.encoding)[1],
                 # One connection's state (MULTI, WATCH, SELECT) kept between
                 # calls: a pipeline core that runs each command at once.
                 pipeline=bool(single_connection_client),
@@ -531,6 +541,7 @@ def _remote_pool(
     conn_kwargs["_safe_retries"] = retry is _UNSET and not retry_on_error and not retry_on_timeout
     ssl_names = ("ssl_keyfile", "ssl_certfile", "ssl_cert_reqs", "ssl_ca_certs", "ssl_check_hostname")
     ssl_kwargs = {k: conn_kwargs.pop(k) for k in ssl_names}
+    ssl_kwargs.update({k: conn_kwargs.pop(k) for k in list(conn_kwargs) if k.startswith("ssl_")})
     connection_class: type = Connection
     if unix_socket_path is not None:
         conn_kwargs["path"] = unix_socket_path

@@ -36,7 +36,7 @@ import os
 import socket as _socket
 import threading
 import weakref
-from typing import Any, Deque, Dict, List, Optional, Set, Type
+from typing import Any, Deque, Dict, List, Optional, Set, Tuple, Type
 from urllib.parse import parse_qs, unquote, urlparse
 
 from . import _redcore
@@ -319,16 +319,61 @@ def _keepalive_options(options: Any) -> Dict[str, Any]:
 _UNSET = object()
 
 # redis-py arguments accepted and ignored: features redcore does without.
+# redis_connect_func: a hook on redis-py's own Connection objects;
+# cache / cache_config: client-side caching (use redcore.cache);
+# event_dispatcher, maint_notifications_*: redis-py's internal events and
+# Redis Enterprise maintenance notices; ssl_include/exclude_verify_flags and
+# the OCSP options: OpenSSL verification knobs rustls has no equivalent for
+# (rustls always verifies the chain as configured and never staples OCSP).
 IGNORED_REDIS_ARGS = frozenset({
-    "lib_name", "lib_version", "driver_info", "redis_connect_func", "credential_provider",
+    "redis_connect_func",
     "cache", "cache_config", "event_dispatcher", "maint_notifications_config",
     "oss_cluster_maint_notifications_handler", "ssl_include_verify_flags", "ssl_exclude_verify_flags",
-    "ssl_ca_path", "ssl_ca_data", "ssl_password", "ssl_validate_ocsp", "ssl_validate_ocsp_stapled",
-    "ssl_ocsp_context", "ssl_ocsp_expected_cert", "ssl_min_version", "ssl_ciphers",
+    "ssl_validate_ocsp", "ssl_validate_ocsp_stapled", "ssl_ocsp_context", "ssl_ocsp_expected_cert",
     # Runtime state redis-py's pools keep in connection_kwargs.
     "maint_notifications_pool_handler", "himport_registry", "orig_host_address",
     "orig_socket_timeout", "orig_socket_connect_timeout",
 })
+
+# redis-py arguments ``Redis()`` takes through ``**kwargs`` and honours:
+# credentials asked at each connection, CLIENT SETINFO on connect, and TLS
+# settings (what rustls cannot do raises, see ``src/client/tls.rs``).
+HONOURED_REDIS_ARGS = frozenset({
+    "credential_provider", "lib_name", "lib_version", "driver_info",
+    "ssl_ca_path", "ssl_ca_data", "ssl_min_version", "ssl_ciphers", "ssl_password",
+})
+
+
+def lib_info(lib_name: Any = _UNSET, lib_version: Any = _UNSET, driver_info: Any = _UNSET) -> Tuple[Optional[str], Optional[str]]:
+    """The (LIB-NAME, LIB-VER) a connection sends with CLIENT SETINFO, as
+    redis-py resolves them: ``driver_info`` (a redis-py ``DriverInfo`` or
+    any object with ``formatted_name`` and ``lib_version``; None sends
+    nothing) wins over ``lib_name`` / ``lib_version``; unset ones default
+    to ``"redcore"`` and its version."""
+    if driver_info is not _UNSET:
+        if driver_info is None:
+            return None, None
+        return getattr(driver_info, "formatted_name", None), getattr(driver_info, "lib_version", None)
+    if lib_name is None and lib_version is None:
+        return None, None
+    return ("redcore" if lib_name is _UNSET else lib_name), (_redcore.__version__ if lib_version is _UNSET else lib_version)
+
+
+def embedded_lib_info(kw: Dict[str, Any], encoding: str) -> Tuple[Optional[bytes], Optional[bytes]]:
+    """The CLIENT SETINFO values an embedded client starts with: only
+    those the user gave (``lib_name``, ``lib_version`` or ``driver_info``),
+    so that by default CLIENT LIST shows the lines of Redis 7.0."""
+    if not any(k in kw for k in ("lib_name", "lib_version", "driver_info")):
+        return None, None
+    name, version = lib_info(kw.get("lib_name", _UNSET), kw.get("lib_version", _UNSET), kw.get("driver_info", _UNSET))
+    return _to_bytes(name, encoding), _to_bytes(version, encoding)
+
+
+def _tls_version_name(value: Any) -> str:
+    """``ssl.TLSVersion.TLSv1_2`` (or its name or number) as a name."""
+    name = getattr(value, "name", None)
+    return str(name if name is not None else value)
+
 
 # Connection arguments the pool does not pass to its core: the above, and
 # the ones the client or the pool itself handles.
@@ -429,6 +474,18 @@ class ConnectionPool(*redis_base("redis.connection", "ConnectionPool")):  # type
             kw["ssl"] = True
         if "ssl_cert_reqs" in kw:
             kw["ssl_cert_reqs"] = _cert_reqs(kw["ssl_cert_reqs"])
+        lib_name, lib_version = lib_info(kw.pop("lib_name", _UNSET), kw.pop("lib_version", _UNSET), kw.pop("driver_info", _UNSET))
+        kw["lib_name"], kw["lib_version"] = _to_bytes(lib_name, encoding), _to_bytes(lib_version, encoding)
+        # rustls cannot decrypt a key: an encrypted key file raises, with or
+        # without a password, so the password has nothing to do.
+        kw.pop("ssl_password", None)
+        for name in ("credential_provider", "ssl_ca_path", "ssl_ca_data", "ssl_min_version", "ssl_ciphers"):
+            if kw.get(name, 0) is None:
+                kw.pop(name)
+        if isinstance(kw.get("ssl_ca_data"), str):
+            kw["ssl_ca_data"] = kw["ssl_ca_data"].encode("ascii")
+        if "ssl_min_version" in kw:
+            kw["ssl_min_version"] = _tls_version_name(kw["ssl_min_version"])
         kw.update(_keepalive_options(kw.pop("socket_keepalive_options", _UNSET)))
         if kw.get("socket_keepalive") is None and "socket_keepalive" in kw:
             kw["socket_keepalive"] = False
@@ -569,6 +626,8 @@ _CORE_ARGS = {
     "socket_connect_timeout", "socket_keepalive", "keepalive_idle", "keepalive_interval",
     "keepalive_count", "client_name", "protocol", "health_check_interval", "ssl",
     "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname",
+    "credential_provider", "lib_name", "lib_version", "ssl_ca_path", "ssl_ca_data", "ssl_min_version",
+    "ssl_ciphers",
 }
 
 
@@ -651,13 +710,17 @@ def startup_config(config: Optional[Dict[str, Any]]) -> Optional[List[Any]]:
     return [(text(k), text(v)) for k, v in config.items()]
 
 
-_EMBEDDED_ARGS = frozenset({"name", "db", "decode_responses", "encoding", "encoding_errors", "protocol", "legacy_responses", "config"})
+_EMBEDDED_ARGS = frozenset({
+    "name", "db", "decode_responses", "encoding", "encoding_errors", "protocol", "legacy_responses", "config",
+    "credential_provider", "lib_name", "lib_version", "driver_info",
+})
 
 # Connection arguments that mean nothing in-process (except ``username`` and
 # ``password``, which the engine's ACL checks): accepted and kept in
 # ``connection_kwargs``, so settings written for a server work on an
 # embedded pool (rq's worker sets ``socket_timeout`` there).
 _NO_EFFECT_IN_PROCESS = IGNORED_REDIS_ARGS | {
+    "ssl_ca_path", "ssl_ca_data", "ssl_min_version", "ssl_ciphers", "ssl_password",
     "username", "password", "socket_timeout", "socket_connect_timeout", "socket_keepalive",
     "socket_keepalive_options", "socket_read_size", "socket_type", "retry", "retry_on_timeout",
     "retry_on_error", "health_check_interval", "client_name", "single_connection_client",
@@ -757,6 +820,9 @@ class EmbeddedConnectionPool(ConnectionPool):
             config=startup_config(kw.get("config")),
             username=credential(kw.get("username"), kw["encoding"]),
             password=credential(kw.get("password"), kw["encoding"]),
+            credential_provider=kw.get("credential_provider"),
+            lib_name=embedded_lib_info(kw, kw["encoding"])[0],
+            lib_version=embedded_lib_info(kw, kw["encoding"])[1],
         )
         # A pipeline running each command at once keeps its client state
         # (database, MULTI, WATCH) between commands, as a connection does.

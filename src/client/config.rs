@@ -4,7 +4,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::error::Error;
 use super::tls::TlsSettings;
+
+/// Credentials asked for at each new connection (redis-py's
+/// `credential_provider`), in place of the fixed username and password.
+pub trait CredentialSource: Send + Sync + std::fmt::Debug {
+    /// (username or None for `default`, password), or why there are none.
+    fn credentials(&self) -> Result<(Option<Vec<u8>>, Vec<u8>), Error>;
+}
 
 /// Where the server listens.
 #[derive(Clone, Debug)]
@@ -45,6 +53,12 @@ pub struct Config {
     pub keepalive: Option<Keepalive>,
     pub username: Option<Vec<u8>>,
     pub password: Option<Vec<u8>>,
+    /// When set, asked for the username and password of each connection.
+    pub credentials: Option<Arc<dyn CredentialSource>>,
+    /// `CLIENT SETINFO LIB-NAME` / `LIB-VER` values sent on connect; a
+    /// server without SETINFO (before 7.2) answers an error, ignored.
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_version: Option<Vec<u8>>,
     pub db: usize,
     pub client_name: Option<Vec<u8>>,
     /// 2 or 3; 3 sends `HELLO 3` on connect.
@@ -67,6 +81,9 @@ impl Config {
             keepalive: None,
             username: None,
             password: None,
+            credentials: None,
+            lib_name: None,
+            lib_version: None,
             db: 0,
             client_name: None,
             protocol: 2,

@@ -220,13 +220,18 @@ impl Connection {
     }
 
     fn handshake(&mut self, cfg: &Config) -> Result<(), Error> {
+        let creds = match &cfg.credentials {
+            Some(source) => Some(source.credentials()?),
+            None => cfg.password.clone().map(|p| (cfg.username.clone(), p)),
+        };
         self.wbuf.clear();
-        let mut replies = 0;
+        // One flag per request sent: whether its error reply is ignored.
+        let mut replies: Vec<bool> = Vec::with_capacity(5);
         if cfg.protocol == 3 {
             let mut args: Vec<&[u8]> = vec![b"HELLO", b"3"];
-            if let Some(pw) = &cfg.password {
+            if let Some((user, pw)) = &creds {
                 args.push(b"AUTH");
-                args.push(cfg.username.as_deref().unwrap_or(b"default"));
+                args.push(user.as_deref().unwrap_or(b"default"));
                 args.push(pw);
             }
             if let Some(name) = &cfg.client_name {
@@ -234,26 +239,37 @@ impl Connection {
                 args.push(name);
             }
             encode_command(&mut self.wbuf, &args);
-            replies += 1;
+            replies.push(false);
         } else {
-            if let Some(pw) = &cfg.password {
-                match &cfg.username {
+            if let Some((user, pw)) = &creds {
+                match user {
                     Some(user) => encode_command(&mut self.wbuf, &[b"AUTH", &user[..], pw]),
                     None => encode_command(&mut self.wbuf, &[&b"AUTH"[..], pw]),
                 }
-                replies += 1;
+                replies.push(false);
             }
             if let Some(name) = &cfg.client_name {
                 encode_command(&mut self.wbuf, &[&b"CLIENT"[..], b"SETNAME", name]);
-                replies += 1;
+                replies.push(false);
+            }
+        }
+        // Servers before 7.2 have no SETINFO: their error is ignored.
+        let info = [
+            (&b"LIB-NAME"[..], &cfg.lib_name),
+            (b"LIB-VER", &cfg.lib_version),
+        ];
+        for (attr, value) in info {
+            if let Some(value) = value {
+                encode_command(&mut self.wbuf, &[&b"CLIENT"[..], b"SETINFO", attr, value]);
+                replies.push(true);
             }
         }
         if cfg.db != 0 {
             let db = cfg.db.to_string();
             encode_command(&mut self.wbuf, &[b"SELECT", db.as_bytes()]);
-            replies += 1;
+            replies.push(false);
         }
-        if replies == 0 {
+        if replies.is_empty() {
             return Ok(());
         }
         self.send().map_err(|mut e| {
@@ -261,13 +277,15 @@ impl Connection {
             e
         })?;
         let mut first_error = None;
-        for _ in 0..replies {
+        for ignored in replies {
             let frame = self.read_frame_uninterrupted().map_err(|mut e| {
                 e.stage = Stage::Connect;
                 e
             })?;
             if let Frame::Error(text) = frame {
-                first_error.get_or_insert(text);
+                if !ignored {
+                    first_error.get_or_insert(text);
+                }
             }
         }
         if let Some(text) = first_error {

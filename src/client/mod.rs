@@ -24,7 +24,7 @@ pub mod pool;
 pub mod timeouts;
 pub mod tls;
 
-pub use config::{Address, Config, Keepalive};
+pub use config::{Address, Config, CredentialSource, Keepalive};
 pub use conn::Connection;
 pub use error::{Error, ErrorKind, Stage};
 pub use pool::Pool;

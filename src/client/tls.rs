@@ -1,6 +1,10 @@
 //! TLS through rustls (ring provider), configured like redis-py's
 //! `ssl_*` arguments: a CA file, an optional client certificate and key,
-//! `ssl_cert_reqs` none/optional/required and `ssl_check_hostname`.
+//! `ssl_cert_reqs` none/optional/required and `ssl_check_hostname`, CA
+//! directories and in-memory CA data, a minimum version and TLS 1.2
+//! cipher suites by their OpenSSL names. rustls speaks TLS 1.2 and 1.3
+//! only and cannot decrypt private keys: what it cannot honour is an
+//! error, never silently dropped.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,6 +48,87 @@ pub struct TlsOptions {
     pub keyfile: Option<PathBuf>,
     pub cert_reqs: CertReqs,
     pub check_hostname: bool,
+    /// `ssl_ca_path`: every certificate file in this directory is trusted.
+    pub ca_path: Option<PathBuf>,
+    /// `ssl_ca_data`: PEM text or DER bytes of trusted certificates.
+    pub ca_data: Option<Vec<u8>>,
+    /// `ssl_min_version`: true when only TLS 1.3 may be used.
+    pub tls13_only: bool,
+    /// `ssl_ciphers`: OpenSSL names of the TLS 1.2 suites allowed (TLS 1.3
+    /// suites are always on, as with Python's `set_ciphers`).
+    pub ciphers: Option<Vec<String>>,
+}
+
+/// Parses `ssl_min_version` (Python's `ssl.TLSVersion` name or number):
+/// true means TLS 1.3 only. TLS 1.0 and 1.1 minimums allow 1.2 and 1.3,
+/// the versions rustls has.
+pub fn parse_min_version(v: &str) -> Result<bool, String> {
+    match v.to_ascii_uppercase().replace('.', "_").as_str() {
+        "MINIMUM_SUPPORTED" | "TLSV1" | "TLSV1_1" | "TLSV1_2" | "769" | "770" | "771" | "-2" => {
+            Ok(false)
+        }
+        "TLSV1_3" | "772" | "MAXIMUM_SUPPORTED" | "-1" => Ok(true),
+        "SSLV3" | "768" => Err(
+            "ssl_min_version SSLv3 is not supported: redcore's TLS (rustls) speaks TLS 1.2 and 1.3"
+                .to_string(),
+        ),
+        _ => Err(format!("invalid ssl_min_version: {v}")),
+    }
+}
+
+/// OpenSSL's names of the TLS 1.2 suites rustls implements.
+const TLS12_NAMES: &[(&str, rustls::CipherSuite)] = &[
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
+    (
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "ECDHE-RSA-CHACHA20-POLY1305",
+        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
+];
+
+/// The provider with only the TLS 1.2 suites `names` (colon, comma or
+/// space separated) and every TLS 1.3 suite.
+fn with_ciphers(mut provider: CryptoProvider, names: &[String]) -> Result<CryptoProvider, String> {
+    let mut wanted = Vec::new();
+    for name in names.iter().flat_map(|n| n.split([':', ',', ' '])) {
+        if name.is_empty() {
+            continue;
+        }
+        let Some((_, suite)) = TLS12_NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        else {
+            let known: Vec<&str> = TLS12_NAMES.iter().map(|(n, _)| *n).collect();
+            return Err(format!(
+                "ssl_ciphers: {name:?} is not supported by redcore's TLS (rustls); \
+                 name TLS 1.2 suites among: {}",
+                known.join(":")
+            ));
+        };
+        wanted.push(*suite);
+    }
+    provider
+        .cipher_suites
+        .retain(|s| s.version() == &rustls::version::TLS13 || wanted.contains(&s.suite()));
+    Ok(provider)
 }
 
 /// A ready rustls configuration and the name the certificate must match.
@@ -76,10 +161,49 @@ fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(certs)
 }
 
+/// Certificates from `ssl_ca_data`: PEM text, else one DER certificate.
+fn data_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(data).collect();
+    match pem {
+        Ok(certs) if !certs.is_empty() => Ok(certs),
+        _ if data.first() == Some(&0x30) => Ok(vec![CertificateDer::from(data.to_vec())]),
+        _ => Err("no certificate found in ssl_ca_data".to_string()),
+    }
+}
+
+/// Certificate files of an `ssl_ca_path` directory (files that hold no
+/// certificate are skipped, as OpenSSL's lookup does).
+fn dir_certs(dir: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read ssl_ca_path {}: {e}", dir.display()))?;
+    let mut certs = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_file() {
+            certs.extend(load_certs(&path).unwrap_or_default());
+        }
+    }
+    Ok(certs)
+}
+
 fn roots(opts: &TlsOptions) -> Result<RootCertStore, String> {
     let mut store = RootCertStore::empty();
+    let mut extra = Vec::new();
+    if let Some(dir) = &opts.ca_path {
+        extra.extend(dir_certs(dir)?);
+    }
+    if let Some(data) = &opts.ca_data {
+        extra.extend(data_certs(data)?);
+    }
+    for cert in extra.iter().cloned() {
+        store
+            .add(cert)
+            .map_err(|e| format!("bad CA certificate: {e}"))?;
+    }
     let paths: Vec<PathBuf> = match &opts.ca_certs {
         Some(p) => vec![p.clone()],
+        // Python loads the system CAs only when no CA is given.
+        None if !extra.is_empty() => vec![],
         None => SYSTEM_BUNDLES
             .iter()
             .map(PathBuf::from)
@@ -99,9 +223,20 @@ fn roots(opts: &TlsOptions) -> Result<RootCertStore, String> {
 
 /// Builds the rustls configuration for connections to `host`.
 pub fn build(opts: &TlsOptions, host: &str) -> Result<TlsSettings, String> {
-    let provider = provider();
+    let provider = match &opts.ciphers {
+        Some(names) => Arc::new(with_ciphers(
+            rustls::crypto::ring::default_provider(),
+            names,
+        )?),
+        None => provider(),
+    };
+    let versions: &[&rustls::SupportedProtocolVersion] = if opts.tls13_only {
+        &[&rustls::version::TLS13]
+    } else {
+        rustls::DEFAULT_VERSIONS
+    };
     let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(|e| e.to_string())?;
     let verifier: Arc<dyn ServerCertVerifier> = match opts.cert_reqs {
         CertReqs::None => Arc::new(AcceptAny(provider.clone())),
@@ -128,8 +263,7 @@ pub fn build(opts: &TlsOptions, host: &str) -> Result<TlsSettings, String> {
             // Python's load_cert_chain takes the key from the cert file
             // when no key file is given.
             let key_path = key.as_deref().unwrap_or(cert);
-            let key = PrivateKeyDer::from_pem_file(key_path)
-                .map_err(|e| format!("cannot read private key {}: {e}", key_path.display()))?;
+            let key = load_key(key_path)?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(|e| e.to_string())?
@@ -142,6 +276,23 @@ pub fn build(opts: &TlsOptions, host: &str) -> Result<TlsSettings, String> {
         config: Arc::new(config),
         server_name,
     })
+}
+
+/// The private key of a PEM file; an encrypted one is refused clearly
+/// (rustls cannot decrypt keys, so `ssl_password` cannot be honoured).
+fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    let text = std::fs::read(path)
+        .map_err(|e| format!("cannot read private key {}: {e}", path.display()))?;
+    let encrypted = |needle: &[u8]| text.windows(needle.len()).any(|w| w == needle);
+    if encrypted(b"ENCRYPTED PRIVATE KEY") || encrypted(b"Proc-Type: 4,ENCRYPTED") {
+        return Err(format!(
+            "the private key {} is encrypted: redcore's TLS cannot decrypt keys (ssl_password); \
+             decrypt it first (openssl pkey -in KEY -out PLAIN_KEY)",
+            path.display()
+        ));
+    }
+    PrivateKeyDer::from_pem_slice(&text)
+        .map_err(|e| format!("cannot read private key {}: {e}", path.display()))
 }
 
 /// `ssl_cert_reqs="none"`: the certificate is not checked at all, but

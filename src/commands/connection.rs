@@ -28,6 +28,8 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
     Command::new("client|list", -2, ADMIN_CMD, C, client_list).acl(CONN),
     Command::new("client|kill", -3, ADMIN_CMD, C, client_kill).acl(CONN),
     Command::new("client|no-evict", 3, ADMIN_CMD, C, client_no_evict).acl(CONN),
+    Command::new("client|no-touch", 3, NOSCRIPT | LS, C, client_no_touch).acl(CONN),
+    Command::new("client|setinfo", 4, NOSCRIPT | LS, C, client_setinfo).acl(CONN),
     Command::new("client|unblock", -3, ADMIN_CMD, C, client_unblock).acl(CONN),
     Command::new("client|getredir", 2, NOSCRIPT | LS, C, client_getredir).acl(CONN),
     Command::new(
@@ -117,6 +119,36 @@ fn on_off(arg: &[u8]) -> Result<bool, Error> {
 /// CLIENT NO-EVICT ON | OFF
 fn client_no_evict(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     ctx.client.no_evict = on_off(argv[2])?;
+    Ok(Frame::ok())
+}
+
+/// CLIENT NO-TOUCH ON | OFF (Redis 7.2)
+fn client_no_touch(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    ctx.client.no_touch = on_off(argv[2])?;
+    Ok(Frame::ok())
+}
+
+/// CLIENT SETINFO LIB-NAME libname | LIB-VER libver (Redis 7.2) — an
+/// empty value clears it.
+fn client_setinfo(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let (attr, value) = (argv[2], argv[3]);
+    let lib_name = args::is(attr, "lib-name");
+    if !lib_name && !args::is(attr, "lib-ver") {
+        let attr = String::from_utf8_lossy(attr);
+        return Err(Error::msg(format!("ERR Unrecognized option '{attr}'")));
+    }
+    if value.iter().any(|c| !(b'!'..=b'~').contains(c)) {
+        return Err(Error::msg(format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            String::from_utf8_lossy(attr)
+        )));
+    }
+    let value = (!value.is_empty()).then(|| Bytes::copy_from_slice(value));
+    if lib_name {
+        ctx.client.lib_name = value;
+    } else {
+        ctx.client.lib_ver = value;
+    }
     Ok(Frame::ok())
 }
 
@@ -487,7 +519,9 @@ fn client_trackinginfo(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
 }
 
 /// CLIENT REPLY ON | OFF | SKIP — an embedded call always returns, so
-/// OFF and SKIP make the replies they suppress come back as None.
+/// OFF and SKIP make the replies they suppress come back as None (inside
+/// a queued pipeline; a Python client running it alone raises TimeoutError
+/// and reconnects, as redis-py does on a server: `check_reply_off`).
 fn client_reply(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let mode = argv[2].to_ascii_lowercase();
     ctx.client.reply_mode = match mode.as_slice() {
@@ -588,6 +622,7 @@ fn reset(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     client.resp3 = false;
     client.name = None;
     client.no_evict = false;
+    client.no_touch = false;
     client.reply_mode = ReplyMode::On;
     client.user = Bytes::from_static(b"default");
     client.authenticated = ctx.store.acl.default_opens();

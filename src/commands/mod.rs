@@ -782,6 +782,7 @@ pub fn prepare(store: &mut Store, db: usize) {
     store.stats.total_commands += 1;
     store.dbs[db].notify_mask = store.config.notify_keyspace_events;
     store.dbs[db].lfu = store.config.lfu_params();
+    store.dbs[db].no_touch = false;
 }
 
 /// Calls the handler of an arity-checked command with the clock at `now`
@@ -795,6 +796,8 @@ pub fn run(
     now: Now<'_>,
 ) -> Frame {
     prepare(store, client.db);
+    // CLIENT NO-TOUCH: every command but TOUCH leaves access clocks alone.
+    store.dbs[client.db].no_touch = client.no_touch && cmd.name != "touch";
     let mut ctx = Ctx {
         store,
         scripts,

@@ -77,6 +77,11 @@ pub struct ClientState {
     pub created_ms: i64,
     /// CLIENT NO-EVICT.
     pub no_evict: bool,
+    /// CLIENT NO-TOUCH (Redis 7.2): its commands leave keys' LRU/LFU alone.
+    pub no_touch: bool,
+    /// CLIENT SETINFO LIB-NAME / LIB-VER (Redis 7.2).
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
     /// The connection was killed while WATCHing: the next EXEC fails as if
     /// a watched key had changed.
     pub watch_lost: bool,
@@ -143,6 +148,9 @@ impl ClientState {
             credentials: None,
             created_ms: 0,
             no_evict: false,
+            no_touch: false,
+            lib_name: None,
+            lib_ver: None,
             reply_mode: ReplyMode::On,
             watch_lost: false,
             caching: None,

@@ -33,6 +33,10 @@ pub struct ClientInfo {
     pub pubsub: bool,
     pub blocked: bool,
     pub no_evict: bool,
+    pub no_touch: bool,
+    /// CLIENT SETINFO values (Redis 7.2).
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
 }
 
 /// Connected clients and the ids killed since their last command.
@@ -123,6 +127,9 @@ fn info_of(c: &ClientState, cmd: &'static str) -> ClientInfo {
         pubsub: c.pubsub,
         blocked: c.blocked.is_some(),
         no_evict: c.no_evict,
+        no_touch: c.no_touch,
+        lib_name: c.lib_name.clone(),
+        lib_ver: c.lib_ver.clone(),
     }
 }
 
@@ -146,6 +153,11 @@ pub fn sync(store: &mut Store, client: &ClientState, cmd: &'static str) {
     e.pubsub = client.pubsub;
     e.blocked = client.blocked.is_some();
     e.no_evict = client.no_evict;
+    e.no_touch = client.no_touch;
+    if e.lib_name != client.lib_name || e.lib_ver != client.lib_ver {
+        e.lib_name = client.lib_name.clone();
+        e.lib_ver = client.lib_ver.clone();
+    }
     if e.name != client.name {
         e.name = client.name.clone();
     }
@@ -175,12 +187,26 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
     if e.no_evict {
         flags.push('e');
     }
+    if e.no_touch {
+        flags.push('T');
+    }
     if flags.is_empty() {
         flags.push('N');
     }
     use super::pubsub::Kind;
+    // Redis 7.2 ends every line with lib-name= lib-ver=; they appear only
+    // once a client set one, so other lines stay those of Redis 7.0.
+    let lib = if e.lib_name.is_some() || e.lib_ver.is_some() {
+        format!(
+            " lib-name={} lib-ver={}",
+            text(&e.lib_name),
+            text(&e.lib_ver)
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "id={} addr={} laddr=embedded:0 fd=-1 name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}\n",
+        "id={} addr={} laddr=embedded:0 fd=-1 name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}{lib}\n",
         e.id,
         addr(e.id),
         text(&e.name),

@@ -38,7 +38,10 @@ impl Entry {
 /// The access field after one access: the access time, or the LFU
 /// counter bumped, as the policy says.
 #[inline]
-fn access(field: u32, lfu: Option<lfu::Params>) -> u32 {
+fn access(field: u32, lfu: Option<lfu::Params>, no_touch: bool) -> u32 {
+    if no_touch {
+        return field;
+    }
     match lfu {
         None => lru_clock(),
         Some(p) => lfu::touch(field, p),
@@ -86,6 +89,9 @@ pub struct Db {
     /// with the bytes charged for them before: [`Db::settle`] charges the
     /// difference afterwards.
     pending: Vec<(usize, usize)>,
+    /// Set by the dispatcher while a CLIENT NO-TOUCH client's command
+    /// (other than TOUCH) runs: accesses leave `Entry::lru` alone.
+    pub no_touch: bool,
 }
 
 /// Elements of a container sampled to estimate its size (MEMORY USAGE's
@@ -243,7 +249,7 @@ impl Db {
         let idx = self.live_index(key, now)?;
         self.hand_out(idx);
         let entry = &mut self.keys[idx];
-        entry.lru = access(entry.lru, self.lfu);
+        entry.lru = access(entry.lru, self.lfu, self.no_touch);
         Some(entry)
     }
 
@@ -286,7 +292,7 @@ impl Db {
         self.hits += 1;
         let lfu = self.lfu;
         let entry = &mut self.keys[idx];
-        entry.lru = access(entry.lru, lfu);
+        entry.lru = access(entry.lru, lfu, self.no_touch);
         typed::<T>(&entry.value).map(Some)
     }
 
@@ -311,7 +317,7 @@ impl Db {
             Some(idx) => {
                 let lfu = self.lfu;
                 let entry = &mut self.keys[idx];
-                entry.lru = access(entry.lru, lfu);
+                entry.lru = access(entry.lru, lfu, self.no_touch);
                 idx
             }
             None => {
@@ -347,7 +353,7 @@ impl Db {
                 let had_ttl = entry.expire_at != NO_EXPIRE;
                 let old = std::mem::replace(&mut entry.value, value);
                 entry.expire_at = expire_at;
-                entry.lru = access(entry.lru, lfu);
+                entry.lru = access(entry.lru, lfu, self.no_touch);
                 self.value_gone(key, &old);
                 self.value_stored(idx);
                 self.charge(idx);
@@ -392,7 +398,7 @@ impl Db {
                 self.uncharge(idx);
                 let entry = &mut self.keys[idx];
                 let old = std::mem::replace(&mut entry.value, value);
-                entry.lru = access(entry.lru, self.lfu);
+                entry.lru = access(entry.lru, self.lfu, self.no_touch);
                 self.value_gone(key, &old);
                 self.value_stored(idx);
                 self.charge(idx);
@@ -448,7 +454,7 @@ impl Db {
                 };
                 let old = std::mem::replace(&mut entry.value, make());
                 entry.expire_at = at;
-                entry.lru = access(entry.lru, lfu);
+                entry.lru = access(entry.lru, lfu, self.no_touch);
                 self.used += cost(slot.key(), &slot.get().value);
                 if had_ttl && at == NO_EXPIRE {
                     self.expires.swap_remove(key);

@@ -123,6 +123,9 @@ pub struct Client {
     /// Used by `redcore.asyncio`: a blocked command returns a
     /// [`Pending`] instead of waiting.
     aio: AtomicBool,
+    /// An embedded client's `credential_provider`, asked at each
+    /// (re)connection.
+    provider: Option<Py<PyAny>>,
 }
 
 impl Drop for Client {
@@ -204,6 +207,7 @@ impl Client {
             if let Backend::Remote(remote) = &*this.backend {
                 return this.run_remote(py, remote, cmd, argv, &shape, &opts, Some(&pipe.conn));
             }
+            this.refresh_credentials(py, &pipe.state)?;
             let (frame, blocked) = if this.may_wait(cmd, argv) {
                 py.detach(|| {
                     let mut state = pipe.state.lock();
@@ -222,11 +226,13 @@ impl Client {
                 Some(b) => this.wait_blocked(py, b)?,
                 None => frame,
             };
+            this.check_reply_off(py, &pipe.state, argv, &frame)?;
             return reply::convert(py, frame, &shape, &opts, &this.dec);
         }
         if let Backend::Remote(remote) = &*this.backend {
             return this.run_remote(py, remote, cmd, argv, &shape, &opts, None);
         }
+        this.refresh_credentials(py, &this.state)?;
         // A typed method that turns WITHSCORES pairs into tuples takes the
         // engine's flat (RESP2-shaped) reply: the same tuples, without a
         // small allocation per pair for RESP3's nesting.
@@ -242,6 +248,7 @@ impl Client {
             Some(b) => this.wait_blocked(py, b)?,
             None => frame,
         };
+        this.check_reply_off(py, &this.state, argv, &frame)?;
         reply::convert(py, frame, &shape, &opts, &this.dec)
     }
 
@@ -258,6 +265,43 @@ impl Client {
         };
         let p = Pending::new(engine.clone(), b, shape, opts, self.dec.clone());
         Ok(Bound::new(py, p)?.into_any())
+    }
+
+    /// CLIENT REPLY OFF / SKIP as a redis-py user sees it on a server: no
+    /// reply comes, so the call times out and the connection is dropped;
+    /// the next command reconnects, with replies on. Raised at once (a
+    /// socket client would wait `socket_timeout` first).
+    #[inline]
+    fn check_reply_off(
+        &self,
+        py: Python<'_>,
+        state: &Mutex<ClientState>,
+        argv: &[&[u8]],
+        frame: &Frame,
+    ) -> PyResult<()> {
+        let [name, sub, mode] = argv else {
+            return Ok(());
+        };
+        let off = mode.eq_ignore_ascii_case(b"off") || mode.eq_ignore_ascii_case(b"skip");
+        if !(off
+            && matches!(frame, Frame::Null)
+            && name.eq_ignore_ascii_case(b"client")
+            && sub.eq_ignore_ascii_case(b"reply"))
+        {
+            return Ok(());
+        }
+        if let Backend::Embedded(engine) = &*self.backend {
+            let mut s = state.lock();
+            engine.disconnect(&mut s);
+            s.reply_mode = crate::engine::client::ReplyMode::On;
+            s.id = crate::engine::client::next_client_id();
+        }
+        self.connected.store(false, Ordering::Relaxed);
+        Err(errors::named_error(
+            py,
+            "TimeoutError",
+            "Timeout reading from socket",
+        ))
     }
 
     /// Waits for a blocked command's reply with the GIL released, waking
@@ -338,6 +382,26 @@ impl Client {
         })
     }
 
+    /// With a `credential_provider`, asks it for fresh credentials when
+    /// the next command (re)connects this client (first command, or after
+    /// CLIENT KILL), as redis-py asks at each new connection.
+    #[inline]
+    fn refresh_credentials(&self, py: Python<'_>, state: &Mutex<ClientState>) -> PyResult<()> {
+        let (Some(provider), Backend::Embedded(engine)) = (&self.provider, &*self.backend) else {
+            return Ok(());
+        };
+        {
+            let s = state.lock();
+            let killed = || engine.gated() && engine.lock().clients.killed.contains(&s.id);
+            if s.registered && !killed() {
+                return Ok(());
+            }
+        }
+        let (user, pass) = super::remote::provider_credentials(provider.bind(py))?;
+        state.lock().credentials = Some((user.map(Bytes::from), Bytes::from(pass)));
+        Ok(())
+    }
+
     /// Runs one command on a short-lived client state for this handle.
     #[inline]
     fn exec_plain(
@@ -358,7 +422,8 @@ impl Client {
         let frame = self.exec_with(state, cmd, argv);
         let plain = state.registered
             && state.authenticated
-            && state.reply_mode == crate::engine::client::ReplyMode::On;
+            && state.reply_mode == crate::engine::client::ReplyMode::On
+            && !state.no_touch;
         self.connected.store(plain, Ordering::Relaxed);
         let blocked = state.blocked.take();
         if state.db != db {
@@ -468,7 +533,7 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None, username=None, password=None))]
+    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None, username=None, password=None, credential_provider=None, lib_name=None, lib_version=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -486,14 +551,29 @@ impl Client {
         config: Option<Vec<(Vec<u8>, Vec<u8>)>>,
         username: Option<Vec<u8>>,
         password: Option<Vec<u8>>,
+        credential_provider: Option<Py<PyAny>>,
+        lib_name: Option<Vec<u8>>,
+        lib_version: Option<Vec<u8>>,
     ) -> PyResult<Self> {
+        let mut provider = credential_provider;
+        // CLIENT SETINFO on connect; a value the server would refuse is
+        // dropped, as redis-py ignores the error.
+        let info = |v: Option<Vec<u8>>| {
+            v.filter(|v| !v.is_empty() && v.iter().all(|c| (b'!'..=b'~').contains(c)))
+                .map(Bytes::from)
+        };
+        let mut lib = (info(lib_name), info(lib_version));
         // An embedded client authenticates on connect (its first command)
         // as redis-py does, and again whenever it reconnects.
         let mut credentials = password.map(|p| (username.map(Bytes::from), Bytes::from(p)));
         let (backend, db, dec, callbacks) = match parent {
             Some(p) => {
                 let p = p.get();
-                credentials = p.state.lock().credentials.clone();
+                let ps = p.state.lock();
+                credentials = ps.credentials.clone();
+                lib = (ps.lib_name.clone(), ps.lib_ver.clone());
+                drop(ps);
+                provider = p.provider.as_ref().map(|x| x.clone_ref(py));
                 (
                     p.backend.clone(),
                     p.db.load(Ordering::Relaxed),
@@ -556,6 +636,7 @@ impl Client {
         let state = || {
             let mut s = client_state(db, resp3);
             s.credentials = credentials.clone();
+            (s.lib_name, s.lib_ver) = lib.clone();
             Mutex::new(s)
         };
         let pipe = pipeline.then(|| Pipe {
@@ -573,6 +654,7 @@ impl Client {
             pipe,
             connected: AtomicBool::new(false),
             aio: AtomicBool::new(false),
+            provider,
         })
     }
 
@@ -719,7 +801,13 @@ impl Client {
                     self.backend.clone(),
                     self.db.load(Ordering::Relaxed),
                     self.dec.clone(),
-                    self.state.lock().credentials.clone(),
+                    match &self.provider {
+                        Some(p) => {
+                            let (user, pass) = super::remote::provider_credentials(p.bind(py))?;
+                            Some((user.map(Bytes::from), Bytes::from(pass)))
+                        }
+                        None => self.state.lock().credentials.clone(),
+                    },
                 ),
             )?
             .into_any(),
@@ -834,6 +922,9 @@ impl Client {
         batch.extend(queue.cmds.iter().zip(&argvs).map(|(q, a)| (q.cmd, *a)));
         if transaction {
             batch.push((None, EXEC));
+        }
+        if !queue.cmds.is_empty() || transaction {
+            self.refresh_credentials(py, &pipe.state)?;
         }
         let frames = match &*self.backend {
             Backend::Embedded(engine) => {

@@ -31,7 +31,9 @@ use pyo3::types::PyTuple;
 use super::errors;
 use crate::client::pool::{Lease, WhenFull};
 use crate::client::tls::{self, CertReqs, TlsOptions};
-use crate::client::{Address, Config, Connection, Error, ErrorKind, Keepalive, Pool};
+use crate::client::{
+    Address, Config, Connection, CredentialSource, Error, ErrorKind, Keepalive, Pool, Stage,
+};
 use crate::resp::{encode_command, Frame};
 
 /// Why an exchange failed: a client error (maybe retried) or a Python
@@ -49,6 +51,11 @@ impl From<Error> for Fail {
 
 /// The Python exception for a client error, with redis-py's class and text.
 pub(crate) fn exception(py: Python<'_>, e: &Error) -> PyErr {
+    if e.message == PROVIDER_FAILED {
+        if let Some(err) = PROVIDER_ERROR.with(|c| c.borrow_mut().take()) {
+            return err;
+        }
+    }
     let class = match e.kind {
         ErrorKind::Reply => return errors::reply_error(py, e.message.as_bytes()),
         ErrorKind::Timeout => "TimeoutError",
@@ -77,6 +84,54 @@ pub struct RemotePool {
     pub(crate) retry: Arc<Mutex<RetryPolicy>>,
 }
 
+/// Asks a redis-py `credential_provider` for credentials: its
+/// `get_credentials()` returns `(password,)` or `(username, password)`.
+pub(crate) fn provider_credentials(
+    provider: &Bound<'_, PyAny>,
+) -> PyResult<(Option<Vec<u8>>, Vec<u8>)> {
+    let creds = provider.call_method0("get_credentials")?;
+    let parts: Vec<Bound<'_, PyAny>> = creds.try_iter()?.collect::<PyResult<_>>()?;
+    let bytes = |v: &Bound<'_, PyAny>| -> PyResult<Vec<u8>> {
+        match v.extract::<String>() {
+            Ok(s) => Ok(s.into_bytes()),
+            Err(_) => v.extract::<Vec<u8>>(),
+        }
+    };
+    match parts.as_slice() {
+        [pw] => Ok((None, bytes(pw)?)),
+        [user, pw] => Ok((Some(bytes(user)?), bytes(pw)?)),
+        _ => Err(pyo3::exceptions::PyValueError::new_err(
+            "get_credentials() must return (password,) or (username, password)",
+        )),
+    }
+}
+
+/// The text of the client error that stands for a provider's exception.
+const PROVIDER_FAILED: &str = "credential provider failed";
+
+thread_local! {
+    /// The exception a `credential_provider` raised while this thread
+    /// opened a connection (connections open on the calling thread), raised
+    /// to the caller as it is, as redis-py does.
+    static PROVIDER_ERROR: std::cell::RefCell<Option<PyErr>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A `credential_provider` asked at each new connection of a pool.
+#[derive(Debug)]
+struct PyCredentials(Py<PyAny>);
+
+impl CredentialSource for PyCredentials {
+    fn credentials(&self) -> Result<(Option<Vec<u8>>, Vec<u8>), Error> {
+        Python::attach(|py| {
+            provider_credentials(self.0.bind(py)).map_err(|e| {
+                PROVIDER_ERROR.with(|c| *c.borrow_mut() = Some(e));
+                // A handshake failure: never retried.
+                Error::new(ErrorKind::Reply, PROVIDER_FAILED, Stage::Connect)
+            })
+        })
+    }
+}
+
 /// Seconds from Python as a duration; None (no limit) for negative, NaN,
 /// infinite or too large values.
 fn secs(t: Option<f64>) -> Option<Duration> {
@@ -86,7 +141,7 @@ fn secs(t: Option<f64>) -> Option<Duration> {
 #[pymethods]
 impl RemotePool {
     #[new]
-    #[pyo3(signature = (*, host="localhost", port=6379, unix_socket_path=None, db=0, username=None, password=None, socket_timeout=None, socket_connect_timeout=None, socket_keepalive=true, keepalive_idle=None, keepalive_interval=None, keepalive_count=None, client_name=None, protocol=3, health_check_interval=0.0, max_connections=None, blocking=false, blocking_timeout=None, ssl=false, ssl_ca_certs=None, ssl_certfile=None, ssl_keyfile=None, ssl_cert_reqs="required", ssl_check_hostname=true, retry=None, explicit_retry=false))]
+    #[pyo3(signature = (*, host="localhost", port=6379, unix_socket_path=None, db=0, username=None, password=None, socket_timeout=None, socket_connect_timeout=None, socket_keepalive=true, keepalive_idle=None, keepalive_interval=None, keepalive_count=None, client_name=None, protocol=3, health_check_interval=0.0, max_connections=None, blocking=false, blocking_timeout=None, ssl=false, ssl_ca_certs=None, ssl_certfile=None, ssl_keyfile=None, ssl_cert_reqs="required", ssl_check_hostname=true, retry=None, explicit_retry=false, credential_provider=None, lib_name=None, lib_version=None, ssl_ca_path=None, ssl_ca_data=None, ssl_min_version=None, ssl_ciphers=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         host: &str,
@@ -115,6 +170,13 @@ impl RemotePool {
         ssl_check_hostname: bool,
         retry: Option<Py<PyAny>>,
         explicit_retry: bool,
+        credential_provider: Option<Py<PyAny>>,
+        lib_name: Option<Vec<u8>>,
+        lib_version: Option<Vec<u8>>,
+        ssl_ca_path: Option<String>,
+        ssl_ca_data: Option<Vec<u8>>,
+        ssl_min_version: Option<&str>,
+        ssl_ciphers: Option<String>,
     ) -> PyResult<Self> {
         let address = match unix_socket_path {
             Some(p) => Address::Unix(p.into()),
@@ -135,6 +197,14 @@ impl RemotePool {
                 keyfile: ssl_keyfile.map(Into::into),
                 cert_reqs,
                 check_hostname: ssl_check_hostname && cert_reqs != CertReqs::None,
+                ca_path: ssl_ca_path.map(Into::into),
+                ca_data: ssl_ca_data,
+                tls13_only: match ssl_min_version {
+                    Some(v) => tls::parse_min_version(v)
+                        .map_err(pyo3::exceptions::PyValueError::new_err)?,
+                    None => false,
+                },
+                ciphers: ssl_ciphers.map(|c| vec![c]),
             };
             let settings = tls::build(&opts, host)
                 .map_err(|msg| Python::attach(|py| errors::named_error(py, "RedisError", &msg)))?;
@@ -154,6 +224,10 @@ impl RemotePool {
             }),
             username,
             password,
+            credentials: credential_provider
+                .map(|p| Arc::new(PyCredentials(p)) as Arc<dyn CredentialSource>),
+            lib_name,
+            lib_version,
             db,
             client_name,
             protocol: if protocol == 3 { 3 } else { 2 },

@@ -202,7 +202,11 @@ def test_no_evict_getredir_trackinginfo(make):
     assert r.client_trackinginfo() == ["flags", ["off"], "redirect", -1, "prefixes", []]
 
 
-def test_redis_7_2_subcommands_are_unknown(make):
+def test_redis_7_2_subcommands_are_unknown(make, backend):
+    """redis-server 7.0 lacks them; the embedded engine has them (tested
+    in test_client_setinfo.py)."""
+    if backend == "embedded":
+        pytest.skip("the embedded engine has Redis 7.2's CLIENT SETINFO and NO-TOUCH")
     r = make()
     assert err(r.exc.ResponseError, r.client_setinfo, "lib-name", "x").lower().startswith(
         "unknown subcommand 'setinfo'"
@@ -245,19 +249,32 @@ def test_reset_and_quit(make):
     assert r.client_id() != old
 
 
-def test_client_reply_embedded(make, backend):
-    """A socket client cannot observe a reply that never comes (redis-py
-    waits for it), so only the embedded engine's None is checked."""
-    if backend != "embedded":
-        pytest.skip("a missing reply cannot be observed over a socket")
-    r = make()
-    assert r.client_reply("SKIP") is None
-    assert r.set("k", "v") is None
-    assert r.get("k") == b"v"
-    assert r.client_reply("OFF") is None
-    assert r.get("k") is None
+def test_client_reply_off_and_skip(make, backend):
+    """No reply comes after CLIENT REPLY OFF / SKIP: a redis-py client times
+    out (``socket_timeout``) and drops the connection, and its next command
+    runs on a new connection with replies on. The embedded engine shows the
+    same, raising at once instead of waiting."""
+    if backend == "oracle":
+        import redis
+
+        retry = redis.retry.Retry(redis.backoff.NoBackoff(), 0)
+    else:
+        from redcore.backoff import NoBackoff
+        from redcore.retry import Retry
+
+        retry = Retry(NoBackoff(), 0)
+    r = make(socket_timeout=0.3, retry=retry)
     assert r.client_reply("ON") == b"OK"
+    before = r.client_id()
+    with pytest.raises(r.exc.TimeoutError):
+        r.client_reply("OFF")
+    assert r.set("k", "v") is True
     assert r.get("k") == b"v"
+    assert r.client_id() != before
+    with pytest.raises(r.exc.TimeoutError):
+        r.execute_command("CLIENT", "REPLY", "SKIP")
+    assert r.get("k") == b"v"
+    assert err(r.exc.ResponseError, r.execute_command, "CLIENT", "REPLY", "maybe") == "syntax error"
 
 
 def test_monitor_sees_every_client(make):

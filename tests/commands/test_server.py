@@ -446,6 +446,8 @@ def test_command_info_matches_redis_for_every_command(pair):
         real_subs = {s[0].decode(): s for s in real[9]}
         for sub in entry[9]:
             sub_name = sub[0].decode()
+            if sub_name not in real_subs and sub_name in NEWER_THAN_7_0:
+                continue
             if sub_name not in real_subs:
                 problems.append(f"{sub_name}: not a Redis 7.0 subcommand")
             elif _summary(sub) != _summary(real_subs[sub_name]):

@@ -57,8 +57,12 @@ class ConnectionCommands:
         return self.execute_command("CLIENT GETREDIR", **kwargs)
 
     def client_reply(self, reply: str, **kwargs: Any) -> Any:
-        """``ON``, ``OFF`` or ``SKIP`` (the next command) the replies. On the
-        embedded engine a suppressed reply comes back as None."""
+        """``ON``, ``OFF`` or ``SKIP`` (the next command) the replies. As
+        with redis-py on a server, no reply comes to OFF or SKIP: the call
+        raises ``TimeoutError`` and the connection is dropped, so the next
+        command runs on a new one with replies on (the embedded engine
+        raises at once; a network client after ``socket_timeout``, or
+        never without one)."""
         if reply not in ("ON", "OFF", "SKIP"):
             raise DataError("CLIENT REPLY must be one of ['ON', 'OFF', 'SKIP']")
         return self.execute_command("CLIENT REPLY", reply, **kwargs)
