@@ -16,6 +16,8 @@ from ._redcore import __version__
 from ._pubsub import PubSub, Subscription
 from .lock import Lock
 from .client import Pipeline, Redis, StrictRedis, from_url
+from .cluster import RedisCluster
+from .sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection, SentinelManagedSSLConnection
 from .connection import (
     BlockingConnectionPool,
     Connection,
@@ -91,6 +93,11 @@ __all__ = [
     "PubSubError",
     "ReadOnlyError",
     "Redis",
+    "RedisCluster",
+    "Sentinel",
+    "SentinelConnectionPool",
+    "SentinelManagedConnection",
+    "SentinelManagedSSLConnection",
     "RedisError",
     "ResponseError",
     "SSLConnection",

@@ -569,6 +569,7 @@ _CORE_ARGS = {
     "socket_connect_timeout", "socket_keepalive", "keepalive_idle", "keepalive_interval",
     "keepalive_count", "client_name", "protocol", "health_check_interval", "ssl",
     "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname",
+    "readonly",
 }
 
 

@@ -248,6 +248,10 @@ impl Connection {
                 replies += 1;
             }
         }
+        if cfg.readonly {
+            encode_command(&mut self.wbuf, &[b"READONLY"]);
+            replies += 1;
+        }
         if cfg.db != 0 {
             let db = cfg.db.to_string();
             encode_command(&mut self.wbuf, &[b"SELECT", db.as_bytes()]);
