@@ -20,6 +20,7 @@ again, so a client follows a failover instead of retrying a dead address.
 from __future__ import annotations
 
 import random
+import threading
 import weakref
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
@@ -72,6 +73,13 @@ class SentinelConnectionPool(ConnectionPool, *redis_base("redis.sentinel", "Sent
     def __init__(self, service_name: str, sentinel_manager: "Sentinel", **kwargs: Any) -> None:
         ssl = kwargs.pop("ssl", False)
         kwargs.setdefault("connection_class", SentinelManagedSSLConnection if ssl else SentinelManagedConnection)
+        # Without a retry of the user's, a command that cannot have reached
+        # the server (the connection could not be opened) is retried, and
+        # each attempt asks Sentinel again (redis-py #3874).
+        kwargs.setdefault(
+            "_safe_retries",
+            "retry" not in kwargs and not kwargs.get("retry_on_error") and not kwargs.get("retry_on_timeout"),
+        )
         self.is_master = bool(kwargs.pop("is_master", True))
         self.check_connection = bool(kwargs.pop("check_connection", False))
         self.service_name = service_name
@@ -104,10 +112,24 @@ class SentinelConnectionPool(ConnectionPool, *redis_base("redis.sentinel", "Sent
         kw = getattr(connection, "connection_kwargs", None) or {}
         return self.master_address == (kw.get("host"), kw.get("port"))
 
+    def _switched(self, old: Tuple[str, int], new: Tuple[str, int]) -> None:
+        """A Sentinel announced a failover from ``old`` to ``new``: drop
+        the connections now. Until the Sentinel asked first agrees, its
+        answer ``old`` is taken to mean ``new`` (the other Sentinels learn
+        the new configuration a moment later)."""
+        self._demoted = (old, new)
+        self.disconnect()
+
     def get_master_address(self) -> Tuple[str, int]:
         """Asks Sentinel for the master; a new address closes the idle
         connections to the old one."""
         address = self.sentinel_manager.discover_master(self.service_name)
+        demoted = getattr(self, "_demoted", None)
+        if demoted is not None:
+            if (str(address[0]), int(address[1])) == demoted[0]:
+                address = demoted[1]
+            else:
+                self._demoted = None
         if self.is_master and self.master_address is not None and self.master_address != address:
             self.disconnect()
         if self.is_master:
@@ -165,6 +187,52 @@ class Sentinel(SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # 
         self.min_other_sentinels = min_other_sentinels
         self.connection_kwargs = connection_kwargs
         self._force_master_ip = force_master_ip
+        self._watched: "weakref.WeakSet[SentinelConnectionPool]" = weakref.WeakSet()
+        self._watch_lock = threading.Lock()
+        self._watcher: Optional[threading.Thread] = None
+        self._closed = threading.Event()
+
+    def _watch(self, pool: "SentinelConnectionPool") -> None:
+        """Drops ``pool``'s connections the moment a Sentinel announces a
+        new master for its service (``+switch-master``), so writes stop
+        going to the old master at once instead of when it is demoted
+        seconds later (what it accepted meanwhile would be lost)."""
+        with self._watch_lock:
+            self._watched.add(pool)
+            if self._watcher is None or not self._watcher.is_alive():
+                self._closed.clear()
+                self._watcher = threading.Thread(target=self._listen, name="redcore-sentinel-watch", daemon=True)
+                self._watcher.start()
+
+    def _listen(self) -> None:
+        subs = []
+        for sentinel in self.sentinels:
+            try:
+                p = sentinel.pubsub(ignore_subscribe_messages=True)
+                p.subscribe("+switch-master")
+                subs.append(p)
+            except (ConnectionError, TimeoutError):
+                continue
+        try:
+            while subs and not self._closed.is_set() and len(self._watched):
+                for p in subs:
+                    try:
+                        message = p.get_message(timeout=0.05)
+                    except (ConnectionError, TimeoutError):
+                        continue
+                    if not message or message.get("type") != "message":
+                        continue
+                    data = message["data"]
+                    parts = (data.decode() if isinstance(data, bytes) else str(data)).split()
+                    if len(parts) != 5:
+                        continue
+                    service, old, new = parts[0], (parts[1], int(parts[2])), (parts[3], int(parts[4]))
+                    for pool in list(self._watched):
+                        if pool.is_master and pool.service_name == service:
+                            pool._switched(old, new)
+        finally:
+            for p in subs:
+                p.close()
 
     def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         """Runs a command on every Sentinel (``once=True``: on one at
@@ -184,6 +252,9 @@ class Sentinel(SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # 
 
     def close(self) -> None:
         """Closes the Sentinel clients (not the clients of ``master_for``)."""
+        self._closed.set()
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join(timeout=2)
         first: Optional[BaseException] = None
         for s in self.sentinels:
             try:
@@ -254,7 +325,9 @@ class Sentinel(SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # 
         kwargs["is_master"] = True
         connection_kwargs = dict(self.connection_kwargs)
         connection_kwargs.update(kwargs)
-        return redis_class.from_pool(connection_pool_class(service_name, self, **connection_kwargs))
+        pool = connection_pool_class(service_name, self, **connection_kwargs)
+        self._watch(pool)
+        return redis_class.from_pool(pool)
 
     def slave_for(
         self,

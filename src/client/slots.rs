@@ -124,7 +124,10 @@ mod tests {
     fn routes_from_the_key_specs() {
         let r = |argv: &[&[u8]]| route(None, argv);
         assert_eq!(r(&[b"GET", b"foo"]), Route::Slot(12182));
-        assert_eq!(r(&[b"MSET", b"{a}1", b"v", b"{a}2", b"v"]), Route::Slot(key_slot(b"a")));
+        assert_eq!(
+            r(&[b"MSET", b"{a}1", b"v", b"{a}2", b"v"]),
+            Route::Slot(key_slot(b"a"))
+        );
         assert_eq!(r(&[b"MGET", b"a", b"b"]), Route::CrossSlot);
         assert_eq!(r(&[b"PING"]), Route::Keyless);
         assert_eq!(r(&[b"EVAL", b"return 1", b"1", b"foo"]), Route::Slot(12182));

@@ -25,6 +25,9 @@ use crate::client::{Error, Pool};
 use crate::commands::{self, flags, Command};
 use crate::resp::{encode_command, Frame};
 
+/// One command's arguments.
+type Argv<'a> = &'a [&'a [u8]];
+
 /// No shard serves the slot.
 const UNCOVERED: u16 = u16::MAX;
 /// Redirections followed for one command before giving up (redis-py's
@@ -231,7 +234,10 @@ impl Router {
                         self.call(py, "_refresh", ())?;
                         let topo = self.topology();
                         if self.pick(&topo, slot, read_only).is_none() {
-                            let msg = format!("Slot \"{}\" not covered by the cluster.", slot.unwrap_or(0));
+                            let msg = format!(
+                                "Slot \"{}\" not covered by the cluster.",
+                                slot.unwrap_or(0)
+                            );
                             return Err(errors::named_error(py, "SlotNotCoveredError", &msg));
                         }
                         continue;
@@ -327,7 +333,7 @@ impl Router {
                 None => later.push(i),
             }
         }
-        let sends: Vec<(Arc<Pool>, Vec<&[&[u8]]>)> = groups
+        let sends: Vec<(Arc<Pool>, Vec<Argv<'_>>)> = groups
             .iter()
             .map(|(node, idx)| {
                 let argvs = idx.iter().map(|&i| batch[i].1).collect();
@@ -481,7 +487,10 @@ impl ClusterRouter {
         if shards.iter().flatten().any(|&n| n >= pools.len()) {
             return Err(pyo3::exceptions::PyValueError::new_err("bad node index"));
         }
-        let nodes = pools.iter().map(|p| Remote::new(py, p.get(), false)).collect();
+        let nodes = pools
+            .iter()
+            .map(|p| Remote::new(py, p.get(), false))
+            .collect();
         *self.inner.topo.write() = Arc::new(Topology {
             nodes,
             slot_shard,

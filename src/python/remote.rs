@@ -205,7 +205,10 @@ impl RemotePool {
         let resolver = resolver.map(|f| -> Resolver {
             Arc::new(move || {
                 Python::attach(|py| {
-                    let found = f.bind(py).call0().and_then(|a| a.extract::<(String, u16)>());
+                    let found = f
+                        .bind(py)
+                        .call0()
+                        .and_then(|a| a.extract::<(String, u16)>());
                     match found {
                         Ok((host, port)) => Ok(Address::Tcp { host, port }),
                         Err(e) => Err(Error::new(
@@ -323,23 +326,27 @@ impl Remote {
         slot: Option<&Slot>,
     ) -> PyResult<Frame> {
         let watching = slot.is_some_and(|s| s.lock().is_some());
-        self.following_master(py, |frame| matches!(frame, Frame::Error(e) if readonly(e)), || {
-            self.with_retry(py, false, watching, || {
-                let mut lease = self.acquire(py, slot)?;
-                if let Some(refused) = switch_db(py, &mut lease, db)? {
+        self.following_master(
+            py,
+            |frame| matches!(frame, Frame::Error(e) if readonly(e)),
+            || {
+                self.with_retry(py, false, watching, || {
+                    let mut lease = self.acquire(py, slot)?;
+                    if let Some(refused) = switch_db(py, &mut lease, db)? {
+                        self.give_back(lease, slot);
+                        return Ok(refused);
+                    }
+                    lease.wbuf.clear();
+                    encode_command(&mut lease.wbuf, argv);
+                    let frame = exchange_one(py, &mut lease, timeout)?;
+                    if let Some(new_db) = db_change(argv, &frame) {
+                        lease.db = new_db;
+                    }
                     self.give_back(lease, slot);
-                    return Ok(refused);
-                }
-                lease.wbuf.clear();
-                encode_command(&mut lease.wbuf, argv);
-                let frame = exchange_one(py, &mut lease, timeout)?;
-                if let Some(new_db) = db_change(argv, &frame) {
-                    lease.db = new_db;
-                }
-                self.give_back(lease, slot);
-                Ok(frame)
-            })
-        })
+                    Ok(frame)
+                })
+            },
+        )
     }
 
     /// Runs `attempt` again while `refused` says the server answered as a
