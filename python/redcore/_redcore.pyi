@@ -7,7 +7,7 @@ from typing_extensions import disjoint_base, final
 _Key = Union[str, bytes, memoryview, bytearray]
 _Value = Union[str, bytes, memoryview, bytearray, int, float]
 
-__all__ = ["CallbackWatch", "Client", "RemotePool", "RemoteSubscriber", "Subscriber", "command_table", "fast_commands", "forget_engine", "native_shapes", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "list_or_args", "expire_flags", "__version__"]
+__all__ = ["CallbackWatch", "Client", "RemotePool", "RemoteSubscriber", "Subscriber", "command_table", "fast_commands", "forget_engine", "native_shapes", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "list_or_args", "expire_flags", "ClusterRouter", "key_slot", "command_keys", "__version__"]
 
 __version__: str
 
@@ -49,6 +49,7 @@ class Client:
         config: Optional[List[Tuple[bytes, bytes]]] = None,
         username: Optional[bytes] = None,
         password: Optional[bytes] = None,
+        cluster: Optional["ClusterRouter"] = None,
     ) -> "Client": ...
     def execute_command(self, *args: Any, **options: Any) -> Any: ...
     @property
@@ -183,6 +184,7 @@ class RemotePool:
         ssl_check_hostname: bool = True,
         retry: Any = None,
         explicit_retry: bool = False,
+        readonly: bool = False,
     ) -> "RemotePool": ...
     def disconnect(self) -> None: ...
     def _counts(self) -> Tuple[int, int]: ...
@@ -191,6 +193,28 @@ class RemotePool:
     @property
     def retry(self) -> Any: ...
     def _set_retry(self, retry: Any, explicit_retry: bool) -> None: ...
+    def _set_resolver(self, resolver: Optional[Callable[[], Tuple[str, int]]], master: bool) -> None: ...
+
+# -- cluster (src/python/cluster.rs) --
+
+@final
+class ClusterRouter:
+    """Slot routing of a cluster client (see ``redcore.cluster``)."""
+
+    def __new__(cls, manager: Any, retry: Any = None) -> "ClusterRouter": ...
+    def _set_topology(
+        self,
+        pools: List[RemotePool],
+        shards: List[List[int]],
+        ranges: List[Tuple[int, int, int]],
+        default: int,
+    ) -> None: ...
+    def _set_strategy(self, strategy: int) -> None: ...
+    def _set_retry(self, retry: Any) -> None: ...
+    def _node_for_slot(self, slot: int, read_only: bool = False) -> Optional[int]: ...
+
+def key_slot(key: bytes) -> int: ...
+def command_keys(argv: List[bytes]) -> List[bytes]: ...
 
 @final
 class CallbackWatch:
