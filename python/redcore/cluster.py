@@ -812,6 +812,15 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
             keys.extend(found)
         return cursors, keys
 
+    def publish(self, channel: Any, message: Any, **kwargs: Any) -> int:
+        """PUBLISH on the node of ``channel``'s slot, where
+        :class:`ClusterPubSub` subscribes by default: the message reaches
+        every node's subscribers, and the count is that node's (the
+        subscribers made through this client)."""
+        if "target_nodes" not in kwargs:
+            kwargs["target_nodes"] = self.get_node_from_key(channel)
+        return self.execute_command("PUBLISH", channel, message, **kwargs)
+
     def cluster_keyslot(self, key: Any) -> int:
         """The slot of ``key``, as CLUSTER KEYSLOT computes it (locally)."""
         return self.keyslot(key)
