@@ -434,7 +434,7 @@ def _default_cluster_retry(attempts: int) -> Retry:
     return Retry(ExponentialWithJitterBackoff(base=0.05, cap=1), attempts)
 
 
-class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "RedisCluster")):  # type: ignore[misc]  # redis-py base when installed
+class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "RedisCluster")):  # type: ignore[misc,override]  # redis-py base when installed
     """A Redis Cluster client with redis-py's API (see the module docs).
 
     Args:
@@ -542,7 +542,7 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
         self.reinitialize_steps = reinitialize_steps
         self.encoder = enc
         self.user_on_connect_func = None
-        self.cluster_response_callbacks: Dict[str, Any] = {}
+        self.cluster_response_callbacks = {}
         self._protocol = protocol
         self._legacy_responses = legacy
         self._lock = threading.RLock()
@@ -876,7 +876,7 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
     def cluster_get_keys_in_slot(self, slot: int, num_keys: int) -> Any:
         return self.cluster_getkeysinslot(slot, num_keys)
 
-    def readonly(self, target_nodes: Any = None) -> Any:
+    def readonly(self, target_nodes: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         """READONLY on replicas (redis-py turns on reading from replicas)."""
         if target_nodes in (None, self.REPLICAS):
             self.read_from_replicas = True
@@ -884,7 +884,7 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
                 self.nodes_manager.router._set_strategy(1)
         return self.execute_command("READONLY", target_nodes=target_nodes or self.REPLICAS)
 
-    def readwrite(self, target_nodes: Any = None) -> Any:
+    def readwrite(self, target_nodes: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         self.read_from_replicas = False
         self.nodes_manager.router._set_strategy(0)
         return self.execute_command("READWRITE", target_nodes=target_nodes or self.REPLICAS)
@@ -938,6 +938,7 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
 
     def monitor(self, target_node: Any = None) -> Any:
         node = target_node or self.get_default_node()
+        assert node is not None
         return self.get_redis_connection(node).monitor()
 
 
@@ -953,26 +954,27 @@ class ClusterPipeline(Pipeline):
 
     def __init__(self, client: RedisCluster, transaction: bool = False, shard_hint: Any = None) -> None:
         super().__init__(client, transaction, shard_hint)  # type: ignore[arg-type]
-        self.cluster = client
+        self._cluster = client
         self._watch_pipe: Optional[Pipeline] = None
 
     def reset(self) -> None:
         super().reset()
-        if getattr(self, "_watch_pipe", None) is not None:
-            self._watch_pipe.reset()  # type: ignore[union-attr]
+        pipe = getattr(self, "_watch_pipe", None)
+        if pipe is not None:
+            pipe.reset()
             self._watch_pipe = None
 
     def watch(self, *names: Any) -> bool:
         """WATCH ``names`` (one slot) on their node; the transaction then
         runs on that node's connection."""
-        slots = {self.cluster.keyslot(n) for n in names}
+        slots = {self._cluster.keyslot(n) for n in names}
         if len(slots) != 1:
             from .exceptions import CrossSlotTransactionError
 
             raise CrossSlotTransactionError("Cannot watch or send commands on different slots")
-        node = self.cluster.get_node_from_key(names[0])
+        node = self._cluster.get_node_from_key(names[0])
         assert node is not None
-        self._watch_pipe = self.cluster.get_redis_connection(node).pipeline(True)
+        self._watch_pipe = self._cluster.get_redis_connection(node).pipeline(True)
         self.watching = True
         return self._watch_pipe.watch(*names)
 
@@ -1023,7 +1025,7 @@ class ClusterPipeline(Pipeline):
         return self.execute_command("UNLINK", *names)
 
 
-_PIPE_OWN = frozenset({"execute", "reset", "watch", "unwatch", "multi", "cluster", "client", "transaction", "watching", "explicit_transaction", "scripts", "shard_hint", "load_scripts"})
+_PIPE_OWN = frozenset({"execute", "reset", "watch", "unwatch", "multi", "client", "transaction", "watching", "explicit_transaction", "scripts", "shard_hint", "load_scripts"})
 
 
 class _ClusterSubscriber:

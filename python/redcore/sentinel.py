@@ -86,6 +86,8 @@ class SentinelConnectionPool(ConnectionPool, *redis_base("redis.sentinel", "Sent
         self.sentinel_manager = sentinel_manager
         self.master_address: Optional[Tuple[str, int]] = None
         self.slave_rr_counter: Optional[int] = None
+        # (old, new) of the last +switch-master heard (see _switched).
+        self._demoted: Optional[Tuple[Tuple[str, int], Tuple[str, int]]] = None
         self._replicas: List[Tuple[str, int]] = []
         # The first address; each new connection asks Sentinel again.
         kwargs.setdefault("host", "localhost")
@@ -124,7 +126,7 @@ class SentinelConnectionPool(ConnectionPool, *redis_base("redis.sentinel", "Sent
         """Asks Sentinel for the master; a new address closes the idle
         connections to the old one."""
         address = self.sentinel_manager.discover_master(self.service_name)
-        demoted = getattr(self, "_demoted", None)
+        demoted = self._demoted
         if demoted is not None:
             if (str(address[0]), int(address[1])) == demoted[0]:
                 address = demoted[1]
