@@ -374,10 +374,26 @@ def test_from_url_and_startup_nodes(cluster_servers: Any) -> None:
 
 def test_type_compatibility(rc: Any) -> None:
     assert isinstance(rc, redis.cluster.RedisCluster)
-    assert isinstance(rc.pipeline(), redis.cluster.ClusterPipeline) or isinstance(rc.pipeline(), redis.client.Pipeline)
+    assert isinstance(rc.pipeline(), redis.client.Pipeline)
+    assert isinstance(rc.pubsub(), redis.cluster.ClusterPubSub)
+    with pytest.raises(redis.exceptions.RedisClusterException):
+        rc.pipeline().delete("a", "b")
     assert isinstance(rc.get_nodes()[0], ClusterNode)
     assert bool(rc)
     assert repr(rc).startswith("RedisCluster<")
+
+
+def test_refreshing_the_map_reuses_the_node_pools(rc: Any) -> None:
+    # redis-py #3917: every refresh leaked the old pools' connections.
+    for i in range(30):
+        rc.set(f"leak:{i}", i)
+    pools = {name: pool for name, pool in rc.nodes_manager._pools.items()}
+    before = sum(p.get_connection_count() for p in pools.values())
+    for _ in range(20):
+        rc.nodes_manager.initialize()
+        rc.get("leak:1")
+    assert rc.nodes_manager._pools == pools
+    assert sum(p.get_connection_count() for p in pools.values()) <= before + len(pools)
 
 
 def test_threads_share_one_cluster_client(rc: Any) -> None:

@@ -943,7 +943,10 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
 
 
 class ClusterPipeline(Pipeline):
-    """A cluster pipeline: commands are grouped by node and every group is
+    """A cluster pipeline (with redis-py installed, also a
+    ``redis.client.Pipeline``: redis-py's ClusterPipeline derives from its
+    RedisCluster, which cannot share an MRO with a redcore pipeline).
+    Commands are grouped by node and every group is
     sent at once, each on its own thread without the GIL. With
     ``transaction``, all keys must hash to one slot and the commands run
     in MULTI/EXEC there; ``watch()`` holds that node's connection."""
@@ -1017,12 +1020,16 @@ class ClusterPipeline(Pipeline):
                 self.reset()
         return super().execute(raise_on_error)
 
-    # Splitting commands queue one command per slot; their replies are summed.
+    # As in redis-py, a pipeline deletes one key per command.
     def delete(self, *names: Any) -> "ClusterPipeline":
-        return self.execute_command("DEL", *names)
+        if len(names) != 1:
+            raise RedisClusterException("deleting multiple keys is not implemented in pipeline command")
+        return self.execute_command("DEL", names[0])
 
     def unlink(self, *names: Any) -> "ClusterPipeline":
-        return self.execute_command("UNLINK", *names)
+        if len(names) != 1:
+            raise RedisClusterException("unlinking multiple keys is not implemented in pipeline command")
+        return self.execute_command("UNLINK", names[0])
 
 
 _PIPE_OWN = frozenset({"execute", "reset", "watch", "unwatch", "multi", "client", "transaction", "watching", "explicit_transaction", "scripts", "shard_hint", "load_scripts"})
@@ -1123,6 +1130,7 @@ class ClusterPubSub(PubSub, *redis_base("redis.cluster", "ClusterPubSub")):  # t
 
 adopt(RedisCluster)
 adopt(ClusterPipeline)
+adopt(ClusterPubSub)
 
 
 __all__ = [
