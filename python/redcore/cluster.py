@@ -1020,16 +1020,19 @@ class ClusterPipeline(Pipeline):
                 self.reset()
         return super().execute(raise_on_error)
 
-    # As in redis-py, a pipeline deletes one key per command.
+    # As in redis-py, a pipeline does not split DEL / UNLINK per slot:
+    # keys of several slots are refused when queued.
+    def _one_slot(self, names: Sequence[Any], what: str) -> None:
+        if len({self._cluster.keyslot(n) for n in names}) > 1:
+            raise RedisClusterException(f"{what} multiple keys is not implemented in pipeline command")
+
     def delete(self, *names: Any) -> "ClusterPipeline":
-        if len(names) != 1:
-            raise RedisClusterException("deleting multiple keys is not implemented in pipeline command")
-        return self.execute_command("DEL", names[0])
+        self._one_slot(names, "deleting")
+        return self.execute_command("DEL", *names)
 
     def unlink(self, *names: Any) -> "ClusterPipeline":
-        if len(names) != 1:
-            raise RedisClusterException("unlinking multiple keys is not implemented in pipeline command")
-        return self.execute_command("UNLINK", names[0])
+        self._one_slot(names, "unlinking")
+        return self.execute_command("UNLINK", *names)
 
 
 _PIPE_OWN = frozenset({"execute", "reset", "watch", "unwatch", "multi", "client", "transaction", "watching", "explicit_transaction", "scripts", "shard_hint", "load_scripts"})
