@@ -1,6 +1,8 @@
 //! Redis Cluster key slots: CRC16 (XMODEM) of the key or of its hash tag,
 //! modulo 16384, and the slot of a whole command found from the command
-//! table's key specs (the one place that knows where keys are).
+//! table's key specs (the one place that knows where keys are); and the
+//! redirections a node's error replies ask for (MOVED, ASK, TRYAGAIN,
+//! CLUSTERDOWN).
 
 use crate::commands::{self, Command};
 
@@ -98,6 +100,35 @@ pub fn route(cmd: Option<&'static Command>, argv: &[&[u8]]) -> Route {
     slot.map_or(Route::Keyless, Route::Slot)
 }
 
+/// What a cluster node's error reply asks a client to do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Redirect {
+    Moved(u16, String, u16),
+    Ask(String, u16),
+    TryAgain,
+    ClusterDown,
+}
+
+/// Parses `MOVED 3999 127.0.0.1:6381`, `ASK ...`, `TRYAGAIN ...`,
+/// `CLUSTERDOWN ...`.
+pub fn redirect(msg: &[u8]) -> Option<Redirect> {
+    let text = std::str::from_utf8(msg).ok()?;
+    let mut parts = text.split_ascii_whitespace();
+    let kind = parts.next()?;
+    let target = |parts: &mut std::str::SplitAsciiWhitespace<'_>| {
+        let slot: u16 = parts.next()?.parse().ok()?;
+        let (host, port) = parts.next()?.rsplit_once(':')?;
+        Some((slot, host.to_string(), port.parse().ok()?))
+    };
+    match kind {
+        "MOVED" => target(&mut parts).map(|(s, h, p)| Redirect::Moved(s, h, p)),
+        "ASK" => target(&mut parts).map(|(_, h, p)| Redirect::Ask(h, p)),
+        "TRYAGAIN" => Some(Redirect::TryAgain),
+        "CLUSTERDOWN" => Some(Redirect::ClusterDown),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +166,27 @@ mod tests {
         assert_eq!(r(&[b"XREAD", b"STREAMS", b"foo", b"0"]), Route::Slot(12182));
         assert_eq!(r(&[b"OBJECT", b"ENCODING", b"foo"]), Route::Slot(12182));
         assert_eq!(r(&[b"NOSUCHCOMMAND", b"foo"]), Route::Keyless);
+    }
+
+    #[test]
+    fn redirections() {
+        assert_eq!(
+            redirect(b"MOVED 3999 127.0.0.1:6381"),
+            Some(Redirect::Moved(3999, "127.0.0.1".into(), 6381))
+        );
+        assert_eq!(
+            redirect(b"ASK 3999 ::1:6381"),
+            Some(Redirect::Ask("::1".into(), 6381))
+        );
+        assert_eq!(
+            redirect(b"TRYAGAIN Multiple keys request during rehashing of slot"),
+            Some(Redirect::TryAgain)
+        );
+        assert_eq!(
+            redirect(b"CLUSTERDOWN The cluster is down"),
+            Some(Redirect::ClusterDown)
+        );
+        assert_eq!(redirect(b"MOVED nonsense"), None);
+        assert_eq!(redirect(b"ERR unknown command"), None);
     }
 }

@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 
 use super::errors;
 use super::remote::{self, Remote, RemotePool};
-use crate::client::slots::{self, Route, SLOTS};
+use crate::client::slots::{self, redirect, Redirect, Route, SLOTS};
 use crate::client::{Error, Pool};
 use crate::commands::{self, flags, Command};
 use crate::resp::{encode_command, Frame};
@@ -67,34 +67,6 @@ pub struct Router {
     /// The cluster-level `Retry`: attempts and backoff for connection
     /// errors and CLUSTERDOWN.
     retry: Mutex<Option<Py<PyAny>>>,
-}
-
-/// What an error reply asks the router to do.
-enum Redirect {
-    Moved(u16, String, u16),
-    Ask(String, u16),
-    TryAgain,
-    ClusterDown,
-}
-
-/// Parses `MOVED 3999 127.0.0.1:6381`, `ASK ...`, `TRYAGAIN ...`,
-/// `CLUSTERDOWN ...`.
-fn redirect(msg: &[u8]) -> Option<Redirect> {
-    let text = std::str::from_utf8(msg).ok()?;
-    let mut parts = text.split_ascii_whitespace();
-    let kind = parts.next()?;
-    let target = |parts: &mut std::str::SplitAsciiWhitespace<'_>| {
-        let slot: u16 = parts.next()?.parse().ok()?;
-        let (host, port) = parts.next()?.rsplit_once(':')?;
-        Some((slot, host.to_string(), port.parse().ok()?))
-    };
-    match kind {
-        "MOVED" => target(&mut parts).map(|(s, h, p)| Redirect::Moved(s, h, p)),
-        "ASK" => target(&mut parts).map(|(_, h, p)| Redirect::Ask(h, p)),
-        "TRYAGAIN" => Some(Redirect::TryAgain),
-        "CLUSTERDOWN" => Some(Redirect::ClusterDown),
-        _ => None,
-    }
 }
 
 fn sleep(py: Python<'_>, d: Duration) {
