@@ -166,6 +166,7 @@ class NodesManager:
         self.slots_cache: Dict[int, List[ClusterNode]] = {}
         self.default_node: Optional[ClusterNode] = None
         self._pools: Dict[str, ConnectionPool] = {}
+        self._shards: Dict[str, Tuple[int, List[ClusterNode]]] = {}
         self._lock = threading.RLock()
         self.router = _redcore.ClusterRouter(self, retry)
         for node in startup_nodes:
@@ -324,6 +325,9 @@ class NodesManager:
         shard_ids: Dict[Tuple[str, ...], int] = {}
         shard_list: List[List[int]] = []
         ranges: List[Tuple[int, int, int]] = []
+        # For MOVED: each installed shard by its primary's name, with the
+        # router's index of it.
+        shards: Dict[str, Tuple[int, List[ClusterNode]]] = {}
         start = None
         current = None
         for slot in range(REDIS_CLUSTER_HASH_SLOTS + 1):
@@ -337,9 +341,12 @@ class NodesManager:
                 if key is not None and key not in shard_ids:
                     shard_ids[key] = len(shard_list)
                     shard_list.append([index[n] for n in key])
+                    assert members is not None
+                    shards[key[0]] = (shard_ids[key], members)
         pools = [self.nodes_cache[n].redis_connection.connection_pool._core for n in names]  # type: ignore[union-attr]
         default = index.get(self.default_node.name, 0) if self.default_node else 0
         self.router._set_topology(pools, shard_list, ranges, default)
+        self._shards = shards
 
     # -- called by the router ---------------------------------------------
 
@@ -357,17 +364,20 @@ class NodesManager:
                 except RedisClusterException:
                     pass
             target = self._node(host, port, PRIMARY)
+            known = self._shards.get(target.name)
+            if known is not None:
+                # The usual case: a slot moved to another shard's primary.
+                self.slots_cache[slot] = known[1]
+                self.router._move_slot(slot, known[0])
+                return
             current = self.slots_cache.get(slot) or []
-            shard = next((m for m in self.slots_cache.values() if m and m[0] == target), None)
-            if shard is None:
-                if target in current:
-                    # A replica of the slot was promoted.
-                    old = current[0]
-                    old.server_type = REPLICA
-                    shard = [target] + [m for m in current if m != target]
-                else:
-                    shard = [target]
-                self.nodes_cache[target.name] = target
+            if target in current:
+                # A replica of the slot was promoted.
+                current[0].server_type = REPLICA
+                shard = [target] + [m for m in current if m != target]
+            else:
+                shard = [target]
+            self.nodes_cache[target.name] = target
             self.slots_cache[slot] = shard
             self._install()
 

@@ -47,8 +47,9 @@ enum Strategy {
 }
 
 /// One consistent view of the cluster.
+#[derive(Clone)]
 struct Topology {
-    nodes: Vec<Remote>,
+    nodes: Arc<Vec<Remote>>,
     /// The shard serving each slot, or [`UNCOVERED`].
     slot_shard: Vec<u16>,
     /// Each shard's node indexes: the primary first, then its replicas.
@@ -336,13 +337,17 @@ impl Router {
         });
         let mut out: Vec<Option<Frame>> = vec![None; batch.len()];
         let mut failed = false;
+        let mut moved = false;
         for ((node, idx), result) in groups.iter().zip(results) {
             match result {
                 Ok(frames) => {
                     for (&i, f) in idx.iter().zip(frames) {
-                        match &f {
-                            Frame::Error(msg) if redirect(msg).is_some() => later.push(i),
-                            _ => out[i] = Some(f),
+                        match f {
+                            Frame::Error(ref msg) if redirect(msg).is_some() => {
+                                moved |= matches!(redirect(msg), Some(Redirect::Moved(..)));
+                                later.push(i);
+                            }
+                            f => out[i] = Some(f),
                         }
                     }
                 }
@@ -354,6 +359,11 @@ impl Router {
                     later.extend(idx);
                 }
             }
+        }
+        // Slots moved under the pipeline: reload the map once rather than
+        // once per redirected command.
+        if moved && !failed {
+            self.call(py, "_refresh", ())?;
         }
         later.sort_unstable();
         for i in later {
@@ -404,7 +414,7 @@ impl Router {
 
     /// Closes every node's idle connections.
     pub fn disconnect(&self) {
-        for node in &self.topology().nodes {
+        for node in self.topology().nodes.iter() {
             node.pool.disconnect();
         }
     }
@@ -425,7 +435,7 @@ impl ClusterRouter {
         ClusterRouter {
             inner: Arc::new(Router {
                 topo: RwLock::new(Arc::new(Topology {
-                    nodes: Vec::new(),
+                    nodes: Arc::new(Vec::new()),
                     slot_shard: vec![UNCOVERED; SLOTS],
                     shards: Vec::new(),
                     default: 0,
@@ -462,13 +472,26 @@ impl ClusterRouter {
         let nodes = pools
             .iter()
             .map(|p| Remote::new(py, p.get(), false))
-            .collect();
+            .collect::<Vec<_>>();
         *self.inner.topo.write() = Arc::new(Topology {
-            nodes,
+            nodes: Arc::new(nodes),
             slot_shard,
             shards,
             default,
         });
+        Ok(())
+    }
+
+    /// Moves one slot to an installed shard (a MOVED reply), without
+    /// installing the whole map again.
+    fn _move_slot(&self, slot: u16, shard: u16) -> PyResult<()> {
+        let mut guard = self.inner.topo.write();
+        if slot as usize >= SLOTS || shard as usize >= guard.shards.len() {
+            return Err(pyo3::exceptions::PyValueError::new_err("bad slot or shard"));
+        }
+        let mut topo = (**guard).clone();
+        topo.slot_shard[slot as usize] = shard;
+        *guard = Arc::new(topo);
         Ok(())
     }
 
