@@ -11,6 +11,7 @@
 //! - [`msgpack`]: MessagePack for Python values (`redcore.cache`).
 //! - [`reshape`]: native reply shapes for replies already in Python.
 
+mod aio;
 mod argrules;
 mod callbacks;
 mod client;
@@ -102,6 +103,9 @@ fn command_table(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
 #[pymodule]
 fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Client>()?;
+    m.add_class::<aio::Batch>()?;
+    m.add_class::<aio::AioConn>()?;
+    m.add_class::<aio::Pending>()?;
     m.add_class::<subscriber::Subscriber>()?;
     m.add_class::<callbacks::CallbackWatch>()?;
     m.add_class::<remote::RemotePool>()?;
