@@ -88,7 +88,7 @@ def main() -> None:
         port = cluster.port
     try:
         if args.quick:
-            sizes = dict(n_get=200, n_mget=3, mget_size=1000, pipe_size=1000, n_pipe=2)
+            sizes = dict(n_get=2000, n_mget=3, mget_size=1000, pipe_size=1000, n_pipe=2)
         else:
             sizes = dict(n_get=20000, n_mget=100, mget_size=1000, pipe_size=10000, n_pipe=5)
         ours = redcore.RedisCluster(host="127.0.0.1", port=port, protocol=2)
