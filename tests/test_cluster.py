@@ -142,7 +142,7 @@ def test_keys_in_several_slots_raise_where_redis_py_does_not_split(rc: Any, orac
         rc.execute_command("MGET", "a", "b", target_nodes=node)
 
 
-def test_keyless_commands_and_target_nodes(rc: Any, cluster_servers: Any) -> None:
+def test_keyless_commands_and_target_nodes(rc: Any, oracle: Any, cluster_servers: Any) -> None:
     for i in range(30):
         rc.set(f"n{i}", i)
     assert rc.dbsize() == 30
@@ -161,6 +161,15 @@ def test_keyless_commands_and_target_nodes(rc: Any, cluster_servers: Any) -> Non
     assert rc.cluster_info()["cluster_state"] == "ok"
     assert rc.script_load("return 7") == rc.script_load("return 7")
     assert rc.eval("return 7", 0) == 7
+    # CLUSTER commands naming a slot go to the node serving it.
+    rc.set("foo", 1)
+    assert rc.cluster_countkeysinslot(rc.keyslot("foo")) == 1
+    assert rc.cluster_get_keys_in_slot(rc.keyslot("foo"), 10) == oracle.cluster_get_keys_in_slot(rc.keyslot("foo"), 10)
+    assert rc.cluster_countkeysinslot(rc.keyslot("foo")) == oracle.cluster_countkeysinslot(rc.keyslot("foo"))
+    assert rc.cluster_save_config(target_nodes=node) is True
+    assert len(rc.cluster_links(node)) == 2 * (len(rc.get_nodes()) - 1)
+    theirs = oracle.get_node(host=node.host, port=node.port)
+    assert rc.cluster_myid(node) == oracle.cluster_myid(theirs)
     assert rc.get_default_node().server_type == "primary"
     assert rc.set_default_node(primaries[1]) and rc.get_default_node() is primaries[1]
 

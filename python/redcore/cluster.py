@@ -336,8 +336,10 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
         else:
             full = name
         if target is None and flag is None:
-            if full in _SLOT_ID and len(args) > 2:
-                nodes = self.nodes_manager.slots_cache.get(int(args[2]))
+            if full in _SLOT_ID:
+                # The slot is the first argument after the (sub)command.
+                at = 1 if " " in _text(args[0]) else 2
+                nodes = self.nodes_manager.slots_cache.get(int(args[at])) if len(args) > at else None
                 target = nodes[0] if nodes else None
             elif full in _PRIMARIES or name in _PRIMARIES:
                 flag = self.PRIMARIES
@@ -479,6 +481,51 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
 
     def cluster_countkeysinslot_node(self, slot_id: int) -> int:  # pragma: no cover - alias kept small
         return self.cluster_countkeysinslot(slot_id)
+
+    def cluster_addslots(self, target_node: Any, *slots: Any) -> Any:
+        """CLUSTER ADDSLOTS on ``target_node``."""
+        return self.execute_command("CLUSTER ADDSLOTS", *slots, target_nodes=target_node)
+
+    def cluster_addslotsrange(self, target_node: Any, *slots: Any) -> Any:
+        """CLUSTER ADDSLOTSRANGE start end [start end ...] on ``target_node``."""
+        return self.execute_command("CLUSTER ADDSLOTSRANGE", *slots, target_nodes=target_node)
+
+    def cluster_delslots(self, *slots: Any) -> List[Any]:
+        """CLUSTER DELSLOTS, each slot on the node serving it."""
+        return [self.execute_command("CLUSTER DELSLOTS", slot) for slot in slots]
+
+    def cluster_delslotsrange(self, *slots: Any) -> Any:
+        """CLUSTER DELSLOTSRANGE start end [...] on the default node."""
+        return self.execute_command("CLUSTER DELSLOTSRANGE", *slots, target_nodes=self.DEFAULT_NODE)
+
+    def cluster_links(self, target_node: Any) -> Any:
+        """CLUSTER LINKS of ``target_node``."""
+        return self.execute_command("CLUSTER LINKS", target_nodes=target_node)
+
+    def cluster_meet(self, host: str, port: int, target_nodes: Any = None) -> Any:
+        """CLUSTER MEET host port (on the default node unless ``target_nodes``)."""
+        return self.execute_command("CLUSTER MEET", host, port, target_nodes=target_nodes or self.DEFAULT_NODE)
+
+    def cluster_myshardid(self, target_nodes: Any = None) -> Any:
+        """CLUSTER MYSHARDID (Redis 7.2+) as a str."""
+        reply = self.execute_command("CLUSTER MYSHARDID", target_nodes=target_nodes or self.DEFAULT_NODE)
+        return reply.decode() if isinstance(reply, bytes) else reply
+
+    def cluster_replicate(self, target_nodes: Any, node_id: str) -> Any:
+        """CLUSTER REPLICATE node_id on ``target_nodes``."""
+        return self.execute_command("CLUSTER REPLICATE", node_id, target_nodes=target_nodes)
+
+    def cluster_reset(self, soft: bool = True, target_nodes: Any = None) -> Any:
+        """CLUSTER RESET SOFT|HARD."""
+        return self.execute_command("CLUSTER RESET", b"SOFT" if soft else b"HARD", target_nodes=target_nodes or self.DEFAULT_NODE)
+
+    def cluster_save_config(self, target_nodes: Any = None) -> Any:
+        """CLUSTER SAVECONFIG."""
+        return self.execute_command("CLUSTER SAVECONFIG", target_nodes=target_nodes or self.DEFAULT_NODE)
+
+    def cluster_set_config_epoch(self, epoch: int, target_nodes: Any = None) -> Any:
+        """CLUSTER SET-CONFIG-EPOCH epoch."""
+        return self.execute_command("CLUSTER SET-CONFIG-EPOCH", epoch, target_nodes=target_nodes or self.DEFAULT_NODE)
 
     def cluster_failover(self, target_node: Any, option: Optional[str] = None) -> Any:
         """CLUSTER FAILOVER [FORCE|TAKEOVER] on ``target_node`` (a replica)."""
