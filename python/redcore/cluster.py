@@ -476,11 +476,6 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
     def cluster_countkeysinslot(self, slot_id: int) -> int:
         return self.execute_command("CLUSTER COUNTKEYSINSLOT", slot_id)
 
-    def cluster_getkeysinslot(self, slot_id: int, num_keys: int) -> Any:
-        return self.execute_command("CLUSTER GETKEYSINSLOT", slot_id, num_keys)
-
-    def cluster_countkeysinslot_node(self, slot_id: int) -> int:  # pragma: no cover - alias kept small
-        return self.cluster_countkeysinslot(slot_id)
 
     def cluster_addslots(self, target_node: Any, *slots: Any) -> Any:
         """CLUSTER ADDSLOTS on ``target_node``."""
@@ -552,7 +547,8 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
         return self.execute_command("CLUSTER COUNT-FAILURE-REPORTS", node_id)
 
     def cluster_get_keys_in_slot(self, slot: int, num_keys: int) -> Any:
-        return self.cluster_getkeysinslot(slot, num_keys)
+        """CLUSTER GETKEYSINSLOT on the node serving ``slot``."""
+        return self.execute_command("CLUSTER GETKEYSINSLOT", slot, num_keys)
 
     def readonly(self, target_nodes: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         """READONLY on replicas (redis-py turns on reading from replicas)."""
