@@ -66,6 +66,13 @@ def test_master_and_replica_clients(group: LocalSentinel, sentinel: Sentinel) ->
     assert repr(master.connection_pool).endswith("(service=mymaster(master))>")
     assert master.set("sentinel:k", "v") is True
     assert master.connection_pool.master_address == sentinel.discover_master(group.service)
+    # Pub/sub goes to the master Sentinel names, not the pool's placeholder address.
+    p = master.pubsub(ignore_subscribe_messages=True)
+    p.subscribe("sentinel:news")
+    wait_for("subscription", lambda: master.publish("sentinel:news", "hi") == 1, timeout=5)
+    got = [p.get_message(timeout=1) for _ in range(3)]
+    assert any(m and m["data"] == "hi" for m in got), got
+    p.close()
     replica = sentinel.slave_for(group.service, socket_timeout=2, decode_responses=True)
     wait_for("replication", lambda: replica.get("sentinel:k") == "v", timeout=10)
     assert replica.info("replication")["role"] == "slave"

@@ -88,6 +88,17 @@ impl Pool {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// The settings of the next connection: the configured ones, at the
+    /// address the resolver gives when there is one.
+    pub fn resolved_config(&self) -> Result<Config, Error> {
+        let mut config = (*self.config).clone();
+        let resolver = self.resolver.lock().clone();
+        if let Some(resolve) = resolver {
+            config.address = resolve()?;
+        }
+        Ok(config)
+    }
+
     /// Opens a connection where the resolver says, else at the configured
     /// address.
     fn open(&self) -> Result<Connection, Error> {

@@ -723,7 +723,11 @@ impl Client {
     fn _subscriber(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         Ok(match &*self.backend {
             Backend::Remote(remote) => {
-                let mut config = remote.config().clone();
+                // A Sentinel-managed pool subscribes on the current master.
+                let mut config = remote
+                    .pool
+                    .resolved_config()
+                    .map_err(|e| remote::exception(py, &e))?;
                 config.db = self.db.load(Ordering::Relaxed);
                 Py::new(
                     py,
