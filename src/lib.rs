@@ -7,7 +7,9 @@
 //!   shared by the client and the server. [`resp::Frame`] is the one reply
 //!   type every layer produces and consumes.
 //! - [`client`]: a blocking RESP client for real servers: connections
-//!   (TCP, Unix, TLS), a thread-safe pool, health checks.
+//!   (TCP, Unix, TLS), a thread-safe pool (whose address a Sentinel
+//!   resolver can pick per connection), health checks, and Redis Cluster
+//!   key slots and redirections from the command table's key specs.
 //! - [`commands`]: the command table (one row per command: name, arity,
 //!   flags, key positions, blocking-timeout position, traits, handler),
 //!   the dispatcher (ACL checks, MONITOR feed, SLOWLOG/LATENCY timing),
@@ -27,7 +29,8 @@
 //!   BUSY / SCRIPT KILL / FUNCTION KILL state. The engine keeps it beside
 //!   the store, under its own lock.
 //! - `python` (feature `python`): the PyO3 boundary: argument encoding,
-//!   reply conversion to redis-py's types, the client class. Nothing else
+//!   reply conversion to redis-py's types, the client class and its
+//!   backends (embedded, one server, a cluster's slot router). Nothing else
 //!   depends on PyO3, so `cargo test` runs without Python.
 
 pub mod client;

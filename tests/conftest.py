@@ -180,3 +180,16 @@ def pair(request: pytest.FixtureRequest, redis_server: RedisServer) -> Iterator[
         "embedded": make_client("embedded", redis_server, **kwargs),
         "oracle": make_client("oracle", redis_server, **kwargs),
     }
+
+
+# -- Redis Cluster (tests/cluster_support.py) --
+
+@pytest.fixture(scope="session")
+def cluster_servers() -> Iterator[Any]:
+    """A real 3-master / 3-replica Redis Cluster (six redis-server
+    processes on loopback ports), started once per session."""
+    from cluster_support import LocalCluster
+
+    cluster = LocalCluster()
+    yield cluster
+    cluster.stop()

@@ -17,6 +17,8 @@ from ._pubsub import PubSub, Subscription
 from .lock import Lock
 from .client import Pipeline, Redis, StrictRedis, from_url
 from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
+from .cluster import RedisCluster
+from .sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection, SentinelManagedSSLConnection
 from .connection import (
     BlockingConnectionPool,
     Connection,
@@ -93,6 +95,11 @@ __all__ = [
     "PubSubError",
     "ReadOnlyError",
     "Redis",
+    "RedisCluster",
+    "Sentinel",
+    "SentinelConnectionPool",
+    "SentinelManagedConnection",
+    "SentinelManagedSSLConnection",
     "RedisError",
     "ResponseError",
     "SSLConnection",

@@ -7,7 +7,7 @@ from typing_extensions import disjoint_base, final
 _Key = Union[str, bytes, memoryview, bytearray]
 _Value = Union[str, bytes, memoryview, bytearray, int, float]
 
-__all__ = ["CallbackWatch", "Client", "RemotePool", "RemoteSubscriber", "Subscriber", "command_table", "fast_commands", "forget_engine", "native_shapes", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "list_or_args", "expire_flags", "__version__"]
+__all__ = ["CallbackWatch", "Client", "RemotePool", "RemoteSubscriber", "Subscriber", "command_table", "fast_commands", "forget_engine", "native_shapes", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "list_or_args", "expire_flags", "ClusterRouter", "key_slot", "command_keys", "__version__"]
 
 __version__: str
 
@@ -52,6 +52,7 @@ class Client:
         credential_provider: Any = None,
         lib_name: Optional[bytes] = None,
         lib_version: Optional[bytes] = None,
+        cluster: Optional["ClusterRouter"] = None,
     ) -> "Client": ...
     def execute_command(self, *args: Any, **options: Any) -> Any: ...
     @property
@@ -195,6 +196,7 @@ class RemotePool:
         ssl_ca_data: Optional[bytes] = None,
         ssl_min_version: Optional[str] = None,
         ssl_ciphers: Optional[str] = None,
+        readonly: bool = False,
     ) -> "RemotePool": ...
     def disconnect(self) -> None: ...
     def _counts(self) -> Tuple[int, int]: ...
@@ -203,6 +205,29 @@ class RemotePool:
     @property
     def retry(self) -> Any: ...
     def _set_retry(self, retry: Any, explicit_retry: bool) -> None: ...
+    def _set_resolver(self, resolver: Optional[Callable[[], Tuple[str, int]]], master: bool) -> None: ...
+
+# -- cluster (src/python/cluster.rs) --
+
+@final
+class ClusterRouter:
+    """Slot routing of a cluster client (see ``redcore.cluster``)."""
+
+    def __new__(cls, manager: Any, retry: Any = None) -> "ClusterRouter": ...
+    def _set_topology(
+        self,
+        pools: List[RemotePool],
+        shards: List[List[int]],
+        ranges: List[Tuple[int, int, int]],
+        default: int,
+    ) -> None: ...
+    def _move_slot(self, slot: int, shard: int) -> None: ...
+    def _set_strategy(self, strategy: int) -> None: ...
+    def _set_retry(self, retry: Any) -> None: ...
+    def _node_for_slot(self, slot: int, read_only: bool = False) -> Optional[int]: ...
+
+def key_slot(key: bytes) -> int: ...
+def command_keys(argv: List[bytes]) -> List[bytes]: ...
 
 @final
 class CallbackWatch:

@@ -628,6 +628,7 @@ _CORE_ARGS = {
     "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname",
     "credential_provider", "lib_name", "lib_version", "ssl_ca_path", "ssl_ca_data", "ssl_min_version",
     "ssl_ciphers",
+    "readonly",
 }
 
 

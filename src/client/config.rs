@@ -65,6 +65,8 @@ pub struct Config {
     pub protocol: u8,
     /// PING a pooled connection idle longer than this before using it.
     pub health_check_interval: Option<Duration>,
+    /// Send READONLY on connect: a cluster replica then serves reads.
+    pub readonly: bool,
 }
 
 impl Config {
@@ -88,6 +90,7 @@ impl Config {
             client_name: None,
             protocol: 2,
             health_check_interval: None,
+            readonly: false,
         }
     }
 }

@@ -264,6 +264,10 @@ impl Connection {
                 replies.push(true);
             }
         }
+        if cfg.readonly {
+            encode_command(&mut self.wbuf, &[b"READONLY"]);
+            replies.push(false);
+        }
         if cfg.db != 0 {
             let db = cfg.db.to_string();
             encode_command(&mut self.wbuf, &[b"SELECT", db.as_bytes()]);

@@ -5,6 +5,8 @@
 //! - [`conn`]: one connection: buffered writes, the incremental reply
 //!   parser, per-read timeouts, the connect handshake, a cheap staleness
 //!   probe.
+//! - [`slots`]: Redis Cluster hash slots (CRC16, hash tags) of keys and
+//!   commands, from the command table's key specs.
 //! - [`pool`]: a thread-safe pool (plain: fails when full; blocking: waits
 //!   for a free connection), with health checks.
 //!
@@ -21,6 +23,7 @@ pub mod config;
 pub mod conn;
 mod error;
 pub mod pool;
+pub mod slots;
 pub mod timeouts;
 pub mod tls;
 

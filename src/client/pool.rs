@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::config::Config;
+use super::config::{Address, Config};
 use super::conn::Connection;
 use super::error::{Error, ErrorKind, Stage};
 
@@ -39,6 +39,10 @@ struct State {
     generation: u64,
 }
 
+/// Finds the address of each new connection: a Sentinel-managed pool asks
+/// Sentinel for the current master (or a replica) every time it connects.
+pub type Resolver = Arc<dyn Fn() -> Result<Address, Error> + Send + Sync>;
+
 /// A pool of connections to one server.
 pub struct Pool {
     pub config: Arc<Config>,
@@ -46,6 +50,11 @@ pub struct Pool {
     pub when_full: WhenFull,
     state: Mutex<State>,
     freed: Condvar,
+    /// Where new connections go, when not `config.address`.
+    resolver: Mutex<Option<Resolver>>,
+    /// The pool serves a failover group's master: a READONLY reply means
+    /// the server was demoted, so the pool reconnects (see `Remote`).
+    pub(crate) follows_master: std::sync::atomic::AtomicBool,
 }
 
 impl Pool {
@@ -60,6 +69,47 @@ impl Pool {
                 generation: 0,
             }),
             freed: Condvar::new(),
+            resolver: Mutex::new(None),
+            follows_master: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Asks `resolver` for the address of every new connection from now
+    /// on; `master` marks a pool that must follow its group's master.
+    pub fn set_resolver(&self, resolver: Option<Resolver>, master: bool) {
+        *self.resolver.lock() = resolver;
+        self.follows_master
+            .store(master, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// True when the pool follows a failover group's master.
+    pub fn follows_master(&self) -> bool {
+        self.follows_master
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The settings of the next connection: the configured ones, at the
+    /// address the resolver gives when there is one.
+    pub fn resolved_config(&self) -> Result<Config, Error> {
+        let mut config = (*self.config).clone();
+        let resolver = self.resolver.lock().clone();
+        if let Some(resolve) = resolver {
+            config.address = resolve()?;
+        }
+        Ok(config)
+    }
+
+    /// Opens a connection where the resolver says, else at the configured
+    /// address.
+    fn open(&self) -> Result<Connection, Error> {
+        let resolver = self.resolver.lock().clone();
+        match resolver {
+            None => Connection::open(&self.config),
+            Some(resolve) => {
+                let mut config = (*self.config).clone();
+                config.address = resolve()?;
+                Connection::open(&config)
+            }
         }
     }
 
@@ -87,11 +137,12 @@ impl Pool {
             }
             if state.created < self.max_connections {
                 state.created += 1;
-                let generation = state.generation;
                 drop(state);
-                return match Connection::open(&self.config) {
+                return match self.open() {
                     Ok(mut conn) => {
-                        conn.generation = generation;
+                        // Read after opening: a resolver may have
+                        // disconnected the pool (a new master) meanwhile.
+                        conn.generation = self.state.lock().generation;
                         Ok(conn)
                     }
                     Err(e) => {

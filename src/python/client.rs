@@ -32,6 +32,8 @@ pub enum Backend {
     Embedded(Arc<Engine>),
     /// A server over the network, through a connection pool.
     Remote(Remote),
+    /// A Redis Cluster: a slot map over one pool per node.
+    Cluster(Arc<super::cluster::Router>),
 }
 
 /// A command waiting in a pipeline.
@@ -204,8 +206,15 @@ impl Client {
                 pipe.queue.lock().push(argv, cmd, shape, opts);
                 return Ok(slf.clone().into_any());
             }
-            if let Backend::Remote(remote) = &*this.backend {
-                return this.run_remote(py, remote, cmd, argv, &shape, &opts, Some(&pipe.conn));
+            match &*this.backend {
+                Backend::Remote(remote) => {
+                    return this.run_remote(py, remote, cmd, argv, &shape, &opts, Some(&pipe.conn))
+                }
+                Backend::Cluster(router) => {
+                    let frame = router.execute(py, cmd, argv)?;
+                    return reply::convert(py, frame, &shape, &opts, &this.dec);
+                }
+                Backend::Embedded(_) => {}
             }
             this.refresh_credentials(py, &pipe.state)?;
             let (frame, blocked) = if this.may_wait(cmd, argv) {
@@ -229,8 +238,15 @@ impl Client {
             this.check_reply_off(py, &pipe.state, argv, &frame)?;
             return reply::convert(py, frame, &shape, &opts, &this.dec);
         }
-        if let Backend::Remote(remote) = &*this.backend {
-            return this.run_remote(py, remote, cmd, argv, &shape, &opts, None);
+        match &*this.backend {
+            Backend::Remote(remote) => {
+                return this.run_remote(py, remote, cmd, argv, &shape, &opts, None)
+            }
+            Backend::Cluster(router) => {
+                let frame = router.execute(py, cmd, argv)?;
+                return reply::convert(py, frame, &shape, &opts, &this.dec);
+            }
+            Backend::Embedded(_) => {}
         }
         this.refresh_credentials(py, &this.state)?;
         // A typed method that turns WITHSCORES pairs into tuples takes the
@@ -452,7 +468,9 @@ impl Client {
                 Some(cmd) => engine.execute_cmd(state, cmd, argv),
                 None => engine.execute(state, argv),
             },
-            Backend::Remote(_) => Frame::error("ERR remote clients do not run commands in-process"),
+            Backend::Remote(_) | Backend::Cluster(_) => {
+                Frame::error("ERR remote clients do not run commands in-process")
+            }
         }
     }
 
@@ -485,7 +503,7 @@ impl Client {
             Backend::Embedded(engine) => {
                 engine.with_db(self.db.load(Ordering::Relaxed), cmd, argv, f)
             }
-            Backend::Remote(_) => None,
+            Backend::Remote(_) | Backend::Cluster(_) => None,
         }
     }
 
@@ -533,7 +551,7 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None, username=None, password=None, credential_provider=None, lib_name=None, lib_version=None))]
+    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None, username=None, password=None, credential_provider=None, lib_name=None, lib_version=None, cluster=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -554,6 +572,7 @@ impl Client {
         credential_provider: Option<Py<PyAny>>,
         lib_name: Option<Vec<u8>>,
         lib_version: Option<Vec<u8>>,
+        cluster: Option<Bound<'_, super::cluster::ClusterRouter>>,
     ) -> PyResult<Self> {
         let mut provider = credential_provider;
         // CLIENT SETINFO on connect; a value the server would refuse is
@@ -582,11 +601,12 @@ impl Client {
                 )
             }
             None => {
-                let backend = match &remote {
-                    Some(pool) => {
+                let backend = match (&remote, &cluster) {
+                    (_, Some(router)) => Backend::Cluster(router.get().inner.clone()),
+                    (Some(pool), None) => {
                         Backend::Remote(Remote::new(py, pool.get(), single_connection_client))
                     }
-                    None => {
+                    (None, None) => {
                         // Startup settings, as redis-server's command line.
                         let cfg = match config {
                             None => None,
@@ -611,7 +631,7 @@ impl Client {
                 // the user asked for 2 (redis-py 8's default).
                 let resp3 = match &backend {
                     Backend::Remote(r) => r.config().protocol == 3,
-                    Backend::Embedded(_) => protocol != Some(2),
+                    Backend::Embedded(_) | Backend::Cluster(_) => protocol != Some(2),
                 };
                 let dec = Decoder {
                     decode: decode_responses,
@@ -628,6 +648,8 @@ impl Client {
         let databases = match &*backend {
             Backend::Embedded(e) => e.databases(),
             Backend::Remote(_) => usize::MAX,
+            // A cluster has database 0 only.
+            Backend::Cluster(_) => 1,
         };
         if db >= databases {
             return Err(errors::reply_error(py, b"ERR DB index is out of range"));
@@ -783,7 +805,11 @@ impl Client {
     fn _subscriber(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         Ok(match &*self.backend {
             Backend::Remote(remote) => {
-                let mut config = remote.config().clone();
+                // A Sentinel-managed pool subscribes on the current master.
+                let mut config = remote
+                    .pool
+                    .resolved_config()
+                    .map_err(|e| remote::exception(py, &e))?;
                 config.db = self.db.load(Ordering::Relaxed);
                 Py::new(
                     py,
@@ -811,24 +837,34 @@ impl Client {
                 ),
             )?
             .into_any(),
+            // redcore.cluster.ClusterPubSub subscribes through the nodes' clients.
+            Backend::Cluster(_) => {
+                return Err(PyTypeError::new_err(
+                    "a cluster client subscribes through its nodes (RedisCluster.pubsub())",
+                ))
+            }
         })
     }
 
     /// True when this client talks to a server over the network.
     #[getter]
     fn _is_remote(&self) -> bool {
-        matches!(&*self.backend, Backend::Remote(_))
+        matches!(&*self.backend, Backend::Remote(_) | Backend::Cluster(_))
     }
 
     /// Closes the idle connections of this client's pool (and its single
     /// connection).
     #[pyo3(signature = (pool=true))]
     fn _disconnect(&self, pool: bool) {
-        if let Backend::Remote(remote) = &*self.backend {
-            remote.close_single();
-            if pool {
-                remote.pool.disconnect();
+        match &*self.backend {
+            Backend::Remote(remote) => {
+                remote.close_single();
+                if pool {
+                    remote.pool.disconnect();
+                }
             }
+            Backend::Cluster(router) if pool => router.disconnect(),
+            _ => {}
         }
     }
 
@@ -885,6 +921,7 @@ impl Client {
                 pipe.state.lock().multi = None;
                 remote.release_slot(py, &pipe.conn, Some(&[b"UNWATCH"]));
             }
+            Backend::Cluster(_) => pipe.state.lock().multi = None,
         }
         Ok(())
     }
@@ -947,6 +984,7 @@ impl Client {
                 pipe.immediate.store(false, Ordering::Release);
                 result?
             }
+            Backend::Cluster(router) => router.execute_batch(py, &batch, transaction)?,
         };
         pipe.immediate.store(false, Ordering::Release);
         finish_pipeline(py, &queue, frames, transaction, raise_on_error, &self.dec)

@@ -15,6 +15,7 @@ mod aio;
 mod argrules;
 mod callbacks;
 mod client;
+mod cluster;
 mod encode;
 mod errors;
 mod methods;
@@ -109,6 +110,9 @@ fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<callbacks::CallbackWatch>()?;
     m.add_class::<remote::RemotePool>()?;
     m.add_class::<remote_pubsub::RemoteSubscriber>()?;
+    m.add_class::<cluster::ClusterRouter>()?;
+    m.add_function(wrap_pyfunction!(cluster::key_slot, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::command_keys, m)?)?;
     m.add_function(wrap_pyfunction!(_float_repr, m)?)?;
     m.add_function(wrap_pyfunction!(forget_engine, m)?)?;
     m.add_function(wrap_pyfunction!(native_shapes, m)?)?;

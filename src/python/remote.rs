@@ -29,7 +29,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use super::errors;
-use crate::client::pool::{Lease, WhenFull};
+use crate::client::pool::{Lease, Resolver, WhenFull};
 use crate::client::tls::{self, CertReqs, TlsOptions};
 use crate::client::{
     Address, Config, Connection, CredentialSource, Error, ErrorKind, Keepalive, Pool, Stage,
@@ -141,7 +141,7 @@ fn secs(t: Option<f64>) -> Option<Duration> {
 #[pymethods]
 impl RemotePool {
     #[new]
-    #[pyo3(signature = (*, host="localhost", port=6379, unix_socket_path=None, db=0, username=None, password=None, socket_timeout=None, socket_connect_timeout=None, socket_keepalive=true, keepalive_idle=None, keepalive_interval=None, keepalive_count=None, client_name=None, protocol=3, health_check_interval=0.0, max_connections=None, blocking=false, blocking_timeout=None, ssl=false, ssl_ca_certs=None, ssl_certfile=None, ssl_keyfile=None, ssl_cert_reqs="required", ssl_check_hostname=true, retry=None, explicit_retry=false, credential_provider=None, lib_name=None, lib_version=None, ssl_ca_path=None, ssl_ca_data=None, ssl_min_version=None, ssl_ciphers=None))]
+    #[pyo3(signature = (*, host="localhost", port=6379, unix_socket_path=None, db=0, username=None, password=None, socket_timeout=None, socket_connect_timeout=None, socket_keepalive=true, keepalive_idle=None, keepalive_interval=None, keepalive_count=None, client_name=None, protocol=3, health_check_interval=0.0, max_connections=None, blocking=false, blocking_timeout=None, ssl=false, ssl_ca_certs=None, ssl_certfile=None, ssl_keyfile=None, ssl_cert_reqs="required", ssl_check_hostname=true, retry=None, explicit_retry=false, credential_provider=None, lib_name=None, lib_version=None, ssl_ca_path=None, ssl_ca_data=None, ssl_min_version=None, ssl_ciphers=None, readonly=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         host: &str,
@@ -177,6 +177,7 @@ impl RemotePool {
         ssl_ca_data: Option<Vec<u8>>,
         ssl_min_version: Option<&str>,
         ssl_ciphers: Option<String>,
+        readonly: bool,
     ) -> PyResult<Self> {
         let address = match unix_socket_path {
             Some(p) => Address::Unix(p.into()),
@@ -232,6 +233,7 @@ impl RemotePool {
             client_name,
             protocol: if protocol == 3 { 3 } else { 2 },
             health_check_interval: secs(Some(health_check_interval)).filter(|d| !d.is_zero()),
+            readonly,
         };
         let when_full = if blocking {
             WhenFull::Wait(secs(blocking_timeout))
@@ -268,6 +270,31 @@ impl RemotePool {
     #[getter]
     fn retry(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         self.retry.lock().retry.as_ref().map(|r| r.clone_ref(py))
+    }
+
+    /// Asks `resolver()` for `(host, port)` whenever a connection opens
+    /// (None: the configured address again); `master` makes READONLY
+    /// replies reconnect (a Sentinel-managed master pool).
+    fn _set_resolver(&self, resolver: Option<Py<PyAny>>, master: bool) {
+        let resolver = resolver.map(|f| -> Resolver {
+            Arc::new(move || {
+                Python::attach(|py| {
+                    let found = f
+                        .bind(py)
+                        .call0()
+                        .and_then(|a| a.extract::<(String, u16)>());
+                    match found {
+                        Ok((host, port)) => Ok(Address::Tcp { host, port }),
+                        Err(e) => Err(Error::new(
+                            ErrorKind::Connection,
+                            e.value(py).to_string(),
+                            crate::client::Stage::Connect,
+                        )),
+                    }
+                })
+            })
+        });
+        self.pool.set_resolver(resolver, master);
     }
 
     /// Replaces the retry policy, for this pool's clients too.
@@ -373,21 +400,55 @@ impl Remote {
         slot: Option<&Slot>,
     ) -> PyResult<Frame> {
         let watching = slot.is_some_and(|s| s.lock().is_some());
-        self.with_retry(py, false, watching, || {
-            let mut lease = self.acquire(py, slot)?;
-            if let Some(refused) = switch_db(py, &mut lease, db)? {
-                self.give_back(lease, slot);
-                return Ok(refused);
+        self.following_master(
+            py,
+            |frame| matches!(frame, Frame::Error(e) if readonly(e)),
+            || {
+                self.with_retry(py, false, watching, || {
+                    let mut lease = self.acquire(py, slot)?;
+                    if let Some(refused) = switch_db(py, &mut lease, db)? {
+                        self.give_back(lease, slot);
+                        return Ok(refused);
+                    }
+                    lease.wbuf.clear();
+                    encode_command(&mut lease.wbuf, argv);
+                    let frame = exchange_one(py, &mut lease, timeout)?;
+                    if let Some(new_db) = db_change(argv, &frame) {
+                        lease.db = new_db;
+                    }
+                    self.give_back(lease, slot);
+                    Ok(frame)
+                })
+            },
+        )
+    }
+
+    /// Runs `attempt` again while `refused` says the server answered as a
+    /// replica (READONLY) and the pool follows a master (Sentinel): the
+    /// pool drops its connections, so the next one asks Sentinel for the
+    /// master. A refused write was not applied, so this cannot run it twice.
+    fn following_master<T>(
+        &self,
+        py: Python<'_>,
+        refused: impl Fn(&T) -> bool,
+        mut attempt: impl FnMut() -> PyResult<T>,
+    ) -> PyResult<T> {
+        let mut result = attempt()?;
+        if !self.pool.follows_master() {
+            return Ok(result);
+        }
+        for round in 0..20u64 {
+            if !refused(&result) {
+                break;
             }
-            lease.wbuf.clear();
-            encode_command(&mut lease.wbuf, argv);
-            let frame = exchange_one(py, &mut lease, timeout)?;
-            if let Some(new_db) = db_change(argv, &frame) {
-                lease.db = new_db;
+            self.pool.disconnect();
+            if round > 0 {
+                py.detach(|| std::thread::sleep(Duration::from_millis(50 * round.min(10))));
+                py.check_signals()?;
             }
-            self.give_back(lease, slot);
-            Ok(frame)
-        })
+            result = attempt()?;
+        }
+        Ok(result)
     }
 
     /// Runs a batch (a pipeline) with one write and returns every reply.
@@ -401,25 +462,34 @@ impl Remote {
         slot: Option<&Slot>,
     ) -> PyResult<Vec<Frame>> {
         let watching = slot.is_some_and(|s| s.lock().is_some());
-        self.with_retry(py, true, watching, || {
-            let mut lease = self.acquire(py, slot)?;
-            if let Some(Frame::Error(e)) = switch_db(py, &mut lease, db)? {
-                self.give_back(lease, slot);
-                return Err(Fail::Py(errors::reply_error(py, &e)));
-            }
-            lease.wbuf.clear();
-            for argv in argvs {
-                encode_command(&mut lease.wbuf, argv);
-            }
-            let timeout = lease.socket_timeout;
-            let frames = exchange(py, &mut lease, argvs.len(), timeout)?;
-            for (argv, frame) in argvs.iter().zip(&frames) {
-                if let Some(new_db) = db_change(argv, frame) {
-                    lease.db = new_db;
+        // A replica refuses every write of the batch, so resending it all
+        // to the master applies nothing twice.
+        let refused = |frames: &Vec<Frame>| {
+            frames
+                .iter()
+                .any(|f| matches!(f, Frame::Error(e) if readonly(e)))
+        };
+        self.following_master(py, refused, || {
+            self.with_retry(py, true, watching, || {
+                let mut lease = self.acquire(py, slot)?;
+                if let Some(Frame::Error(e)) = switch_db(py, &mut lease, db)? {
+                    self.give_back(lease, slot);
+                    return Err(Fail::Py(errors::reply_error(py, &e)));
                 }
-            }
-            self.give_back(lease, slot);
-            Ok(frames)
+                lease.wbuf.clear();
+                for argv in argvs {
+                    encode_command(&mut lease.wbuf, argv);
+                }
+                let timeout = lease.socket_timeout;
+                let frames = exchange(py, &mut lease, argvs.len(), timeout)?;
+                for (argv, frame) in argvs.iter().zip(&frames) {
+                    if let Some(new_db) = db_change(argv, frame) {
+                        lease.db = new_db;
+                    }
+                }
+                self.give_back(lease, slot);
+                Ok(frames)
+            })
         })
     }
 
@@ -564,6 +634,11 @@ fn switch_db(py: Python<'_>, lease: &mut Connection, db: usize) -> Result<Option
             Ok(None)
         }
     }
+}
+
+/// True for a READONLY error reply (a replica refusing a write).
+fn readonly(text: &[u8]) -> bool {
+    text.starts_with(b"READONLY")
 }
 
 /// The database a successful SELECT (or RESET) switched to.

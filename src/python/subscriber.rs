@@ -114,7 +114,9 @@ impl Subscriber {
             state.suppress_reply = false;
             let frame = match &*self.backend {
                 Backend::Embedded(engine) => engine.execute(&mut state, &argv),
-                Backend::Remote(_) => Frame::error("ERR not an embedded subscriber"),
+                Backend::Remote(_) | Backend::Cluster(_) => {
+                    Frame::error("ERR not an embedded subscriber")
+                }
             };
             if std::mem::take(&mut state.suppress_reply) {
                 return Ok(());

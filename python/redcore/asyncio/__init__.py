@@ -25,6 +25,7 @@ from .connection import (
 )
 from .lock import Lock
 from .pubsub import PubSub
+from .cluster import RedisCluster
 
 __all__ = [
     "BlockingConnectionPool",
@@ -34,6 +35,7 @@ __all__ = [
     "Pipeline",
     "PubSub",
     "Redis",
+    "RedisCluster",
     "SSLConnection",
     "Script",
     "StrictRedis",

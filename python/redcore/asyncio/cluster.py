@@ -1,0 +1,261 @@
+"""``RedisCluster`` for asyncio (redis.asyncio.cluster's API), over the
+sync :class:`redcore.cluster.RedisCluster`.
+
+Every awaited command runs the sync client's method of the same name
+(slot routing, MOVED / ASK, retries and the per-node pipelines are the sync
+client's, in the Rust core) on a worker thread of the client's own pool.
+The socket I/O runs without the GIL, so the event loop goes on while
+commands are in flight, and concurrent tasks' commands run in parallel.
+This is a thread hop per command, unlike the loop-integrated single-server
+client (:class:`redcore.asyncio.Redis`).
+
+    >>> import asyncio
+    >>> from redcore.asyncio.cluster import RedisCluster
+    >>> async def main():  # doctest: +SKIP
+    ...     async with RedisCluster(host="127.0.0.1", port=7000) as rc:
+    ...         await rc.set("k", "v")
+    ...         return await rc.mget_nonatomic(["k", "missing"])
+    >>> asyncio.run(main())  # doctest: +SKIP
+    [b'v', None]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
+
+from .. import cluster as _sync_cluster
+from .._compat import adopt, redis_base
+from ..cluster import ClusterNode
+
+_Sync = _sync_cluster.RedisCluster
+
+# Methods of the sync client that are not one command each.
+_NOT_COMMANDS = frozenset({
+    "client", "close", "execute", "execute_command", "from_pool", "from_url", "get_cache", "get_connection_kwargs",
+    "get_encoder", "get_protocol", "get_retry", "hscan_iter", "keyspace_notifications", "load_external_module",
+    "load_scripts", "lock", "monitor", "multi", "parse_response", "pipeline", "pubsub", "register_script", "reset",
+    "scan_iter", "set_response_callback", "set_retry", "sscan_iter", "transaction", "unwatch", "watch", "zscan_iter",
+    "get_node", "get_nodes", "get_primaries", "get_replicas", "get_random_node", "get_node_from_key",
+    "get_default_node", "set_default_node", "replace_default_node", "keyslot", "get_redis_connection",
+    "disconnect_connection_pools",
+})
+
+
+def _command_names() -> List[str]:
+    names: Set[str] = set()
+    for klass in _Sync.__mro__:
+        if not klass.__module__.startswith("redcore"):
+            continue
+        for name, value in vars(klass).items():
+            if not name.startswith("_") and callable(value) and not isinstance(value, (classmethod, staticmethod, type)):
+                names.add(name)
+    return sorted(names - _NOT_COMMANDS)
+
+
+def _command(name: str) -> Callable[..., Any]:
+    doc = getattr(_Sync, name).__doc__
+
+    async def method(self: "RedisCluster", *args: Any, **kwargs: Any) -> Any:
+        client = await self.initialize()
+        return await self._run(getattr(client, name), *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = doc
+    return method
+
+
+class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # type: ignore[misc]  # redis-py base when installed
+    """An asyncio Redis Cluster client: the sync client's arguments
+    (``host``, ``port``, ``startup_nodes``, ``url``, ``address_remap``,
+    ``load_balancing_strategy``, connection arguments...); the cluster is
+    discovered on the first command or ``await rc.initialize()``.
+    ``max_workers`` bounds the commands in flight at once (default 32)."""
+
+    PRIMARIES = _Sync.PRIMARIES
+    REPLICAS = _Sync.REPLICAS
+    ALL_NODES = _Sync.ALL_NODES
+    RANDOM = _Sync.RANDOM
+    DEFAULT_NODE = _Sync.DEFAULT_NODE
+
+    def __init__(self, host: Optional[str] = None, port: int = 6379, startup_nodes: Optional[List[ClusterNode]] = None,
+                 *, max_workers: int = 32, **kwargs: Any) -> None:
+        self._args: Tuple[Any, ...] = (host, port, startup_nodes)
+        self._kwargs = kwargs
+        self._sync: Optional[_sync_cluster.RedisCluster] = None
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="redcore-cluster")
+        self._init_lock: Optional[asyncio.Lock] = None
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> "RedisCluster":
+        return cls(url=url, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__}({self._sync!r})>"
+
+    async def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    async def initialize(self) -> _sync_cluster.RedisCluster:
+        """Discovers the cluster (once); returns the sync client."""
+        if self._sync is not None:
+            return self._sync
+        if self._init_lock is None:
+            self._init_lock = asyncio.Lock()
+        async with self._init_lock:
+            if self._sync is None:
+                host, port, startup = self._args
+                self._sync = await self._run(_Sync, host=host, port=port, startup_nodes=startup, **self._kwargs)
+        assert self._sync is not None
+        return self._sync
+
+    def __await__(self) -> Any:
+        return self.initialize().__await__()
+
+    async def __aenter__(self) -> "RedisCluster":
+        await self.initialize()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Closes every node's connections and the worker threads."""
+        if self._sync is not None:
+            self._sync.close()
+        self._executor.shutdown(wait=False)
+
+    close = aclose
+
+    @property
+    def _client(self) -> _sync_cluster.RedisCluster:
+        if self._sync is None:
+            raise RuntimeError("the cluster is not initialized yet: await rc.initialize() (or any command) first")
+        return self._sync
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        """The sync client's ``execute_command`` (``target_nodes=`` too)."""
+        client = await self.initialize()
+        return await self._run(client.execute_command, *args, **kwargs)
+
+    # -- nodes (after initialize) -------------------------------------------
+
+    def get_nodes(self) -> List[ClusterNode]:
+        return self._client.get_nodes()
+
+    def get_primaries(self) -> List[ClusterNode]:
+        return self._client.get_primaries()
+
+    def get_replicas(self) -> List[ClusterNode]:
+        return self._client.get_replicas()
+
+    def get_random_node(self) -> ClusterNode:
+        return self._client.get_random_node()
+
+    def get_node(self, host: Optional[str] = None, port: Optional[int] = None, node_name: Optional[str] = None) -> Optional[ClusterNode]:
+        return self._client.get_node(host, port, node_name)
+
+    def get_node_from_key(self, key: Any, replica: bool = False) -> Optional[ClusterNode]:
+        return self._client.get_node_from_key(key, replica)
+
+    def get_default_node(self) -> Optional[ClusterNode]:
+        return self._client.get_default_node()
+
+    def set_default_node(self, node: Optional[ClusterNode]) -> bool:
+        return self._client.set_default_node(node)
+
+    def keyslot(self, key: Any) -> int:
+        return _sync_cluster.key_slot(key, self._kwargs.get("encoding", "utf-8"))
+
+    def get_encoder(self) -> Any:
+        return self._client.get_encoder()
+
+    def set_response_callback(self, command: str, callback: Callable[..., Any]) -> None:
+        self._client.set_response_callback(command, callback)
+
+    # -- iteration, pipelines -------------------------------------------------
+
+    async def scan_iter(self, match: Any = None, count: Optional[int] = None, _type: Optional[str] = None, **kwargs: Any) -> AsyncIterator[Any]:
+        """Every key of every primary."""
+        client = await self.initialize()
+        for node in client.get_primaries():
+            conn = client.get_redis_connection(node)
+            cursor: Any = 0
+            while True:
+                cursor, keys = await self._run(conn.scan, cursor, match=match, count=count, _type=_type, **kwargs)
+                for key in keys:
+                    yield key
+                if cursor == 0:
+                    break
+
+    def pipeline(self, transaction: Optional[bool] = None, shard_hint: Any = None) -> "ClusterPipeline":
+        """A pipeline: commands are queued, then sent per node (all nodes at
+        once) by ``await pipe.execute()``."""
+        return ClusterPipeline(self, bool(transaction))
+
+
+class ClusterPipeline:
+    """Queues commands and runs them with ``await execute()`` through the
+    sync cluster pipeline (grouped per node, sent in parallel)."""
+
+    def __init__(self, cluster: RedisCluster, transaction: bool = False) -> None:
+        self._cluster = cluster
+        self._transaction = transaction
+        self._queue: List[Tuple[str, Tuple[Any, ...], Dict[str, Any]]] = []
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def __bool__(self) -> bool:
+        return True
+
+    async def __aenter__(self) -> "ClusterPipeline":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._queue = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or not callable(getattr(_Sync, name, None)) or name in _NOT_COMMANDS - {"execute_command"}:
+            raise AttributeError(name)
+
+        def queue(*args: Any, **kwargs: Any) -> "ClusterPipeline":
+            self._queue.append((name, args, kwargs))
+            return self
+
+        return queue
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> "ClusterPipeline":
+        self._queue.append(("execute_command", args, kwargs))
+        return self
+
+    async def execute(self, raise_on_error: bool = True) -> List[Any]:
+        """Runs the queued commands; replies in order."""
+        if not self._queue:
+            return []
+        client = await self._cluster.initialize()
+        queued, self._queue = self._queue, []
+
+        def run() -> List[Any]:
+            pipe = client.pipeline(transaction=self._transaction)
+            for name, args, kwargs in queued:
+                getattr(pipe, name)(*args, **kwargs)
+            return pipe.execute(raise_on_error)
+
+        return await self._cluster._run(run)
+
+
+for _name in _command_names():
+    if not hasattr(RedisCluster, _name) or _name not in vars(RedisCluster):
+        setattr(RedisCluster, _name, _command(_name))
+
+adopt(RedisCluster)
+
+
+__all__ = ["ClusterNode", "ClusterPipeline", "RedisCluster"]
