@@ -93,6 +93,12 @@ impl Db {
         self.keys.is_empty()
     }
 
+    /// True if `key` is present, expired or not (loading checks for
+    /// duplicates with it).
+    pub fn contains_raw(&self, key: &[u8]) -> bool {
+        self.keys.contains_key(key)
+    }
+
     /// Number of keys with a TTL.
     pub fn volatile_len(&self) -> usize {
         self.expires.len()

@@ -6,7 +6,8 @@
 //! - [`hfe`]: Redis 7.4's hashes with field TTLs (RDB 12 types 24 and 25).
 //! - [`listpack`], [`intset`]: the compact encodings nested in objects;
 //!   [`legacy`]: ziplists and zipmaps, which Redis 7.0 still loads.
-//! - [`rdbfile`]: whole RDB files (SAVE, BGSAVE), written atomically.
+//! - [`rdbfile`]: whole RDB files (SAVE, BGSAVE), written atomically;
+//!   [`rdbload`]: whole RDB files read back (startup, DEBUG RELOAD).
 //! - [`lzf`], [`crc64`]: string compression and the payload checksum.
 //! - [`strtod`]: C's number parsing where Redis's formats rely on it.
 //!
@@ -21,6 +22,7 @@ pub mod listpack;
 pub mod lzf;
 pub mod rdb;
 pub mod rdbfile;
+pub mod rdbload;
 pub mod stream;
 pub mod strtod;
 

@@ -234,6 +234,10 @@ pub struct Persistence {
     /// Unix seconds of the last background save attempt (auto-save waits
     /// 5 s after a failed one, as Redis does).
     pub last_try: i64,
+    /// What the last RDB load found (INFO rdb_last_load_keys_loaded /
+    /// rdb_last_load_keys_expired).
+    pub last_load_keys_loaded: u64,
+    pub last_load_keys_expired: u64,
 }
 
 impl Default for Persistence {
@@ -251,6 +255,8 @@ impl Default for Persistence {
             aof_last_ok: true,
             replid: String::new(),
             last_try: 0,
+            last_load_keys_loaded: 0,
+            last_load_keys_expired: 0,
         }
     }
 }
@@ -310,8 +316,14 @@ pub fn info_fields(store: &Store) -> Vec<(&'static str, String)> {
         ("rdb_current_bgsave_time_sec", current.to_string()),
         ("rdb_saves", st.saves.load(Ordering::Relaxed).to_string()),
         ("rdb_last_cow_size", "0".into()),
-        ("rdb_last_load_keys_expired", "0".into()),
-        ("rdb_last_load_keys_loaded", "0".into()),
+        (
+            "rdb_last_load_keys_expired",
+            p.last_load_keys_expired.to_string(),
+        ),
+        (
+            "rdb_last_load_keys_loaded",
+            p.last_load_keys_loaded.to_string(),
+        ),
         ("aof_enabled", u8::from(store.config.appendonly).to_string()),
         ("aof_rewrite_in_progress", "0".into()),
         ("aof_rewrite_scheduled", "0".into()),
