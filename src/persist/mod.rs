@@ -8,6 +8,7 @@
 //!   [`legacy`]: ziplists and zipmaps, which Redis 7.0 still loads.
 //! - [`rdbfile`]: whole RDB files (SAVE, BGSAVE), written atomically;
 //!   [`rdbload`]: whole RDB files read back (startup, DEBUG RELOAD).
+//! - [`dirlock`]: one engine per data directory (a `flock`ed lock file).
 //! - [`lzf`], [`crc64`]: string compression and the payload checksum.
 //! - [`strtod`]: C's number parsing where Redis's formats rely on it.
 //!
@@ -15,6 +16,7 @@
 //! so a malformed payload is an error, never a panic.
 
 pub mod crc64;
+pub mod dirlock;
 pub mod hfe;
 pub mod intset;
 pub mod legacy;

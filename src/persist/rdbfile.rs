@@ -52,6 +52,13 @@ pub struct Snapshot {
     /// What each key's access field holds, when the eviction policy
     /// makes Redis save it: idle time (LRU) or the counter (LFU).
     pub access: Access,
+    /// FUNCTION libraries' code (FUNCTION2 records), see [`library_codes`].
+    pub functions: Vec<Vec<u8>>,
+}
+
+/// The FUNCTION libraries a save writes (none without an engine).
+pub fn library_codes(scripts: crate::commands::Scripts<'_>) -> Vec<Vec<u8>> {
+    scripts.map_or_else(Vec::new, |s| s.lock().functions.codes())
 }
 
 /// Which access data a save writes per key (Redis writes it only under
@@ -99,6 +106,7 @@ impl Snapshot {
             used_mem,
             dirty: store.dirty,
             access,
+            functions: Vec::new(),
         }
     }
 }
@@ -127,6 +135,10 @@ fn encode_with(snap: &Snapshot, ctime: i64, aof_base: bool) -> Vec<u8> {
     aux(&mut out, "ctime", &ctime.to_string());
     aux(&mut out, "used-mem", &snap.used_mem.to_string());
     aux(&mut out, "aof-base", if aof_base { "1" } else { "0" });
+    for code in &snap.functions {
+        out.push(super::rdbload::OP_FUNCTION2);
+        write_string(&mut out, code, snap.options.compression);
+    }
     for (index, keys) in &snap.dbs {
         out.push(OP_SELECTDB);
         write_len(&mut out, *index as u64);
@@ -346,12 +358,17 @@ pub fn info_fields(store: &Store) -> Vec<(&'static str, String)> {
     out
 }
 
-/// SAVE: encodes and writes the store to its RDB file now.
-pub fn save(store: &mut Store, now: Now<'_>) -> std::io::Result<()> {
+/// SAVE: encodes and writes the store and `functions` (library code) to
+/// its RDB file now.
+pub fn save(store: &mut Store, now: Now<'_>, functions: Vec<Vec<u8>>) -> std::io::Result<()> {
     SaveStatus::settle(store);
-    let snap = Snapshot::take(store, now);
+    let mut snap = Snapshot::take(store, now);
+    snap.functions = functions;
+    let path = rdb_path(store);
+    log::info!("saving RDB file {}", path.display());
     let t = crate::engine::now_ms() / 1000;
-    let result = write_atomic(&rdb_path(store), &encode(&snap, t));
+    let result = write_atomic(&path, &encode(&snap, t));
+    log_outcome(&path, &result);
     store.persistence.last_ok = result.is_ok();
     if result.is_ok() {
         store.dirty = 0;
@@ -365,11 +382,18 @@ pub fn save(store: &mut Store, now: Now<'_>) -> std::io::Result<()> {
     result
 }
 
+fn log_outcome(path: &Path, result: &std::io::Result<()>) {
+    match result {
+        Ok(()) => log::info!("saved RDB file {}", path.display()),
+        Err(e) => log::error!("saving RDB file {} failed: {e}", path.display()),
+    }
+}
+
 /// The `save` rules' check, run by the engine's background thread:
 /// starts a background save when, for some `(seconds, changes)` rule, at
 /// least `changes` writes happened and more than `seconds` passed since
 /// the last save. True if one started.
-pub fn auto_save(store: &mut Store) -> bool {
+pub fn auto_save(store: &mut Store, scripts: crate::commands::Scripts<'_>) -> bool {
     const RETRY_DELAY: i64 = 5;
     if store.config.save.is_empty() || store.persistence.status.in_progress.load(Ordering::Acquire)
     {
@@ -391,15 +415,17 @@ pub fn auto_save(store: &mut Store) -> bool {
     }
     store.persistence.last_try = now;
     let cell = std::cell::Cell::new(0);
-    background_save(store, Now::new(&cell))
+    log::info!("save rule met: background saving");
+    background_save(store, Now::new(&cell), library_codes(scripts))
 }
 
 /// BGSAVE: snapshots under the lock and writes on a new thread. False if
 /// the thread could not be started.
-pub fn background_save(store: &mut Store, now: Now<'_>) -> bool {
+pub fn background_save(store: &mut Store, now: Now<'_>, functions: Vec<Vec<u8>>) -> bool {
     SaveStatus::settle(store);
     store.persistence.last_try = crate::engine::now_ms() / 1000;
-    let snap = Snapshot::take(store, now);
+    let mut snap = Snapshot::take(store, now);
+    snap.functions = functions;
     let path = rdb_path(store);
     let st = store.persistence.status.clone();
     let started = crate::engine::now_ms();
@@ -409,7 +435,10 @@ pub fn background_save(store: &mut Store, now: Now<'_>) -> bool {
     let spawned = std::thread::Builder::new()
         .name("redcore-bgsave".into())
         .spawn(move || {
-            let ok = write_atomic(&path, &encode(&snap, started / 1000)).is_ok();
+            log::info!("background saving RDB file {}", path.display());
+            let result = write_atomic(&path, &encode(&snap, started / 1000));
+            log_outcome(&path, &result);
+            let ok = result.is_ok();
             let ended = crate::engine::now_ms();
             worker.last_ok.store(ok, Ordering::Release);
             worker.dirty_at_start.store(snap.dirty, Ordering::Release);

@@ -22,6 +22,7 @@ use bytes::Bytes;
 use super::crc64;
 use super::rdb::{self, LoadOptions, Reader};
 use crate::engine::{clock, lfu, Db, Entry, Store, NO_EXPIRE};
+use crate::scripting::functions::Functions;
 
 pub const OP_SLOT_INFO: u8 = 0xF4;
 pub const OP_FUNCTION2: u8 = 0xF5;
@@ -44,8 +45,9 @@ pub const NEWEST_VERSION: u16 = 12;
 pub struct Loaded {
     /// One database per index the store has (`databases`).
     pub dbs: Vec<Db>,
-    /// FUNCTION2 records: each library's code, in file order.
-    pub functions: Vec<Vec<u8>>,
+    /// FUNCTION2 records: each library's code and the record's offset,
+    /// in file order.
+    pub functions: Vec<(usize, Vec<u8>)>,
     /// Aux fields (`redis-ver`, `ctime`, ...), in file order.
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
     pub version: u16,
@@ -214,7 +216,7 @@ pub fn parse_with_progress(
             }
             OP_FUNCTION2 => {
                 let code = r.read_string().map_err(e)?;
-                out.functions.push(code);
+                out.functions.push((at, code));
             }
             OP_FUNCTION_PRE_GA => {
                 return Err(fail(at, "pre-release function format not supported"))
@@ -314,6 +316,98 @@ pub fn load_file(
         offset: Some(e.offset),
         reason: e.reason,
     })
+}
+
+/// Loads the store's RDB file (`dir`/`dbfilename`) in place of its data
+/// and, when given, its FUNCTION libraries: all or nothing. `Ok(None)`
+/// when there is no file (a first start). Logs start, progress and end.
+pub fn reload(
+    store: &mut Store,
+    functions: Option<&mut Functions>,
+) -> Result<Option<(u64, u64)>, FileError> {
+    let Some((loaded, mut libs)) = read(store, functions.is_some())? else {
+        return Ok(None);
+    };
+    if let Some(current) = functions {
+        std::mem::swap(current, &mut libs);
+    }
+    let counts = (loaded.keys_loaded, loaded.keys_expired);
+    install(store, loaded);
+    Ok(Some(counts))
+}
+
+/// Reads the store's RDB file into fresh databases and (if
+/// `with_functions`) a fresh library set, leaving the store as it is.
+/// `Ok(None)` when there is no file.
+pub fn read(store: &Store, with_functions: bool) -> Result<Option<(Loaded, Functions)>, FileError> {
+    let path = super::rdbfile::rdb_path(store);
+    if !path.exists() {
+        log::info!("no RDB file at {}: starting empty", path.display());
+        return Ok(None);
+    }
+    let started = std::time::Instant::now();
+    log::info!("loading RDB file {}", path.display());
+    let mut report = |done: usize, total: usize| {
+        log::debug!("loading {}: {done} of {total} bytes", path.display());
+    };
+    let result =
+        load_file(&path, &ParseOptions::from_store(store), &mut report).and_then(|loaded| {
+            let libs = match with_functions {
+                true => build_functions(&path, &loaded.functions)?,
+                false => Functions::default(),
+            };
+            Ok((loaded, libs))
+        });
+    match &result {
+        Ok((loaded, _)) => log::info!(
+            "loaded RDB file {}: {} keys ({} expired dropped) in {:.3} s",
+            path.display(),
+            loaded.keys_loaded,
+            loaded.keys_expired,
+            started.elapsed().as_secs_f64()
+        ),
+        Err(e) => log::error!("{e}"),
+    }
+    result.map(Some)
+}
+
+/// Adds what was loaded to the store's data (DEBUG RELOAD NOFLUSH): a key
+/// already present is an error (nothing is added) unless `replace`.
+pub fn merge(store: &mut Store, mut loaded: Loaded, replace: bool) -> Result<(), Bytes> {
+    let cell = std::cell::Cell::new(0);
+    let now = crate::engine::Now::new(&cell);
+    if !replace {
+        for (db, new) in store.dbs.iter().zip(loaded.dbs.iter_mut()) {
+            if let Some((k, _)) = new.live_keys(now).find(|(k, _)| db.contains_raw(k)) {
+                return Err(k.clone());
+            }
+        }
+    }
+    for (db, new) in store.dbs.iter_mut().zip(loaded.dbs.iter_mut()) {
+        let entries: Vec<(Bytes, Entry)> = new
+            .live_keys(now)
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect();
+        for (k, e) in entries {
+            db.insert_entry(k, e);
+        }
+    }
+    store.persistence.last_load_keys_loaded = loaded.keys_loaded;
+    store.persistence.last_load_keys_expired = loaded.keys_expired;
+    Ok(())
+}
+
+/// A fresh library set holding the file's FUNCTION2 records.
+fn build_functions(path: &Path, codes: &[(usize, Vec<u8>)]) -> Result<Functions, FileError> {
+    let mut libs = Functions::default();
+    for (at, code) in codes {
+        libs.load(code, false).map_err(|e| FileError {
+            path: path.to_path_buf(),
+            offset: Some(*at),
+            reason: format!("function library: {e}"),
+        })?;
+    }
+    Ok(libs)
 }
 
 /// Replaces the store's data with what was loaded (watchers of every

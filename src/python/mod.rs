@@ -15,6 +15,7 @@ mod callbacks;
 mod client;
 mod encode;
 mod errors;
+mod logbridge;
 mod methods;
 mod msgpack;
 mod remote;
@@ -99,6 +100,7 @@ fn command_table(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
 
 #[pymodule]
 fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    logbridge::install(m.py())?;
     m.add_class::<client::Client>()?;
     m.add_class::<subscriber::Subscriber>()?;
     m.add_class::<callbacks::CallbackWatch>()?;
