@@ -7,9 +7,9 @@
 //! and the CRC-64 of everything before it. Objects use the encoders that
 //! DUMP uses ([`super::rdb`]).
 //!
-//! A save is a [`Snapshot`] (the live keys copied under the lock, values
-//! share their byte buffers) encoded by [`encode`] and written by
-//! [`write_atomic`] (temp file, fsync, rename), so a reader never sees a
+//! A save is a [`Snapshot`] (the live keys captured under the lock: small
+//! strings encoded at once, other values copied sharing their byte
+//! buffers) encoded by [`encode`] and written by [`write_atomic`] (temp file, fsync, rename), so a reader never sees a
 //! half-written file. [`SaveStatus`] is what a background save reports
 //! back to the store, which it cannot lock from its own thread.
 
@@ -22,6 +22,7 @@ use bytes::Bytes;
 
 use super::rdb::{self, write_len, write_string, SaveOptions};
 use super::{crc64, RDB_VERSION};
+use crate::engine::value::Value;
 use crate::engine::{Entry, Now, Store, NO_EXPIRE};
 
 const OP_IDLE: u8 = 0xF8;
@@ -38,10 +39,10 @@ static TEMP_ID: AtomicU64 = AtomicU64::new(0);
 /// The version the aux field `redis-ver` names (the one we answer to).
 pub const REDIS_VERSION: &str = "7.0.15";
 
-/// The live keys of every database, copied at one instant.
+/// The live keys of every database, captured at one instant.
 pub struct Snapshot {
-    /// (database index, its keys); empty databases are left out.
-    pub dbs: Vec<(usize, Vec<(Bytes, Entry)>)>,
+    /// Non-empty databases.
+    pub dbs: Vec<DbSnapshot>,
     pub options: SaveOptions,
     /// `rdbchecksum`: write the CRC-64 (else zeros, as Redis does).
     pub checksum: bool,
@@ -55,6 +56,27 @@ pub struct Snapshot {
     /// FUNCTION libraries' code (FUNCTION2 records), see [`library_codes`].
     pub functions: Vec<Vec<u8>>,
 }
+
+/// One database's keys as the snapshot captured them. Small strings
+/// (the bulk of most datasets) are encoded on the spot: their records
+/// are smaller than a copied entry and cost less to make, which shortens
+/// the time the store is locked. Other values are copied (their byte
+/// buffers shared) and encoded later, off the lock.
+pub struct DbSnapshot {
+    pub index: usize,
+    /// Keys, and keys with a TTL (the RESIZEDB record).
+    pub keys: u64,
+    pub volatile: u64,
+    /// Records already encoded.
+    pub encoded: Vec<u8>,
+    /// The other keys, copied.
+    pub entries: Vec<(Bytes, Entry)>,
+}
+
+/// Strings whose key and value are at most this long are encoded while
+/// the snapshot is taken (Redis does not LZF-compress them, so encoding
+/// is a few byte copies).
+const ENCODE_NOW_MAX: usize = 20;
 
 /// The FUNCTION libraries a save writes (none without an engine).
 pub fn library_codes(scripts: crate::commands::Scripts<'_>) -> Vec<Vec<u8>> {
@@ -76,17 +98,38 @@ impl Snapshot {
     pub fn take(store: &mut Store, now: Now<'_>) -> Snapshot {
         let mut dbs = Vec::new();
         let mut used_mem = 0u64;
+        let access = match store.config.lfu_params() {
+            Some(p) => Access::Lfu(p),
+            None if store.config.maxmemory_policy.ends_with("-lru") => Access::Lru,
+            None => Access::None,
+        };
+        let options = SaveOptions::from_config(&store.config);
         for (i, db) in store.dbs.iter().enumerate() {
             if db.is_empty() {
                 continue;
             }
             used_mem += db.mem_estimate(64) as u64;
-            let keys: Vec<(Bytes, Entry)> = db
-                .live_keys(now)
-                .map(|(k, e)| (k.clone(), e.clone()))
-                .collect();
-            if !keys.is_empty() {
-                dbs.push((i, keys));
+            let mut snap = DbSnapshot {
+                index: i,
+                keys: 0,
+                volatile: 0,
+                encoded: Vec::new(),
+                entries: Vec::new(),
+            };
+            for (k, e) in db.live_keys(now) {
+                snap.keys += 1;
+                snap.volatile += u64::from(e.expire_at != NO_EXPIRE);
+                match &e.value {
+                    Value::Str(s)
+                        if s.data.len() <= ENCODE_NOW_MAX && k.len() <= ENCODE_NOW_MAX =>
+                    {
+                        write_record(&mut snap.encoded, k, e, access, &options)
+                    }
+                    _ => snap.entries.push((k.clone(), e.clone())),
+                }
+            }
+            if snap.keys > 0 {
+                dbs.push(snap);
             }
         }
         let checksum = store
@@ -94,14 +137,9 @@ impl Snapshot {
             .extra
             .get("rdbchecksum")
             .is_none_or(|v| v == "yes");
-        let access = match store.config.lfu_params() {
-            Some(p) => Access::Lfu(p),
-            None if store.config.maxmemory_policy.ends_with("-lru") => Access::Lru,
-            None => Access::None,
-        };
         Snapshot {
             dbs,
-            options: SaveOptions::from_config(&store.config),
+            options,
             checksum,
             used_mem,
             dirty: store.dirty,
@@ -109,6 +147,29 @@ impl Snapshot {
             functions: Vec::new(),
         }
     }
+}
+
+/// One key's records: `[EXPIRETIME_MS] [IDLE | FREQ] type key object`.
+fn write_record(out: &mut Vec<u8>, key: &[u8], entry: &Entry, access: Access, o: &SaveOptions) {
+    if entry.expire_at != NO_EXPIRE {
+        out.push(OP_EXPIRETIME_MS);
+        out.extend_from_slice(&entry.expire_at.to_le_bytes());
+    }
+    match access {
+        Access::None => {}
+        Access::Lru => {
+            out.push(OP_IDLE);
+            let idle = crate::engine::clock::lru_clock().saturating_sub(entry.lru);
+            write_len(out, u64::from(idle));
+        }
+        Access::Lfu(p) => {
+            out.push(OP_FREQ);
+            out.push(crate::engine::lfu::current(entry.lru, p).min(255) as u8);
+        }
+    }
+    out.push(rdb::object_type(&entry.value));
+    write_string(out, key, o.compression);
+    rdb::save_object(out, &entry.value, o);
 }
 
 fn aux(out: &mut Vec<u8>, key: &str, value: &str) {
@@ -139,33 +200,15 @@ fn encode_with(snap: &Snapshot, ctime: i64, aof_base: bool) -> Vec<u8> {
         out.push(super::rdbload::OP_FUNCTION2);
         write_string(&mut out, code, snap.options.compression);
     }
-    for (index, keys) in &snap.dbs {
+    for db in &snap.dbs {
         out.push(OP_SELECTDB);
-        write_len(&mut out, *index as u64);
+        write_len(&mut out, db.index as u64);
         out.push(OP_RESIZEDB);
-        write_len(&mut out, keys.len() as u64);
-        let volatile = keys.iter().filter(|(_, e)| e.expire_at != NO_EXPIRE);
-        write_len(&mut out, volatile.count() as u64);
-        for (key, entry) in keys {
-            if entry.expire_at != NO_EXPIRE {
-                out.push(OP_EXPIRETIME_MS);
-                out.extend_from_slice(&entry.expire_at.to_le_bytes());
-            }
-            match snap.access {
-                Access::None => {}
-                Access::Lru => {
-                    out.push(OP_IDLE);
-                    let idle = crate::engine::clock::lru_clock().saturating_sub(entry.lru);
-                    write_len(&mut out, u64::from(idle));
-                }
-                Access::Lfu(p) => {
-                    out.push(OP_FREQ);
-                    out.push(crate::engine::lfu::current(entry.lru, p).min(255) as u8);
-                }
-            }
-            out.push(rdb::object_type(&entry.value));
-            write_string(&mut out, key, snap.options.compression);
-            rdb::save_object(&mut out, &entry.value, &snap.options);
+        write_len(&mut out, db.keys);
+        write_len(&mut out, db.volatile);
+        out.extend_from_slice(&db.encoded);
+        for (key, entry) in &db.entries {
+            write_record(&mut out, key, entry, snap.access, &snap.options);
         }
     }
     out.push(OP_EOF);
