@@ -349,3 +349,46 @@ def test_session_store_and_cache_survive_a_restart(data_dir: Path) -> None:
     second = subprocess.run([sys.executable, "-c", _APP, str(data_dir), "read", sid], capture_output=True, text=True, timeout=60)
     assert second.returncode == 0, second.stderr
     assert second.stdout.split() == ["{'user':", "'ada'}", "144", "0"]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "redcore", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_check_info_load_save(data_dir: Path, tmp_path: Path) -> None:
+    """``python -m redcore check|info|load|save``: a redis-server's data
+    saved to a file, the file checked, described and loaded into redcore."""
+    server = RedisServer()
+    try:
+        src = server.client()
+        _fill(src)
+        src.function_load(LIB)
+        want = _every_db(src)
+        out = tmp_path / "copy.rdb"
+        done = _cli("save", str(out), "--url", f"redis://127.0.0.1:{server.port}")
+        assert done.returncode == 0, done.stderr
+        check = _cli("check", str(out))
+        assert check.returncode == 0 and "RDB looks OK" in check.stdout, check.stderr
+        info = _cli("info", str(out))
+        assert "db3: keys=2" in info.stdout and "type.stream: 1" in info.stdout and "function_libraries: 1" in info.stdout
+        # The file into redcore's engine on a directory, then saved there.
+        url = f"memory://rdb-cli-load?dir={data_dir}"
+        done = _cli("load", str(out), "--url", url)
+        assert done.returncode == 0, done.stderr
+        src.flushall()
+        # ...and back into the server, with --replace over what is there.
+        src.set("int", "other")
+        assert _cli("load", str(out), "--url", f"redis://127.0.0.1:{server.port}", "--replace").returncode == 0
+        assert _every_db(src) == want
+    finally:
+        server.stop()
+    r = _engine(data_dir)
+    try:
+        assert _every_db(r) == want
+        assert r.fcall("answer", 0) == 42
+    finally:
+        r = _release(r)
+    bad = tmp_path / "bad.rdb"
+    bad.write_bytes(out.read_bytes()[:-3])
+    check = _cli("check", str(bad))
+    assert check.returncode == 1 and str(bad) in check.stderr and "byte offset" in check.stderr

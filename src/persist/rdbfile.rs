@@ -221,6 +221,58 @@ fn encode_with(snap: &Snapshot, ctime: i64, aof_base: bool) -> Vec<u8> {
     out
 }
 
+/// An RDB file made of DUMP payloads (`python -m redcore save` copies a
+/// server this way): `keys` are (db, key, unix-ms deadline or
+/// [`NO_EXPIRE`], payload), `functions` a FUNCTION DUMP payload. Each
+/// payload's footer is checked; its object is copied as it is.
+pub fn encode_payloads(
+    keys: &mut [(usize, Vec<u8>, i64, Vec<u8>)],
+    functions: Option<&[u8]>,
+    ctime: i64,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
+    aux(&mut out, "redis-ver", REDIS_VERSION);
+    aux(&mut out, "redis-bits", "64");
+    aux(&mut out, "ctime", &ctime.to_string());
+    aux(&mut out, "aof-base", "0");
+    let body = |p: &[u8], what: &str| -> Result<std::ops::Range<usize>, String> {
+        if !super::payload_footer_ok(p) {
+            return Err(format!(
+                "{what}: DUMP payload version or checksum are wrong"
+            ));
+        }
+        Ok(0..p.len() - 10)
+    };
+    if let Some(f) = functions {
+        let range = body(f, "functions")?;
+        out.extend_from_slice(&f[range]);
+    }
+    keys.sort_by_key(|k| k.0);
+    for group in keys.chunk_by(|a, b| a.0 == b.0) {
+        out.push(OP_SELECTDB);
+        write_len(&mut out, group[0].0 as u64);
+        out.push(OP_RESIZEDB);
+        write_len(&mut out, group.len() as u64);
+        let volatile = group.iter().filter(|k| k.2 != NO_EXPIRE).count();
+        write_len(&mut out, volatile as u64);
+        for (_, key, expire_at, payload) in group.iter() {
+            let range = body(payload, &String::from_utf8_lossy(key))?;
+            if *expire_at != NO_EXPIRE {
+                out.push(OP_EXPIRETIME_MS);
+                out.extend_from_slice(&expire_at.to_le_bytes());
+            }
+            out.push(payload[0]);
+            write_string(&mut out, key, true);
+            out.extend_from_slice(&payload[1..range.end]);
+        }
+    }
+    out.push(OP_EOF);
+    let crc = crc64::crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
+
 /// Writes `data` to `path` so that the file is either the old one or the
 /// whole new one: a temp file beside it, fsync, rename.
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
