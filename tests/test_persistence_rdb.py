@@ -392,3 +392,27 @@ def test_cli_check_info_load_save(data_dir: Path, tmp_path: Path) -> None:
     bad.write_bytes(out.read_bytes()[:-3])
     check = _cli("check", str(bad))
     assert check.returncode == 1 and str(bad) in check.stderr and "byte offset" in check.stderr
+
+
+@pytest.mark.parametrize("extra", [
+    ("--list-compress-depth", "1", "--list-max-listpack-size", "4"),
+    ("--rdbcompression", "no", "--rdbchecksum", "no"),
+    ("--hash-max-listpack-entries", "1", "--zset-max-listpack-entries", "1", "--set-max-intset-entries", "2"),
+], ids=["compressed-quicklist", "no-compression-no-checksum", "big-encodings"])
+def test_redis_server_variants_open_in_redcore(data_dir: Path, extra: tuple) -> None:
+    """Files written under other settings: LZF-compressed quicklist nodes,
+    no string compression and a zero checksum, hashtable/skiplist types."""
+    server = _server_on(data_dir, *extra)
+    try:
+        src = server.client()
+        _fill(src)
+        src.rpush("l4", *[f"item-{i}" * 5 for i in range(50)])
+        want = _every_db(src)
+        assert src.save()
+    finally:
+        server.stop()
+    r = _engine(data_dir)
+    try:
+        assert _every_db(r) == want
+    finally:
+        r = _release(r)
