@@ -183,8 +183,13 @@ pub fn parse_with_progress(
                 db = n as usize;
             }
             OP_RESIZEDB => {
-                r.read_len().map_err(e)?;
-                r.read_len().map_err(e)?;
+                let keys = r.read_len().map_err(e)?;
+                let volatile = r.read_len().map_err(e)?;
+                // A hint only, bounded by what the rest of the file could
+                // plausibly hold (8 bytes a key), so a corrupt count cannot
+                // make a huge allocation; growth covers tinier keys.
+                let most = (r.remaining() / 8) as u64;
+                out.dbs[db].reserve(keys.min(most) as usize, volatile.min(most) as usize);
             }
             OP_SLOT_INFO => {
                 for _ in 0..3 {
