@@ -59,6 +59,17 @@ def _every_db(r: Any) -> dict:
     return {db: _snapshot(r, db) for db in (0, 3)}
 
 
+def _assert_same(got: dict, want: dict) -> None:
+    """Same keys, types and values; TTLs (in 10 s units) within one unit,
+    as seconds pass between the two readings."""
+    assert {db: set(keys) for db, keys in got.items()} == {db: set(keys) for db, keys in want.items()}
+    for db, keys in want.items():
+        for key, (t, value, ttl) in keys.items():
+            g = got[db][key]
+            assert g[:2] == (t, value), (db, key)
+            assert (g[2] == -1) == (ttl == -1) and abs(g[2] - ttl) <= 1, (db, key, g[2], ttl)
+
+
 def _encodings(r: Any) -> dict:
     return {k: r.object("encoding", k) for k in r.keys("*")}
 
@@ -86,7 +97,7 @@ def test_redis_server_file_opens_in_redcore(data_dir: Path) -> None:
         server.stop()  # removes the server's own temp dir, not data_dir
     r = _engine(data_dir)
     try:
-        assert _every_db(r) == want
+        _assert_same(_every_db(r), want)
         assert _encodings(r) == want_enc
         assert r.pfcount("densehll") == want_pf
         assert r.fcall("answer", 0) == 42
@@ -119,7 +130,7 @@ def test_redcore_file_loads_in_redis_server_with_functions_and_16_dbs(data_dir: 
     server = _server_on(data_dir)
     try:
         c = server.client()
-        assert _every_db(c) == want
+        _assert_same(_every_db(c), want)
         assert c.fcall("answer", 0) == 42
         for db in range(16):
             c.select(db)
@@ -128,7 +139,7 @@ def test_redcore_file_loads_in_redis_server_with_functions_and_16_dbs(data_dir: 
         c.select(0)
         # redis-server's own DEBUG RELOAD keeps it all.
         assert c.execute_command("DEBUG", "RELOAD")
-        assert _every_db(c) == want
+        _assert_same(_every_db(c), want)
     finally:
         server.stop()
 
@@ -161,7 +172,7 @@ def test_debug_reload_saves_and_loads_back(data_dir: Path) -> None:
         r.function_load(LIB)
         want = _every_db(r)
         assert r.execute_command("DEBUG", "RELOAD") in (b"OK", "OK", True)
-        assert _every_db(r) == want
+        _assert_same(_every_db(r), want)
         assert r.fcall("answer", 0) == 42
         # NOSAVE: the file as it is, so a change since is undone.
         r.set("later", 1)
@@ -189,7 +200,7 @@ def test_debug_reload_matches_redis_server(data_dir: Path, tmp_path: Path) -> No
         for client in (c, r):
             _fill(client)
             client.execute_command("DEBUG", "RELOAD")
-        assert _every_db(r) == _every_db(c)
+        _assert_same(_every_db(r), _every_db(c))
         assert _encodings(r) == _encodings(c)
     finally:
         server.stop()
@@ -379,12 +390,12 @@ def test_cli_check_info_load_save(data_dir: Path, tmp_path: Path) -> None:
         # ...and back into the server, with --replace over what is there.
         src.set("int", "other")
         assert _cli("load", str(out), "--url", f"redis://127.0.0.1:{server.port}", "--replace").returncode == 0
-        assert _every_db(src) == want
+        _assert_same(_every_db(src), want)
     finally:
         server.stop()
     r = _engine(data_dir)
     try:
-        assert _every_db(r) == want
+        _assert_same(_every_db(r), want)
         assert r.fcall("answer", 0) == 42
     finally:
         r = _release(r)
@@ -413,6 +424,6 @@ def test_redis_server_variants_open_in_redcore(data_dir: Path, extra: tuple) -> 
         server.stop()
     r = _engine(data_dir)
     try:
-        assert _every_db(r) == want
+        _assert_same(_every_db(r), want)
     finally:
         r = _release(r)
