@@ -156,7 +156,7 @@ def test_reopen_keeps_data_ttls_functions_and_info(data_dir: Path) -> None:
     r = _engine(data_dir)
     try:
         got = _every_db(r)
-        assert got == {db: {k: v for k, v in keys.items() if k != b"short"} for db, keys in want.items()}
+        _assert_same(got, {db: {k: v for k, v in keys.items() if k != b"short"} for db, keys in want.items()})
         assert r.fcall("answer", 0) == 42
         info = r.info("persistence")
         assert info["rdb_last_load_keys_expired"] == 1
