@@ -210,6 +210,12 @@ fn encode_with(snap: &Snapshot, ctime: i64, aof_base: bool) -> Vec<u8> {
         for (key, entry) in &db.entries {
             write_record(&mut out, key, entry, snap.access, &snap.options);
         }
+        log::debug!(
+            "RDB save: db {} encoded ({} keys, {} bytes so far)",
+            db.index,
+            db.keys,
+            out.len()
+        );
     }
     out.push(OP_EOF);
     let crc = if snap.checksum {

@@ -268,3 +268,36 @@ fn load_file_names_the_file() {
     let err = load_file(&path, &opts(), &mut |_, _| {}).unwrap_err();
     assert!(err.offset.is_none());
 }
+
+#[test]
+fn engine_open_locks_loads_and_refuses_bad_files() {
+    use crate::engine::{Engine, OpenError};
+    let dir = std::env::temp_dir().join(format!("rdb-open-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = Config {
+        dir: dir.to_string_lossy().into_owned(),
+        ..Config::default()
+    };
+    let mut store = populated();
+    std::fs::write(dir.join("dump.rdb"), image(&mut store)).unwrap();
+    let engine = Engine::open(config.clone()).unwrap();
+    assert_eq!(engine.owned_dir(), Some(dir.as_path()));
+    assert_eq!(engine.lock().persistence.last_load_keys_loaded, 15);
+    assert!(matches!(
+        Engine::open(config.clone()),
+        Err(OpenError::Busy(_))
+    ));
+    drop(engine);
+    let good = std::fs::read(dir.join("dump.rdb")).unwrap();
+    std::fs::write(dir.join("dump.rdb"), &good[..good.len() / 2]).unwrap();
+    match Engine::open(config.clone()) {
+        Err(OpenError::Load(e)) => assert!(e.offset.is_some() && e.path.ends_with("dump.rdb")),
+        other => panic!("{other:?}"),
+    }
+    // The failed open released the directory; an AOF engine skips the RDB.
+    config.appendonly = true;
+    let engine = Engine::open(config).unwrap();
+    assert_eq!(engine.lock().dbs[0].len(), 0);
+    drop(engine);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
