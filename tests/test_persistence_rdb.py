@@ -114,6 +114,9 @@ def test_redis_server_file_opens_in_redcore(data_dir: Path) -> None:
 def test_redcore_file_loads_in_redis_server_with_functions_and_16_dbs(data_dir: Path) -> None:
     r = _engine(data_dir)
     _fill(r)
+    r.pfadd("hll", *[f"e{i}" for i in range(50)])
+    r.pfadd("densehll", *[f"e{i}" for i in range(5000)])
+    want_pf = (r.pfcount("hll"), r.pfcount("densehll"))
     r.function_load(LIB)
     for db in range(16):
         r.select(db)
@@ -131,6 +134,7 @@ def test_redcore_file_loads_in_redis_server_with_functions_and_16_dbs(data_dir: 
     try:
         c = server.client()
         _assert_same(_every_db(c), want)
+        assert (c.pfcount("hll"), c.pfcount("densehll")) == want_pf
         assert c.fcall("answer", 0) == 42
         for db in range(16):
             c.select(db)
