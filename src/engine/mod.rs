@@ -559,13 +559,20 @@ pub fn named_with(name: &str, config: Option<Config>) -> Arc<Engine> {
 /// the engine is made by [`Engine::open`] (lock, load) when this call
 /// creates it; an engine that already exists is returned as it is.
 pub fn named_open(name: &str, config: Config) -> Result<Arc<Engine>, OpenError> {
-    let mut named = NAMED.lock();
-    if let Some(e) = named.get(name) {
+    // Opens run one at a time (two opening one name must not both load),
+    // but without the registry's lock: other engines stay reachable
+    // while a large file loads.
+    static OPENING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = OPENING.lock();
+    if let Some(e) = NAMED.lock().get(name) {
         return Ok(e.clone());
     }
     let engine = Engine::open(config)?;
-    named.insert(name.to_string(), engine.clone());
-    Ok(engine)
+    Ok(NAMED
+        .lock()
+        .entry(name.to_string())
+        .or_insert(engine)
+        .clone())
 }
 
 /// Removes `name` from the registry; its data lives on only while clients
