@@ -13,7 +13,9 @@
 
 Works with any client that has redis-py's API (redcore's embedded engine,
 redcore's network client, redis-py itself) created with
-``decode_responses=False``, since entries are binary.
+``decode_responses=False``, since entries are binary. On an embedded engine
+opened on a directory (``redcore.Redis(name="app", dir=..., save=[(60, 1)])``)
+the cache outlives the process: the next start loads it.
 
 Keys. An entry lives at ``{namespace}:<key>`` where ``<key>`` is derived
 from the function's qualified name and a BLAKE2b digest of its bound

@@ -15,8 +15,11 @@
 
 from __future__ import annotations
 
+import atexit
+import logging
 import time
 import warnings
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
 from . import _redcore
@@ -38,6 +41,7 @@ from .connection import (
     SSLConnection,
     UnixDomainSocketConnection,
     parse_memory_url,
+    persistence_config,
     credential,
     embedded_lib_info,
     startup_config,
@@ -108,6 +112,13 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
             them on its command line (immutable and protected ones too):
             ``Redis(config={"dir": "/data", "enable-debug-command": "yes"})``.
             A named engine that already exists keeps its settings.
+        dir, dbfilename, appendonly, appenddirname, appendfsync, save,
+        maxmemory, maxmemory_policy, maxmemory_samples: the same settings
+            as keyword arguments (``save=[(60, 1000)]``, ``appendonly=True``).
+            An engine started with a ``dir`` owns that directory (a second
+            engine on it, in any process, raises ``ConnectionError``) and
+            loads the ``dump.rdb`` found there; a corrupt file raises
+            ``ConnectionError`` naming the file and the byte offset.
         username, password: on the embedded engine too, the client
             authenticates with them on its first command (and again after
             CLIENT KILL), as redis-py does on connect.
@@ -159,8 +170,23 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
         *,
         name: Optional[str] = None,
         config: Optional[Dict[str, Any]] = None,
+        dir: Optional[str] = None,  # noqa: A002 - redis.conf's name
+        dbfilename: Optional[str] = None,
+        appendonly: Optional[bool] = None,
+        appenddirname: Optional[str] = None,
+        appendfsync: Optional[str] = None,
+        save: Optional[Any] = None,
+        maxmemory: Optional[Any] = None,
+        maxmemory_policy: Optional[str] = None,
+        maxmemory_samples: Optional[int] = None,
         **kwargs: Any,
     ) -> "Redis":
+        config = persistence_config(config, {
+            "dir": dir, "dbfilename": dbfilename, "appendonly": appendonly,
+            "appenddirname": appenddirname, "appendfsync": appendfsync, "save": save,
+            "maxmemory": maxmemory, "maxmemory_policy": maxmemory_policy,
+            "maxmemory_samples": maxmemory_samples,
+        })
         unknown = set(kwargs) - IGNORED_REDIS_ARGS - HONOURED_REDIS_ARGS
         if unknown:
             raise TypeError(f"Redis() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
@@ -220,6 +246,8 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
             )
             if single_connection_client:
                 self._set_immediate(True)
+            if "dir" in (connection_pool.connection_kwargs.get("config") or {}):
+                _save_at_exit(connection_pool.name, self)
         else:
             self = super().__new__(  # type: ignore[assignment,no-redef]
                 cls,
@@ -562,6 +590,31 @@ def _remote_pool(
 
 
 _CONNECTION_CLASSES = {c.__name__: c for c in (Connection, SSLConnection, UnixDomainSocketConnection, EmbeddedConnection)}
+
+
+# Clients of engines that own a directory, by engine name: at interpreter
+# exit each such engine with save points saves once, as redis-server does on
+# SIGTERM / SHUTDOWN, so a restarted process finds the latest data.
+_EXIT_SAVES: Dict[str, "weakref.WeakSet[Any]"] = {}
+
+
+def _save_at_exit(name: str, client: Any) -> None:
+    if not _EXIT_SAVES:
+        atexit.register(_exit_saves)
+    _EXIT_SAVES.setdefault(name, weakref.WeakSet()).add(client)
+
+
+def _exit_saves() -> None:
+    for name, clients in list(_EXIT_SAVES.items()):
+        client = next(iter(clients), None)
+        if client is None:
+            continue
+        try:
+            rules = next(iter(client.config_get("save").values()), "")
+            if rules:
+                client.save()
+        except Exception as e:  # noqa: BLE001 - exit must go on; say why
+            logging.getLogger("redcore.persist").error("saving engine %r at exit failed: %s", name, e)
 
 
 def _own_pool(pool: Any) -> ConnectionPool:

@@ -663,8 +663,11 @@ class _EngineToken:
 
 def parse_memory_url(url: str) -> Dict[str, Any]:
     """``memory://[name][/db][?decode_responses=true&encoding=...&protocol=2]`` as
-    :class:`EmbeddedConnectionPool` arguments."""
+    :class:`EmbeddedConnectionPool` arguments; persistence parameters
+    (``dir``, ``dbfilename``, ``appendonly``, ``save=60+1000``, ``maxmemory``,
+    ...) become the engine's startup ``config``."""
     parsed = urlparse(url)
+    persistence: Dict[str, Any] = {}
     kwargs: Dict[str, Any] = {"name": unquote(parsed.netloc or "")}
     path = parsed.path.strip("/")
     if path:
@@ -684,6 +687,10 @@ def parse_memory_url(url: str) -> Dict[str, Any]:
             kwargs["protocol"] = int(value)
         elif key == "legacy_responses":
             kwargs["legacy_responses"] = bool(to_bool(value))
+        elif key in PERSISTENCE_ARGS or key.replace("-", "_") in PERSISTENCE_ARGS:
+            persistence[key.replace("-", "_")] = value
+    if persistence:
+        kwargs["config"] = persistence_config(None, persistence)
     return kwargs
 
 
@@ -692,6 +699,43 @@ def credential(value: Any, encoding: str) -> Optional[bytes]:
     if value is None:
         return None
     return value.encode(encoding) if isinstance(value, str) else bytes(value)
+
+
+# Persistence and memory settings that ``Redis(...)`` and ``memory://`` URLs
+# take as arguments (``maxmemory_policy`` is the setting ``maxmemory-policy``).
+PERSISTENCE_ARGS = (
+    "dir", "dbfilename", "appendonly", "appenddirname", "appendfsync", "save",
+    "maxmemory", "maxmemory_policy", "maxmemory_samples",
+)
+
+
+def save_rules_text(save: Any) -> str:
+    """``[(60, 1000), (300, 10)]`` -> ``"60 1000 300 10"`` (``[]``: no
+    snapshots); text is passed through."""
+    if isinstance(save, bytes):
+        return save.decode()
+    if isinstance(save, str):
+        return save
+    return " ".join(f"{int(seconds)} {int(changes)}" for seconds, changes in save)
+
+
+def persistence_config(config: Optional[Dict[str, Any]], options: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """Folds ``Redis(dir=..., appendonly=True, save=[(60, 1000)], ...)``
+    arguments (``None``: not given) into the engine's startup ``config``.
+    A ``dir`` given this way is created if missing; an engine started with
+    a ``dir`` owns it (a lock file) and loads the RDB file found there."""
+    given = {k: v for k, v in options.items() if v is not None}
+    if not given:
+        return config
+    merged = dict(config or {})
+    for key, value in given.items():
+        if key == "save":
+            value = save_rules_text(value)
+        elif key == "dir":
+            value = os.path.abspath(os.fspath(value))
+            os.makedirs(value, exist_ok=True)
+        merged[key.replace("_", "-")] = value
+    return merged
 
 
 def startup_config(config: Optional[Dict[str, Any]]) -> Optional[List[Any]]:

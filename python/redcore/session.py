@@ -113,6 +113,12 @@ class SessionStore:
             Without it the TTL counts from ``create`` (an absolute
             lifetime) and only ``touch``/``replace``/``rotate`` reset it.
 
+    Sessions that survive restarts with no server: open the client on a
+    directory, ``SessionStore(redcore.Redis(name="app", dir="/var/lib/app",
+    save=[(60, 1)]))`` (or ``memory://app?dir=/var/lib/app&save=60+1``): the
+    engine loads the directory's ``dump.rdb`` on first open and saves by its
+    save points and at exit.
+
     >>> import redcore
     >>> store = SessionStore(redcore.Redis(), prefix="s:", ttl=60)
     >>> sid = store.create()

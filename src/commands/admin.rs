@@ -137,7 +137,8 @@ fn save(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
         return Err(Error::err("ERR Background save already in progress"));
     }
     let now = ctx.now;
-    rdbfile::save(ctx.store, now).map_err(|_| Error::err("ERR"))?;
+    let functions = rdbfile::library_codes(ctx.scripts);
+    rdbfile::save(ctx.store, now, functions).map_err(|_| Error::err("ERR"))?;
     Ok(Frame::ok())
 }
 
@@ -154,7 +155,8 @@ fn bgsave(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         return Err(Error::err("ERR Background save already in progress"));
     }
     let now = ctx.now;
-    if !rdbfile::background_save(ctx.store, now) {
+    let functions = rdbfile::library_codes(ctx.scripts);
+    if !rdbfile::background_save(ctx.store, now, functions) {
         return Err(Error::err("ERR"));
     }
     Ok(Frame::simple_static(if ctx.client.in_exec {
@@ -241,16 +243,19 @@ fn shutdown(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     }
     let want_save = save || (!nosave && !ctx.store.config.save.is_empty());
     let now = ctx.now;
-    if want_save && rdbfile::save(ctx.store, now).is_err() && !force {
+    let functions = rdbfile::library_codes(ctx.scripts);
+    if want_save && rdbfile::save(ctx.store, now, functions).is_err() && !force {
         return Err(Error::err("ERR Errors trying to SHUTDOWN. Check logs."));
     }
     restart(ctx.store, want_save);
     if let Some(scripts) = ctx.scripts {
         // The script cache is gone after a restart; function libraries
-        // would come back from the RDB file, which does not hold them yet.
+        // come back from the RDB file when one was saved.
         let mut scripts = scripts.lock();
         scripts.flush();
-        scripts.functions.flush();
+        if !want_save {
+            scripts.functions.flush();
+        }
     }
     Ok(Frame::ok())
 }

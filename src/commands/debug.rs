@@ -4,7 +4,7 @@
 //! or `local` (every embedded client is local); the engine takes that
 //! setting at creation: `Redis(config={"enable-debug-command": "yes"})`.
 //! Supported: OBJECT, SLEEP, SET-ACTIVE-EXPIRE, ERROR, LOG, POPULATE,
-//! PROTOCOL, CHANGE-REPL-ID, HELP. The subcommands that crash or restart
+//! PROTOCOL, RELOAD, CHANGE-REPL-ID, HELP. The subcommands that crash or restart
 //! the server (SEGFAULT, PANIC, ASSERT, OOM, CRASH-AND-RECOVER, RESTART)
 //! answer an error instead: they would take the Python process down. The
 //! other Redis subcommands inspect allocator or replication internals the
@@ -18,7 +18,7 @@ use super::flags::*;
 use super::{args, Command, Ctx, Group};
 use crate::engine::value::Value;
 use crate::error::{CmdResult, Error};
-use crate::persist::{rdb, SaveOptions};
+use crate::persist::{rdb, rdbfile, rdbload, SaveOptions};
 use crate::resp::Frame;
 
 pub(crate) const COMMANDS: &[Command] = &[Command::new(
@@ -62,6 +62,7 @@ fn debug(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         ("log", 3) | ("change-repl-id", 2) => Ok(Frame::ok()),
         ("populate", 3..=5) => populate(ctx, argv),
         ("protocol", 3) => protocol(ctx, argv[2]),
+        ("reload", _) => reload(ctx, argv),
         (s, _) if CRASHERS.contains(&s) => Err(Error::msg(format!(
             "ERR DEBUG {} is not supported by the embedded engine: it would end the Python process",
             s.to_ascii_uppercase()
@@ -161,6 +162,55 @@ fn protocol(ctx: &mut Ctx, kind: &[u8]) -> CmdResult {
     Ok(frame)
 }
 
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE] — saves the RDB file (unless
+/// NOSAVE) and loads it back in place of the data and FUNCTION libraries
+/// (NOFLUSH: added to them; MERGE: loaded keys replace existing ones).
+/// Unlike Redis, a file that fails to load leaves the data as it was.
+fn reload(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for opt in &argv[2..] {
+        if args::is(opt, "merge") {
+            merge = true;
+        } else if args::is(opt, "noflush") {
+            flush = false;
+        } else if args::is(opt, "nosave") {
+            save = false;
+        } else {
+            return Err(Error::err(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            ));
+        }
+    }
+    let now = ctx.now;
+    if save {
+        let functions = rdbfile::library_codes(ctx.scripts);
+        rdbfile::save(ctx.store, now, functions).map_err(|_| Error::err("ERR"))?;
+    }
+    const FAILED: Error = Error::err("ERR Error trying to load the RDB dump");
+    let mut scripts = ctx.scripts.map(|s| s.lock());
+    let (loaded, mut libs) = rdbload::read(ctx.store, scripts.is_some())
+        .ok()
+        .flatten()
+        .ok_or(FAILED)?;
+    if flush {
+        if let Some(s) = scripts.as_deref_mut() {
+            std::mem::swap(&mut s.functions, &mut libs);
+        }
+        rdbload::install(ctx.store, loaded);
+    } else {
+        let codes = loaded.functions.clone();
+        rdbload::merge(ctx.store, loaded, merge).map_err(|_| FAILED)?;
+        if let Some(s) = scripts.as_deref_mut() {
+            for (_, code) in codes {
+                // A library already loaded stays unless MERGE.
+                let _ = s.functions.load(&code, merge);
+            }
+        }
+    }
+    log::warn!("DB reloaded by DEBUG RELOAD");
+    Ok(Frame::ok())
+}
+
 /// DEBUG HELP — the supported subcommands.
 fn help(name: &[u8]) -> Frame {
     super::server::help_reply(
@@ -176,6 +226,10 @@ fn help(name: &[u8]) -> Frame {
             "    Low-level details about the value at <key>.",
             "POPULATE <count> [<prefix>] [<size>]",
             "    Create <count> string keys named <prefix>:<num> (default prefix 'key').",
+            "RELOAD [MERGE] [NOFLUSH] [NOSAVE]",
+            "    Save the RDB on disk and reload it back to memory. NOSAVE: load the file",
+            "    as it is; NOFLUSH: add to the data instead of replacing it; MERGE: loaded",
+            "    keys replace existing ones.",
             "PROTOCOL <type>",
             "    Reply with a sample of a RESP type: string, integer, double, bignum, null,",
             "    array, set, map, attrib, push, verbatim, true, false.",

@@ -125,6 +125,19 @@ impl Db {
         self.keys.is_empty()
     }
 
+    /// Makes room for `keys` more keys, `volatile` of them with a TTL
+    /// (loading an RDB file, whose RESIZEDB record announces the sizes).
+    pub fn reserve(&mut self, keys: usize, volatile: usize) {
+        self.keys.reserve(keys);
+        self.expires.reserve(volatile);
+    }
+
+    /// True if `key` is present, expired or not (loading checks for
+    /// duplicates with it).
+    pub fn contains_raw(&self, key: &[u8]) -> bool {
+        self.keys.contains_key(key)
+    }
+
     /// Number of keys with a TTL.
     pub fn volatile_len(&self) -> usize {
         self.expires.len()

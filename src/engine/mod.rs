@@ -224,7 +224,30 @@ pub struct Engine {
     gate: Arc<AtomicBool>,
     /// [`Store::pause`].
     pause: Arc<clients::Pause>,
+    /// The data directory's lock, held while the engine lives (engines
+    /// made by [`Engine::open`]).
+    dir_lock: Option<crate::persist::dirlock::DirLock>,
 }
+
+/// Why [`Engine::open`] failed.
+#[derive(Debug)]
+pub enum OpenError {
+    /// Another engine owns the directory (or its lock file is unusable).
+    Busy(String),
+    /// The RDB file is unreadable or corrupt: names the file and offset.
+    Load(crate::persist::rdbload::FileError),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Busy(text) => f.write_str(text),
+            OpenError::Load(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -240,6 +263,35 @@ impl Engine {
 
     /// A new engine with the given settings and its expiry thread.
     pub fn with_config(config: Config) -> Arc<Engine> {
+        Engine::build(config, None)
+    }
+
+    /// A new engine that owns `config.dir`, as redis-server starting there:
+    /// takes the directory's lock (a second engine on the same directory,
+    /// in any process, gets [`OpenError::Busy`]), then loads what is there
+    /// (the RDB file and its FUNCTION libraries) before anyone can use it.
+    pub fn open(config: Config) -> Result<Arc<Engine>, OpenError> {
+        let dir = std::path::Path::new(&config.dir);
+        let lock = crate::persist::dirlock::lock(dir).map_err(OpenError::Busy)?;
+        let appendonly = config.appendonly;
+        let engine = Engine::build(config, Some(lock));
+        if appendonly {
+            /* AOF load: branch aof */
+        } else {
+            let mut store = engine.lock();
+            let mut scripts = engine.scripts.lock();
+            crate::persist::rdbload::reload(&mut store, Some(&mut scripts.functions))
+                .map_err(OpenError::Load)?;
+        }
+        Ok(engine)
+    }
+
+    /// The directory this engine owns ([`Engine::open`]), if any.
+    pub fn owned_dir(&self) -> Option<&std::path::Path> {
+        self.dir_lock.as_ref().and_then(|l| l.path.parent())
+    }
+
+    fn build(config: Config, dir_lock: Option<crate::persist::dirlock::DirLock>) -> Arc<Engine> {
         let store = Store::new(config);
         let scripts = crate::scripting::Scripts::default();
         let engine = Arc::new(Engine {
@@ -249,6 +301,7 @@ impl Engine {
             pause: store.pause.clone(),
             store: Mutex::new(store),
             scripts: Mutex::new(scripts),
+            dir_lock,
         });
         spawn_sweeper(Arc::downgrade(&engine));
         engine
@@ -477,7 +530,7 @@ fn spawn_sweeper(engine: Weak<Engine>) {
                     if store.config.active_expire_enabled {
                         store.active_expire_cycle(Duration::from_millis(25));
                     }
-                    crate::persist::rdbfile::auto_save(&mut store);
+                    crate::persist::rdbfile::auto_save(&mut store, Some(&e.scripts));
                     store.used_memory_peaked();
                     store.config.hz.clamp(1, 500)
                 }
@@ -512,6 +565,26 @@ pub fn named_with(name: &str, config: Option<Config>) -> Arc<Engine> {
         .entry(name.to_string())
         .or_insert_with(|| Engine::with_config(config.unwrap_or_default()))
         .clone()
+}
+
+/// Like [`named_with`], for startup settings that name a data directory:
+/// the engine is made by [`Engine::open`] (lock, load) when this call
+/// creates it; an engine that already exists is returned as it is.
+pub fn named_open(name: &str, config: Config) -> Result<Arc<Engine>, OpenError> {
+    // Opens run one at a time (two opening one name must not both load),
+    // but without the registry's lock: other engines stay reachable
+    // while a large file loads.
+    static OPENING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = OPENING.lock();
+    if let Some(e) = NAMED.lock().get(name) {
+        return Ok(e.clone());
+    }
+    let engine = Engine::open(config)?;
+    Ok(NAMED
+        .lock()
+        .entry(name.to_string())
+        .or_insert(engine)
+        .clone())
 }
 
 /// Removes `name` from the registry; its data lives on only while clients

@@ -6,7 +6,9 @@
 //! - [`hfe`]: Redis 7.4's hashes with field TTLs (RDB 12 types 24 and 25).
 //! - [`listpack`], [`intset`]: the compact encodings nested in objects;
 //!   [`legacy`]: ziplists and zipmaps, which Redis 7.0 still loads.
-//! - [`rdbfile`]: whole RDB files (SAVE, BGSAVE), written atomically.
+//! - [`rdbfile`]: whole RDB files (SAVE, BGSAVE), written atomically;
+//!   [`rdbload`]: whole RDB files read back (startup, DEBUG RELOAD).
+//! - [`dirlock`]: one engine per data directory (a `flock`ed lock file).
 //! - [`lzf`], [`crc64`]: string compression and the payload checksum.
 //! - [`strtod`]: C's number parsing where Redis's formats rely on it.
 //!
@@ -14,6 +16,7 @@
 //! so a malformed payload is an error, never a panic.
 
 pub mod crc64;
+pub mod dirlock;
 pub mod hfe;
 pub mod intset;
 pub mod legacy;
@@ -21,6 +24,7 @@ pub mod listpack;
 pub mod lzf;
 pub mod rdb;
 pub mod rdbfile;
+pub mod rdbload;
 pub mod stream;
 pub mod strtod;
 

@@ -376,6 +376,11 @@ impl<'a> Reader<'a> {
         Reader { buf, pos: 0 }
     }
 
+    /// Bytes read so far (the offset from the start of the buffer).
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
     /// Bytes left to read.
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos

@@ -7,9 +7,9 @@
 //! and the CRC-64 of everything before it. Objects use the encoders that
 //! DUMP uses ([`super::rdb`]).
 //!
-//! A save is a [`Snapshot`] (the live keys copied under the lock, values
-//! share their byte buffers) encoded by [`encode`] and written by
-//! [`write_atomic`] (temp file, fsync, rename), so a reader never sees a
+//! A save is a [`Snapshot`] (the live keys captured under the lock: small
+//! strings encoded at once, other values copied sharing their byte
+//! buffers) encoded by [`encode`] and written by [`write_atomic`] (temp file, fsync, rename), so a reader never sees a
 //! half-written file. [`SaveStatus`] is what a background save reports
 //! back to the store, which it cannot lock from its own thread.
 
@@ -22,6 +22,7 @@ use bytes::Bytes;
 
 use super::rdb::{self, write_len, write_string, SaveOptions};
 use super::{crc64, RDB_VERSION};
+use crate::engine::value::Value;
 use crate::engine::{Entry, Now, Store, NO_EXPIRE};
 
 const OP_IDLE: u8 = 0xF8;
@@ -38,10 +39,10 @@ static TEMP_ID: AtomicU64 = AtomicU64::new(0);
 /// The version the aux field `redis-ver` names (the one we answer to).
 pub const REDIS_VERSION: &str = "7.0.15";
 
-/// The live keys of every database, copied at one instant.
+/// The live keys of every database, captured at one instant.
 pub struct Snapshot {
-    /// (database index, its keys); empty databases are left out.
-    pub dbs: Vec<(usize, Vec<(Bytes, Entry)>)>,
+    /// Non-empty databases.
+    pub dbs: Vec<DbSnapshot>,
     pub options: SaveOptions,
     /// `rdbchecksum`: write the CRC-64 (else zeros, as Redis does).
     pub checksum: bool,
@@ -52,6 +53,34 @@ pub struct Snapshot {
     /// What each key's access field holds, when the eviction policy
     /// makes Redis save it: idle time (LRU) or the counter (LFU).
     pub access: Access,
+    /// FUNCTION libraries' code (FUNCTION2 records), see [`library_codes`].
+    pub functions: Vec<Vec<u8>>,
+}
+
+/// One database's keys as the snapshot captured them. Small strings
+/// (the bulk of most datasets) are encoded on the spot: their records
+/// are smaller than a copied entry and cost less to make, which shortens
+/// the time the store is locked. Other values are copied (their byte
+/// buffers shared) and encoded later, off the lock.
+pub struct DbSnapshot {
+    pub index: usize,
+    /// Keys, and keys with a TTL (the RESIZEDB record).
+    pub keys: u64,
+    pub volatile: u64,
+    /// Records already encoded.
+    pub encoded: Vec<u8>,
+    /// The other keys, copied.
+    pub entries: Vec<(Bytes, Entry)>,
+}
+
+/// Strings whose key and value are at most this long are encoded while
+/// the snapshot is taken (Redis does not LZF-compress them, so encoding
+/// is a few byte copies).
+const ENCODE_NOW_MAX: usize = 20;
+
+/// The FUNCTION libraries a save writes (none without an engine).
+pub fn library_codes(scripts: crate::commands::Scripts<'_>) -> Vec<Vec<u8>> {
+    scripts.map_or_else(Vec::new, |s| s.lock().functions.codes())
 }
 
 /// Which access data a save writes per key (Redis writes it only under
@@ -69,17 +98,38 @@ impl Snapshot {
     pub fn take(store: &mut Store, now: Now<'_>) -> Snapshot {
         let mut dbs = Vec::new();
         let mut used_mem = 0u64;
+        let access = match store.config.lfu_params() {
+            Some(p) => Access::Lfu(p),
+            None if store.config.maxmemory_policy.ends_with("-lru") => Access::Lru,
+            None => Access::None,
+        };
+        let options = SaveOptions::from_config(&store.config);
         for (i, db) in store.dbs.iter().enumerate() {
             if db.is_empty() {
                 continue;
             }
             used_mem += db.used() as u64;
-            let keys: Vec<(Bytes, Entry)> = db
-                .live_keys(now)
-                .map(|(k, e)| (Bytes::copy_from_slice(k), e.clone()))
-                .collect();
-            if !keys.is_empty() {
-                dbs.push((i, keys));
+            let mut snap = DbSnapshot {
+                index: i,
+                keys: 0,
+                volatile: 0,
+                encoded: Vec::new(),
+                entries: Vec::new(),
+            };
+            for (k, e) in db.live_keys(now) {
+                snap.keys += 1;
+                snap.volatile += u64::from(e.expire_at != NO_EXPIRE);
+                match &e.value {
+                    Value::Str(s)
+                        if s.data.len() <= ENCODE_NOW_MAX && k.len() <= ENCODE_NOW_MAX =>
+                    {
+                        write_record(&mut snap.encoded, k, e, access, &options)
+                    }
+                    _ => snap.entries.push((Bytes::copy_from_slice(k), e.clone())),
+                }
+            }
+            if snap.keys > 0 {
+                dbs.push(snap);
             }
         }
         let checksum = store
@@ -87,20 +137,39 @@ impl Snapshot {
             .extra
             .get("rdbchecksum")
             .is_none_or(|v| v == "yes");
-        let access = match store.config.lfu_params() {
-            Some(p) => Access::Lfu(p),
-            None if store.config.maxmemory_policy.ends_with("-lru") => Access::Lru,
-            None => Access::None,
-        };
         Snapshot {
             dbs,
-            options: SaveOptions::from_config(&store.config),
+            options,
             checksum,
             used_mem,
             dirty: store.dirty,
             access,
+            functions: Vec::new(),
         }
     }
+}
+
+/// One key's records: `[EXPIRETIME_MS] [IDLE | FREQ] type key object`.
+fn write_record(out: &mut Vec<u8>, key: &[u8], entry: &Entry, access: Access, o: &SaveOptions) {
+    if entry.expire_at != NO_EXPIRE {
+        out.push(OP_EXPIRETIME_MS);
+        out.extend_from_slice(&entry.expire_at.to_le_bytes());
+    }
+    match access {
+        Access::None => {}
+        Access::Lru => {
+            out.push(OP_IDLE);
+            let idle = crate::engine::clock::lru_clock().saturating_sub(entry.lru);
+            write_len(out, u64::from(idle));
+        }
+        Access::Lfu(p) => {
+            out.push(OP_FREQ);
+            out.push(crate::engine::lfu::current(entry.lru, p).min(255) as u8);
+        }
+    }
+    out.push(rdb::object_type(&entry.value));
+    write_string(out, key, o.compression);
+    rdb::save_object(out, &entry.value, o);
 }
 
 fn aux(out: &mut Vec<u8>, key: &str, value: &str) {
@@ -127,34 +196,26 @@ fn encode_with(snap: &Snapshot, ctime: i64, aof_base: bool) -> Vec<u8> {
     aux(&mut out, "ctime", &ctime.to_string());
     aux(&mut out, "used-mem", &snap.used_mem.to_string());
     aux(&mut out, "aof-base", if aof_base { "1" } else { "0" });
-    for (index, keys) in &snap.dbs {
+    for code in &snap.functions {
+        out.push(super::rdbload::OP_FUNCTION2);
+        write_string(&mut out, code, snap.options.compression);
+    }
+    for db in &snap.dbs {
         out.push(OP_SELECTDB);
-        write_len(&mut out, *index as u64);
+        write_len(&mut out, db.index as u64);
         out.push(OP_RESIZEDB);
-        write_len(&mut out, keys.len() as u64);
-        let volatile = keys.iter().filter(|(_, e)| e.expire_at != NO_EXPIRE);
-        write_len(&mut out, volatile.count() as u64);
-        for (key, entry) in keys {
-            if entry.expire_at != NO_EXPIRE {
-                out.push(OP_EXPIRETIME_MS);
-                out.extend_from_slice(&entry.expire_at.to_le_bytes());
-            }
-            match snap.access {
-                Access::None => {}
-                Access::Lru => {
-                    out.push(OP_IDLE);
-                    let idle = crate::engine::clock::lru_clock().saturating_sub(entry.lru);
-                    write_len(&mut out, u64::from(idle));
-                }
-                Access::Lfu(p) => {
-                    out.push(OP_FREQ);
-                    out.push(crate::engine::lfu::current(entry.lru, p).min(255) as u8);
-                }
-            }
-            out.push(rdb::object_type(&entry.value));
-            write_string(&mut out, key, snap.options.compression);
-            rdb::save_object(&mut out, &entry.value, &snap.options);
+        write_len(&mut out, db.keys);
+        write_len(&mut out, db.volatile);
+        out.extend_from_slice(&db.encoded);
+        for (key, entry) in &db.entries {
+            write_record(&mut out, key, entry, snap.access, &snap.options);
         }
+        log::debug!(
+            "RDB save: db {} encoded ({} keys, {} bytes so far)",
+            db.index,
+            db.keys,
+            out.len()
+        );
     }
     out.push(OP_EOF);
     let crc = if snap.checksum {
@@ -164,6 +225,58 @@ fn encode_with(snap: &Snapshot, ctime: i64, aof_base: bool) -> Vec<u8> {
     };
     out.extend_from_slice(&crc.to_le_bytes());
     out
+}
+
+/// An RDB file made of DUMP payloads (`python -m redcore save` copies a
+/// server this way): `keys` are (db, key, unix-ms deadline or
+/// [`NO_EXPIRE`], payload), `functions` a FUNCTION DUMP payload. Each
+/// payload's footer is checked; its object is copied as it is.
+pub fn encode_payloads(
+    keys: &mut [(usize, Vec<u8>, i64, Vec<u8>)],
+    functions: Option<&[u8]>,
+    ctime: i64,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
+    aux(&mut out, "redis-ver", REDIS_VERSION);
+    aux(&mut out, "redis-bits", "64");
+    aux(&mut out, "ctime", &ctime.to_string());
+    aux(&mut out, "aof-base", "0");
+    let body = |p: &[u8], what: &str| -> Result<std::ops::Range<usize>, String> {
+        if !super::payload_footer_ok(p) {
+            return Err(format!(
+                "{what}: DUMP payload version or checksum are wrong"
+            ));
+        }
+        Ok(0..p.len() - 10)
+    };
+    if let Some(f) = functions {
+        let range = body(f, "functions")?;
+        out.extend_from_slice(&f[range]);
+    }
+    keys.sort_by_key(|k| k.0);
+    for group in keys.chunk_by(|a, b| a.0 == b.0) {
+        out.push(OP_SELECTDB);
+        write_len(&mut out, group[0].0 as u64);
+        out.push(OP_RESIZEDB);
+        write_len(&mut out, group.len() as u64);
+        let volatile = group.iter().filter(|k| k.2 != NO_EXPIRE).count();
+        write_len(&mut out, volatile as u64);
+        for (_, key, expire_at, payload) in group.iter() {
+            let range = body(payload, &String::from_utf8_lossy(key))?;
+            if *expire_at != NO_EXPIRE {
+                out.push(OP_EXPIRETIME_MS);
+                out.extend_from_slice(&expire_at.to_le_bytes());
+            }
+            out.push(payload[0]);
+            write_string(&mut out, key, true);
+            out.extend_from_slice(&payload[1..range.end]);
+        }
+    }
+    out.push(OP_EOF);
+    let crc = crc64::crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(out)
 }
 
 /// Writes `data` to `path` so that the file is either the old one or the
@@ -234,6 +347,10 @@ pub struct Persistence {
     /// Unix seconds of the last background save attempt (auto-save waits
     /// 5 s after a failed one, as Redis does).
     pub last_try: i64,
+    /// What the last RDB load found (INFO rdb_last_load_keys_loaded /
+    /// rdb_last_load_keys_expired).
+    pub last_load_keys_loaded: u64,
+    pub last_load_keys_expired: u64,
 }
 
 impl Default for Persistence {
@@ -251,6 +368,8 @@ impl Default for Persistence {
             aof_last_ok: true,
             replid: String::new(),
             last_try: 0,
+            last_load_keys_loaded: 0,
+            last_load_keys_expired: 0,
         }
     }
 }
@@ -310,8 +429,14 @@ pub fn info_fields(store: &Store) -> Vec<(&'static str, String)> {
         ("rdb_current_bgsave_time_sec", current.to_string()),
         ("rdb_saves", st.saves.load(Ordering::Relaxed).to_string()),
         ("rdb_last_cow_size", "0".into()),
-        ("rdb_last_load_keys_expired", "0".into()),
-        ("rdb_last_load_keys_loaded", "0".into()),
+        (
+            "rdb_last_load_keys_expired",
+            p.last_load_keys_expired.to_string(),
+        ),
+        (
+            "rdb_last_load_keys_loaded",
+            p.last_load_keys_loaded.to_string(),
+        ),
         ("aof_enabled", u8::from(store.config.appendonly).to_string()),
         ("aof_rewrite_in_progress", "0".into()),
         ("aof_rewrite_scheduled", "0".into()),
@@ -334,12 +459,17 @@ pub fn info_fields(store: &Store) -> Vec<(&'static str, String)> {
     out
 }
 
-/// SAVE: encodes and writes the store to its RDB file now.
-pub fn save(store: &mut Store, now: Now<'_>) -> std::io::Result<()> {
+/// SAVE: encodes and writes the store and `functions` (library code) to
+/// its RDB file now.
+pub fn save(store: &mut Store, now: Now<'_>, functions: Vec<Vec<u8>>) -> std::io::Result<()> {
     SaveStatus::settle(store);
-    let snap = Snapshot::take(store, now);
+    let mut snap = Snapshot::take(store, now);
+    snap.functions = functions;
+    let path = rdb_path(store);
+    log::info!("saving RDB file {}", path.display());
     let t = crate::engine::now_ms() / 1000;
-    let result = write_atomic(&rdb_path(store), &encode(&snap, t));
+    let result = write_atomic(&path, &encode(&snap, t));
+    log_outcome(&path, &result);
     store.persistence.last_ok = result.is_ok();
     if result.is_ok() {
         store.dirty = 0;
@@ -353,11 +483,18 @@ pub fn save(store: &mut Store, now: Now<'_>) -> std::io::Result<()> {
     result
 }
 
+fn log_outcome(path: &Path, result: &std::io::Result<()>) {
+    match result {
+        Ok(()) => log::info!("saved RDB file {}", path.display()),
+        Err(e) => log::error!("saving RDB file {} failed: {e}", path.display()),
+    }
+}
+
 /// The `save` rules' check, run by the engine's background thread:
 /// starts a background save when, for some `(seconds, changes)` rule, at
 /// least `changes` writes happened and more than `seconds` passed since
 /// the last save. True if one started.
-pub fn auto_save(store: &mut Store) -> bool {
+pub fn auto_save(store: &mut Store, scripts: crate::commands::Scripts<'_>) -> bool {
     const RETRY_DELAY: i64 = 5;
     if store.config.save.is_empty() || store.persistence.status.in_progress.load(Ordering::Acquire)
     {
@@ -379,15 +516,17 @@ pub fn auto_save(store: &mut Store) -> bool {
     }
     store.persistence.last_try = now;
     let cell = std::cell::Cell::new(0);
-    background_save(store, Now::new(&cell))
+    log::info!("save rule met: background saving");
+    background_save(store, Now::new(&cell), library_codes(scripts))
 }
 
 /// BGSAVE: snapshots under the lock and writes on a new thread. False if
 /// the thread could not be started.
-pub fn background_save(store: &mut Store, now: Now<'_>) -> bool {
+pub fn background_save(store: &mut Store, now: Now<'_>, functions: Vec<Vec<u8>>) -> bool {
     SaveStatus::settle(store);
     store.persistence.last_try = crate::engine::now_ms() / 1000;
-    let snap = Snapshot::take(store, now);
+    let mut snap = Snapshot::take(store, now);
+    snap.functions = functions;
     let path = rdb_path(store);
     let st = store.persistence.status.clone();
     let started = crate::engine::now_ms();
@@ -397,7 +536,10 @@ pub fn background_save(store: &mut Store, now: Now<'_>) -> bool {
     let spawned = std::thread::Builder::new()
         .name("redcore-bgsave".into())
         .spawn(move || {
-            let ok = write_atomic(&path, &encode(&snap, started / 1000)).is_ok();
+            log::info!("background saving RDB file {}", path.display());
+            let result = write_atomic(&path, &encode(&snap, started / 1000));
+            log_outcome(&path, &result);
+            let ok = result.is_ok();
             let ended = crate::engine::now_ms();
             worker.last_ok.store(ok, Ordering::Release);
             worker.dirty_at_start.store(snap.dirty, Ordering::Release);

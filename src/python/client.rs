@@ -607,7 +607,11 @@ impl Client {
                         Backend::Remote(Remote::new(py, pool.get(), single_connection_client))
                     }
                     (None, None) => {
-                        // Startup settings, as redis-server's command line.
+                        // Startup settings, as redis-server's command line;
+                        // naming a `dir` makes the engine own and load it.
+                        let persistent = config
+                            .as_ref()
+                            .is_some_and(|p| p.iter().any(|(k, _)| k.eq_ignore_ascii_case(b"dir")));
                         let cfg = match config {
                             None => None,
                             Some(pairs) => {
@@ -621,10 +625,17 @@ impl Client {
                                 Some(cfg)
                             }
                         };
-                        Backend::Embedded(match name {
-                            Some(n) => engine::named_with(n, cfg),
-                            None => Engine::with_config(cfg.unwrap_or_default()),
-                        })
+                        let opened = match (name, cfg) {
+                            (Some(n), Some(c)) if persistent => {
+                                py.detach(|| engine::named_open(n, c))
+                            }
+                            (None, Some(c)) if persistent => py.detach(|| Engine::open(c)),
+                            (Some(n), cfg) => Ok(engine::named_with(n, cfg)),
+                            (None, cfg) => Ok(Engine::with_config(cfg.unwrap_or_default())),
+                        };
+                        Backend::Embedded(opened.map_err(|e| {
+                            errors::named_error(py, "ConnectionError", &e.to_string())
+                        })?)
                     }
                 };
                 // The wire protocol: a remote pool's, else RESP3 unless

@@ -10,6 +10,8 @@
 //!   GIL-free I/O) and its pub/sub connection.
 //! - [`msgpack`]: MessagePack for Python values (`redcore.cache`).
 //! - [`reshape`]: native reply shapes for replies already in Python.
+//! - [`rdbtools`]: RDB files without an engine (`python -m redcore check`).
+//! - [`logbridge`]: engine events into Python's `logging`.
 
 mod aio;
 mod argrules;
@@ -18,8 +20,10 @@ mod client;
 mod cluster;
 mod encode;
 mod errors;
+mod logbridge;
 mod methods;
 mod msgpack;
+mod rdbtools;
 mod remote;
 mod remote_pubsub;
 mod reply;
@@ -102,6 +106,7 @@ fn command_table(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
 
 #[pymodule]
 fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    logbridge::install(m.py())?;
     m.add_class::<client::Client>()?;
     m.add_class::<aio::Batch>()?;
     m.add_class::<aio::AioConn>()?;
@@ -123,6 +128,9 @@ fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(msgpack::msgpack_dumps, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_loads, m)?)?;
     m.add_function(wrap_pyfunction!(reshape::_reshape, m)?)?;
+    m.add_function(wrap_pyfunction!(rdbtools::rdb_scan, m)?)?;
+    m.add_function(wrap_pyfunction!(rdbtools::rdb_entries, m)?)?;
+    m.add_function(wrap_pyfunction!(rdbtools::rdb_write, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -275,6 +275,11 @@ impl Functions {
         )
     }
 
+    /// Every library's code, in name order (what an RDB file saves).
+    pub fn codes(&self) -> Vec<Vec<u8>> {
+        self.libraries.values().map(|l| l.code.clone()).collect()
+    }
+
     /// FUNCTION DUMP: every library's code in Redis's payload format.
     pub fn dump(&self, compression: bool) -> Vec<u8> {
         let mut out = Vec::new();
