@@ -24,7 +24,7 @@ pub struct PyServer {
 #[pymethods]
 impl PyServer {
     #[new]
-    #[pyo3(signature = (*, name=None, port=Some(6379), bind=None, unixsocket=None, threads=2, config=None, requirepass=None, aclfile=None))]
+    #[pyo3(signature = (*, name=None, port=None, bind=None, unixsocket=None, threads=2, config=None, requirepass=None, aclfile=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
