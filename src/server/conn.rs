@@ -29,6 +29,9 @@ use crate::resp::{write_frame, CommandLimits, CommandParser, Frame};
 /// Stop reading requests while this much output waits for a client that
 /// does not read its replies.
 const OUT_HIGH_WATER: usize = 1 << 20;
+/// Pushes stay in the sink (where the pubsub output limit judges them)
+/// while this much output is not yet written.
+const PUSH_HIGH_WATER: usize = 64 * 1024;
 /// Bytes the read buffer keeps free for the next read.
 const READ_CHUNK: usize = 8 * 1024;
 /// Buffers larger than this are released once empty, so an idle
@@ -212,6 +215,7 @@ impl Conn {
             }
             let idle = self.idle_deadline();
             let reading = !self.closing && self.pending_out().len() < OUT_HIGH_WATER;
+            let pushing = self.pending_out().len() < PUSH_HIGH_WATER;
             if reading {
                 let buf = self.parser.buffer_mut();
                 if buf.capacity() - buf.len() < READ_CHUNK {
@@ -225,7 +229,7 @@ impl Conn {
                     biased;
                     _ = self.kill.notified() => Event::Kill,
                     _ = stopped(&mut stopping) => Event::Stop,
-                    _ = self.sink.ready.notified() => Event::Pushes,
+                    _ = self.sink.ready.notified(), if pushing => Event::Pushes,
                     r = wr.write(pending), if !pending.is_empty() => Event::Wrote(r),
                     r = rd.read_buf(buf), if reading => Event::Read(r),
                     _ = sleep_until(idle), if idle.is_some() => Event::Idle,
@@ -244,6 +248,10 @@ impl Conn {
                 Event::Read(_) | Event::Woken => Err(Close),
             };
             if step.is_err() {
+                // Replies already due still go out (a client that killed
+                // itself gets its answer), if the peer takes them soon.
+                let flush = self.flush(&mut wr);
+                let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
                 return;
             }
         }
@@ -284,6 +292,13 @@ impl Conn {
     /// Moves delivered pushes to the output; the sink closes (and so does
     /// the connection) past the output buffer limit.
     fn take_pushes(&mut self) -> Result<(), Close> {
+        if self.pending_out().len() >= PUSH_HIGH_WATER {
+            return if self.sink.closed() {
+                Err(Close)
+            } else {
+                Ok(())
+            };
+        }
         if self.sink.drain_into(&mut self.out) {
             Ok(())
         } else {

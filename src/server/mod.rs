@@ -381,6 +381,13 @@ async fn housekeeping(shared: Arc<Shared>, done: watch::Sender<bool>) {
 /// the default user (startup settings, SIGTERM's SHUTDOWN).
 pub fn admin_command(engine: &Engine, argv: &[&[u8]]) -> Result<Frame, String> {
     let mut client = crate::engine::ClientState::new(0);
+    {
+        let mut store = engine.lock();
+        // Without credentials this cannot fail.
+        let _ = crate::engine::clients::ensure_connected(&mut store, &mut client);
+        // The server's own call: no AUTH needed.
+        client.authenticated = true;
+    }
     let frame = engine.execute(&mut client, argv);
     engine.disconnect(&mut client);
     match frame.error_text() {
