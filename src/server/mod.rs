@@ -417,3 +417,6 @@ pub fn setup_security(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod fuzz_tests;
