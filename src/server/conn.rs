@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Notify;
 
 use super::sink::ConnSink;
-use super::{Shared, DENIED, MAX_CLIENTS};
+use super::{Killer, Shared, DENIED, MAX_CLIENTS};
 use crate::commands::{self, traits, Command, Group};
 use crate::engine::blocking::Blocked;
 use crate::engine::client::{ReplyMode, SubscriberSink};
@@ -26,6 +26,8 @@ use crate::engine::ClientState;
 use crate::resp::command::INLINE_MAX_SIZE;
 use crate::resp::{write_frame, CommandLimits, CommandParser, Frame};
 
+/// What a blocked client's wait slot gets when the client is killed.
+const KILLED: &[u8] = b"ERR Connection closed by server.";
 /// Stop reading requests while this much output waits for a client that
 /// does not read its replies.
 const OUT_HIGH_WATER: usize = 1 << 20;
@@ -72,6 +74,16 @@ pub async fn accept_unix(shared: Arc<Shared>, listener: tokio::net::UnixListener
     }
 }
 
+/// Runs `f` on the store; while a script holds the lock, outside the
+/// runtime's worker threads (a script may run until SCRIPT KILL).
+fn with_store<R>(shared: &Shared, f: impl FnOnce(&mut crate::engine::Store) -> R) -> R {
+    if shared.engine.script_running() {
+        tokio::task::block_in_place(|| f(&mut shared.engine.lock()))
+    } else {
+        f(&mut shared.engine.lock())
+    }
+}
+
 /// Counts an open connection for as long as it lives.
 struct Counted(Arc<Shared>);
 
@@ -91,13 +103,13 @@ where
     let (rd, mut wr) = tokio::io::split(stream);
     let limits = &shared.limits;
     if open as u64 > limits.maxclients.load(Ordering::Relaxed) {
-        shared.engine.lock().stats.rejected_connections += 1;
+        with_store(&shared, |s| s.stats.rejected_connections += 1);
         let _ = wr.write_all(MAX_CLIENTS).await;
         return;
     }
     if !loopback
         && limits.protected_mode.load(Ordering::Relaxed)
-        && shared.engine.lock().acl.default_opens()
+        && with_store(&shared, |s| s.acl.default_opens())
     {
         let _ = wr.write_all(DENIED).await;
         return;
@@ -134,7 +146,7 @@ struct Conn {
     out: Vec<u8>,
     /// Bytes of `out` already written.
     written: usize,
-    kill: Arc<Notify>,
+    kill: Arc<Killer>,
     /// Reply written, close when it is out (QUIT, protocol error).
     closing: bool,
     monitor: bool,
@@ -147,13 +159,12 @@ impl Conn {
         let sink = Arc::new(ConnSink::new(shared.clone()));
         let mut client = ClientState::new(0);
         client.sink = Some(SubscriberSink(sink.clone()));
-        {
-            let mut store = shared.engine.lock();
+        with_store(&shared, |store| {
             // Without credentials this cannot fail.
-            let _ = clients::ensure_connected(&mut store, &mut client);
+            let _ = clients::ensure_connected(store, &mut client);
             store.connected_clients += 1;
-        }
-        let kill = Arc::new(Notify::new());
+        });
+        let kill = Arc::new(Killer::default());
         shared.conns.lock().insert(client.id, kill.clone());
         let limits = CommandLimits {
             max_bulk_len: shared.limits.proto_max_bulk_len.load(Ordering::Relaxed) as usize,
@@ -180,18 +191,20 @@ impl Conn {
     /// wait end.
     fn close(&mut self) {
         self.shared.conns.lock().remove(&self.id);
-        let mut store = self.shared.engine.lock();
-        clients::disconnect(&mut store, &mut self.client);
-        if self.client.id != self.id {
-            // Killed and re-registered under a new id meanwhile.
-            store.clients.map.remove(&self.client.id);
-        }
-        store.connected_clients = store.connected_clients.saturating_sub(1);
+        let (id, client) = (self.id, &mut self.client);
+        with_store(&self.shared, |store| {
+            clients::disconnect(store, client);
+            if client.id != id {
+                // Killed and re-registered under a new id meanwhile.
+                store.clients.map.remove(&client.id);
+            }
+            store.connected_clients = store.connected_clients.saturating_sub(1);
+        });
     }
 
     /// True if some client killed this one (CLIENT KILL).
     fn killed(&self) -> bool {
-        self.client.id != self.id || self.shared.engine.lock().clients.killed.contains(&self.id)
+        self.client.id != self.id || self.kill.killed.load(Ordering::Acquire)
     }
 
     /// The idle deadline (`timeout`), if one applies now: never for
@@ -227,7 +240,7 @@ impl Conn {
                 let buf = self.parser.buffer_mut();
                 tokio::select! {
                     biased;
-                    _ = self.kill.notified() => Event::Kill,
+                    _ = self.kill.notify.notified() => Event::Kill,
                     _ = stopped(&mut stopping) => Event::Stop,
                     _ = self.sink.ready.notified(), if pushing => Event::Pushes,
                     r = wr.write(pending), if !pending.is_empty() => Event::Wrote(r),
@@ -345,9 +358,22 @@ impl Conn {
         W: AsyncWrite + Unpin,
     {
         let args: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
-        let cmd = commands::resolve(&args).ok();
+        let cmd = match commands::resolve(&args) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                // Unknown commands are refused before any pause, as in
+                // Redis; inside MULTI they abort the transaction.
+                if let Some(m) = self.client.multi.as_mut() {
+                    m.aborted = true;
+                }
+                if self.client.reply_mode == ReplyMode::On {
+                    write_frame(&mut self.out, &e.to_frame(), self.client.resp3);
+                }
+                return Ok(());
+            }
+        };
         let name = cmd.map_or("", |c| c.name);
-        if self.shared.engine.gated() && self.killed() {
+        if self.killed() {
             return Err(Close);
         }
         if name == "quit" {
@@ -359,7 +385,7 @@ impl Conn {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         if name == "info" {
-            self.shared.flush_counters(&mut self.shared.engine.lock());
+            with_store(&self.shared, |s| self.shared.flush_counters(s));
         }
         let mode = self.client.reply_mode;
         let frame = self.run_command(cmd, &args);
@@ -414,12 +440,13 @@ impl Conn {
         match name {
             "monitor" if !frame.is_error() => self.monitor = true,
             "reset" if self.monitor => {
-                let mut store = self.shared.engine.lock();
-                store.monitors.remove(self.id);
-                store.refresh_gate();
+                with_store(&self.shared, |store| {
+                    store.monitors.remove(self.id);
+                    store.refresh_gate();
+                });
                 self.monitor = false;
             }
-            "client|kill" => self.shared.reap_killed(&self.shared.engine.lock()),
+            "client|kill" => with_store(&self.shared, |s| self.shared.reap_killed(s)),
             _ => {}
         }
     }
@@ -460,7 +487,7 @@ impl Conn {
             let event = tokio::select! {
                 biased;
                 _ = woken.notified() => Event::Woken,
-                _ = self.kill.notified() => Event::Kill,
+                _ = self.kill.notify.notified() => Event::Kill,
                 _ = stopped(&mut stopping) => Event::Stop,
                 _ = sleep_until(deadline), if deadline.is_some() => Event::Idle,
                 _ = self.sink.ready.notified() => Event::Pushes,
@@ -468,7 +495,7 @@ impl Conn {
             };
             let step = match event {
                 Event::Woken => match b.slot.take() {
-                    Some(f) if f.is_error() && self.killed() => Err(Close),
+                    Some(f) if f.error_text() == Some(KILLED) || self.killed() => Err(Close),
                     Some(f) => return Ok(f),
                     None => Ok(()),
                 },

@@ -80,6 +80,13 @@ pub struct Limits {
 /// How often housekeeping runs: killed clients, limits, counters.
 pub const TICK: Duration = Duration::from_millis(100);
 
+/// How a connection learns it was killed (CLIENT KILL from any client).
+#[derive(Debug, Default)]
+pub struct Killer {
+    pub killed: AtomicBool,
+    pub notify: Notify,
+}
+
 /// What every connection of one server shares.
 pub struct Shared {
     pub engine: Arc<Engine>,
@@ -93,7 +100,7 @@ pub struct Shared {
     pub net_out: AtomicU64,
     /// Connections by engine client id, so CLIENT KILL (from any client of
     /// the engine) closes the socket.
-    pub conns: Mutex<std::collections::HashMap<u64, Arc<Notify>>>,
+    pub conns: Mutex<std::collections::HashMap<u64, Arc<Killer>>>,
     /// Flips to true when the server stops.
     pub stopping: watch::Sender<bool>,
 }
@@ -112,8 +119,9 @@ impl Shared {
         }
         let conns = self.conns.lock();
         for id in &store.clients.killed {
-            if let Some(n) = conns.get(id) {
-                n.notify_one();
+            if let Some(k) = conns.get(id) {
+                k.killed.store(true, Ordering::Release);
+                k.notify.notify_one();
             }
         }
     }
@@ -285,8 +293,8 @@ impl Server {
                 let l = tokio::net::UnixListener::from_std(l)?;
                 runtime.spawn(conn::accept_unix(shared.clone(), l));
             }
-            runtime.spawn(housekeeping(shared.clone(), done_tx));
         }
+        spawn_housekeeping(shared.clone(), done_tx)?;
         Ok(Server {
             shared,
             runtime: Some(runtime),
@@ -355,26 +363,30 @@ impl Drop for Server {
 }
 
 /// Every [`TICK`]: closes killed connections, refreshes limits, adds the
-/// byte counters to INFO. Ends (flagging `done`) when the server stops.
-async fn housekeeping(shared: Arc<Shared>, done: watch::Sender<bool>) {
-    let mut stopping = shared.stopping.subscribe();
-    let mut ticks = 0u64;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(TICK) => {}
-            _ = conn::stopped(&mut stopping) => break,
-        }
-        {
-            let mut store = shared.engine.lock();
-            shared.flush_counters(&mut store);
-            shared.reap_killed(&store);
-        }
-        ticks += 1;
-        if ticks % 5 == 0 {
-            refresh_limits(&shared);
-        }
-    }
-    done.send_replace(true);
+/// byte counters to INFO. It is a plain thread, not a task: it waits for
+/// the engine lock, which a long script may hold. Ends (flagging `done`)
+/// when the server stops.
+fn spawn_housekeeping(shared: Arc<Shared>, done: watch::Sender<bool>) -> std::io::Result<()> {
+    let stopping = shared.stopping.subscribe();
+    std::thread::Builder::new()
+        .name("redcore-server-cron".into())
+        .spawn(move || {
+            let mut ticks = 0u64;
+            while !*stopping.borrow() {
+                std::thread::sleep(TICK);
+                {
+                    let mut store = shared.engine.lock();
+                    shared.flush_counters(&mut store);
+                    shared.reap_killed(&store);
+                }
+                ticks += 1;
+                if ticks % 5 == 0 {
+                    refresh_limits(&shared);
+                }
+            }
+            done.send_replace(true);
+        })?;
+    Ok(())
 }
 
 /// Runs an administrative command on `engine` as a short-lived client of
