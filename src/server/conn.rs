@@ -50,7 +50,8 @@ pub async fn accept_tcp(shared: Arc<Shared>, listener: tokio::net::TcpListener) 
                     let _ = stream.set_nodelay(true);
                     let loopback = peer.ip().is_loopback()
                         || peer.ip().to_canonical().is_loopback();
-                    tokio::spawn(serve(shared.clone(), stream, loopback));
+                    let open = shared.clients.fetch_add(1, Ordering::AcqRel) + 1;
+                    tokio::spawn(serve(shared.clone(), stream, loopback, open));
                 }
                 // Out of file descriptors and the like: back off, go on.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -66,7 +67,10 @@ pub async fn accept_unix(shared: Arc<Shared>, listener: tokio::net::UnixListener
     loop {
         tokio::select! {
             r = listener.accept() => match r {
-                Ok((stream, _)) => { tokio::spawn(serve(shared.clone(), stream, true)); }
+                Ok((stream, _)) => {
+                    let open = shared.clients.fetch_add(1, Ordering::AcqRel) + 1;
+                    tokio::spawn(serve(shared.clone(), stream, true, open));
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },
             _ = stopped(&mut stopping) => return,
@@ -93,12 +97,12 @@ impl Drop for Counted {
     }
 }
 
-/// Serves one accepted connection to its end.
-pub async fn serve<S>(shared: Arc<Shared>, stream: S, loopback: bool)
+/// Serves one accepted connection to its end; `open` counts it with the
+/// others (the accept loop counts, in accept order, for `maxclients`).
+pub async fn serve<S>(shared: Arc<Shared>, stream: S, loopback: bool, open: usize)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    let open = shared.clients.fetch_add(1, Ordering::AcqRel) + 1;
     let _counted = Counted(shared.clone());
     let (rd, mut wr) = tokio::io::split(stream);
     let limits = &shared.limits;
@@ -133,6 +137,8 @@ enum Event {
     Idle,
     /// A blocked command's reply arrived.
     Woken,
+    /// Pushes overflowed the output buffer limit: close at once.
+    Overflow,
 }
 
 struct Conn {
@@ -242,6 +248,7 @@ impl Conn {
                     biased;
                     _ = self.kill.notify.notified() => Event::Kill,
                     _ = stopped(&mut stopping) => Event::Stop,
+                    _ = self.sink.overflow.notified() => Event::Overflow,
                     _ = self.sink.ready.notified(), if pushing => Event::Pushes,
                     r = wr.write(pending), if !pending.is_empty() => Event::Wrote(r),
                     r = rd.read_buf(buf), if reading => Event::Read(r),
@@ -258,6 +265,7 @@ impl Conn {
                     self.last_active = Instant::now();
                     self.process(&mut rd, &mut wr).await
                 }
+                Event::Overflow => return,
                 Event::Read(_) | Event::Woken => Err(Close),
             };
             if step.is_err() {
@@ -489,6 +497,7 @@ impl Conn {
                 _ = woken.notified() => Event::Woken,
                 _ = self.kill.notify.notified() => Event::Kill,
                 _ = stopped(&mut stopping) => Event::Stop,
+                _ = self.sink.overflow.notified() => Event::Overflow,
                 _ = sleep_until(deadline), if deadline.is_some() => Event::Idle,
                 _ = self.sink.ready.notified() => Event::Pushes,
                 r = rd.read_buf(buf) => Event::Read(r),

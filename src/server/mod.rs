@@ -371,7 +371,6 @@ fn spawn_housekeeping(shared: Arc<Shared>, done: watch::Sender<bool>) -> std::io
     std::thread::Builder::new()
         .name("redcore-server-cron".into())
         .spawn(move || {
-            let mut ticks = 0u64;
             while !*stopping.borrow() {
                 std::thread::sleep(TICK);
                 {
@@ -379,10 +378,7 @@ fn spawn_housekeeping(shared: Arc<Shared>, done: watch::Sender<bool>) -> std::io
                     shared.flush_counters(&mut store);
                     shared.reap_killed(&store);
                 }
-                ticks += 1;
-                if ticks % 5 == 0 {
-                    refresh_limits(&shared);
-                }
+                refresh_limits(&shared);
             }
             done.send_replace(true);
         })?;

@@ -33,6 +33,8 @@ pub struct ConnSink {
     pub resp3: AtomicBool,
     /// Signalled when pushes arrive or the sink closes.
     pub ready: Notify,
+    /// Signalled when the sink closes over its limit.
+    pub overflow: Notify,
     shared: Arc<Shared>,
 }
 
@@ -42,6 +44,7 @@ impl ConnSink {
             pending: Mutex::new(Pending::default()),
             resp3: AtomicBool::new(false),
             ready: Notify::new(),
+            overflow: Notify::new(),
             shared,
         }
     }
@@ -99,6 +102,7 @@ impl Sink for ConnSink {
             p.buf = Vec::new();
             drop(p);
             self.ready.notify_one();
+            self.overflow.notify_one();
             return false;
         }
         drop(p);
