@@ -262,8 +262,8 @@ def test_shutdown_stops_the_server(srv: redcore.Server, client: redis.Redis) -> 
     client.shutdown(nosave=True)
     assert srv.wait(5)
     assert not srv.running
-    with pytest.raises(redis.exceptions.ConnectionError):
-        redis.Redis(port=srv.port, socket_connect_timeout=1).ping()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", srv.port), timeout=1)
 
 
 def test_port_taken_is_a_clear_error(srv: redcore.Server) -> None:
@@ -415,3 +415,33 @@ def test_serve_command_line_saves_on_sigterm(tmp_path: Any) -> None:
         out = subprocess.run([sys.executable, "-m", "redcore", "serve", "--port", str(s.port)],
                              capture_output=True, text=True, timeout=30)
         assert out.returncode == 1 and "Address already in use" in out.stderr
+
+
+def _outside_address() -> str:
+    """This machine's address on a non-loopback interface, if it has one."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(("10.255.255.255", 1))  # no packet is sent
+        return s.getsockname()[0]
+    except OSError:
+        return ""
+    finally:
+        s.close()
+
+
+def test_protected_mode_refuses_outside_clients_without_a_password() -> None:
+    ip = _outside_address()
+    if not ip or ip.startswith("127."):
+        pytest.skip("no non-loopback interface")
+    with redcore.Server(port=0, bind="0.0.0.0") as s:
+        with socket.create_connection((ip, s.port)) as c:
+            c.settimeout(2)
+            got = c.recv(4096)
+        assert got.startswith(b"-DENIED Redis is running in protected mode")
+        assert cli(s.port, "PING") == "PONG\n"  # loopback is fine
+        redis.Redis(port=s.port).config_set("requirepass", "pw")
+        with socket.create_connection((ip, s.port)) as c:
+            c.sendall(b"AUTH pw\r\nPING\r\n")
+            c.settimeout(2)
+            time.sleep(0.2)
+            assert c.recv(4096) == b"+OK\r\n+PONG\r\n"
