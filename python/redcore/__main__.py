@@ -1,6 +1,7 @@
 """``python -m redcore``: a guided tour of the embedded engine.
 
     python -m redcore tour      # strings, TTLs, lists, hashes, sets, a leaderboard
+    python -m redcore cli [URL] # a redis-cli-like prompt (redcore._cli_repl)
     python -m redcore serve     # the RESP server (python -m redcore serve --help)
 """
 
@@ -71,6 +72,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m redcore", description="redcore command line")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("tour", help="a short tour of the embedded engine")
+    from . import _cli_repl
+
+    _cli_repl.add_parser(sub)
     sub.add_parser("serve", help="serve an engine over RESP", add_help=False)
     words = sys.argv[1:] if argv is None else argv
     if words[:1] == ["serve"]:  # its own parser (_cli_serve), shared with redcore-server
@@ -80,6 +84,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = ap.parse_args(argv)
     if args.command == "tour":
         return tour()
+    if args.command == "cli":
+        return _cli_repl.run(args)
     return 2
 
 

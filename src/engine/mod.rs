@@ -7,8 +7,10 @@ pub mod blocking;
 pub mod client;
 pub mod clients;
 pub mod clock;
+pub mod compact;
 pub mod config;
 pub mod db;
+pub mod evict;
 pub mod geohash;
 pub mod hfe;
 pub mod hll;
@@ -103,6 +105,12 @@ pub struct Store {
     pub monitors: monitor::Monitors,
     /// CLIENT TRACKING.
     pub tracking: tracking::Tracking,
+    /// maxmemory: the eviction pool and the memory peak.
+    pub evictor: evict::Evictor,
+    /// Memory was over `maxmemory` (after evicting) when the current
+    /// top-level command started: a script without `allow-oom` may then
+    /// not begin writing with commands that grow memory, as in Redis.
+    pub oom_before_command: bool,
 }
 
 impl Store {
@@ -130,6 +138,8 @@ impl Store {
             pause: Arc::default(),
             monitors: monitor::Monitors::default(),
             tracking: tracking::Tracking::default(),
+            evictor: evict::Evictor::default(),
+            oom_before_command: false,
         }
     }
 
@@ -384,6 +394,7 @@ impl Engine {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             f(&mut store.dbs[db], Now::new(&cell))
         }));
+        store.dbs[db].settle();
         commands::slowlog::record(&mut store, None, cmd, argv, started.elapsed());
         store.flush_db_events(db);
         outcome.ok()
@@ -467,6 +478,7 @@ fn spawn_sweeper(engine: Weak<Engine>) {
                         store.active_expire_cycle(Duration::from_millis(25));
                     }
                     crate::persist::rdbfile::auto_save(&mut store);
+                    store.used_memory_peaked();
                     store.config.hz.clamp(1, 500)
                 }
                 None => return,
