@@ -28,6 +28,8 @@
 //!   libraries, sandbox and conversions), the FUNCTION libraries, and the
 //!   BUSY / SCRIPT KILL / FUNCTION KILL state. The engine keeps it beside
 //!   the store, under its own lock.
+//! - [`server`]: the RESP server over the engine (TCP, Unix socket) on a
+//!   tokio runtime: pipelining, blocking commands, pub/sub, limits.
 //! - `python` (feature `python`): the PyO3 boundary: argument encoding,
 //!   reply conversion to redis-py's types, the client class and its
 //!   backends (embedded, one server, a cluster's slot router). Nothing else
@@ -42,6 +44,7 @@ pub mod num;
 pub mod persist;
 pub mod resp;
 pub mod scripting;
+pub mod server;
 
 #[cfg(feature = "python")]
 mod python;

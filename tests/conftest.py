@@ -6,6 +6,9 @@ Backends:
 - ``remote``: redcore's network client (``redcore.Redis(port=...)``)
   talking to the same redis-server as the oracle.
 - ``oracle``: redis-py talking to the real ``redis-server``.
+- ``server``: redis-py talking to redcore's own server (``redcore.Server``,
+  started once in the test process, flushed before each test like the
+  oracle).
 
 Every backend runs with redis-py 8's default protocol (``protocol=None``:
 RESP3 on the wire, the classic reply shapes for typed methods, RESP3 values
@@ -35,7 +38,7 @@ import redis
 
 import redcore
 
-BACKENDS = ["embedded", "remote", "oracle"]
+BACKENDS = ["embedded", "remote", "oracle", "server"]
 
 
 def _free_port() -> int:
@@ -100,7 +103,15 @@ def redis_server() -> Iterator[RedisServer]:
     server.stop()
 
 
-def make_client(backend: str, server: RedisServer, engine: str = "", **kwargs: Any) -> Any:
+@pytest.fixture(scope="session")
+def redcore_server() -> Iterator[redcore.Server]:
+    """redcore's server in this process, on a free loopback port."""
+    srv = redcore.Server(port=0, name="conftest-server")
+    yield srv
+    srv.stop()
+
+
+def make_client(backend: str, server: RedisServer, engine: str = "", rc_server: Any = None, **kwargs: Any) -> Any:
     """A client of ``backend``; embedded clients given the same ``engine``
     name share data, like two connections to one server."""
     if backend == "embedded":
@@ -109,6 +120,9 @@ def make_client(backend: str, server: RedisServer, engine: str = "", **kwargs: A
     elif backend == "remote":
         c = redcore.Redis(port=server.port, **kwargs)
         c.exc = redcore.exceptions
+    elif backend == "server":
+        c = redis.Redis(port=rc_server.port, **kwargs)
+        c.exc = redis.exceptions
     else:
         c = server.client(**kwargs)
         c.exc = redis.exceptions
@@ -122,20 +136,24 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make(backend: str, redis_server: RedisServer) -> Iterator[Callable[..., Any]]:
+def make(backend: str, redis_server: RedisServer, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """``make(**kwargs)`` -> a client of the current backend. All clients made
     in one test share one dataset (one embedded engine, or the server, flushed
     before the test)."""
     made = []
     engine = f"test-{uuid.uuid4().hex}"
 
+    rc_server = request.getfixturevalue("redcore_server") if backend == "server" else None
+
     def factory(**kwargs: Any) -> Any:
-        c = make_client(backend, redis_server, engine, **kwargs)
+        c = make_client(backend, redis_server, engine, rc_server, **kwargs)
         made.append(c)
         return c
 
     if backend in ("oracle", "remote"):
         redis_server.client().flushall()
+    elif backend == "server":
+        redis.Redis(port=rc_server.port).flushall()
     yield factory
     for c in made:
         c.close()

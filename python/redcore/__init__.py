@@ -15,6 +15,7 @@ from . import backoff, exceptions, retry
 from ._redcore import __version__
 from ._pubsub import PubSub, Subscription
 from .lock import Lock
+from .server import Server
 from .client import Pipeline, Redis, StrictRedis, from_url
 from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
 from .cluster import RedisCluster
@@ -61,6 +62,8 @@ from .exceptions import (
 )
 
 __all__ = [
+    # the RESP server
+    "Server",
     # keyspace notifications
     "ChannelType",
     "EventType",

@@ -3,6 +3,7 @@
     python -m redcore tour      # strings, TTLs, lists, hashes, sets, a leaderboard
     python -m redcore check|info|load|save ...   # RDB files (see _cli_files)
     python -m redcore cli [URL] # a redis-cli-like prompt (redcore._cli_repl)
+    python -m redcore serve     # the RESP server (python -m redcore serve --help)
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     _cli_repl.add_parser(sub)
     _cli_files.register(sub)
+    sub.add_parser("serve", help="serve an engine over RESP", add_help=False)
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["serve"]:  # its own parser (_cli_serve), shared with redcore-server
+        from ._cli_serve import main as serve
+
+        return serve(words[1:])
     args = ap.parse_args(argv)
     if args.command == "tour":
         return tour()

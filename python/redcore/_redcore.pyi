@@ -7,7 +7,7 @@ from typing_extensions import disjoint_base, final
 _Key = Union[str, bytes, memoryview, bytearray]
 _Value = Union[str, bytes, memoryview, bytearray, int, float]
 
-__all__ = ["CallbackWatch", "Client", "RemotePool", "RemoteSubscriber", "Subscriber", "command_table", "fast_commands", "forget_engine", "native_shapes", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "list_or_args", "expire_flags", "ClusterRouter", "key_slot", "command_keys", "rdb_entries", "rdb_scan", "rdb_write", "__version__"]
+__all__ = ["CallbackWatch", "Client", "RemotePool", "RemoteSubscriber", "Server", "Subscriber", "command_table", "fast_commands", "forget_engine", "native_shapes", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "list_or_args", "expire_flags", "ClusterRouter", "key_slot", "command_keys", "rdb_entries", "rdb_scan", "rdb_write", "__version__"]
 
 __version__: str
 
@@ -303,3 +303,27 @@ class Pending:
     def take(self) -> Tuple[bool, Any]: ...
     def __await__(self) -> Any: ...
     def cancel(self) -> Any: ...
+
+@final
+class Server:
+    """A RESP server for an engine of this process (see ``redcore.Server``)."""
+
+    def __new__(
+        cls,
+        *,
+        name: Optional[str] = None,
+        port: Optional[int] = None,
+        bind: Optional[List[str]] = None,
+        unixsocket: Optional[str] = None,
+        threads: int = 2,
+        config: Optional[List[Tuple[bytes, bytes]]] = None,
+        requirepass: Optional[bytes] = None,
+        aclfile: Optional[str] = None,
+    ) -> "Server": ...
+    @property
+    def port(self) -> Optional[int]: ...
+    @property
+    def running(self) -> bool: ...
+    def wait(self, timeout: Optional[float] = None) -> bool: ...
+    def shutdown(self, save: Optional[bool] = None) -> None: ...
+    def stop(self) -> None: ...

@@ -8,6 +8,7 @@
 //! - [`errors`]: exceptions from `redcore.exceptions`.
 //! - [`remote`], [`remote_pubsub`]: the network backend (pool, retries,
 //!   GIL-free I/O) and its pub/sub connection.
+//! - [`server`]: the `Server` class over [`crate::server`].
 //! - [`msgpack`]: MessagePack for Python values (`redcore.cache`).
 //! - [`reshape`]: native reply shapes for replies already in Python.
 //! - [`rdbtools`]: RDB files without an engine (`python -m redcore check`).
@@ -28,6 +29,7 @@ mod remote;
 mod remote_pubsub;
 mod reply;
 mod reshape;
+mod server;
 mod subscriber;
 
 use pyo3::prelude::*;
@@ -118,6 +120,7 @@ fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cluster::ClusterRouter>()?;
     m.add_function(wrap_pyfunction!(cluster::key_slot, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::command_keys, m)?)?;
+    m.add_class::<server::PyServer>()?;
     m.add_function(wrap_pyfunction!(_float_repr, m)?)?;
     m.add_function(wrap_pyfunction!(forget_engine, m)?)?;
     m.add_function(wrap_pyfunction!(native_shapes, m)?)?;

@@ -1,0 +1,118 @@
+"""``python -m redcore serve`` / ``redcore-server``: the redcore server as a
+process, with redis-server's common options::
+
+    python -m redcore serve --port 6379 --bind 127.0.0.1 --requirepass s3cret
+    redcore-server --unixsocket /tmp/redcore.sock --dir /data --appendonly yes
+
+Options redcore has no flag for pass through as startup settings
+(``--maxmemory-policy allkeys-lru``), as redis-server takes any redis.conf
+setting on its command line. SIGTERM and SIGINT shut down gracefully:
+save if persistence is configured, close the clients, exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any, Dict, List, Optional
+
+PROG = "python -m redcore serve"
+
+
+def parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The command line of ``serve``."""
+    ap = argparse.ArgumentParser(
+        prog=prog,
+        description="Serve a redcore engine over RESP (redis-cli and any Redis client can connect).",
+        epilog="Other --name value pairs are passed to the engine as startup settings.",
+    )
+    ap.add_argument("--port", type=int, default=6379, help="TCP port (0: none unless --unixsocket is not given)")
+    ap.add_argument("--bind", nargs="+", default=None, help="addresses to listen on (default 127.0.0.1)")
+    ap.add_argument("--unixsocket", help="also listen on this Unix socket")
+    ap.add_argument("--requirepass", help="password of the default user")
+    ap.add_argument("--aclfile", help="ACL users file (ACL LOAD / ACL SAVE)")
+    ap.add_argument("--dir", help="working directory for RDB / AOF files")
+    ap.add_argument("--appendonly", choices=["yes", "no"], help="append-only file persistence")
+    ap.add_argument("--maxmemory", help="memory limit (e.g. 100mb)")
+    ap.add_argument("--threads", type=int, default=2, help="server worker threads (default 2)")
+    ap.add_argument("--name", default=None, help="engine name (default: a private engine)")
+    return ap
+
+
+def _extra_settings(rest: List[str]) -> Dict[str, str]:
+    """``--name value [value...]`` pairs redis-server style."""
+    out: Dict[str, str] = {}
+    key: Optional[str] = None
+    for word in rest:
+        if word.startswith("--"):
+            key = word[2:]
+            out[key] = ""
+        elif key is None:
+            raise SystemExit(f"{PROG}: unexpected argument {word!r}")
+        else:
+            out[key] = f"{out[key]} {word}".strip()
+    return out
+
+
+def main(argv: Optional[List[str]] = None, prog: str = PROG) -> int:
+    """Runs the server until SHUTDOWN, SIGTERM or SIGINT; the exit status."""
+    from .server import Server
+
+    args, rest = parser(prog).parse_known_args(argv)
+    config: Dict[str, Any] = _extra_settings(rest)
+    for opt in ("dir", "appendonly", "maxmemory"):
+        if getattr(args, opt) is not None:
+            config[opt] = getattr(args, opt)
+    port = args.port if (args.port or not args.unixsocket) else None
+    try:
+        srv = Server(
+            port=port,
+            bind=args.bind,
+            unixsocket=args.unixsocket,
+            requirepass=args.requirepass,
+            name=args.name,
+            aclfile=args.aclfile,
+            threads=args.threads,
+            config=config or None,
+        )
+    except OSError as e:
+        print(f"redcore-server: {e.strerror or e}", file=sys.stderr)
+        return 1
+    except Exception as e:  # bad settings: the engine's own message
+        print(f"redcore-server: {e}", file=sys.stderr)
+        return 1
+    stop: List[int] = []
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop.append(signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    where = [f"{a}:{srv.port}" for a in srv.bind] if srv.port is not None else []
+    if args.unixsocket:
+        where.append(args.unixsocket)
+    print(f"redcore server ready to accept connections on {', '.join(where)}", flush=True)
+
+    while not stop and not srv.wait(0.2):
+        pass
+    if stop:
+        print("redcore server: shutting down (signal received)", flush=True)
+        try:
+            srv.shutdown()
+        except RuntimeError as e:
+            print(f"redcore server: {e}", file=sys.stderr)
+            srv.stop()
+            return 1
+    srv.stop()
+    print("redcore server: bye", flush=True)
+    return 0
+
+
+def console() -> int:
+    """The ``redcore-server`` console script."""
+    return main(prog="redcore-server")
+
+
+if __name__ == "__main__":
+    sys.exit(console())

@@ -1,0 +1,555 @@
+//! One client connection: read requests, run them on the engine, write the
+//! replies, deliver pushes, honour kills, limits and timeouts.
+//!
+//! Every complete request in the read buffer runs before the replies are
+//! written, in one write (pipelining). A command runs on the worker thread
+//! under the engine lock like any embedded call; what may wait long runs
+//! where it cannot stall the other connections: blocking commands are
+//! awaited on their wait slot, CLIENT PAUSE is waited out asynchronously,
+//! and scripts (which may run until SCRIPT KILL) run in `block_in_place`.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::Notify;
+
+use super::sink::ConnSink;
+use super::{Killer, Shared, DENIED, MAX_CLIENTS};
+use crate::commands::{self, traits, Command, Group};
+use crate::engine::blocking::Blocked;
+use crate::engine::client::{ReplyMode, SubscriberSink};
+use crate::engine::clients;
+use crate::engine::ClientState;
+use crate::resp::command::INLINE_MAX_SIZE;
+use crate::resp::{write_frame, CommandLimits, CommandParser, Frame};
+
+/// What a blocked client's wait slot gets when the client is killed.
+const KILLED: &[u8] = b"ERR Connection closed by server.";
+/// Stop reading requests while this much output waits for a client that
+/// does not read its replies.
+const OUT_HIGH_WATER: usize = 1 << 20;
+/// Pushes stay in the sink (where the pubsub output limit judges them)
+/// while this much output is not yet written.
+const PUSH_HIGH_WATER: usize = 64 * 1024;
+/// Bytes the read buffer keeps free for the next read.
+const READ_CHUNK: usize = 8 * 1024;
+/// Buffers larger than this are released once empty, so an idle
+/// connection that once sent or received a big value holds little.
+const KEEP_CAPACITY: usize = 64 * 1024;
+
+/// Accepts TCP connections until the server stops.
+pub async fn accept_tcp(shared: Arc<Shared>, listener: tokio::net::TcpListener) {
+    let mut stopping = shared.stopping.subscribe();
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let loopback = peer.ip().is_loopback()
+                        || peer.ip().to_canonical().is_loopback();
+                    let open = shared.clients.fetch_add(1, Ordering::AcqRel) + 1;
+                    tokio::spawn(serve(shared.clone(), stream, loopback, open));
+                }
+                // Out of file descriptors and the like: back off, go on.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            _ = stopped(&mut stopping) => return,
+        }
+    }
+}
+
+/// Accepts Unix socket connections until the server stops.
+pub async fn accept_unix(shared: Arc<Shared>, listener: tokio::net::UnixListener) {
+    let mut stopping = shared.stopping.subscribe();
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => {
+                    let open = shared.clients.fetch_add(1, Ordering::AcqRel) + 1;
+                    tokio::spawn(serve(shared.clone(), stream, true, open));
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            _ = stopped(&mut stopping) => return,
+        }
+    }
+}
+
+/// Runs `f` on the store; while a script holds the lock, outside the
+/// runtime's worker threads (a script may run until SCRIPT KILL).
+fn with_store<R>(shared: &Shared, f: impl FnOnce(&mut crate::engine::Store) -> R) -> R {
+    if shared.engine.script_running() {
+        tokio::task::block_in_place(|| f(&mut shared.engine.lock()))
+    } else {
+        f(&mut shared.engine.lock())
+    }
+}
+
+/// Counts an open connection for as long as it lives.
+struct Counted(Arc<Shared>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.clients.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Serves one accepted connection to its end; `open` counts it with the
+/// others (the accept loop counts, in accept order, for `maxclients`).
+pub async fn serve<S>(shared: Arc<Shared>, stream: S, loopback: bool, open: usize)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let _counted = Counted(shared.clone());
+    let (rd, mut wr) = tokio::io::split(stream);
+    let limits = &shared.limits;
+    if open as u64 > limits.maxclients.load(Ordering::Relaxed) {
+        with_store(&shared, |s| s.stats.rejected_connections += 1);
+        let _ = wr.write_all(MAX_CLIENTS).await;
+        return;
+    }
+    if !loopback
+        && limits.protected_mode.load(Ordering::Relaxed)
+        && with_store(&shared, |s| s.acl.default_opens())
+    {
+        let _ = wr.write_all(DENIED).await;
+        return;
+    }
+    let mut conn = Conn::open(shared);
+    conn.run(rd, wr).await;
+    conn.close();
+}
+
+/// Why a connection ends.
+struct Close;
+
+/// What woke the connection's loop.
+enum Event {
+    Read(std::io::Result<usize>),
+    Wrote(std::io::Result<usize>),
+    Pushes,
+    Kill,
+    Stop,
+    /// The idle timeout, or a blocked command's.
+    Idle,
+    /// A blocked command's reply arrived.
+    Woken,
+    /// Pushes overflowed the output buffer limit: close at once.
+    Overflow,
+}
+
+struct Conn {
+    shared: Arc<Shared>,
+    client: ClientState,
+    /// The id the connection registered with: the engine gives a killed
+    /// client a new one when it next runs a command.
+    id: u64,
+    sink: Arc<ConnSink>,
+    parser: CommandParser,
+    out: Vec<u8>,
+    /// Bytes of `out` already written.
+    written: usize,
+    kill: Arc<Killer>,
+    /// Reply written, close when it is out (QUIT, protocol error).
+    closing: bool,
+    monitor: bool,
+    last_active: Instant,
+}
+
+impl Conn {
+    /// Registers a new client with the engine (CLIENT LIST shows it now).
+    fn open(shared: Arc<Shared>) -> Conn {
+        let sink = Arc::new(ConnSink::new(shared.clone()));
+        let mut client = ClientState::new(0);
+        client.sink = Some(SubscriberSink(sink.clone()));
+        with_store(&shared, |store| {
+            // Without credentials this cannot fail.
+            let _ = clients::ensure_connected(store, &mut client);
+            store.connected_clients += 1;
+        });
+        let kill = Arc::new(Killer::default());
+        shared.conns.lock().insert(client.id, kill.clone());
+        let limits = CommandLimits {
+            max_bulk_len: shared.limits.proto_max_bulk_len.load(Ordering::Relaxed) as usize,
+            max_multibulk_len: i32::MAX as usize,
+            max_inline_len: INLINE_MAX_SIZE,
+            auth_required: !client.authenticated,
+        };
+        Conn {
+            id: client.id,
+            client,
+            sink,
+            parser: CommandParser::with_limits(limits),
+            out: Vec::new(),
+            written: 0,
+            kill,
+            closing: false,
+            monitor: false,
+            last_active: Instant::now(),
+            shared,
+        }
+    }
+
+    /// Unregisters the client: its subscriptions, WATCHes and blocked
+    /// wait end.
+    fn close(&mut self) {
+        self.shared.conns.lock().remove(&self.id);
+        let (id, client) = (self.id, &mut self.client);
+        with_store(&self.shared, |store| {
+            clients::disconnect(store, client);
+            if client.id != id {
+                // Killed and re-registered under a new id meanwhile.
+                store.clients.map.remove(&client.id);
+            }
+            store.connected_clients = store.connected_clients.saturating_sub(1);
+        });
+    }
+
+    /// True if some client killed this one (CLIENT KILL).
+    fn killed(&self) -> bool {
+        self.client.id != self.id || self.kill.killed.load(Ordering::Acquire)
+    }
+
+    /// The idle deadline (`timeout`), if one applies now: never for
+    /// subscribers, monitors and blocked clients, as in Redis.
+    fn idle_deadline(&self) -> Option<Instant> {
+        let secs = self.shared.limits.timeout.load(Ordering::Relaxed);
+        (secs > 0 && !self.client.pubsub && !self.monitor)
+            .then(|| self.last_active + Duration::from_secs(secs))
+    }
+
+    async fn run<R, W>(&mut self, mut rd: R, mut wr: W)
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let mut stopping = self.shared.stopping.subscribe();
+        loop {
+            if self.closing && self.pending_out().is_empty() {
+                let _ = wr.flush().await;
+                return;
+            }
+            let idle = self.idle_deadline();
+            let reading = !self.closing && self.pending_out().len() < OUT_HIGH_WATER;
+            let pushing = self.pending_out().len() < PUSH_HIGH_WATER;
+            if reading {
+                let buf = self.parser.buffer_mut();
+                if buf.capacity() - buf.len() < READ_CHUNK {
+                    buf.reserve(READ_CHUNK);
+                }
+            }
+            let event = {
+                let pending = self.out.get(self.written..).unwrap_or_default();
+                let buf = self.parser.buffer_mut();
+                tokio::select! {
+                    biased;
+                    _ = self.kill.notify.notified() => Event::Kill,
+                    _ = stopped(&mut stopping) => Event::Stop,
+                    _ = self.sink.overflow.notified() => Event::Overflow,
+                    _ = self.sink.ready.notified(), if pushing => Event::Pushes,
+                    r = wr.write(pending), if !pending.is_empty() => Event::Wrote(r),
+                    r = rd.read_buf(buf), if reading => Event::Read(r),
+                    _ = sleep_until(idle), if idle.is_some() => Event::Idle,
+                }
+            };
+            let step = match event {
+                Event::Kill if !self.killed() => Ok(()),
+                Event::Kill | Event::Stop | Event::Idle => Err(Close),
+                Event::Pushes => self.take_pushes(),
+                Event::Wrote(r) => self.wrote(r),
+                Event::Read(Ok(n)) if n > 0 => {
+                    self.shared.net_in.fetch_add(n as u64, Ordering::Relaxed);
+                    self.last_active = Instant::now();
+                    self.process(&mut rd, &mut wr).await
+                }
+                Event::Overflow => return,
+                Event::Read(_) | Event::Woken => Err(Close),
+            };
+            if step.is_err() {
+                // Replies already due still go out (a client that killed
+                // itself gets its answer), if the peer takes them soon.
+                let flush = self.flush(&mut wr);
+                let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
+                return;
+            }
+        }
+    }
+
+    fn pending_out(&self) -> &[u8] {
+        self.out.get(self.written..).unwrap_or_default()
+    }
+
+    fn wrote(&mut self, r: std::io::Result<usize>) -> Result<(), Close> {
+        match r {
+            Ok(n) if n > 0 => {
+                self.shared.net_out.fetch_add(n as u64, Ordering::Relaxed);
+                self.written += n;
+                if self.written >= self.out.len() {
+                    self.written = 0;
+                    if self.out.capacity() > KEEP_CAPACITY {
+                        self.out = Vec::new();
+                    } else {
+                        self.out.clear();
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(Close),
+        }
+    }
+
+    /// Writes all pending output.
+    async fn flush<W: AsyncWrite + Unpin>(&mut self, wr: &mut W) -> Result<(), Close> {
+        while !self.pending_out().is_empty() {
+            let r = wr.write(self.pending_out()).await;
+            self.wrote(r)?;
+        }
+        Ok(())
+    }
+
+    /// Moves delivered pushes to the output; the sink closes (and so does
+    /// the connection) past the output buffer limit.
+    fn take_pushes(&mut self) -> Result<(), Close> {
+        if self.pending_out().len() >= PUSH_HIGH_WATER {
+            return if self.sink.closed() {
+                Err(Close)
+            } else {
+                Ok(())
+            };
+        }
+        if self.sink.drain_into(&mut self.out) {
+            Ok(())
+        } else {
+            Err(Close)
+        }
+    }
+
+    /// Runs every complete request in the read buffer.
+    async fn process<R, W>(&mut self, rd: &mut R, wr: &mut W) -> Result<(), Close>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        while !self.closing {
+            match self.parser.next_command() {
+                Ok(Some(argv)) => self.execute(argv, rd, wr).await?,
+                Ok(None) => break,
+                Err(e) => {
+                    // Redis answers a protocol error and closes.
+                    write_frame(&mut self.out, &e.to_frame(), self.client.resp3);
+                    self.closing = true;
+                }
+            }
+        }
+        let limit = self
+            .shared
+            .limits
+            .query_buffer_limit
+            .load(Ordering::Relaxed);
+        if limit > 0 && self.parser.buffered() as u64 > limit {
+            return Err(Close);
+        }
+        let buf = self.parser.buffer_mut();
+        if buf.is_empty() && buf.capacity() > KEEP_CAPACITY {
+            *buf = bytes::BytesMut::new();
+        }
+        Ok(())
+    }
+
+    /// Runs one command and queues its reply.
+    async fn execute<R, W>(&mut self, argv: Vec<Bytes>, rd: &mut R, wr: &mut W) -> Result<(), Close>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
+        let cmd = match commands::resolve(&args) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                // Unknown commands are refused before any pause, as in
+                // Redis; inside MULTI they abort the transaction.
+                if let Some(m) = self.client.multi.as_mut() {
+                    m.aborted = true;
+                }
+                if self.client.reply_mode == ReplyMode::On {
+                    write_frame(&mut self.out, &e.to_frame(), self.client.resp3);
+                }
+                return Ok(());
+            }
+        };
+        let name = cmd.map_or("", |c| c.name);
+        if self.killed() {
+            return Err(Close);
+        }
+        if name == "quit" {
+            self.out.extend_from_slice(b"+OK\r\n");
+            self.closing = true;
+            return Ok(());
+        }
+        while self.shared.pause.holds(cmd) {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        if name == "info" {
+            with_store(&self.shared, |s| self.shared.flush_counters(s));
+        }
+        let mode = self.client.reply_mode;
+        let frame = self.run_command(cmd, &args);
+        if self.client.id != self.id {
+            // Killed while it ran: the engine reconnected it.
+            return Err(Close);
+        }
+        let frame = match self.client.blocked.take() {
+            Some(b) => self.wait_blocked(b, rd, wr).await?,
+            None => frame,
+        };
+        self.take_pushes()?;
+        let suppress = std::mem::take(&mut self.client.suppress_reply)
+            || match name {
+                "client|reply" => self.client.reply_mode != ReplyMode::On,
+                _ => mode != ReplyMode::On,
+            };
+        self.after(name, &frame);
+        if name == "shutdown" && !frame.is_error() {
+            // The server goes away; the connection closes unanswered.
+            self.shared.stop();
+            return Err(Close);
+        }
+        if !suppress {
+            write_frame(&mut self.out, &frame, self.client.resp3);
+        }
+        Ok(())
+    }
+
+    /// Runs the command on the engine; scripts, and calls that would wait
+    /// for a running script, leave the worker thread to the others.
+    fn run_command(&mut self, cmd: Option<&'static Command>, args: &[&[u8]]) -> Frame {
+        let engine = self.shared.engine.clone();
+        let offload = engine.script_running()
+            || cmd.is_some_and(|c| c.has_trait(traits::RUNS_SCRIPT) || c.group == Group::Scripting);
+        let client = &mut self.client;
+        let mut call = || match cmd {
+            Some(c) => engine.execute_cmd(client, c, args),
+            None => engine.execute(client, args),
+        };
+        if offload {
+            tokio::task::block_in_place(call)
+        } else {
+            call()
+        }
+    }
+
+    /// Connection state a command changed.
+    fn after(&mut self, name: &str, frame: &Frame) {
+        self.sink.resp3.store(self.client.resp3, Ordering::Relaxed);
+        self.parser.limits_mut().auth_required = !self.client.authenticated;
+        match name {
+            "monitor" if !frame.is_error() => self.monitor = true,
+            "reset" if self.monitor => {
+                with_store(&self.shared, |store| {
+                    store.monitors.remove(self.id);
+                    store.refresh_gate();
+                });
+                self.monitor = false;
+            }
+            "client|kill" => with_store(&self.shared, |s| self.shared.reap_killed(s)),
+            _ => {}
+        }
+    }
+
+    /// Waits for a blocked command's reply without holding a worker
+    /// thread; earlier replies go out first, as Redis writes them while
+    /// the client is blocked. Requests that arrive meanwhile are kept for
+    /// after the reply.
+    async fn wait_blocked<R, W>(
+        &mut self,
+        b: Blocked,
+        rd: &mut R,
+        wr: &mut W,
+    ) -> Result<Frame, Close>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let engine = self.shared.engine.clone();
+        let cancel = |b: &Blocked| engine.cancel_block(b.id, &b.slot);
+        self.take_pushes()?;
+        if let Err(e) = self.flush(wr).await {
+            cancel(&b);
+            return Err(e);
+        }
+        let woken = Arc::new(Notify::new());
+        let w = woken.clone();
+        b.slot.on_ready(Box::new(move || w.notify_one()));
+        let deadline = (b.timeout_ms > 0)
+            .then(|| Instant::now().checked_add(Duration::from_millis(b.timeout_ms)))
+            .flatten();
+        let mut stopping = self.shared.stopping.subscribe();
+        loop {
+            let buf = self.parser.buffer_mut();
+            if buf.capacity() - buf.len() < READ_CHUNK {
+                buf.reserve(READ_CHUNK);
+            }
+            let event = tokio::select! {
+                biased;
+                _ = woken.notified() => Event::Woken,
+                _ = self.kill.notify.notified() => Event::Kill,
+                _ = stopped(&mut stopping) => Event::Stop,
+                _ = self.sink.overflow.notified() => Event::Overflow,
+                _ = sleep_until(deadline), if deadline.is_some() => Event::Idle,
+                _ = self.sink.ready.notified() => Event::Pushes,
+                r = rd.read_buf(buf) => Event::Read(r),
+            };
+            let step = match event {
+                Event::Woken => match b.slot.take() {
+                    Some(f) if f.error_text() == Some(KILLED) || self.killed() => Err(Close),
+                    Some(f) => return Ok(f),
+                    None => Ok(()),
+                },
+                // The timeout: a reply that raced with it wins.
+                Event::Idle => return Ok(cancel(&b).unwrap_or_else(|| b.timeout_reply.clone())),
+                Event::Kill if !self.killed() => Ok(()),
+                Event::Pushes => match self.take_pushes() {
+                    Ok(()) => self.flush(wr).await,
+                    Err(e) => Err(e),
+                },
+                Event::Read(Ok(n)) if n > 0 => {
+                    self.shared.net_in.fetch_add(n as u64, Ordering::Relaxed);
+                    let limit = self
+                        .shared
+                        .limits
+                        .query_buffer_limit
+                        .load(Ordering::Relaxed);
+                    if limit > 0 && self.parser.buffered() as u64 > limit {
+                        Err(Close)
+                    } else {
+                        Ok(())
+                    }
+                }
+                _ => Err(Close),
+            };
+            if let Err(e) = step {
+                cancel(&b);
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Resolves once the server is stopping.
+pub async fn stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    if rx.wait_for(|s| *s).await.is_err() {
+        // The server is gone altogether.
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Sleeps until `at` (forever for `None`; callers guard the branch).
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}

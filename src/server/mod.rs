@@ -1,0 +1,430 @@
+//! The RESP server: the embedded engine over TCP and Unix sockets, so
+//! redis-cli, redis-benchmark and any language's client can reach it.
+//!
+//! - [`Server::start`] binds the listeners (a clear error when the port is
+//!   taken) and runs them on a tokio runtime of its own threads; the
+//!   engine runs there without the Python GIL.
+//! - [`conn`]: one task per connection: the request parser (multibulk and
+//!   inline), pipelining (every complete request in the read buffer runs,
+//!   the replies go out in one write), blocking commands (awaited, never
+//!   blocking a worker thread), pub/sub and MONITOR pushes, limits.
+//! - [`sink`]: a connection's pub/sub sink and its output-buffer limit.
+//!
+//! Connection-level commands the engine cannot finish for a socket (QUIT,
+//! SHUTDOWN, a CLIENT KILL of another connection) are completed here; all
+//! others, CLIENT LIST and MONITOR included, are the engine's.
+
+pub mod conn;
+pub mod sink;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tokio::sync::{watch, Notify};
+
+use crate::engine::clients::Pause;
+use crate::engine::Engine;
+use crate::resp::Frame;
+
+/// Redis's reply to a client over `maxclients`.
+pub const MAX_CLIENTS: &[u8] = b"-ERR max number of clients reached\r\n";
+/// Redis's reply to a non-loopback client in protected mode.
+pub const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Where and how to listen.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Addresses to bind (Redis's `bind`); empty means 127.0.0.1.
+    pub bind: Vec<String>,
+    /// TCP port; 0 picks a free one (see [`Server::port`]); `None` serves
+    /// only the Unix socket.
+    pub port: Option<u16>,
+    pub unixsocket: Option<PathBuf>,
+    /// Runtime worker threads.
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            bind: Vec::new(),
+            port: Some(6379),
+            unixsocket: None,
+            threads: 2,
+        }
+    }
+}
+
+/// Settings the connections read often, refreshed from the engine's
+/// config by the housekeeping task (CONFIG SET takes effect within
+/// [`TICK`]) so a connection never locks the store for them.
+#[derive(Debug, Default)]
+pub struct Limits {
+    pub maxclients: AtomicU64,
+    /// Idle timeout in seconds (0: none).
+    pub timeout: AtomicU64,
+    pub proto_max_bulk_len: AtomicU64,
+    pub query_buffer_limit: AtomicU64,
+    pub protected_mode: AtomicBool,
+    /// The pubsub class of `client-output-buffer-limit`: hard and soft
+    /// bytes, soft seconds (0: no limit).
+    pub pubsub_hard: AtomicU64,
+    pub pubsub_soft: AtomicU64,
+    pub pubsub_soft_secs: AtomicU64,
+}
+
+/// How often housekeeping runs: killed clients, limits, counters.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// How a connection learns it was killed (CLIENT KILL from any client).
+#[derive(Debug, Default)]
+pub struct Killer {
+    pub killed: AtomicBool,
+    pub notify: Notify,
+}
+
+/// What every connection of one server shares.
+pub struct Shared {
+    pub engine: Arc<Engine>,
+    pub pause: Arc<Pause>,
+    pub limits: Limits,
+    /// Open connections.
+    pub clients: AtomicUsize,
+    /// Bytes read and written since housekeeping last added them to the
+    /// engine's INFO stats.
+    pub net_in: AtomicU64,
+    pub net_out: AtomicU64,
+    /// Connections by engine client id, so CLIENT KILL (from any client of
+    /// the engine) closes the socket.
+    pub conns: Mutex<std::collections::HashMap<u64, Arc<Killer>>>,
+    /// Flips to true when the server stops.
+    pub stopping: watch::Sender<bool>,
+}
+
+impl Shared {
+    /// Adds the byte counters into the engine's stats.
+    pub fn flush_counters(&self, store: &mut crate::engine::Store) {
+        store.stats.total_net_input_bytes += self.net_in.swap(0, Ordering::Relaxed);
+        store.stats.total_net_output_bytes += self.net_out.swap(0, Ordering::Relaxed);
+    }
+
+    /// Wakes the connections of clients the engine marked killed.
+    pub fn reap_killed(&self, store: &crate::engine::Store) {
+        if store.clients.killed.is_empty() {
+            return;
+        }
+        let conns = self.conns.lock();
+        for id in &store.clients.killed {
+            if let Some(k) = conns.get(id) {
+                k.killed.store(true, Ordering::Release);
+                k.notify.notify_one();
+            }
+        }
+    }
+
+    /// Signals every connection and listener to stop.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+}
+
+/// Reads the limits the connections use from the engine's config.
+fn refresh_limits(shared: &Shared) {
+    let store = shared.engine.lock();
+    let c = &store.config;
+    let l = &shared.limits;
+    let setting = |name: &str| {
+        crate::engine::config::lookup(name.as_bytes())
+            .map(|e| c.get(e.setting))
+            .unwrap_or_default()
+    };
+    l.maxclients.store(c.maxclients, Ordering::Relaxed);
+    l.timeout.store(c.timeout.max(0) as u64, Ordering::Relaxed);
+    l.proto_max_bulk_len
+        .store(c.proto_max_bulk_len, Ordering::Relaxed);
+    let qbuf = setting("client-query-buffer-limit")
+        .parse()
+        .unwrap_or(1 << 30);
+    l.query_buffer_limit.store(qbuf, Ordering::Relaxed);
+    l.protected_mode
+        .store(setting("protected-mode") == "yes", Ordering::Relaxed);
+    let obuf = setting("client-output-buffer-limit");
+    let words: Vec<&str> = obuf.split(' ').collect();
+    for group in words.chunks_exact(4) {
+        if group[0] == "pubsub" {
+            l.pubsub_hard
+                .store(group[1].parse().unwrap_or(0), Ordering::Relaxed);
+            l.pubsub_soft
+                .store(group[2].parse().unwrap_or(0), Ordering::Relaxed);
+            l.pubsub_soft_secs
+                .store(group[3].parse().unwrap_or(0), Ordering::Relaxed);
+        }
+    }
+    drop(store);
+}
+
+/// A running server. Dropping it stops it.
+pub struct Server {
+    shared: Arc<Shared>,
+    runtime: Option<tokio::runtime::Runtime>,
+    local: Vec<SocketAddr>,
+    unixsocket: Option<PathBuf>,
+    done: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("local", &self.local)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the server could not start, in redis-server's words where it has
+/// them.
+fn bind_error(addr: &str, port: u16, e: &std::io::Error) -> std::io::Error {
+    std::io::Error::new(
+        e.kind(),
+        format!("Could not create server TCP listening socket {addr}:{port}: {e}"),
+    )
+}
+
+fn listen_tcp(addr: &str, port: u16) -> std::io::Result<std::net::TcpListener> {
+    let ip: std::net::IpAddr = addr
+        .trim_start_matches('-')
+        .parse()
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "bad bind address"))
+        .map_err(|e| bind_error(addr, port, &e))?;
+    let sa = SocketAddr::new(ip, port);
+    let sock = socket2::Socket::new(
+        socket2::Domain::for_address(sa),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    // As redis-server: a restarted server can bind while old connections
+    // linger in TIME_WAIT, but two live servers cannot share a port.
+    sock.set_reuse_address(true)?;
+    if ip.is_ipv6() {
+        sock.set_only_v6(true)?;
+    }
+    sock.bind(&sa.into())
+        .map_err(|e| bind_error(addr, port, &e))?;
+    sock.listen(511)?;
+    sock.set_nonblocking(true)?;
+    Ok(sock.into())
+}
+
+impl Server {
+    /// Binds and starts serving `engine`. Errors name the address that
+    /// could not be bound.
+    pub fn start(engine: Arc<Engine>, opts: &Options) -> std::io::Result<Server> {
+        let mut tcp = Vec::new();
+        if let Some(port) = opts.port {
+            let binds = if opts.bind.is_empty() {
+                vec!["127.0.0.1".to_string()]
+            } else {
+                opts.bind.clone()
+            };
+            let mut port = port;
+            for addr in &binds {
+                let l = listen_tcp(addr, port)?;
+                // Port 0: every address gets the port the first one got.
+                port = l.local_addr()?.port();
+                tcp.push(l);
+            }
+        }
+        let unix = match &opts.unixsocket {
+            Some(path) => {
+                let _ = std::fs::remove_file(path);
+                let l = std::os::unix::net::UnixListener::bind(path).map_err(|e| {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("Failed opening Unix socket {}: {e}", path.display()),
+                    )
+                })?;
+                l.set_nonblocking(true)?;
+                Some(l)
+            }
+            None => None,
+        };
+        let local = tcp
+            .iter()
+            .map(|l| l.local_addr())
+            .collect::<std::io::Result<Vec<_>>>()?;
+        {
+            let mut store = engine.lock();
+            if let Some(a) = local.first() {
+                store.config.port = a.port();
+            }
+            if !opts.bind.is_empty() {
+                store.config.bind = opts.bind.join(" ");
+            }
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(opts.threads.max(1))
+            .thread_name("redcore-server")
+            .enable_all()
+            .build()?;
+        let pause = engine.lock().pause.clone();
+        let (stopping, _) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            engine,
+            pause,
+            limits: Limits::default(),
+            clients: AtomicUsize::new(0),
+            net_in: AtomicU64::new(0),
+            net_out: AtomicU64::new(0),
+            conns: Mutex::new(Default::default()),
+            stopping,
+        });
+        refresh_limits(&shared);
+        let (done_tx, done) = watch::channel(false);
+        {
+            let _guard = runtime.enter();
+            for l in tcp {
+                let l = tokio::net::TcpListener::from_std(l)?;
+                runtime.spawn(conn::accept_tcp(shared.clone(), l));
+            }
+            if let Some(l) = unix {
+                let l = tokio::net::UnixListener::from_std(l)?;
+                runtime.spawn(conn::accept_unix(shared.clone(), l));
+            }
+        }
+        spawn_housekeeping(shared.clone(), done_tx)?;
+        Ok(Server {
+            shared,
+            runtime: Some(runtime),
+            local,
+            unixsocket: opts.unixsocket.clone(),
+            done,
+        })
+    }
+
+    /// The TCP port served (the one picked, for port 0).
+    pub fn port(&self) -> Option<u16> {
+        self.local.first().map(|a| a.port())
+    }
+
+    /// The addresses served.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local
+    }
+
+    /// The engine served.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.shared.engine
+    }
+
+    /// True until [`Server::stop`] or a SHUTDOWN command.
+    pub fn running(&self) -> bool {
+        !*self.done.borrow()
+    }
+
+    /// Waits up to `timeout` for the server to stop (SHUTDOWN); true if
+    /// it has.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while self.running() {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10).min(timeout));
+        }
+        true
+    }
+
+    /// Stops listening, closes every connection and ends the threads.
+    pub fn stop(&mut self) {
+        self.shared.stop();
+        if let Some(rt) = self.runtime.take() {
+            // Connections see `stopping` and close; give them a moment.
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
+            while self.shared.clients.load(Ordering::Acquire) > 0
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
+        if let Some(path) = self.unixsocket.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Every [`TICK`]: closes killed connections, refreshes limits, adds the
+/// byte counters to INFO. It is a plain thread, not a task: it waits for
+/// the engine lock, which a long script may hold. Ends (flagging `done`)
+/// when the server stops.
+fn spawn_housekeeping(shared: Arc<Shared>, done: watch::Sender<bool>) -> std::io::Result<()> {
+    let stopping = shared.stopping.subscribe();
+    std::thread::Builder::new()
+        .name("redcore-server-cron".into())
+        .spawn(move || {
+            while !*stopping.borrow() {
+                std::thread::sleep(TICK);
+                {
+                    let mut store = shared.engine.lock();
+                    shared.flush_counters(&mut store);
+                    shared.reap_killed(&store);
+                }
+                refresh_limits(&shared);
+            }
+            done.send_replace(true);
+        })?;
+    Ok(())
+}
+
+/// Runs an administrative command on `engine` as a short-lived client of
+/// the default user (startup settings, SIGTERM's SHUTDOWN).
+pub fn admin_command(engine: &Engine, argv: &[&[u8]]) -> Result<Frame, String> {
+    let mut client = crate::engine::ClientState::new(0);
+    {
+        let mut store = engine.lock();
+        // Without credentials this cannot fail.
+        let _ = crate::engine::clients::ensure_connected(&mut store, &mut client);
+        // The server's own call: no AUTH needed.
+        client.authenticated = true;
+    }
+    let frame = engine.execute(&mut client, argv);
+    engine.disconnect(&mut client);
+    match frame.error_text() {
+        Some(e) => Err(String::from_utf8_lossy(e).into_owned()),
+        None => Ok(frame),
+    }
+}
+
+/// Startup security: `requirepass` becomes the default user's password
+/// and `aclfile`'s users are loaded (an unreadable file is an error, as
+/// redis-server refuses to start).
+pub fn setup_security(
+    engine: &Engine,
+    requirepass: Option<&[u8]>,
+    aclfile: Option<&str>,
+) -> Result<(), String> {
+    if let Some(path) = aclfile {
+        engine
+            .lock()
+            .config
+            .extra
+            .insert("aclfile", path.to_string());
+        admin_command(engine, &[b"ACL", b"LOAD"])?;
+    }
+    if let Some(pass) = requirepass {
+        admin_command(engine, &[b"CONFIG", b"SET", b"requirepass", pass])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod fuzz_tests;

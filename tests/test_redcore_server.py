@@ -1,0 +1,447 @@
+"""redcore's RESP server (``redcore.Server``, ``python -m redcore serve``):
+redis-cli and redis-py talk to it, it shares its engine with in-process
+clients, and it survives abuse (garbage, huge headers, connection storms,
+subscribers that never read, very slow clients) with its memory bounded.
+
+The behaviour suite runs on the server too (the ``server`` backend of the
+``r`` fixture); this module covers what is specific to serving sockets.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from typing import Any, Iterator, List
+
+import pytest
+import redis
+
+import redcore
+
+
+def rss_mb() -> float:
+    """This process's resident memory (the server runs inside it)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cli(port: int, *args: str, stdin: str = "") -> str:
+    out = subprocess.run(
+        ["redis-cli", "-p", str(port), *args], input=stdin, capture_output=True, text=True, timeout=30
+    )
+    return out.stdout
+
+
+def raw(port: int, data: bytes, wait: float = 0.3) -> bytes:
+    """Sends ``data`` on a fresh socket; everything read until the server
+    closes or ``wait`` passes in silence."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(data)
+        s.settimeout(wait)
+        got = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except socket.timeout:
+            pass
+        return got
+
+
+def closed_by_server(s: socket.socket, timeout: float = 5.0) -> bool:
+    """True if the server closes ``s`` (reads to EOF) within ``timeout``."""
+    s.settimeout(timeout)
+    try:
+        while True:
+            if not s.recv(65536):
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
+
+
+@pytest.fixture
+def srv() -> Iterator[redcore.Server]:
+    """A private server (its own engine, shared with in-process clients
+    under a unique name) on a free port."""
+    s = redcore.Server(port=0, name=f"srv-{uuid.uuid4().hex}")
+    yield s
+    s.stop()
+    redcore._redcore.forget_engine(s.name)
+
+
+@pytest.fixture
+def client(srv: redcore.Server) -> Iterator[redis.Redis]:
+    c = redis.Redis(port=srv.port, socket_timeout=10)
+    yield c
+    c.close()
+
+
+# -- talking to it -----------------------------------------------------------
+
+
+def test_redis_cli_and_in_process_clients_share_the_engine(srv: redcore.Server) -> None:
+    assert cli(srv.port, "SET", "greeting", "hello") == "OK\n"
+    assert cli(srv.port, "GET", "greeting") == "hello\n"
+    local = redcore.Redis(name=srv.name)
+    assert local.get("greeting") == b"hello"
+    local.rpush("l", "a", "b", "c")
+    assert cli(srv.port, "LRANGE", "l", "0", "-1") == "a\nb\nc\n"
+    # redis-cli reading commands from stdin, as in scripts.
+    assert cli(srv.port, stdin="INCR n\nINCR n\nGET n\n") == "1\n2\n2\n"
+    assert srv.url == f"redis://127.0.0.1:{srv.port}"
+    assert redcore.Redis.from_url(srv.url).get("greeting") == b"hello"
+
+
+def test_inline_commands_and_pipelining_over_a_raw_socket(srv: redcore.Server) -> None:
+    got = raw(srv.port, b'PING\r\nSET k "a b"\r\nGET k\nECHO \'x y\'\r\n\r\nDBSIZE\r\n')
+    assert got == b"+PONG\r\n+OK\r\n$3\r\na b\r\n$3\r\nx y\r\n:1\r\n"
+    many = b"".join(b"*2\r\n$4\r\nINCR\r\n$1\r\nc\r\n" for _ in range(1000))
+    got = raw(srv.port, many + b"*2\r\n$3\r\nGET\r\n$1\r\nc\r\n")
+    assert got.endswith(b":1000\r\n$4\r\n1000\r\n")
+    assert got.count(b"\r\n") == 1002
+
+
+def test_redis_py_pipeline_multi_watch(client: redis.Redis) -> None:
+    with client.pipeline(transaction=False) as p:
+        for i in range(100):
+            p.set(f"k{i}", i)
+        p.mget("k0", "k99")
+        assert p.execute()[-1] == [b"0", b"99"]
+    with client.pipeline() as p:
+        p.incr("c").incr("c").get("c")
+        assert p.execute() == [1, 2, b"2"]
+    other = redis.Redis(port=client.connection_pool.connection_kwargs["port"])
+    with client.pipeline() as p:
+        p.watch("c")
+        other.set("c", 10)
+        p.multi()
+        p.incr("c")
+        with pytest.raises(redis.exceptions.WatchError):
+            p.execute()
+
+
+def test_blpop_woken_by_another_connection(srv: redcore.Server, client: redis.Redis) -> None:
+    local = redcore.Redis(name=srv.name)
+    threading.Timer(0.2, lambda: redis.Redis(port=srv.port).rpush("q", "job")).start()
+    t = time.time()
+    assert client.blpop(["q"], timeout=5) == (b"q", b"job")
+    assert 0.1 < time.time() - t < 3
+    # Woken by an in-process client of the same engine.
+    threading.Timer(0.2, lambda: local.rpush("q2", "x")).start()
+    assert client.blpop(["q2"], timeout=5) == (b"q2", b"x")
+    # Timeout, and other connections keep being served meanwhile.
+    blocked = threading.Thread(target=lambda: client.blpop(["never"], timeout=1))
+    blocked.start()
+    time.sleep(0.1)
+    assert redis.Redis(port=srv.port).ping()
+    blocked.join()
+    assert client.blpop(["never"], timeout=0.2) is None
+
+
+def test_pubsub_resp2_and_resp3(srv: redcore.Server) -> None:
+    for protocol in (2, 3):
+        sub = redis.Redis(port=srv.port, protocol=protocol).pubsub()
+        sub.subscribe("news")
+        sub.psubscribe("n*")
+        assert sub.get_message(timeout=1)["type"] == "subscribe"
+        assert sub.get_message(timeout=1)["type"] == "psubscribe"
+        assert redcore.Redis(name=srv.name).publish("news", "hi") == 2
+        got = [sub.get_message(timeout=1) for _ in range(2)]
+        assert sorted(m["type"] for m in got) == ["message", "pmessage"]
+        assert all(m["data"] == b"hi" for m in got)
+        sub.close()
+
+
+def test_hello_3_auth_and_acl_users() -> None:
+    with redcore.Server(port=0, requirepass="s3cret") as s:
+        with pytest.raises(redis.exceptions.AuthenticationError):
+            redis.Redis(port=s.port).ping()
+        r = redis.Redis(port=s.port, password="s3cret", protocol=3)
+        assert r.execute_command("HELLO", "3", "AUTH", "default", "s3cret")[b"proto"] == 3
+        r.acl_setuser("alice", enabled=True, passwords=["+pw"], keys=["a:*"], commands=["+get", "+set"])
+        alice = redis.Redis(port=s.port, username="alice", password="pw")
+        assert alice.set("a:1", "x")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            alice.set("b:1", "x")
+        assert cli(s.port, "-a", "s3cret", "--no-auth-warning", "GET", "a:1") == "x\n"
+        assert "NOAUTH" in cli(s.port, "GET", "a:1")
+        # An unauthenticated client may not announce big requests.
+        assert raw(s.port, b"*20\r\n") == b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+
+
+def test_unix_socket(tmp_path: Any) -> None:
+    path = str(tmp_path / "redcore.sock")
+    with redcore.Server(port=None, unixsocket=path) as s:
+        assert s.url == f"unix://{path}"
+        r = redis.Redis(unix_socket_path=path)
+        assert r.set("k", "v") and r.get("k") == b"v"
+        assert subprocess.run(["redis-cli", "-s", path, "PING"], capture_output=True, text=True).stdout == "PONG\n"
+    assert not os.path.exists(path)
+
+
+def test_quit_reset_monitor_client_commands(srv: redcore.Server, client: redis.Redis) -> None:
+    assert raw(srv.port, b"PING\r\nQUIT\r\nPING\r\n") == b"+PONG\r\n+OK\r\n"
+    assert raw(srv.port, b"SELECT 2\r\nCLIENT SETNAME x\r\nRESET\r\nCLIENT GETNAME\r\n") == (
+        b"+OK\r\n+OK\r\n+RESET\r\n$-1\r\n"
+    )
+    client.client_setname("main")
+    names = [c["name"] for c in client.client_list()]
+    assert "main" in names
+    assert client.client_id() == client.client_info()["id"]
+    with client.monitor() as m:
+        redis.Redis(port=srv.port).set("watched", "1")
+        for _ in range(5):
+            cmd = m.next_command()
+            if cmd["command"].startswith("SET"):
+                break
+        assert cmd["command"] == "SET watched 1"
+
+
+def test_client_kill_closes_the_socket(srv: redcore.Server, client: redis.Redis) -> None:
+    victim = socket.create_connection(("127.0.0.1", srv.port))
+    victim.sendall(b"CLIENT ID\r\n")
+    vid = int(victim.recv(100)[1:-2])
+    assert client.client_kill_filter(_id=vid) == 1
+    assert closed_by_server(victim)
+    # Killed from an in-process client of the engine, too.
+    victim = socket.create_connection(("127.0.0.1", srv.port))
+    victim.sendall(b"CLIENT ID\r\n")
+    vid = int(victim.recv(100)[1:-2])
+    redcore.Redis(name=srv.name).client_kill_filter(_id=vid)
+    assert closed_by_server(victim)
+
+
+def test_client_pause_waits_without_stalling_reads(srv: redcore.Server, client: redis.Redis) -> None:
+    client.client_pause(500, all=False)
+    writer = redis.Redis(port=srv.port)
+    t = time.time()
+    done: List[float] = []
+    th = threading.Thread(target=lambda: (writer.set("p", 1), done.append(time.time() - t)))
+    th.start()
+    time.sleep(0.1)
+    assert redis.Redis(port=srv.port).get("nothing") is None  # reads go on
+    th.join()
+    assert done and done[0] >= 0.35
+
+
+def test_info_counts_connections_and_bytes(srv: redcore.Server, client: redis.Redis) -> None:
+    before = client.info()
+    extra = [redis.Redis(port=srv.port) for _ in range(3)]
+    for c in extra:
+        c.set("x", "y" * 1000)
+    info = client.info()
+    assert info["connected_clients"] == before["connected_clients"] + 3
+    assert info["total_connections_received"] >= before["total_connections_received"] + 3
+    assert info["total_net_input_bytes"] >= before["total_net_input_bytes"] + 3000
+    assert info["total_net_output_bytes"] > before["total_net_output_bytes"]
+    for c in extra:
+        c.close()
+    deadline = time.time() + 3
+    while client.info("clients")["connected_clients"] != before["connected_clients"] and time.time() < deadline:
+        time.sleep(0.05)
+    assert client.info("clients")["connected_clients"] == before["connected_clients"]
+
+
+def test_shutdown_stops_the_server(srv: redcore.Server, client: redis.Redis) -> None:
+    client.set("k", "v")
+    with pytest.raises(redis.exceptions.ResponseError, match="syntax error"):
+        client.execute_command("SHUTDOWN", "BOGUS")
+    client.shutdown(nosave=True)
+    assert srv.wait(5)
+    assert not srv.running
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", srv.port), timeout=1)
+
+
+def test_port_taken_is_a_clear_error(srv: redcore.Server) -> None:
+    with pytest.raises(OSError, match=f"127.0.0.1:{srv.port}.*Address already in use"):
+        redcore.Server(port=srv.port)
+
+
+# -- limits --------------------------------------------------------------------
+
+
+def test_maxclients_and_idle_timeout(srv: redcore.Server, client: redis.Redis) -> None:
+    client.ping()
+    client.config_set("maxclients", 3)
+    time.sleep(0.7)  # the server reads its limits a few times a second
+    held = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(2)]
+    assert raw(srv.port, b"") == b"-ERR max number of clients reached\r\n"
+    for s in held:
+        s.close()
+    client.config_set("maxclients", 10000)
+    client.config_set("timeout", 1)
+    time.sleep(0.7)
+    idle = socket.create_connection(("127.0.0.1", srv.port))
+    idle.sendall(b"PING\r\n")
+    assert closed_by_server(idle, timeout=5)
+    client.config_set("timeout", 0)
+
+
+def test_protocol_errors_close_only_that_client(srv: redcore.Server, client: redis.Redis) -> None:
+    cases = [
+        (b"*1\r\n$4294967296\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+        (b"*3000000000\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
+        (b"*1\r\nfoo\r\n", b"-ERR Protocol error: expected '$', got 'f'\r\n"),
+        (b'SET k "unbalanced\r\n', b"-ERR Protocol error: unbalanced quotes in request\r\n"),
+        (b"PING\r\n*x\r\n", b"+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n"),
+    ]
+    for data, want in cases:
+        assert raw(srv.port, data, wait=2) == want
+    client.config_set("proto-max-bulk-len", 1024 * 1024)
+    time.sleep(0.7)
+    assert raw(srv.port, b"*1\r\n$2000000\r\n", wait=2) == b"-ERR Protocol error: invalid bulk length\r\n"
+    client.config_set("proto-max-bulk-len", 512 * 1024 * 1024)
+    assert client.ping()
+
+
+def test_garbage_and_huge_headers_keep_memory_bounded(srv: redcore.Server, client: redis.Redis) -> None:
+    rng = __import__("random").Random(7)
+    base = rss_mb()
+    for _ in range(200):
+        blob = bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 300)))
+        raw(srv.port, blob, wait=0.01)
+    # A 1M-element multibulk header with nothing behind it, and a 4 GB
+    # bulk header: neither allocates what it announces.
+    held = []
+    for _ in range(20):
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(b"*1000000\r\n$3\r\nSET\r\n")
+        held.append(s)
+    assert raw(srv.port, b"*2\r\n$4\r\nECHO\r\n$4000000000\r\n") == b"-ERR Protocol error: invalid bulk length\r\n"
+    assert client.ping() and client.set("still", "ok")
+    assert rss_mb() - base < 100
+    for s in held:
+        s.close()
+
+
+def test_ten_thousand_connections_opened_and_dropped(srv: redcore.Server, client: redis.Redis) -> None:
+    base = rss_mb()
+    for i in range(10_000):
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        if i % 2:
+            s.sendall(b"PING\r\n")
+        s.close()
+    deadline = time.time() + 10
+    while client.info("clients")["connected_clients"] > 1 and time.time() < deadline:
+        time.sleep(0.05)
+    assert client.info("clients")["connected_clients"] == 1
+    assert client.info("stats")["total_connections_received"] >= 10_001
+    assert len(client.client_list()) == 1
+    assert rss_mb() - base < 100
+
+
+def test_subscriber_that_never_reads_is_disconnected(srv: redcore.Server, client: redis.Redis) -> None:
+    client.config_set("client-output-buffer-limit", "pubsub 1mb 256kb 1")
+    time.sleep(0.7)
+    base = rss_mb()
+    lazy = socket.create_connection(("127.0.0.1", srv.port))
+    lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    lazy.sendall(b"SUBSCRIBE firehose\r\n")
+    time.sleep(0.2)
+    payload = b"x" * 10_000
+    receivers = 1
+    for _ in range(2000):
+        receivers = client.publish("firehose", payload)
+        if receivers == 0:
+            break
+    assert receivers == 0, "the subscriber was not dropped"
+    assert client.pubsub_numsub("firehose") == [(b"firehose", 0)]
+    # The server closed it (reading the backlog to EOF through a 4 KB
+    # window would take minutes): it left the client list.
+    deadline = time.time() + 5
+    while len(client.client_list()) > 1 and time.time() < deadline:
+        time.sleep(0.05)
+    assert len(client.client_list()) == 1
+    lazy.close()
+    assert client.ping()
+    assert rss_mb() - base < 100
+
+
+def test_one_byte_per_second_client_does_not_stall_others(srv: redcore.Server, client: redis.Redis) -> None:
+    slow = socket.create_connection(("127.0.0.1", srv.port))
+    request = b"*3\r\n$3\r\nSET\r\n$4\r\nslow\r\n$1\r\n1\r\n"
+    answered = []
+    for i, byte in enumerate(request[:4]):
+        slow.sendall(bytes([byte]))
+        t = time.time()
+        assert client.incr("others") == i + 1
+        answered.append(time.time() - t)
+        time.sleep(1 if i == 0 else 0.2)
+    assert max(answered) < 0.5
+    slow.sendall(request[4:])
+    slow.settimeout(5)
+    assert slow.recv(100) == b"+OK\r\n"
+    assert client.get("slow") == b"1"
+
+
+# -- the command line ------------------------------------------------------------
+
+
+def test_serve_command_line_saves_on_sigterm(tmp_path: Any) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "redcore", "serve", "--port", "0", "--dir", str(tmp_path), "--save", "3600", "1",
+         "--requirepass", "pw"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert "ready to accept connections" in line, line + proc.stderr.read()
+        port = int(line.strip().rsplit(":", 1)[1])
+        r = redis.Redis(port=port, password="pw")
+        r.set("persisted", "yes")
+        assert r.config_get("save") == {"save": "3600 1"} or r.config_get("save") == {b"save": b"3600 1"}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (tmp_path / "dump.rdb").exists()
+    # Port taken: a clear message and a failing status.
+    with redcore.Server(port=0) as s:
+        out = subprocess.run([sys.executable, "-m", "redcore", "serve", "--port", str(s.port)],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 1 and "Address already in use" in out.stderr
+
+
+def _outside_address() -> str:
+    """This machine's address on a non-loopback interface, if it has one."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(("10.255.255.255", 1))  # no packet is sent
+        return s.getsockname()[0]
+    except OSError:
+        return ""
+    finally:
+        s.close()
+
+
+def test_protected_mode_refuses_outside_clients_without_a_password() -> None:
+    ip = _outside_address()
+    if not ip or ip.startswith("127."):
+        pytest.skip("no non-loopback interface")
+    with redcore.Server(port=0, bind="0.0.0.0") as s:
+        with socket.create_connection((ip, s.port)) as c:
+            c.settimeout(2)
+            got = c.recv(4096)
+        assert got.startswith(b"-DENIED Redis is running in protected mode")
+        assert cli(s.port, "PING") == "PONG\n"  # loopback is fine
+        redis.Redis(port=s.port).config_set("requirepass", "pw")
+        with socket.create_connection((ip, s.port)) as c:
+            c.sendall(b"AUTH pw\r\nPING\r\n")
+            c.settimeout(2)
+            time.sleep(0.2)
+            assert c.recv(4096) == b"+OK\r\n+PONG\r\n"
