@@ -79,6 +79,10 @@ pub struct Db {
     /// Set (by the dispatcher, from maxmemory-policy) when `Entry::lru`
     /// holds an LFU counter instead of an access time.
     pub lfu: Option<lfu::Params>,
+    /// Set while AOF is on: expired keys are recorded in `expired_log`
+    /// so the AOF can propagate their deletion.
+    pub log_expired: bool,
+    pub expired_log: Vec<Bytes>,
 }
 
 impl Db {
@@ -114,6 +118,9 @@ impl Db {
             self.expires.swap_remove(&key);
             self.value_gone(&key, &entry.value);
             self.expired_count += 1;
+            if self.log_expired {
+                self.expired_log.push(key.clone());
+            }
             self.touch(&key);
             self.event(notify::EXPIRED, "expired", &key);
         }
@@ -529,6 +536,11 @@ impl Db {
             .map(size)
             .sum();
         picked / samples.max(1) * n
+    }
+
+    /// The entry under `key`, expired or not, without touching it.
+    pub fn entry_raw(&self, key: &[u8]) -> Option<&Entry> {
+        self.keys.get(key)
     }
 
     /// Removes every key.

@@ -103,6 +103,9 @@ pub struct Store {
     pub monitors: monitor::Monitors,
     /// CLIENT TRACKING.
     pub tracking: tracking::Tracking,
+    /// The append-only file (open while `appendonly` is on) and its
+    /// rewrite status.
+    pub aof: crate::persist::aof::AofState,
 }
 
 impl Store {
@@ -130,6 +133,7 @@ impl Store {
             pause: Arc::default(),
             monitors: monitor::Monitors::default(),
             tracking: tracking::Tracking::default(),
+            aof: Default::default(),
         }
     }
 
@@ -193,6 +197,8 @@ impl Store {
         for i in 0..self.dbs.len() {
             self.flush_db_events(i);
         }
+        crate::persist::aof::propagate_expired(self);
+        crate::persist::aof::commit(self);
         total
     }
 }
@@ -228,20 +234,50 @@ impl Engine {
         Engine::with_config(Config::default())
     }
 
-    /// A new engine with the given settings and its expiry thread.
+    /// A new engine with the given settings and its expiry thread. An
+    /// engine whose files cannot be loaded ([`Engine::open`]'s errors)
+    /// starts empty with `appendonly` off, the error on stderr.
     pub fn with_config(config: Config) -> Arc<Engine> {
+        match Engine::open(config.clone()) {
+            Ok(engine) => engine,
+            Err(e) => {
+                eprintln!("redcore: {e}");
+                let mut config = config;
+                config.appendonly = false;
+                Engine::open(config).unwrap_or_else(|_| Engine::build(Config::default()))
+            }
+        }
+    }
+
+    /// A new engine with the given settings, loading what its directory
+    /// holds; an error (a corrupt or truncated file) leaves no engine.
+    pub fn open(config: Config) -> Result<Arc<Engine>, String> {
+        let appendonly = config.appendonly;
+        let engine = Engine::build(config);
+        // -- AOF (branch aof): load `dir`'s AOF, then append to it. The
+        // general open path (RDB file, lock file) joins here.
+        if appendonly {
+            let mut store = engine.store.lock();
+            crate::persist::aof::load::load(&mut store, Some(&engine.scripts))?;
+            crate::persist::aof::open(&mut store)?;
+        }
+        // -- end AOF
+        spawn_sweeper(Arc::downgrade(&engine));
+        Ok(engine)
+    }
+
+    /// The engine without its expiry thread.
+    fn build(config: Config) -> Arc<Engine> {
         let store = Store::new(config);
         let scripts = crate::scripting::Scripts::default();
-        let engine = Arc::new(Engine {
+        Arc::new(Engine {
             script: scripts.watch.clone(),
             databases: store.dbs.len(),
             gate: store.gate.clone(),
             pause: store.pause.clone(),
             store: Mutex::new(store),
             scripts: Mutex::new(scripts),
-        });
-        spawn_sweeper(Arc::downgrade(&engine));
-        engine
+        })
     }
 
     /// Exclusive access to the store. Everything done while the guard lives
@@ -386,6 +422,11 @@ impl Engine {
         }));
         commands::slowlog::record(&mut store, None, cmd, argv, started.elapsed());
         store.flush_db_events(db);
+        if store.aof.on() {
+            // A read may have expired its key: the deletion is propagated.
+            crate::persist::aof::propagate_expired(&mut store);
+            crate::persist::aof::commit(&mut store);
+        }
         outcome.ok()
     }
 
@@ -410,6 +451,9 @@ impl Engine {
         // A pipeline holds the lock throughout: its blocking commands must
         // answer at once, as inside MULTI.
         let was = std::mem::replace(&mut client.no_block, true);
+        if let Some(aof) = store.aof.aof.as_mut() {
+            aof.defer_fsync = true;
+        }
         let frames = batch
             .iter()
             .map(|(cmd, argv)| match cmd {
@@ -420,6 +464,8 @@ impl Engine {
             })
             .collect();
         client.no_block = was;
+        // `appendfsync always`: one fsync for the whole pipeline.
+        crate::persist::aof::end_batch(&mut store);
         frames
     }
 
@@ -500,6 +546,18 @@ pub fn named_with(name: &str, config: Option<Config>) -> Arc<Engine> {
         .entry(name.to_string())
         .or_insert_with(|| Engine::with_config(config.unwrap_or_default()))
         .clone()
+}
+
+/// Like [`named_with`], but creating the engine with [`Engine::open`]:
+/// its directory's files are loaded, and an error leaves no engine.
+pub fn try_named_with(name: &str, config: Option<Config>) -> Result<Arc<Engine>, String> {
+    let mut named = NAMED.lock();
+    if let Some(e) = named.get(name) {
+        return Ok(e.clone());
+    }
+    let engine = Engine::open(config.unwrap_or_default())?;
+    named.insert(name.to_string(), engine.clone());
+    Ok(engine)
 }
 
 /// Removes `name` from the registry; its data lives on only while clients

@@ -498,10 +498,13 @@ impl Client {
                                 Some(cfg)
                             }
                         };
-                        Backend::Embedded(match name {
-                            Some(n) => engine::named_with(n, cfg),
-                            None => Engine::with_config(cfg.unwrap_or_default()),
-                        })
+                        let opened = match name {
+                            Some(n) => engine::try_named_with(n, cfg),
+                            None => Engine::open(cfg.unwrap_or_default()),
+                        };
+                        Backend::Embedded(
+                            opened.map_err(|e| errors::named_error(py, "ConnectionError", &e))?,
+                        )
                     }
                 };
                 // The wire protocol: a remote pool's, else RESP3 unless
