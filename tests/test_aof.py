@@ -1,0 +1,281 @@
+"""The append-only file: Redis 7's multi-part layout in ``dir``, reloaded
+when an engine opens the directory again.
+
+Covers the files a fresh directory gets (base RDB, first incremental file,
+manifest), replay of every type after a restart, BGREWRITEAOF (new base and
+incremental file, manifest swapped, old files gone), turning AOF on and off
+at runtime with CONFIG SET, the CONFIG parameters and INFO fields, and the
+loader's handling of truncated tails (``aof-load-truncated``), unfinished
+MULTI blocks and corrupt files (an error naming the file and offset, never
+a partial load).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import redcore
+from aof_support import aof_config, manifest, parse_resp_commands, wait_for
+from test_rdb_file import _fill, _snapshot
+
+
+def _open(path: Path, **extra: str) -> Any:
+    """A private engine on ``path`` (closed when the client goes)."""
+    return redcore.Redis(config=aof_config(str(path), **extra))
+
+
+def _close(r: Any) -> None:
+    del r
+    gc.collect()
+
+
+def _state(r: Any) -> dict:
+    """Every key of dbs 0 and 3. A consumer group's read counter (and the
+    lag derived from it) is left out: Redis 7.0 propagates group reads as
+    XCLAIM ... LASTID, which does not carry it, so Redis itself reloads
+    its AOF with the counter unknown."""
+    out = {}
+    for db in (0, 3):
+        snap = _snapshot(r, db)
+        for key, (t, value, ttl) in snap.items():
+            if t == b"stream":
+                for g in value[1]:
+                    g.pop("entries-read", None)
+                    g.pop("lag", None)
+        out[db] = snap
+    return out
+
+
+def _aofdir(path: Path) -> Path:
+    return path / "appendonlydir"
+
+
+def test_fresh_directory_gets_base_incr_and_manifest(tmp_path: Path) -> None:
+    r = _open(tmp_path)
+    d = _aofdir(tmp_path)
+    assert manifest(d) == [("appendonly.aof.1.base.rdb", "b"), ("appendonly.aof.1.incr.aof", "i")]
+    assert (d / "appendonly.aof.1.base.rdb").read_bytes().startswith(b"REDIS0010")
+    r.set("k", "v")
+    assert parse_resp_commands((d / "appendonly.aof.1.incr.aof").read_bytes()) == [
+        [b"SELECT", b"0"],
+        [b"SET", b"k", b"v"],
+    ]
+    _close(r)
+
+
+def test_every_type_survives_a_restart(tmp_path: Path) -> None:
+    r = _open(tmp_path)
+    _fill(r)
+    r.incrbyfloat("float", 2.5)
+    r.spop("set")
+    want = _state(r)
+    _close(r)
+    again = _open(tmp_path)
+    assert _state(again) == want
+    # And it keeps appending to the same files.
+    again.set("after", "restart")
+    _close(again)
+    third = _open(tmp_path)
+    assert third.get("after") == b"restart"
+    assert third.dbsize() == len(want[0]) + 1
+    _close(third)
+
+
+def test_bgrewriteaof_swaps_in_a_new_base(tmp_path: Path) -> None:
+    r = _open(tmp_path)
+    for i in range(100):
+        r.set(f"k{i}", i)
+    assert r.bgrewriteaof() is True
+    wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0)
+    d = _aofdir(tmp_path)
+    assert manifest(d) == [("appendonly.aof.2.base.rdb", "b"), ("appendonly.aof.2.incr.aof", "i")]
+    assert sorted(os.listdir(d)) == [
+        "appendonly.aof.2.base.rdb",
+        "appendonly.aof.2.incr.aof",
+        "appendonly.aof.manifest",
+    ]
+    r.set("later", "1")
+    info = r.info("persistence")
+    assert info["aof_rewrites"] == 1 and info["aof_last_bgrewrite_status"] == "ok"
+    assert info["aof_base_size"] == (d / "appendonly.aof.2.base.rdb").stat().st_size
+    _close(r)
+    again = _open(tmp_path)
+    assert again.dbsize() == 101 and again.get("k7") == b"7" and again.get("later") == b"1"
+    _close(again)
+
+
+def test_config_set_appendonly_writes_a_base_first(tmp_path: Path) -> None:
+    r = redcore.Redis(config={"dir": str(tmp_path)})
+    r.set("before", "1")
+    assert not _aofdir(tmp_path).exists()
+    assert r.config_set("appendonly", "yes") is True
+    r.set("during", "2")
+    wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0)
+    assert r.info("persistence")["aof_enabled"] == 1
+    d = _aofdir(tmp_path)
+    rows = manifest(d)
+    assert [kind for _, kind in rows] == ["b", "i"]
+    r.set("after", "3")
+    assert r.config_set("appendonly", "no") is True
+    assert r.info("persistence")["aof_enabled"] == 0
+    r.set("unlogged", "4")
+    _close(r)
+    again = _open(tmp_path)
+    assert sorted(again.keys()) == [b"after", b"before", b"during"]
+    _close(again)
+
+
+def test_aof_parameters_read_and_set_like_redis(tmp_path: Path) -> None:
+    r = _open(tmp_path, appendfsync="everysec")
+    cfg = r.config_get("append*")
+    assert cfg == {
+        b"appendonly": b"yes",
+        b"appendfilename": b"appendonly.aof",
+        b"appenddirname": b"appendonlydir",
+        b"appendfsync": b"everysec",
+    } or cfg == {
+        "appendonly": "yes",
+        "appendfilename": "appendonly.aof",
+        "appenddirname": "appendonlydir",
+        "appendfsync": "everysec",
+    }
+    assert r.config_set("appendfsync", "always") is True
+    assert r.config_get("appendfsync") in ({"appendfsync": "always"}, {b"appendfsync": b"always"})
+    with pytest.raises(redcore.exceptions.ResponseError, match="immutable"):
+        r.config_set("appenddirname", "other")
+    assert r.config_get("aof-load-truncated") in ({"aof-load-truncated": "yes"}, {b"aof-load-truncated": b"yes"})
+    assert r.config_set("aof-use-rdb-preamble", "yes") is True
+    info = r.info("persistence")
+    for field in ("aof_current_size", "aof_base_size", "aof_buffer_length", "aof_delayed_fsync"):
+        assert field in info
+    _close(r)
+
+
+def _write_and_close(path: Path, n: int = 5) -> Path:
+    r = _open(path)
+    for i in range(n):
+        r.set(f"k{i}", i)
+    _close(r)
+    return _aofdir(path) / "appendonly.aof.1.incr.aof"
+
+
+def test_truncated_tail_loads_up_to_the_last_command(tmp_path: Path) -> None:
+    incr = _write_and_close(tmp_path)
+    whole = incr.stat().st_size
+    with open(incr, "ab") as f:
+        f.write(b"*3\r\n$3\r\nSET\r\n$2\r\nzz\r\n$5\r\nhal")
+    r = _open(tmp_path)
+    assert r.dbsize() == 5 and r.get("zz") is None
+    assert incr.stat().st_size == whole  # cut back to the last whole command
+    r.set("more", "1")
+    _close(r)
+    again = _open(tmp_path)
+    assert again.dbsize() == 6
+    _close(again)
+
+
+def test_truncated_tail_is_an_error_with_aof_load_truncated_no(tmp_path: Path) -> None:
+    incr = _write_and_close(tmp_path)
+    whole = incr.stat().st_size
+    tail = b"*2\r\n$3\r\nDEL"
+    with open(incr, "ab") as f:
+        f.write(tail)
+    with pytest.raises(redcore.exceptions.ConnectionError) as e:
+        _open(tmp_path, **{"aof-load-truncated": "no"})
+    assert "appendonly.aof.1.incr.aof" in str(e.value)
+    assert f"offset {whole}" in str(e.value)
+    assert incr.stat().st_size == whole + len(tail)  # left as it was
+
+
+def test_unfinished_multi_block_is_dropped(tmp_path: Path) -> None:
+    incr = _write_and_close(tmp_path)
+    whole = incr.stat().st_size
+    with open(incr, "ab") as f:
+        f.write(b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\n1\r\n")
+    r = _open(tmp_path)
+    assert r.get("x") is None and r.dbsize() == 5
+    assert incr.stat().st_size == whole
+    _close(r)
+
+
+@pytest.mark.parametrize(
+    "garbage, what",
+    [
+        (b"+OK\r\n", "expected '*'"),
+        (b"*2\r\n$3\r\nFOO\r\n$1\r\nx\r\n", "unknown command 'FOO'"),
+        (b"*2\r\n$3\r\nGET\r\n$9\r\nx\r\n$1\r\nz\r\n", "expected CRLF"),
+    ],
+)
+def test_corrupt_file_is_an_error_and_nothing_loads(tmp_path: Path, garbage: bytes, what: str) -> None:
+    incr = _write_and_close(tmp_path)
+    whole = incr.stat().st_size
+    with open(incr, "ab") as f:
+        f.write(garbage + b"*3\r\n$3\r\nSET\r\n$1\r\ny\r\n$1\r\n1\r\n")
+    with pytest.raises(redcore.exceptions.ConnectionError) as e:
+        _open(tmp_path)
+    msg = str(e.value)
+    assert "appendonly.aof.1.incr.aof" in msg and what in msg
+    offset = int(msg.split("at offset ")[1].split(":")[0])
+    assert whole <= offset < whole + len(garbage)
+
+
+def test_corrupt_base_and_manifest_are_errors(tmp_path: Path) -> None:
+    _write_and_close(tmp_path)
+    d = _aofdir(tmp_path)
+    base = d / "appendonly.aof.1.base.rdb"
+    data = bytearray(base.read_bytes())
+    data[-3] ^= 0xFF  # checksum
+    base.write_bytes(bytes(data))
+    with pytest.raises(redcore.exceptions.ConnectionError, match="appendonly.aof.1.base.rdb"):
+        _open(tmp_path)
+    (d / "appendonly.aof.manifest").write_text("file x seq 1 type q\n")
+    with pytest.raises(redcore.exceptions.ConnectionError, match="manifest"):
+        _open(tmp_path)
+
+
+def test_fuzzed_files_never_half_load(tmp_path: Path) -> None:
+    """Random byte flips and cuts: either a clean error or a load that
+    equals a prefix of the writes (the truncated-tail case)."""
+    import random
+
+    rng = random.Random(7)
+    src = tmp_path / "src"
+    src.mkdir()
+    incr = _write_and_close(src, n=30)
+    good = incr.read_bytes()
+    for round_ in range(40):
+        d = tmp_path / f"f{round_}"
+        (d / "appendonlydir").mkdir(parents=True)
+        for f in os.listdir(_aofdir(src)):
+            (d / "appendonlydir" / f).write_bytes((_aofdir(src) / f).read_bytes())
+        data = bytearray(good)
+        if round_ % 2:
+            data = data[: rng.randrange(len(data))]
+        else:
+            for _ in range(3):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        (d / "appendonlydir" / "appendonly.aof.1.incr.aof").write_bytes(bytes(data))
+        try:
+            r = _open(d)
+        except redcore.exceptions.ConnectionError:
+            continue
+        n = r.dbsize()
+        # A prefix of k0..k29, each with its own value.
+        assert sorted(r.keys()) == sorted(f"k{i}".encode() for i in range(n)) or round_ % 2 == 0
+        _close(r)
+
+
+def test_expirations_reach_the_aof_as_deletions(tmp_path: Path) -> None:
+    r = _open(tmp_path)
+    r.set("gone", "v", px=1)
+    time.sleep(0.05)
+    wait_for(lambda: r.exists("gone") == 0)
+    cmds = parse_resp_commands((_aofdir(tmp_path) / "appendonly.aof.1.incr.aof").read_bytes())
+    assert cmds[-1] == [b"DEL", b"gone"]
+    _close(r)
