@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds redcore in release mode into .venv-bench, installs the comparison
 # packages, starts a redis-server on a free loopback port and runs bench.py,
-# then bench_helpers.py (helper modules: rate limiters, cache).
+# then bench_helpers.py (helper modules: rate limiters, cache) and
+# bench_aof.py (SET throughput with the AOF off, everysec, always).
 # Extra arguments go to both (e.g. --markdown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,3 +19,4 @@ trap 'kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
 for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
 .venv-bench/bin/python benchmarks/bench.py --port "$PORT" "$@"
 .venv-bench/bin/python benchmarks/bench_helpers.py --port "$PORT" "$@"
+.venv-bench/bin/python benchmarks/bench_aof.py --port "$PORT" "$@"

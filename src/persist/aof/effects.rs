@@ -153,25 +153,20 @@ pub fn after(
         return;
     }
     let db = client.db;
-    let ms = now.ms();
-    let del: &[u8] = if lazy(store, "lazyfree-lazy-expire") {
-        b"UNLINK"
-    } else {
-        b"DEL"
-    };
     let key = argv.get(1).copied().unwrap_or_default();
     match name {
         // Their commands propagated themselves.
         "exec" | "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => {}
-        "set" => set(store, db, argv, ms),
+        "set" if argv.len() == 3 => propagate(store, db, argv),
+        "set" => set(store, db, argv, now.ms()),
         "setex" | "psetex" => {
             let unit = if name == "setex" { 1000 } else { 1 };
-            let at = num(argv[2]).saturating_mul(unit).saturating_add(ms);
+            let at = num(argv[2]).saturating_mul(unit).saturating_add(now.ms());
             let at = at.to_string();
             propagate(store, db, &[b"SET", key, argv[3], b"PXAT", at.as_bytes()]);
         }
         "expire" | "pexpire" | "expireat" | "pexpireat" | "getex" => {
-            expire_like(store, db, name, argv, now, del)
+            expire_like(store, db, name, argv, now)
         }
         "getdel" => propagate(store, db, &[b"DEL".as_slice(), key]),
         "incrbyfloat" => {
@@ -205,7 +200,7 @@ pub fn after(
         "lmpop" | "blmpop" | "zmpop" | "bzmpop" => mpop(store, db, name, argv, frame),
         "restore" => restore(store, db, argv, now),
         "xadd" | "xtrim" => xadd(store, db, name, argv, frame, now),
-        "xreadgroup" => xreadgroup(store, db, argv, ms),
+        "xreadgroup" => xreadgroup(store, db, argv, now.ms()),
         "xclaim" | "xautoclaim" => xclaim(store, db, name, argv, frame, &before.nacks),
         _ => propagate(store, db, argv),
     }
@@ -252,8 +247,13 @@ fn set(store: &mut Store, db: usize, argv: &[&[u8]], ms: i64) {
 
 /// EXPIRE family and GETEX: the key's deadline as `PEXPIREAT` (EXPIRE's
 /// condition kept), `PERSIST`, or the deletion.
-fn expire_like(store: &mut Store, db: usize, name: &str, argv: &[&[u8]], now: Now<'_>, del: &[u8]) {
+fn expire_like(store: &mut Store, db: usize, name: &str, argv: &[&[u8]], now: Now<'_>) {
     let key = argv[1];
+    let del: &[u8] = if lazy(store, "lazyfree-lazy-expire") {
+        b"UNLINK"
+    } else {
+        b"DEL"
+    };
     match store.dbs[db].expire_of(key, now) {
         None => propagate(store, db, &[del, key]),
         Some(NO_EXPIRE) => propagate(store, db, &[b"PERSIST".as_slice(), key]),
