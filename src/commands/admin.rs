@@ -215,8 +215,12 @@ fn shutdown(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     if want_save && rdbfile::save(ctx.store, now).is_err() && !force {
         return Err(Error::err("ERR Errors trying to SHUTDOWN. Check logs."));
     }
-    restart(ctx.store, want_save);
-    if let Some(scripts) = ctx.scripts {
+    // With AOF on, the restarted server would replay the AOF: flushed and
+    // fsynced, it holds everything, so the data stays.
+    let aof = ctx.store.aof.on();
+    crate::persist::aof::flush(ctx.store);
+    restart(ctx.store, want_save || aof);
+    if let Some(scripts) = ctx.scripts.filter(|_| !aof) {
         // The script cache is gone after a restart; function libraries
         // would come back from the RDB file, which does not hold them yet.
         let mut scripts = scripts.lock();

@@ -236,12 +236,12 @@ impl Engine {
 
     /// A new engine with the given settings and its expiry thread. An
     /// engine whose files cannot be loaded ([`Engine::open`]'s errors)
-    /// starts empty with `appendonly` off, the error on stderr.
+    /// starts empty with `appendonly` off, the error logged.
     pub fn with_config(config: Config) -> Arc<Engine> {
         match Engine::open(config.clone()) {
             Ok(engine) => engine,
             Err(e) => {
-                eprintln!("redcore: {e}");
+                log::error!("{e}");
                 let mut config = config;
                 config.appendonly = false;
                 Engine::open(config).unwrap_or_else(|_| Engine::build(Config::default()))

@@ -124,6 +124,12 @@ fn load_inner(store: &mut Store, scripts: Scripts<'_>) -> Result<Option<Loaded>,
         }
         loaded.files.push(name);
     }
+    super::log_info(&format!(
+        "AOF loaded from {}: {} commands replayed, {} keys from the base",
+        dir.display(),
+        loaded.commands,
+        loaded.rdb_keys
+    ));
     Ok(Some(loaded))
 }
 

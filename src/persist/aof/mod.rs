@@ -190,14 +190,19 @@ impl Io {
     }
 }
 
-/// Engine events go to the `log` facade when it is there; until then, to
-/// stderr (never stdout).
+/// Engine events go to the `log` facade (Python's `logging` under
+/// `redcore.persist.aof` once the module installs the bridge), never to
+/// stdout.
 fn log_error(msg: &str) {
-    eprintln!("redcore.aof: {msg}");
+    log::error!("{msg}");
 }
 
 fn log_warning(msg: &str) {
-    eprintln!("redcore.aof: {msg}");
+    log::warn!("{msg}");
+}
+
+fn log_info(msg: &str) {
+    log::info!("{msg}");
 }
 
 /// Appends `argv` (a command to replay on database `db`) to the running
@@ -728,7 +733,7 @@ fn start_rewrite(store: &mut Store, now: Now<'_>, open_new_incr: bool) -> Result
     store.persistence.aof_seq = base_seq;
     let started = crate::engine::now_ms();
     status.rewrite_started.store(started, Ordering::Relaxed);
-    log_warning("Background append only file rewriting started");
+    log_info("Background append only file rewriting started");
     let weak = Arc::downgrade(&shared);
     let spawned = std::thread::Builder::new()
         .name("redcore-aofrw".into())
@@ -759,7 +764,7 @@ fn finish_status(weak: &Weak<Shared>, ok: bool, started: i64) {
     );
     if ok {
         st.rewrites.fetch_add(1, Ordering::Relaxed);
-        log_warning("Background AOF rewrite finished successfully");
+        log_info("Background AOF rewrite finished successfully");
     } else {
         log_error("Background AOF rewrite failed");
     }
@@ -870,3 +875,6 @@ pub fn info_fields(store: &Store) -> (Fields, Fields) {
     }
     (main, on)
 }
+
+#[cfg(test)]
+mod tests;
