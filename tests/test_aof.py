@@ -279,3 +279,39 @@ def test_expirations_reach_the_aof_as_deletions(tmp_path: Path) -> None:
     cmds = parse_resp_commands((_aofdir(tmp_path) / "appendonly.aof.1.incr.aof").read_bytes())
     assert cmds[-1] == [b"DEL", b"gone"]
     _close(r)
+
+
+def test_blocked_pop_served_later_is_a_plain_pop(tmp_path: Path) -> None:
+    import threading
+
+    name = f"aof-block-{os.getpid()}"
+    r = redcore.Redis(name=name, config=aof_config(str(tmp_path)))
+    got = []
+    t = threading.Thread(target=lambda: got.append(redcore.Redis(name=name).blpop(["bl"], 5)))
+    t.start()
+    wait_for(lambda: r.info("clients")["blocked_clients"] == 1)
+    r.rpush("bl", "x")
+    t.join()
+    assert got == [(b"bl", b"x")]
+    cmds = parse_resp_commands((_aofdir(tmp_path) / "appendonly.aof.1.incr.aof").read_bytes())
+    assert cmds[-2:] == [[b"RPUSH", b"bl", b"x"], [b"LPOP", b"bl"]]
+    r.config_set("appendonly", "no")
+
+
+def test_key_expired_by_a_read_is_deleted_in_the_aof(tmp_path: Path) -> None:
+    r = _open(tmp_path)
+    r.set("short", "v", px=20)
+    time.sleep(0.05)
+    assert r.get("short") is None
+    cmds = parse_resp_commands((_aofdir(tmp_path) / "appendonly.aof.1.incr.aof").read_bytes())
+    assert cmds[-1] == [b"DEL", b"short"]
+    _close(r)
+
+
+@pytest.mark.parametrize("fsync", ["everysec", "no"])
+def test_buffered_policies_reach_the_file_within_moments(tmp_path: Path, fsync: str) -> None:
+    r = _open(tmp_path, appendfsync=fsync)
+    r.set("k", "v")
+    incr = _aofdir(tmp_path) / "appendonly.aof.1.incr.aof"
+    wait_for(lambda: parse_resp_commands(incr.read_bytes())[-1:] == [[b"SET", b"k", b"v"]], timeout=2)
+    _close(r)
