@@ -103,6 +103,12 @@ def _script(c: Any, db2: Any) -> None:
     x("XAUTOCLAIM", "st2", "g", "c3", "0", "0")
     x("XREADGROUP", "GROUP", "g", "c3", "STREAMS", "st2", "0")
     x("XACK", "st2", "g", "1-3")
+    x("XADD", "st3", "1-1", "a", "1")
+    x("XADD", "st3", "1-2", "a", "2")
+    x("XGROUP", "CREATE", "st3", "g", "0")
+    x("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "st3", ">")
+    x("XDEL", "st3", "1-1")
+    x("XCLAIM", "st3", "g", "c2", "0", "1-1", "1-2")
     for i in range(300):
         x("XADD", "big", "*", "n", str(i))
     x("XTRIM", "big", "MAXLEN", "~", "10")

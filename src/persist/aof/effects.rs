@@ -65,8 +65,48 @@ pub fn before(store: &mut Store, client: &ClientState, cmd: &Command, argv: &[&[
     }
     if cmd.name == "xautoclaim" {
         b.nacks = autoclaim_scope(store, client.db, argv, now);
+    } else if cmd.name == "xclaim" {
+        b.nacks = claim_scope(store, client.db, argv, now);
     }
     b
+}
+
+/// The PEL entries of the IDs XCLAIM names.
+fn claim_scope(
+    store: &mut Store,
+    db: usize,
+    argv: &[&[u8]],
+    now: Now<'_>,
+) -> Vec<(StreamId, Bytes, i64, u64)> {
+    let (Some(key), Some(group)) = (argv.get(1), argv.get(2)) else {
+        return Vec::new();
+    };
+    let ids: Vec<StreamId> = argv
+        .iter()
+        .skip(5)
+        .map_while(|a| {
+            parse_id(a).or_else(|| {
+                std::str::from_utf8(a)
+                    .ok()?
+                    .parse()
+                    .ok()
+                    .map(|ms| StreamId::new(ms, 0))
+            })
+        })
+        .collect();
+    let Some(s) = stream_of_mut(store, db, key, now) else {
+        return Vec::new();
+    };
+    let Some(g) = s.groups.get(*group) else {
+        return Vec::new();
+    };
+    ids.iter()
+        .filter_map(|id| {
+            g.pel
+                .get(id)
+                .map(|n| (*id, n.consumer.clone(), n.delivery_time, n.delivery_count))
+        })
+        .collect()
 }
 
 /// The PEL entries XAUTOCLAIM may visit: from its start, ten per COUNT.
@@ -592,7 +632,14 @@ fn xclaim(
         let deleted = items.get(2).map(entry_ids).unwrap_or_default();
         (claimed, deleted)
     } else {
-        (entry_ids(frame), Vec::new())
+        // Named entries deleted from the stream leave the PEL.
+        let stream = stream_of_mut(store, db, key, now);
+        let deleted = nacks
+            .iter()
+            .map(|n| n.0)
+            .filter(|id| stream.as_ref().is_none_or(|s| !s.contains(*id)))
+            .collect();
+        (entry_ids(frame), deleted)
     };
     if claimed.is_empty() && deleted.is_empty() {
         // Nothing claimed, but LASTID or a new consumer may have moved

@@ -218,6 +218,23 @@ pub fn propagate<A: AsRef<[u8]>>(store: &mut Store, db: usize, argv: &[A]) {
     aof.ops.push((db, start));
 }
 
+/// Propagates the eviction of `key` from database `db` (maxmemory):
+/// `DEL`, or `UNLINK` under `lazyfree-lazy-eviction`, as its own entry in
+/// the AOF (committed at once, so it is not wrapped with the command
+/// whose memory need caused it).
+pub fn propagate_eviction(store: &mut Store, db: usize, key: &[u8]) {
+    if !store.aof.on() {
+        return;
+    }
+    let del: &[u8] = if lazy(store, "lazyfree-lazy-eviction") {
+        b"UNLINK"
+    } else {
+        b"DEL"
+    };
+    propagate(store, db, &[del, key]);
+    commit(store);
+}
+
 /// RESP of one command: `*N` then each argument as a bulk string.
 pub fn encode_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
     out.push(b'*');
@@ -278,6 +295,10 @@ pub fn commit(store: &mut Store) {
     }
     aof.ops.clear();
     aof.pending.clear();
+    if aof.pending.capacity() > FLUSH_AT * 16 {
+        // One huge command must not pin its buffer for good.
+        aof.pending.shrink_to(FLUSH_AT);
+    }
     match aof.fsync {
         Fsync::Always if !aof.defer_fsync => {
             let ok = io.write_buf() && io.sync();

@@ -121,3 +121,27 @@ fn truncated_tails_follow_aof_load_truncated() {
     assert_eq!(store.dbs[0].len(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn evictions_are_propagated_as_their_own_deletions() {
+    let dir = temp_dir("evict");
+    let mut store = Store::new(config(&dir, &[]));
+    super::open(&mut store).unwrap();
+    let mut c = ClientState::new(0);
+    dispatch(&mut store, &mut c, &[b"SET", b"a", b"1"]);
+    super::propagate_eviction(&mut store, 0, b"a");
+    store
+        .config
+        .extra
+        .insert("lazyfree-lazy-eviction", "yes".into());
+    super::propagate_eviction(&mut store, 3, b"b");
+    let want = resp(&[
+        &["SELECT", "0"],
+        &["SET", "a", "1"],
+        &["DEL", "a"],
+        &["SELECT", "3"],
+        &["UNLINK", "b"],
+    ]);
+    assert_eq!(incr_file(&dir), want);
+    let _ = std::fs::remove_dir_all(&dir);
+}
