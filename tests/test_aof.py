@@ -315,3 +315,21 @@ def test_buffered_policies_reach_the_file_within_moments(tmp_path: Path, fsync: 
     incr = _aofdir(tmp_path) / "appendonly.aof.1.incr.aof"
     wait_for(lambda: parse_resp_commands(incr.read_bytes())[-1:] == [[b"SET", b"k", b"v"]], timeout=2)
     _close(r)
+
+
+def test_aof_is_rewritten_automatically_when_it_grows(tmp_path: Path) -> None:
+    r = _open(tmp_path, **{"auto-aof-rewrite-min-size": "4kb", "auto-aof-rewrite-percentage": "100"})
+    for i in range(50):
+        r.set(f"k{i}", "x" * 10)
+    time.sleep(0.3)
+    assert r.info("persistence")["aof_rewrites"] == 0  # under the minimum size
+    for i in range(200):
+        r.set(f"k{i}", "x" * 40)
+    wait_for(lambda: r.info("persistence")["aof_rewrites"] >= 1)
+    wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0)
+    assert manifest(_aofdir(tmp_path))[0][1] == "b"
+    assert manifest(_aofdir(tmp_path))[0][0] != "appendonly.aof.1.base.rdb"
+    _close(r)
+    again = _open(tmp_path)
+    assert again.dbsize() == 200 and again.get("k199") == b"x" * 40
+    _close(again)

@@ -513,6 +513,7 @@ fn spawn_sweeper(engine: Weak<Engine>) {
                         store.active_expire_cycle(Duration::from_millis(25));
                     }
                     crate::persist::rdbfile::auto_save(&mut store);
+                    crate::persist::aof::auto_rewrite(&mut store);
                     store.config.hz.clamp(1, 500)
                 }
                 None => return,

@@ -155,6 +155,9 @@ struct Io {
     incr_size: u64,
     /// The first incremental file a running rewrite keeps.
     rewrite_keeps_from: Option<u64>,
+    /// The AOF's size after the last rewrite (or at open): automatic
+    /// rewrites measure growth against it.
+    grown_from: u64,
 }
 
 impl Io {
@@ -434,6 +437,7 @@ pub fn open(store: &mut Store) -> Result<(), String> {
         base_size,
         incr_size,
         rewrite_keeps_from: None,
+        grown_from: base_size + incr_size,
     };
     attach(store, io);
     Ok(())
@@ -634,6 +638,7 @@ fn enable(store: &mut Store, now: Now<'_>) -> Result<(), String> {
         base_size: 0,
         incr_size: 0,
         rewrite_keeps_from: Some(keep),
+        grown_from: 0,
     };
     attach(store, io);
     if let Err(e) = start_rewrite(store, now, false) {
@@ -686,6 +691,45 @@ pub fn bgrewriteaof(store: &mut Store, now: Now<'_>) -> Result<(), String> {
     status.rewrites.fetch_add(1, Ordering::Relaxed);
     status.last_rewrite_secs.store(0, Ordering::Relaxed);
     Ok(())
+}
+
+/// `auto-aof-rewrite-percentage` / `auto-aof-rewrite-min-size`, checked
+/// by the engine's background thread: starts a rewrite once the AOF is
+/// past the minimum size and has grown by the percentage since the last
+/// rewrite. True if one started.
+pub fn auto_rewrite(store: &mut Store) -> bool {
+    let Some(aof) = store.aof.aof.as_ref() else {
+        return false;
+    };
+    if store.aof.status.rewriting.load(Ordering::Acquire) {
+        return false;
+    }
+    let setting = |name: &str, default: u64| {
+        store
+            .config
+            .extra
+            .get(name)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(default)
+    };
+    let percent = setting("auto-aof-rewrite-percentage", 100);
+    let min_size = setting("auto-aof-rewrite-min-size", 64 << 20);
+    let (size, from) = {
+        let io = aof.shared.io.lock();
+        (
+            io.base_size + io.incr_size + io.buf.len() as u64,
+            io.grown_from.max(1),
+        )
+    };
+    if percent == 0 || size < min_size || (size * 100 / from).saturating_sub(100) < percent {
+        return false;
+    }
+    log_info(&format!(
+        "Starting automatic rewriting of AOF on {}% growth",
+        (size * 100 / from).saturating_sub(100)
+    ));
+    let cell = std::cell::Cell::new(0);
+    start_rewrite(store, Now::new(&cell), true).is_ok()
 }
 
 /// Deletes the files `old` names that `new` does not.
@@ -830,6 +874,7 @@ fn finish_rewrite(
         .map(|f| std::fs::metadata(dir.join(&f.name)).map_or(0, |m| m.len()))
         .sum();
     io.incr_size = io.incr_size.saturating_sub(dropped);
+    io.grown_from = io.base_size + io.incr_size;
     drop(io);
     remove_unlisted(dir, &old, &m);
     true
