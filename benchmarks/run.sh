@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds redcore in release mode into .venv-bench, installs the comparison
 # packages, starts a redis-server on a free loopback port and runs bench.py,
-# then bench_helpers.py (helper modules: rate limiters, cache) and
-# bench_aof.py (SET throughput with the AOF off, everysec, always).
-# Extra arguments go to both (e.g. --markdown).
+# then the other bench_*.py scripts: helpers (rate limiters, cache),
+# asyncio (redcore.asyncio vs redis.asyncio and FakeAsyncRedis) and memory
+# (bytes per key against a fresh redis-server of its own), then bench_aof.py
+# (SET throughput with the AOF off, everysec, always).
+# Extra arguments go to each (e.g. --markdown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v redis-server >/dev/null || { echo "redis-server missing: run scripts/test.sh first"; exit 1; }
@@ -19,4 +21,6 @@ trap 'kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
 for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
 .venv-bench/bin/python benchmarks/bench.py --port "$PORT" "$@"
 .venv-bench/bin/python benchmarks/bench_helpers.py --port "$PORT" "$@"
+.venv-bench/bin/python benchmarks/bench_asyncio.py --port "$PORT" "$@"
+.venv-bench/bin/python benchmarks/bench_memory.py "$@"
 .venv-bench/bin/python benchmarks/bench_aof.py --port "$PORT" "$@"

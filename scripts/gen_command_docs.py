@@ -10,7 +10,9 @@ deprecated_since, replaced_by, history (``version=>text`` entries joined
 by ``;;``), key specs (specs joined by ``;``, each
 ``flag,flag@begin/find`` with begin ``index:N`` | ``keyword:KW,FROM`` |
 ``unknown`` and find ``range:LAST,STEP,LIMIT`` | ``keynum:IDX,FIRST,STEP``
-| ``unknown``). Empty fields are empty strings.
+| ``unknown``), COMMAND INFO's tips (comma-separated) and the key specs'
+notes (one per spec, in spec order, joined by ``;;``; empty when no spec
+has a note). Empty fields are empty strings.
 """
 
 import sys
@@ -70,6 +72,9 @@ def main():
         d = {text(k): v for k, v in pairs(doc).items()}
         history = ";;".join(f"{text(v)}=>{clean(text(t))}" for v, t in d.get("history", []))
         specs = ";".join(spec_text(s) for s in infos[name][8])
+        tips = ",".join(text(t) for t in infos[name][7])
+        notes = [text(pairs(s).get(b"notes", b"")) for s in infos[name][8]]
+        notes = ";;".join(clean(n) for n in notes) if any(notes) else ""
         rows.append("\t".join([
             name,
             clean(text(d["summary"])),
@@ -81,6 +86,8 @@ def main():
             clean(text(d.get("replaced_by", ""))),
             history,
             specs,
+            tips,
+            notes,
         ]))
         subs = pairs(d.get("subcommands", {}))
         for sub in sorted(subs, key=text):

@@ -14,15 +14,18 @@ say() { printf '\n== %s\n' "$*"; }
 
 # redis-server is the oracle; redis-sentinel runs the Sentinel command tests;
 # redis-check-rdb (redis-tools) vets the RDB files SAVE writes; openssl makes
-# the certificates of the TLS tests.
+# the certificates of the TLS tests; chromium-headless-shell renders the
+# analytics dashboard example (tests/test_web_examples.py).
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-sentinel >/dev/null 2>&1 \
-    || ! command -v redis-check-rdb >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
-    say "installing redis-server, redis-sentinel, redis-tools and openssl (Debian packages)"
+    || ! command -v redis-check-rdb >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1 \
+    || ! command -v chromium-headless-shell >/dev/null 2>&1; then
+    say "installing redis-server, redis-sentinel, redis-tools, openssl and chromium-headless-shell (Debian packages)"
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq redis-server redis-sentinel redis-tools openssl >/dev/null
+    $SUDO apt-get install -y -qq --no-install-recommends chromium-headless-shell >/dev/null
 fi
 redis-server --version
 

@@ -14,8 +14,10 @@
 //!   and one file per command group with the handlers.
 //! - [`engine`]: the embedded store: 16 databases, values, TTLs (lazy plus
 //!   an active sweep, hash-field TTLs too), WATCH, pub/sub, ACL users, the
-//!   client registry (CLIENT LIST/KILL), MONITOR, tracking, and the shared
-//!   [`engine::Engine`] handle.
+//!   client registry (CLIENT LIST/KILL), MONITOR, tracking, memory
+//!   accounting and maxmemory eviction (`engine::evict`; keys and strings
+//!   are `engine::compact` strings), and the shared [`engine::Engine`]
+//!   handle.
 //! - [`persist`]: Redis's RDB encoding: DUMP/RESTORE payloads and the RDB
 //!   files SAVE/BGSAVE write.
 //! - [`error`]: every error reply and its exact Redis text.

@@ -333,3 +333,20 @@ def test_aof_is_rewritten_automatically_when_it_grows(tmp_path: Path) -> None:
     again = _open(tmp_path)
     assert again.dbsize() == 200 and again.get("k199") == b"x" * 40
     _close(again)
+
+
+def test_evicted_keys_reach_the_aof_as_deletions(tmp_path: Path) -> None:
+    r = _open(tmp_path, **{"maxmemory-policy": "allkeys-random"})
+    r.config_set("maxmemory", r.info("memory")["used_memory"] + 300_000)
+    for i in range(5000):
+        r.set(f"key:{i}", "v" * 100)
+    info = r.info("stats")
+    assert info["evicted_keys"] > 0
+    live = sorted(r.keys())
+    cmds = parse_resp_commands((_aofdir(tmp_path) / "appendonly.aof.1.incr.aof").read_bytes())
+    assert sum(1 for c in cmds if c[0] == b"DEL") == info["evicted_keys"]
+    assert not any(c[0] in (b"MULTI", b"CONFIG") for c in cmds)
+    _close(r)
+    again = _open(tmp_path)
+    assert sorted(again.keys()) == live
+    _close(again)

@@ -4,6 +4,8 @@ connections, ``load_external_module`` and ``get_cache``, on every backend
 
 from __future__ import annotations
 
+import datetime
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -122,3 +124,46 @@ def test_load_external_module(r: Any) -> None:
 def test_get_cache(r: Any) -> None:
     # No client-side cache configured (redcore has none): None, as redis-py.
     assert r.get_cache() is None
+
+
+@pytest.mark.parametrize(
+    "expiry",
+    [
+        lambda: {"ex": 100},
+        lambda: {"ex": "100"},
+        lambda: {"ex": datetime.timedelta(seconds=100)},
+        lambda: {"px": 100_000},
+        lambda: {"px": datetime.timedelta(milliseconds=100_000)},
+        lambda: {"exat": datetime.datetime.now() + datetime.timedelta(seconds=100)},
+        lambda: {"pxat": int(time.time() * 1000) + 100_000},
+    ],
+    ids=["ex", "ex-str", "ex-timedelta", "px", "px-timedelta", "exat-datetime", "pxat"],
+)
+def test_set_and_getex_read_expiry_arguments_alike(r: Any, expiry: Any) -> None:
+    """``set`` (a Rust fast method) and ``getex`` (a Python one) apply
+    redis-py's expiry rules the same way."""
+    expiry = expiry()  # absolute times are taken when the test runs
+    assert r.set("a", "v", **expiry) is True
+    r.set("b", "v")
+    assert r.getex("b", **expiry) == b"v"
+    assert 98 <= r.ttl("a") <= 100 and 98 <= r.ttl("b") <= 100
+
+
+@pytest.mark.parametrize("bad", [{"ex": 1.5}, {"px": "100"}, {"ex": [1]}])
+def test_set_and_getex_reject_bad_expiry_alike(r: Any, bad: Any) -> None:
+    with pytest.raises(r.exc.DataError) as by_set:
+        r.set("k", "v", **bad)
+    with pytest.raises(r.exc.DataError) as by_getex:
+        r.getex("k", **bad)
+    assert str(by_set.value) == str(by_getex.value)
+
+
+def test_mget_and_hmget_take_keys_the_same_ways(r: Any) -> None:
+    r.mset({"a": 1, "b": 2})
+    r.hset("h", mapping={"a": 1, "b": 2})
+    for keys, args in [("a", ("b",)), (["a", "b"], ()), (("a",), ("b",)), ({"a": 0, "b": 0}, ())]:
+        assert r.mget(keys, *args) == [b"1", b"2"]
+        assert r.hmget("h", keys, *args) == [b"1", b"2"]
+    # a Python-side method with the same rule
+    assert r.exists(*["a", "b"]) == 2
+    assert r.sinter(["x", "y"]) == set()

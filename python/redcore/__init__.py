@@ -105,3 +105,11 @@ __all__ = [
     "from_url",
     "retry",
 ]
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext redcore``: the ``%redis`` / ``%%redis`` magics (see
+    :mod:`redcore._magic`)."""
+    from ._magic import load_ipython_extension as load
+
+    load(ipython)

@@ -1,6 +1,7 @@
 """``python -m redcore``: a guided tour of the embedded engine.
 
     python -m redcore tour      # strings, TTLs, lists, hashes, sets, a leaderboard
+    python -m redcore cli [URL] # a redis-cli-like prompt (redcore._cli_repl)
 """
 
 from __future__ import annotations
@@ -70,9 +71,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m redcore", description="redcore command line")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("tour", help="a short tour of the embedded engine")
+    from . import _cli_repl
+
+    _cli_repl.add_parser(sub)
     args = ap.parse_args(argv)
     if args.command == "tour":
         return tour()
+    if args.command == "cli":
+        return _cli_repl.run(args)
     return 2
 
 

@@ -6,7 +6,7 @@
 //! encoded: Redis unshares the value for in-place edits even when no bit
 //! ends up changing.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::args::{self, is};
 use super::flags::*;
@@ -52,16 +52,6 @@ fn bit_offset(ctx: &Ctx, arg: &[u8], hash_bits: Option<u32>) -> Result<u64, Erro
     Ok(off as u64)
 }
 
-/// Edits a string's bytes in place when nothing else shares them.
-fn edit(data: &mut Bytes, f: impl FnOnce(&mut BytesMut)) {
-    let mut buf = match std::mem::take(data).try_into_mut() {
-        Ok(buf) => buf,
-        Err(shared) => BytesMut::from(&shared[..]),
-    };
-    f(&mut buf);
-    *data = buf.freeze();
-}
-
 /// Makes `key` a string long enough to address bit `max_bit` (creating it
 /// or padding it with zero bytes) and marks it `raw`. Returns whether the
 /// key was created and whether it changed size.
@@ -73,16 +63,16 @@ fn bit_target(ctx: &mut Ctx, key: &[u8], max_bit: u64) -> Result<(bool, bool), E
     let s = db.get_or_create::<Str>(key, now, || Value::Str(Str::raw(Bytes::new())))?;
     let grown = s.data.len() < len;
     if grown {
-        edit(&mut s.data, |buf| buf.resize(len, 0));
+        s.data.edit(|buf| buf.resize(len, 0));
     }
-    s.raw = true;
+    s.set_raw();
     Ok((created, grown))
 }
 
 /// The bytes of the string at `key` (empty if missing), or WRONGTYPE.
 fn read_bytes(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Bytes>, Error> {
     let now = ctx.now;
-    Ok(ctx.db().get::<Str>(key, now)?.map(|s| s.data.clone()))
+    Ok(ctx.db().get::<Str>(key, now)?.map(|s| s.to_bytes()))
 }
 
 /// SETBIT key offset value
@@ -102,7 +92,7 @@ fn setbit(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let old = s.data[byte] & mask != 0;
     let changed = created || grown || old != (on == 1);
     if changed {
-        edit(&mut s.data, |buf| {
+        s.data.edit(|buf| {
             if on == 1 {
                 buf[byte] |= mask;
             } else {
@@ -452,7 +442,7 @@ fn bitfield_generic(ctx: &mut Ctx, argv: &[&[u8]], ro: bool) -> CmdResult {
     };
     let mut out = Vec::with_capacity(fields.len());
     let mut changes = 0u64;
-    edit(&mut s.data, |buf| {
+    s.data.edit(|buf| {
         for f in &fields {
             if f.op == FieldOp::Get {
                 out.push(Frame::Integer(get_field(buf, f.offset, f.bits, f.signed)));

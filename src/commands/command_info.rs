@@ -144,6 +144,7 @@ pub fn info_frame(cmd: &Command) -> Frame {
     } else {
         Frame::Array(cmd.subcommands.iter().map(info_frame).collect())
     };
+    let (tips, specs) = super::docs::info_tips_and_specs(cmd.name);
     Frame::Array(vec![
         Frame::Bulk(Bytes::from_static(cmd.name.as_bytes())),
         Frame::Integer(i64::from(cmd.arity)),
@@ -152,8 +153,8 @@ pub fn info_frame(cmd: &Command) -> Frame {
         Frame::Integer(i64::from(last)),
         Frame::Integer(i64::from(step)),
         simple_set(category_names(cmd)),
-        Frame::Set(Vec::new()),
-        Frame::Set(Vec::new()),
+        tips,
+        specs,
         subs,
     ])
 }

@@ -3,7 +3,8 @@
 //! `docs.tsv` has one row per Redis 7.0 command and subcommand (generated
 //! from a redis-server's own replies by `scripts/gen_command_docs.py`; see
 //! there for the columns): summary, since, group, complexity, doc flags,
-//! deprecation, history and key specs. `docs_newer.tsv` adds, by hand, the
+//! deprecation, history, key specs, and COMMAND INFO's tips and key-spec
+//! notes (so COMMAND INFO's last columns come from the same rows). `docs_newer.tsv` adds, by hand, the
 //! commands newer than 7.0 that the engine has. `docs_args.resp` holds
 //! each command's argument tree as Redis 7.0 replies it over RESP3 (one
 //! `[name, arguments]` frame per command, from the same script).
@@ -32,6 +33,8 @@ pub struct Doc {
     pub replaced_by: &'static str,
     pub history: Vec<(&'static str, &'static str)>,
     pub key_specs: Vec<KeySpecDoc>,
+    /// COMMAND INFO's tips (`nondeterministic_output`, `request_policy:...`).
+    pub tips: Vec<&'static str>,
 }
 
 /// Where a key spec's keys start.
@@ -52,6 +55,8 @@ pub enum Find {
 
 /// One key spec: its flags (`RW`, `access`...) and where its keys are.
 pub struct KeySpecDoc {
+    /// Free text COMMAND INFO shows first (empty for most specs).
+    pub notes: &'static str,
     pub flags: Vec<&'static str>,
     pub begin: Begin,
     pub find: Find,
@@ -95,6 +100,7 @@ fn parse_spec(s: &'static str) -> Option<KeySpecDoc> {
         _ => Find::Unknown,
     };
     Some(KeySpecDoc {
+        notes: "",
         flags: list(flags, ','),
         begin,
         find,
@@ -103,14 +109,26 @@ fn parse_spec(s: &'static str) -> Option<KeySpecDoc> {
 
 fn parse_row(line: &'static str) -> Option<(&'static str, Doc)> {
     let f: Vec<&'static str> = line.split('\t').collect();
-    let [name, summary, since, group, complexity, flags, dep, repl, history, specs] = f[..] else {
+    // Hand-written rows (docs_newer.tsv) may stop after the key specs.
+    let (tips, notes) = match f[..] {
+        [_, _, _, _, _, _, _, _, _, _, tips, notes] => (tips, notes),
+        [_, _, _, _, _, _, _, _, _, _] => ("", ""),
+        _ => return None,
+    };
+    let [name, summary, since, group, complexity, flags, dep, repl, history, specs, ..] = f[..]
+    else {
         return None;
     };
     let history = history
         .split(";;")
         .filter_map(|h| h.split_once("=>"))
         .collect();
-    let key_specs = specs.split(';').filter_map(parse_spec).collect();
+    let mut key_specs: Vec<KeySpecDoc> = specs.split(';').filter_map(parse_spec).collect();
+    if !notes.is_empty() {
+        for (spec, note) in key_specs.iter_mut().zip(notes.split(";;")) {
+            spec.notes = note;
+        }
+    }
     Some((
         name,
         Doc {
@@ -123,6 +141,7 @@ fn parse_row(line: &'static str) -> Option<(&'static str, Doc)> {
             replaced_by: repl,
             history,
             key_specs,
+            tips: list(tips, ','),
         },
     ))
 }
@@ -307,6 +326,73 @@ fn key_flags(cmd: &Command, argv: &[&[u8]], pos: usize) -> Vec<&'static str> {
             .collect()
     })
     .unwrap_or_default()
+}
+
+fn map(pairs: Vec<(&'static str, Frame)>) -> Frame {
+    Frame::Map(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (Frame::bulk(k.as_bytes()), v))
+            .collect(),
+    )
+}
+
+/// One key spec as COMMAND INFO shows it: `notes` (when it has one),
+/// `flags`, `begin_search` and `find_keys`.
+fn spec_frame(spec: &KeySpecDoc) -> Frame {
+    let mut m = Vec::with_capacity(4);
+    if !spec.notes.is_empty() {
+        m.push(("notes", bulk(spec.notes)));
+    }
+    let flags = spec.flags.iter().map(|f| Frame::Simple(Bytes::from(*f)));
+    m.push(("flags", Frame::Set(flags.collect())));
+    let (kind, params) = match spec.begin {
+        Begin::Index(i) => ("index", vec![("index", Frame::Integer(i))]),
+        Begin::Keyword(kw, from) => (
+            "keyword",
+            vec![("keyword", bulk(kw)), ("startfrom", Frame::Integer(from))],
+        ),
+        Begin::Unknown => ("unknown", Vec::new()),
+    };
+    m.push((
+        "begin_search",
+        map(vec![("type", bulk(kind)), ("spec", map(params))]),
+    ));
+    let (kind, params) = match spec.find {
+        Find::Range { last, step, limit } => (
+            "range",
+            vec![
+                ("lastkey", Frame::Integer(last)),
+                ("keystep", Frame::Integer(step)),
+                ("limit", Frame::Integer(limit)),
+            ],
+        ),
+        Find::Keynum { idx, first, step } => (
+            "keynum",
+            vec![
+                ("keynumidx", Frame::Integer(idx)),
+                ("firstkey", Frame::Integer(first)),
+                ("keystep", Frame::Integer(step)),
+            ],
+        ),
+        Find::Unknown => ("unknown", Vec::new()),
+    };
+    m.push((
+        "find_keys",
+        map(vec![("type", bulk(kind)), ("spec", map(params))]),
+    ));
+    map(m)
+}
+
+/// COMMAND INFO's tips (element 7) and key specifications (element 8) of
+/// `name` (`container|sub` for subcommands).
+pub fn info_tips_and_specs(name: &str) -> (Frame, Frame) {
+    let Some(d) = doc(name) else {
+        return (Frame::Set(Vec::new()), Frame::Set(Vec::new()));
+    };
+    let tips = d.tips.iter().map(|t| bulk(t)).collect();
+    let specs = d.key_specs.iter().map(spec_frame).collect();
+    (Frame::Set(tips), Frame::Set(specs))
 }
 
 /// COMMAND GETKEYSANDFLAGS command [arg ...] — each key with its flags.

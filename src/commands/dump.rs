@@ -8,8 +8,9 @@ use bytes::Bytes;
 use super::flags::*;
 use super::{acl, args, Command, Ctx, Group};
 use crate::engine::clock::lru_clock;
-use crate::engine::value::Value;
-use crate::engine::{notify, Entry, NO_EXPIRE};
+use crate::engine::db::{EXPIRES_SLOT_BYTES, SLOT_BYTES};
+use crate::engine::evict::STARTUP_MEMORY;
+use crate::engine::{notify, Entry, Store, NO_EXPIRE};
 use crate::error::{CmdResult, Error};
 use crate::persist::{self, LoadOptions, SaveOptions};
 use crate::resp::Frame;
@@ -180,96 +181,90 @@ fn memory_usage(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             if n < 0 {
                 return Err(Error::Syntax);
             }
-            samples = if n == 0 { usize::MAX } else { n as usize };
+            // 0 samples every element.
+            samples = n as usize;
             i += 2;
         } else {
             return Err(Error::Syntax);
         }
     }
-    let now = ctx.now;
-    let key = argv[2];
     // Redis finds the key without the expiry check: one whose deadline
     // passed still has a size until it is actually deleted.
-    if ctx.db().key_is_expired(key, now) {
-        return Ok(Frame::Integer((key.len() + KEY_OVERHEAD) as i64));
-    }
-    let size = ctx
-        .db()
-        .peek(key, now)
-        .map(|e| estimate(&e.value, samples) + key.len() + KEY_OVERHEAD);
+    let size = ctx.db().mem_usage(argv[2], samples);
     Ok(size.map_or(Frame::Null, |n| Frame::Integer(n as i64)))
 }
 
-/// Per-key bookkeeping: the table slot, the key's header and the entry.
-const KEY_OVERHEAD: usize = 56;
+/// The process's resident set size in bytes (0 where /proc is missing).
+pub(crate) fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    // SAFETY: sysconf only reads a system constant.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    pages * usize::try_from(page).unwrap_or(4096)
+}
 
-/// An estimate of the bytes a value takes. These are not Redis's
-/// allocator-based numbers; they grow with the value and, like Redis,
-/// extrapolate containers from their first `samples` elements.
-fn estimate(v: &Value, samples: usize) -> usize {
-    const HEADER: usize = 16;
-    fn sampled<'a>(n: usize, samples: usize, it: impl Iterator<Item = usize> + 'a) -> usize {
-        let k = samples.min(n).max(1);
-        let sum: usize = it.take(k).sum();
-        sum.saturating_mul(n) / k
+/// The memory figures INFO memory and MEMORY STATS share.
+pub(crate) struct MemoryFigures {
+    pub used: usize,
+    pub peak: usize,
+    /// Keyspace tables: entry slots and expiry-index slots, per database
+    /// `(db, main, expires)`, and their total.
+    pub per_db: Vec<(usize, usize, usize)>,
+    pub overhead: usize,
+    pub keys: usize,
+    pub rss: usize,
+}
+
+impl MemoryFigures {
+    pub(crate) fn take(store: &mut Store) -> MemoryFigures {
+        let used = store.used_memory_peaked();
+        let mut per_db = Vec::new();
+        let (mut keys, mut overhead) = (0, STARTUP_MEMORY);
+        for (i, db) in store.dbs.iter().enumerate() {
+            if db.is_empty() {
+                continue;
+            }
+            let main = db.len() * SLOT_BYTES;
+            let expires = db.volatile_len() * EXPIRES_SLOT_BYTES;
+            keys += db.len();
+            overhead += main + expires;
+            per_db.push((i, main, expires));
+        }
+        MemoryFigures {
+            used,
+            peak: store.evictor.peak.max(used),
+            per_db,
+            overhead,
+            keys,
+            rss: rss_bytes(),
+        }
     }
-    match v {
-        Value::Stream(_) => v.mem_usage(),
-        Value::Str(s) if s.encoding() == "int" => HEADER,
-        Value::Str(s) => HEADER + s.data.len() + 9,
-        Value::List(l) => 64 + sampled(l.len(), samples, l.iter().map(|e| e.len() + 11)),
-        Value::Set(s) if s.intset => 24 + s.members.len() * 8,
-        Value::Set(s) => {
-            96 + sampled(
-                s.members.len(),
-                samples,
-                s.members.iter().map(|m| m.len() + 40),
-            )
-        }
-        Value::Hash(h) => {
-            let per = if h.listpack { 4 } else { 56 };
-            96 + sampled(
-                h.map.len(),
-                samples,
-                h.map.iter().map(|(f, v)| f.len() + v.len() + per),
-            )
-        }
-        Value::ZSet(z) => {
-            let per = if z.listpack { 12 } else { 80 };
-            96 + sampled(
-                z.zset.len(),
-                samples,
-                z.zset.iter().map(|(m, _)| m.len() + per),
-            )
-        }
+
+    /// The part of `used` that is keys' and values' data.
+    pub fn dataset(&self) -> usize {
+        self.used.saturating_sub(self.overhead)
+    }
+
+    /// RSS over used memory (the process also holds the interpreter and
+    /// everything else that embeds the engine, so this is often above 1).
+    pub fn fragmentation(&self) -> f64 {
+        self.rss as f64 / self.used.max(1) as f64
     }
 }
 
-/// What the engine takes before any data (MEMORY STATS, like INFO's figure).
-const STARTUP_MEMORY: usize = 865_000;
-
-/// MEMORY STATS — Redis's fields, filled from the same estimates as MEMORY
-/// USAGE and INFO (no allocator to report fragmentation: ratios are 1).
+/// MEMORY STATS — Redis's fields, from the engine's running estimate
+/// (the allocator-level figures are the same estimate; RSS is the
+/// process's).
 fn memory_stats(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    const ENTRY: usize = 24;
-    let store = &*ctx.store;
-    let mut per_db = Vec::new();
-    let (mut keys, mut overhead, mut dataset) = (0usize, STARTUP_MEMORY, 0usize);
-    for (i, db) in store.dbs.iter().enumerate() {
-        if db.is_empty() {
-            continue;
-        }
-        let (main, expires) = (db.len() * ENTRY + 32, db.volatile_len() * ENTRY + 32);
-        keys += db.len();
-        overhead += main + expires;
-        dataset += db.mem_estimate(64);
-        per_db.push((i, main, expires));
-    }
-    let total = overhead + dataset;
+    let f = MemoryFigures::take(ctx.store);
     let n = |v: usize| Frame::Integer(v as i64);
     let mut m: Vec<(String, Frame)> = vec![
-        ("peak.allocated".into(), n(total)),
-        ("total.allocated".into(), n(total)),
+        ("peak.allocated".into(), n(f.peak)),
+        ("total.allocated".into(), n(f.used)),
         ("startup.allocated".into(), n(STARTUP_MEMORY)),
         ("replication.backlog".into(), n(0)),
         ("clients.slaves".into(), n(0)),
@@ -279,7 +274,7 @@ fn memory_stats(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
         ("lua.caches".into(), n(0)),
         ("functions.caches".into(), n(0)),
     ];
-    for (i, main, expires) in per_db {
+    for &(i, main, expires) in &f.per_db {
         let inner = Frame::Map(vec![
             (Frame::bulk(b"overhead.hashtable.main"), n(main)),
             (Frame::bulk(b"overhead.hashtable.expires"), n(expires)),
@@ -287,28 +282,36 @@ fn memory_stats(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
         ]);
         m.push((format!("db.{i}"), inner));
     }
-    let pct = |part: usize| part as f64 * 100.0 / (total - STARTUP_MEMORY).max(1) as f64;
+    let net = f.used.saturating_sub(STARTUP_MEMORY).max(1);
+    let pct = |part: usize| part as f64 * 100.0 / net as f64;
+    let rss_extra = f.rss.saturating_sub(f.used);
     m.extend([
-        ("overhead.total".into(), n(overhead)),
-        ("keys.count".into(), n(keys)),
+        ("overhead.total".into(), n(f.overhead)),
+        ("keys.count".into(), n(f.keys)),
         (
             "keys.bytes-per-key".into(),
-            n((total - STARTUP_MEMORY) / keys.max(1)),
+            n(f.used.saturating_sub(STARTUP_MEMORY) / f.keys.max(1)),
         ),
-        ("dataset.bytes".into(), n(dataset)),
-        ("dataset.percentage".into(), Frame::Double(pct(dataset))),
-        ("peak.percentage".into(), Frame::Double(100.0)),
-        ("allocator.allocated".into(), n(total)),
-        ("allocator.active".into(), n(total)),
-        ("allocator.resident".into(), n(total)),
+        ("dataset.bytes".into(), n(f.dataset())),
+        ("dataset.percentage".into(), Frame::Double(pct(f.dataset()))),
+        (
+            "peak.percentage".into(),
+            Frame::Double(f.used as f64 * 100.0 / f.peak.max(1) as f64),
+        ),
+        ("allocator.allocated".into(), n(f.used)),
+        ("allocator.active".into(), n(f.used)),
+        ("allocator.resident".into(), n(f.used)),
         ("allocator-fragmentation.ratio".into(), Frame::Double(1.0)),
         ("allocator-fragmentation.bytes".into(), n(0)),
         ("allocator-rss.ratio".into(), Frame::Double(1.0)),
         ("allocator-rss.bytes".into(), n(0)),
-        ("rss-overhead.ratio".into(), Frame::Double(1.0)),
-        ("rss-overhead.bytes".into(), n(0)),
-        ("fragmentation".into(), Frame::Double(1.0)),
-        ("fragmentation.bytes".into(), n(0)),
+        (
+            "rss-overhead.ratio".into(),
+            Frame::Double(f.fragmentation()),
+        ),
+        ("rss-overhead.bytes".into(), n(rss_extra)),
+        ("fragmentation".into(), Frame::Double(f.fragmentation())),
+        ("fragmentation.bytes".into(), n(rss_extra)),
     ]);
     Ok(Frame::Map(
         m.into_iter()
@@ -317,16 +320,40 @@ fn memory_stats(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     ))
 }
 
-/// MEMORY DOCTOR — an embedded engine has no allocator or RSS figures to
-/// diagnose, and says so.
-fn memory_doctor(_ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
-    Ok(Frame::Verbatim(
-        *b"txt",
-        Bytes::from_static(
-            b"The embedded engine keeps no allocator, fragmentation or RSS statistics, \
-              so there are no memory issues to report.\n",
-        ),
-    ))
+/// MEMORY DOCTOR — a short report from the same figures: the conditions
+/// Redis's doctor looks at that an embedded engine has (an empty dataset,
+/// a peak well above current use, maxmemory nearly reached).
+fn memory_doctor(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
+    let f = MemoryFigures::take(ctx.store);
+    let max = ctx.store.config.maxmemory as usize;
+    let mut issues = Vec::new();
+    if f.used < 5 << 20 {
+        issues.push(
+            "The dataset is empty or very small (under 5MB): there is nothing to diagnose yet."
+                .to_string(),
+        );
+    } else {
+        if f.peak > f.used + f.used / 2 {
+            issues.push(format!(
+                "Peak memory: at some point {} was used, 150% or more of the current {}.",
+                super::server_info::bytes_to_human(f.peak as u64),
+                super::server_info::bytes_to_human(f.used as u64),
+            ));
+        }
+        if max != 0 && f.used * 10 > max * 9 {
+            issues.push(format!(
+                "Used memory is over 90% of maxmemory ({}): writes will evict keys or fail with OOM under '{}'.",
+                super::server_info::bytes_to_human(max as u64),
+                ctx.store.config.maxmemory_policy
+            ));
+        }
+    }
+    let text = if issues.is_empty() {
+        "No memory issues found in the embedded engine's figures.\n".to_string()
+    } else {
+        issues.join("\n") + "\n"
+    };
+    Ok(Frame::Verbatim(*b"txt", Bytes::from(text)))
 }
 
 /// MEMORY PURGE — nothing to hand back to an allocator here.
@@ -334,7 +361,8 @@ fn memory_purge(_ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::ok())
 }
 
-/// MEMORY MALLOC-STATS — what Redis answers when built without jemalloc.
+/// MEMORY MALLOC-STATS — what Redis answers when built without jemalloc
+/// (the engine uses the system allocator).
 fn memory_malloc_stats(_ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::bulk(
         b"Stats not supported for the current allocator",

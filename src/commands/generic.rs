@@ -290,7 +290,7 @@ fn keys(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         .db()
         .live_keys(now)
         .filter(|(k, _)| all || pattern.matches(k))
-        .map(|(k, _)| Frame::Bulk(k.clone()))
+        .map(|(k, _)| Frame::bulk(k))
         .collect();
     Ok(Frame::Array(out))
 }
@@ -350,7 +350,7 @@ fn scan(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         let type_ok =
             type_name.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()));
         if name_ok && type_ok {
-            found.push(Frame::Bulk(k.clone()));
+            found.push(Frame::bulk(k));
         }
     });
     Ok(Frame::Array(vec![

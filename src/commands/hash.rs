@@ -41,7 +41,7 @@ pub(crate) const COMMANDS: &[Command] = &[
 
 /// A new, empty hash value.
 pub(crate) fn new_hash() -> Value {
-    Value::Hash(Hash::new())
+    Value::Hash(Box::new(Hash::new()))
 }
 
 /// Converts the encoding once the hash outgrows the listpack limits.

@@ -49,10 +49,7 @@ fn check(s: &Str) -> Result<(), Error> {
 /// not shared) and stores the result back, even when `f` fails part way:
 /// Redis keeps the edits made before an error too.
 fn edit<R>(s: &mut Str, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
-    let mut buf = Vec::from(std::mem::take(&mut s.data));
-    let out = f(&mut buf);
-    s.data = Bytes::from(buf);
-    out
+    s.data.edit_vec(f)
 }
 
 /// A new, empty HLL value (Redis creates it `raw`).
@@ -90,7 +87,7 @@ fn pfadd(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     })?;
     if !created {
         check(s)?;
-        s.raw = true;
+        s.set_raw();
     }
     let result = edit(s, |buf| {
         let mut updated = u64::from(created);
@@ -129,7 +126,7 @@ fn pfcount(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         return Ok(Frame::Integer(0));
     };
     check(s)?;
-    s.raw = true;
+    s.set_raw();
     if let Some(card) = hll::cached_card(&s.data) {
         return Ok(Frame::Integer(card as i64));
     }
@@ -154,7 +151,7 @@ fn pfmerge(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         created = true;
         new_value()
     })?;
-    s.raw = true;
+    s.set_raw();
     let result = edit(s, |buf| {
         if any_dense {
             hll::sparse_to_dense(buf)?;
@@ -183,7 +180,7 @@ fn pfdebug(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         return Err(Error::err("ERR The specified key does not exist"));
     };
     check(s)?;
-    s.raw = true;
+    s.set_raw();
     let sparse = s.data[4] == hll::SPARSE;
     if sub.eq_ignore_ascii_case(b"getreg") {
         if sparse {

@@ -96,7 +96,7 @@ where
             None => return Ok(None),
         }
     } else {
-        db.get_or_create::<List>(key, now, || Value::List(List::new()))?
+        db.get_or_create::<List>(key, now, || Value::List(Box::default()))?
     };
     match end {
         End::Left => values.into_iter().for_each(|v| list.push_front(v)),

@@ -26,6 +26,7 @@ pub mod hll;
 pub mod list;
 pub mod lolwut;
 pub mod migrate;
+mod oom;
 pub(crate) mod pqsort;
 pub mod pubsub;
 pub mod scripting;
@@ -568,6 +569,11 @@ pub fn dispatch_cmd_in(
     if let Err(reply) = access_check(store, client, cmd, argv) {
         return reply;
     }
+    if store.config.maxmemory != 0 {
+        if let Err(reply) = oom::check(store, scripts, client, cmd, argv) {
+            return reply;
+        }
+    }
     if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
         return transactions::queue(client, argv);
     }
@@ -809,6 +815,8 @@ pub fn run(
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         (cmd.handler)(&mut ctx, argv)
     }));
+    // Values changed in place are charged to the memory figure now.
+    ctx.store.dbs[ctx.client.db].settle();
     // Every run is measured, as Redis's call() does: commands inside EXEC
     // and scripts too, and a blocked command when it is finally served
     // (not the run that only registered it as blocked).

@@ -223,12 +223,20 @@ fn config_set(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             .map_err(Error::msg)?;
         ctx.store.refresh_gate();
     }
+    if pairs
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case(b"maxmemory"))
+    {
+        // A lower limit takes effect at once: evict down to it now.
+        ctx.store.perform_evictions();
+    }
     Ok(Frame::ok())
 }
 
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     ctx.store.stats = Stats::default();
+    ctx.store.evictor.peak = 0;
     for db in &mut ctx.store.dbs {
         db.hits = 0;
         db.misses = 0;

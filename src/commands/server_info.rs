@@ -46,10 +46,7 @@ const ORDER: &[&str] = &[
     "keyspace",
 ];
 
-/// Bytes an empty engine reports, like a fresh server's baseline.
-const STARTUP_MEMORY: usize = 865_000;
-/// Keys sampled per database when estimating memory.
-const MEMORY_SAMPLES: usize = 1000;
+use crate::engine::evict::STARTUP_MEMORY;
 
 /// Redis's `bytesToHuman`: `100B`, `1.50K`, `2.00M`...
 pub fn bytes_to_human(n: u64) -> String {
@@ -103,6 +100,18 @@ fn run_id(store: &Store) -> String {
     (0..40)
         .map(|_| char::from_digit(rng.u32(..16), 16).unwrap_or('0'))
         .collect()
+}
+
+/// Physical memory of the machine in bytes (0 where unknown).
+fn total_system_memory() -> u64 {
+    // SAFETY: sysconf only reads system constants.
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    u64::try_from(pages).unwrap_or(0) * u64::try_from(size).unwrap_or(0)
 }
 
 /// User and system CPU seconds of this process, from /proc when present.
@@ -191,35 +200,41 @@ fn write_section(out: &mut String, section: &str, ctx: &mut Ctx) {
             line("clients_in_timeout_table", &store.blocking.len());
         }
         "memory" => {
-            let dataset: usize = store
-                .dbs
-                .iter()
-                .map(|db| db.mem_estimate(MEMORY_SAMPLES))
-                .sum();
-            let used = (STARTUP_MEMORY + dataset) as u64;
+            let f = super::dump::MemoryFigures::take(ctx.store);
+            let store = &*ctx.store;
+            let (used, dataset) = (f.used, f.dataset());
             let maxmemory = store.config.maxmemory;
-            let perc = |part: usize| format!("{:.2}%", part as f64 * 100.0 / used as f64);
+            let perc =
+                |part: usize, of: usize| format!("{:.2}%", part as f64 * 100.0 / of.max(1) as f64);
             let (scripts, functions, libraries) = ctx.scripts.map_or((0, 0, 0), |s| {
                 let s = s.lock();
                 let f = &s.functions;
                 (s.len(), f.functions_count(), f.libraries_count())
             });
+            let ratio = format!("{:.2}", f.fragmentation());
+            let rss_extra = f.rss as i64 - used as i64;
             line("used_memory", &used);
-            line("used_memory_human", &bytes_to_human(used));
-            line("used_memory_rss", &used);
-            line("used_memory_rss_human", &bytes_to_human(used));
-            line("used_memory_peak", &used);
-            line("used_memory_peak_human", &bytes_to_human(used));
-            line("used_memory_peak_perc", &"100.00%");
-            line("used_memory_overhead", &STARTUP_MEMORY);
+            line("used_memory_human", &bytes_to_human(used as u64));
+            line("used_memory_rss", &f.rss);
+            line("used_memory_rss_human", &bytes_to_human(f.rss as u64));
+            line("used_memory_peak", &f.peak);
+            line("used_memory_peak_human", &bytes_to_human(f.peak as u64));
+            line("used_memory_peak_perc", &perc(used, f.peak));
+            line("used_memory_overhead", &f.overhead);
             line("used_memory_startup", &STARTUP_MEMORY);
             line("used_memory_dataset", &dataset);
-            line("used_memory_dataset_perc", &perc(dataset));
+            line(
+                "used_memory_dataset_perc",
+                &perc(dataset, used.saturating_sub(STARTUP_MEMORY)),
+            );
             line("allocator_allocated", &used);
             line("allocator_active", &used);
             line("allocator_resident", &used);
-            line("total_system_memory", &0);
-            line("total_system_memory_human", &"0B");
+            line("total_system_memory", &total_system_memory());
+            line(
+                "total_system_memory_human",
+                &bytes_to_human(total_system_memory()),
+            );
             line("used_memory_lua", &0);
             line("used_memory_vm_eval", &0);
             line("used_memory_lua_human", &"0B");
@@ -240,10 +255,10 @@ fn write_section(out: &mut String, section: &str, ctx: &mut Ctx) {
             line("allocator_frag_bytes", &0);
             line("allocator_rss_ratio", &"1.00");
             line("allocator_rss_bytes", &0);
-            line("rss_overhead_ratio", &"1.00");
-            line("rss_overhead_bytes", &0);
-            line("mem_fragmentation_ratio", &"1.00");
-            line("mem_fragmentation_bytes", &0);
+            line("rss_overhead_ratio", &ratio);
+            line("rss_overhead_bytes", &rss_extra);
+            line("mem_fragmentation_ratio", &ratio);
+            line("mem_fragmentation_bytes", &rss_extra);
             line("mem_not_counted_for_evict", &0);
             line("mem_replication_backlog", &0);
             line("mem_total_replication_buffers", &0);

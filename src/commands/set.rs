@@ -47,10 +47,10 @@ pub(crate) const COMMANDS: &[Command] = &[
 
 /// A new set, in the encoding Redis picks for its first member.
 pub(crate) fn new_set_for(first: &[u8]) -> Value {
-    Value::Set(Set {
+    Value::Set(Box::new(Set {
         members: Default::default(),
         intset: parse_i64(first).is_some(),
-    })
+    }))
 }
 
 /// `set-max-intset-entries`, with Redis's internal cap of 2^30.

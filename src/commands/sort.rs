@@ -182,7 +182,7 @@ fn lookup_pattern(db: &mut Db, now: Now<'_>, pattern: &[u8], subst: &Bytes) -> O
     key.extend_from_slice(&pattern[star + 1..key_end]);
     match (read_key(db, &key, now)?, arrow) {
         (Value::Hash(h), Some(f)) => h.get_live(&pattern[f + 2..], now.ms()).cloned(),
-        (Value::Str(s), None) => Some(s.data.clone()),
+        (Value::Str(s), None) => Some(s.to_bytes()),
         _ => None,
     }
 }
@@ -412,7 +412,7 @@ fn output(ctx: &mut Ctx, o: &Opts<'_>, items: &[Item], start: i64, end: i64) -> 
     let n = out.len() as i64;
     if n > 0 {
         let list: List = out.into_iter().map(Option::unwrap_or_default).collect();
-        ctx.db().set(dest, Value::List(list));
+        ctx.db().set(dest, Value::List(Box::new(list)));
         ctx.modified(dest, notify::LIST, "sortstore");
         ctx.dirty((n - 1) as u64);
     } else if ctx.db().remove(dest, now).is_some() {

@@ -1,7 +1,7 @@
 //! String commands: GET/SET and their variants, counters, APPEND, the
 //! range commands and LCS.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::args::{self, is};
 use super::flags::*;
@@ -43,15 +43,15 @@ pub(crate) const COMMANDS: &[Command] = &[
 /// The string under `key`: `Ok(None)` if missing, WRONGTYPE otherwise.
 /// GET's core, shared by the handler and the Python fast path.
 #[inline]
-pub fn lookup<'a>(db: &'a mut Db, key: &[u8], now: Now<'_>) -> Result<Option<&'a Bytes>, Error> {
-    Ok(db.get::<Str>(key, now)?.map(|s| &s.data))
+pub fn lookup<'a>(db: &'a mut Db, key: &[u8], now: Now<'_>) -> Result<Option<&'a [u8]>, Error> {
+    Ok(db.get::<Str>(key, now)?.map(|s| &s.data[..]))
 }
 
 /// [`lookup`] in the client's database.
 #[inline]
 pub(crate) fn get_str(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Bytes>, Error> {
     let now = ctx.now;
-    Ok(lookup(ctx.db(), key, now)?.cloned())
+    Ok(lookup(ctx.db(), key, now)?.map(Bytes::copy_from_slice))
 }
 
 /// Fails with `proto-max-bulk-len` if a string would grow past the limit.
@@ -60,17 +60,6 @@ pub(crate) fn check_len(ctx: &Ctx, len: u64) -> Result<(), Error> {
         return Err(Error::StringTooLong);
     }
     Ok(())
-}
-
-/// Edits a string's bytes in place when nothing else shares them (so a
-/// run of APPENDs grows one buffer, amortised O(1) each), else on a copy.
-fn edit_bytes(data: &mut Bytes, f: impl FnOnce(&mut BytesMut)) {
-    let mut buf = match std::mem::take(data).try_into_mut() {
-        Ok(buf) => buf,
-        Err(shared) => BytesMut::from(&shared[..]),
-    };
-    f(&mut buf);
-    *data = buf.freeze();
 }
 
 /// GET key
@@ -327,7 +316,7 @@ fn mget(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let out = argv[1..]
         .iter()
         .map(|k| match db.get::<Str>(k, now) {
-            Ok(Some(s)) => Frame::Bulk(s.data.clone()),
+            Ok(Some(s)) => Frame::Bulk(s.to_bytes()),
             _ => Frame::Null,
         })
         .collect();
@@ -433,11 +422,7 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let data = Bytes::from(text);
     // Redis builds the result as a plain string object: `embstr` even when
     // it reads as an integer. Overwriting keeps the TTL.
-    let value = Value::Str(Str {
-        data: data.clone(),
-        raw: false,
-        no_int: true,
-    });
+    let value = Value::Str(Str::no_int(data.clone()));
     match entry {
         Some(e) => e.value = value,
         None => {
@@ -466,8 +451,8 @@ fn append(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             if s.data.len() as u64 + tail.len() as u64 > max {
                 return Err(Error::StringTooLong);
             }
-            edit_bytes(&mut s.data, |buf| buf.extend_from_slice(tail));
-            s.raw = true;
+            s.data.edit(|buf| buf.extend_from_slice(tail));
+            s.set_raw();
             s.data.len()
         }
         None => {
@@ -526,13 +511,13 @@ fn setrange(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             let (offset, end) = (offset as usize, end as usize);
             match found {
                 Some(s) => {
-                    edit_bytes(&mut s.data, |buf| {
+                    s.data.edit(|buf| {
                         if buf.len() < end {
                             buf.resize(end, 0);
                         }
                         buf[offset..end].copy_from_slice(val);
                     });
-                    s.raw = true;
+                    s.set_raw();
                     s.data.len()
                 }
                 None => {

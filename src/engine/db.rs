@@ -8,6 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::engine::clock::{lru_clock, Now};
+use crate::engine::compact::CompactBytes;
 use crate::engine::hfe::HashIndex;
 use crate::engine::value::{typed, typed_mut, Hasher, Kind, Map, OrdSet, Value};
 use crate::engine::{lfu, notify};
@@ -57,9 +58,9 @@ pub type WatchFlag = Arc<AtomicBool>;
 /// One of the 16 (by default) databases.
 #[derive(Debug, Default)]
 pub struct Db {
-    keys: Map<Bytes, Entry>,
+    keys: Map<CompactBytes, Entry>,
     /// Keys that have a TTL, so the active sweep samples only those.
-    expires: OrdSet<Bytes>,
+    expires: OrdSet<CompactBytes>,
     /// Hashes that have field TTLs, by earliest deadline (field sweep).
     hfe: HashIndex,
     /// Key -> flags of the clients watching it; empty unless WATCH is used.
@@ -83,6 +84,31 @@ pub struct Db {
     /// so the AOF can propagate their deletion.
     pub log_expired: bool,
     pub expired_log: Vec<Bytes>,
+    /// The estimated bytes of the keys and values (see [`Db::used`]).
+    used: usize,
+    /// Entries handed out for changes in place during the current command,
+    /// with the bytes charged for them before: [`Db::settle`] charges the
+    /// difference afterwards.
+    pending: Vec<(usize, usize)>,
+}
+
+/// Elements of a container sampled to estimate its size (MEMORY USAGE's
+/// default).
+pub const ACCOUNT_SAMPLES: usize = 5;
+
+/// What one key costs the keyspace beyond its key's and value's heap
+/// parts: its slot in the entries vector (cached hash, key handle, entry)
+/// and its share of the hash index (a `usize` and a control byte per
+/// bucket at up to 7/8 load).
+pub const SLOT_BYTES: usize = std::mem::size_of::<(u64, CompactBytes, Entry)>() + 10;
+
+/// What a key with a TTL adds: its slot in the expiry index.
+pub const EXPIRES_SLOT_BYTES: usize = std::mem::size_of::<(u64, CompactBytes)>() + 10;
+
+/// The bytes charged for one key.
+#[inline]
+fn cost(key: &CompactBytes, value: &Value) -> usize {
+    SLOT_BYTES + key.heap_size() + value.mem_estimate(ACCOUNT_SAMPLES)
 }
 
 impl Db {
@@ -114,15 +140,98 @@ impl Db {
     }
 
     fn expire_index(&mut self, idx: usize) {
-        if let Some((key, entry)) = self.keys.swap_remove_index(idx) {
-            self.expires.swap_remove(&key);
-            self.value_gone(&key, &entry.value);
+        if let Some((key, _)) = self.take_index(idx) {
             self.expired_count += 1;
             if self.log_expired {
-                self.expired_log.push(key.clone());
+                self.expired_log.push(Bytes::copy_from_slice(&key));
             }
             self.touch(&key);
             self.event(notify::EXPIRED, "expired", &key);
+        }
+    }
+
+    /// Removes the entry at `idx` with its bookkeeping: the expiry and
+    /// field-expiry indexes, the bytes charged, the pending changes (the
+    /// last entry moves into `idx`). Every removal goes through here.
+    fn take_index(&mut self, idx: usize) -> Option<(CompactBytes, Entry)> {
+        self.uncharge(idx);
+        let last = self.keys.len().checked_sub(1)?;
+        let (key, entry) = self.keys.swap_remove_index(idx)?;
+        for p in &mut self.pending {
+            if p.0 == last {
+                p.0 = idx;
+            }
+        }
+        if entry.expire_at != NO_EXPIRE {
+            self.expires.swap_remove(&key);
+        }
+        self.value_gone(&key, &entry.value);
+        Some((key, entry))
+    }
+
+    /// The estimated bytes of this database's keys and values: kept up to
+    /// date as keys change (O(1) to read), each container estimated from a
+    /// few of its elements as MEMORY USAGE does.
+    #[inline]
+    pub fn used(&self) -> usize {
+        self.used + self.expires.len() * EXPIRES_SLOT_BYTES
+    }
+
+    /// [`Db::used`] recomputed from scratch (tests check the running
+    /// figure against it).
+    #[cfg(test)]
+    pub fn recount(&self) -> usize {
+        self.keys
+            .iter()
+            .map(|(k, e)| cost(k, &e.value))
+            .sum::<usize>()
+            + self.expires.len() * EXPIRES_SLOT_BYTES
+    }
+
+    /// Charges the entry at `idx` as it is now.
+    #[inline]
+    fn charge(&mut self, idx: usize) {
+        if let Some((k, e)) = self.keys.get_index(idx) {
+            self.used += cost(k, &e.value);
+        }
+    }
+
+    /// Takes back what the entry at `idx` was charged (settling a pending
+    /// change first), before it is replaced or removed.
+    #[inline]
+    fn uncharge(&mut self, idx: usize) {
+        let charged = match self.pending.iter().position(|p| p.0 == idx) {
+            Some(pos) => self.pending.swap_remove(pos).1,
+            None => match self.keys.get_index(idx) {
+                Some((k, e)) => cost(k, &e.value),
+                None => 0,
+            },
+        };
+        self.used = self.used.saturating_sub(charged);
+    }
+
+    /// Notes that the entry at `idx` is about to change in place.
+    #[inline]
+    fn hand_out(&mut self, idx: usize) {
+        if self.pending.iter().any(|p| p.0 == idx) {
+            return;
+        }
+        if let Some((k, e)) = self.keys.get_index(idx) {
+            let charged = cost(k, &e.value);
+            self.pending.push((idx, charged));
+        }
+    }
+
+    /// Charges the changes made in place since the entries were handed out
+    /// (the dispatcher calls it after each command).
+    #[inline]
+    pub fn settle(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        for (idx, charged) in std::mem::take(&mut self.pending) {
+            self.used = self.used.saturating_sub(charged);
+            self.charge(idx);
         }
     }
 
@@ -139,6 +248,7 @@ impl Db {
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now: Now<'_>) -> Option<&mut Entry> {
         let idx = self.live_index(key, now)?;
+        self.hand_out(idx);
         let entry = &mut self.keys[idx];
         entry.lru = access(entry.lru, self.lfu);
         Some(entry)
@@ -218,9 +328,12 @@ impl Db {
                     lru: self.fresh_lru(),
                 };
                 self.event(notify::NEW, "new", key);
-                self.keys.insert_full(Bytes::copy_from_slice(key), entry).0
+                let idx = self.keys.insert_full(CompactBytes::new(key), entry).0;
+                self.charge(idx);
+                idx
             }
         };
+        self.hand_out(idx);
         let entry = &mut self.keys[idx];
         typed_mut::<T>(&mut entry.value)
     }
@@ -236,6 +349,7 @@ impl Db {
         let (lfu, fresh) = (self.lfu, self.fresh_lru());
         match self.keys.get_index_of(key) {
             Some(idx) => {
+                self.uncharge(idx);
                 let entry = &mut self.keys[idx];
                 let had_ttl = entry.expire_at != NO_EXPIRE;
                 let old = std::mem::replace(&mut entry.value, value);
@@ -243,6 +357,7 @@ impl Db {
                 entry.lru = access(entry.lru, lfu);
                 self.value_gone(key, &old);
                 self.value_stored(idx);
+                self.charge(idx);
                 if had_ttl && expire_at == NO_EXPIRE {
                     self.expires.swap_remove(key);
                 } else if !had_ttl && expire_at != NO_EXPIRE {
@@ -254,7 +369,7 @@ impl Db {
             }
             None => {
                 self.event(notify::NEW, "new", key);
-                let k = Bytes::copy_from_slice(key);
+                let k = CompactBytes::new(key);
                 if expire_at != NO_EXPIRE {
                     self.expires.insert(k.clone());
                 }
@@ -270,6 +385,7 @@ impl Db {
                     )
                     .0;
                 self.value_stored(idx);
+                self.charge(idx);
             }
         }
         self.touch(key);
@@ -280,11 +396,13 @@ impl Db {
     pub fn set_keep_ttl(&mut self, key: &[u8], value: Value, now: Now<'_>) {
         match self.live_index(key, now) {
             Some(idx) => {
+                self.uncharge(idx);
                 let entry = &mut self.keys[idx];
                 let old = std::mem::replace(&mut entry.value, value);
                 entry.lru = access(entry.lru, self.lfu);
                 self.value_gone(key, &old);
                 self.value_stored(idx);
+                self.charge(idx);
                 self.touch(key);
             }
             None => self.set(key, value),
@@ -314,8 +432,7 @@ impl Db {
             .from_key_hashed_nocheck(hash, key)
         {
             RawEntryMut::Occupied(mut slot) => {
-                let entry = slot.get_mut();
-                let expired = entry.is_expired(now);
+                let expired = slot.get().is_expired(now);
                 if !allow(!expired) {
                     if expired {
                         let idx = slot.index();
@@ -323,6 +440,13 @@ impl Db {
                     }
                     return None;
                 }
+                let idx = slot.index();
+                let charged = match self.pending.iter().position(|p| p.0 == idx) {
+                    Some(pos) => self.pending.swap_remove(pos).1,
+                    None => cost(slot.key(), &slot.get().value),
+                };
+                self.used = self.used.saturating_sub(charged);
+                let entry = slot.get_mut();
                 let had_ttl = entry.expire_at != NO_EXPIRE;
                 let at = match expire_at {
                     Some(at) => at,
@@ -332,7 +456,7 @@ impl Db {
                 let old = std::mem::replace(&mut entry.value, make());
                 entry.expire_at = at;
                 entry.lru = access(entry.lru, lfu);
-                let idx = slot.index();
+                self.used += cost(slot.key(), &slot.get().value);
                 if had_ttl && at == NO_EXPIRE {
                     self.expires.swap_remove(key);
                 } else if !had_ttl && at != NO_EXPIRE {
@@ -349,17 +473,19 @@ impl Db {
                 if !allow(false) {
                     return None;
                 }
-                let k = Bytes::copy_from_slice(key);
+                let k = CompactBytes::new(key);
                 let at = expire_at.unwrap_or(NO_EXPIRE);
                 if at != NO_EXPIRE {
                     self.expires.insert(k.clone());
                 }
                 let mask = self.notify_mask;
                 if mask & notify::NEW != 0 && mask & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
-                    self.events.push((notify::NEW, "new", k.clone()));
+                    self.events
+                        .push((notify::NEW, "new", Bytes::copy_from_slice(key)));
                 }
                 let value = make();
                 let tracked = has_field_ttls(&value);
+                self.used += cost(&k, &value);
                 slot.insert_hashed_nocheck(
                     hash,
                     k,
@@ -382,31 +508,78 @@ impl Db {
     /// Inserts a whole entry (RESTORE, MOVE, COPY, RENAME).
     pub fn insert_entry(&mut self, key: Bytes, entry: Entry) {
         self.touch(&key);
-        if !self.keys.contains_key(&key) {
-            self.event(notify::NEW, "new", &key);
+        match self.keys.get_index_of(&key[..]) {
+            Some(idx) => self.uncharge(idx),
+            None => self.event(notify::NEW, "new", &key),
         }
+        let key = CompactBytes::from_bytes(key);
         if entry.expire_at != NO_EXPIRE {
             self.expires.insert(key.clone());
         } else {
-            self.expires.swap_remove(&key);
+            self.expires.swap_remove(&key[..]);
         }
         let (idx, old) = self.keys.insert_full(key.clone(), entry);
         if let Some(old) = old {
             self.value_gone(&key, &old.value);
         }
         self.value_stored(idx);
+        self.charge(idx);
     }
 
     /// Deletes a live key, returning its entry.
     pub fn remove(&mut self, key: &[u8], now: Now<'_>) -> Option<Entry> {
         let idx = self.live_index(key, now)?;
-        let (k, entry) = self.keys.swap_remove_index(idx)?;
-        if entry.expire_at != NO_EXPIRE {
-            self.expires.swap_remove(&k);
-        }
-        self.value_gone(&k, &entry.value);
+        let (k, entry) = self.take_index(idx)?;
         self.touch(&k);
         Some(entry)
+    }
+
+    /// Evicts `key` (maxmemory), live or past its deadline: removed with
+    /// an `evicted` event, WATCHers touched. False if it is not there.
+    /// Only [`crate::engine::Store::evict_key`] calls this.
+    pub(crate) fn evict(&mut self, key: &[u8]) -> bool {
+        let Some(idx) = self.keys.get_index_of(key) else {
+            return false;
+        };
+        self.take_index(idx);
+        self.touch(key);
+        self.event(notify::EVICTED, "evicted", key);
+        true
+    }
+
+    /// MEMORY USAGE of `key`, live or past its deadline: its slots, its
+    /// key's heap part and its value, containers sampled from `samples`
+    /// elements (0: all).
+    pub fn mem_usage(&self, key: &[u8], samples: usize) -> Option<usize> {
+        let (k, e) = self.keys.get_key_value(key)?;
+        let ttl = if e.expire_at != NO_EXPIRE {
+            EXPIRES_SLOT_BYTES
+        } else {
+            0
+        };
+        Some(SLOT_BYTES + k.heap_size() + e.value.mem_estimate(samples) + ttl)
+    }
+
+    /// True if `key` is present (with a TTL, when `volatile`), live or not.
+    pub fn holds(&self, key: &[u8], volatile: bool) -> bool {
+        if volatile {
+            self.expires.contains(key)
+        } else {
+            self.keys.contains_key(key)
+        }
+    }
+
+    /// A random key and its entry, from every key or from those with a
+    /// TTL (`volatile`): what eviction samples.
+    pub fn sample(&self, volatile: bool) -> Option<(&CompactBytes, &Entry)> {
+        if volatile {
+            let n = self.expires.len();
+            let key = self.expires.get_index(fastrand::usize(..n.max(1)))?;
+            self.keys.get_key_value(&key[..])
+        } else {
+            let n = self.keys.len();
+            self.keys.get_index(fastrand::usize(..n.max(1)))
+        }
     }
 
     /// Deletes `key` if it holds an empty container; true if it did.
@@ -416,11 +589,8 @@ impl Db {
             .get(key)
             .is_some_and(|e| e.value.is_empty_container());
         if empty {
-            if let Some(entry) = self.keys.swap_remove(key) {
-                if entry.expire_at != NO_EXPIRE {
-                    self.expires.swap_remove(key);
-                }
-                self.value_gone(key, &entry.value);
+            if let Some(idx) = self.keys.get_index_of(key) {
+                self.take_index(idx);
             }
         }
         empty
@@ -475,7 +645,7 @@ impl Db {
                 self.expire_index(idx);
                 continue;
             }
-            return self.keys.get_index(idx).map(|(k, _)| k.clone());
+            return self.keys.get_index(idx).map(|(k, _)| k.to_bytes());
         }
         None
     }
@@ -484,8 +654,11 @@ impl Db {
     pub fn live_keys<'a>(
         &'a self,
         now: Now<'a>,
-    ) -> impl Iterator<Item = (&'a Bytes, &'a Entry)> + 'a {
-        self.keys.iter().filter(move |(_, e)| !e.is_expired(now))
+    ) -> impl Iterator<Item = (&'a [u8], &'a Entry)> + 'a {
+        self.keys
+            .iter()
+            .filter(move |(_, e)| !e.is_expired(now))
+            .map(|(k, e)| (&k[..], e))
     }
 
     /// One SCAN step. Returns the next cursor (0 when done) after visiting
@@ -500,7 +673,7 @@ impl Db {
         cursor: u64,
         count: usize,
         now: Now<'_>,
-        mut visit: impl FnMut(&Bytes, &Entry),
+        mut visit: impl FnMut(&[u8], &Entry),
     ) -> u64 {
         let (next, expired) = scan_indexed(self.keys.len(), cursor, count, |i| {
             let (k, e) = match self.keys.get_index(i) {
@@ -521,44 +694,28 @@ impl Db {
         next
     }
 
-    /// An estimate of the bytes the keyspace uses (INFO used_memory): exact
-    /// for up to `samples` keys, else extrapolated from `samples` random
-    /// keys so the cost stays bounded.
-    pub fn mem_estimate(&self, samples: usize) -> usize {
-        const PER_KEY: usize = 48;
-        let size = |(k, e): (&Bytes, &Entry)| k.len() + e.value.mem_usage() + PER_KEY;
-        let n = self.keys.len();
-        if n <= samples {
-            return self.keys.iter().map(size).sum();
-        }
-        let picked: usize = (0..samples)
-            .filter_map(|_| self.keys.get_index(fastrand::usize(..n)))
-            .map(size)
-            .sum();
-        picked / samples.max(1) * n
-    }
-
-    /// The entry under `key`, expired or not, without touching it.
-    pub fn entry_raw(&self, key: &[u8]) -> Option<&Entry> {
-        self.keys.get(key)
-    }
-
     /// Removes every key.
     pub fn clear(&mut self) {
         self.touch_all(None);
         self.keys.clear();
         self.expires.clear();
         self.hfe.clear();
+        self.used = 0;
+        self.pending.clear();
     }
 
     /// Swaps contents with another database (SWAPDB); watchers of both see
     /// their keys as modified.
     pub fn swap_contents(&mut self, other: &mut Db) {
+        // Pending charges refer to positions in the contents being swapped.
+        self.settle();
+        other.settle();
         self.touch_all(Some(other));
         other.touch_all(Some(self));
         std::mem::swap(&mut self.keys, &mut other.keys);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.hfe, &mut other.hfe);
+        std::mem::swap(&mut self.used, &mut other.used);
     }
 
     /// Drops the field-expiry registration of a value leaving `key`.
@@ -610,8 +767,12 @@ impl Db {
             self.hfe.forget(key);
             return 0;
         };
-        let Value::Hash(h) = &mut self.keys[idx].value else {
+        if !matches!(self.keys[idx].value, Value::Hash(_)) {
             self.hfe.forget(key);
+            return 0;
+        }
+        self.hand_out(idx);
+        let Value::Hash(h) = &mut self.keys[idx].value else {
             return 0;
         };
         let n = h.reclaim_expired(now_ms, max);
@@ -620,14 +781,11 @@ impl Db {
             self.event(notify::HASH, "hexpired", key);
             self.touch(key);
             if empty {
-                if let Some((k, e)) = self.keys.swap_remove_index(idx) {
-                    if e.expire_at != NO_EXPIRE {
-                        self.expires.swap_remove(&k);
-                    }
-                }
+                self.take_index(idx);
                 self.event(notify::GENERIC, "del", key);
             }
         }
+        self.settle();
         self.hfe.set(key, if empty { None } else { min });
         n
     }
@@ -640,6 +798,10 @@ impl Db {
         let Some(idx) = self.keys.get_index_of(key) else {
             return 0;
         };
+        if !matches!(self.keys[idx].value, Value::Hash(_)) {
+            return 0;
+        }
+        self.hand_out(idx);
         let Value::Hash(h) = &mut self.keys[idx].value else {
             return 0;
         };
@@ -656,11 +818,7 @@ impl Db {
         self.event(notify::HASH, "hexpired", key);
         self.touch(key);
         if empty {
-            if let Some((k, e)) = self.keys.swap_remove_index(idx) {
-                if e.expire_at != NO_EXPIRE {
-                    self.expires.swap_remove(&k);
-                }
-            }
+            self.take_index(idx);
             self.event(notify::GENERIC, "del", key);
         }
         self.hfe_sync(key);
@@ -721,7 +879,8 @@ impl Db {
     /// either count (a WATCHed missing key stays missing).
     fn touch_all(&self, replacement: Option<&Db>) {
         for (key, flags) in &self.watched {
-            if self.keys.contains_key(key) || replacement.is_some_and(|r| r.keys.contains_key(key))
+            if self.keys.contains_key(&key[..])
+                || replacement.is_some_and(|r| r.keys.contains_key(&key[..]))
             {
                 for f in flags {
                     f.store(true, Ordering::Release);
@@ -792,6 +951,20 @@ mod tests {
     }
 
     #[test]
+    fn a_key_costs_72_bytes_of_slot() {
+        // The per-key budget behind bench_memory.py's figure: a key and a
+        // string value of up to 22 bytes each live inside the slot (cached
+        // hash 8 + key 24 + entry 40), with no heap blocks of their own.
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Entry>(), 40);
+        assert_eq!(SLOT_BYTES, 72 + 10);
+        let mut db = Db::default();
+        db.set(b"key:123456", s("value:123456"));
+        assert_eq!(db.used(), SLOT_BYTES);
+        assert_eq!(db.mem_usage(b"key:123456", 5), Some(SLOT_BYTES));
+    }
+
+    #[test]
     fn lazy_expiry_removes_keys_after_deadline() {
         let mut db = Db::default();
         db.set_with_expire(b"k", s("v"), 1_000);
@@ -827,7 +1000,7 @@ mod tests {
             let mut round = 0;
             loop {
                 let mut batch = Vec::new();
-                cursor = db.scan(cursor, 10, t, |k, _| batch.push(k.clone()));
+                cursor = db.scan(cursor, 10, t, |k, _| batch.push(k.to_vec()));
                 seen.extend(batch);
                 // Delete keys 500.. while scanning; keys below 500 must all be seen.
                 round += 1;

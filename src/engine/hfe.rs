@@ -262,7 +262,7 @@ mod hash_tests {
         assert_eq!(order(&h), ["c"]);
         assert_eq!(h.volatile_len(), 0);
         assert!(h.ttls.is_some(), "stays listpackex");
-        assert_eq!(Value::Hash(h).encoding(), "listpackex");
+        assert_eq!(Value::Hash(Box::new(h)).encoding(), "listpackex");
     }
 
     fn at<R>(ms: i64, f: impl FnOnce(Now<'_>) -> R) -> R {
@@ -281,7 +281,7 @@ mod hash_tests {
                 h.set_field_ttl(f.as_bytes(), *w);
             }
         }
-        Value::Hash(h)
+        Value::Hash(Box::new(h))
     }
 
     #[test]

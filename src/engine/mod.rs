@@ -7,8 +7,10 @@ pub mod blocking;
 pub mod client;
 pub mod clients;
 pub mod clock;
+pub mod compact;
 pub mod config;
 pub mod db;
+pub mod evict;
 pub mod geohash;
 pub mod hfe;
 pub mod hll;
@@ -106,6 +108,12 @@ pub struct Store {
     /// The append-only file (open while `appendonly` is on) and its
     /// rewrite status.
     pub aof: crate::persist::aof::AofState,
+    /// maxmemory: the eviction pool and the memory peak.
+    pub evictor: evict::Evictor,
+    /// Memory was over `maxmemory` (after evicting) when the current
+    /// top-level command started: a script without `allow-oom` may then
+    /// not begin writing with commands that grow memory, as in Redis.
+    pub oom_before_command: bool,
 }
 
 impl Store {
@@ -134,6 +142,8 @@ impl Store {
             monitors: monitor::Monitors::default(),
             tracking: tracking::Tracking::default(),
             aof: Default::default(),
+            evictor: evict::Evictor::default(),
+            oom_before_command: false,
         }
     }
 
@@ -420,6 +430,7 @@ impl Engine {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             f(&mut store.dbs[db], Now::new(&cell))
         }));
+        store.dbs[db].settle();
         commands::slowlog::record(&mut store, None, cmd, argv, started.elapsed());
         store.flush_db_events(db);
         if store.aof.on() {
@@ -514,6 +525,7 @@ fn spawn_sweeper(engine: Weak<Engine>) {
                     }
                     crate::persist::rdbfile::auto_save(&mut store);
                     crate::persist::aof::auto_rewrite(&mut store);
+                    store.used_memory_peaked();
                     store.config.hz.clamp(1, 500)
                 }
                 None => return,

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};
 
+use crate::engine::compact::CompactBytes;
 use crate::engine::hfe::{self, FieldTtls};
 use crate::engine::stream::Stream;
 use crate::engine::zset::ZSet;
@@ -19,45 +20,81 @@ pub type Map<K, V> = IndexMap<K, V, Hasher>;
 /// An insertion-ordered set; index-addressable for O(1) random picks and SCAN.
 pub type OrdSet<T> = IndexSet<T, Hasher>;
 
-/// A string value. `raw` records that the string was modified in place
-/// (APPEND, SETRANGE, SETBIT), which Redis reports as the `raw` encoding
-/// even for short or numeric contents. `no_int` marks values Redis builds
-/// without trying the integer encoding (INCRBYFLOAT's result): short ones
-/// report `embstr` even when they read as an integer.
-#[derive(Clone, Debug)]
+/// A string value, stored compactly (short ones inline, see
+/// [`CompactBytes`]). Two flag bits travel with it: `raw` records that the
+/// string was modified in place (APPEND, SETRANGE, SETBIT), which Redis
+/// reports as the `raw` encoding even for short or numeric contents;
+/// `no_int` marks values Redis builds without trying the integer encoding
+/// (INCRBYFLOAT's result): short ones report `embstr` even when they read
+/// as an integer.
+#[derive(Clone, Debug, Default)]
 pub struct Str {
-    pub data: Bytes,
-    pub raw: bool,
-    pub no_int: bool,
+    pub data: CompactBytes,
 }
+
+const RAW: u8 = 1;
+const NO_INT: u8 = 2;
 
 impl Str {
     /// A string as SET stores it (`int`, `embstr` or `raw` by contents).
     #[inline]
     pub fn new(data: Bytes) -> Str {
         Str {
-            data,
-            raw: false,
-            no_int: false,
+            data: CompactBytes::from_bytes(data),
+        }
+    }
+
+    /// A copy of `data` as SET stores it.
+    #[inline]
+    pub fn from_slice(data: &[u8]) -> Str {
+        Str {
+            data: CompactBytes::new(data),
         }
     }
 
     /// A string modified in place, which Redis reports as `raw`.
     #[inline]
     pub fn raw(data: Bytes) -> Str {
-        Str {
-            data,
-            raw: true,
-            no_int: false,
-        }
+        let mut s = Str::new(data);
+        s.set_raw();
+        s
+    }
+
+    /// A string Redis stores without trying the `int` encoding.
+    pub fn no_int(data: Bytes) -> Str {
+        let mut s = Str::new(data);
+        s.data.set_flags(NO_INT);
+        s
+    }
+
+    /// Records an in-place modification (`raw` encoding from now on).
+    #[inline]
+    pub fn set_raw(&mut self) {
+        let f = self.data.flags();
+        self.data.set_flags(f | RAW);
+    }
+
+    /// True once the string was modified in place.
+    #[inline]
+    pub fn is_raw(&self) -> bool {
+        self.data.flags() & RAW != 0
+    }
+
+    /// The contents as a reply (a copy when short, shared when long).
+    #[inline]
+    pub fn to_bytes(&self) -> Bytes {
+        self.data.to_bytes()
     }
 
     /// The name `OBJECT ENCODING` replies with.
     pub fn encoding(&self) -> &'static str {
         let len = self.data.len();
-        if self.raw || len > 44 {
+        if self.is_raw() || len > 44 {
             "raw"
-        } else if !self.no_int && len <= 20 && crate::num::parse_i64(&self.data).is_some() {
+        } else if self.data.flags() & NO_INT == 0
+            && len <= 20
+            && crate::num::parse_i64(&self.data).is_some()
+        {
             "int"
         } else {
             "embstr"
@@ -252,9 +289,9 @@ pub type List = VecDeque<Bytes>;
 #[derive(Clone, Debug)]
 pub enum Value {
     Str(Str),
-    List(List),
-    Hash(Hash),
-    Set(Set),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
     ZSet(Box<SortedSet>),
     Stream(Box<Stream>),
 }
@@ -264,6 +301,12 @@ impl Value {
     #[inline]
     pub fn string(data: Bytes) -> Value {
         Value::Str(Str::new(data))
+    }
+
+    /// A string value copied from `data` (no allocation when short).
+    #[inline]
+    pub fn string_from(data: &[u8]) -> Value {
+        Value::Str(Str::from_slice(data))
     }
 
     /// The name `TYPE` replies with.
@@ -319,25 +362,56 @@ impl Value {
         }
     }
 
-    /// A rough count of the bytes this value occupies, for MEMORY USAGE and
-    /// the maxmemory accounting.
-    pub fn mem_usage(&self) -> usize {
-        const ENTRY: usize = 16;
+    /// The bytes this value holds beyond its 24-byte handle, for MEMORY
+    /// USAGE and the maxmemory accounting: exact for strings, sorted sets
+    /// and the container headers; elements of lists, hashes, sets and
+    /// stream nodes extrapolated from the first `samples` (0: all), as
+    /// Redis's MEMORY USAGE does, so the cost stays bounded.
+    pub fn mem_estimate(&self, samples: usize) -> usize {
+        // A heap block's allocator header, and a `Bytes` element's handle.
+        const ALLOC: usize = 16;
+        const BYTES: usize = std::mem::size_of::<Bytes>();
+        // An IndexMap slot: cached hash and the index table's share.
+        const SLOT: usize = 8 + 10;
+        fn sampled(n: usize, samples: usize, it: impl Iterator<Item = usize>) -> usize {
+            let k = if samples == 0 { n } else { samples.min(n) };
+            let sum: usize = it.take(k).sum();
+            sum.saturating_mul(n) / k.max(1)
+        }
+        let blob = |len: usize| if len == 0 { 0 } else { len + ALLOC };
         match self {
-            Value::Str(s) => s.data.len() + 16,
-            Value::List(l) => l.iter().map(|e| e.len() + ENTRY).sum::<usize>() + 48,
+            Value::Str(s) => {
+                s.data.heap_size() + if s.data.heap_size() > 0 { 2 * ALLOC } else { 0 }
+            }
+            Value::List(l) => {
+                ALLOC
+                    + std::mem::size_of::<List>()
+                    + sampled(l.len(), samples, l.iter().map(|e| BYTES + blob(e.len())))
+            }
             Value::Hash(h) => {
                 // A field TTL costs an entry in a map and in an ordered set.
-                h.map
-                    .iter()
-                    .map(|(k, v)| k.len() + v.len() + 2 * ENTRY)
-                    .sum::<usize>()
-                    + h.volatile_len() * 4 * ENTRY
-                    + 64
+                ALLOC
+                    + std::mem::size_of::<Hash>()
+                    + sampled(
+                        h.map.len(),
+                        samples,
+                        h.map
+                            .iter()
+                            .map(|(k, v)| SLOT + 2 * BYTES + blob(k.len()) + blob(v.len())),
+                    )
+                    + h.volatile_len() * 2 * (SLOT + BYTES + 8)
             }
-            Value::Set(s) => s.members.iter().map(|m| m.len() + ENTRY).sum::<usize>() + 64,
-            Value::ZSet(z) => z.zset.mem_usage() + 64,
-            Value::Stream(s) => s.mem_usage(),
+            Value::Set(s) => {
+                ALLOC
+                    + std::mem::size_of::<Set>()
+                    + sampled(
+                        s.members.len(),
+                        samples,
+                        s.members.iter().map(|m| SLOT + BYTES + blob(m.len())),
+                    )
+            }
+            Value::ZSet(z) => ALLOC + z.zset.mem_usage(),
+            Value::Stream(s) => ALLOC + s.mem_usage(samples),
         }
     }
 }
@@ -355,14 +429,20 @@ macro_rules! kind {
             #[inline]
             fn get(v: &Value) -> Option<&Self> {
                 match v {
-                    Value::$variant(x) => Some(x),
+                    Value::$variant(x) => {
+                        let x: &Self = x;
+                        Some(x)
+                    }
                     _ => None,
                 }
             }
             #[inline]
             fn get_mut(v: &mut Value) -> Option<&mut Self> {
                 match v {
-                    Value::$variant(x) => Some(x),
+                    Value::$variant(x) => {
+                        let x: &mut Self = x;
+                        Some(x)
+                    }
                     _ => None,
                 }
             }
@@ -373,40 +453,8 @@ kind!(Str, Str);
 kind!(List, List);
 kind!(Hash, Hash);
 kind!(Set, Set);
-
-impl Kind for SortedSet {
-    #[inline]
-    fn get(v: &Value) -> Option<&Self> {
-        match v {
-            Value::ZSet(x) => Some(x),
-            _ => None,
-        }
-    }
-    #[inline]
-    fn get_mut(v: &mut Value) -> Option<&mut Self> {
-        match v {
-            Value::ZSet(x) => Some(x),
-            _ => None,
-        }
-    }
-}
-
-impl Kind for Stream {
-    #[inline]
-    fn get(v: &Value) -> Option<&Self> {
-        match v {
-            Value::Stream(x) => Some(x),
-            _ => None,
-        }
-    }
-    #[inline]
-    fn get_mut(v: &mut Value) -> Option<&mut Self> {
-        match v {
-            Value::Stream(x) => Some(x),
-            _ => None,
-        }
-    }
-}
+kind!(SortedSet, ZSet);
+kind!(Stream, Stream);
 
 /// The typed view of a value, or WRONGTYPE.
 #[inline]

@@ -81,7 +81,7 @@ pub fn load(r: &mut Reader<'_>, t: u8, o: &LoadOptions) -> Load<Value> {
     if h.map.is_empty() {
         return Err(LoadError("empty key"));
     }
-    Ok(Value::Hash(h))
+    Ok(Value::Hash(Box::new(h)))
 }
 
 /// A deadline as stored: 0 for none, else at most 48 bits.
@@ -175,12 +175,12 @@ mod tests {
     }
 
     fn round_trip(h: Hash) -> Hash {
-        let v = Value::Hash(h);
+        let v = Value::Hash(Box::new(h));
         let payload = super::super::dump_payload(&v, &SaveOptions::from_config(&Config::default()));
         assert!(super::super::payload_footer_ok(&payload));
         let lo = LoadOptions::from_config(&Config::default());
         match super::super::load_payload(&payload, &lo) {
-            Ok(Value::Hash(h)) => h,
+            Ok(Value::Hash(h)) => *h,
             other => panic!("{other:?}"),
         }
     }
@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(back.map, h.map);
         assert!(back.map.keys().eq(h.map.keys()));
         assert_eq!(back.ttls, h.ttls);
-        assert_eq!(Value::Hash(back).encoding(), "listpackex");
+        assert_eq!(Value::Hash(Box::new(back)).encoding(), "listpackex");
     }
 
     #[test]

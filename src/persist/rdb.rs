@@ -506,7 +506,7 @@ pub fn load_object(r: &mut Reader<'_>, t: u8, o: &LoadOptions) -> Load<Value> {
             for _ in 0..n {
                 l.push_back(Bytes::from(r.read_string()?));
             }
-            Ok(Value::List(l))
+            Ok(Value::List(Box::new(l)))
         }
         SET => load_set(r, o),
         ZSET | ZSET_2 => load_zset(r, o, t == ZSET_2),
@@ -548,7 +548,7 @@ fn load_set(r: &mut Reader<'_>, o: &LoadOptions) -> Load<Value> {
             return Err(LoadError("duplicate set member"));
         }
     }
-    Ok(Value::Set(Set { members, intset }))
+    Ok(Value::Set(Box::new(Set { members, intset })))
 }
 
 fn load_zset(r: &mut Reader<'_>, o: &LoadOptions, binary: bool) -> Load<Value> {
@@ -600,7 +600,7 @@ fn load_hash(r: &mut Reader<'_>, o: &LoadOptions) -> Load<Value> {
             return Err(LoadError("duplicate hash field"));
         }
     }
-    Ok(Value::Hash(Hash::from_map(map, listpack)))
+    Ok(Value::Hash(Box::new(Hash::from_map(map, listpack))))
 }
 
 fn load_quicklist(r: &mut Reader<'_>, v2: bool) -> Load<Value> {
@@ -628,7 +628,7 @@ fn load_quicklist(r: &mut Reader<'_>, v2: bool) -> Load<Value> {
     if l.is_empty() {
         return Err(LoadError("empty key"));
     }
-    Ok(Value::List(l))
+    Ok(Value::List(Box::new(l)))
 }
 
 /// Field/value (or member/score) pairs of a flat list, refusing an odd
@@ -685,7 +685,7 @@ fn load_blob(t: u8, blob: &[u8], o: &LoadOptions) -> Load<Value> {
         LIST_ZIPLIST => {
             let l: List = flat_ziplist(blob)?.into();
             nonzero(l.len() as u64)?;
-            Ok(Value::List(l))
+            Ok(Value::List(Box::new(l)))
         }
         SET_INTSET => {
             let ints = intset::decode(blob).ok_or(LoadError("bad intset"))?;
@@ -694,7 +694,7 @@ fn load_blob(t: u8, blob: &[u8], o: &LoadOptions) -> Load<Value> {
                 .iter()
                 .map(|&v| Bytes::from(crate::num::format_i64(v).as_bytes().to_vec()))
                 .collect();
-            Ok(Value::Set(Set { members, intset }))
+            Ok(Value::Set(Box::new(Set { members, intset })))
         }
         ZSET_ZIPLIST | ZSET_LISTPACK => {
             let items = if t == ZSET_ZIPLIST {
@@ -729,5 +729,5 @@ fn load_blob(t: u8, blob: &[u8], o: &LoadOptions) -> Load<Value> {
 }
 
 fn hash_value(kv: Vec<(Bytes, Bytes)>, listpack: bool) -> Value {
-    Value::Hash(Hash::from_map(kv.into_iter().collect(), listpack))
+    Value::Hash(Box::new(Hash::from_map(kv.into_iter().collect(), listpack)))
 }

@@ -73,10 +73,10 @@ impl Snapshot {
             if db.is_empty() {
                 continue;
             }
-            used_mem += db.mem_estimate(64) as u64;
+            used_mem += db.used() as u64;
             let keys: Vec<(Bytes, Entry)> = db
                 .live_keys(now)
-                .map(|(k, e)| (k.clone(), e.clone()))
+                .map(|(k, e)| (Bytes::copy_from_slice(k), e.clone()))
                 .collect();
             if !keys.is_empty() {
                 dbs.push((i, keys));

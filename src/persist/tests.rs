@@ -24,29 +24,29 @@ fn samples() -> Vec<Value> {
         Value::string(b("12345")),
         Value::string(Bytes::from(vec![b'x'; 100])),
         Value::Str(Str::raw(b("raw"))),
-        Value::List(
+        Value::List(Box::new(
             (0..1000)
                 .map(|i| Bytes::from(format!("item-{i}")))
                 .collect(),
-        ),
-        Value::Set(Set {
+        )),
+        Value::Set(Box::new(Set {
             members: [b("1"), b("-70000"), b("3")].into_iter().collect(),
             intset: true,
-        }),
-        Value::Set(Set {
+        })),
+        Value::Set(Box::new(Set {
             members: [b("a"), b("b")].into_iter().collect(),
             intset: false,
-        }),
-        Value::Hash(Hash::from_map(
+        })),
+        Value::Hash(Box::new(Hash::from_map(
             [(b("f"), b("v")), (b("n"), b("12"))].into_iter().collect(),
             true,
-        )),
-        Value::Hash(Hash::from_map(
+        ))),
+        Value::Hash(Box::new(Hash::from_map(
             [(b("f"), Bytes::from(vec![b'v'; 65]))]
                 .into_iter()
                 .collect(),
             false,
-        )),
+        ))),
         Value::ZSet(Box::new(SortedSet {
             zset: zl,
             listpack: true,
@@ -104,7 +104,7 @@ fn known_payloads_from_redis() {
         &SaveOptions::default(),
     );
     assert_eq!(hex(&a50), "00c30932016161e025000161610a0009ac48b9ab15fbc9");
-    let list: Value = Value::List([b("a"), b("1"), b("-2000")].into_iter().collect());
+    let list: Value = Value::List(Box::new([b("a"), b("1"), b("-2000")].into_iter().collect()));
     let l = dump_payload(&list, &SaveOptions::default());
     assert_eq!(
         hex(&l),

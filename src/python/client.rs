@@ -15,6 +15,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
+use super::aio::{Batch, Pending};
 use super::callbacks::{Callbacks, Fast};
 use super::encode::{Args, Encoding};
 use super::errors;
@@ -34,23 +35,23 @@ pub enum Backend {
 }
 
 /// A command waiting in a pipeline.
-struct Queued {
+pub(crate) struct Queued {
     /// Index in `Queue::ends` of the command's first argument.
-    first: usize,
-    nargs: usize,
-    cmd: Option<&'static Command>,
-    shape: Shape,
-    opts: Opts,
+    pub(crate) first: usize,
+    pub(crate) nargs: usize,
+    pub(crate) cmd: Option<&'static Command>,
+    pub(crate) shape: Shape,
+    pub(crate) opts: Opts,
 }
 
 /// Queued commands. Arguments live back to back in one buffer, so queueing
 /// a command costs no allocation per argument.
 #[derive(Default)]
-struct Queue {
+pub(crate) struct Queue {
     bytes: Vec<u8>,
     /// End offset in `bytes` of every argument.
     ends: Vec<usize>,
-    cmds: Vec<Queued>,
+    pub(crate) cmds: Vec<Queued>,
 }
 
 impl Queue {
@@ -70,7 +71,7 @@ impl Queue {
     }
 
     /// Every argument of every command, in order.
-    fn all_args(&self) -> Vec<&[u8]> {
+    pub(crate) fn all_args(&self) -> Vec<&[u8]> {
         let mut start = 0;
         self.ends
             .iter()
@@ -82,7 +83,7 @@ impl Queue {
             .collect()
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.cmds.len()
     }
 
@@ -119,6 +120,9 @@ pub struct Client {
     /// Connected and authenticated in the engine: typed fast paths may
     /// skip the dispatcher (while the engine is not gated).
     connected: AtomicBool,
+    /// Used by `redcore.asyncio`: a blocked command returns a
+    /// [`Pending`] instead of waiting.
+    aio: AtomicBool,
 }
 
 impl Drop for Client {
@@ -212,6 +216,9 @@ impl Client {
                 (frame, state.blocked.take())
             };
             let frame = match blocked {
+                Some(b) if this.aio.load(Ordering::Relaxed) => {
+                    return this.pending(py, b, shape, opts)
+                }
                 Some(b) => this.wait_blocked(py, b)?,
                 None => frame,
             };
@@ -231,10 +238,26 @@ impl Client {
             this.exec_plain(cmd, argv, flat)
         };
         let frame = match blocked {
+            Some(b) if this.aio.load(Ordering::Relaxed) => return this.pending(py, b, shape, opts),
             Some(b) => this.wait_blocked(py, b)?,
             None => frame,
         };
         reply::convert(py, frame, &shape, &opts, &this.dec)
+    }
+
+    /// A blocked command's reply to await (`redcore.asyncio`).
+    fn pending<'py>(
+        &self,
+        py: Python<'py>,
+        b: Blocked,
+        shape: Shape,
+        opts: Opts,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let Backend::Embedded(engine) = &*self.backend else {
+            return reply::convert(py, b.timeout_reply, &shape, &opts, &self.dec);
+        };
+        let p = Pending::new(engine.clone(), b, shape, opts, self.dec.clone());
+        Ok(Bound::new(py, p)?.into_any())
     }
 
     /// Waits for a blocked command's reply with the GIL released, waking
@@ -552,6 +575,7 @@ impl Client {
             callbacks,
             pipe,
             connected: AtomicBool::new(false),
+            aio: AtomicBool::new(false),
         })
     }
 
@@ -662,6 +686,18 @@ impl Client {
     fn _set_immediate(&self, on: bool) -> PyResult<()> {
         self.pipe()?.immediate.store(on, Ordering::Release);
         Ok(())
+    }
+
+    /// With `on`, a blocked command returns a `Pending` to await instead
+    /// of waiting (`redcore.asyncio`'s embedded clients).
+    fn _set_async(&self, on: bool) {
+        self.aio.store(on, Ordering::Relaxed);
+    }
+
+    /// Takes the queued commands out of a pipeline (`redcore.asyncio`
+    /// sends them on its own connections).
+    fn _take_batch(&self) -> PyResult<Batch> {
+        Ok(Batch::new(std::mem::take(&mut *self.pipe()?.queue.lock())))
     }
 
     /// A new pub/sub connection sharing this client's backend and settings.
@@ -825,25 +861,46 @@ impl Client {
             }
         };
         pipe.immediate.store(false, Ordering::Release);
-        let out = if transaction {
-            transaction_results(py, &queue.cmds, &argvs, frames, &self.dec, out)?
-        } else {
-            for (q, f) in queue.cmds.iter().zip(frames) {
-                out.append(shape_or_exception(py, f, q, &self.dec)?)?;
-            }
-            out
-        };
-        if raise_on_error {
-            let response_error = errors::response_error_type(py)?;
-            for (i, item) in out.iter().enumerate() {
-                if item.is_instance(&response_error)? {
-                    annotate(py, &item, i + 1, argvs[i], &self.dec)?;
-                    return Err(PyErr::from_value(item));
-                }
+        finish_pipeline(py, &queue, frames, transaction, raise_on_error, &self.dec)
+    }
+}
+
+/// A pipeline's replies (MULTI/QUEUED.../EXEC with `transaction`) as
+/// `Pipeline.execute()` returns them; with `raise_on_error` the first
+/// error reply is raised, annotated with its command.
+pub(crate) fn finish_pipeline<'py>(
+    py: Python<'py>,
+    queue: &Queue,
+    frames: Vec<Frame>,
+    transaction: bool,
+    raise_on_error: bool,
+    dec: &Decoder,
+) -> PyResult<Bound<'py, PyList>> {
+    let all = queue.all_args();
+    let argvs: Vec<&[&[u8]]> = queue
+        .cmds
+        .iter()
+        .map(|q| &all[q.first..q.first + q.nargs])
+        .collect();
+    let out = PyList::empty(py);
+    let out = if transaction {
+        transaction_results(py, &queue.cmds, &argvs, frames, dec, out)?
+    } else {
+        for (q, f) in queue.cmds.iter().zip(frames) {
+            out.append(shape_or_exception(py, f, q, dec)?)?;
+        }
+        out
+    };
+    if raise_on_error {
+        let response_error = errors::response_error_type(py)?;
+        for (i, item) in out.iter().enumerate() {
+            if item.is_instance(&response_error)? {
+                annotate(py, &item, i + 1, argvs[i], dec)?;
+                return Err(PyErr::from_value(item));
             }
         }
-        Ok(out)
     }
+    Ok(out)
 }
 
 /// A connection's state, speaking RESP3 when `resp3`.

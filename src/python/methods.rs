@@ -3,75 +3,15 @@
 //! Signatures, argument checks and return types follow redis-py.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyTuple};
+use pyo3::types::PyTuple;
 
+use super::argrules::{expiry, keys_of};
 use super::callbacks::Fast;
 use super::client::{command, Client};
 use super::encode::{arg, Args};
 use super::errors::data_error;
 use super::reply::Opts;
 use crate::commands::{hash, string};
-
-/// Pushes `items` (a str/bytes key, or an iterable of keys) then `rest`,
-/// as redis-py's `list_or_args` does.
-fn push_list_or_args<'py>(
-    a: &mut Args<'py>,
-    enc: &super::encode::Encoding,
-    first: &Bound<'py, PyAny>,
-    rest: &Bound<'py, PyTuple>,
-) -> PyResult<()> {
-    let is_scalar = first.is_instance_of::<PyString>()
-        || first.is_instance_of::<pyo3::types::PyBytes>()
-        || first.is_instance_of::<pyo3::types::PyInt>()
-        || first.is_instance_of::<pyo3::types::PyFloat>()
-        || first.is_instance_of::<pyo3::types::PyByteArray>()
-        || first.is_instance_of::<pyo3::types::PyMemoryView>();
-    if is_scalar {
-        a.push(first, enc)?;
-    } else {
-        match first.try_iter() {
-            Ok(it) => {
-                for item in it {
-                    a.push(&item?, enc)?;
-                }
-            }
-            Err(_) => a.push(first, enc)?,
-        }
-    }
-    for item in rest.iter() {
-        a.push(&item, enc)?;
-    }
-    Ok(())
-}
-
-/// Pushes SET's EX/PX argument as redis-py's `extract_expire_flags` does:
-/// a `timedelta` becomes whole units, an `int` (however big) goes as is for
-/// the server to judge, EX also takes a digit string; anything else is a
-/// DataError.
-fn push_relative_expiry<'py>(
-    a: &mut Args<'py>,
-    v: &Bound<'py, PyAny>,
-    enc: &super::encode::Encoding,
-    scale: f64,
-    what: &str,
-) -> PyResult<()> {
-    if v.is_instance_of::<pyo3::types::PyInt>() {
-        return a.push(v, enc);
-    }
-    if v.hasattr("total_seconds")? {
-        let secs: f64 = v.call_method0("total_seconds")?.extract()?;
-        a.push_i64((secs * scale) as i64);
-        return Ok(());
-    }
-    if scale == 1.0 && v.is_instance_of::<PyString>() && v.call_method0("isdigit")?.is_truthy()? {
-        let n = v.py().get_type::<pyo3::types::PyInt>().call1((v,))?;
-        return a.push(&n, enc);
-    }
-    Err(data_error(
-        v.py(),
-        &format!("{what} must be datetime.timedelta or int"),
-    ))
-}
 
 #[pymethods]
 impl Client {
@@ -184,28 +124,9 @@ impl Client {
         if get {
             a.push_static(b"GET");
         }
-        if let Some(ex) = &ex {
-            a.push_static(b"EX");
-            push_relative_expiry(&mut a, ex, enc, 1.0, "ex")?;
-        } else if let Some(px) = &px {
-            a.push_static(b"PX");
-            push_relative_expiry(&mut a, px, enc, 1000.0, "px")?;
-        } else if let Some(exat) = &exat {
-            a.push_static(b"EXAT");
-            if exat.hasattr("timestamp")? {
-                let ts: f64 = exat.call_method0("timestamp")?.extract()?;
-                a.push_i64(ts as i64);
-            } else {
-                a.push(exat, enc)?;
-            }
-        } else if let Some(pxat) = &pxat {
-            a.push_static(b"PXAT");
-            if pxat.hasattr("timestamp")? {
-                let ts: f64 = pxat.call_method0("timestamp")?.extract()?;
-                a.push_i64((ts * 1000.0) as i64);
-            } else {
-                a.push(pxat, enc)?;
-            }
+        if let Some((kw, v)) = expiry(ex.as_ref(), px.as_ref(), exat.as_ref(), pxat.as_ref())? {
+            a.push_static(kw.as_bytes());
+            a.push(&v, enc)?;
         }
         if keepttl {
             a.push_static(b"KEEPTTL");
@@ -234,8 +155,11 @@ impl Client {
         keys: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let enc = slf.get().encoding();
         let mut a = Args::cmd("MGET");
-        push_list_or_args(&mut a, slf.get().encoding(), keys, args)?;
+        for key in keys_of(keys, Some(args))? {
+            a.push(&key, enc)?;
+        }
         Client::call(slf, Fast::MGet, command!("mget"), &a)
     }
 
@@ -483,7 +407,9 @@ impl Client {
         let enc = slf.get().encoding();
         let mut a = Args::cmd("HMGET");
         a.push(name, enc)?;
-        push_list_or_args(&mut a, enc, keys, args)?;
+        for key in keys_of(keys, Some(args))? {
+            a.push(&key, enc)?;
+        }
         Client::call(slf, Fast::HMGet, command!("hmget"), &a)
     }
 

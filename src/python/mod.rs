@@ -11,6 +11,8 @@
 //! - [`msgpack`]: MessagePack for Python values (`redcore.cache`).
 //! - [`reshape`]: native reply shapes for replies already in Python.
 
+mod aio;
+mod argrules;
 mod callbacks;
 mod client;
 mod encode;
@@ -100,6 +102,9 @@ fn command_table(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
 #[pymodule]
 fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Client>()?;
+    m.add_class::<aio::Batch>()?;
+    m.add_class::<aio::AioConn>()?;
+    m.add_class::<aio::Pending>()?;
     m.add_class::<subscriber::Subscriber>()?;
     m.add_class::<callbacks::CallbackWatch>()?;
     m.add_class::<remote::RemotePool>()?;
@@ -108,6 +113,8 @@ fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(forget_engine, m)?)?;
     m.add_function(wrap_pyfunction!(native_shapes, m)?)?;
     m.add_function(wrap_pyfunction!(command_table, m)?)?;
+    m.add_function(wrap_pyfunction!(argrules::list_or_args, m)?)?;
+    m.add_function(wrap_pyfunction!(argrules::expire_flags, m)?)?;
     m.add_function(wrap_pyfunction!(callbacks::fast_commands, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_dumps, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_loads, m)?)?;

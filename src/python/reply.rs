@@ -162,7 +162,7 @@ impl Decoder {
     pub fn bulk_nogc<'py>(
         &self,
         py: Python<'py>,
-        b: &bytes::Bytes,
+        b: &[u8],
     ) -> Result<Bound<'py, PyAny>, bytes::Bytes> {
         if !self.decode {
             return Ok(PyBytes::new(py, b).into_any());
@@ -172,7 +172,7 @@ impl Decoder {
                 return Ok(PyString::new(py, s).into_any());
             }
         }
-        Err(b.clone())
+        Err(bytes::Bytes::copy_from_slice(b))
     }
 
     /// Always decodes (str_if_bytes).

@@ -26,6 +26,9 @@ struct Queue {
     frames: Mutex<VecDeque<Frame>>,
     ready: Condvar,
     closed: AtomicBool,
+    /// A socket to write a byte to on every delivery: how an asyncio
+    /// reader (`redcore.asyncio.PubSub`) hears of messages.
+    notify: Mutex<Option<std::fs::File>>,
 }
 
 impl Sink for Queue {
@@ -35,6 +38,10 @@ impl Sink for Queue {
         }
         self.frames.lock().push_back(frame);
         self.ready.notify_one();
+        if let Some(f) = self.notify.lock().as_mut() {
+            // A full socket already holds a wake-up: ignore.
+            let _ = std::io::Write::write(f, b"!");
+        }
         true
     }
 }
@@ -153,6 +160,26 @@ impl Subscriber {
         }
     }
 
+    /// Writes a byte to file descriptor `fd` (a duplicate is kept; it
+    /// should be a non-blocking socket) whenever a reply or message
+    /// arrives; None stops it.
+    #[pyo3(signature = (fd=None))]
+    fn notify(&self, fd: Option<i32>) -> PyResult<()> {
+        let file = match fd {
+            None => None,
+            Some(fd) => {
+                // SAFETY: `dup` returns a new descriptor that the File owns.
+                let dup = unsafe { libc::dup(fd) };
+                if dup < 0 {
+                    return Err(std::io::Error::last_os_error().into());
+                }
+                Some(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(dup) })
+            }
+        };
+        *self.queue.notify.lock() = file;
+        Ok(())
+    }
+
     /// Number of replies and messages waiting to be read.
     fn pending(&self) -> usize {
         self.queue.frames.lock().len()
@@ -169,6 +196,7 @@ impl Subscriber {
         drop(state);
         self.queue.frames.lock().clear();
         self.queue.ready.notify_all();
+        *self.queue.notify.lock() = None;
     }
 }
 

@@ -27,6 +27,8 @@ pub(crate) struct RunCtx {
     pub now: *const Cell<i64>,
     /// EVAL_RO, or a `no-writes` shebang flag.
     pub read_only: bool,
+    /// The script's `allow-oom` flag.
+    pub allow_oom: bool,
     pub watch: Arc<ScriptWatch>,
     pub run_id: u64,
     pub rng: *mut Rand48,
@@ -213,10 +215,20 @@ unsafe fn execute(ctx: &mut RunCtx, argv: &[&[u8]]) -> Result<Frame, &'static st
     if ctx.read_only && cmd.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
         return Err("Write commands are not allowed from read-only scripts.");
     }
+    let store = &mut *ctx.store;
+    // A script that started over maxmemory may not begin writing (once it
+    // has written it must be allowed to finish).
+    if cmd.has(flags::DENYOOM)
+        && !ctx.allow_oom
+        && store.config.maxmemory != 0
+        && store.oom_before_command
+        && !ctx.watch.wrote()
+    {
+        return Err("-OOM command not allowed when used memory > 'maxmemory'.");
+    }
     if cmd.has(flags::WRITE) {
         ctx.watch.set_wrote();
     }
-    let store = &mut *ctx.store;
     if store.gate.load(std::sync::atomic::Ordering::Relaxed) {
         if let Err(d) = commands::auth::check(store, &ctx.client, cmd, argv, "lua") {
             return Err(d.script_error());

@@ -107,6 +107,19 @@ impl Scripts {
         self.len() == 0
     }
 
+    /// The flags of the script EVAL / EVALSHA / FCALL `argv` would run
+    /// (`COMPAT` for a script without a shebang); `None` if it names no
+    /// script or function.
+    pub fn flags_for(&self, command: &str, argv: &[&[u8]]) -> Option<u32> {
+        let target = argv.get(1)?;
+        match command {
+            "eval" => vm::parse_shebang(target).ok().map(|(flags, _)| flags),
+            "evalsha" => self.vm.as_ref()?.flags(target),
+            "fcall" => self.functions.get(target).map(|f| f.flags),
+            _ => None,
+        }
+    }
+
     /// SCRIPT FLUSH: drops every script and the interpreter itself (its
     /// globals and library settings start afresh).
     pub fn flush(&mut self) {
@@ -154,6 +167,7 @@ pub fn eval(
         client,
         now_ms,
         read_only,
+        allow_oom: !compat && flags & script_flags::ALLOW_OOM != 0,
         function: None,
     };
     Ok(run_script(store, scripts, run, |ctx, hook| {
@@ -184,6 +198,7 @@ pub fn fcall(
         ));
     }
     let read_only = read_only || f.flags & script_flags::NO_WRITES != 0;
+    let allow_oom = f.flags & script_flags::ALLOW_OOM != 0;
     let fref = f.fref();
     let run = FunctionRun {
         name: f.name.clone(),
@@ -199,6 +214,7 @@ pub fn fcall(
         client,
         now_ms,
         read_only,
+        allow_oom,
         function: Some(run),
     };
     Ok(run_script(store, scripts, run, |ctx, hook| {
@@ -228,6 +244,9 @@ struct RunArgs<'a> {
     client: &'a ClientState,
     now_ms: i64,
     read_only: bool,
+    /// The `allow-oom` flag: commands that grow memory run even when
+    /// memory was over `maxmemory` as the script started.
+    allow_oom: bool,
     function: Option<FunctionRun>,
 }
 
@@ -245,6 +264,7 @@ fn run_script(
         client,
         now_ms,
         read_only,
+        allow_oom,
         function,
     } = run;
     let limit = store.config.lua_time_limit;
@@ -263,6 +283,7 @@ fn run_script(
         client: script_client,
         now: &cell,
         read_only,
+        allow_oom,
         watch: watch.clone(),
         run_id,
         rng,

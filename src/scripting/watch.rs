@@ -88,6 +88,11 @@ impl ScriptWatch {
         self.started_us.store(0, Ordering::Release);
     }
 
+    /// True once the running script has called a write command.
+    pub fn wrote(&self) -> bool {
+        self.wrote.load(Ordering::Acquire)
+    }
+
     /// Records that the running script called a write command (it can no
     /// longer be killed).
     pub fn set_wrote(&self) {

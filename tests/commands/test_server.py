@@ -398,11 +398,28 @@ def _infos(client, names):
         client.response_callbacks.pop("COMMAND", None)
 
 
+def _canon(x):
+    """A reply part with bytes decoded and sets ordered, for comparison."""
+    if isinstance(x, bytes):
+        return x.decode()
+    if isinstance(x, dict):
+        return {_canon(k): _canon(v) for k, v in x.items()}
+    if isinstance(x, (set, frozenset)):
+        return sorted(_canon(v) for v in x)
+    if isinstance(x, (list, tuple)):
+        return [_canon(v) for v in x]
+    return x
+
+
 def _summary(entry):
-    """name, arity, flags, first/last/step and ACL categories of an entry."""
+    """name, arity, flags, first/last/step, ACL categories, tips and key
+    specifications of an entry."""
     text = lambda items: [x.decode() if isinstance(x, bytes) else x for x in items]  # noqa: E731
     name = entry[0].decode()
-    return (name, entry[1], text(entry[2]), entry[3], entry[4], entry[5], text(entry[6]))
+    return (
+        name, entry[1], text(entry[2]), entry[3], entry[4], entry[5], text(entry[6]),
+        _canon(entry[7]), _canon(entry[8]),
+    )
 
 
 

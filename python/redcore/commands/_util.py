@@ -1,58 +1,26 @@
-"""Argument helpers shared by the command mixins."""
+"""Argument helpers shared by the command mixins.
+
+redis-py's argument rules are written once, in Rust, where the fast
+methods (``set``, ``mget``, ``hmget``...) apply them; the Python methods
+call the same functions, so both paths give the same arguments and the
+same ``DataError`` texts.
+"""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any, Iterable, List, Optional
 
-from ..exceptions import DataError
+from .._redcore import expire_flags as _expire_flags
+from .._redcore import list_or_args as _list_or_args
 
 
 def list_or_args(keys: Any, args: Optional[Iterable[Any]]) -> List[Any]:
     """redis-py's ``list_or_args``: one key or an iterable of keys, plus
     the extra positional ones."""
-    try:
-        iter(keys)
-        # str and bytes are iterable, but name a single key.
-        if isinstance(keys, (bytes, str, bytearray, memoryview)):
-            keys = [keys]
-        else:
-            keys = list(keys)
-    except TypeError:
-        keys = [keys]
-    if args:
-        keys.extend(args)
-    return keys
+    return _list_or_args(keys, args)
 
 
-def expire_flags(
-    ex: Any,
-    px: Any,
-    exat: Any,
-    pxat: Any,
-) -> List[Any]:
+def expire_flags(ex: Any, px: Any, exat: Any, pxat: Any) -> List[Any]:
     """The EX/PX/EXAT/PXAT arguments redis-py builds (same checks and
-    DataError texts)."""
-    if ex is not None:
-        if isinstance(ex, datetime.timedelta):
-            return ["EX", int(ex.total_seconds())]
-        if isinstance(ex, int):
-            return ["EX", ex]
-        if isinstance(ex, str) and ex.isdigit():
-            return ["EX", int(ex)]
-        raise DataError("ex must be datetime.timedelta or int")
-    if px is not None:
-        if isinstance(px, datetime.timedelta):
-            return ["PX", int(px.total_seconds() * 1000)]
-        if isinstance(px, int):
-            return ["PX", px]
-        raise DataError("px must be datetime.timedelta or int")
-    if exat is not None:
-        if isinstance(exat, datetime.datetime):
-            exat = int(exat.timestamp())
-        return ["EXAT", exat]
-    if pxat is not None:
-        if isinstance(pxat, datetime.datetime):
-            pxat = int(pxat.timestamp() * 1000)
-        return ["PXAT", pxat]
-    return []
+    DataError texts): ``[]`` or ``[keyword, value]``."""
+    return _expire_flags(ex, px, exat, pxat)

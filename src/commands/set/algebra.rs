@@ -158,7 +158,8 @@ fn store(
         return Ok(Frame::Integer(0));
     }
     let len = members.len() as i64;
-    ctx.db().set(dst, Value::Set(Set { members, intset }));
+    ctx.db()
+        .set(dst, Value::Set(Box::new(Set { members, intset })));
     ctx.modified(dst, notify::SET, event);
     Ok(Frame::Integer(len))
 }

@@ -628,8 +628,17 @@ impl Stream {
     }
 
     /// A rough byte count for MEMORY USAGE.
-    pub fn mem_usage(&self) -> usize {
-        let nodes: usize = self.nodes.values().map(|n| n.bytes() + 48).sum();
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        // Nodes are extrapolated from the first `samples` (0: all) so the
+        // cost stays bounded on long streams.
+        let count = self.nodes.len();
+        let k = if samples == 0 {
+            count
+        } else {
+            samples.min(count)
+        };
+        let sampled: usize = self.nodes.values().take(k).map(|n| n.bytes() + 48).sum();
+        let nodes = sampled.saturating_mul(count) / k.max(1);
         let groups: usize = self
             .groups
             .iter()

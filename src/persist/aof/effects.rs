@@ -34,6 +34,8 @@ use crate::resp::Frame;
 #[derive(Default)]
 pub struct Before {
     dirty: u64,
+    /// The command is flagged `write`.
+    write: bool,
     /// XAUTOCLAIM: the pending entries it may look at (ID, consumer,
     /// delivery time, delivery count), for the ones it finds deleted.
     nacks: Vec<(StreamId, Bytes, i64, u64)>,
@@ -46,6 +48,7 @@ pub struct Before {
 pub fn before(store: &mut Store, client: &ClientState, cmd: &Command, argv: &[&[u8]]) -> Before {
     let mut b = Before {
         dirty: store.dirty,
+        write: cmd.has(flags::WRITE),
         nacks: Vec::new(),
     };
     let cell = std::cell::Cell::new(0);
@@ -242,7 +245,10 @@ pub fn after(
         "xadd" | "xtrim" => xadd(store, db, name, argv, frame, now),
         "xreadgroup" => xreadgroup(store, db, argv, now.ms()),
         "xclaim" | "xautoclaim" => xclaim(store, db, name, argv, frame, &before.nacks),
-        _ => propagate(store, db, argv),
+        // Only writes replay as given: an admin command that moved the
+        // counter (CONFIG SET maxmemory evicting) propagated its effects.
+        _ if before.write => propagate(store, db, argv),
+        _ => {}
     }
 }
 

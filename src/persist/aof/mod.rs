@@ -223,8 +223,7 @@ pub fn propagate<A: AsRef<[u8]>>(store: &mut Store, db: usize, argv: &[A]) {
 
 /// Propagates the eviction of `key` from database `db` (maxmemory):
 /// `DEL`, or `UNLINK` under `lazyfree-lazy-eviction`, as its own entry in
-/// the AOF (committed at once, so it is not wrapped with the command
-/// whose memory need caused it).
+/// the AOF. [`crate::engine::Store::evict_key`] calls it.
 pub fn propagate_eviction(store: &mut Store, db: usize, key: &[u8]) {
     if !store.aof.on() {
         return;
@@ -235,7 +234,11 @@ pub fn propagate_eviction(store: &mut Store, db: usize, key: &[u8]) {
         b"DEL"
     };
     propagate(store, db, &[del, key]);
-    commit(store);
+    // Before a command (the dispatcher's maxmemory gate) it is its own
+    // entry; inside one (CONFIG SET maxmemory in EXEC) it joins its batch.
+    if store.aof.aof.as_ref().is_some_and(|a| a.ops.len() == 1) {
+        commit(store);
+    }
 }
 
 /// RESP of one command: `*N` then each argument as a bulk string.

@@ -1,0 +1,26 @@
+"""Version 1: caching frequent queries (cache-aside).
+
+``fetch(user_id)`` stands for an expensive database query. Cache its result
+as JSON under ``user:<id>`` for ``ttl`` seconds; serve later calls from
+Redis; drop the entry when the data changes.
+"""
+
+import json
+from typing import Any, Callable, Dict
+
+
+def cache_key(user_id: int) -> str:
+    """The key of a user's cached profile: ``user:<id>``."""
+    raise NotImplementedError("v1_caching.cache_key: write it (see the docstring)")
+
+
+def get_user(r: Any, user_id: int, fetch: Callable[[int], Dict[str, Any]], ttl: int = 300) -> Dict[str, Any]:
+    """The user's profile: from the cache when there, else ``fetch(user_id)``
+    stored as JSON with a ``ttl``-second expiry."""
+    raise NotImplementedError("v1_caching.get_user: write it (see the docstring)")
+
+
+def update_user(r: Any, user_id: int, data: Dict[str, Any], save: Callable[[int, Dict[str, Any]], None]) -> None:
+    """Saves new data with ``save(user_id, data)`` and invalidates the
+    cached copy, so the next ``get_user`` reads fresh data."""
+    raise NotImplementedError("v1_caching.update_user: write it (see the docstring)")

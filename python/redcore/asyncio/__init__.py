@@ -1,0 +1,42 @@
+"""redcore's asyncio API, a drop-in for ``redis.asyncio``.
+
+``import redcore.asyncio as redis`` and the same awaited calls run on an
+embedded engine (no address: in-process, each awaited command completes
+without a thread hop) or on a server (``host=``/``url=``), where the
+commands of all tasks are pipelined on a shared connection.
+
+    >>> import asyncio
+    >>> import redcore.asyncio as aredis
+    >>> async def main():
+    ...     r = aredis.Redis(decode_responses=True)
+    ...     await r.rpush("q", "a", "b")
+    ...     return await r.blpop(["q"], timeout=1)
+    >>> asyncio.run(main())
+    ('q', 'a')
+"""
+
+from .client import Pipeline, Redis, Script, StrictRedis, from_url
+from .connection import (
+    BlockingConnectionPool,
+    Connection,
+    ConnectionPool,
+    SSLConnection,
+    UnixDomainSocketConnection,
+)
+from .lock import Lock
+from .pubsub import PubSub
+
+__all__ = [
+    "BlockingConnectionPool",
+    "Connection",
+    "ConnectionPool",
+    "Lock",
+    "Pipeline",
+    "PubSub",
+    "Redis",
+    "SSLConnection",
+    "Script",
+    "StrictRedis",
+    "UnixDomainSocketConnection",
+    "from_url",
+]

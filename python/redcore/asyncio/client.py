@@ -1,0 +1,659 @@
+"""The asyncio client: :class:`Redis` and :class:`Pipeline`.
+
+There is one command layer: every command method here runs the sync
+client's method of the same name (the Rust hot methods and the Python
+mixins alike), so arguments, callbacks and return types are the sync
+client's. What differs is where the command runs:
+
+- embedded (no address): inline, in the calling task: the awaited call
+  completes without a thread hop. A blocking command that must wait
+  (BLPOP, XREAD BLOCK...) comes back as a ``_redcore.Pending``; the task
+  awaits it while the loop runs on, and the engine wakes the loop when
+  data arrives (see :func:`redcore.asyncio.connection.wait_pending`).
+- network: the sync method queues its encoded command on a *recorder*
+  (a sync pipeline that never sends), and the command is handed to a
+  connection of the :class:`~redcore.asyncio.ConnectionPool`.
+
+    >>> import asyncio, redcore.asyncio
+    >>> async def main():
+    ...     r = redcore.asyncio.Redis(decode_responses=True)
+    ...     await r.set("greeting", "hello")
+    ...     return await r.get("greeting")
+    >>> asyncio.run(main())
+    'hello'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import warnings
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
+
+from .. import _redcore
+from .. import client as _sync_client
+from .. import connection as _sync_connection
+from .._compat import adopt, redis_base
+from ..exceptions import ConnectionError, NoScriptError, RedisError, WatchError
+from .connection import ConnectionPool, Connection, wait_pending
+
+if TYPE_CHECKING:
+    from .pubsub import PubSub
+
+_Pending = _redcore.Pending
+
+_SyncRedis = _sync_client.Redis
+_SyncPipeline = _sync_client.Pipeline
+
+# Methods of the sync client that are not one command each: the async
+# classes define their own.
+_NOT_COMMANDS = frozenset({
+    "client", "close", "execute", "execute_command", "from_pool", "from_url", "get_cache", "get_connection_kwargs",
+    "get_encoder", "get_protocol", "get_retry", "hscan_iter", "keyspace_notifications", "load_external_module",
+    "load_scripts", "lock", "monitor", "multi", "parse_response", "pipeline", "pubsub", "register_script", "reset",
+    "scan_iter", "set_response_callback", "set_retry", "sscan_iter", "transaction", "unwatch", "watch", "zscan_iter",
+})
+
+
+def _command_names() -> List[str]:
+    """The command methods of the sync client (redcore's own classes)."""
+    names: Set[str] = set()
+    for klass in _SyncRedis.__mro__:
+        if not klass.__module__.startswith("redcore"):
+            continue
+        for name, value in vars(klass).items():
+            if not name.startswith("_") and callable(value) and not isinstance(value, (classmethod, staticmethod, type)):
+                names.add(name)
+    return sorted(names - _NOT_COMMANDS)
+
+
+async def _ready(value: Any) -> Any:
+    """An embedded call's value (awaited if the command blocked)."""
+    if value.__class__ is _Pending:
+        return await wait_pending(value)
+    return value
+
+
+def _signature_code(fn: Any) -> Tuple[str, str, Dict[str, Any]]:
+    """The parameter list of ``fn`` (without its first, the client) as
+    source, the matching call arguments, and the defaults they refer to:
+    a wrapper with the same signature passes arguments on positionally,
+    which is cheaper than forwarding ``*args, **kwargs``."""
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    defs: List[str] = []
+    call: List[str] = []
+    defaults: Dict[str, Any] = {}
+    star = False
+    for i, p in enumerate(params):
+        default = ""
+        if p.default is not inspect.Parameter.empty:
+            defaults[f"__d{i}"] = p.default
+            default = f"=__d{i}"
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            defs.append(p.name + default)
+            call.append(p.name)
+        elif p.kind is p.VAR_POSITIONAL:
+            star = True
+            defs.append("*" + p.name)
+            call.append("*" + p.name)
+        elif p.kind is p.KEYWORD_ONLY:
+            if not star:
+                star = True
+                defs.append("*")
+            defs.append(p.name + default)
+            call.append(f"{p.name}={p.name}")
+        else:
+            defs.append("**" + p.name)
+            call.append("**" + p.name)
+    if any(p.kind is p.POSITIONAL_ONLY for p in params):
+        last = max(i for i, p in enumerate(params) if p.kind is p.POSITIONAL_ONLY)
+        defs.insert(last + 1, "/")
+    return ", ".join(["self", *defs]), ", ".join(["self._core", *call]), defaults
+
+
+_CLIENT_TEMPLATE = """
+async def {name}({params}):
+    value = __fn({call})
+    if self._pool is None:
+        # Ran inline; a blocked command comes back as a Pending.
+        if value.__class__ is __Pending:
+            return await __wait(value)
+        return value
+    return await self._send(self._core._take_batch())
+"""
+
+_PIPELINE_TEMPLATE = """
+def {name}({params}):
+    return self._queued(__fn({call}))
+"""
+
+
+def _make_command(name: str, template: str) -> Callable[..., Any]:
+    """A method named ``name`` that runs the sync client's method of that
+    name on ``self._core`` (see the module docstring), with its signature."""
+    fn = getattr(_SyncRedis, name)
+    params, call, namespace = _signature_code(fn)
+    namespace.update(__fn=fn, __Pending=_Pending, __wait=wait_pending)
+    exec(template.format(name=name, params=params, call=call), namespace)  # noqa: S102 - our own template
+    method = namespace[name]
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _scan_iter(scan: str, pairs: bool) -> Callable[..., AsyncIterator[Any]]:
+    async def scan_iter(self: Any, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        cursor: Any = "0"
+        while cursor != 0:
+            cursor, data = await getattr(self, scan)(*args, cursor=cursor, **kwargs)
+            if pairs and isinstance(data, dict):
+                for item in data.items():
+                    yield item
+            else:
+                for item in data:
+                    yield item
+
+    scan_iter.__name__ = scan_iter.__qualname__ = f"{scan}_iter"
+    scan_iter.__doc__ = f"An async iterator over {scan.upper()}'s results."
+    return scan_iter
+
+
+class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]  # redis-py base when installed
+    """An asyncio Redis client with redis.asyncio's API.
+
+    Without ``host``, ``port``, ``unix_socket_path`` or
+    ``connection_pool`` it runs on an embedded engine in this process
+    (``name=`` shares one with every client, sync or async, opened under
+    that name). With an address it talks RESP to a server through a
+    :class:`~redcore.asyncio.ConnectionPool`: concurrent commands of all
+    tasks are pipelined on one shared connection.
+
+    Takes the sync :class:`redcore.Redis`'s arguments.
+    """
+
+    _pool: Optional[ConnectionPool]
+
+    def __init__(
+        self,
+        host: Optional[str] = None,
+        port: Optional[int] = None,
+        db: int = 0,
+        password: Optional[str] = None,
+        *,
+        unix_socket_path: Optional[str] = None,
+        connection_pool: Any = None,
+        single_connection_client: bool = False,
+        auto_close_connection_pool: Optional[bool] = None,
+        max_connections: Optional[int] = None,
+        **kwargs: Any,
+    ) -> None:
+        self.single_connection_client = single_connection_client
+        self._single: Optional[Connection] = None
+        kwargs.update(db=db, password=password)
+        remote = host is not None or port is not None or unix_socket_path is not None
+        if connection_pool is not None and not isinstance(
+            connection_pool, (ConnectionPool, _sync_connection.EmbeddedConnectionPool)
+        ):
+            # Another library's pool (redis.asyncio's, redcore's sync one):
+            # a pool of ours with its settings.
+            connection_pool = ConnectionPool(
+                connection_class=getattr(connection_pool, "connection_class", None),
+                max_connections=getattr(connection_pool, "max_connections", None),
+                **dict(getattr(connection_pool, "connection_kwargs", None) or {}),
+            )
+        if isinstance(connection_pool, ConnectionPool) or (remote and connection_pool is None):
+            if connection_pool is None:
+                sync = _SyncRedis(host=host, port=port, unix_socket_path=unix_socket_path, **kwargs)
+                sync_pool = sync.connection_pool
+                connection_pool = ConnectionPool(
+                    connection_class=sync_pool.connection_class, max_connections=max_connections,
+                    **sync_pool.connection_kwargs,
+                )
+                sync.close()
+                auto_close = True
+            else:
+                auto_close = False
+            self._pool = connection_pool
+            self._sync = _SyncRedis(connection_pool=connection_pool._sync)
+            self._core = _SyncPipeline(self._sync, transaction=False)
+        else:
+            self._pool = None
+            self._sync = self._core = _SyncRedis(
+                host=host, port=port, unix_socket_path=unix_socket_path, connection_pool=connection_pool,
+                single_connection_client=single_connection_client, **kwargs,
+            )
+            self._core._set_async(True)
+            connection_pool = self._core.connection_pool
+            auto_close = False
+        self.connection_pool = connection_pool
+        self.auto_close_connection_pool = auto_close if auto_close_connection_pool is None else auto_close_connection_pool
+
+    @classmethod
+    def from_url(cls, url: str, single_connection_client: bool = False, auto_close_connection_pool: Optional[bool] = None, **kwargs: Any) -> "Redis":
+        """A client from a URL: ``redis://``, ``rediss://``, ``unix://``
+        (a server) or ``memory://[name][/db]`` (a shared embedded engine)."""
+        if url.split("://", 1)[0].lower() == "memory":
+            params = _sync_connection.parse_memory_url(url)
+            params.update(kwargs)
+            return cls(single_connection_client=single_connection_client, **params)
+        pool = ConnectionPool.from_url(url, **kwargs)
+        client = cls(connection_pool=pool, single_connection_client=single_connection_client)
+        client.auto_close_connection_pool = True if auto_close_connection_pool is None else auto_close_connection_pool
+        return client
+
+    @classmethod
+    def from_pool(cls, connection_pool: ConnectionPool) -> "Redis":
+        """A client that owns ``connection_pool`` (closing the client
+        closes the pool)."""
+        client = cls(connection_pool=connection_pool)
+        client.auto_close_connection_pool = True
+        return client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__}({self.connection_pool!r})>"
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __await__(self) -> Any:
+        return self.initialize().__await__()
+
+    async def initialize(self) -> "Redis":
+        """Opens the single connection of a ``single_connection_client``."""
+        if self._pool is not None and self.single_connection_client and self._single is None:
+            self._single = await self._pool.get_connection()
+        return self
+
+    async def __aenter__(self) -> "Redis":
+        return await self.initialize()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self, close_connection_pool: Optional[bool] = None) -> None:
+        """Releases the single connection, and closes the pool if the
+        client made it (or ``close_connection_pool``)."""
+        if self._single is not None and self._pool is not None:
+            conn, self._single = self._single, None
+            await self._pool.release(conn)
+        close = self.auto_close_connection_pool if close_connection_pool is None else close_connection_pool
+        if close:
+            if self._pool is not None:
+                await self._pool.disconnect()
+            else:
+                self._core.close()
+
+    async def close(self, close_connection_pool: Optional[bool] = None) -> None:
+        """Deprecated alias of :meth:`aclose`, as in redis.asyncio."""
+        await self.aclose(close_connection_pool)
+
+    # -- plumbing ------------------------------------------------------------
+
+    async def _send(self, batch: Any) -> Any:
+        """Sends one recorded command on the shared connection (a blocking
+        one on a connection of its own)."""
+        pool = self._pool
+        assert pool is not None
+        if self._single is not None or self.single_connection_client:
+            conn = self._single or (await self.initialize())._single
+            assert conn is not None
+            return await conn.send(batch)
+        if batch.blocking:
+            return await _on_own_connection(pool, batch)
+        conn = pool._shared_conn() or await pool._get_shared()
+        return await conn.send(batch)
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        """Runs a command given as arguments; the reply is shaped by the
+        response callback registered for its name."""
+        value = self._core.execute_command(*args, **options)
+        if self._pool is None:
+            return await _ready(value)
+        return await self._send(self._core._take_batch())
+
+    @property
+    def response_callbacks(self) -> Any:
+        """The per-client response callbacks (command name -> callable)."""
+        return self._core.response_callbacks
+
+    @response_callbacks.setter
+    def response_callbacks(self, value: Any) -> None:
+        self._core.response_callbacks = value
+
+    def set_response_callback(self, command: str, callback: Callable[..., Any]) -> None:
+        """Set a custom response callback for ``command``."""
+        self._core.response_callbacks[command.upper()] = callback
+
+    def get_encoder(self) -> Any:
+        """The :class:`~redcore.connection.Encoder` of this client."""
+        return self.connection_pool.get_encoder()
+
+    def get_connection_kwargs(self) -> Dict[str, Any]:
+        """The connection arguments of this client's pool."""
+        return self.connection_pool.connection_kwargs
+
+    def get_protocol(self) -> Optional[int]:
+        """The ``protocol`` the client was made with."""
+        return self._sync.get_protocol()
+
+    @property
+    def _decode_responses(self) -> bool:
+        return bool(self._core._decode_responses)
+
+    @property
+    def _encoding(self) -> Any:
+        return self._core._encoding
+
+    # -- objects on this client ---------------------------------------------
+
+    def client(self) -> "Redis":
+        """A client on the same pool with a connection of its own."""
+        return type(self)(connection_pool=self.connection_pool, single_connection_client=True)
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> "Pipeline":
+        """A :class:`Pipeline` (atomic in MULTI/EXEC with ``transaction``)."""
+        return Pipeline(self, transaction, shard_hint)
+
+    async def transaction(
+        self, func: Callable[["Pipeline"], Any], *watches: Any, shard_hint: Any = None,
+        value_from_callable: bool = False, watch_delay: Optional[float] = None,
+    ) -> Any:
+        """Runs ``func(pipe)`` (a coroutine function or a plain one) with
+        ``watches`` WATCHed, retrying on WatchError; returns the EXEC
+        results (or ``func``'s value with ``value_from_callable``)."""
+        async with self.pipeline(True, shard_hint) as pipe:
+            while True:
+                try:
+                    if watches:
+                        await pipe.watch(*watches)
+                    func_value = func(pipe)
+                    if inspect.isawaitable(func_value):
+                        func_value = await func_value
+                    exec_value = await pipe.execute()
+                    return func_value if value_from_callable else exec_value
+                except WatchError:
+                    if watch_delay is not None and watch_delay > 0:
+                        await asyncio.sleep(watch_delay)
+                    continue
+
+    def pubsub(self, **kwargs: Any) -> "PubSub":
+        """A :class:`~redcore.asyncio.PubSub` on this client."""
+        from .pubsub import PubSub
+
+        return PubSub(self, **kwargs)
+
+    def lock(
+        self, name: Any, timeout: Optional[float] = None, sleep: float = 0.1, blocking: bool = True,
+        blocking_timeout: Optional[float] = None, lock_class: Any = None, thread_local: bool = True,
+        raise_on_release_error: bool = True,
+    ) -> Any:
+        """A :class:`~redcore.asyncio.lock.Lock` on key ``name``."""
+        from .lock import Lock
+
+        cls = Lock if lock_class is None else lock_class
+        return cls(self, name, timeout=timeout, sleep=sleep, blocking=blocking, blocking_timeout=blocking_timeout,
+                   thread_local=thread_local, raise_on_release_error=raise_on_release_error)
+
+    def register_script(self, script: Any) -> "Script":
+        """A callable :class:`Script`: ``await script(keys=..., args=...)``
+        runs EVALSHA, loading the script when the server lacks it."""
+        return Script(self, script)
+
+    def watch(self, *names: Any) -> None:
+        """Warns, as redis-py does: WATCH belongs on a pipeline."""
+        warnings.warn(DeprecationWarning("Call WATCH from a Pipeline object"))
+
+    def unwatch(self) -> None:
+        """Warns, as redis-py does: UNWATCH belongs on a pipeline."""
+        warnings.warn(DeprecationWarning("Call UNWATCH from a Pipeline object"))
+
+    scan_iter = _scan_iter("scan", False)
+    sscan_iter = _scan_iter("sscan", False)
+    hscan_iter = _scan_iter("hscan", True)
+    zscan_iter = _scan_iter("zscan", False)
+
+
+async def _on_own_connection(pool: ConnectionPool, batch: Any, **send: Any) -> Any:
+    """Runs ``batch`` on a connection of its own (a blocking command). If
+    the wait is cancelled the connection is closed: it would still owe the
+    blocked reply."""
+    conn = await pool.get_connection()
+    # The command blocks as long as it asks; the server answers when its
+    # block timeout ends, so socket_timeout does not apply here.
+    conn.timeout = None
+    try:
+        result = await conn.send(batch, **send)
+    except BaseException:
+        conn.disconnect()
+        await pool.release(conn)
+        raise
+    await pool.release(conn)
+    return result
+
+
+StrictRedis = Redis
+
+
+class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type: ignore[misc]  # redis-py base when installed
+    """Commands queued and run with ``await pipe.execute()`` (in MULTI/EXEC
+    with ``transaction``). Command methods return the pipeline, so calls
+    chain; after :meth:`watch` and until :meth:`multi` they run at once
+    and are awaited.
+
+    >>> import asyncio, redcore.asyncio
+    >>> async def main():
+    ...     r = redcore.asyncio.Redis()
+    ...     async with r.pipeline() as pipe:
+    ...         return await pipe.incr("n").incr("n").execute()
+    >>> asyncio.run(main())
+    [1, 2]
+    """
+
+    def __init__(self, client: Redis, transaction: bool = True, shard_hint: Any = None) -> None:
+        self.client = client  # type: ignore[method-assign,assignment]  # redis-py's attribute
+        self.connection_pool = client.connection_pool
+        self.auto_close_connection_pool = False
+        self.single_connection_client = False
+        self._single = None
+        self._pool = client._pool
+        self._sync = client._sync
+        self.transaction = transaction  # type: ignore[method-assign,assignment]  # redis-py's attribute
+        self.shard_hint = shard_hint
+        self.watching = False
+        self.explicit_transaction = False
+        self.scripts: Set["Script"] = set()
+        self._conn: Optional[Connection] = None
+        self._core = _SyncPipeline(client._sync, transaction)
+        if self._pool is None:
+            self._core._set_async(True)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__}(queued={len(self)})>"
+
+    def __len__(self) -> int:
+        return len(self._core)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __await__(self) -> Any:
+        async def itself() -> "Pipeline":
+            return self
+
+        return itself().__await__()
+
+    async def __aenter__(self) -> "Pipeline":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.reset()
+
+    def _immediate(self) -> bool:
+        return self.watching and not self.explicit_transaction
+
+    def _queued(self, value: Any) -> Any:
+        """What a command method returns once the sync pipeline took the
+        command: the pipeline while queueing; while WATCHing, the awaitable
+        reply (run inline, or sent on the WATCH connection)."""
+        if not self._immediate():
+            return self
+        if self._pool is None:
+            return _ready(value)
+        return self._send_watched(self._core._take_batch())
+
+    async def _send_watched(self, batch: Any) -> Any:
+        assert self._conn is not None
+        return await self._conn.send(batch)
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:  # type: ignore[override]
+        """Queues a command (runs it, awaitable, while WATCHing)."""
+        return self._queued(self._core.execute_command(*args, **options))
+
+    async def watch(self, *names: Any) -> bool:  # type: ignore[override]
+        """WATCH ``names``; until :meth:`multi`, commands run immediately
+        (on a connection this pipeline holds until reset)."""
+        if self.explicit_transaction:
+            raise RedisError("Cannot issue a WATCH after a MULTI")
+        if self._pool is None:
+            result = self._core.watch(*names)
+            self.watching = True
+            return result
+        if self._conn is None:
+            self._conn = await self._pool.get_connection()
+        _redcore.Client.execute_command(self._core, "WATCH", *names)
+        result = await self._conn.send(self._core._take_batch())
+        self.watching = True
+        return result
+
+    async def unwatch(self) -> bool:  # type: ignore[override]
+        """Forget WATCHed keys."""
+        if not self.watching:
+            return True
+        if self._pool is None:
+            result = self._core.unwatch()
+        else:
+            assert self._conn is not None
+            _redcore.Client.execute_command(self._core, "UNWATCH")
+            result = await self._conn.send(self._core._take_batch())
+        self.watching = False
+        return result
+
+    def multi(self) -> None:
+        """Start queueing the transaction after :meth:`watch`."""
+        if self.explicit_transaction:
+            raise RedisError("Cannot issue nested calls to MULTI")
+        if len(self):
+            raise RedisError("Commands without an initial WATCH have already been issued")
+        if self._pool is None:
+            self._core.multi()
+        self.explicit_transaction = True
+
+    async def reset(self) -> None:
+        """Forget queued commands, UNWATCH and give back the connection."""
+        conn, self._conn = self._conn, None
+        try:
+            if self._pool is None:
+                self._core.reset()
+            else:
+                self._core._reset_pipeline()
+                if conn is not None and self.watching and conn.is_connected:
+                    try:
+                        await conn.send_raw("UNWATCH")
+                    except ConnectionError:
+                        pass
+        finally:
+            self.watching = False
+            self.explicit_transaction = False
+            self.scripts = set()
+            if conn is not None and self._pool is not None:
+                await self._pool.release(conn)
+
+    async def aclose(self, close_connection_pool: Optional[bool] = None) -> None:
+        """``reset()``."""
+        await self.reset()
+
+    async def load_scripts(self) -> None:
+        """Loads the scripts called on this pipeline that the server lacks."""
+        scripts = list(self.scripts)
+        shas = [s.sha for s in scripts]
+        client: Any = self.client
+        exists = await client.script_exists(*shas)
+        for s, exist in zip(scripts, exists):
+            if not exist:
+                s.sha = await client.script_load(s.script)
+
+    async def execute(self, raise_on_error: bool = True) -> List[Any]:
+        """Runs the queued commands; their replies in order. An error reply
+        raises unless ``raise_on_error`` is false; a changed WATCHed key
+        raises WatchError."""
+        if not len(self) and not self.watching:
+            return []
+        if self.scripts:
+            await self.load_scripts()
+        try:
+            if self._pool is None:
+                return self._core.execute(raise_on_error)
+            transaction = bool(self.transaction) or self.explicit_transaction
+            batch = self._core._take_batch()
+            if not len(batch) and not transaction:
+                return []
+            send: Dict[str, Any] = {"pipeline": True, "transaction": transaction, "raise_on_error": raise_on_error}
+            if self._conn is not None:
+                return await self._conn.send(batch, **send)
+            if batch.blocking and not transaction:
+                return await _on_own_connection(self._pool, batch, **send)
+            conn = self._pool._shared_conn() or await self._pool._get_shared()
+            return await conn.send(batch, **send)
+        finally:
+            await self.reset()
+
+
+class Script:
+    """A Lua script registered with :meth:`Redis.register_script`:
+    ``await script(keys=[...], args=[...], client=None)`` runs EVALSHA,
+    loading the script first when the server does not know it."""
+
+    def __init__(self, registered_client: Any, script: Any) -> None:
+        self.registered_client = registered_client
+        self.script = script
+        if isinstance(script, str):
+            encoding, errors = registered_client._encoding
+            script = script.encode(encoding, errors)
+        self.sha = hashlib.sha1(script).hexdigest()
+
+    async def __call__(self, keys: Optional[Any] = None, args: Optional[Any] = None, client: Any = None) -> Any:
+        keys = keys or []
+        args = args or []
+        if client is None:
+            client = self.registered_client
+        all_args = tuple(keys) + tuple(args)
+        if isinstance(client, Pipeline):
+            client.scripts.add(self)
+            return client.evalsha(self.sha, len(keys), *all_args)
+        try:
+            return await client.evalsha(self.sha, len(keys), *all_args)
+        except NoScriptError:
+            self.sha = await client.script_load(self.script)
+            return await client.evalsha(self.sha, len(keys), *all_args)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__}(sha={self.sha})>"
+
+
+for _name in _command_names():
+    if _name not in vars(Redis):
+        setattr(Redis, _name, _make_command(_name, _CLIENT_TEMPLATE))
+    if _name not in vars(Pipeline):
+        setattr(Pipeline, _name, _make_command(_name, _PIPELINE_TEMPLATE))
+del _name
+
+adopt(Redis)
+adopt(Pipeline)
+
+
+def from_url(url: str, **kwargs: Any) -> Redis:
+    """``Redis.from_url``."""
+    return Redis.from_url(url, **kwargs)
+
+
+__all__ = ["Pipeline", "Redis", "Script", "StrictRedis", "from_url"]

@@ -1,0 +1,591 @@
+"""Connections and pools of :mod:`redcore.asyncio`.
+
+A network connection is an :class:`asyncio.Protocol` over the running
+loop's transport. Its Rust half (``_redcore.AioConn``) holds the output
+buffer, parses replies and resolves the awaiting futures in order, so:
+
+- commands that many tasks issue in the same loop iteration go out in one
+  write (the buffer is flushed once, by a ``call_soon``);
+- replies are matched to requests by the connection, never by the
+  awaiting task: a task cancelled while waiting leaves its reply to be
+  read and dropped, and the connection stays in step (redis-py #2665).
+
+A :class:`ConnectionPool` shares one such connection among all the plain
+commands of its clients, and hands out connections of their own for what
+holds a connection's state: WATCH, blocking commands, pub/sub,
+``single_connection_client``. A connection the server dropped is replaced
+on the next command; commands that were waiting on it raise
+``ConnectionError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import socket
+import ssl as _ssl
+import weakref
+from typing import Any, Dict, List, Optional, Set
+
+from .. import _redcore
+from .. import connection as _sync_connection
+from .._compat import adopt, redis_base
+from ..exceptions import ConnectionError, MaxConnectionsError, TimeoutError
+
+
+def _b(value: Any, encoding: str = "utf-8") -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode(encoding)
+
+
+class Connection(asyncio.Protocol):
+    """One connection to a server, driven by the running event loop.
+
+    Obtain it from :meth:`ConnectionPool.get_connection` (and give it back
+    with :meth:`ConnectionPool.release`) to hold a connection of your own.
+    """
+
+    def __init__(self, pool: "ConnectionPool") -> None:
+        self.pool = pool
+        self.core = _redcore.AioConn(pool._template)
+        self.transport: Optional[asyncio.Transport] = None
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self._flush_scheduled = False
+        self._closed = False
+        self._lost_exc: Optional[BaseException] = None
+        # socket_timeout: a connection owing replies that hears nothing
+        # for this long is dropped (its waiting commands raise
+        # TimeoutError). One watchdog timer per connection, not per call.
+        self.timeout: Optional[float] = pool._socket_timeout
+        self._busy = False
+        self._last_heard = 0.0
+        self._watchdog: Optional[asyncio.TimerHandle] = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__}({self.pool._address()})>"
+
+    @property
+    def is_connected(self) -> bool:
+        """True while the connection is open."""
+        return self.transport is not None and not self._closed
+
+    # -- asyncio.Protocol --------------------------------------------------
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.core.feed(data)
+        except Exception as e:  # a broken reply: nothing after it can be trusted
+            self._drop(e)
+            return
+        if self._busy:
+            assert self.loop is not None
+            self._last_heard = self.loop.time()
+            if not len(self.core):
+                self._busy = False
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self._drop(ConnectionError("Connection closed by server."))
+
+    # -- sending -----------------------------------------------------------
+
+    def _drop(self, exc: BaseException) -> None:
+        if self._closed and self._lost_exc is not None:
+            return
+        self._closed = True
+        self._lost_exc = exc
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        if self.transport is not None:
+            self.transport.close()
+        self.core.fail_all(exc)
+
+    def send(self, batch: Any, pipeline: bool = False, transaction: bool = False, raise_on_error: bool = True) -> "asyncio.Future[Any]":
+        """Queues ``batch`` (from a recorder's ``_take_batch()``) and
+        returns the future of its reply; the write happens once per loop
+        iteration for everything queued in it."""
+        if self._closed:
+            raise ConnectionError("Connection closed by server.")
+        loop = self.loop
+        assert loop is not None
+        fut = loop.create_future()
+        self.core.send(batch, fut, pipeline, transaction, raise_on_error)
+        if not self._busy:
+            # Nothing in flight: write now (a lone command pays no extra
+            # loop iteration); what follows in this iteration is batched.
+            self._became_busy()
+            self._flush()
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return fut
+
+    def send_raw(self, *args: Any) -> "asyncio.Future[Any]":
+        """Queues a command given as strings/bytes; its raw reply."""
+        assert self.loop is not None
+        fut = self.loop.create_future()
+        self.core.send_raw([_b(a) for a in args], fut)
+        if not self._busy:
+            self._became_busy()
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._flush)
+        return fut
+
+    def _became_busy(self) -> None:
+        loop = self.loop
+        assert loop is not None
+        self._busy = True
+        self._last_heard = loop.time()
+        if self.timeout is not None and self._watchdog is None:
+            self._watchdog = loop.call_later(self.timeout, self._check_timeout)
+
+    def _check_timeout(self) -> None:
+        """Drops the connection if it owes replies and has been silent for
+        ``timeout`` seconds; else looks again when it could be."""
+        self._watchdog = None
+        if self._closed or self.timeout is None or not self._busy or not len(self.core):
+            self._busy = False
+            return
+        assert self.loop is not None
+        silent = self.loop.time() - self._last_heard
+        if silent >= self.timeout:
+            self._drop(TimeoutError(f"Timeout reading from {self.pool._address()}"))
+        else:
+            self._watchdog = self.loop.call_later(self.timeout - silent, self._check_timeout)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        data = self.core.take_output()
+        if data is not None and not self._closed and self.transport is not None:
+            self.transport.write(data)
+
+    # -- life cycle --------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Opens the connection and runs the handshake (HELLO/AUTH,
+        CLIENT SETNAME, SELECT)."""
+        kw = self.pool.connection_kwargs
+        self.loop = loop = asyncio.get_running_loop()
+        timeout = kw.get("socket_connect_timeout")
+        try:
+            if "path" in kw:
+                coro = loop.create_unix_connection(lambda: self, kw["path"])
+            else:
+                coro = loop.create_connection(
+                    lambda: self, kw.get("host", "localhost"), int(kw.get("port", 6379)), ssl=self.pool._ssl_context()
+                )
+            await asyncio.wait_for(coro, timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError("Timeout connecting to server") from None
+        except OSError as e:
+            raise ConnectionError(f"Error {e.errno} connecting to {self.pool._address()}. {e.strerror}.") from None
+        if "path" not in kw and kw.get("socket_keepalive", True):
+            sock = self.transport.get_extra_info("socket") if self.transport else None
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        await self._handshake(kw)
+
+    async def _handshake(self, kw: Dict[str, Any]) -> None:
+        enc = kw.get("encoding", "utf-8")
+        password, username = kw.get("password"), kw.get("username")
+        name = kw.get("client_name")
+        futs = []
+        if self.pool._resp3:
+            hello: List[Any] = ["HELLO", "3"]
+            if password is not None:
+                hello += ["AUTH", username or "default", password]
+            if name:
+                hello += ["SETNAME", name]
+            futs.append(self.send_raw(*hello))
+        else:
+            if password is not None:
+                futs.append(self.send_raw("AUTH", *((username,) if username else ()), password))
+            if name:
+                futs.append(self.send_raw("CLIENT", "SETNAME", name))
+        db = int(kw.get("db", 0) or 0)
+        if db:
+            futs.append(self.send_raw("SELECT", db))
+        del enc
+        if futs:
+            try:
+                await asyncio.gather(*futs)
+            except BaseException:
+                self.disconnect()
+                raise
+
+    def disconnect(self) -> None:
+        """Closes the connection; waiting commands raise ConnectionError."""
+        self._drop(ConnectionError("Connection closed by client."))
+
+
+class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):  # type: ignore[misc]  # redis-py base when installed
+    """Connections to one server for :class:`redcore.asyncio.Redis`.
+
+    Takes redis-py's connection arguments (``host``, ``port``, ``db``,
+    ``username``, ``password``, ``socket_connect_timeout``, ``ssl*``,
+    ``path`` for a Unix socket, ``decode_responses``, ``protocol``...).
+    Plain commands of every client of the pool share one pipelined
+    connection; :meth:`get_connection` gives a connection of its own (at
+    most ``max_connections`` of them at once, else
+    ``MaxConnectionsError``).
+    """
+
+    def __init__(self, connection_class: Any = None, max_connections: Optional[int] = None, **connection_kwargs: Any) -> None:
+        connection_class = connection_class or _sync_connection.Connection
+        kwargs = dict(connection_kwargs)
+        name = getattr(connection_class, "__name__", "")
+        if "Unix" in name and "path" not in kwargs:
+            raise ConnectionError("a Unix socket connection needs path=")
+        self._sync = _sync_connection.ConnectionPool(
+            connection_class=_sync_class(connection_class), max_connections=max_connections, **kwargs
+        )
+        self.connection_class = connection_class
+        self.connection_kwargs = self._sync.connection_kwargs
+        self.max_connections = max_connections or 2**31
+        timeout = self.connection_kwargs.get("socket_timeout")
+        self._socket_timeout: Optional[float] = None if timeout is None else float(timeout)
+        from .. import client as _sync_client
+
+        # The settings every connection decodes with (a client object
+        # whose core is never used to run commands).
+        self._template = _sync_client.Redis(connection_pool=self._sync)
+        self._resp3 = bool(self._template._resp3)
+        self._shared: Optional[Connection] = None
+        self._connecting: Optional["asyncio.Future[Connection]"] = None
+        self._idle: List[Connection] = []
+        self._in_use: Set[Connection] = set()
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> "ConnectionPool":
+        """A pool from a ``redis://``, ``rediss://`` or ``unix://`` URL
+        (redis-py's query parameters)."""
+        sync = _sync_connection.ConnectionPool.from_url(url, **kwargs)
+        kw = dict(sync.connection_kwargs)
+        kw.pop("single_connection_client", None)
+        return cls(connection_class=sync.connection_class, max_connections=sync.max_connections, **kw)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__}({self._address()})>"
+
+    def _address(self) -> str:
+        kw = self.connection_kwargs
+        if "path" in kw:
+            return f"path={kw['path']}"
+        return f"host={kw.get('host', 'localhost')},port={kw.get('port', 6379)},db={kw.get('db', 0)}"
+
+    def _ssl_context(self) -> Any:
+        if not issubclass(_sync_class(self.connection_class), _sync_connection.SSLConnection):
+            return None
+        kw = self.connection_kwargs
+        ctx = _ssl.create_default_context(cafile=kw.get("ssl_ca_certs"))
+        reqs = kw.get("ssl_cert_reqs", "required")
+        if isinstance(reqs, str):
+            reqs = {"none": _ssl.CERT_NONE, "optional": _ssl.CERT_OPTIONAL}.get(reqs.lower(), _ssl.CERT_REQUIRED)
+        ctx.check_hostname = bool(kw.get("ssl_check_hostname", True)) and reqs != _ssl.CERT_NONE
+        ctx.verify_mode = reqs
+        if kw.get("ssl_certfile"):
+            ctx.load_cert_chain(kw["ssl_certfile"], kw.get("ssl_keyfile"))
+        return ctx
+
+    def get_encoder(self) -> Any:
+        """The pool's :class:`~redcore.connection.Encoder`."""
+        return self._sync.get_encoder()
+
+    def _shared_conn(self) -> Optional[Connection]:
+        """The shared connection if it is open (no await needed)."""
+        c = self._shared
+        if c is not None and not c._closed:
+            return c
+        return None
+
+    async def _get_shared(self) -> Connection:
+        """The shared pipelined connection, opened (or reopened) once even
+        when many tasks ask at the same time."""
+        c = self._shared
+        if c is not None and not c._closed:
+            return c
+        if self._connecting is not None:
+            return await asyncio.shield(self._connecting)
+        loop = asyncio.get_running_loop()
+        self._connecting = fut = loop.create_future()
+        try:
+            c = Connection(self)
+            await c.connect()
+        except BaseException as e:
+            fut.set_exception(e)
+            fut.exception()  # retrieved: no "never retrieved" warning
+            raise
+        finally:
+            self._connecting = None
+        self._shared = c
+        fut.set_result(c)
+        return c
+
+    async def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Connection:
+        """A connected :class:`Connection` of the caller's own."""
+        while self._idle:
+            c = self._idle.pop()
+            if c.is_connected:
+                self._in_use.add(c)
+                return c
+        if len(self._in_use) >= self.max_connections:
+            raise MaxConnectionsError("Too many connections")
+        c = Connection(self)
+        self._in_use.add(c)
+        try:
+            await c.connect()
+        except BaseException:
+            self._in_use.discard(c)
+            raise
+        return c
+
+    async def release(self, connection: Connection) -> None:
+        """Gives back a connection from :meth:`get_connection` (a closed
+        one is dropped)."""
+        self._in_use.discard(connection)
+        connection.timeout = self._socket_timeout
+        if connection.is_connected and len(connection.core) == 0:
+            self._idle.append(connection)
+        else:
+            connection.disconnect()
+        self._released()
+
+    def _released(self) -> None:
+        pass
+
+    async def disconnect(self, inuse_connections: bool = True) -> None:
+        """Closes the idle connections and the shared one (and those in
+        use, by default)."""
+        for c in self._idle:
+            c.disconnect()
+        self._idle.clear()
+        if self._shared is not None:
+            self._shared.disconnect()
+            self._shared = None
+        if inuse_connections:
+            for c in list(self._in_use):
+                c.disconnect()
+
+    async def aclose(self) -> None:
+        """``disconnect()``."""
+        await self.disconnect()
+
+    def reset(self) -> None:
+        """Forgets every connection (closing them)."""
+        for c in [*self._idle, *self._in_use, *([self._shared] if self._shared else [])]:
+            c.disconnect()
+        self._idle.clear()
+        self._in_use.clear()
+        self._shared = None
+
+
+class BlockingConnectionPool(ConnectionPool, *redis_base("redis.asyncio.connection", "BlockingConnectionPool")):  # type: ignore[misc]  # redis-py base when installed
+    """A pool that waits (up to ``timeout`` seconds, None: forever) for a
+    connection to be released when ``max_connections`` are in use,
+    instead of raising."""
+
+    def __init__(self, max_connections: int = 50, timeout: Optional[float] = 20, connection_class: Any = None, **connection_kwargs: Any) -> None:
+        super().__init__(connection_class=connection_class, max_connections=max_connections, **connection_kwargs)
+        self.timeout = timeout
+        self._waiters: List["asyncio.Future[None]"] = []
+
+    async def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Connection:
+        loop = asyncio.get_running_loop()
+        deadline = None if self.timeout is None else loop.time() + self.timeout
+        while len(self._in_use) >= self.max_connections and not self._idle:
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                left = None if deadline is None else max(0.0, deadline - loop.time())
+                await asyncio.wait_for(waiter, left)
+            except asyncio.TimeoutError:
+                raise ConnectionError("No connection available.") from None
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+        return await super().get_connection(command_name, *keys, **options)
+
+    def _released(self) -> None:
+        for w in self._waiters:
+            if not w.done():
+                w.set_result(None)
+                break
+
+
+def _sync_class(cls: Any) -> Any:
+    """The redcore sync connection class matching ``cls`` (by name)."""
+    for k in getattr(cls, "__mro__", (cls,)):
+        for mine in (_sync_connection.SSLConnection, _sync_connection.UnixDomainSocketConnection, _sync_connection.Connection):
+            if k.__name__ == mine.__name__:
+                return mine
+    return _sync_connection.Connection
+
+
+class PubSubConnection(Connection):
+    """A connection in pub/sub mode, in the shape the :class:`redcore.PubSub`
+    logic reads (``send(*args)``, ``read(timeout)``, ``pending()``,
+    ``close()``): after the handshake every reply and message is queued
+    as it arrives and ``event`` is set, so a waiting reader wakes at once."""
+
+    def __init__(self, pool: "ConnectionPool") -> None:
+        super().__init__(pool)
+        self.timeout = None  # a subscriber may hear nothing for hours
+        self.messages: "collections.deque[Any]" = collections.deque()
+        self.event = asyncio.Event()
+        self._subscribed_mode = False
+
+    async def connect(self) -> None:
+        await super().connect()
+        self._subscribed_mode = True
+
+    def data_received(self, data: bytes) -> None:
+        if not self._subscribed_mode:
+            super().data_received(data)
+            return
+        try:
+            self.messages.extend(self.core.feed_frames(data))
+        except Exception as e:
+            self._drop(e)
+        self.event.set()
+
+    def _drop(self, exc: BaseException) -> None:
+        super()._drop(exc)
+        self.event.set()
+
+    # -- the interface redcore.PubSub drives -----------------------------
+
+    def send(self, *args: Any) -> None:  # type: ignore[override]
+        if self._closed:
+            raise ConnectionError("Connection closed by server.")
+        enc = self.pool.connection_kwargs.get("encoding", "utf-8")
+        self.core.write([_b(a, enc) for a in args])
+        # Written at once, as redis-py does: a SUBSCRIBE reaches the server
+        # before a PUBLISH awaited after it.
+        self._flush()
+
+    def read(self, timeout: Optional[float] = 0) -> Any:
+        """The next queued reply or message, or None (never waits)."""
+        if not self.messages:
+            return None
+        item = self.messages.popleft()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def pending(self) -> int:
+        """Number of queued replies and messages."""
+        return len(self.messages)
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self.disconnect()
+
+
+class UnixDomainSocketConnection(Connection):
+    """A :class:`Connection` over a Unix socket (``path=``)."""
+
+
+class SSLConnection(Connection):
+    """A :class:`Connection` over TLS (``ssl_*`` arguments)."""
+
+
+# -- embedded blocking commands --------------------------------------------
+
+class _Waker:
+    """The wake-up socket of one event loop: the engine writes a byte to
+    it when a blocked command's reply is ready, and the loop's reader
+    callback hands the replies to their futures."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.rsock, self.wsock = socket.socketpair()
+        self.rsock.setblocking(False)
+        self.wsock.setblocking(False)
+        self.waiting: Dict[Any, "asyncio.Future[Any]"] = {}
+        loop.add_reader(self.rsock.fileno(), self._ready)
+
+    def _ready(self) -> None:
+        try:
+            while self.rsock.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        for pending, fut in list(self.waiting.items()):
+            if fut.done():
+                self.waiting.pop(pending, None)
+                continue
+            try:
+                ready, value = pending.take()
+            except Exception as e:
+                self.waiting.pop(pending, None)
+                fut.set_exception(e)
+                continue
+            if ready:
+                self.waiting.pop(pending, None)
+                fut.set_result(value)
+
+    def close(self) -> None:
+        try:
+            self.loop.remove_reader(self.rsock.fileno())
+        except Exception:
+            pass
+        self.rsock.close()
+        self.wsock.close()
+
+
+_WAKERS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waker]" = weakref.WeakKeyDictionary()
+
+
+async def wait_pending(pending: Any) -> Any:
+    """Awaits an embedded blocked command (``_redcore.Pending``) without
+    blocking the loop: its reply, or its timeout reply. Cancelled, it
+    leaves the engine's wait (nothing stays blocked)."""
+    loop = asyncio.get_running_loop()
+    waker = _WAKERS.get(loop)
+    if waker is None or loop.is_closed():
+        waker = _WAKERS[loop] = _Waker(loop)
+        # Close the socket pair with the loop.
+        weakref.finalize(loop, waker.rsock.close)
+        weakref.finalize(loop, waker.wsock.close)
+    fut = loop.create_future()
+    waker.waiting[pending] = fut
+    pending.notify(waker.wsock.fileno())
+    timeout = pending.timeout
+    handle = None
+    if timeout is not None:
+        def expire() -> None:
+            if not fut.done():
+                waker.waiting.pop(pending, None)
+                try:
+                    fut.set_result(pending.cancel())
+                except Exception as e:
+                    fut.set_exception(e)
+
+        handle = loop.call_later(timeout, expire)
+    try:
+        return await fut
+    finally:
+        if handle is not None:
+            handle.cancel()
+        if waker.waiting.pop(pending, None) is not None:
+            # Cancelled: leave the engine's wait. A reply that raced in
+            # is the caller's, who no longer wants it.
+            pending.cancel()
+
+
+adopt(ConnectionPool)
+adopt(BlockingConnectionPool)
+
+__all__ = [
+    "BlockingConnectionPool",
+    "Connection",
+    "ConnectionPool",
+    "SSLConnection",
+    "UnixDomainSocketConnection",
+    "wait_pending",
+]
