@@ -4,8 +4,9 @@
 # then the other bench_*.py scripts: helpers (rate limiters, cache),
 # asyncio (redcore.asyncio vs redis.asyncio and FakeAsyncRedis), memory
 # (bytes per key against a fresh redis-server of its own), cluster
-# (RedisCluster against redis-py's, on a cluster of its own) and RDB (SAVE
-# and start-up load against redis-server).
+# (RedisCluster against redis-py's, on a cluster of its own), RDB (SAVE
+# and start-up load against redis-server) and AOF (SET throughput with the
+# AOF off, everysec, always).
 # Extra arguments go to each (e.g. --markdown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,3 +28,4 @@ for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; slee
 # RedisCluster vs redis-py's on a 3-master cluster the script starts itself.
 .venv-bench/bin/python benchmarks/bench_cluster.py "$@"
 .venv-bench/bin/python benchmarks/bench_rdb.py "$@"
+.venv-bench/bin/python benchmarks/bench_aof.py --port "$PORT" "$@"

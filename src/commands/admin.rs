@@ -172,41 +172,12 @@ fn lastsave(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::Integer(ctx.store.last_save))
 }
 
-/// BGREWRITEAOF — as Redis 7.0 does even with `appendonly no`: writes a
-/// new base file (an RDB with `aof-base` set) under `dir`/`appenddirname`
-/// and a manifest naming it, then drops the previous base. The engine
-/// writes it before answering (it has no fork to wait for).
+/// BGREWRITEAOF — with AOF on, a background rewrite (new base, new
+/// incremental file, manifest swapped); with it off, as Redis 7.0 does, a
+/// new base file and a manifest naming it (see `persist::aof`).
 fn bgrewriteaof(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
-    let snap = rdbfile::Snapshot::take(ctx.store, now);
-    let cfg = &ctx.store.config;
-    let dirname = cfg
-        .extra
-        .get("appenddirname")
-        .cloned()
-        .unwrap_or_else(|| "appendonlydir".into());
-    let dir = std::path::Path::new(&cfg.dir).join(dirname);
-    let base = &cfg.appendfilename;
-    let seq = ctx.store.persistence.aof_seq + 1;
-    let name = format!("{base}.{seq}.base.rdb");
-    let t = crate::engine::now_ms() / 1000;
-    let manifest = format!("file {name} seq {seq} type b\n");
-    let written = std::fs::create_dir_all(&dir)
-        .and_then(|_| rdbfile::write_atomic(&dir.join(&name), &rdbfile::encode_aof_base(&snap, t)))
-        .and_then(|_| {
-            rdbfile::write_atomic(&dir.join(format!("{base}.manifest")), manifest.as_bytes())
-        });
-    if written.is_err() {
-        ctx.store.persistence.aof_last_ok = false;
-        return Err(Error::err("ERR Can't execute an AOF background rewriting. Please check the server logs for more information."));
-    }
-    if seq > 1 {
-        let _ = std::fs::remove_file(dir.join(format!("{base}.{}.base.rdb", seq - 1)));
-    }
-    let p = &mut ctx.store.persistence;
-    p.aof_seq = seq;
-    p.aof_rewrites += 1;
-    p.aof_last_ok = true;
+    crate::persist::aof::bgrewriteaof(ctx.store, now).map_err(Error::msg)?;
     Ok(Frame::simple_static(
         "Background append only file rewriting started",
     ))
@@ -247,8 +218,12 @@ fn shutdown(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     if want_save && rdbfile::save(ctx.store, now, functions).is_err() && !force {
         return Err(Error::err("ERR Errors trying to SHUTDOWN. Check logs."));
     }
-    restart(ctx.store, want_save);
-    if let Some(scripts) = ctx.scripts {
+    // With AOF on, the restarted server would replay the AOF: flushed and
+    // fsynced, it holds everything, so the data stays.
+    let aof = ctx.store.aof.on();
+    crate::persist::aof::flush(ctx.store);
+    restart(ctx.store, want_save || aof);
+    if let Some(scripts) = ctx.scripts.filter(|_| !aof) {
         // The script cache is gone after a restart; function libraries
         // come back from the RDB file when one was saved.
         let mut scripts = scripts.lock();

@@ -594,6 +594,7 @@ pub fn dispatch_cmd_in(
         crate::engine::monitor::feed(store, client.db, &addr, cmd, argv);
     }
     let frame = run(store, scripts, client, cmd, argv, now);
+    crate::persist::aof::commit(store);
     if !store.monitors.is_empty() && !crate::engine::monitor::hidden(cmd) {
         let addr = crate::engine::clients::addr(client.id);
         crate::engine::monitor::feed(store, client.db, &addr, cmd, argv);
@@ -605,6 +606,7 @@ pub fn dispatch_cmd_in(
         // Any change (a write, an EXEC, a script) may feed blocked clients.
         serve_blocked(store, now);
     }
+    crate::persist::aof::commit(store);
     if !store.tracking.is_empty() {
         track_reads(store, client, cmd, argv);
     }
@@ -766,6 +768,8 @@ pub fn serve_blocked(store: &mut Store, now: Now<'_>) {
                 w.slot.complete(frame);
                 progress = true;
             }
+            // Each served waiter is its own command in the AOF.
+            crate::persist::aof::commit(store);
         }
         if !progress {
             break;
@@ -798,6 +802,10 @@ pub fn run(
     prepare(store, client.db);
     // CLIENT NO-TOUCH: every command but TOUCH leaves access clocks alone.
     store.dbs[client.db].no_touch = client.no_touch && cmd.name != "touch";
+    let aof = store
+        .aof
+        .on()
+        .then(|| crate::persist::aof::effects::before(store, client, cmd, argv));
     let mut ctx = Ctx {
         store,
         scripts,
@@ -819,7 +827,7 @@ pub fn run(
         let name = ctx.client.name.as_ref();
         slowlog::record(ctx.store, name, cmd, argv, started.elapsed());
     }
-    match outcome {
+    let frame = match outcome {
         Ok(Ok(frame)) => frame,
         Ok(Err(e)) => e.to_frame(),
         Err(_) => Error::msg(format!(
@@ -827,7 +835,14 @@ pub fn run(
             cmd.name
         ))
         .to_frame(),
+    };
+    if let Some(before) = aof {
+        // What the command changed reaches the AOF as Redis propagates it.
+        crate::persist::aof::effects::after(
+            ctx.store, ctx.client, cmd.name, argv, &frame, now, before,
+        );
     }
+    frame
 }
 
 #[cfg(test)]

@@ -203,6 +203,9 @@ fn config_set(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     }
     let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks_exact(2).map(|p| (p[0], p[1])).collect();
     ctx.store.config.set_many(&pairs).map_err(Error::msg)?;
+    // appendonly / appendfsync take effect at once (AOF on: a rewrite).
+    let now = ctx.now;
+    crate::persist::aof::apply_config(ctx.store, now).map_err(Error::msg)?;
     if pairs
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case(b"requirepass"))

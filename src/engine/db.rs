@@ -83,6 +83,10 @@ pub struct Db {
     /// Set (by the dispatcher, from maxmemory-policy) when `Entry::lru`
     /// holds an LFU counter instead of an access time.
     pub lfu: Option<lfu::Params>,
+    /// Set while AOF is on: expired keys are recorded in `expired_log`
+    /// so the AOF can propagate their deletion.
+    pub log_expired: bool,
+    pub expired_log: Vec<Bytes>,
     /// The estimated bytes of the keys and values (see [`Db::used`]).
     used: usize,
     /// Entries handed out for changes in place during the current command,
@@ -157,6 +161,9 @@ impl Db {
     fn expire_index(&mut self, idx: usize) {
         if let Some((key, _)) = self.take_index(idx) {
             self.expired_count += 1;
+            if self.log_expired {
+                self.expired_log.push(Bytes::copy_from_slice(&key));
+            }
             self.touch(&key);
             self.event(notify::EXPIRED, "expired", &key);
         }

@@ -194,6 +194,7 @@ impl Store {
         }
         self.stats.evicted_keys += 1;
         self.dirty += 1;
+        crate::persist::aof::propagate_eviction(self, db, key);
         if !self.tracking.is_empty() {
             for (target, key) in self.tracking.invalidate(key, 0) {
                 let msg = crate::engine::tracking::message(Some(vec![key]));

@@ -105,6 +105,9 @@ pub struct Store {
     pub monitors: monitor::Monitors,
     /// CLIENT TRACKING.
     pub tracking: tracking::Tracking,
+    /// The append-only file (open while `appendonly` is on) and its
+    /// rewrite status.
+    pub aof: crate::persist::aof::AofState,
     /// maxmemory: the eviction pool and the memory peak.
     pub evictor: evict::Evictor,
     /// Memory was over `maxmemory` (after evicting) when the current
@@ -138,6 +141,7 @@ impl Store {
             pause: Arc::default(),
             monitors: monitor::Monitors::default(),
             tracking: tracking::Tracking::default(),
+            aof: Default::default(),
             evictor: evict::Evictor::default(),
             oom_before_command: false,
         }
@@ -203,6 +207,8 @@ impl Store {
         for i in 0..self.dbs.len() {
             self.flush_db_events(i);
         }
+        crate::persist::aof::propagate_expired(self);
+        crate::persist::aof::commit(self);
         total
     }
 }
@@ -236,6 +242,9 @@ pub enum OpenError {
     Busy(String),
     /// The RDB file is unreadable or corrupt: names the file and offset.
     Load(crate::persist::rdbload::FileError),
+    /// The AOF is unreadable or corrupt (names the file and offset), or
+    /// its directory cannot be written.
+    Aof(String),
 }
 
 impl std::fmt::Display for OpenError {
@@ -243,6 +252,7 @@ impl std::fmt::Display for OpenError {
         match self {
             OpenError::Busy(text) => f.write_str(text),
             OpenError::Load(e) => e.fmt(f),
+            OpenError::Aof(text) => f.write_str(text),
         }
     }
 }
@@ -261,7 +271,9 @@ impl Engine {
         Engine::with_config(Config::default())
     }
 
-    /// A new engine with the given settings and its expiry thread.
+    /// A new engine with the given settings and its expiry thread. An
+    /// engine whose files cannot be loaded ([`Engine::open`]'s errors)
+    /// starts empty with `appendonly` off, the error logged.
     pub fn with_config(config: Config) -> Arc<Engine> {
         Engine::build(config, None)
     }
@@ -276,7 +288,11 @@ impl Engine {
         let appendonly = config.appendonly;
         let engine = Engine::build(config, Some(lock));
         if appendonly {
-            /* AOF load: branch aof */
+            // Redis 7's multi-part AOF: load it, then append to it.
+            let mut store = engine.lock();
+            crate::persist::aof::load::load(&mut store, Some(&engine.scripts))
+                .map_err(OpenError::Aof)?;
+            crate::persist::aof::open(&mut store).map_err(OpenError::Aof)?;
         } else {
             let mut store = engine.lock();
             let mut scripts = engine.scripts.lock();
@@ -450,6 +466,11 @@ impl Engine {
         store.dbs[db].settle();
         commands::slowlog::record(&mut store, None, cmd, argv, started.elapsed());
         store.flush_db_events(db);
+        if store.aof.on() {
+            // A read may have expired its key: the deletion is propagated.
+            crate::persist::aof::propagate_expired(&mut store);
+            crate::persist::aof::commit(&mut store);
+        }
         outcome.ok()
     }
 
@@ -474,6 +495,9 @@ impl Engine {
         // A pipeline holds the lock throughout: its blocking commands must
         // answer at once, as inside MULTI.
         let was = std::mem::replace(&mut client.no_block, true);
+        if let Some(aof) = store.aof.aof.as_mut() {
+            aof.defer_fsync = true;
+        }
         let frames = batch
             .iter()
             .map(|(cmd, argv)| match cmd {
@@ -484,6 +508,8 @@ impl Engine {
             })
             .collect();
         client.no_block = was;
+        // `appendfsync always`: one fsync for the whole pipeline.
+        crate::persist::aof::end_batch(&mut store);
         frames
     }
 
@@ -531,6 +557,7 @@ fn spawn_sweeper(engine: Weak<Engine>) {
                         store.active_expire_cycle(Duration::from_millis(25));
                     }
                     crate::persist::rdbfile::auto_save(&mut store, Some(&e.scripts));
+                    crate::persist::aof::auto_rewrite(&mut store);
                     store.used_memory_peaked();
                     store.config.hz.clamp(1, 500)
                 }

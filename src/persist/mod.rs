@@ -15,6 +15,7 @@
 //! Loading validates every nested structure (Redis's "deep sanitization"),
 //! so a malformed payload is an error, never a panic.
 
+pub mod aof;
 pub mod crc64;
 pub mod dirlock;
 pub mod hfe;

@@ -437,25 +437,14 @@ pub fn info_fields(store: &Store) -> Vec<(&'static str, String)> {
             "rdb_last_load_keys_loaded",
             p.last_load_keys_loaded.to_string(),
         ),
-        ("aof_enabled", u8::from(store.config.appendonly).to_string()),
-        ("aof_rewrite_in_progress", "0".into()),
-        ("aof_rewrite_scheduled", "0".into()),
-        (
-            "aof_last_rewrite_time_sec",
-            if p.aof_rewrites > 0 { "0" } else { "-1" }.into(),
-        ),
-        ("aof_current_rewrite_time_sec", "-1".into()),
-        ("aof_last_bgrewrite_status", ok(p.aof_last_ok)),
-        ("aof_rewrites", p.aof_rewrites.to_string()),
-        (
-            "aof_rewrites_consecutive_failures",
-            u8::from(!p.aof_last_ok).to_string(),
-        ),
-        ("aof_last_write_status", "ok".into()),
-        ("aof_last_cow_size", "0".into()),
         ("module_fork_in_progress", "0".into()),
         ("module_fork_last_cow_size", "0".into()),
     ]);
+    // The AOF's fields go before module_fork_*, its AOF-on ones after.
+    let (aof, aof_on) = super::aof::info_fields(store);
+    let at = out.len() - 2;
+    out.splice(at..at, aof);
+    out.extend(aof_on);
     out
 }
 

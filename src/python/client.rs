@@ -548,6 +548,43 @@ impl Client {
     }
 }
 
+/// The engine `name` (or a private one) with startup settings `config`
+/// (redis-server's command-line settings): settings that name a `dir` or
+/// turn `appendonly` on make it own that directory and load what is there
+/// ([`Engine::open`]). The outer error is a bad setting; the inner one a
+/// lock or load failure.
+pub(crate) fn open_startup(
+    py: Python<'_>,
+    name: Option<&str>,
+    config: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+) -> PyResult<Result<Arc<Engine>, engine::OpenError>> {
+    let persistent = config.as_ref().is_some_and(|p| {
+        p.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case(b"dir")
+                || (k.eq_ignore_ascii_case(b"appendonly") && v.eq_ignore_ascii_case(b"yes"))
+        })
+    });
+    let cfg = match config {
+        None => None,
+        Some(pairs) => {
+            let pairs: Vec<(&[u8], &[u8])> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                .collect();
+            let mut cfg = engine::Config::default();
+            cfg.set_startup(&pairs)
+                .map_err(|e| errors::data_error(py, &e))?;
+            Some(cfg)
+        }
+    };
+    Ok(match (name, cfg) {
+        (Some(n), Some(c)) if persistent => py.detach(|| engine::named_open(n, c)),
+        (None, Some(c)) if persistent => py.detach(|| Engine::open(c)),
+        (Some(n), cfg) => Ok(engine::named_with(n, cfg)),
+        (None, cfg) => Ok(Engine::with_config(cfg.unwrap_or_default())),
+    })
+}
+
 #[pymethods]
 impl Client {
     #[new]
@@ -608,31 +645,9 @@ impl Client {
                     }
                     (None, None) => {
                         // Startup settings, as redis-server's command line;
-                        // naming a `dir` makes the engine own and load it.
-                        let persistent = config
-                            .as_ref()
-                            .is_some_and(|p| p.iter().any(|(k, _)| k.eq_ignore_ascii_case(b"dir")));
-                        let cfg = match config {
-                            None => None,
-                            Some(pairs) => {
-                                let pairs: Vec<(&[u8], &[u8])> = pairs
-                                    .iter()
-                                    .map(|(k, v)| (k.as_slice(), v.as_slice()))
-                                    .collect();
-                                let mut cfg = engine::Config::default();
-                                cfg.set_startup(&pairs)
-                                    .map_err(|e| errors::data_error(py, &e))?;
-                                Some(cfg)
-                            }
-                        };
-                        let opened = match (name, cfg) {
-                            (Some(n), Some(c)) if persistent => {
-                                py.detach(|| engine::named_open(n, c))
-                            }
-                            (None, Some(c)) if persistent => py.detach(|| Engine::open(c)),
-                            (Some(n), cfg) => Ok(engine::named_with(n, cfg)),
-                            (None, cfg) => Ok(Engine::with_config(cfg.unwrap_or_default())),
-                        };
+                        // naming a `dir` (or turning the AOF on) makes the
+                        // engine own and load its directory.
+                        let opened = open_startup(py, name, config)?;
                         Backend::Embedded(opened.map_err(|e| {
                             errors::named_error(py, "ConnectionError", &e.to_string())
                         })?)

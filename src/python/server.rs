@@ -10,7 +10,7 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 
 use super::errors;
-use crate::engine::{self, Engine};
+use crate::engine::Engine;
 use crate::server::{self, Options};
 
 /// A running server; `stop()` ends it.
@@ -37,23 +37,8 @@ impl PyServer {
         requirepass: Option<Vec<u8>>,
         aclfile: Option<String>,
     ) -> PyResult<Self> {
-        let cfg = match config {
-            None => None,
-            Some(pairs) => {
-                let pairs: Vec<(&[u8], &[u8])> = pairs
-                    .iter()
-                    .map(|(k, v)| (k.as_slice(), v.as_slice()))
-                    .collect();
-                let mut cfg = engine::Config::default();
-                cfg.set_startup(&pairs)
-                    .map_err(|e| errors::data_error(py, &e))?;
-                Some(cfg)
-            }
-        };
-        let engine = match name {
-            Some(n) => engine::named_with(n, cfg),
-            None => Engine::with_config(cfg.unwrap_or_default()),
-        };
+        let engine = super::client::open_startup(py, name, config)?
+            .map_err(|e| errors::named_error(py, "ConnectionError", &e.to_string()))?;
         server::setup_security(&engine, requirepass.as_deref(), aclfile.as_deref())
             .map_err(|e| errors::data_error(py, &e))?;
         let opts = Options {

@@ -1,0 +1,149 @@
+//! Engine-level AOF tests: what the file holds after commands, and
+//! reopening a directory through [`crate::engine::Engine::open`].
+
+use std::path::PathBuf;
+
+use super::load::Loaded;
+use crate::commands::dispatch;
+use crate::engine::{ClientState, Config, Engine, Store};
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "aof-test-{tag}-{}-{}",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn config(dir: &std::path::Path, extra: &[(&[u8], &[u8])]) -> Config {
+    let mut c = Config::default();
+    let d = dir.to_string_lossy().into_owned();
+    let mut pairs: Vec<(&[u8], &[u8])> = vec![
+        (b"dir", d.as_bytes()),
+        (b"appendonly", b"yes"),
+        (b"appendfsync", b"always"),
+    ];
+    pairs.extend_from_slice(extra);
+    c.set_startup(&pairs).unwrap();
+    c
+}
+
+fn incr_file(dir: &std::path::Path) -> Vec<u8> {
+    std::fs::read(dir.join("appendonlydir/appendonly.aof.1.incr.aof")).unwrap()
+}
+
+fn resp(cmds: &[&[&str]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in cmds {
+        super::encode_command(&mut out, c);
+    }
+    out
+}
+
+#[test]
+fn commands_are_appended_with_select_and_multi_exec() {
+    let dir = temp_dir("append");
+    let mut store = Store::new(config(&dir, &[]));
+    super::open(&mut store).unwrap();
+    let mut c = ClientState::new(0);
+    dispatch(&mut store, &mut c, &[b"SET", b"a", b"1"]);
+    dispatch(&mut store, &mut c, &[b"GET", b"a"]);
+    dispatch(&mut store, &mut c, &[b"DEL", b"nothing"]);
+    dispatch(&mut store, &mut c, &[b"SELECT", b"2"]);
+    dispatch(&mut store, &mut c, &[b"MULTI"]);
+    dispatch(&mut store, &mut c, &[b"SET", b"b", b"1"]);
+    dispatch(&mut store, &mut c, &[b"INCR", b"b"]);
+    dispatch(&mut store, &mut c, &[b"EXEC"]);
+    let want = resp(&[
+        &["SELECT", "0"],
+        &["SET", "a", "1"],
+        &["SELECT", "2"],
+        &["MULTI"],
+        &["SET", "b", "1"],
+        &["INCR", "b"],
+        &["EXEC"],
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&incr_file(&dir)),
+        String::from_utf8_lossy(&want)
+    );
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_engine_reopened_on_the_directory_has_the_data() {
+    let dir = temp_dir("reopen");
+    let e = Engine::open(config(&dir, &[])).unwrap();
+    let mut c = ClientState::new(0);
+    e.execute(&mut c, &[b"RPUSH", b"l", b"x", b"y"]);
+    e.execute(&mut c, &[b"SET", b"gone", b"v", b"PX", b"1"]);
+    drop(e);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let e = Engine::open(config(&dir, &[])).unwrap();
+    let mut c = ClientState::new(0);
+    assert_eq!(
+        e.execute(&mut c, &[b"LLEN", b"l"]),
+        crate::resp::Frame::Integer(2)
+    );
+    assert_eq!(
+        e.execute(&mut c, &[b"EXISTS", b"gone"]),
+        crate::resp::Frame::Integer(0)
+    );
+    drop(e);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn truncated_tails_follow_aof_load_truncated() {
+    let dir = temp_dir("trunc");
+    let e = Engine::open(config(&dir, &[])).unwrap();
+    let mut c = ClientState::new(0);
+    e.execute(&mut c, &[b"SET", b"a", b"1"]);
+    drop(e);
+    let path = dir.join("appendonlydir/appendonly.aof.1.incr.aof");
+    let whole = std::fs::metadata(&path).unwrap().len();
+    let mut data = std::fs::read(&path).unwrap();
+    data.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nb");
+    std::fs::write(&path, &data).unwrap();
+    let err = Engine::open(config(&dir, &[(b"aof-load-truncated", b"no")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("appendonly.aof.1.incr.aof"), "{err}");
+    assert!(err.contains(&format!("offset {whole}")), "{err}");
+    let mut store = Store::new(config(&dir, &[]));
+    let loaded: Loaded = super::load::load(&mut store, None).unwrap().unwrap();
+    assert_eq!(
+        loaded.truncated,
+        Some(("appendonly.aof.1.incr.aof".into(), whole))
+    );
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), whole);
+    assert_eq!(store.dbs[0].len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn evictions_are_propagated_as_their_own_deletions() {
+    let dir = temp_dir("evict");
+    let mut store = Store::new(config(&dir, &[]));
+    super::open(&mut store).unwrap();
+    let mut c = ClientState::new(0);
+    dispatch(&mut store, &mut c, &[b"SET", b"a", b"1"]);
+    super::propagate_eviction(&mut store, 0, b"a");
+    store
+        .config
+        .extra
+        .insert("lazyfree-lazy-eviction", "yes".into());
+    super::propagate_eviction(&mut store, 3, b"b");
+    let want = resp(&[
+        &["SELECT", "0"],
+        &["SET", "a", "1"],
+        &["DEL", "a"],
+        &["SELECT", "3"],
+        &["UNLINK", "b"],
+    ]);
+    assert_eq!(incr_file(&dir), want);
+    let _ = std::fs::remove_dir_all(&dir);
+}
