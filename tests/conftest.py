@@ -121,6 +121,10 @@ def make_client(backend: str, server: RedisServer, engine: str = "", rc_server: 
         c = redcore.Redis(port=server.port, **kwargs)
         c.exc = redcore.exceptions
     elif backend == "server":
+        # redcore's engine has Redis 7.2's CLIENT SETINFO, which redis-py
+        # sends on connect; without it the server answers as the 7.0 oracle
+        # (no lib-name in CLIENT LIST, no ACL denial logged for it).
+        kwargs.setdefault("driver_info", None)
         c = redis.Redis(port=rc_server.port, **kwargs)
         c.exc = redis.exceptions
     else:

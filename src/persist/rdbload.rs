@@ -55,6 +55,9 @@ pub struct Loaded {
     /// rdb_last_load_keys_loaded / _expired).
     pub keys_loaded: u64,
     pub keys_expired: u64,
+    /// Where the file's image ended (after its checksum): an AOF with an
+    /// RDB preamble goes on with commands from there.
+    pub end: usize,
 }
 
 /// Why a file could not be read: the offset of the record that failed
@@ -282,6 +285,7 @@ pub fn parse_with_progress(
             return Err(fail(at, "wrong RDB checksum"));
         }
     }
+    out.end = r.pos();
     progress(data.len(), data.len());
     Ok(out)
 }

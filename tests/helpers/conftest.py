@@ -25,6 +25,7 @@ def make(backend: str, redis_server: RedisServer, request: pytest.FixtureRequest
     made = []
     engine = f"test-{uuid.uuid4().hex}"
     cluster = request.getfixturevalue("cluster_servers") if backend == "cluster" else None
+    rc_server = request.getfixturevalue("redcore_server") if backend == "server" else None
 
     def factory(**kwargs: Any) -> Any:
         if cluster is not None:
@@ -32,12 +33,14 @@ def make(backend: str, redis_server: RedisServer, request: pytest.FixtureRequest
             c.exc = redcore.exceptions
             c.backend = backend
         else:
-            c = make_client(backend, redis_server, engine, **kwargs)
+            c = make_client(backend, redis_server, engine, rc_server, **kwargs)
         made.append(c)
         return c
 
     if backend in ("oracle", "remote"):
         redis_server.client().flushall()
+    elif backend == "server":
+        factory().flushall()
     if cluster is not None:
         factory().flushall()
     yield factory

@@ -14,8 +14,8 @@ use std::path::Path;
 
 use super::manifest::{Kind, Manifest};
 use crate::commands::{self, transactions, Scripts};
-use crate::engine::{ClientState, Entry, Now, Store, NO_EXPIRE};
-use crate::persist::rdb::{self, LoadOptions, Reader};
+use crate::engine::{ClientState, Now, Store};
+use crate::persist::rdbload::{self, ParseOptions};
 
 /// What a load found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -263,111 +263,27 @@ fn read_number(data: &[u8], at: usize) -> Result<Option<(u64, usize)>, Stop> {
     }
 }
 
-const OP_FUNCTION2: u8 = 0xF5;
-const OP_MODULE_AUX: u8 = 0xF7;
-const OP_IDLE: u8 = 0xF8;
-const OP_FREQ: u8 = 0xF9;
-const OP_AUX: u8 = 0xFA;
-const OP_RESIZEDB: u8 = 0xFB;
-const OP_EXPIRETIME_MS: u8 = 0xFC;
-const OP_EXPIRETIME: u8 = 0xFD;
-const OP_SELECTDB: u8 = 0xFE;
-const OP_EOF: u8 = 0xFF;
-
-/// Loads an RDB preamble (version up to 10, as Redis 7.0 writes; the
-/// checksum checked when not zero). Returns the offset after it and the
-/// number of keys, or (offset, what) on error. Keys already expired are
-/// skipped, as Redis does when loading.
+/// Loads an RDB preamble or base with the RDB file loader (keys already
+/// expired are dropped, as Redis does when loading), then its FUNCTION
+/// libraries. Returns the offset after it and the number of keys, or
+/// (offset, what) on error.
 fn load_rdb(
     store: &mut Store,
     scripts: Scripts<'_>,
     data: &[u8],
 ) -> Result<(usize, u64), (usize, String)> {
-    let mut r = Reader::new(data);
-    let off = |r: &Reader<'_>| data.len() - r.remaining();
-    let err = |r: &Reader<'_>, e: rdb::LoadError| (off(r), e.0.to_string());
-    let head = r.read_bytes(9).map_err(|e| err(&r, e))?;
-    let version = std::str::from_utf8(&head[5..])
-        .ok()
-        .and_then(|v| v.parse::<u32>().ok())
-        .filter(|v| (1..=u32::from(rdb::RDB_VERSION)).contains(v))
-        .ok_or((5, "unsupported RDB version".to_string()))?;
-    let _ = version;
-    let opts = LoadOptions::from_config(&store.config);
-    let now_ms = crate::engine::now_ms();
-    let mut db = 0usize;
-    let mut expire_at = NO_EXPIRE;
-    let mut keys = 0u64;
-    loop {
-        let t = r.read_u8().map_err(|e| err(&r, e))?;
-        match t {
-            OP_EOF => {
-                let body_end = off(&r);
-                let sum = r.read_bytes(8).map_err(|e| err(&r, e))?;
-                let want = u64::from_le_bytes(sum.try_into().unwrap_or([0; 8]));
-                if want != 0 && want != crate::persist::crc64::crc64(0, &data[..body_end]) {
-                    return Err((body_end, "RDB checksum mismatch".into()));
-                }
-                return Ok((off(&r), keys));
-            }
-            OP_SELECTDB => {
-                let n = r.read_len().map_err(|e| err(&r, e))? as usize;
-                if n >= store.dbs.len() {
-                    return Err((off(&r), format!("database {n} out of range")));
-                }
-                db = n;
-            }
-            OP_RESIZEDB => {
-                r.read_len().map_err(|e| err(&r, e))?;
-                r.read_len().map_err(|e| err(&r, e))?;
-            }
-            OP_AUX => {
-                r.read_string().map_err(|e| err(&r, e))?;
-                r.read_string().map_err(|e| err(&r, e))?;
-            }
-            OP_EXPIRETIME_MS => {
-                let b = r.read_bytes(8).map_err(|e| err(&r, e))?;
-                expire_at = i64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-            }
-            OP_EXPIRETIME => {
-                let b = r.read_bytes(4).map_err(|e| err(&r, e))?;
-                expire_at = i64::from(i32::from_le_bytes(b.try_into().unwrap_or([0; 4]))) * 1000;
-            }
-            OP_IDLE => {
-                r.read_len().map_err(|e| err(&r, e))?;
-            }
-            OP_FREQ => {
-                r.read_u8().map_err(|e| err(&r, e))?;
-            }
-            OP_FUNCTION2 => {
-                let at = off(&r);
-                let code = r.read_string().map_err(|e| err(&r, e))?;
-                let mut client = ClientState::ephemeral(0);
-                let argv: [&[u8]; 4] = [b"FUNCTION", b"LOAD", b"REPLACE", &code];
-                let reply = commands::dispatch_in(store, scripts, &mut client, &argv);
-                if reply.is_error() {
-                    return Err((at, "can't load a function library".into()));
-                }
-            }
-            OP_MODULE_AUX => return Err((off(&r) - 1, "module data is not supported".into())),
-            t if rdb::is_object_type(t) => {
-                let key = r.read_string().map_err(|e| err(&r, e))?;
-                let value = rdb::load_object(&mut r, t, &opts).map_err(|e| err(&r, e))?;
-                let at = std::mem::replace(&mut expire_at, NO_EXPIRE);
-                if at != NO_EXPIRE && at < now_ms {
-                    continue;
-                }
-                let entry = Entry {
-                    value,
-                    expire_at: at,
-                    lru: crate::engine::clock::lru_clock(),
-                };
-                store.dbs[db].insert_entry(key.into(), entry);
-                keys += 1;
-            }
-            _ => return Err((off(&r) - 1, format!("unknown RDB type {t}"))),
+    let loaded =
+        rdbload::parse(data, &ParseOptions::from_store(store)).map_err(|e| (e.offset, e.reason))?;
+    for (at, code) in &loaded.functions {
+        let mut client = ClientState::ephemeral(0);
+        let argv: [&[u8]; 4] = [b"FUNCTION", b"LOAD", b"REPLACE", code];
+        if commands::dispatch_in(store, scripts, &mut client, &argv).is_error() {
+            return Err((*at, "can't load a function library".into()));
         }
     }
+    let (end, keys) = (loaded.end, loaded.keys_loaded);
+    rdbload::install(store, loaded);
+    Ok((end, keys))
 }
 
 #[cfg(test)]
