@@ -156,7 +156,8 @@ async def test_pubsub_resubscribes_after_server_drops_connection(redis_server: A
     await p.psubscribe("n*")
     assert await p.get_message(timeout=1) is None  # confirmations
     assert await p.get_message(timeout=1) is None
-    assert redis_server.client().client_kill_filter(_type="pubsub") == 1
+    # (>= 1: a pub/sub connection another test left open may go too)
+    assert redis_server.client().client_kill_filter(_type="pubsub") >= 1
     await asyncio.sleep(0.05)
     # The next read reconnects and subscribes again.
     for _ in range(3):
