@@ -6,7 +6,8 @@
 # (bytes per key against a fresh redis-server of its own), cluster
 # (RedisCluster against redis-py's, on a cluster of its own), RDB (SAVE
 # and start-up load against redis-server) and AOF (SET throughput with the
-# AOF off, everysec, always).
+# AOF off, everysec, always), then redis-benchmark against the redcore
+# server and redis-server (server_bench.py).
 # Extra arguments go to each (e.g. --markdown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,3 +30,5 @@ for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; slee
 .venv-bench/bin/python benchmarks/bench_cluster.py "$@"
 .venv-bench/bin/python benchmarks/bench_rdb.py "$@"
 .venv-bench/bin/python benchmarks/bench_aof.py --port "$PORT" "$@"
+# redis-benchmark against the redcore server and a redis-server of its own.
+.venv-bench/bin/python benchmarks/server_bench.py "$@"

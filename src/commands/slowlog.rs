@@ -128,15 +128,29 @@ pub fn record(
             });
         h.calls += 1;
         let ns = took.as_nanos().max(1) as u64;
-        let bucket = (0..BUCKETS)
-            .find(|&k| ns <= bucket_top(k))
-            .unwrap_or(BUCKETS - 1);
-        h.counts[bucket] += 1;
+        h.counts[bucket_of(ns)] += 1;
     }
 }
 
 /// The largest nanosecond value bucket `k` holds (HDR's "highest
 /// equivalent value" at two significant digits).
+/// The first bucket whose top is at least `ns` (the last one for larger
+/// values), found from the bit length instead of a scan.
+#[inline]
+fn bucket_of(ns: u64) -> usize {
+    // The smallest k with 1024 << k >= ns; the bucket below may still
+    // hold ns (its top is a little above its power of two).
+    let mut k = if ns <= 1024 {
+        0
+    } else {
+        (64 - ((ns - 1) >> 10).leading_zeros()) as usize
+    };
+    if k > 0 && ns <= bucket_top(k - 1) {
+        k -= 1;
+    }
+    k.min(BUCKETS - 1)
+}
+
 fn bucket_top(k: usize) -> u64 {
     let base = 1024u64 << k;
     base + base / 128 - 1
@@ -520,4 +534,33 @@ fn latency_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             "    If no commands are specified then all histograms are replied.",
         ],
     ))
+}
+
+#[cfg(test)]
+mod bucket_tests {
+    use super::*;
+
+    #[test]
+    fn bucket_of_matches_a_scan_of_the_bucket_tops() {
+        let scan = |ns: u64| {
+            (0..BUCKETS)
+                .find(|&k| ns <= bucket_top(k))
+                .unwrap_or(BUCKETS - 1)
+        };
+        let mut values = vec![0, 1, 1023, 1024, 1025, 1031, 1032, 2047, 2048, u64::MAX];
+        for k in 0..BUCKETS {
+            let top = bucket_top(k);
+            values.extend([top - 1, top, top + 1, 1024u64 << k]);
+        }
+        let mut x = 1u64;
+        for _ in 0..10_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            values.push(x >> (x % 64));
+        }
+        for ns in values {
+            assert_eq!(bucket_of(ns), scan(ns), "{ns}");
+        }
+    }
 }

@@ -234,7 +234,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], ttl: Ttl, cond: Cond) -> R
         Cond::Nx => !live,
         Cond::Xx => live,
     };
-    let make = || Value::string(Bytes::copy_from_slice(val));
+    let make = || Value::string_from(val);
     let Some(_created) = ctx.db().upsert(key, now, allow, make, expire_at) else {
         return Ok(false);
     };

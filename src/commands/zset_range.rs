@@ -265,7 +265,14 @@ fn range_reply(ctx: &mut Ctx, argv: &[&[u8]], kind: Kind, rev: Option<bool>) -> 
     let Some(z) = ctx.db().get::<SortedSet>(argv[1], now)? else {
         return Ok(Frame::Array(Vec::new()));
     };
-    let mut out = Vec::new();
+    let per = if q.withscores && !resp3 { 2 } else { 1 };
+    let mut out = match &q.spec {
+        Spec::Rank(start, end) => args::clamp_range(*start, *end, z.zset.len())
+            .map_or(Vec::new(), |(s, e)| {
+                Vec::with_capacity((e - s + 1).min(1024) * per)
+            }),
+        _ => Vec::new(),
+    };
     walk(z, &q, |m, s| {
         push_entry(&mut out, m, s, q.withscores, resp3)
     });

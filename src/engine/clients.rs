@@ -42,8 +42,8 @@ pub struct ClientInfo {
 /// Connected clients and the ids killed since their last command.
 #[derive(Debug, Default)]
 pub struct Clients {
-    pub map: HashMap<u64, ClientInfo>,
-    pub killed: HashSet<u64>,
+    pub map: HashMap<u64, ClientInfo, crate::engine::value::Hasher>,
+    pub killed: HashSet<u64, crate::engine::value::Hasher>,
 }
 
 /// Connects `client` if it is not yet (first command, or after a kill).

@@ -248,10 +248,14 @@ impl Db {
         if self.pending.is_empty() {
             return;
         }
-        for (idx, charged) in std::mem::take(&mut self.pending) {
+        // The list's allocation is kept for the next command.
+        let mut pending = std::mem::take(&mut self.pending);
+        for &(idx, charged) in &pending {
             self.used = self.used.saturating_sub(charged);
             self.charge(idx);
         }
+        pending.clear();
+        self.pending = pending;
     }
 
     /// Records a keyspace event of `class` if notifications want it.

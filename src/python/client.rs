@@ -1035,15 +1035,23 @@ pub(crate) fn finish_pipeline<'py>(
         .map(|q| &all[q.first..q.first + q.nargs])
         .collect();
     let out = PyList::empty(py);
+    // Without MULTI only an error reply becomes an exception: where the
+    // first one is is known while converting, with no isinstance scan.
+    let mut scan = true;
     let out = if transaction {
         transaction_results(py, &queue.cmds, &argvs, frames, dec, out)?
     } else {
-        for (q, f) in queue.cmds.iter().zip(frames) {
+        let mut first_error = None;
+        for (i, (q, f)) in queue.cmds.iter().zip(frames).enumerate() {
+            if first_error.is_none() && matches!(f, Frame::Error(_)) {
+                first_error = Some(i);
+            }
             out.append(shape_or_exception(py, f, q, dec)?)?;
         }
+        scan = first_error.is_some();
         out
     };
-    if raise_on_error {
+    if raise_on_error && scan {
         let response_error = errors::response_error_type(py)?;
         for (i, item) in out.iter().enumerate() {
             if item.is_instance(&response_error)? {

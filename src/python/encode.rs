@@ -268,10 +268,18 @@ pub fn float_repr(x: f64) -> String {
             "0.0".into()
         };
     }
+    let mut buf = ryu::Buffer::new();
+    if (1e-4..1e16).contains(&x.abs()) {
+        // Where Python writes fixed notation, ryu's own fixed layout
+        // ("0.001", "123.0", "-2.5") is already the same text.
+        let text = buf.format_finite(x);
+        if !text.as_bytes().contains(&b'e') {
+            return text.to_owned();
+        }
+    }
     // ryu gives the shortest round-trip digits (what Python's repr uses),
     // in its own layout ("1.5e-7", "0.001", "123.0"): read the digits and
     // the decimal point position out of it, then lay them out Python's way.
-    let mut buf = ryu::Buffer::new();
     let text = buf.format_finite(x.abs());
     let (mantissa, exp) = match text.split_once('e') {
         Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
