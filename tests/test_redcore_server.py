@@ -547,6 +547,24 @@ def test_client_kill_by_addr_and_laddr_reaches_both_kinds(tmp_path: Any) -> None
         assert [e["laddr"] for e in local.client_list()] == ["embedded:0"]
 
 
+def test_client_list_ipv6_addresses_as_redis_server() -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    with redcore.Server(port=0, bind=["127.0.0.1", "::1"]) as srv:
+        with socket.create_connection(("::1", srv.port)) as s6:
+            s6.sendall(b"CLIENT SETNAME six\r\n")
+            assert s6.recv(100) == b"+OK\r\n"
+            viewer = redis.Redis(port=srv.port, driver_info=None)
+            e = _by_name(viewer.client_list(), "six")
+            # redis-server brackets IPv6 addresses: [::1]:port.
+            assert (e["addr"], e["laddr"]) == (f"[::1]:{s6.getsockname()[1]}", f"[::1]:{srv.port}")
+            assert viewer.client_kill_filter(addr=e["addr"]) == 1
+            assert closed_by_server(s6)
+
+
 # -- several processes sharing one server ------------------------------------------
 
 
