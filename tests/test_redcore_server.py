@@ -9,6 +9,7 @@ The behaviour suite runs on the server too (the ``server`` backend of the
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -23,6 +24,7 @@ import pytest
 import redis
 
 import redcore
+from test_remote import certs  # noqa: F401  (a fixture: a CA, server and client certificates)
 
 
 def rss_mb() -> float:
@@ -445,3 +447,327 @@ def test_protected_mode_refuses_outside_clients_without_a_password() -> None:
             c.settimeout(2)
             time.sleep(0.2)
             assert c.recv(4096) == b"+OK\r\n+PONG\r\n"
+
+
+# -- CLIENT LIST / INFO / KILL with server and embedded clients ----------------
+
+
+def _by_name(entries: List[dict], name: str) -> dict:
+    found = [e for e in entries if e["name"] == name]
+    assert len(found) == 1, entries
+    return found[0]
+
+
+def test_client_list_shows_sockets_and_embedded_clients_alike(tmp_path: Any, redis_server: Any) -> None:
+    path = str(tmp_path / "redcore.sock")
+    name = f"srv-{uuid.uuid4().hex}"
+    with redcore.Server(port=0, unixsocket=path, name=name) as srv:
+        local = redcore.Redis(name=name)
+        local.client_setname("emb")
+        tcp = socket.create_connection(("127.0.0.1", srv.port))
+        tcp.sendall(b"CLIENT SETNAME tcp\r\n")
+        assert tcp.recv(100) == b"+OK\r\n"
+        unix = redis.Redis(unix_socket_path=path, client_name="unix", driver_info=None)
+        viewer = redis.Redis(port=srv.port, client_name="viewer", driver_info=None)
+        assert unix.ping() is True
+        # redis-py's parse_client_list reads every line, from either side.
+        for entries in (viewer.client_list(), local.client_list(), unix.client_list()):
+            e = _by_name(entries, "tcp")
+            assert e["addr"] == "127.0.0.1:%d" % tcp.getsockname()[1]
+            assert e["laddr"] == f"127.0.0.1:{srv.port}"
+            assert int(e["fd"]) > 0 and e["flags"] == "N"
+            e = _by_name(entries, "unix")
+            assert e["addr"] == e["laddr"] == f"{path}:0"
+            assert int(e["fd"]) > 0 and e["flags"] == "U"
+            e = _by_name(entries, "emb")
+            assert e["addr"] == f"embedded:{local.client_id()}"
+            assert e["laddr"] == "embedded:0" and e["fd"] == "-1"
+        # The same fields as redis-server 7.0's lines, in the same order.
+        oracle = redis_server.client()
+        assert list(_by_name(viewer.client_list(), "unix")) == list(oracle.client_info())
+        assert list(viewer.client_info()) == list(oracle.client_info())
+        assert unix.client_info()["addr"] == f"{path}:0"
+        assert local.client_info()["laddr"] == "embedded:0"
+        # MONITOR names each kind as redis-server would (unix:<path> for
+        # Unix sockets), in the shape redis-py's Monitor parses.
+        with viewer.monitor() as m:
+            unix.set("from-unix", 1)
+            tcp.sendall(b"SET from-tcp 1\r\n")
+            assert tcp.recv(100) == b"+OK\r\n"
+            local.set("from-embedded", 1)
+            seen = {}
+            while len(seen) < 3:
+                cmd = m.next_command()
+                if cmd["command"].startswith("SET from-"):
+                    seen[cmd["command"].split()[1]] = cmd
+        assert seen["from-unix"]["client_type"] == "unix"
+        assert seen["from-unix"]["client_port"] == path
+        assert seen["from-tcp"]["client_address"] == "127.0.0.1"
+        assert seen["from-tcp"]["client_port"] == str(tcp.getsockname()[1])
+        assert (seen["from-embedded"]["client_address"], seen["from-embedded"]["client_port"]) == (
+            "embedded", str(local.client_id()))
+
+
+def test_client_kill_by_addr_and_laddr_reaches_both_kinds(tmp_path: Any) -> None:
+    path = str(tmp_path / "redcore.sock")
+    name = f"srv-{uuid.uuid4().hex}"
+    with redcore.Server(port=0, unixsocket=path, name=name) as srv:
+        local = redcore.Redis(name=name)
+        other = redcore.Redis(name=name)
+        other.client_setname("other")
+        viewer = redis.Redis(port=srv.port, driver_info=None)
+        viewer.ping()
+        # A server connection, killed by the address it sees itself at.
+        tcp = socket.create_connection(("127.0.0.1", srv.port))
+        assert local.client_kill_filter(addr="127.0.0.1:%d" % tcp.getsockname()[1]) == 1
+        assert closed_by_server(tcp)
+        tcp = socket.create_connection(("127.0.0.1", srv.port))
+        tcp.sendall(b"PING\r\n")
+        assert tcp.recv(100) == b"+PONG\r\n"
+        assert local.client_kill("127.0.0.1:%d" % tcp.getsockname()[1]) is True  # the old syntax
+        assert closed_by_server(tcp)
+        # An embedded client, killed over the socket by its addr: its next
+        # command runs on a fresh connection (a new id), as redis-py's would.
+        old_id = other.client_id()
+        assert viewer.client_kill_filter(addr=f"embedded:{old_id}") == 1
+        assert str(old_id) not in [e["id"] for e in viewer.client_list()]
+        assert other.ping() is True and other.client_id() != old_id
+        with pytest.raises(redis.ResponseError, match="No such client"):
+            viewer.client_kill(f"embedded:{old_id}")
+        # LADDR picks a listener: every Unix socket client, every TCP
+        # client of the port, or the embedded clients.
+        u1 = redis.Redis(unix_socket_path=path)
+        u2 = redis.Redis(unix_socket_path=path)
+        u1.ping(), u2.ping()
+        assert local.client_kill_filter(laddr=f"{path}:0") == 2
+        assert len(viewer.client_list()) == 3  # viewer, local, other
+        assert viewer.client_kill_filter(laddr="embedded:0") == 2
+        assert [e["laddr"] for e in viewer.client_list()] == [f"127.0.0.1:{srv.port}"]
+        assert local.client_kill_filter(laddr=f"127.0.0.1:{srv.port}", skipme=False) == 1
+        assert [e["laddr"] for e in local.client_list()] == ["embedded:0"]
+
+
+def test_client_list_ipv6_addresses_as_redis_server() -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    with redcore.Server(port=0, bind=["127.0.0.1", "::1"]) as srv:
+        with socket.create_connection(("::1", srv.port)) as s6:
+            s6.sendall(b"CLIENT SETNAME six\r\n")
+            assert s6.recv(100) == b"+OK\r\n"
+            viewer = redis.Redis(port=srv.port, driver_info=None)
+            e = _by_name(viewer.client_list(), "six")
+            # redis-server brackets IPv6 addresses: [::1]:port.
+            assert (e["addr"], e["laddr"]) == (f"[::1]:{s6.getsockname()[1]}", f"[::1]:{srv.port}")
+            assert viewer.client_kill_filter(addr=e["addr"]) == 1
+            assert closed_by_server(s6)
+
+
+# -- several processes sharing one server ------------------------------------------
+
+
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "redcore_server_worker.py")
+
+
+def test_worker_processes_share_sessions_limits_and_locks(srv: redcore.Server) -> None:
+    """Four worker processes (two on redcore's client, two on redis-py), as
+    a gunicorn app's workers: a session one process wrote is read by the
+    others, a rate limit is counted across them, a lock excludes them."""
+
+    def worker(kind: str, job: str, arg: str = "") -> "subprocess.Popen[str]":
+        return subprocess.Popen([sys.executable, WORKER, srv.url, kind, job, arg],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def result(p: "subprocess.Popen[str]") -> dict:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        return json.loads(out)
+
+    login = worker("redcore", "login")
+    sid = result(login)["sid"]
+    workers = [worker(kind, "request", sid) for kind in ("redcore", "redis-py", "redcore", "redis-py")]
+    local = redcore.Redis(name=srv.name)
+    try:
+        for _ in workers:
+            assert local.blpop("workers:ready", timeout=60) is not None
+        local.rpush("workers:go", *["go"] * len(workers))
+        results = [result(p) for p in workers]
+    finally:
+        for p in workers:
+            if p.poll() is None:
+                p.kill()
+    pids = {r["pid"] for r in results}
+    assert len(pids) == 4 and login.pid not in pids
+    for r in results:
+        assert r["session"]["user"] == "ada" and r["session"]["login_pid"] == login.pid
+    # Every worker's update landed in the one session, seen in-process too.
+    from redcore.session import SessionStore
+
+    session = SessionStore(local).get(sid)
+    assert session is not None
+    assert {k for k in session if k.startswith("seen_by_")} == {f"seen_by_{p}" for p in pids}
+    # 4 x 30 hits against a limit of 50: exactly 50 allowed in all.
+    assert sum(r["allowed"] for r in results) == 50
+    # 4 x 15 lock-protected read-modify-writes: none lost, never two holders.
+    assert int(local.get("counter")) == 60
+    assert max(r["most_holders"] for r in results) == 1
+
+
+# -- TLS ----------------------------------------------------------------------------
+
+
+def _tls_kwargs(certs: str, client_cert: bool = True) -> dict:
+    kw = dict(ssl=True, ssl_ca_certs=os.path.join(certs, "ca.crt"))
+    if client_cert:
+        kw.update(ssl_certfile=os.path.join(certs, "client.crt"), ssl_keyfile=os.path.join(certs, "client.key"))
+    return kw
+
+
+def _tls_cli(certs: str, port: int, *args: str, client_cert: bool = True) -> "subprocess.CompletedProcess[str]":
+    cmd = ["redis-cli", "-h", "127.0.0.1", "-p", str(port), "--tls", "--cacert", os.path.join(certs, "ca.crt")]
+    if client_cert:
+        cmd += ["--cert", os.path.join(certs, "client.crt"), "--key", os.path.join(certs, "client.key")]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=30)
+
+
+@pytest.fixture
+def tls_srv(certs: str) -> Iterator[redcore.Server]:  # noqa: F811
+    """Plain and TLS ports at once; client certificates required (Redis's
+    default ``tls-auth-clients yes``)."""
+    s = redcore.Server(
+        port=0, name=f"srv-{uuid.uuid4().hex}", tls_port=0,
+        tls_cert_file=os.path.join(certs, "server.crt"), tls_key_file=os.path.join(certs, "server.key"),
+        tls_ca_cert_file=os.path.join(certs, "ca.crt"),
+    )
+    yield s
+    s.stop()
+    redcore._redcore.forget_engine(s.name)
+
+
+def test_tls_port_serves_redis_py_redcore_and_redis_cli(certs: str, tls_srv: redcore.Server) -> None:  # noqa: F811
+    assert tls_srv.tls_port not in (None, tls_srv.port)
+    assert tls_srv.tls_url == f"rediss://127.0.0.1:{tls_srv.tls_port}"
+    rp = redis.Redis(port=tls_srv.tls_port, driver_info=None, **_tls_kwargs(certs))
+    assert rp.set("k", "v") is True and rp.get("k") == b"v"
+    assert rp.pipeline().incr("n").incr("n").execute() == [1, 2]
+    rc = redcore.Redis(host="localhost", port=tls_srv.tls_port, protocol=3, **_tls_kwargs(certs))
+    assert rc.get("k") == b"v"
+    # A big value crosses many TLS records both ways.
+    big = os.urandom(3 << 20)
+    rc.set("big", big)
+    assert rp.get("big") == big
+    # Pub/sub over TLS: the pushes are flushed out of the record layer.
+    p = rc.pubsub()
+    p.subscribe("news")
+    assert p.get_message(timeout=5)["type"] == "subscribe"
+    assert rp.publish("news", "hello") == 1
+    assert p.get_message(timeout=5)["data"] == b"hello"
+    p.close()
+    # redis-cli built with TLS (Debian's).
+    out = _tls_cli(certs, tls_srv.tls_port, "GET", "k")
+    assert out.stdout == "v\n", out.stderr
+    assert _tls_cli(certs, tls_srv.tls_port, "INCR", "n").stdout == "3\n"
+    # The plain port serves the same engine, and so do in-process clients.
+    assert redis.Redis(port=tls_srv.port).get("n") == b"3"
+    assert redcore.Redis(name=tls_srv.name).get("k") == b"v"
+    # CLIENT LIST tells the TLS port's clients by laddr; KILL LADDR picks them.
+    tls_laddr = f"127.0.0.1:{tls_srv.tls_port}"
+    assert rp.client_info()["laddr"] == tls_laddr
+    plain = redis.Redis(port=tls_srv.port, driver_info=None)
+    assert plain.client_kill_filter(laddr=tls_laddr) == 2  # rp and rc
+    assert plain.ping() is True
+
+
+def test_tls_client_certificates_and_plain_clients_on_the_tls_port(certs: str, tls_srv: redcore.Server) -> None:  # noqa: F811
+    ok = redis.Redis(port=tls_srv.tls_port, **_tls_kwargs(certs))
+    assert ok.ping() is True
+    # tls-auth-clients yes: no client certificate, no connection.
+    no_cert = redis.Redis(port=tls_srv.tls_port, retry=None, **_tls_kwargs(certs, client_cert=False))
+    with pytest.raises(redis.ConnectionError):
+        no_cert.ping()
+    assert _tls_cli(certs, tls_srv.tls_port, "PING", client_cert=False).stdout != "PONG\n"
+    # A certificate the CA did not sign is refused too.
+    own = os.path.join(certs, "self-signed")
+    if not os.path.exists(own + ".crt"):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", own + ".key",
+                        "-out", own + ".crt", "-days", "2", "-subj", "/CN=stranger"], check=True, capture_output=True)
+    stranger = redis.Redis(port=tls_srv.tls_port, retry=None, ssl=True, ssl_ca_certs=os.path.join(certs, "ca.crt"),
+                           ssl_certfile=own + ".crt", ssl_keyfile=own + ".key")
+    with pytest.raises(redis.ConnectionError):
+        stranger.ping()
+    # A plain-TCP client on the TLS port is disconnected; the others are
+    # served before and after.
+    with socket.create_connection(("127.0.0.1", tls_srv.tls_port)) as s:
+        s.sendall(b"*1\r\n$4\r\nPING\r\n")
+        assert closed_by_server(s)
+    assert raw(tls_srv.tls_port, b"PING\r\n") != b"+PONG\r\n"
+    assert ok.ping() is True
+    assert cli(tls_srv.port, "PING") == "PONG\n"
+    # One that connects and never handshakes does not hold anyone up.
+    with socket.create_connection(("127.0.0.1", tls_srv.tls_port)):
+        assert ok.set("still", "served") is True
+        assert redcore.Redis(port=tls_srv.tls_port, **_tls_kwargs(certs)).get("still") == b"served"
+
+
+def test_tls_only_and_optional_or_no_client_auth(certs: str) -> None:  # noqa: F811
+    cert, key, ca = (os.path.join(certs, f) for f in ("server.crt", "server.key", "ca.crt"))
+    with redcore.Server(port=None, tls_port=0, tls_cert_file=cert, tls_key_file=key, tls_ca_cert_file=ca,
+                        tls_auth_clients="optional") as s:
+        assert s.port is None and s.url == f"rediss://127.0.0.1:{s.tls_port}"
+        assert redis.Redis(port=s.tls_port, **_tls_kwargs(certs, client_cert=False)).ping() is True
+        assert redis.Redis(port=s.tls_port, **_tls_kwargs(certs)).ping() is True
+        assert redcore.Redis.from_url(s.url, ssl_ca_certs=ca).ping() is True
+        assert _tls_cli(certs, s.tls_port, "PING", client_cert=False).stdout == "PONG\n"
+    # No CA at all: only with tls_auth_clients="no", as redis-server.
+    with redcore.Server(port=None, tls_port=0, tls_cert_file=cert, tls_key_file=key, tls_auth_clients=False) as s:
+        assert redis.Redis(port=s.tls_port, **_tls_kwargs(certs, client_cert=False)).ping() is True
+
+
+def test_bad_tls_settings_fail_at_start_up(certs: str) -> None:  # noqa: F811
+    cert, key, ca = (os.path.join(certs, f) for f in ("server.crt", "server.key", "ca.crt"))
+    missing = os.path.join(certs, "missing.crt")
+    cases = [
+        (dict(tls_cert_file=missing, tls_key_file=key, tls_ca_cert_file=ca), f"Failed to load certificate: .*{missing}"),
+        (dict(tls_cert_file=cert, tls_key_file=missing, tls_ca_cert_file=ca), f"Failed to load private key: .*{missing}"),
+        (dict(tls_cert_file=cert, tls_key_file=key, tls_ca_cert_file=missing), "Failed to configure CA certificate"),
+        (dict(tls_cert_file=cert, tls_key_file=key), "Either tls-ca-cert-file or tls-ca-cert-dir must be specified"),
+        (dict(tls_key_file=key, tls_ca_cert_file=ca), "No tls-cert-file configured!"),
+        (dict(tls_cert_file=cert, tls_key_file=os.path.join(certs, "client.key"), tls_ca_cert_file=ca),
+         "Failed to load private key: .*does not match"),
+        (dict(tls_cert_file=cert, tls_key_file=key, tls_ca_cert_file=ca, tls_auth_clients="maybe"),
+         "must be one of the following: no, yes, optional"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(ValueError, match=message):
+            redcore.Server(port=0, tls_port=0, **kwargs)
+    # The command line says so and exits with status 1.
+    out = subprocess.run([sys.executable, "-m", "redcore", "serve", "--port", "0", "--tls-port", "0",
+                          "--tls-cert-file", missing, "--tls-key-file", key, "--tls-ca-cert-file", ca],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert out.stderr.startswith("redcore-server: Failed to load certificate: ") and missing in out.stderr
+
+
+def test_serve_command_line_tls_only(certs: str) -> None:  # noqa: F811
+    from conftest import _free_port
+
+    tls_port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "redcore", "serve", "--port", "0", "--tls-port", str(tls_port),
+         "--tls-cert-file", os.path.join(certs, "server.crt"), "--tls-key-file", os.path.join(certs, "server.key"),
+         "--tls-ca-cert-file", os.path.join(certs, "ca.crt")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        # Only the TLS port: --port 0 with --tls-port serves no plain port.
+        assert line.strip().endswith(f"on 127.0.0.1:{tls_port} (TLS)"), line + proc.stderr.read()
+        assert _tls_cli(certs, tls_port, "SET", "via", "cli").stdout == "OK\n"
+        assert redis.Redis(port=tls_port, **_tls_kwargs(certs)).get("via") == b"cli"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

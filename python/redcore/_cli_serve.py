@@ -3,6 +3,8 @@ process, with redis-server's common options::
 
     python -m redcore serve --port 6379 --bind 127.0.0.1 --requirepass s3cret
     redcore-server --unixsocket /tmp/redcore.sock --dir /data --appendonly yes
+    redcore-server --port 0 --tls-port 6380 --tls-cert-file server.crt \
+        --tls-key-file server.key --tls-ca-cert-file ca.crt   # TLS only
 
 Options redcore has no flag for pass through as startup settings
 (``--maxmemory-policy allkeys-lru``), as redis-server takes any redis.conf
@@ -27,7 +29,10 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
         description="Serve a redcore engine over RESP (redis-cli and any Redis client can connect).",
         epilog="Other --name value pairs are passed to the engine as startup settings.",
     )
-    ap.add_argument("--port", type=int, default=6379, help="TCP port (0: none unless --unixsocket is not given)")
+    ap.add_argument(
+        "--port", type=int, default=6379,
+        help="TCP port (0: none when --unixsocket or --tls-port is given, else a free one)",
+    )
     ap.add_argument("--bind", nargs="+", default=None, help="addresses to listen on (default 127.0.0.1)")
     ap.add_argument("--unixsocket", help="also listen on this Unix socket")
     ap.add_argument("--requirepass", help="password of the default user")
@@ -35,6 +40,14 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
     ap.add_argument("--dir", help="working directory for RDB / AOF files")
     ap.add_argument("--appendonly", choices=["yes", "no"], help="append-only file persistence")
     ap.add_argument("--maxmemory", help="memory limit (e.g. 100mb)")
+    ap.add_argument("--tls-port", type=int, default=None, help="also serve TLS on this port")
+    ap.add_argument("--tls-cert-file", help="the server's certificate (PEM)")
+    ap.add_argument("--tls-key-file", help="the server's private key (PEM)")
+    ap.add_argument("--tls-ca-cert-file", help="CA certificates that client certificates must be signed by")
+    ap.add_argument(
+        "--tls-auth-clients", choices=["yes", "no", "optional"], default=None,
+        help="require client certificates (default yes, which needs --tls-ca-cert-file)",
+    )
     ap.add_argument("--threads", type=int, default=2, help="server worker threads (default 2)")
     ap.add_argument("--name", default=None, help="engine name (default: a private engine)")
     return ap
@@ -64,7 +77,8 @@ def main(argv: Optional[List[str]] = None, prog: str = PROG) -> int:
     for opt in ("dir", "appendonly", "maxmemory"):
         if getattr(args, opt) is not None:
             config[opt] = getattr(args, opt)
-    port = args.port if (args.port or not args.unixsocket) else None
+    # As redis-server: port 0 with another listener means no plain TCP port.
+    port = args.port if (args.port or not (args.unixsocket or args.tls_port)) else None
     try:
         srv = Server(
             port=port,
@@ -75,6 +89,11 @@ def main(argv: Optional[List[str]] = None, prog: str = PROG) -> int:
             aclfile=args.aclfile,
             threads=args.threads,
             config=config or None,
+            tls_port=args.tls_port,
+            tls_cert_file=args.tls_cert_file,
+            tls_key_file=args.tls_key_file,
+            tls_ca_cert_file=args.tls_ca_cert_file,
+            tls_auth_clients=args.tls_auth_clients,
         )
     except OSError as e:
         print(f"redcore-server: {e.strerror or e}", file=sys.stderr)
@@ -90,6 +109,8 @@ def main(argv: Optional[List[str]] = None, prog: str = PROG) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     where = [f"{a}:{srv.port}" for a in srv.bind] if srv.port is not None else []
+    if srv.tls_port is not None:
+        where += [f"{a}:{srv.tls_port} (TLS)" for a in srv.bind]
     if args.unixsocket:
         where.append(args.unixsocket)
     print(f"redcore server ready to accept connections on {', '.join(where)}", flush=True)

@@ -319,9 +319,16 @@ class Server:
         config: Optional[List[Tuple[bytes, bytes]]] = None,
         requirepass: Optional[bytes] = None,
         aclfile: Optional[str] = None,
+        tls_port: Optional[int] = None,
+        tls_cert_file: Optional[str] = None,
+        tls_key_file: Optional[str] = None,
+        tls_ca_cert_file: Optional[str] = None,
+        tls_auth_clients: Optional[str] = None,
     ) -> "Server": ...
     @property
     def port(self) -> Optional[int]: ...
+    @property
+    def tls_port(self) -> Optional[int]: ...
     @property
     def running(self) -> bool: ...
     def wait(self, timeout: Optional[float] = None) -> bool: ...

@@ -150,7 +150,7 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(crate) fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
         .map_err(|e| format!("cannot read certificates from {}: {e}", path.display()))?
         .collect();
@@ -280,7 +280,7 @@ pub fn build(opts: &TlsOptions, host: &str) -> Result<TlsSettings, String> {
 
 /// The private key of a PEM file; an encrypted one is refused clearly
 /// (rustls cannot decrypt keys, so `ssl_password` cannot be honoured).
-fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+pub(crate) fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
     let text = std::fs::read(path)
         .map_err(|e| format!("cannot read private key {}: {e}", path.display()))?;
     let encrypted = |needle: &[u8]| text.windows(needle.len()).any(|w| w == needle);

@@ -277,11 +277,11 @@ impl KillFilter {
             && self
                 .addr
                 .as_ref()
-                .is_none_or(|a| a.as_ref() == clients::addr(c.id).as_bytes())
+                .is_none_or(|a| a.as_ref() == c.addr().as_bytes())
             && self
                 .laddr
                 .as_ref()
-                .is_none_or(|a| a.as_ref() == b"embedded:0")
+                .is_none_or(|a| a.as_ref() == c.laddr().as_bytes())
             && !(self.skipme && c.id == me)
             && self
                 .maxage
@@ -312,7 +312,7 @@ fn client_kill(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     if argv.len() == 3 {
         let target = all
             .iter()
-            .find(|c| clients::addr(c.id).as_bytes() == argv[2])
+            .find(|c| c.addr().as_bytes() == argv[2])
             .map(|c| c.id)
             .ok_or(Error::err("ERR No such client"))?;
         kill(ctx.store, &[target]);

@@ -590,13 +590,13 @@ pub fn dispatch_cmd_in(
     // EVAL and friends reach monitors before their script's commands.
     let script = cmd.group == Group::Scripting && cmd.has(flags::SKIP_MONITOR);
     if script && !store.monitors.is_empty() {
-        let addr = crate::engine::clients::addr(client.id);
+        let addr = crate::engine::clients::monitor_addr(client);
         crate::engine::monitor::feed(store, client.db, &addr, cmd, argv);
     }
     let frame = run(store, scripts, client, cmd, argv, now);
     crate::persist::aof::commit(store);
     if !store.monitors.is_empty() && !crate::engine::monitor::hidden(cmd) {
-        let addr = crate::engine::clients::addr(client.id);
+        let addr = crate::engine::clients::monitor_addr(client);
         crate::engine::monitor::feed(store, client.db, &addr, cmd, argv);
     }
     store.flush_db_events(client.db);

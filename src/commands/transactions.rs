@@ -138,7 +138,7 @@ pub fn exec_queued(ctx: &mut Ctx, queued: &[Vec<Bytes>]) -> Vec<Frame> {
                             super::run(ctx.store, ctx.scripts, ctx.client, c, &argv, ctx.now);
                         let store = &mut *ctx.store;
                         if !store.monitors.is_empty() && !crate::engine::monitor::hidden(c) {
-                            let addr = crate::engine::clients::addr(ctx.client.id);
+                            let addr = crate::engine::clients::monitor_addr(ctx.client);
                             crate::engine::monitor::feed(store, ctx.client.db, &addr, c, &argv);
                         }
                         reply

@@ -90,6 +90,9 @@ pub struct ClientState {
     pub caching: Option<bool>,
     /// CLIENT REPLY: Off drops every reply, SkipNext the next one.
     pub reply_mode: ReplyMode,
+    /// A server connection's socket (CLIENT LIST's addr, laddr, fd); None
+    /// for an embedded client.
+    pub socket: Option<std::sync::Arc<super::clients::Socket>>,
 }
 
 /// CLIENT REPLY's modes.
@@ -154,6 +157,7 @@ impl ClientState {
             reply_mode: ReplyMode::On,
             watch_lost: false,
             caching: None,
+            socket: None,
         }
     }
 

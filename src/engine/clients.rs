@@ -1,6 +1,13 @@
 //! The engine's registry of connected clients (CLIENT LIST / INFO / KILL,
 //! ACL LOG's client-info): one entry per embedded client handle, pipeline
-//! and pub/sub object, and later per server connection.
+//! and pub/sub object, and per server connection.
+//!
+//! A server connection shows its socket as redis-server does (`addr` the
+//! peer's `ip:port`, `laddr` the listening `ip:port`, a Unix socket as
+//! `path:0` with flag `U`); an embedded client has no socket and shows
+//! `addr=embedded:<id> laddr=embedded:0 fd=-1`, unique and in the same
+//! `host:port` shape, so CLIENT KILL ADDR / LADDR and parsers of CLIENT
+//! LIST handle both kinds alike.
 //!
 //! A client "connects" on its first command, as a redis-py connection
 //! does: it is registered, authenticated as the default user if that needs
@@ -10,6 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -17,10 +25,24 @@ use super::{now_ms, ClientState, Store};
 use crate::commands::transactions;
 use crate::resp::Frame;
 
+/// The socket of a server connection, as CLIENT LIST shows it.
+#[derive(Debug)]
+pub struct Socket {
+    /// The peer: `ip:port` (`[ip6]:port`), or `path:0` on a Unix socket.
+    pub addr: String,
+    /// The server's end: the listening `ip:port`, or `path:0`.
+    pub laddr: String,
+    pub fd: i64,
+    /// A Unix socket connection (flag `U`; MONITOR shows `unix:<path>`).
+    pub unix: bool,
+}
+
 /// What CLIENT LIST shows of a client.
 #[derive(Clone, Debug)]
 pub struct ClientInfo {
     pub id: u64,
+    /// None for an embedded client.
+    pub socket: Option<Arc<Socket>>,
     pub name: Option<Bytes>,
     pub db: usize,
     pub user: Bytes,
@@ -116,6 +138,7 @@ fn drop_connection(store: &mut Store, client: &mut ClientState) {
 fn info_of(c: &ClientState, cmd: &'static str) -> ClientInfo {
     ClientInfo {
         id: c.id,
+        socket: c.socket.clone(),
         name: c.name.clone(),
         db: c.db,
         user: c.user.clone(),
@@ -184,6 +207,9 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
     if e.blocked {
         flags.push('b');
     }
+    if e.socket.as_ref().is_some_and(|s| s.unix) {
+        flags.push('U');
+    }
     if e.no_evict {
         flags.push('e');
     }
@@ -206,9 +232,11 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
         String::new()
     };
     format!(
-        "id={} addr={} laddr=embedded:0 fd=-1 name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}{lib}\n",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}{lib}\n",
         e.id,
-        addr(e.id),
+        e.addr(),
+        e.laddr(),
+        e.socket.as_ref().map_or(-1, |s| s.fd),
         text(&e.name),
         (now - e.created_ms).max(0) / 1000,
         // last_ms is on the coarse clock: compare like with like.
@@ -228,6 +256,34 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
 /// `ip:port` form CLIENT KILL's old syntax and ADDR filter take.
 pub fn addr(id: u64) -> String {
     format!("embedded:{id}")
+}
+
+/// The local address every embedded client reports.
+pub const EMBEDDED_LADDR: &str = "embedded:0";
+
+impl ClientInfo {
+    /// CLIENT LIST's `addr` (what CLIENT KILL ADDR matches).
+    pub fn addr(&self) -> std::borrow::Cow<'_, str> {
+        match &self.socket {
+            Some(s) => std::borrow::Cow::Borrowed(&s.addr),
+            None => std::borrow::Cow::Owned(addr(self.id)),
+        }
+    }
+
+    /// CLIENT LIST's `laddr` (what CLIENT KILL LADDR matches).
+    pub fn laddr(&self) -> &str {
+        self.socket.as_ref().map_or(EMBEDDED_LADDR, |s| &s.laddr)
+    }
+}
+
+/// How MONITOR names the client running a command: its `ip:port`,
+/// `unix:<path>` on a Unix socket (as redis-server), `embedded:<id>`.
+pub fn monitor_addr(client: &ClientState) -> String {
+    match &client.socket {
+        Some(s) if s.unix => format!("unix:{}", s.laddr.strip_suffix(":0").unwrap_or(&s.laddr)),
+        Some(s) => s.addr.clone(),
+        None => addr(client.id),
+    }
 }
 
 /// The calling client's line (CLIENT INFO, ACL LOG client-info).

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use pyo3::exceptions::{PyOSError, PyRuntimeError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use super::errors;
 use crate::engine::Engine;
+use crate::server::tls::{AuthClients, TlsOptions};
 use crate::server::{self, Options};
 
 /// A running server; `stop()` ends it.
@@ -19,12 +20,13 @@ pub struct PyServer {
     inner: Mutex<Option<server::Server>>,
     engine: Arc<Engine>,
     port: Option<u16>,
+    tls_port: Option<u16>,
 }
 
 #[pymethods]
 impl PyServer {
     #[new]
-    #[pyo3(signature = (*, name=None, port=None, bind=None, unixsocket=None, threads=2, config=None, requirepass=None, aclfile=None))]
+    #[pyo3(signature = (*, name=None, port=None, bind=None, unixsocket=None, threads=2, config=None, requirepass=None, aclfile=None, tls_port=None, tls_cert_file=None, tls_key_file=None, tls_ca_cert_file=None, tls_auth_clients=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -36,7 +38,27 @@ impl PyServer {
         config: Option<Vec<(Vec<u8>, Vec<u8>)>>,
         requirepass: Option<Vec<u8>>,
         aclfile: Option<String>,
+        tls_port: Option<u16>,
+        tls_cert_file: Option<std::path::PathBuf>,
+        tls_key_file: Option<std::path::PathBuf>,
+        tls_ca_cert_file: Option<std::path::PathBuf>,
+        tls_auth_clients: Option<&str>,
     ) -> PyResult<Self> {
+        let tls = TlsOptions {
+            cert_file: tls_cert_file,
+            key_file: tls_key_file,
+            ca_cert_file: tls_ca_cert_file,
+            auth_clients: match tls_auth_clients {
+                Some(v) => AuthClients::parse(v).map_err(PyValueError::new_err)?,
+                None => AuthClients::default(),
+            },
+        };
+        if tls_port.is_some() {
+            // Bad TLS settings are the caller's: checked before the engine
+            // opens or anything is bound, as redis-server refuses to start.
+            py.detach(|| server::tls::server_config(&tls))
+                .map_err(PyValueError::new_err)?;
+        }
         let engine = super::client::open_startup(py, name, config)?
             .map_err(|e| errors::named_error(py, "ConnectionError", &e.to_string()))?;
         server::setup_security(&engine, requirepass.as_deref(), aclfile.as_deref())
@@ -45,6 +67,8 @@ impl PyServer {
             bind: bind.unwrap_or_default(),
             port,
             unixsocket,
+            tls_port,
+            tls,
             threads,
         };
         let started = py.detach(|| server::Server::start(engine.clone(), &opts));
@@ -52,6 +76,7 @@ impl PyServer {
             .map_err(|e| PyOSError::new_err((e.raw_os_error().unwrap_or(0), e.to_string())))?;
         Ok(PyServer {
             port: srv.port(),
+            tls_port: srv.tls_port(),
             inner: Mutex::new(Some(srv)),
             engine,
         })
@@ -61,6 +86,12 @@ impl PyServer {
     #[getter]
     fn port(&self) -> Option<u16> {
         self.port
+    }
+
+    /// The TLS port served (None without `tls_port`).
+    #[getter]
+    fn tls_port(&self) -> Option<u16> {
+        self.tls_port
     }
 
     /// True until `stop()` or a SHUTDOWN command.

@@ -40,6 +40,29 @@ const READ_CHUNK: usize = 8 * 1024;
 /// connection that once sent or received a big value holds little.
 const KEEP_CAPACITY: usize = 64 * 1024;
 
+/// How long a TLS client has to finish its handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The socket of a TCP connection, as CLIENT LIST shows it.
+fn tcp_socket(stream: &tokio::net::TcpStream, peer: std::net::SocketAddr) -> clients::Socket {
+    use std::os::fd::AsRawFd;
+    clients::Socket {
+        // SocketAddr shows an IPv6 peer as `[ip]:port`, as Redis does.
+        addr: peer.to_string(),
+        laddr: stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        fd: i64::from(stream.as_raw_fd()),
+        unix: false,
+    }
+}
+
+/// True for a loopback peer (protected mode lets it in).
+fn is_loopback(peer: &std::net::SocketAddr) -> bool {
+    peer.ip().is_loopback() || peer.ip().to_canonical().is_loopback()
+}
+
 /// Accepts TCP connections until the server stops.
 pub async fn accept_tcp(shared: Arc<Shared>, listener: tokio::net::TcpListener) {
     let mut stopping = shared.stopping.subscribe();
@@ -48,10 +71,10 @@ pub async fn accept_tcp(shared: Arc<Shared>, listener: tokio::net::TcpListener) 
             r = listener.accept() => match r {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    let loopback = peer.ip().is_loopback()
-                        || peer.ip().to_canonical().is_loopback();
-                    let open = shared.clients.fetch_add(1, Ordering::AcqRel) + 1;
-                    tokio::spawn(serve(shared.clone(), stream, loopback, open));
+                    let counted = Counted::new(&shared);
+                    let socket = tcp_socket(&stream, peer);
+                    let conn = Accepted { counted, loopback: is_loopback(&peer), socket, tls: false };
+                    tokio::spawn(serve(shared.clone(), stream, conn));
                 }
                 // Out of file descriptors and the like: back off, go on.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -61,15 +84,63 @@ pub async fn accept_tcp(shared: Arc<Shared>, listener: tokio::net::TcpListener) 
     }
 }
 
-/// Accepts Unix socket connections until the server stops.
-pub async fn accept_unix(shared: Arc<Shared>, listener: tokio::net::UnixListener) {
+/// Accepts TLS connections until the server stops: each is served once
+/// its handshake succeeds; a client that fails it (a plain-TCP client, a
+/// bad or missing certificate) or takes longer than
+/// [`HANDSHAKE_TIMEOUT`] is disconnected.
+pub async fn accept_tls(
+    shared: Arc<Shared>,
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+) {
+    let mut stopping = shared.stopping.subscribe();
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let counted = Counted::new(&shared);
+                    let socket = tcp_socket(&stream, peer);
+                    let conn = Accepted { counted, loopback: is_loopback(&peer), socket, tls: true };
+                    let (shared, acceptor) = (shared.clone(), acceptor.clone());
+                    tokio::spawn(async move {
+                        let mut stopping = shared.stopping.subscribe();
+                        let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                        tokio::select! {
+                            r = handshake => {
+                                if let Ok(Ok(stream)) = r {
+                                    serve(shared, stream, conn).await;
+                                }
+                            }
+                            _ = stopped(&mut stopping) => {}
+                        }
+                    });
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            _ = stopped(&mut stopping) => return,
+        }
+    }
+}
+
+/// Accepts Unix socket connections until the server stops; `path` is the
+/// socket's (CLIENT LIST shows `addr=<path>:0`, as redis-server).
+pub async fn accept_unix(shared: Arc<Shared>, listener: tokio::net::UnixListener, path: Arc<str>) {
+    use std::os::fd::AsRawFd;
     let mut stopping = shared.stopping.subscribe();
     loop {
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, _)) => {
-                    let open = shared.clients.fetch_add(1, Ordering::AcqRel) + 1;
-                    tokio::spawn(serve(shared.clone(), stream, true, open));
+                    let counted = Counted::new(&shared);
+                    let socket = clients::Socket {
+                        addr: format!("{path}:0"),
+                        laddr: format!("{path}:0"),
+                        fd: i64::from(stream.as_raw_fd()),
+                        unix: true,
+                    };
+                    let conn = Accepted { counted, loopback: true, socket, tls: false };
+                    tokio::spawn(serve(shared.clone(), stream, conn));
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },
@@ -89,26 +160,59 @@ fn with_store<R>(shared: &Shared, f: impl FnOnce(&mut crate::engine::Store) -> R
 }
 
 /// Counts an open connection for as long as it lives.
-struct Counted(Arc<Shared>);
+pub struct Counted {
+    shared: Arc<Shared>,
+    /// Connections open when this one was accepted, itself included.
+    open: usize,
+}
 
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.clients.fetch_sub(1, Ordering::AcqRel);
+impl Counted {
+    /// Counts a connection just accepted (in accept order, for
+    /// `maxclients`).
+    pub fn new(shared: &Arc<Shared>) -> Counted {
+        let open = shared.clients.fetch_add(1, Ordering::AcqRel) + 1;
+        Counted {
+            shared: shared.clone(),
+            open,
+        }
     }
 }
 
-/// Serves one accepted connection to its end; `open` counts it with the
-/// others (the accept loop counts, in accept order, for `maxclients`).
-pub async fn serve<S>(shared: Arc<Shared>, stream: S, loopback: bool, open: usize)
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.shared.clients.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// An accepted connection about to be served.
+pub struct Accepted {
+    pub counted: Counted,
+    /// From the loopback interface (protected mode lets it in).
+    pub loopback: bool,
+    pub socket: clients::Socket,
+    /// A TLS stream: replies are flushed out of its record layer.
+    pub tls: bool,
+}
+
+/// Serves one accepted connection to its end.
+pub async fn serve<S>(shared: Arc<Shared>, stream: S, conn: Accepted)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    let _counted = Counted(shared.clone());
+    let Accepted {
+        counted,
+        loopback,
+        socket,
+        tls,
+    } = conn;
     let (rd, mut wr) = tokio::io::split(stream);
     let limits = &shared.limits;
-    if open as u64 > limits.maxclients.load(Ordering::Relaxed) {
+    if counted.open as u64 > limits.maxclients.load(Ordering::Relaxed) {
         with_store(&shared, |s| s.stats.rejected_connections += 1);
         let _ = wr.write_all(MAX_CLIENTS).await;
+        if tls {
+            let _ = tokio::time::timeout(Duration::from_secs(1), wr.shutdown()).await;
+        }
         return;
     }
     if !loopback
@@ -116,11 +220,19 @@ where
         && with_store(&shared, |s| s.acl.default_opens())
     {
         let _ = wr.write_all(DENIED).await;
+        if tls {
+            let _ = tokio::time::timeout(Duration::from_secs(1), wr.shutdown()).await;
+        }
         return;
     }
-    let mut conn = Conn::open(shared);
-    conn.run(rd, wr).await;
+    let mut conn = Conn::open(shared, socket, tls);
+    conn.run(rd, &mut wr).await;
     conn.close();
+    if tls {
+        // close_notify, so the client sees a clean end of the stream.
+        let _ = tokio::time::timeout(Duration::from_secs(1), wr.shutdown()).await;
+    }
+    drop(counted);
 }
 
 /// Why a connection ends.
@@ -130,6 +242,8 @@ struct Close;
 enum Event {
     Read(std::io::Result<usize>),
     Wrote(std::io::Result<usize>),
+    /// A TLS connection's records went out.
+    Flushed(std::io::Result<()>),
     Pushes,
     Kill,
     Stop,
@@ -157,14 +271,20 @@ struct Conn {
     closing: bool,
     monitor: bool,
     last_active: Instant,
+    /// A TLS connection: written replies may wait in the record layer
+    /// until flushed.
+    tls: bool,
+    /// Written since the last flush (TLS only).
+    unflushed: bool,
 }
 
 impl Conn {
     /// Registers a new client with the engine (CLIENT LIST shows it now).
-    fn open(shared: Arc<Shared>) -> Conn {
+    fn open(shared: Arc<Shared>, socket: clients::Socket, tls: bool) -> Conn {
         let sink = Arc::new(ConnSink::new(shared.clone()));
         let mut client = ClientState::new(0);
         client.sink = Some(SubscriberSink(sink.clone()));
+        client.socket = Some(Arc::new(socket));
         with_store(&shared, |store| {
             // Without credentials this cannot fail.
             let _ = clients::ensure_connected(store, &mut client);
@@ -189,6 +309,8 @@ impl Conn {
             closing: false,
             monitor: false,
             last_active: Instant::now(),
+            tls,
+            unflushed: false,
             shared,
         }
     }
@@ -229,7 +351,7 @@ impl Conn {
         let mut stopping = self.shared.stopping.subscribe();
         loop {
             if self.closing && self.pending_out().is_empty() {
-                let _ = wr.flush().await;
+                let _ = tokio::time::timeout(Duration::from_secs(1), wr.flush()).await;
                 return;
             }
             let idle = self.idle_deadline();
@@ -250,7 +372,7 @@ impl Conn {
                     _ = stopped(&mut stopping) => Event::Stop,
                     _ = self.sink.overflow.notified() => Event::Overflow,
                     _ = self.sink.ready.notified(), if pushing => Event::Pushes,
-                    r = wr.write(pending), if !pending.is_empty() => Event::Wrote(r),
+                    e = write_or_flush(&mut wr, pending), if !pending.is_empty() || self.unflushed => e,
                     r = rd.read_buf(buf), if reading => Event::Read(r),
                     _ = sleep_until(idle), if idle.is_some() => Event::Idle,
                 }
@@ -260,6 +382,10 @@ impl Conn {
                 Event::Kill | Event::Stop | Event::Idle => Err(Close),
                 Event::Pushes => self.take_pushes(),
                 Event::Wrote(r) => self.wrote(r),
+                Event::Flushed(r) => {
+                    self.unflushed = false;
+                    r.map_err(|_| Close)
+                }
                 Event::Read(Ok(n)) if n > 0 => {
                     self.shared.net_in.fetch_add(n as u64, Ordering::Relaxed);
                     self.last_active = Instant::now();
@@ -286,6 +412,7 @@ impl Conn {
         match r {
             Ok(n) if n > 0 => {
                 self.shared.net_out.fetch_add(n as u64, Ordering::Relaxed);
+                self.unflushed = self.tls;
                 self.written += n;
                 if self.written >= self.out.len() {
                     self.written = 0;
@@ -306,6 +433,10 @@ impl Conn {
         while !self.pending_out().is_empty() {
             let r = wr.write(self.pending_out()).await;
             self.wrote(r)?;
+        }
+        if self.unflushed {
+            wr.flush().await.map_err(|_| Close)?;
+            self.unflushed = false;
         }
         Ok(())
     }
@@ -535,6 +666,15 @@ impl Conn {
                 return Err(e);
             }
         }
+    }
+}
+
+/// Writes what is pending, or else flushes what a TLS stream holds.
+async fn write_or_flush<W: AsyncWrite + Unpin>(wr: &mut W, pending: &[u8]) -> Event {
+    if pending.is_empty() {
+        Event::Flushed(wr.flush().await)
+    } else {
+        Event::Wrote(wr.write(pending).await)
     }
 }
 

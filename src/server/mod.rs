@@ -9,6 +9,8 @@
 //!   the replies go out in one write), blocking commands (awaited, never
 //!   blocking a worker thread), pub/sub and MONITOR pushes, limits.
 //! - [`sink`]: a connection's pub/sub sink and its output-buffer limit.
+//! - [`tls`]: the TLS port (`tls-port`, rustls through tokio-rustls); a
+//!   TLS connection is served like any other once its handshake is done.
 //!
 //! Connection-level commands the engine cannot finish for a socket (QUIT,
 //! SHUTDOWN, a CLIENT KILL of another connection) are completed here; all
@@ -16,6 +18,7 @@
 
 pub mod conn;
 pub mod sink;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,6 +47,11 @@ pub struct Options {
     /// only the Unix socket.
     pub port: Option<u16>,
     pub unixsocket: Option<PathBuf>,
+    /// TLS port (Redis's `tls-port`) on the same addresses; 0 picks a free
+    /// one (see [`Server::tls_port`]). Needs `tls`.
+    pub tls_port: Option<u16>,
+    /// Certificates and client authentication for `tls_port`.
+    pub tls: tls::TlsOptions,
     /// Runtime worker threads.
     pub threads: usize,
 }
@@ -54,6 +62,8 @@ impl Default for Options {
             bind: Vec::new(),
             port: Some(6379),
             unixsocket: None,
+            tls_port: None,
+            tls: tls::TlsOptions::default(),
             threads: 2,
         }
     }
@@ -172,6 +182,7 @@ pub struct Server {
     shared: Arc<Shared>,
     runtime: Option<tokio::runtime::Runtime>,
     local: Vec<SocketAddr>,
+    tls_local: Vec<SocketAddr>,
     unixsocket: Option<PathBuf>,
     done: watch::Receiver<bool>,
 }
@@ -222,21 +233,39 @@ impl Server {
     /// Binds and starts serving `engine`. Errors name the address that
     /// could not be bound.
     pub fn start(engine: Arc<Engine>, opts: &Options) -> std::io::Result<Server> {
-        let mut tcp = Vec::new();
-        if let Some(port) = opts.port {
-            let binds = if opts.bind.is_empty() {
-                vec!["127.0.0.1".to_string()]
-            } else {
-                opts.bind.clone()
-            };
+        // TLS settings are checked before anything is bound, as
+        // redis-server refuses to start on a bad certificate.
+        let acceptor = match opts.tls_port {
+            Some(_) => Some(tokio_rustls::TlsAcceptor::from(
+                tls::server_config(&opts.tls)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+            )),
+            None => None,
+        };
+        let binds = if opts.bind.is_empty() {
+            vec!["127.0.0.1".to_string()]
+        } else {
+            opts.bind.clone()
+        };
+        let listen_all = |port: u16| -> std::io::Result<Vec<std::net::TcpListener>> {
             let mut port = port;
+            let mut out = Vec::new();
             for addr in &binds {
                 let l = listen_tcp(addr, port)?;
                 // Port 0: every address gets the port the first one got.
                 port = l.local_addr()?.port();
-                tcp.push(l);
+                out.push(l);
             }
-        }
+            Ok(out)
+        };
+        let tcp = match opts.port {
+            Some(port) => listen_all(port)?,
+            None => Vec::new(),
+        };
+        let tls_tcp = match opts.tls_port {
+            Some(port) => listen_all(port)?,
+            None => Vec::new(),
+        };
         let unix = match &opts.unixsocket {
             Some(path) => {
                 let _ = std::fs::remove_file(path);
@@ -252,6 +281,10 @@ impl Server {
             None => None,
         };
         let local = tcp
+            .iter()
+            .map(|l| l.local_addr())
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let tls_local = tls_tcp
             .iter()
             .map(|l| l.local_addr())
             .collect::<std::io::Result<Vec<_>>>()?;
@@ -289,9 +322,16 @@ impl Server {
                 let l = tokio::net::TcpListener::from_std(l)?;
                 runtime.spawn(conn::accept_tcp(shared.clone(), l));
             }
-            if let Some(l) = unix {
+            if let Some(acceptor) = acceptor {
+                for l in tls_tcp {
+                    let l = tokio::net::TcpListener::from_std(l)?;
+                    runtime.spawn(conn::accept_tls(shared.clone(), l, acceptor.clone()));
+                }
+            }
+            if let (Some(l), Some(path)) = (unix, &opts.unixsocket) {
                 let l = tokio::net::UnixListener::from_std(l)?;
-                runtime.spawn(conn::accept_unix(shared.clone(), l));
+                let path: Arc<str> = path.to_string_lossy().into();
+                runtime.spawn(conn::accept_unix(shared.clone(), l, path));
             }
         }
         spawn_housekeeping(shared.clone(), done_tx)?;
@@ -299,6 +339,7 @@ impl Server {
             shared,
             runtime: Some(runtime),
             local,
+            tls_local,
             unixsocket: opts.unixsocket.clone(),
             done,
         })
@@ -307,6 +348,11 @@ impl Server {
     /// The TCP port served (the one picked, for port 0).
     pub fn port(&self) -> Option<u16> {
         self.local.first().map(|a| a.port())
+    }
+
+    /// The TLS port served (the one picked, for port 0).
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_local.first().map(|a| a.port())
     }
 
     /// The addresses served.
