@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from enum import Enum
-from typing import Any, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..exceptions import DataError
 from ._util import expire_flags
@@ -212,6 +212,19 @@ class HashCommands:
 
     # -- hash-field expiration (Redis 7.4) -----------------------------------
 
+    def _field_ttl(
+        self, command: str, name: Any, when: int, fields: Tuple[Any, ...], nx: bool, xx: bool, gt: bool, lt: bool
+    ) -> List[int]:
+        """HEXPIRE and its three siblings: ``command name when [NX|XX|GT|LT]
+        FIELDS n field...``."""
+        cond = _condition(nx, xx, gt, lt)
+        return self.execute_command(command, name, when, *cond, "FIELDS", len(fields), *fields)
+
+    def _field_read(self, command: str, key: Any, fields: Tuple[Any, ...]) -> List[int]:
+        """HTTL, HPTTL, HEXPIRETIME, HPEXPIRETIME: ``command key FIELDS n
+        field...``, read-only."""
+        return self.execute_command(command, key, "FIELDS", len(fields), *fields, keys=[key])
+
     def hexpire(
         self,
         name: Any,
@@ -232,8 +245,7 @@ class HashCommands:
         """
         if isinstance(seconds, datetime.timedelta):
             seconds = int(seconds.total_seconds())
-        cond = _condition(nx, xx, gt, lt)
-        return self.execute_command("HEXPIRE", name, seconds, *cond, "FIELDS", len(fields), *fields)
+        return self._field_ttl("HEXPIRE", name, seconds, fields, nx, xx, gt, lt)
 
     def hpexpire(
         self,
@@ -254,8 +266,7 @@ class HashCommands:
         """
         if isinstance(milliseconds, datetime.timedelta):
             milliseconds = int(milliseconds.total_seconds() * 1000)
-        cond = _condition(nx, xx, gt, lt)
-        return self.execute_command("HPEXPIRE", name, milliseconds, *cond, "FIELDS", len(fields), *fields)
+        return self._field_ttl("HPEXPIRE", name, milliseconds, fields, nx, xx, gt, lt)
 
     def hexpireat(
         self,
@@ -277,8 +288,7 @@ class HashCommands:
         """
         if isinstance(unix_time_seconds, datetime.datetime):
             unix_time_seconds = int(unix_time_seconds.timestamp())
-        cond = _condition(nx, xx, gt, lt)
-        return self.execute_command("HEXPIREAT", name, unix_time_seconds, *cond, "FIELDS", len(fields), *fields)
+        return self._field_ttl("HEXPIREAT", name, unix_time_seconds, fields, nx, xx, gt, lt)
 
     def hpexpireat(
         self,
@@ -299,10 +309,7 @@ class HashCommands:
         """
         if isinstance(unix_time_milliseconds, datetime.datetime):
             unix_time_milliseconds = int(unix_time_milliseconds.timestamp() * 1000)
-        cond = _condition(nx, xx, gt, lt)
-        return self.execute_command(
-            "HPEXPIREAT", name, unix_time_milliseconds, *cond, "FIELDS", len(fields), *fields
-        )
+        return self._field_ttl("HPEXPIREAT", name, unix_time_milliseconds, fields, nx, xx, gt, lt)
 
     def hpersist(self, name: Any, *fields: Any) -> List[int]:
         """Remove the TTL of ``fields``. Per field: -2 no such field, -1 no
@@ -328,7 +335,7 @@ class HashCommands:
         >>> r.hexpiretime("h", "a")
         [4102444800]
         """
-        return self.execute_command("HEXPIRETIME", key, "FIELDS", len(fields), *fields, keys=[key])
+        return self._field_read("HEXPIRETIME", key, fields)
 
     def hpexpiretime(self, key: Any, *fields: Any) -> List[int]:
         """Like :meth:`hexpiretime` in milliseconds.
@@ -338,7 +345,7 @@ class HashCommands:
         >>> r.hpexpiretime("h", "a", "zz")
         [-1, -2]
         """
-        return self.execute_command("HPEXPIRETIME", key, "FIELDS", len(fields), *fields, keys=[key])
+        return self._field_read("HPEXPIRETIME", key, fields)
 
     def httl(self, key: Any, *fields: Any) -> List[int]:
         """The remaining TTL of each field in seconds; -1 without a TTL,
@@ -351,7 +358,7 @@ class HashCommands:
         >>> r.httl("h", "a")
         [60]
         """
-        return self.execute_command("HTTL", key, "FIELDS", len(fields), *fields, keys=[key])
+        return self._field_read("HTTL", key, fields)
 
     def hpttl(self, key: Any, *fields: Any) -> List[int]:
         """Like :meth:`httl` in milliseconds.
@@ -361,7 +368,7 @@ class HashCommands:
         >>> r.hpttl("h", "a")
         [-1]
         """
-        return self.execute_command("HPTTL", key, "FIELDS", len(fields), *fields, keys=[key])
+        return self._field_read("HPTTL", key, fields)
 
     # -- HGETDEL / HGETEX / HSETEX (Redis 8.0) --------------------------------
 
