@@ -23,14 +23,12 @@ import redis.sentinel
 import redcore
 from redcore.connection import BlockingConnectionPool
 from redcore.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPool, SlaveNotFoundError
-from cluster_support import LocalSentinel, free_ports, wait_for
+from cluster_support import LocalSentinel, free_ports, sentinel_group, wait_for  # noqa: F401 - sentinel_group is a fixture
 
 
-@pytest.fixture(scope="module")
-def group() -> Iterator[LocalSentinel]:
-    deployment = LocalSentinel()
-    yield deployment
-    deployment.stop()
+@pytest.fixture
+def group(sentinel_group: LocalSentinel) -> LocalSentinel:
+    return sentinel_group
 
 
 @pytest.fixture

@@ -76,6 +76,16 @@ impl Batch {
     fn __len__(&self) -> usize {
         self.queue.lock().as_ref().map_or(0, |q| q.len())
     }
+
+    /// A batch of the same commands, to send again if this one's replies
+    /// are lost (a retry).
+    fn copy(&self, py: Python<'_>) -> PyResult<Batch> {
+        let q = self.queue.lock();
+        let q = q
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("batch already sent"))?;
+        Ok(Batch::new(q.copy(py)))
+    }
 }
 
 /// What one awaiting future expects from the connection.
