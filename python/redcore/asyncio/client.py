@@ -327,6 +327,20 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
         """Set a custom response callback for ``command``."""
         self._core.response_callbacks[command.upper()] = callback
 
+    def get_retry(self) -> Any:
+        """The retry policy of this client's pool (None: none)."""
+        if self._pool is None:
+            return self._sync.get_retry()
+        return self._pool.get_retry()
+
+    def set_retry(self, retry: Any) -> None:
+        """Uses ``retry`` for this client's pool, and so for every client
+        of the pool (a command whose reply was lost is then retried too)."""
+        if self._pool is None:
+            self._sync.set_retry(retry)
+        else:
+            self._pool.set_retry(retry)
+
     def get_encoder(self) -> Any:
         """The :class:`~redcore.connection.Encoder` of this client."""
         return self.connection_pool.get_encoder()
@@ -477,19 +491,39 @@ async def _send_retrying(pool: ConnectionPool, batch: Any, send: Dict[str, Any])
 async def _on_own_connection(pool: ConnectionPool, batch: Any, **send: Any) -> Any:
     """Runs ``batch`` on a connection of its own (a blocking command). If
     the wait is cancelled the connection is closed: it would still owe the
-    blocked reply."""
-    conn = await pool.get_connection()
-    # The command blocks as long as it asks; the server answers when its
-    # block timeout ends, so socket_timeout does not apply here.
-    conn.timeout = None
-    try:
-        result = await conn.send(batch, **send)
-    except BaseException:
-        conn.disconnect()
+    blocked reply. Failures are retried as :func:`_send_retrying` says."""
+    retry, explicit = pool._retry_policy
+    failures = 0
+    while True:
+        spare = batch.copy() if explicit else None
+        try:
+            conn = await pool.get_connection()
+        except (ConnectionError, TimeoutError) as e:
+            failures += 1
+            if retry is None or not retry_allows(retry, e, failures):
+                raise
+            await sleep_backoff(retry, failures)
+            continue
+        # The command blocks as long as it asks; the server answers when its
+        # block timeout ends, so socket_timeout does not apply here.
+        conn.timeout = None
+        try:
+            result = await conn.send(batch, **send)
+        except (ConnectionError, TimeoutError) as e:
+            conn.disconnect()
+            await pool.release(conn)
+            failures += 1
+            if spare is None or retry is None or not retry_allows(retry, e, failures):
+                raise
+            batch = spare
+            await sleep_backoff(retry, failures)
+            continue
+        except BaseException:
+            conn.disconnect()
+            await pool.release(conn)
+            raise
         await pool.release(conn)
-        raise
-    await pool.release(conn)
-    return result
+        return result
 
 
 StrictRedis = Redis

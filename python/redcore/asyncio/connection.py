@@ -63,6 +63,8 @@ class Connection(asyncio.Protocol):
         self._watchdog: Optional[asyncio.TimerHandle] = None
         # (host, port) connected to (None: a Unix socket, or not yet).
         self.address: Optional[Tuple[str, int]] = None
+        # Retired: closes once the replies it owes have arrived.
+        self._retired = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}({self.pool._address()})>"
@@ -88,6 +90,8 @@ class Connection(asyncio.Protocol):
             self._last_heard = self.loop.time()
             if not len(self.core):
                 self._busy = False
+        if self._retired and not len(self.core):
+            self.disconnect()
 
     def connection_lost(self, exc: Optional[BaseException]) -> None:
         self._drop(ConnectionError("Connection closed by server."))
@@ -233,6 +237,14 @@ class Connection(asyncio.Protocol):
         """Closes the connection; waiting commands raise ConnectionError."""
         self._drop(ConnectionError("Connection closed by client."))
 
+    def retire(self) -> None:
+        """Closes the connection once the replies it owes have arrived (the
+        commands in flight are not cut off)."""
+        if not len(self.core):
+            self.disconnect()
+        else:
+            self._retired = True
+
 
 class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):  # type: ignore[misc]  # redis-py base when installed
     """Connections to one server for :class:`redcore.asyncio.Redis`.
@@ -342,13 +354,14 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
         return None
 
     def _drop_connections(self) -> None:
-        """Closes the shared and the idle connections now (those in use are
-        closed when released)."""
+        """Closes the idle connections now, and the shared one once the
+        replies it owes have arrived; new commands go to a new connection
+        (those in use are closed when released)."""
         for c in self._idle:
             c.disconnect()
         self._idle.clear()
         if self._shared is not None:
-            self._shared.disconnect()
+            self._shared.retire()
             self._shared = None
 
     def _shared_conn(self) -> Optional[Connection]:
