@@ -92,8 +92,8 @@ class SentinelConnectionPool(SentinelPoolBase, ConnectionPool, *redis_base("redi
         self._subscribers: "weakref.WeakSet[Connection]" = weakref.WeakSet()
         super().__init__(**kwargs)
 
-    @property  # type: ignore[override]
-    def _follows_master(self) -> bool:  # a READONLY reply means: reconnect
+    @property
+    def _follows_master(self) -> bool:  # type: ignore[override]  # a READONLY reply means: reconnect
         return self.is_master
 
     def reset(self) -> None:
