@@ -21,9 +21,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import Callable, Dict, Iterator, List, Optional
-
-import pytest
+from typing import Callable, Dict, List, Optional
 
 
 def _port_free(port: int) -> bool:
@@ -273,14 +271,6 @@ class LocalSentinel(_Processes):
 
         wait_for("the Sentinel group to settle", settled, timeout=timeout, step=0.2)
         return self.current_master()
-
-
-@pytest.fixture(scope="session")
-def sentinel_group() -> Iterator[LocalSentinel]:
-    """One Sentinel deployment for every test module that asks for it."""
-    deployment = LocalSentinel()
-    yield deployment
-    deployment.stop()
 
 
 def start_cluster() -> Optional[LocalCluster]:

@@ -32,7 +32,7 @@ from redcore.asyncio.sentinel import (
     SentinelManagedConnection,
     SlaveNotFoundError,
 )
-from cluster_support import LocalSentinel, free_ports, sentinel_group, wait_for  # noqa: F401 - sentinel_group is a fixture
+from cluster_support import LocalSentinel, free_ports, wait_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -290,3 +290,35 @@ async def test_async_client_follows_a_sentinel_failover(group: LocalSentinel) ->
     await master.aclose()
     await sentinel.aclose()
     group.wait_settled()
+
+
+async def test_subscriber_moves_with_the_master(group: LocalSentinel) -> None:
+    # As for the sync client: a switch makes the PubSub's connection
+    # reconnect where Sentinel now points, and re-subscribe there (a
+    # replica stands in for the new master; publishes on the master reach
+    # its subscribers through replication).
+    master, replica = ("127.0.0.1", group.current_master()), ("127.0.0.1", group.replica_ports[0])
+    manager = _Scripted([master])
+    pool = SentinelConnectionPool(group.service, manager)  # type: ignore[arg-type]
+    client = redcore.asyncio.Redis(connection_pool=pool)
+    p = client.pubsub(ignore_subscribe_messages=True)
+    await p.subscribe("amoving:news")
+    await p.get_message(timeout=1)
+
+    def numsub(port: int) -> int:
+        return redis.Redis(port=port).pubsub_numsub("amoving:news")[0][1]
+
+    assert numsub(master[1]) == 1 and numsub(replica[1]) == 0
+    manager.addresses = [replica]
+    pool._switched(master, replica)
+    await p.get_message(timeout=0.2)  # reconnects and re-subscribes
+    await _wait_async("the subscriber on the new address", lambda: asyncio.to_thread(lambda: numsub(replica[1]) == 1 and numsub(master[1]) == 0), timeout=5)
+    assert redis.Redis(port=master[1]).publish("amoving:news", "hello") == 0
+
+    async def heard() -> bool:
+        m = await p.get_message(timeout=0.2)
+        return m is not None and m["data"] == b"hello"
+
+    await _wait_async("a message through the new connection", heard, timeout=5)
+    await p.aclose()
+    await client.aclose()
