@@ -10,6 +10,10 @@ command there: a refused write was not applied, so this cannot run it
 twice. A connection error is retried (with the pool's ``retry``) when the
 command cannot have reached the server, and each retry asks Sentinel
 again, so a client follows a failover instead of retrying a dead address.
+A pub/sub connection of a master client reconnects where Sentinel points
+(on a dropped connection, a new master address or ``+switch-master``) and
+re-subscribes there. The logic shared with :mod:`redcore.asyncio.sentinel`
+lives in ``redcore._sentinel_base``.
 
     >>> sentinel = Sentinel([("localhost", 26379)], socket_timeout=0.5)  # doctest: +SKIP
     >>> master = sentinel.master_for("mymaster")  # doctest: +SKIP
