@@ -244,6 +244,34 @@ class LocalSentinel(_Processes):
         addr = cli(self.sentinel_ports[0], "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.service).split()
         return int(addr[1])
 
+    def wait_settled(self, timeout: float = 30) -> int:
+        """Waits until every Sentinel names the same master, it is a master
+        with both replicas' links up, and the Sentinels see them (what a
+        new failover needs); returns the master's port."""
+
+        def settled() -> bool:
+            named = {cli(p, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.service).split()[1] for p in self.sentinel_ports}
+            if len(named) != 1:
+                return False
+            master = int(named.pop())
+            if "role:master" not in cli(master, "INFO", "replication"):
+                return False
+            others = [p for p in [self.master_port, *self.replica_ports] if p != master]
+            if not all("master_link_status:up" in cli(p, "INFO", "replication") for p in others):
+                return False
+            for p in self.sentinel_ports:
+                lines = cli(p, "SENTINEL", "MASTER", self.service).splitlines()
+                fields = dict(zip(lines[::2], lines[1::2]))
+                if fields.get("flags") != "master" or int(fields.get("num-slaves", 0)) < 2:
+                    return False
+                replicas = cli(p, "SENTINEL", "REPLICAS", self.service)
+                if "s_down" in replicas or "disconnected" in replicas:
+                    return False
+            return True
+
+        wait_for("the Sentinel group to settle", settled, timeout=timeout, step=0.2)
+        return self.current_master()
+
 
 def start_cluster() -> Optional[LocalCluster]:
     """A running cluster, or None when redis-server/redis-cli are missing."""

@@ -215,3 +215,14 @@ def cluster_servers() -> Iterator[Any]:
     cluster = LocalCluster()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def sentinel_group() -> Iterator[Any]:
+    """A master, two replicas and three Sentinels watching ``mymaster``
+    (real processes), started once per session."""
+    from cluster_support import LocalSentinel
+
+    deployment = LocalSentinel()
+    yield deployment
+    deployment.stop()

@@ -16,6 +16,8 @@ import pytest
 
 import redcore
 import redcore.asyncio
+from redcore.asyncio.retry import Retry
+from redcore.backoff import NoBackoff
 
 pytestmark = pytest.mark.asyncio
 
@@ -131,7 +133,9 @@ async def test_socket_timeout_on_a_silent_server() -> None:
 
     server = await asyncio.start_server(swallow, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    r = redcore.asyncio.Redis(port=port, socket_timeout=0.2)
+    # No retries: by default a handshake that times out is retried (the
+    # command was not sent yet), as the sync client does.
+    r = redcore.asyncio.Redis(port=port, socket_timeout=0.2, retry=Retry(NoBackoff(), 0))
     loop = asyncio.get_running_loop()
     start = loop.time()
     with pytest.raises(redcore.exceptions.TimeoutError):

@@ -26,11 +26,9 @@ from redcore.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPo
 from cluster_support import LocalSentinel, free_ports, wait_for
 
 
-@pytest.fixture(scope="module")
-def group() -> Iterator[LocalSentinel]:
-    deployment = LocalSentinel()
-    yield deployment
-    deployment.stop()
+@pytest.fixture
+def group(sentinel_group: LocalSentinel) -> LocalSentinel:
+    return sentinel_group
 
 
 @pytest.fixture
@@ -188,3 +186,31 @@ def test_sentinel_failover_is_followed_without_losing_acknowledged_writes(group:
     assert all(started <= at <= switched + 0.5 for at, i in acked if i in lost), (round(switched - started, 2), len(lost), lost_at[:3], lost_at[-3:], len(acked))
     assert not errors, errors[:3]
     master.close()
+
+
+def test_subscriber_moves_with_the_master(group: LocalSentinel) -> None:
+    # A switch announced for the pool (what +switch-master does) makes its
+    # pub/sub connection reconnect where Sentinel now points, and
+    # re-subscribe there (a replica stands in for the new master here:
+    # publishes on the master reach its subscribers through replication).
+    master, replica = ("127.0.0.1", group.current_master()), ("127.0.0.1", group.replica_ports[0])
+    manager = _Scripted([master])
+    client = redcore.Redis(connection_pool=SentinelConnectionPool(group.service, manager))  # type: ignore[arg-type]
+    p = client.pubsub(ignore_subscribe_messages=True)
+    p.subscribe("moving:news")
+    p.get_message(timeout=1)
+    numsub = lambda port: redis.Redis(port=port).pubsub_numsub("moving:news")[0][1]  # noqa: E731
+    assert numsub(master[1]) == 1 and numsub(replica[1]) == 0
+    manager.addresses = [replica]
+    client.connection_pool._switched(master, replica)
+    p.get_message(timeout=0.2)  # reconnects and re-subscribes
+    wait_for("the subscriber on the new address", lambda: numsub(replica[1]) == 1 and numsub(master[1]) == 0, timeout=5)
+    assert redis.Redis(port=master[1]).publish("moving:news", "hello") == 0
+
+    def heard() -> bool:
+        m = p.get_message(timeout=0.2)
+        return m is not None and m["data"] == b"hello"
+
+    wait_for("a message through the new connection", heard, timeout=5)
+    p.close()
+    client.close()

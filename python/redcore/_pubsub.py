@@ -142,6 +142,10 @@ class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # re
                     # A network connection that drops reconnects by itself
                     # and calls this to restore the subscriptions.
                     self.connection.on_connect = self.on_connect
+                track = getattr(self.connection_pool, "_track_subscriber", None)
+                if track is not None:
+                    # A Sentinel master pool moves it on a failover.
+                    track(self.connection)
             self.connection.send(*args)
 
     def _key(self, name: Any) -> Any:

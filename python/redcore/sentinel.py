@@ -10,6 +10,10 @@ command there: a refused write was not applied, so this cannot run it
 twice. A connection error is retried (with the pool's ``retry``) when the
 command cannot have reached the server, and each retry asks Sentinel
 again, so a client follows a failover instead of retrying a dead address.
+A pub/sub connection of a master client reconnects where Sentinel points
+(on a dropped connection, a new master address or ``+switch-master``) and
+re-subscribes there. The logic shared with :mod:`redcore.asyncio.sentinel`
+lives in ``redcore._sentinel_base``.
 
     >>> sentinel = Sentinel([("localhost", 26379)], socket_timeout=0.5)  # doctest: +SKIP
     >>> master = sentinel.master_for("mymaster")  # doctest: +SKIP
@@ -24,6 +28,7 @@ import threading
 import weakref
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
+from ._sentinel_base import SentinelBase, SentinelPoolBase, not_found_message
 from .client import Redis
 from .commands.sentinel import SentinelCommands
 from ._compat import adopt, redis_base
@@ -66,7 +71,7 @@ def _resolver(pool: "SentinelConnectionPool") -> Any:
     return resolve
 
 
-class SentinelConnectionPool(ConnectionPool, *redis_base("redis.sentinel", "SentinelConnectionPool")):  # type: ignore[misc]
+class SentinelConnectionPool(SentinelPoolBase, ConnectionPool, *redis_base("redis.sentinel", "SentinelConnectionPool")):  # type: ignore[misc]
     """A pool whose connections go where Sentinel says: the master of
     ``service_name`` (``is_master=True``) or its replicas in turn."""
 
@@ -80,18 +85,8 @@ class SentinelConnectionPool(ConnectionPool, *redis_base("redis.sentinel", "Sent
             "_safe_retries",
             "retry" not in kwargs and not kwargs.get("retry_on_error") and not kwargs.get("retry_on_timeout"),
         )
-        self.is_master = bool(kwargs.pop("is_master", True))
-        self.check_connection = bool(kwargs.pop("check_connection", False))
-        self.service_name = service_name
-        self.sentinel_manager = sentinel_manager
-        self.master_address: Optional[Tuple[str, int]] = None
-        self.slave_rr_counter: Optional[int] = None
-        # (old, new) of the last +switch-master heard (see _switched).
-        self._demoted: Optional[Tuple[Tuple[str, int], Tuple[str, int]]] = None
-        self._replicas: List[Tuple[str, int]] = []
-        # The first address; each new connection asks Sentinel again.
-        kwargs.setdefault("host", "localhost")
-        kwargs.setdefault("port", 6379)
+        self._init_pool(service_name, sentinel_manager, kwargs)
+        self._subscribers: "weakref.WeakSet[Any]" = weakref.WeakSet()
         super().__init__(**kwargs)
 
     def _make_core(self) -> Any:
@@ -99,69 +94,45 @@ class SentinelConnectionPool(ConnectionPool, *redis_base("redis.sentinel", "Sent
         core._set_resolver(_resolver(self), self.is_master)
         return core
 
-    def __repr__(self) -> str:
-        role = "master" if self.is_master else "slave"
-        return f"<{type(self).__module__}.{type(self).__name__}(service={self.service_name}({role}))>"
-
     def reset(self) -> None:
-        self.master_address = None
-        self.slave_rr_counter = None
+        self._forget_addresses()
         self.disconnect()
 
-    def owns_connection(self, connection: Any) -> bool:
-        if not self.is_master:
-            return True
-        kw = getattr(connection, "connection_kwargs", None) or {}
-        return self.master_address == (kw.get("host"), kw.get("port"))
+    def _track_subscriber(self, subscriber: Any) -> None:
+        """Remembers a pub/sub connection of this pool's clients: a master
+        pool makes it reconnect (to the new master) on a failover."""
+        if self.is_master and hasattr(subscriber, "reconnect"):
+            self._subscribers.add(subscriber)
 
-    def _switched(self, old: Tuple[str, int], new: Tuple[str, int]) -> None:
-        """A Sentinel announced a failover from ``old`` to ``new``: drop
-        the connections now. Until the Sentinel asked first agrees, its
-        answer ``old`` is taken to mean ``new`` (the other Sentinels learn
-        the new configuration a moment later)."""
-        self._demoted = (old, new)
+    def _switch_drop(self) -> None:
         self.disconnect()
+        # Subscribers reconnect (asking Sentinel) and re-subscribe.
+        for sub in list(self._subscribers):
+            sub.reconnect()
 
     def get_master_address(self) -> Tuple[str, int]:
         """Asks Sentinel for the master; a new address closes the idle
         connections to the old one."""
-        address = self.sentinel_manager.discover_master(self.service_name)
-        demoted = self._demoted
-        if demoted is not None:
-            if (str(address[0]), int(address[1])) == demoted[0]:
-                address = demoted[1]
-            else:
-                self._demoted = None
-        if self.is_master and self.master_address is not None and self.master_address != address:
-            self.disconnect()
-        if self.is_master:
-            self.master_address = address
-        return address
+        return self._settle_master(self.sentinel_manager.discover_master(self.service_name))
 
     def rotate_slaves(self) -> Iterator[Tuple[str, int]]:
         """The replicas in round-robin order, then the master as a fallback."""
-        slaves = self.sentinel_manager.discover_slaves(self.service_name)
-        if slaves:
-            if self.slave_rr_counter is None:
-                self.slave_rr_counter = random.randint(0, len(slaves) - 1)
-            for _ in range(len(slaves)):
-                self.slave_rr_counter = (self.slave_rr_counter + 1) % len(slaves)
-                yield slaves[self.slave_rr_counter]
+        yield from self._round_robin(self.sentinel_manager.discover_slaves(self.service_name))
         try:
             yield self.get_master_address()
         except MasterNotFoundError:
             pass
-        raise SlaveNotFoundError(f"No slave found for {self.service_name!r}")
+        raise SlaveNotFoundError(not_found_message("slave", self.service_name))
 
     rotate_replicas = rotate_slaves
 
     def _next_replica(self) -> Tuple[str, int]:
         for address in self.rotate_slaves():
             return address
-        raise SlaveNotFoundError(f"No slave found for {self.service_name!r}")  # pragma: no cover
+        raise SlaveNotFoundError(not_found_message("slave", self.service_name))  # pragma: no cover
 
 
-class Sentinel(SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # type: ignore[misc]
+class Sentinel(SentinelBase, SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # type: ignore[misc]
     """A group of Sentinels watching one or more services.
 
     Args:
@@ -182,14 +153,8 @@ class Sentinel(SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # 
         force_master_ip: Optional[str] = None,
         **connection_kwargs: Any,
     ) -> None:
-        if sentinel_kwargs is None:
-            sentinel_kwargs = {k: v for k, v in connection_kwargs.items() if k.startswith("socket_")}
-        self.sentinel_kwargs = sentinel_kwargs
-        self.sentinels = [Redis(host, port, **self.sentinel_kwargs) for host, port in sentinels]
-        self.min_other_sentinels = min_other_sentinels
-        self.connection_kwargs = connection_kwargs
-        self._force_master_ip = force_master_ip
-        self._watched: "weakref.WeakSet[SentinelConnectionPool]" = weakref.WeakSet()
+        sentinel_kwargs = self._init_base(min_other_sentinels, sentinel_kwargs, force_master_ip, connection_kwargs)
+        self.sentinels = [Redis(host, port, **sentinel_kwargs) for host, port in sentinels]
         self._watch_lock = threading.Lock()
         self._watcher: Optional[threading.Thread] = None
         self._closed = threading.Event()
@@ -222,16 +187,8 @@ class Sentinel(SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # 
                         message = p.get_message(timeout=0.05)
                     except (ConnectionError, TimeoutError):
                         continue
-                    if not message or message.get("type") != "message":
-                        continue
-                    data = message["data"]
-                    parts = (data.decode() if isinstance(data, bytes) else str(data)).split()
-                    if len(parts) != 5:
-                        continue
-                    service, old, new = parts[0], (parts[1], int(parts[2])), (parts[3], int(parts[4]))
-                    for pool in list(self._watched):
-                        if pool.is_master and pool.service_name == service:
-                            pool._switched(old, new)
+                    if message and message.get("type") == "message":
+                        self._announce_switch(message["data"])
         finally:
             for p in subs:
                 p.close()
@@ -247,10 +204,6 @@ class Sentinel(SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # 
             return [response] if return_responses else bool(response)
         responses = [s.execute_command(*args, **kwargs) for s in self.sentinels]
         return responses if return_responses else all(responses)
-
-    def __repr__(self) -> str:
-        addrs = ["{host}:{port}".format_map(s.connection_pool.connection_kwargs) for s in self.sentinels]
-        return f"<{type(self).__module__}.{type(self).__name__}(sentinels=[{','.join(addrs)}])>"
 
     def close(self) -> None:
         """Closes the Sentinel clients (not the clients of ``master_for``)."""
@@ -272,11 +225,6 @@ class Sentinel(SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # 
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def check_master_state(self, state: Dict[str, Any], service_name: str) -> bool:
-        if not state["is_master"] or state["is_sdown"] or state["is_odown"]:
-            return False
-        return state["num-other-sentinels"] >= self.min_other_sentinels
-
     def discover_master(self, service_name: str) -> Tuple[str, int]:
         """``(host, port)`` of the service's master from the first Sentinel
         that knows a healthy one (moved to the front of the list)."""
@@ -287,19 +235,10 @@ class Sentinel(SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # 
             except (ConnectionError, TimeoutError) as e:
                 errors.append(f"{sentinel} - {e!r}")
                 continue
-            state = masters.get(service_name)
-            if state and self.check_master_state(state, service_name):
-                self.sentinels[0], self.sentinels[i] = sentinel, self.sentinels[0]
-                ip = self._force_master_ip if self._force_master_ip is not None else state["ip"]
-                return ip, state["port"]
-        info = f" : {', '.join(errors)}" if errors else ""
-        raise MasterNotFoundError(f"No master found for {service_name!r}{info}")
-
-    def filter_slaves(self, slaves: List[Dict[str, Any]]) -> List[Tuple[str, int]]:
-        """The addresses of replicas neither subjectively nor objectively down."""
-        return [(s["ip"], s["port"]) for s in slaves if not (s["is_odown"] or s["is_sdown"])]
-
-    filter_replicas = filter_slaves
+            address = self._trusted_master(masters, service_name, i)
+            if address is not None:
+                return address
+        raise MasterNotFoundError(not_found_message("master", service_name, errors))
 
     def discover_slaves(self, service_name: str) -> List[Tuple[str, int]]:
         """The healthy replicas of the service, from the first Sentinel
@@ -324,10 +263,7 @@ class Sentinel(SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # 
         **kwargs: Any,
     ) -> Redis:
         """A client of the service's master (following failovers)."""
-        kwargs["is_master"] = True
-        connection_kwargs = dict(self.connection_kwargs)
-        connection_kwargs.update(kwargs)
-        pool = connection_pool_class(service_name, self, **connection_kwargs)
+        pool = connection_pool_class(service_name, self, **self._pool_kwargs(kwargs, True))
         self._watch(pool)
         return redis_class.from_pool(pool)
 
@@ -340,10 +276,7 @@ class Sentinel(SentinelCommands, *redis_base("redis.sentinel", "Sentinel")):  # 
     ) -> Redis:
         """A client of the service's replicas (round robin, falling back to
         the master)."""
-        kwargs["is_master"] = False
-        connection_kwargs = dict(self.connection_kwargs)
-        connection_kwargs.update(kwargs)
-        return redis_class.from_pool(connection_pool_class(service_name, self, **connection_kwargs))
+        return redis_class.from_pool(connection_pool_class(service_name, self, **self._pool_kwargs(kwargs, False)))
 
     replica_for = slave_for
 

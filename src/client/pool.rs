@@ -82,6 +82,11 @@ impl Pool {
             .store(master, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// The resolver new connections ask for their address, if any.
+    pub fn resolver(&self) -> Option<Resolver> {
+        self.resolver.lock().clone()
+    }
+
     /// True when the pool follows a failover group's master.
     pub fn follows_master(&self) -> bool {
         self.follows_master

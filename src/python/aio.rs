@@ -76,6 +76,36 @@ impl Batch {
     fn __len__(&self) -> usize {
         self.queue.lock().as_ref().map_or(0, |q| q.len())
     }
+
+    /// The hash slot of the batch's one command when it names keys that
+    /// all map to one slot (None: several commands, no key, or keys in
+    /// different slots), from the command table's key specs.
+    fn slot(&self) -> Option<u16> {
+        let q = self.queue.lock();
+        let q = q.as_ref()?;
+        let [c] = q.cmds.as_slice() else {
+            return None;
+        };
+        let all = q.all_args();
+        let argv = &all[c.first..c.first + c.nargs];
+        let cmd = c
+            .cmd
+            .or_else(|| argv.first().and_then(|n| commands::lookup(n)));
+        match crate::client::slots::route(cmd, argv) {
+            crate::client::slots::Route::Slot(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A batch of the same commands, to send again if this one's replies
+    /// are lost (a retry).
+    fn copy(&self, py: Python<'_>) -> PyResult<Batch> {
+        let q = self.queue.lock();
+        let q = q
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("batch already sent"))?;
+        Ok(Batch::new(q.copy(py)))
+    }
 }
 
 /// What one awaiting future expects from the connection.

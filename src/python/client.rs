@@ -89,6 +89,33 @@ impl Queue {
         self.cmds.len()
     }
 
+    /// A copy of the queue (the commands and their response shapes), for
+    /// sending a batch again.
+    pub(crate) fn copy(&self, py: Python<'_>) -> Queue {
+        Queue {
+            bytes: self.bytes.clone(),
+            ends: self.ends.clone(),
+            cmds: self
+                .cmds
+                .iter()
+                .map(|c| Queued {
+                    first: c.first,
+                    nargs: c.nargs,
+                    cmd: c.cmd,
+                    shape: match &c.shape {
+                        Shape::Native(n) => Shape::Native(*n),
+                        Shape::Callable(f) => Shape::Callable(f.clone_ref(py)),
+                    },
+                    opts: Opts {
+                        dict: c.opts.dict.as_ref().map(|d| d.clone_ref(py)),
+                        flags: c.opts.flags,
+                        cast: c.opts.cast.as_ref().map(|f| f.clone_ref(py)),
+                    },
+                })
+                .collect(),
+        }
+    }
+
     fn clear(&mut self) {
         self.bytes.clear();
         self.ends.clear();
@@ -841,6 +868,7 @@ impl Client {
                     py,
                     super::remote_pubsub::RemoteSubscriber::new(
                         Arc::new(config),
+                        remote.pool.resolver(),
                         remote.retry_obj(py),
                         self.dec.clone(),
                     ),

@@ -6,7 +6,9 @@
 //! next `send` or `read` reconnects, retrying with the pool's backoff (a
 //! pub/sub read never re-applies anything, so it always retries), then
 //! calls the `on_connect` callback, which the Python `PubSub` sets to its
-//! own `on_connect` to re-subscribe.
+//! own `on_connect` to re-subscribe. A subscriber of a Sentinel-managed
+//! pool asks the pool's resolver for the address of every connection, so
+//! after a failover it re-subscribes on the new master.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use pyo3::types::PyTuple;
 use super::errors;
 use super::remote::{encode_args, exception, retry_allows, sleep_backoff};
 use super::reply::{self, Decoder};
+use crate::client::pool::Resolver;
 use crate::client::{Config, Connection, Error, ErrorKind};
 use crate::resp::Frame;
 
@@ -26,9 +29,11 @@ use crate::resp::Frame;
 /// another thread (subscribe while a worker thread reads) gets a turn.
 const READ_SLICE: Duration = Duration::from_millis(100);
 
-#[pyclass(module = "redcore._redcore", name = "RemoteSubscriber")]
+#[pyclass(module = "redcore._redcore", name = "RemoteSubscriber", weakref)]
 pub struct RemoteSubscriber {
     config: Arc<Config>,
+    /// Where each new connection goes, when not `config.address`.
+    resolver: Option<Resolver>,
     retry: Option<Py<PyAny>>,
     conn: Mutex<Option<Connection>>,
     /// A connection existed before: the next one is a reconnection.
@@ -46,9 +51,15 @@ enum Step {
 }
 
 impl RemoteSubscriber {
-    pub(crate) fn new(config: Arc<Config>, retry: Option<Py<PyAny>>, dec: Decoder) -> Self {
+    pub(crate) fn new(
+        config: Arc<Config>,
+        resolver: Option<Resolver>,
+        retry: Option<Py<PyAny>>,
+        dec: Decoder,
+    ) -> Self {
         RemoteSubscriber {
             config,
+            resolver,
             retry,
             conn: Mutex::new(None),
             connected_once: AtomicBool::new(false),
@@ -78,8 +89,16 @@ impl RemoteSubscriber {
             if self.lock_conn(py).is_some() {
                 return Ok(());
             }
-            let config = &self.config;
-            match py.detach(|| Connection::open(config)) {
+            let (config, resolver) = (&self.config, &self.resolver);
+            let opened = py.detach(|| match resolver {
+                None => Connection::open(config),
+                Some(resolve) => {
+                    let mut config = (**config).clone();
+                    config.address = resolve()?;
+                    Connection::open(&config)
+                }
+            });
+            match opened {
                 Ok(conn) => {
                     let mut slot = self.lock_conn(py);
                     if slot.is_some() {
@@ -210,6 +229,14 @@ impl RemoteSubscriber {
     /// Number of bytes received but not yet read as messages.
     fn pending(&self) -> usize {
         0
+    }
+
+    /// Drops the connection but not the subscriptions: the next `read` or
+    /// `send` reconnects (asking the resolver where) and re-subscribes.
+    fn reconnect(&self, py: Python<'_>) {
+        if !self.closed.load(Ordering::Acquire) {
+            *self.lock_conn(py) = None;
+        }
     }
 
     /// Closes the connection; a later `send` opens a new one.

@@ -26,6 +26,7 @@ from .connection import (
 from .lock import Lock
 from .pubsub import PubSub
 from .cluster import RedisCluster
+from .sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection, SentinelManagedSSLConnection
 
 __all__ = [
     "BlockingConnectionPool",
@@ -37,6 +38,10 @@ __all__ = [
     "Redis",
     "RedisCluster",
     "SSLConnection",
+    "Sentinel",
+    "SentinelConnectionPool",
+    "SentinelManagedConnection",
+    "SentinelManagedSSLConnection",
     "Script",
     "StrictRedis",
     "UnixDomainSocketConnection",

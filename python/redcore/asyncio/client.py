@@ -35,8 +35,9 @@ from .. import _redcore
 from .. import client as _sync_client
 from .. import connection as _sync_connection
 from .._compat import adopt, redis_base
-from ..exceptions import ConnectionError, NoScriptError, RedisError, WatchError
+from ..exceptions import ConnectionError, NoScriptError, ReadOnlyError, RedisError, TimeoutError, WatchError
 from .connection import ConnectionPool, Connection, wait_pending
+from .retry import retry_allows, sleep_backoff
 
 if TYPE_CHECKING:
     from .pubsub import PubSub
@@ -207,7 +208,7 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
                 sync_pool = sync.connection_pool
                 connection_pool = ConnectionPool(
                     connection_class=sync_pool.connection_class, max_connections=max_connections,
-                    **sync_pool.connection_kwargs,
+                    _safe_retries=sync_pool._safe_retries, **sync_pool.connection_kwargs,
                 )
                 sync.close()
                 auto_close = True
@@ -300,7 +301,9 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
             return await conn.send(batch)
         if batch.blocking:
             return await _on_own_connection(pool, batch)
-        conn = pool._shared_conn() or await pool._get_shared()
+        conn = pool._shared_conn()
+        if conn is None or pool._resend:
+            return await _send_retrying(pool, batch, {})
         return await conn.send(batch)
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
@@ -323,6 +326,20 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
     def set_response_callback(self, command: str, callback: Callable[..., Any]) -> None:
         """Set a custom response callback for ``command``."""
         self._core.response_callbacks[command.upper()] = callback
+
+    def get_retry(self) -> Any:
+        """The retry policy of this client's pool (None: none)."""
+        if self._pool is None:
+            return self._sync.get_retry()
+        return self._pool.get_retry()
+
+    def set_retry(self, retry: Any) -> None:
+        """Uses ``retry`` for this client's pool, and so for every client
+        of the pool (a command whose reply was lost is then retried too)."""
+        if self._pool is None:
+            self._sync.set_retry(retry)
+        else:
+            self._pool.set_retry(retry)
 
     def get_encoder(self) -> Any:
         """The :class:`~redcore.connection.Encoder` of this client."""
@@ -413,22 +430,100 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
     zscan_iter = _scan_iter("zscan", False)
 
 
+def _refused_by_replica(result: Any, send: Dict[str, Any]) -> bool:
+    """True if a pipeline's replies (``raise_on_error=False``) include a
+    READONLY refusal."""
+    return bool(send.get("pipeline")) and isinstance(result, list) and any(isinstance(r, ReadOnlyError) for r in result)
+
+
+async def _send_retrying(pool: ConnectionPool, batch: Any, send: Dict[str, Any]) -> Any:
+    """Sends ``batch`` on the pool's shared connection, retrying as the
+    pool's policy says (the sync client's rules):
+
+    - a failure before the command left (the connection could not be
+      opened) is retried with the pool's retry policy, each attempt
+      opening a new connection (a Sentinel pool asks Sentinel again);
+    - a command whose reply was lost (the connection dropped, a timeout)
+      is sent again only when the user asked for retries (``retry=``,
+      ``retry_on_error=``, ``retry_on_timeout=``), as redis.asyncio does;
+    - a pool following a master (Sentinel) that hears READONLY (the server
+      became a replica) drops its connections and sends the command
+      again: the refused command was not applied.
+    """
+    retry, explicit = pool._retry_policy
+    failures = 0
+    refusals = 0
+    while True:
+        spare = batch.copy() if pool._resend else None
+        sent = False
+        try:
+            conn = pool._shared_conn() or await pool._get_shared()
+            fut = conn.send(batch, **send)
+            sent = True
+            result = await fut
+            if not (pool._follows_master and _refused_by_replica(result, send)):
+                return result
+            error: BaseException = ReadOnlyError("READONLY You can't write against a read only replica.")
+        except ReadOnlyError as e:
+            if not pool._follows_master:
+                raise
+            error = e
+        except (ConnectionError, TimeoutError) as e:
+            failures += 1
+            if retry is None or not (explicit or not sent) or (sent and spare is None):
+                raise
+            if not retry_allows(retry, e, failures):
+                raise
+            if sent:
+                batch = spare
+            await sleep_backoff(retry, failures)
+            continue
+        # Refused by a replica: follow the master.
+        refusals += 1
+        if refusals > 20 or spare is None:
+            raise error
+        pool._drop_connections()
+        if refusals > 1:
+            await asyncio.sleep(0.05 * min(refusals - 1, 10))
+        batch = spare
+
+
 async def _on_own_connection(pool: ConnectionPool, batch: Any, **send: Any) -> Any:
     """Runs ``batch`` on a connection of its own (a blocking command). If
     the wait is cancelled the connection is closed: it would still owe the
-    blocked reply."""
-    conn = await pool.get_connection()
-    # The command blocks as long as it asks; the server answers when its
-    # block timeout ends, so socket_timeout does not apply here.
-    conn.timeout = None
-    try:
-        result = await conn.send(batch, **send)
-    except BaseException:
-        conn.disconnect()
+    blocked reply. Failures are retried as :func:`_send_retrying` says."""
+    retry, explicit = pool._retry_policy
+    failures = 0
+    while True:
+        spare = batch.copy() if explicit else None
+        try:
+            conn = await pool.get_connection()
+        except (ConnectionError, TimeoutError) as e:
+            failures += 1
+            if retry is None or not retry_allows(retry, e, failures):
+                raise
+            await sleep_backoff(retry, failures)
+            continue
+        # The command blocks as long as it asks; the server answers when its
+        # block timeout ends, so socket_timeout does not apply here.
+        conn.timeout = None
+        try:
+            result = await conn.send(batch, **send)
+        except (ConnectionError, TimeoutError) as e:
+            conn.disconnect()
+            await pool.release(conn)
+            failures += 1
+            if spare is None or retry is None or not retry_allows(retry, e, failures):
+                raise
+            batch = spare
+            await sleep_backoff(retry, failures)
+            continue
+        except BaseException:
+            conn.disconnect()
+            await pool.release(conn)
+            raise
         await pool.release(conn)
-        raise
-    await pool.release(conn)
-    return result
+        return result
 
 
 StrictRedis = Redis
@@ -602,7 +697,9 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
                 return await self._conn.send(batch, **send)
             if batch.blocking and not transaction:
                 return await _on_own_connection(self._pool, batch, **send)
-            conn = self._pool._shared_conn() or await self._pool._get_shared()
+            conn = self._pool._shared_conn()
+            if conn is None or self._pool._resend:
+                return await _send_retrying(self._pool, batch, send)
             return await conn.send(batch, **send)
         finally:
             await self.reset()

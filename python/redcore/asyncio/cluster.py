@@ -1,13 +1,18 @@
 """``RedisCluster`` for asyncio (redis.asyncio.cluster's API), over the
 sync :class:`redcore.cluster.RedisCluster`.
 
-Every awaited command runs the sync client's method of the same name
-(slot routing, MOVED / ASK, retries and the per-node pipelines are the sync
-client's, in the Rust core) on a worker thread of the client's own pool.
-The socket I/O runs without the GIL, so the event loop goes on while
-commands are in flight, and concurrent tasks' commands run in parallel.
-This is a thread hop per command, unlike the loop-integrated single-server
-client (:class:`redcore.asyncio.Redis`).
+A command whose keys map to one slot runs on the event loop: it is
+encoded by the sync command method (on a recorder, as in
+:class:`redcore.asyncio.Redis`), and sent on a pipelined connection of
+the slot's primary (a :class:`redcore.asyncio.ConnectionPool` per node,
+the same loop-integrated connections), so concurrent tasks' commands to a
+node share one write. Everything else (keyless and multi-node commands,
+cross-slot splits, blocking commands, ``target_nodes=``, reads from
+replicas, pipelines) runs the sync client's method of the same name on a
+worker thread of the client's own pool, without the GIL while it waits;
+so does a command the node answers with a redirection (MOVED, ASK,
+TRYAGAIN, CLUSTERDOWN: it was not applied) or a connection error: the
+sync client follows it, refreshing the slot map, and retries.
 
     >>> import asyncio
     >>> from redcore.asyncio.cluster import RedisCluster
@@ -26,11 +31,19 @@ import functools
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
 
+from .. import client as _sync_client
 from .. import cluster as _sync_cluster
 from .._compat import adopt, redis_base
 from ..cluster import ClusterNode
+from ..exceptions import AskError, ClusterDownError, ConnectionError, TimeoutError, TryAgainError
+from .connection import ConnectionPool
 
 _Sync = _sync_cluster.RedisCluster
+_SyncRedis = _sync_client.Redis
+
+# What makes the sync client take over a command sent on the loop: it
+# was not applied (a redirection), or the node is in doubt.
+_HAND_OVER = (AskError, TryAgainError, ClusterDownError, ConnectionError, TimeoutError)
 
 # Methods of the sync client that are not one command each.
 _NOT_COMMANDS = frozenset({
@@ -57,9 +70,24 @@ def _command_names() -> List[str]:
 
 def _command(name: str) -> Callable[..., Any]:
     doc = getattr(_Sync, name).__doc__
+    # The single-server client's method, when the cluster client uses it
+    # unchanged: it records the command for the loop path.
+    record = getattr(_Sync, name) if getattr(_Sync, name) is getattr(_SyncRedis, name, None) else None
 
     async def method(self: "RedisCluster", *args: Any, **kwargs: Any) -> Any:
-        client = await self.initialize()
+        client = self._sync or await self.initialize()
+        if record is not None and self._recorder is not None and "target_nodes" not in kwargs:
+            record(self._recorder, *args, **kwargs)
+            batch = self._recorder._take_batch()
+            pool = self._slot_pool(batch.slot()) if not batch.blocking else None
+            if pool is not None:
+                conn = pool._shared_conn()
+                try:
+                    if conn is None:
+                        conn = await pool._get_shared()
+                    return await conn.send(batch)
+                except _HAND_OVER:
+                    pass
         return await self._run(getattr(client, name), *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name
@@ -87,6 +115,10 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
         self._sync: Optional[_sync_cluster.RedisCluster] = None
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="redcore-cluster")
         self._init_lock: Optional[asyncio.Lock] = None
+        # The loop path (see the module docstring): a recorder, and one
+        # asyncio pool per primary, by node name.
+        self._recorder: Any = None
+        self._pools: Dict[str, ConnectionPool] = {}
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "RedisCluster":
@@ -108,9 +140,30 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
         async with self._init_lock:
             if self._sync is None:
                 host, port, startup = self._args
-                self._sync = await self._run(_Sync, host=host, port=port, startup_nodes=startup, **self._kwargs)
+                client = await self._run(_Sync, host=host, port=port, startup_nodes=startup, **self._kwargs)
+                if not client.read_from_replicas and client.load_balancing_strategy is None:
+                    node = client.get_default_node() or client.get_primaries()[0]
+                    self._recorder = _sync_client.Pipeline(client.get_redis_connection(node), transaction=False)
+                self._sync = client
         assert self._sync is not None
         return self._sync
+
+    def _slot_pool(self, slot: Optional[int]) -> Optional[ConnectionPool]:
+        """The asyncio pool of ``slot``'s primary (None: no slot, or not
+        known yet)."""
+        if slot is None or self._sync is None:
+            return None
+        nodes = self._sync.nodes_manager.slots_cache.get(slot)
+        if not nodes:
+            return None
+        node = nodes[0]
+        pool = self._pools.get(node.name)
+        if pool is None:
+            sync_pool = self._sync.get_redis_connection(node).connection_pool
+            kwargs = dict(sync_pool.connection_kwargs)
+            kwargs.pop("readonly", None)
+            pool = self._pools[node.name] = ConnectionPool(connection_class=sync_pool.connection_class, **kwargs)
+        return pool
 
     def __await__(self) -> Any:
         return self.initialize().__await__()
@@ -124,6 +177,10 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
 
     async def aclose(self) -> None:
         """Closes every node's connections and the worker threads."""
+        pools, self._pools = self._pools, {}
+        self._recorder = None
+        for pool in pools.values():
+            await pool.disconnect()
         if self._sync is not None:
             self._sync.close()
         self._executor.shutdown(wait=False)
@@ -175,6 +232,8 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
 
     def set_response_callback(self, command: str, callback: Callable[..., Any]) -> None:
         self._client.set_response_callback(command, callback)
+        if self._recorder is not None:
+            self._recorder.response_callbacks[command.upper()] = callback
 
     # -- iteration, pipelines -------------------------------------------------
 

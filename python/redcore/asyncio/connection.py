@@ -25,7 +25,7 @@ import collections
 import socket
 import ssl as _ssl
 import weakref
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .. import _redcore
 from .. import connection as _sync_connection
@@ -61,6 +61,10 @@ class Connection(asyncio.Protocol):
         self._busy = False
         self._last_heard = 0.0
         self._watchdog: Optional[asyncio.TimerHandle] = None
+        # (host, port) connected to (None: a Unix socket, or not yet).
+        self.address: Optional[Tuple[str, int]] = None
+        # Retired: closes once the replies it owes have arrived.
+        self._retired = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}({self.pool._address()})>"
@@ -86,6 +90,8 @@ class Connection(asyncio.Protocol):
             self._last_heard = self.loop.time()
             if not len(self.core):
                 self._busy = False
+        if self._retired and not len(self.core):
+            self.disconnect()
 
     def connection_lost(self, exc: Optional[BaseException]) -> None:
         self._drop(ConnectionError("Connection closed by server."))
@@ -168,22 +174,31 @@ class Connection(asyncio.Protocol):
 
     async def connect(self) -> None:
         """Opens the connection and runs the handshake (HELLO/AUTH,
-        CLIENT SETNAME, SELECT)."""
+        CLIENT SETNAME, SELECT). The address is the pool's (a
+        Sentinel-managed pool asks Sentinel)."""
+        kw = self.pool.connection_kwargs
+        address = None if "path" in kw else await self.pool._connect_address()
+        await self._open(address)
+
+    async def _open(self, address: Optional[Tuple[str, int]]) -> None:
+        """Connects to ``address`` (None: the pool's configured one)."""
         kw = self.pool.connection_kwargs
         self.loop = loop = asyncio.get_running_loop()
         timeout = kw.get("socket_connect_timeout")
+        if "path" not in kw and address is None:
+            address = (kw.get("host", "localhost"), int(kw.get("port", 6379)))
+        where = self.pool._address() if address is None else f"{address[0]}:{address[1]}"
         try:
-            if "path" in kw:
+            if address is None:
                 coro = loop.create_unix_connection(lambda: self, kw["path"])
             else:
-                coro = loop.create_connection(
-                    lambda: self, kw.get("host", "localhost"), int(kw.get("port", 6379)), ssl=self.pool._ssl_context()
-                )
+                coro = loop.create_connection(lambda: self, address[0], address[1], ssl=self.pool._ssl_context())
             await asyncio.wait_for(coro, timeout)
         except asyncio.TimeoutError:
             raise TimeoutError("Timeout connecting to server") from None
         except OSError as e:
-            raise ConnectionError(f"Error {e.errno} connecting to {self.pool._address()}. {e.strerror}.") from None
+            raise ConnectionError(f"Error {e.errno} connecting to {where}. {e.strerror}.") from None
+        self.address = address
         if "path" not in kw and kw.get("socket_keepalive", True):
             sock = self.transport.get_extra_info("socket") if self.transport else None
             if sock is not None:
@@ -222,6 +237,14 @@ class Connection(asyncio.Protocol):
         """Closes the connection; waiting commands raise ConnectionError."""
         self._drop(ConnectionError("Connection closed by client."))
 
+    def retire(self) -> None:
+        """Closes the connection once the replies it owes have arrived (the
+        commands in flight are not cut off)."""
+        if not len(self.core):
+            self.disconnect()
+        else:
+            self._retired = True
+
 
 class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):  # type: ignore[misc]  # redis-py base when installed
     """Connections to one server for :class:`redcore.asyncio.Redis`.
@@ -234,6 +257,12 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
     most ``max_connections`` of them at once, else
     ``MaxConnectionsError``).
     """
+
+    # What the pool opens (a Sentinel pool opens SentinelManagedConnection).
+    _connection_type: Any = Connection
+    # True for a pool that follows a failover group's master (Sentinel): a
+    # READONLY reply makes it reconnect and resend.
+    _follows_master = False
 
     def __init__(self, connection_class: Any = None, max_connections: Optional[int] = None, **connection_kwargs: Any) -> None:
         connection_class = connection_class or _sync_connection.Connection
@@ -259,6 +288,7 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
         self._connecting: Optional["asyncio.Future[Connection]"] = None
         self._idle: List[Connection] = []
         self._in_use: Set[Connection] = set()
+        self._set_retry_policy()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "ConnectionPool":
@@ -296,6 +326,44 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
         """The pool's :class:`~redcore.connection.Encoder`."""
         return self._sync.get_encoder()
 
+    def _set_retry_policy(self) -> None:
+        # (policy or None, whether the user asked for retries): the same
+        # rules as the sync client (see redcore.Redis). Without a retry of
+        # the user's, only what cannot have reached the server is retried;
+        # with one, a command whose reply was lost is sent again.
+        retry, explicit = self._sync._retry()
+        if not explicit and retry is not None and retry.get_retries() == 0:
+            retry = None
+        self._retry_policy = (retry, explicit)
+        # Whether a command must be kept to be sent again.
+        self._resend = explicit or self._follows_master
+
+    def get_retry(self) -> Any:
+        """The retry policy of the pool's connections."""
+        return self._retry_policy[0]
+
+    def set_retry(self, retry: Any) -> None:
+        """Uses ``retry`` from now on (a command whose reply was lost is
+        then retried too, as in redis.asyncio)."""
+        self.connection_kwargs["retry"] = retry
+        self._sync._safe_retries = False
+        self._set_retry_policy()
+
+    async def _connect_address(self) -> Optional[Tuple[str, int]]:
+        """The address of the next connection (None: the configured one)."""
+        return None
+
+    def _drop_connections(self) -> None:
+        """Closes the idle connections now, and the shared one once the
+        replies it owes have arrived; new commands go to a new connection
+        (those in use are closed when released)."""
+        for c in self._idle:
+            c.disconnect()
+        self._idle.clear()
+        if self._shared is not None:
+            self._shared.retire()
+            self._shared = None
+
     def _shared_conn(self) -> Optional[Connection]:
         """The shared connection if it is open (no await needed)."""
         c = self._shared
@@ -314,7 +382,7 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
         loop = asyncio.get_running_loop()
         self._connecting = fut = loop.create_future()
         try:
-            c = Connection(self)
+            c = self._connection_type(self)
             await c.connect()
         except BaseException as e:
             fut.set_exception(e)
@@ -335,7 +403,7 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
                 return c
         if len(self._in_use) >= self.max_connections:
             raise MaxConnectionsError("Too many connections")
-        c = Connection(self)
+        c = self._connection_type(self)
         self._in_use.add(c)
         try:
             await c.connect()
@@ -349,7 +417,7 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
         one is dropped)."""
         self._in_use.discard(connection)
         connection.timeout = self._socket_timeout
-        if connection.is_connected and len(connection.core) == 0:
+        if connection.is_connected and len(connection.core) == 0 and self.owns_connection(connection):
             self._idle.append(connection)
         else:
             connection.disconnect()
@@ -357,6 +425,10 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
 
     def _released(self) -> None:
         pass
+
+    def owns_connection(self, connection: Any) -> bool:
+        """True if ``connection`` may be reused by this pool's clients."""
+        return True
 
     async def disconnect(self, inuse_connections: bool = True) -> None:
         """Closes the idle connections and the shared one (and those in

@@ -34,8 +34,9 @@ from .. import _redcore
 from .._compat import adopt, redis_base
 from .._pubsub import PubSub as _SyncPubSub
 from .._pubsub import Subscription, _subscriptions
-from ..exceptions import PubSubError
+from ..exceptions import ConnectionError, PubSubError, TimeoutError
 from .connection import PubSubConnection
+from .retry import retry_allows, sleep_backoff
 
 _FIRST_POLL = 0.0002
 _MAX_POLL = 0.005
@@ -168,13 +169,35 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
         conn = self._conn
         if conn is not None and not conn._closed:
             return
-        conn = PubSubConnection(self._pool)
-        await conn.connect()
+        conn = await self._open()
         self._conn = conn
         if self._p.connection is not None:
             # A reconnection: restore the subscriptions.
             self._p.connection = conn
             self._p.on_connect()
+
+    async def _open(self) -> PubSubConnection:
+        """A new subscriber connection. Opening sends nothing, so a failure
+        is retried with the pool's retry policy (a Sentinel pool asks
+        Sentinel again each time: during a failover the master moves)."""
+        pool = self._pool
+        assert pool is not None
+        retry = pool._retry_policy[0]
+        failures = 0
+        while True:
+            conn = PubSubConnection(pool)
+            try:
+                await conn.connect()
+            except (ConnectionError, TimeoutError) as e:
+                failures += 1
+                if retry is None or not retry_allows(retry, e, failures):
+                    raise
+                await sleep_backoff(retry, failures)
+                continue
+            track = getattr(pool, "_track_subscriber", None)
+            if track is not None:
+                track(conn)
+            return conn
 
     async def subscribe(self, *args: Any, **kwargs: Callable[..., Any]) -> None:
         """Subscribe to channels; keyword arguments map a channel to a
