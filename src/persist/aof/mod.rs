@@ -1,8 +1,10 @@
 //! The append-only file in Redis 7's multi-part layout.
 //!
 //! `<dir>/<appenddirname>/` holds a manifest (`appendonly.aof.manifest`,
-//! see [`manifest`]), one base file (`appendonly.aof.N.base.rdb`: an RDB
-//! with the `aof-base` aux field, written by a rewrite) and incremental
+//! see [`manifest`]), one base file written by a rewrite
+//! (`appendonly.aof.N.base.rdb`: an RDB with the `aof-base` aux field; or,
+//! under `aof-use-rdb-preamble no`, `appendonly.aof.N.base.aof`: RESP
+//! commands that rebuild every key, see [`rewrite`]) and incremental
 //! files (`appendonly.aof.N.incr.aof`: the writes since, as RESP commands).
 //!
 //! Writes reach the AOF as Redis 7.0 propagates them ([`effects`]): the
@@ -26,11 +28,12 @@
 pub mod effects;
 pub mod load;
 pub mod manifest;
+pub mod rewrite;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Once, Weak};
 use std::time::{Duration, Instant};
 
@@ -91,8 +94,36 @@ pub struct Status {
     pub last_rewrite_secs: AtomicI64,
     /// Unix ms when the running rewrite started.
     pub rewrite_started: AtomicI64,
+    /// False after a write to the file failed, until one succeeds (INFO
+    /// aof_last_write_status; writes are refused with MISCONF meanwhile).
     pub last_write_ok: AtomicBool,
+    /// False after an fsync failed, until one succeeds (MISCONF too).
+    pub last_fsync_ok: AtomicBool,
+    /// The OS error of the last failed write or fsync (MISCONF's text).
+    pub last_errno: AtomicI32,
     pub delayed_fsync: AtomicU64,
+}
+
+impl Status {
+    /// Why writes must be refused, if the file is failing: the OS's
+    /// description of the error (C's `strerror`).
+    pub fn write_error(&self) -> Option<String> {
+        if self.last_write_ok.load(Ordering::Relaxed) && self.last_fsync_ok.load(Ordering::Relaxed)
+        {
+            return None;
+        }
+        Some(strerror(self.last_errno.load(Ordering::Relaxed)))
+    }
+}
+
+/// C's `strerror` text for `errno` (Rust's io::Error text without its
+/// " (os error N)" suffix).
+pub fn strerror(errno: i32) -> String {
+    let text = std::io::Error::from_raw_os_error(errno).to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
 }
 
 impl Default for Status {
@@ -104,6 +135,8 @@ impl Default for Status {
             last_rewrite_secs: AtomicI64::new(-1),
             rewrite_started: AtomicI64::new(0),
             last_write_ok: AtomicBool::new(true),
+            last_fsync_ok: AtomicBool::new(true),
+            last_errno: AtomicI32::new(0),
             delayed_fsync: AtomicU64::new(0),
         }
     }
@@ -136,6 +169,8 @@ struct Shared {
 }
 
 struct Io {
+    /// The store's AOF status (write and fsync results).
+    status: Arc<Status>,
     dir: PathBuf,
     filename: String,
     manifest: Manifest,
@@ -161,20 +196,60 @@ struct Io {
 }
 
 impl Io {
-    /// Writes the buffer to the file; on failure keeps it for a retry.
+    /// Writes the buffer to the file; on failure keeps it for a retry
+    /// (a partial write is cut off the file again, as Redis does) and
+    /// records the error: writes are refused with MISCONF until a write
+    /// succeeds. The error is logged when it starts and when it ends.
     fn write_buf(&mut self) -> bool {
         if self.buf.is_empty() {
             return true;
         }
-        match (&*self.file).write_all(&self.buf) {
+        let mut written = 0usize;
+        let result = loop {
+            match (&*self.file).write(&self.buf[written..]) {
+                Ok(0) => break Err(std::io::Error::from_raw_os_error(libc::ENOSPC)),
+                Ok(n) => {
+                    written += n;
+                    if written == self.buf.len() {
+                        break Ok(());
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        let st = &self.status;
+        match result {
             Ok(()) => {
                 self.incr_size += self.buf.len() as u64;
                 self.buf.clear();
                 self.unsynced = true;
+                if !st.last_write_ok.swap(true, Ordering::Relaxed) {
+                    log_warning("AOF write error looks solved, writes are accepted again.");
+                }
                 true
             }
             Err(e) => {
-                log_error(&format!("Error writing to the AOF file: {e}"));
+                if written > 0 {
+                    // Nothing half-written stays in the file.
+                    let cut = self
+                        .file
+                        .metadata()
+                        .and_then(|m| self.file.set_len(m.len().saturating_sub(written as u64)));
+                    if let Err(t) = cut {
+                        log_error(&format!(
+                            "Could not remove a short write from the AOF file: {t}"
+                        ));
+                    }
+                }
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                st.last_errno.store(errno, Ordering::Relaxed);
+                if st.last_write_ok.swap(false, Ordering::Relaxed) {
+                    log_error(&format!(
+                        "Error writing to the AOF file: {}: writes are refused (MISCONF) until a write succeeds",
+                        strerror(errno)
+                    ));
+                }
                 false
             }
         }
@@ -184,12 +259,34 @@ impl Io {
         if !self.unsynced {
             return true;
         }
-        let ok = self.file.sync_data().is_ok();
-        if ok {
+        let result = self.file.sync_data();
+        self.fsync_done(result);
+        if self.status.last_fsync_ok.load(Ordering::Relaxed) {
             self.unsynced = false;
             self.last_fsync = Instant::now();
+            true
+        } else {
+            false
         }
-        ok
+    }
+
+    /// Records an fsync's result (MISCONF while fsyncs fail).
+    fn fsync_done(&self, result: std::io::Result<()>) {
+        let st = &self.status;
+        match result {
+            Ok(()) => {
+                if !st.last_fsync_ok.swap(true, Ordering::Relaxed) {
+                    log_warning("AOF fsync error looks solved, writes are accepted again.");
+                }
+            }
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                st.last_errno.store(errno, Ordering::Relaxed);
+                if st.last_fsync_ok.swap(false, Ordering::Relaxed) {
+                    log_error(&format!("Error syncing the AOF file: {}", strerror(errno)));
+                }
+            }
+        }
     }
 }
 
@@ -307,12 +404,10 @@ pub fn commit(store: &mut Store) {
     }
     match aof.fsync {
         Fsync::Always if !aof.defer_fsync => {
-            let ok = io.write_buf() && io.sync();
-            aof.shared.status.last_write_ok.store(ok, Ordering::Relaxed);
+            let _ = io.write_buf() && io.sync();
         }
         _ if io.buf.len() >= FLUSH_AT => {
-            let ok = io.write_buf();
-            aof.shared.status.last_write_ok.store(ok, Ordering::Relaxed);
+            io.write_buf();
         }
         _ => {}
     }
@@ -326,8 +421,7 @@ pub fn end_batch(store: &mut Store) {
     aof.defer_fsync = false;
     if aof.fsync == Fsync::Always {
         let mut io = aof.shared.io.lock();
-        let ok = io.write_buf() && io.sync();
-        aof.shared.status.last_write_ok.store(ok, Ordering::Relaxed);
+        let _ = io.write_buf() && io.sync();
     }
 }
 
@@ -335,13 +429,13 @@ pub fn end_batch(store: &mut Store) {
 pub fn flush(store: &mut Store) {
     if let Some(aof) = store.aof.aof.as_mut() {
         let mut io = aof.shared.io.lock();
-        let ok = io.write_buf() && io.sync();
-        aof.shared.status.last_write_ok.store(ok, Ordering::Relaxed);
+        let _ = io.write_buf() && io.sync();
     }
 }
 
 /// Propagates the keys the keyspace expired (on access, or in the active
-/// sweep) as DEL, or UNLINK under `lazyfree-lazy-expire`, as Redis does.
+/// sweep) as DEL, or UNLINK under `lazyfree-lazy-expire`, and the hash
+/// fields it expired as `HDEL key field`, as Redis does.
 pub fn propagate_expired(store: &mut Store) {
     if !store.aof.on() {
         return;
@@ -358,6 +452,15 @@ pub fn propagate_expired(store: &mut Store) {
         };
         for key in keys {
             propagate(store, db, &[del, &key]);
+        }
+    }
+    for db in 0..store.dbs.len() {
+        if store.dbs[db].expired_fields_log.is_empty() {
+            continue;
+        }
+        let fields = std::mem::take(&mut store.dbs[db].expired_fields_log);
+        for (key, field) in fields {
+            propagate(store, db, &[b"HDEL".as_slice(), &key, &field]);
         }
     }
 }
@@ -397,11 +500,11 @@ pub fn open(store: &mut Store) -> Result<(), String> {
             let mut m = other.unwrap_or_default();
             if m.base.is_none() {
                 let cell = std::cell::Cell::new(0);
-                let snap = rdbfile::Snapshot::take(store, Now::new(&cell));
+                let (snap, rdb) = base_snapshot(store, Now::new(&cell));
                 let seq = m.base_seq + 1;
-                let name = manifest::base_name(&filename, seq, true);
                 let t = crate::engine::now_ms() / 1000;
-                rdbfile::write_atomic(&dir.join(&name), &rdbfile::encode_aof_base(&snap, t))
+                let (name, data) = base_file(&filename, seq, &snap, rdb, t);
+                rdbfile::write_atomic(&dir.join(&name), &data)
                     .map_err(|e| format!("Can't write the AOF base file {name}: {e}"))?;
                 m.base = Some(FileInfo {
                     name,
@@ -427,6 +530,7 @@ pub fn open(store: &mut Store) -> Result<(), String> {
     let base_size = manifest.base.as_ref().map_or(0, size);
     let incr_size = manifest.incrs.iter().map(size).sum();
     let io = Io {
+        status: store.aof.status.clone(),
         dir,
         filename,
         manifest,
@@ -503,6 +607,7 @@ fn detach(store: &mut Store) {
     for db in &mut store.dbs {
         db.log_expired = false;
         db.expired_log.clear();
+        db.expired_fields_log.clear();
     }
 }
 
@@ -528,8 +633,7 @@ fn spawn_writer(shared: Weak<Shared>) {
             }
             let to_sync = {
                 let mut io = s.io.lock();
-                let ok = io.write_buf();
-                s.status.last_write_ok.store(ok, Ordering::Relaxed);
+                io.write_buf();
                 let due = io.fsync == Fsync::EverySec
                     && io.unsynced
                     && io.last_fsync.elapsed() >= Duration::from_secs(1);
@@ -542,9 +646,13 @@ fn spawn_writer(shared: Weak<Shared>) {
                 }
             };
             if let Some(file) = to_sync {
-                if file.sync_data().is_err() {
+                let result = file.sync_data();
+                let failed = result.is_err();
+                let mut io = s.io.lock();
+                io.fsync_done(result);
+                if failed {
                     s.status.delayed_fsync.fetch_add(1, Ordering::Relaxed);
-                    s.io.lock().unsynced = true;
+                    io.unsynced = true;
                 }
             }
         });
@@ -628,6 +736,7 @@ fn enable(store: &mut Store, now: Now<'_>) -> Result<(), String> {
         kind: Kind::Incr,
     });
     let io = Io {
+        status: store.aof.status.clone(),
         dir,
         filename,
         manifest: m,
@@ -660,14 +769,14 @@ pub fn bgrewriteaof(store: &mut Store, now: Now<'_>) -> Result<(), String> {
     }
     let dir = aof_dir(&store.config);
     let filename = store.config.appendfilename.clone();
-    let snap = rdbfile::Snapshot::take(store, now);
+    let (snap, rdb) = base_snapshot(store, now);
     let old = Manifest::read(&dir, &filename)
         .ok()
         .flatten()
         .unwrap_or_default();
     let seq = old.base_seq.max(store.persistence.aof_seq) + 1;
-    let name = manifest::base_name(&filename, seq, true);
     let t = crate::engine::now_ms() / 1000;
+    let (name, data) = base_file(&filename, seq, &snap, rdb, t);
     let m = Manifest {
         base: Some(FileInfo {
             name: name.clone(),
@@ -680,7 +789,7 @@ pub fn bgrewriteaof(store: &mut Store, now: Now<'_>) -> Result<(), String> {
     };
     let status = store.aof.status.clone();
     let written = std::fs::create_dir_all(&dir)
-        .and_then(|_| rdbfile::write_atomic(&dir.join(&name), &rdbfile::encode_aof_base(&snap, t)))
+        .and_then(|_| rdbfile::write_atomic(&dir.join(&name), &data))
         .and_then(|_| m.write(&dir, &filename));
     status
         .last_rewrite_ok
@@ -765,7 +874,7 @@ fn start_rewrite(store: &mut Store, now: Now<'_>, open_new_incr: bool) -> Result
         log_error(&e);
         "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".to_string()
     };
-    let snap = rdbfile::Snapshot::take(store, now);
+    let (snap, rdb) = base_snapshot(store, now);
     let Some(aof) = store.aof.aof.as_mut() else {
         return Err(fail("AOF is off".into()));
     };
@@ -773,9 +882,10 @@ fn start_rewrite(store: &mut Store, now: Now<'_>, open_new_incr: bool) -> Result
     let (dir, filename, base_seq) = {
         let mut io = shared.io.lock();
         if open_new_incr {
-            if !(io.write_buf() && io.sync()) {
-                return Err(fail("Can't flush the AOF before a rewrite".into()));
-            }
+            // A file that refuses writes keeps the buffer: the new
+            // incremental file takes it (which is how a rewrite gets an
+            // AOF out of a write error, as in Redis).
+            let _ = io.write_buf() && io.sync();
             let mut m = io.manifest.clone();
             m.incr_seq += 1;
             let name = manifest::incr_name(&io.filename, m.incr_seq);
@@ -806,8 +916,7 @@ fn start_rewrite(store: &mut Store, now: Now<'_>, open_new_incr: bool) -> Result
     let spawned = std::thread::Builder::new()
         .name("redcore-aofrw".into())
         .spawn(move || {
-            let name = manifest::base_name(&filename, base_seq, true);
-            let data = rdbfile::encode_aof_base(&snap, started / 1000);
+            let (name, data) = base_file(&filename, base_seq, &snap, rdb, started / 1000);
             let size = data.len() as u64;
             let mut ok = rdbfile::write_atomic(&dir.join(&name), &data).is_ok();
             if ok {
@@ -881,6 +990,43 @@ fn finish_rewrite(
     drop(io);
     remove_unlisted(dir, &old, &m);
     true
+}
+
+/// True when rewrites write the base as an RDB (`aof-use-rdb-preamble
+/// yes`, the default); otherwise as RESP commands ([`rewrite`]).
+pub fn rdb_preamble(config: &crate::engine::Config) -> bool {
+    config
+        .extra
+        .get("aof-use-rdb-preamble")
+        .is_none_or(|v| v != "no")
+}
+
+/// A snapshot in the form the base file needs: keys pre-encoded as RDB
+/// records for an RDB base, copied for a RESP one.
+fn base_snapshot(store: &mut Store, now: Now<'_>) -> (rdbfile::Snapshot, bool) {
+    if rdb_preamble(&store.config) {
+        (rdbfile::Snapshot::take(store, now), true)
+    } else {
+        (rdbfile::Snapshot::take_copied(store, now), false)
+    }
+}
+
+/// A base file: its name (`<appendfilename>.<seq>.base.rdb`, or
+/// `.base.aof` for the RESP form) and contents.
+fn base_file(
+    filename: &str,
+    seq: u64,
+    snap: &rdbfile::Snapshot,
+    rdb: bool,
+    ctime: i64,
+) -> (String, Vec<u8>) {
+    let name = manifest::base_name(filename, seq, rdb);
+    let data = if rdb {
+        rdbfile::encode_aof_base(snap, ctime)
+    } else {
+        rewrite::encode(snap)
+    };
+    (name, data)
 }
 
 /// INFO fields: (name, value).
