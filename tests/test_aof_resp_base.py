@@ -19,6 +19,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+import pytest
+
 import redcore
 from aof_support import aof_config, manifest, parse_resp_commands, wait_for
 from conftest import RedisServer
@@ -27,6 +29,7 @@ from test_aof_interop import _check_aof
 from test_rdb_file import _fill
 
 ITEMS_PER_CMD = 64
+LIB = "#!lua name=mylib\nredis.register_function('answer', function() return 42 end)"
 
 
 def _fill_more(c: Any) -> None:
@@ -74,6 +77,7 @@ def test_rewrite_without_preamble_writes_a_resp_base(tmp_path: Path) -> None:
     mine.mkdir()
     r = redcore.Redis(config=aof_config(str(mine), **{"aof-use-rdb-preamble": "no"}))
     _fill_more(r)
+    r.function_load(LIB)
     r.bgrewriteaof()
     wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0)
     assert r.info("persistence")["aof_last_bgrewrite_status"] == "ok"
@@ -87,7 +91,9 @@ def test_rewrite_without_preamble_writes_a_resp_base(tmp_path: Path) -> None:
     assert name.endswith(".base.aof") and not data.startswith(b"REDIS")
     assert [kind for _, kind in manifest(aofdir)] == ["b", "i"]
     cmds = parse_resp_commands(data)
-    assert cmds[0] == [b"SELECT", b"0"]
+    # FUNCTION libraries first, then the databases.
+    assert cmds[0] == [b"FUNCTION", b"LOAD", LIB.encode()]
+    assert cmds[1] == [b"SELECT", b"0"]
     names = {argv[0] for argv in cmds}
     assert {b"SET", b"RPUSH", b"SADD", b"ZADD", b"HMSET", b"XADD", b"XSETID", b"XGROUP", b"XCLAIM", b"PEXPIREAT"} <= names
     # Variadic commands carry at most 64 items: biglist (2000 items) is
@@ -105,6 +111,7 @@ def test_rewrite_without_preamble_writes_a_resp_base(tmp_path: Path) -> None:
     r = redcore.Redis(config=aof_config(str(mine)))
     try:
         assert _state(r) == want
+        assert r.fcall("answer", 0) == 42
     finally:
         r.config_set("appendonly", "no")
         del r
@@ -113,6 +120,7 @@ def test_rewrite_without_preamble_writes_a_resp_base(tmp_path: Path) -> None:
     server = RedisServer(extra=("--dir", str(mine), "--appendonly", "yes"))
     try:
         assert _state(server.client()) == want
+        assert server.client().fcall("answer", 0) == 42
     finally:
         server.stop()
 
@@ -184,3 +192,22 @@ def test_resp_base_is_written_when_aof_is_turned_on_and_by_bgrewriteaof_when_off
     finally:
         r.config_set("appendonly", "no")
         redcore._redcore.forget_engine(r.connection_pool.name)
+
+
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_function_libraries_survive_a_rewrite(tmp_path: Path, preamble: str) -> None:
+    """The base holds the FUNCTION libraries (an RDB base as FUNCTION2
+    records, a RESP one as FUNCTION LOAD): after a rewrite drops the
+    incremental file that loaded them, a reload still has them."""
+    r = redcore.Redis(config=aof_config(str(tmp_path), **{"aof-use-rdb-preamble": preamble}))
+    r.function_load(LIB)
+    r.bgrewriteaof()
+    wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0)
+    r.config_set("appendonly", "no")
+    del r
+    gc.collect()
+    r = redcore.Redis(config=aof_config(str(tmp_path)))
+    try:
+        assert r.fcall("answer", 0) == 42
+    finally:
+        r.config_set("appendonly", "no")

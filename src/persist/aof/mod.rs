@@ -39,6 +39,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use crate::commands::Scripts;
 use crate::engine::{Now, Store};
 use crate::persist::rdbfile;
 use manifest::{FileInfo, Kind, Manifest};
@@ -483,7 +484,7 @@ pub fn aof_dir(config: &crate::engine::Config) -> PathBuf {
 /// empty): continues the manifest's last incremental file, or, in a
 /// directory without one, writes an empty base, a first incremental file
 /// and the manifest, so the directory is complete at once.
-pub fn open(store: &mut Store) -> Result<(), String> {
+pub fn open(store: &mut Store, scripts: Scripts<'_>) -> Result<(), String> {
     let dir = aof_dir(&store.config);
     let filename = store.config.appendfilename.clone();
     std::fs::create_dir_all(&dir)
@@ -500,7 +501,7 @@ pub fn open(store: &mut Store) -> Result<(), String> {
             let mut m = other.unwrap_or_default();
             if m.base.is_none() {
                 let cell = std::cell::Cell::new(0);
-                let (snap, rdb) = base_snapshot(store, Now::new(&cell));
+                let (snap, rdb) = base_snapshot(store, Now::new(&cell), scripts);
                 let seq = m.base_seq + 1;
                 let t = crate::engine::now_ms() / 1000;
                 let (name, data) = base_file(&filename, seq, &snap, rdb, t);
@@ -696,14 +697,14 @@ extern "C" fn flush_all_at_exit() {
 /// Applies `appendonly` and `appendfsync` after CONFIG SET: turning AOF
 /// on writes a base first (a rewrite), as Redis does; turning it off
 /// flushes and closes the file.
-pub fn apply_config(store: &mut Store, now: Now<'_>) -> Result<(), String> {
+pub fn apply_config(store: &mut Store, now: Now<'_>, scripts: Scripts<'_>) -> Result<(), String> {
     let policy = Fsync::from_config(&store.config.appendfsync);
     if let Some(aof) = store.aof.aof.as_mut() {
         aof.fsync = policy;
         aof.shared.io.lock().fsync = policy;
     }
     match (store.config.appendonly, store.aof.on()) {
-        (true, false) => enable(store, now),
+        (true, false) => enable(store, now, scripts),
         (false, true) => {
             detach(store);
             Ok(())
@@ -715,7 +716,7 @@ pub fn apply_config(store: &mut Store, now: Now<'_>) -> Result<(), String> {
 /// Turns AOF on in a running engine: a new incremental file takes the
 /// writes at once, and the rewrite that writes the base also writes the
 /// manifest naming both.
-fn enable(store: &mut Store, now: Now<'_>) -> Result<(), String> {
+fn enable(store: &mut Store, now: Now<'_>, scripts: Scripts<'_>) -> Result<(), String> {
     let dir = aof_dir(&store.config);
     let filename = store.config.appendfilename.clone();
     std::fs::create_dir_all(&dir)
@@ -753,7 +754,7 @@ fn enable(store: &mut Store, now: Now<'_>) -> Result<(), String> {
         grown_from: 0,
     };
     attach(store, io);
-    if let Err(e) = start_rewrite(store, now, false) {
+    if let Err(e) = start_rewrite(store, now, false, scripts) {
         detach(store);
         return Err(e);
     }
@@ -763,13 +764,13 @@ fn enable(store: &mut Store, now: Now<'_>) -> Result<(), String> {
 /// BGREWRITEAOF. With AOF on: a background rewrite. With it off, as
 /// Redis 7.0 does: a new base file and a manifest naming only it, written
 /// before the reply.
-pub fn bgrewriteaof(store: &mut Store, now: Now<'_>) -> Result<(), String> {
+pub fn bgrewriteaof(store: &mut Store, now: Now<'_>, scripts: Scripts<'_>) -> Result<(), String> {
     if store.aof.on() {
-        return start_rewrite(store, now, true);
+        return start_rewrite(store, now, true, scripts);
     }
     let dir = aof_dir(&store.config);
     let filename = store.config.appendfilename.clone();
-    let (snap, rdb) = base_snapshot(store, now);
+    let (snap, rdb) = base_snapshot(store, now, scripts);
     let old = Manifest::read(&dir, &filename)
         .ok()
         .flatten()
@@ -809,7 +810,7 @@ pub fn bgrewriteaof(store: &mut Store, now: Now<'_>) -> Result<(), String> {
 /// by the engine's background thread: starts a rewrite once the AOF is
 /// past the minimum size and has grown by the percentage since the last
 /// rewrite. True if one started.
-pub fn auto_rewrite(store: &mut Store) -> bool {
+pub fn auto_rewrite(store: &mut Store, scripts: Scripts<'_>) -> bool {
     let Some(aof) = store.aof.aof.as_ref() else {
         return false;
     };
@@ -841,7 +842,7 @@ pub fn auto_rewrite(store: &mut Store) -> bool {
         (size * 100 / from).saturating_sub(100)
     ));
     let cell = std::cell::Cell::new(0);
-    start_rewrite(store, Now::new(&cell), true).is_ok()
+    start_rewrite(store, Now::new(&cell), true, scripts).is_ok()
 }
 
 /// Deletes the files `old` names that `new` does not.
@@ -863,7 +864,12 @@ fn remove_unlisted(dir: &Path, old: &Manifest, new: &Manifest) {
 /// a new incremental file (named in the manifest at once, so a crash
 /// meanwhile loses nothing); a thread writes the base and then swaps the
 /// manifest. `open_new_incr` is false when [`enable`] has just opened one.
-fn start_rewrite(store: &mut Store, now: Now<'_>, open_new_incr: bool) -> Result<(), String> {
+fn start_rewrite(
+    store: &mut Store,
+    now: Now<'_>,
+    open_new_incr: bool,
+    scripts: Scripts<'_>,
+) -> Result<(), String> {
     let status = store.aof.status.clone();
     if status.rewriting.swap(true, Ordering::AcqRel) {
         return Err("ERR Background append only file rewriting already in progress".into());
@@ -874,7 +880,7 @@ fn start_rewrite(store: &mut Store, now: Now<'_>, open_new_incr: bool) -> Result
         log_error(&e);
         "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".to_string()
     };
-    let (snap, rdb) = base_snapshot(store, now);
+    let (snap, rdb) = base_snapshot(store, now, scripts);
     let Some(aof) = store.aof.aof.as_mut() else {
         return Err(fail("AOF is off".into()));
     };
@@ -1001,14 +1007,22 @@ pub fn rdb_preamble(config: &crate::engine::Config) -> bool {
         .is_none_or(|v| v != "no")
 }
 
-/// A snapshot in the form the base file needs: keys pre-encoded as RDB
-/// records for an RDB base, copied for a RESP one.
-fn base_snapshot(store: &mut Store, now: Now<'_>) -> (rdbfile::Snapshot, bool) {
-    if rdb_preamble(&store.config) {
-        (rdbfile::Snapshot::take(store, now), true)
+/// A snapshot in the form the base file needs (keys pre-encoded as RDB
+/// records for an RDB base, copied for a RESP one), with the FUNCTION
+/// libraries of `scripts`.
+fn base_snapshot(
+    store: &mut Store,
+    now: Now<'_>,
+    scripts: Scripts<'_>,
+) -> (rdbfile::Snapshot, bool) {
+    let rdb = rdb_preamble(&store.config);
+    let mut snap = if rdb {
+        rdbfile::Snapshot::take(store, now)
     } else {
-        (rdbfile::Snapshot::take_copied(store, now), false)
-    }
+        rdbfile::Snapshot::take_copied(store, now)
+    };
+    snap.functions = rdbfile::library_codes(scripts);
+    (snap, rdb)
 }
 
 /// A base file: its name (`<appendfilename>.<seq>.base.rdb`, or
