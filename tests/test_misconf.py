@@ -87,6 +87,8 @@ def _rdb_scenario(c: Any, d: Path, spare: Path) -> List[Any]:
     seen.append(_err(lambda: c.set("k2", "v")))
     seen.append(_err(lambda: c.incr("n")))
     seen.append(_err(c.ping))
+    seen.append(_err(lambda: c.eval("return redis.call('set', KEYS[1], 'x')", 1, "scripted")))
+    seen.append(c.eval("return redis.call('get', KEYS[1])", 1, "k"))
     seen.append(c.get("k"))  # reads keep working
     seen.append(c.exists("k"))
     p = c.pipeline(transaction=True)
@@ -126,7 +128,7 @@ def test_failed_bgsave_refuses_writes_until_a_save_succeeds(tmp_path: Path) -> N
         finally:
             stop()
     assert results["redcore"] == results["redis"]
-    assert results["redis"][3] == BGSAVE_ERR
+    assert results["redis"][3] == BGSAVE_ERR, results["redis"]
 
 
 def _aof_on_dev_full(d: Path) -> None:
