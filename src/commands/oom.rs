@@ -84,28 +84,27 @@ fn denies_oom(scripts: Scripts<'_>, client: &ClientState, cmd: &Command, argv: &
 /// or EXEC of queued writes, as Redis 7.0 does) while
 /// [`crate::persist::disk_error`] reports a failure. Called only when save
 /// points are set or AOF is on.
-#[cold]
 pub(super) fn disk_check(
     store: &mut Store,
     client: &mut ClientState,
     cmd: &'static Command,
 ) -> Result<(), Frame> {
-    let gated = cmd.has(flags::WRITE)
-        || cmd.name == "ping"
-        || (cmd.name == "exec"
-            && client.multi.as_ref().is_some_and(|m| {
-                m.queued.iter().any(|q| {
-                    let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
-                    super::resolve(&args).is_ok_and(|c| c.has(flags::WRITE))
-                })
-            }));
-    if !gated {
+    if !(cmd.has(flags::WRITE) || cmd.name == "ping" || cmd.name == "exec") {
         return Ok(());
     }
     let Some(text) = crate::persist::disk_error(store) else {
         return Ok(());
     };
     if cmd.name == "exec" {
+        let writes = client.multi.as_ref().is_some_and(|m| {
+            m.queued.iter().any(|q| {
+                let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
+                super::resolve(&args).is_ok_and(|c| c.has(flags::WRITE))
+            })
+        });
+        if !writes {
+            return Ok(());
+        }
         client.multi = None;
         transactions::unwatch_all(store, client);
         return Err(Frame::Error(
