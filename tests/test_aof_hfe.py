@@ -102,19 +102,27 @@ def test_fields_expiring_on_access_and_in_the_sweep_are_propagated_as_hdel(tmp_p
     x("HPEXPIRE", "h", "50", "FIELDS", "1", "gone")
     x("HSET", "swept", "a", "1", "b", "2")
     x("HPEXPIRE", "swept", "50", "FIELDS", "1", "a")
+    x("HSET", "counter", "n", "5", "m", "1")
+    x("HPEXPIRE", "counter", "50", "FIELDS", "1", "n")
     # Lazy expiry on read: HGET finds the field past its deadline. The
     # sweep may reclaim it first: either way, one HDEL.
     time.sleep(0.2)
     assert r.hget("h", "gone") is None
+    # Lazy expiry inside a write: the lapsed field starts again from 0,
+    # its HDEL goes before the write.
+    assert r.hincrby("counter", "n", 1) == 1
     wait_for(lambda: [b"HDEL", b"swept", b"a"] in _cmds(tmp_path))
     cmds = _cmds(tmp_path)
     assert cmds.count([b"HDEL", b"h", b"gone"]) == 1
     assert cmds.count([b"HDEL", b"swept", b"a"]) == 1
+    assert cmds.count([b"HDEL", b"counter", b"n"]) == 1
+    assert cmds.index([b"HDEL", b"counter", b"n"]) < cmds.index([b"HINCRBY", b"counter", b"n", b"1"])
     r = x = _close(r)
     gc.collect()
     r = _open(tmp_path)
     try:
         assert r.hgetall("h") == {b"stays": b"2"}
         assert r.hgetall("swept") == {b"b": b"2"}
+        assert r.hgetall("counter") == {b"n": b"1", b"m": b"1"}
     finally:
         r = _close(r)

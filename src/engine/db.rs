@@ -775,6 +775,15 @@ impl Db {
         }
     }
 
+    /// Records that a command reclaimed `field` of the hash under `key`
+    /// as lapsed (lazy expiry inside a write), for the AOF's `HDEL`.
+    pub fn log_lapsed_field(&mut self, key: &[u8], field: &[u8]) {
+        if self.log_expired {
+            let entry = (Bytes::copy_from_slice(key), Bytes::copy_from_slice(field));
+            self.expired_fields_log.push(entry);
+        }
+    }
+
     /// Number of hashes with field TTLs (INFO's `subexpiry`).
     pub fn hfe_len(&self) -> usize {
         self.hfe.len()
