@@ -348,3 +348,47 @@ def test_default_policy_is_noeviction_with_a_limit() -> None:
         stream(r, 10 * LIMIT)
     assert r.info("stats")["evicted_keys"] == 0
     assert r.get("s:0") == b"x" * 100
+
+
+# -- embedded engine: eviction warnings in the log --------------------------------
+
+
+def _evict_records(caplog: Any, text: str) -> list:
+    return [m for m in caplog.records if m.name == "redcore.engine.evict" and text in m.getMessage()]
+
+
+def test_eviction_warnings_are_logged_and_rate_limited(caplog: Any) -> None:
+    """Evictions and eviction coming up short (then OOM) are logged as
+    warnings under ``redcore.engine.evict``, at most one of each kind per
+    10 s, so a write storm over the limit gives one line, not thousands."""
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="redcore"):
+        r = embedded(**{"maxmemory": LIMIT, "maxmemory-policy": "allkeys-random"})
+        stream(r, 3 * LIMIT)  # ~60,000 writes, most of them evicting
+        assert r.info("stats")["evicted_keys"] > 10_000
+        deadline = time.time() + 5
+        while not _evict_records(caplog, "keys evicted"):
+            assert time.time() < deadline, [m.getMessage() for m in caplog.records]
+            time.sleep(0.02)
+        evicted = _evict_records(caplog, "keys evicted")
+        assert 1 <= len(evicted) <= 3, [m.getMessage() for m in evicted]
+        assert evicted[0].levelno == logging.WARNING
+        assert "allkeys-random" in evicted[0].getMessage()
+        # Nothing evictable left under volatile-lru (no key has a TTL).
+        r.config_set("maxmemory-policy", "volatile-lru")
+        refused = 0
+        for i in range(500):
+            try:
+                r.set(f"more:{i}", "x" * 100)
+            except redcore.exceptions.ResponseError as e:
+                assert str(e) == OOM
+                refused += 1
+        assert refused > 450, refused
+        while not _evict_records(caplog, "cannot free enough memory"):
+            assert time.time() < deadline + 5
+            time.sleep(0.02)
+        time.sleep(0.2)
+        stuck = _evict_records(caplog, "cannot free enough memory")
+        assert len(stuck) == 1, [m.getMessage() for m in stuck]
+        assert "volatile-lru found no key it may evict" in stuck[0].getMessage()

@@ -177,7 +177,7 @@ fn lastsave(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
 /// new base file and a manifest naming it (see `persist::aof`).
 fn bgrewriteaof(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
-    crate::persist::aof::bgrewriteaof(ctx.store, now).map_err(Error::msg)?;
+    crate::persist::aof::bgrewriteaof(ctx.store, now, ctx.scripts).map_err(Error::msg)?;
     Ok(Frame::simple_static(
         "Background append only file rewriting started",
     ))

@@ -120,8 +120,9 @@ pub(crate) fn expire_if_due(h: &mut Hash, field: &[u8], now_ms: i64) -> bool {
 /// After a write to the hash under `key`: reports fields reclaimed on the
 /// way (`hexpired`, which Redis raises before the command's own event)
 /// and keeps the field-expiry index in step when the hash has TTLs.
-pub(crate) fn after_write(ctx: &mut Ctx, key: &[u8], expired: bool, volatile: bool) {
-    if expired {
+pub(crate) fn after_write(ctx: &mut Ctx, key: &[u8], expired: Option<&[u8]>, volatile: bool) {
+    if let Some(field) = expired {
+        ctx.db().log_lapsed_field(key, field);
         ctx.db().touch(key);
         ctx.notify(notify::HASH, "hexpired", key);
     }
@@ -151,7 +152,7 @@ fn hset_generic(ctx: &mut Ctx, argv: &[&[u8]], name: &str) -> Result<i64, Error>
     for pair in argv[2..].chunks_exact(2) {
         added += set_field(h, lim, pair[0], Bytes::copy_from_slice(pair[1])) as i64;
     }
-    after_write(ctx, argv[1], false, volatile);
+    after_write(ctx, argv[1], None, volatile);
     ctx.modified(argv[1], notify::HASH, "hset");
     Ok(added)
 }
@@ -179,7 +180,7 @@ fn hsetnx(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         return Ok(Frame::Integer(0));
     }
     set_field(h, lim, argv[2], Bytes::copy_from_slice(argv[3]));
-    after_write(ctx, argv[1], expired, volatile);
+    after_write(ctx, argv[1], expired.then_some(argv[2]), volatile);
     ctx.modified(argv[1], notify::HASH, "hset");
     Ok(Frame::Integer(1))
 }
@@ -282,7 +283,7 @@ fn hdel(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     }
     if deleted > 0 {
         let emptied = ctx.db().remove_if_empty(argv[1]);
-        after_write(ctx, argv[1], false, volatile);
+        after_write(ctx, argv[1], None, volatile);
         ctx.modified(argv[1], notify::HASH, "hdel");
         if emptied {
             ctx.notify(notify::GENERIC, "del", argv[1]);
@@ -331,7 +332,7 @@ fn hincrby(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         let value = Bytes::copy_from_slice(&num::format_i64(new));
         set_field_ex(h, lim, argv[2], value, true);
     }
-    after_write(ctx, argv[1], expired, volatile);
+    after_write(ctx, argv[1], expired.then_some(argv[2]), volatile);
     let new = new?;
     ctx.modified(argv[1], notify::HASH, "hincrby");
     Ok(Frame::Integer(new))
@@ -360,7 +361,7 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     if let Ok(new) = &new {
         set_field_ex(h, lim, argv[2], new.clone(), true);
     }
-    after_write(ctx, argv[1], expired, volatile);
+    after_write(ctx, argv[1], expired.then_some(argv[2]), volatile);
     let new = new?;
     ctx.modified(argv[1], notify::HASH, "hincrbyfloat");
     Ok(Frame::Bulk(new))

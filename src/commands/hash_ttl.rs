@@ -138,6 +138,8 @@ impl Cond {
 struct Outcome {
     /// Fields found past their deadline and reclaimed.
     expired: usize,
+    /// Those fields (for the AOF's `HDEL`).
+    lapsed: Vec<Bytes>,
     /// Fields deleted because their new deadline had passed.
     deleted: usize,
     /// Fields whose deadline was set (or removed, for PERSIST).
@@ -160,6 +162,7 @@ fn expire_field(
     if h.is_expired(field, now) {
         h.remove_field(field);
         out.expired += 1;
+        out.lapsed.push(Bytes::copy_from_slice(field));
         return NO_FIELD;
     }
     if !cond.allows(h.ttl_of(field), when) {
@@ -184,6 +187,9 @@ fn finish(ctx: &mut Ctx, key: &[u8], out: &Outcome, changed: Option<&str>) {
     }
     ctx.dirty((out.deleted + out.updated) as u64);
     ctx.db().touch(key);
+    for f in &out.lapsed {
+        ctx.db().log_lapsed_field(key, f);
+    }
     if out.expired > 0 {
         ctx.notify(notify::HASH, "hexpired", key);
     }
@@ -333,6 +339,7 @@ fn hpersist(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 fn take_live(h: &mut Hash, field: &[u8], now: i64, out: &mut Outcome) -> Option<Bytes> {
     if super::hash::expire_if_due(h, field, now) {
         out.expired += 1;
+        out.lapsed.push(Bytes::copy_from_slice(field));
         return None;
     }
     h.map.get(field).cloned()
@@ -532,7 +539,7 @@ fn hsetex(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     }
     ctx.dirty(pairs.len() as u64 / 2);
     hsetex_done(ctx, argv[1], &out);
-    after_write(ctx, argv[1], false, volatile);
+    after_write(ctx, argv[1], None, volatile);
     Ok(Frame::Integer(1))
 }
 
@@ -541,6 +548,9 @@ fn hsetex(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 /// or `hexpire`, and `del` if nothing is left.
 fn hsetex_done(ctx: &mut Ctx, key: &[u8], out: &Outcome) {
     ctx.db().touch(key);
+    for f in &out.lapsed {
+        ctx.db().log_lapsed_field(key, f);
+    }
     if out.expired > 0 {
         ctx.notify(notify::HASH, "hexpired", key);
     }

@@ -574,6 +574,11 @@ pub fn dispatch_cmd_in(
             return reply;
         }
     }
+    if !store.config.save.is_empty() || store.aof.on() {
+        if let Err(reply) = oom::disk_check(store, client, cmd) {
+            return reply;
+        }
+    }
     if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
         return transactions::queue(client, argv);
     }

@@ -4,6 +4,11 @@
 //! error. Scripts are judged by their flags, and a script that started
 //! while memory was over the limit may not begin writing (see
 //! [`Store::oom_before_command`](crate::engine::Store)).
+//!
+//! Also the disk gate ([`disk_check`]): while the disk refuses to persist
+//! (a failed background save with save points set, or a failing AOF),
+//! writes, PING and EXEC of a transaction with writes get Redis's MISCONF
+//! error; reads go on.
 
 use super::{flags, transactions, Command, Scripts};
 use crate::engine::{ClientState, Store};
@@ -73,4 +78,41 @@ fn denies_oom(scripts: Scripts<'_>, client: &ClientState, cmd: &Command, argv: &
         }
         _ => false,
     }
+}
+
+/// The disk gate: refuses `cmd` with MISCONF when it writes (or is PING,
+/// or EXEC of queued writes, as Redis 7.0 does) while
+/// [`crate::persist::disk_error`] reports a failure. Called only when save
+/// points are set or AOF is on.
+pub(super) fn disk_check(
+    store: &mut Store,
+    client: &mut ClientState,
+    cmd: &'static Command,
+) -> Result<(), Frame> {
+    if !(cmd.has(flags::WRITE) || cmd.name == "ping" || cmd.name == "exec") {
+        return Ok(());
+    }
+    let Some(text) = crate::persist::disk_error(store) else {
+        return Ok(());
+    };
+    if cmd.name == "exec" {
+        let writes = client.multi.as_ref().is_some_and(|m| {
+            m.queued.iter().any(|q| {
+                let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
+                super::resolve(&args).is_ok_and(|c| c.has(flags::WRITE))
+            })
+        });
+        if !writes {
+            return Ok(());
+        }
+        client.multi = None;
+        transactions::unwatch_all(store, client);
+        return Err(Frame::Error(
+            format!("EXECABORT Transaction discarded because of: {text}").into(),
+        ));
+    }
+    if let Some(m) = client.multi.as_mut() {
+        m.aborted = true;
+    }
+    Err(Frame::Error(text.into()))
 }

@@ -205,7 +205,7 @@ fn config_set(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     ctx.store.config.set_many(&pairs).map_err(Error::msg)?;
     // appendonly / appendfsync take effect at once (AOF on: a rewrite).
     let now = ctx.now;
-    crate::persist::aof::apply_config(ctx.store, now).map_err(Error::msg)?;
+    crate::persist::aof::apply_config(ctx.store, now, ctx.scripts).map_err(Error::msg)?;
     if pairs
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case(b"requirepass"))

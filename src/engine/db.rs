@@ -83,10 +83,13 @@ pub struct Db {
     /// Set (by the dispatcher, from maxmemory-policy) when `Entry::lru`
     /// holds an LFU counter instead of an access time.
     pub lfu: Option<lfu::Params>,
-    /// Set while AOF is on: expired keys are recorded in `expired_log`
-    /// so the AOF can propagate their deletion.
+    /// Set while AOF is on: expired keys are recorded in `expired_log`,
+    /// and hash fields that expire on access or in the sweep in
+    /// `expired_fields_log` (key, field), so the AOF can propagate their
+    /// deletion.
     pub log_expired: bool,
     pub expired_log: Vec<Bytes>,
+    pub expired_fields_log: Vec<(Bytes, Bytes)>,
     /// The estimated bytes of the keys and values (see [`Db::used`]).
     used: usize,
     /// Entries handed out for changes in place during the current command,
@@ -776,6 +779,15 @@ impl Db {
         }
     }
 
+    /// Records that a command reclaimed `field` of the hash under `key`
+    /// as lapsed (lazy expiry inside a write), for the AOF's `HDEL`.
+    pub fn log_lapsed_field(&mut self, key: &[u8], field: &[u8]) {
+        if self.log_expired {
+            let entry = (Bytes::copy_from_slice(key), Bytes::copy_from_slice(field));
+            self.expired_fields_log.push(entry);
+        }
+    }
+
     /// Number of hashes with field TTLs (INFO's `subexpiry`).
     pub fn hfe_len(&self) -> usize {
         self.hfe.len()
@@ -798,7 +810,14 @@ impl Db {
         let Value::Hash(h) = &mut self.keys[idx].value else {
             return 0;
         };
-        let n = h.reclaim_expired(now_ms, max);
+        let n = if self.log_expired {
+            let log = &mut self.expired_fields_log;
+            h.reclaim_expired_with(now_ms, max, |f| {
+                log.push((Bytes::copy_from_slice(key), f.clone()));
+            })
+        } else {
+            h.reclaim_expired(now_ms, max)
+        };
         let (empty, min) = (h.map.is_empty(), h.min_ttl());
         if n > 0 {
             self.event(notify::HASH, "hexpired", key);
@@ -832,6 +851,10 @@ impl Db {
         for f in fields {
             if h.is_expired(f, now_ms) && h.remove_field(f).is_some() {
                 n += 1;
+                if self.log_expired {
+                    let entry = (Bytes::copy_from_slice(key), Bytes::copy_from_slice(f));
+                    self.expired_fields_log.push(entry);
+                }
             }
         }
         if n == 0 {

@@ -15,6 +15,11 @@
 //! evicts the best candidate still present; the pool persists between
 //! rounds, so good candidates found earlier are not forgotten. The random
 //! policies pick a random key, visiting the databases in turn.
+//!
+//! Evictions, and eviction coming up short (the OOM refusals follow), are
+//! logged as warnings (`redcore.engine.evict` in Python's `logging`), at
+//! most one of each kind per [`WARN_EVERY_MS`] with the count since the
+//! last, so a write storm over the limit does not flood the log.
 
 use crate::engine::clock::lru_clock;
 use crate::engine::compact::CompactBytes;
@@ -72,6 +77,68 @@ impl Policy {
     }
 }
 
+/// The eviction warnings' rate limit: at most one of each kind per
+/// [`WARN_EVERY_MS`], counting what happened in between.
+#[derive(Debug, Default)]
+struct Warnings {
+    /// Unix ms of the last "keys evicted" warning (0: none yet).
+    evicted_at: i64,
+    /// Keys evicted since that warning.
+    evicted: u64,
+    /// Unix ms of the last "cannot free enough memory" warning.
+    stuck_at: i64,
+    /// Times eviction came up short since that warning.
+    stuck: u64,
+}
+
+/// Eviction warnings go to the log at most this often per kind, so a
+/// write storm over the limit does not flood it.
+pub const WARN_EVERY_MS: i64 = 10_000;
+
+impl Warnings {
+    fn evicted(&mut self, n: u64, used: usize, max: usize, policy: &str) {
+        self.evicted += n;
+        let now = crate::engine::now_ms();
+        if self.evicted_at != 0 && now - self.evicted_at < WARN_EVERY_MS {
+            return;
+        }
+        let since = if self.evicted_at == 0 {
+            String::new()
+        } else {
+            format!(" in the last {}s", (now - self.evicted_at) / 1000)
+        };
+        log::warn!(
+            "maxmemory reached: {} keys evicted{since} by maxmemory-policy {policy} (used_memory {used}, maxmemory {max})",
+            self.evicted
+        );
+        self.evicted_at = now;
+        self.evicted = 0;
+    }
+
+    fn stuck(&mut self, used: usize, max: usize, policy: &str) {
+        self.stuck += 1;
+        let now = crate::engine::now_ms();
+        if self.stuck_at != 0 && now - self.stuck_at < WARN_EVERY_MS {
+            return;
+        }
+        let why = if policy == "noeviction" {
+            "maxmemory-policy is noeviction".to_string()
+        } else {
+            format!("maxmemory-policy {policy} found no key it may evict")
+        };
+        let times = if self.stuck > 1 {
+            format!(" ({} times since the last warning)", self.stuck)
+        } else {
+            String::new()
+        };
+        log::warn!(
+            "used_memory {used} is over maxmemory {max} and eviction cannot free enough memory ({why}): commands that may grow memory are refused with OOM{times}"
+        );
+        self.stuck_at = now;
+        self.stuck = 0;
+    }
+}
+
 /// One eviction candidate: higher `score` is evicted first.
 #[derive(Debug)]
 struct Candidate {
@@ -88,6 +155,7 @@ pub struct Evictor {
     next_db: usize,
     /// The highest [`Store::used_memory`] seen (INFO used_memory_peak).
     pub peak: usize,
+    warnings: Warnings,
 }
 
 impl Evictor {
@@ -165,19 +233,29 @@ impl Store {
             return true;
         }
         let policy = Policy::parse(&self.config.maxmemory_policy);
-        if policy == Policy::NoEviction {
-            return false;
-        }
-        while used > max {
-            let Some((db, key)) = self.pick_victim(policy) else {
-                return false;
+        let mut evicted = 0u64;
+        let freed = policy != Policy::NoEviction
+            && loop {
+                if used <= max {
+                    break true;
+                }
+                let Some((db, key)) = self.pick_victim(policy) else {
+                    break false;
+                };
+                if !self.evict_key(db, &key) {
+                    break false;
+                }
+                evicted += 1;
+                used = self.used_memory();
             };
-            if !self.evict_key(db, &key) {
-                return false;
-            }
-            used = self.used_memory();
+        let name = &self.config.maxmemory_policy;
+        if evicted > 0 {
+            self.evictor.warnings.evicted(evicted, used, max, name);
         }
-        true
+        if !freed {
+            self.evictor.warnings.stuck(used, max, name);
+        }
+        freed
     }
 
     /// Evicts `key` from database `db`: deletes it, raises the `evicted`

@@ -292,7 +292,7 @@ impl Engine {
             let mut store = engine.lock();
             crate::persist::aof::load::load(&mut store, Some(&engine.scripts))
                 .map_err(OpenError::Aof)?;
-            crate::persist::aof::open(&mut store).map_err(OpenError::Aof)?;
+            crate::persist::aof::open(&mut store, Some(&engine.scripts)).map_err(OpenError::Aof)?;
         } else {
             let mut store = engine.lock();
             let mut scripts = engine.scripts.lock();
@@ -557,7 +557,7 @@ fn spawn_sweeper(engine: Weak<Engine>) {
                         store.active_expire_cycle(Duration::from_millis(25));
                     }
                     crate::persist::rdbfile::auto_save(&mut store, Some(&e.scripts));
-                    crate::persist::aof::auto_rewrite(&mut store);
+                    crate::persist::aof::auto_rewrite(&mut store, Some(&e.scripts));
                     store.used_memory_peaked();
                     store.config.hz.clamp(1, 500)
                 }

@@ -250,6 +250,16 @@ impl Hash {
     /// Removes up to `max` expired fields, earliest first; returns how
     /// many went.
     pub fn reclaim_expired(&mut self, now_ms: i64, max: usize) -> usize {
+        self.reclaim_expired_with(now_ms, max, |_| {})
+    }
+
+    /// [`Hash::reclaim_expired`], calling `removed` with each field.
+    pub fn reclaim_expired_with(
+        &mut self,
+        now_ms: i64,
+        max: usize,
+        mut removed: impl FnMut(&Bytes),
+    ) -> usize {
         let mut n = 0;
         while n < max {
             let Some(f) = self
@@ -261,6 +271,7 @@ impl Hash {
                 break;
             };
             self.remove_field(&f);
+            removed(&f);
             n += 1;
         }
         n

@@ -85,6 +85,35 @@ pub fn load_payload(p: &[u8], o: &LoadOptions) -> Result<Value, LoadError> {
     rdb::load_object(&mut r, t, o)
 }
 
+/// Redis's reply to writes while the last background save failed (with
+/// save points configured and `stop-writes-on-bgsave-error yes`).
+pub const BGSAVE_ERR: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// Why the disk refuses writes, as Redis's `MISCONF` error text: the last
+/// background save failed (with save points and
+/// `stop-writes-on-bgsave-error yes`), or AOF writes or fsyncs are failing.
+/// `None` when writes may go ahead.
+pub fn disk_error(store: &mut crate::engine::Store) -> Option<String> {
+    if !store.config.save.is_empty()
+        && store
+            .config
+            .extra
+            .get("stop-writes-on-bgsave-error")
+            .is_none_or(|v| v == "yes")
+    {
+        rdbfile::SaveStatus::settle(store);
+        if !store.persistence.last_ok {
+            return Some(BGSAVE_ERR.to_string());
+        }
+    }
+    if store.aof.on() {
+        if let Some(e) = store.aof.status.write_error() {
+            return Some(format!("MISCONF Errors writing to the AOF file: {e}"));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod stream_tests;
 #[cfg(test)]

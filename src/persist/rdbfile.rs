@@ -96,6 +96,16 @@ impl Snapshot {
     /// Copies the store's live keys (expired ones are left out, as a
     /// reload would drop them).
     pub fn take(store: &mut Store, now: Now<'_>) -> Snapshot {
+        Snapshot::take_with(store, now, true)
+    }
+
+    /// Like [`Snapshot::take`], but every key is copied, none encoded
+    /// as an RDB record (for writers of other formats: the RESP AOF base).
+    pub fn take_copied(store: &mut Store, now: Now<'_>) -> Snapshot {
+        Snapshot::take_with(store, now, false)
+    }
+
+    fn take_with(store: &mut Store, now: Now<'_>, encode_small: bool) -> Snapshot {
         let mut dbs = Vec::new();
         let mut used_mem = 0u64;
         let access = match store.config.lfu_params() {
@@ -121,7 +131,9 @@ impl Snapshot {
                 snap.volatile += u64::from(e.expire_at != NO_EXPIRE);
                 match &e.value {
                     Value::Str(s)
-                        if s.data.len() <= ENCODE_NOW_MAX && k.len() <= ENCODE_NOW_MAX =>
+                        if encode_small
+                            && s.data.len() <= ENCODE_NOW_MAX
+                            && k.len() <= ENCODE_NOW_MAX =>
                     {
                         write_record(&mut snap.encoded, k, e, access, &options)
                     }
@@ -335,13 +347,12 @@ pub struct SaveStatus {
 #[derive(Debug)]
 pub struct Persistence {
     pub status: Arc<SaveStatus>,
-    /// False after a failed save, until one succeeds (INFO
-    /// rdb_last_bgsave_status covers both kinds, as in Redis).
+    /// False after a failed background save, until a save succeeds (INFO
+    /// rdb_last_bgsave_status; with save points and
+    /// `stop-writes-on-bgsave-error yes`, writes get MISCONF meanwhile).
     pub last_ok: bool,
     /// Sequence number of the last AOF base file (BGREWRITEAOF).
     pub aof_seq: u64,
-    pub aof_rewrites: u64,
-    pub aof_last_ok: bool,
     /// The replication id PSYNC reports (made on first use).
     pub replid: String,
     /// Unix seconds of the last background save attempt (auto-save waits
@@ -364,8 +375,6 @@ impl Default for Persistence {
             status: Arc::new(status),
             last_ok: true,
             aof_seq: 0,
-            aof_rewrites: 0,
-            aof_last_ok: true,
             replid: String::new(),
             last_try: 0,
             last_load_keys_loaded: 0,
@@ -459,8 +468,10 @@ pub fn save(store: &mut Store, now: Now<'_>, functions: Vec<Vec<u8>>) -> std::io
     let t = crate::engine::now_ms() / 1000;
     let result = write_atomic(&path, &encode(&snap, t));
     log_outcome(&path, &result);
-    store.persistence.last_ok = result.is_ok();
+    // As in Redis, a SAVE that fails leaves the status as it was (only
+    // background saves report errors); one that succeeds clears it.
     if result.is_ok() {
+        store.persistence.last_ok = true;
         store.dirty = 0;
         store.last_save = t;
         store

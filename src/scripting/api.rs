@@ -188,7 +188,7 @@ unsafe fn call_generic(l: State, raise: bool) -> Result<c_int, LuaError> {
         );
     };
     match execute(ctx, &args.argv()) {
-        Err(msg) => fail(l, raise, msg, true),
+        Err(msg) => fail(l, raise, &msg, true),
         Ok(frame) => {
             let ok = convert::push_reply(l, &frame, ctx.client.resp3);
             if !ok && raise {
@@ -202,20 +202,33 @@ unsafe fn call_generic(l: State, raise: bool) -> Result<c_int, LuaError> {
 
 /// Runs one command for the script, with the checks Redis applies to
 /// commands called from scripts.
-unsafe fn execute(ctx: &mut RunCtx, argv: &[&[u8]]) -> Result<Frame, &'static str> {
+unsafe fn execute(
+    ctx: &mut RunCtx,
+    argv: &[&[u8]],
+) -> Result<Frame, std::borrow::Cow<'static, str>> {
     let Ok(cmd) = commands::resolve(argv) else {
-        return Err("Unknown Redis command called from script");
+        return Err("Unknown Redis command called from script".into());
     };
     if !cmd.arity_ok(argv.len()) {
-        return Err("Wrong number of args calling Redis command from script");
+        return Err("Wrong number of args calling Redis command from script".into());
     }
     if cmd.has(flags::NOSCRIPT) {
-        return Err("This Redis command is not allowed from script");
+        return Err("This Redis command is not allowed from script".into());
     }
     if ctx.read_only && cmd.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
-        return Err("Write commands are not allowed from read-only scripts.");
+        return Err("Write commands are not allowed from read-only scripts.".into());
     }
     let store = &mut *ctx.store;
+    // While the disk refuses writes (MISCONF), a script may not begin
+    // writing (once it has written it must be allowed to finish).
+    if cmd.has(flags::WRITE)
+        && !ctx.watch.wrote()
+        && (!store.config.save.is_empty() || store.aof.on())
+    {
+        if let Some(text) = crate::persist::disk_error(store) {
+            return Err(format!("-{text}").into());
+        }
+    }
     // A script that started over maxmemory may not begin writing (once it
     // has written it must be allowed to finish).
     if cmd.has(flags::DENYOOM)
@@ -224,14 +237,14 @@ unsafe fn execute(ctx: &mut RunCtx, argv: &[&[u8]]) -> Result<Frame, &'static st
         && store.oom_before_command
         && !ctx.watch.wrote()
     {
-        return Err("-OOM command not allowed when used memory > 'maxmemory'.");
+        return Err("-OOM command not allowed when used memory > 'maxmemory'.".into());
     }
     if cmd.has(flags::WRITE) {
         ctx.watch.set_wrote();
     }
     if store.gate.load(std::sync::atomic::Ordering::Relaxed) {
         if let Err(d) = commands::auth::check(store, &ctx.client, cmd, argv, "lua") {
-            return Err(d.script_error());
+            return Err(d.script_error().into());
         }
     }
     let now = Now::new(&*ctx.now);

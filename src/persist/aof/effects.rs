@@ -19,6 +19,14 @@
 //!   CREATECONSUMER`, one `XCLAIM ... FORCE JUSTID LASTID` per delivered
 //!   entry, `XGROUP SETID ... ENTRIESREAD` when the group moved on, and
 //!   `XACK` for claimed entries that no longer exist;
+//! - hash-field TTLs as Redis 7.4 (and 8.0) propagate them: `HEXPIRE`,
+//!   `HPEXPIRE` and `HEXPIREAT` as `HPEXPIREAT key ms [cond] FIELDS n
+//!   field...` naming only the fields whose deadline was set, a field a
+//!   past deadline deleted as `HDEL key field`; `HSETEX ... EX|PX|EXAT` as
+//!   `HSETEX ... PXAT ms`, or `HDEL` when the deadline is already past;
+//!   `HGETEX` as `HPEXPIREAT`, `HPERSIST` or `HDEL` of the fields it found;
+//!   fields that expire on access or in the active sweep as `HDEL key
+//!   field` (see [`super::propagate_expired`]);
 //! - `EXEC`, scripts and functions propagate nothing themselves: the
 //!   commands they ran do, and [`super::commit`] wraps them in MULTI/EXEC.
 
@@ -245,6 +253,11 @@ pub fn after(
         "xadd" | "xtrim" => xadd(store, db, name, argv, frame, now),
         "xreadgroup" => xreadgroup(store, db, argv, now.ms()),
         "xclaim" | "xautoclaim" => xclaim(store, db, name, argv, frame, &before.nacks),
+        "hexpire" | "hpexpire" | "hexpireat" | "hpexpireat" => {
+            hexpire(store, db, name, argv, frame, now.ms())
+        }
+        "hsetex" => hsetex(store, db, argv, now.ms()),
+        "hgetex" => hgetex(store, db, argv, frame, now.ms()),
         // Only writes replay as given: an admin command that moved the
         // counter (CONFIG SET maxmemory evicting) propagated its effects.
         _ if before.write => propagate(store, db, argv),
@@ -666,4 +679,156 @@ fn xclaim(
             claim_command(store, db, key, group, consumer, id, *time, *count, last);
         }
     }
+}
+
+/// A time argument in `unit` ms from `base` (0 for absolute forms) as a
+/// unix-ms deadline.
+fn deadline(arg: &[u8], unit: i64, base: i64) -> i64 {
+    num(arg).saturating_mul(unit).saturating_add(base)
+}
+
+/// HEXPIRE / HPEXPIRE / HEXPIREAT / HPEXPIREAT: `HDEL` for each field a
+/// past deadline deleted (reply code 2), then `HPEXPIREAT key ms [cond]
+/// FIELDS n` with the fields whose deadline was set (code 1), if any.
+fn hexpire(store: &mut Store, db: usize, name: &str, argv: &[&[u8]], frame: &Frame, ms: i64) {
+    let Frame::Array(codes) = frame else { return };
+    let key = argv[1];
+    let (unit, base) = match name {
+        "hexpire" => (1000, ms),
+        "hpexpire" => (1, ms),
+        "hexpireat" => (1000, 0),
+        _ => (1, 0),
+    };
+    let at = deadline(argv[2], unit, base).to_string();
+    let cond = argv
+        .get(3)
+        .filter(|a| {
+            [&b"NX"[..], b"XX", b"GT", b"LT"]
+                .iter()
+                .any(|c| arg_is(a, c))
+        })
+        .copied();
+    let first = if cond.is_some() { 6 } else { 5 };
+    let fields = argv.get(first..).unwrap_or_default();
+    let mut kept: Vec<&[u8]> = Vec::new();
+    for (f, code) in fields.iter().zip(codes) {
+        match code {
+            Frame::Integer(1) => kept.push(f),
+            Frame::Integer(2) => propagate(store, db, &[b"HDEL".as_slice(), key, f]),
+            _ => {}
+        }
+    }
+    if kept.is_empty() {
+        return;
+    }
+    let n = kept.len().to_string();
+    let mut out: Vec<&[u8]> = vec![b"HPEXPIREAT", key, at.as_bytes()];
+    out.extend(cond);
+    out.push(b"FIELDS");
+    out.push(n.as_bytes());
+    out.extend(kept);
+    propagate(store, db, &out);
+}
+
+/// HSETEX: `EX` / `PX` / `EXAT` as `PXAT ms`; a deadline already past
+/// (the fields were set and deleted at once) as `HDEL key field...`.
+fn hsetex(store: &mut Store, db: usize, argv: &[&[u8]], ms: i64) {
+    let key = argv[1];
+    let mut out: Vec<Vec<u8>> = Vec::with_capacity(argv.len());
+    let mut i = 0;
+    let mut past = false;
+    let mut fields_at = argv.len();
+    while i < argv.len() {
+        let a = argv[i];
+        if i >= 2 && arg_is(a, b"FIELDS") {
+            fields_at = i + 2;
+            out.extend(argv[i..].iter().map(|x| x.to_vec()));
+            break;
+        }
+        let timed = if i < 2 {
+            None
+        } else if arg_is(a, b"EX") {
+            Some((1000, ms))
+        } else if arg_is(a, b"PX") {
+            Some((1, ms))
+        } else if arg_is(a, b"EXAT") {
+            Some((1000, 0))
+        } else if arg_is(a, b"PXAT") {
+            Some((1, 0))
+        } else {
+            None
+        };
+        match (timed, argv.get(i + 1)) {
+            (Some((unit, base)), Some(v)) => {
+                let at = deadline(v, unit, base);
+                past = at <= ms;
+                out.push(b"PXAT".to_vec());
+                out.push(at.to_string().into_bytes());
+                i += 2;
+            }
+            _ => {
+                out.push(a.to_vec());
+                i += 1;
+            }
+        }
+    }
+    if past {
+        let mut del: Vec<&[u8]> = vec![b"HDEL", key];
+        del.extend(argv.get(fields_at..).unwrap_or_default().iter().step_by(2));
+        propagate(store, db, &del);
+        return;
+    }
+    propagate(store, db, &out);
+}
+
+/// HGETEX: the fields it found (non-nil in the reply) as `HPEXPIREAT key
+/// ms FIELDS n field...`, `HPERSIST key FIELDS n field...`, or `HDEL key
+/// field...` when the deadline is already past.
+fn hgetex(store: &mut Store, db: usize, argv: &[&[u8]], frame: &Frame, ms: i64) {
+    let Frame::Array(values) = frame else { return };
+    let key = argv[1];
+    let Some(opt) = argv.get(2) else { return };
+    let (at, first) = if arg_is(opt, b"PERSIST") {
+        (None, 5)
+    } else {
+        let (unit, base) = if arg_is(opt, b"EX") {
+            (1000, ms)
+        } else if arg_is(opt, b"PX") {
+            (1, ms)
+        } else if arg_is(opt, b"EXAT") {
+            (1000, 0)
+        } else if arg_is(opt, b"PXAT") {
+            (1, 0)
+        } else {
+            return;
+        };
+        let Some(v) = argv.get(3) else { return };
+        (Some(deadline(v, unit, base)), 6)
+    };
+    let found: Vec<&[u8]> = argv
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .zip(values)
+        .filter(|(_, v)| !matches!(v, Frame::Null))
+        .map(|(f, _)| *f)
+        .collect();
+    if found.is_empty() {
+        return;
+    }
+    let n = found.len().to_string();
+    let mut out: Vec<&[u8]>;
+    let text;
+    match at {
+        Some(at) if at <= ms => {
+            out = vec![b"HDEL", key];
+        }
+        Some(at) => {
+            text = at.to_string();
+            out = vec![b"HPEXPIREAT", key, text.as_bytes(), b"FIELDS", n.as_bytes()];
+        }
+        None => out = vec![b"HPERSIST", key, b"FIELDS", n.as_bytes()],
+    }
+    out.extend(found);
+    propagate(store, db, &out);
 }

@@ -76,6 +76,12 @@ fn load_inner(store: &mut Store, scripts: Scripts<'_>) -> Result<Option<Loaded>,
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // An empty file holds nothing (as Redis judges by its size; also
+        // keeps a device in the manifest from being read without end).
+        if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+            loaded.files.push(name);
+            continue;
+        }
         let data = match std::fs::read(path) {
             Ok(d) => d,
             // Redis tolerates an empty or missing last incremental file.

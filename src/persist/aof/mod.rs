@@ -1,8 +1,10 @@
 //! The append-only file in Redis 7's multi-part layout.
 //!
 //! `<dir>/<appenddirname>/` holds a manifest (`appendonly.aof.manifest`,
-//! see [`manifest`]), one base file (`appendonly.aof.N.base.rdb`: an RDB
-//! with the `aof-base` aux field, written by a rewrite) and incremental
+//! see [`manifest`]), one base file written by a rewrite
+//! (`appendonly.aof.N.base.rdb`: an RDB with the `aof-base` aux field; or,
+//! under `aof-use-rdb-preamble no`, `appendonly.aof.N.base.aof`: RESP
+//! commands that rebuild every key, see [`rewrite`]) and incremental
 //! files (`appendonly.aof.N.incr.aof`: the writes since, as RESP commands).
 //!
 //! Writes reach the AOF as Redis 7.0 propagates them ([`effects`]): the
@@ -26,16 +28,18 @@
 pub mod effects;
 pub mod load;
 pub mod manifest;
+pub mod rewrite;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Once, Weak};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use crate::commands::Scripts;
 use crate::engine::{Now, Store};
 use crate::persist::rdbfile;
 use manifest::{FileInfo, Kind, Manifest};
@@ -91,8 +95,36 @@ pub struct Status {
     pub last_rewrite_secs: AtomicI64,
     /// Unix ms when the running rewrite started.
     pub rewrite_started: AtomicI64,
+    /// False after a write to the file failed, until one succeeds (INFO
+    /// aof_last_write_status; writes are refused with MISCONF meanwhile).
     pub last_write_ok: AtomicBool,
+    /// False after an fsync failed, until one succeeds (MISCONF too).
+    pub last_fsync_ok: AtomicBool,
+    /// The OS error of the last failed write or fsync (MISCONF's text).
+    pub last_errno: AtomicI32,
     pub delayed_fsync: AtomicU64,
+}
+
+impl Status {
+    /// Why writes must be refused, if the file is failing: the OS's
+    /// description of the error (C's `strerror`).
+    pub fn write_error(&self) -> Option<String> {
+        if self.last_write_ok.load(Ordering::Relaxed) && self.last_fsync_ok.load(Ordering::Relaxed)
+        {
+            return None;
+        }
+        Some(strerror(self.last_errno.load(Ordering::Relaxed)))
+    }
+}
+
+/// C's `strerror` text for `errno` (Rust's io::Error text without its
+/// " (os error N)" suffix).
+pub fn strerror(errno: i32) -> String {
+    let text = std::io::Error::from_raw_os_error(errno).to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
 }
 
 impl Default for Status {
@@ -104,6 +136,8 @@ impl Default for Status {
             last_rewrite_secs: AtomicI64::new(-1),
             rewrite_started: AtomicI64::new(0),
             last_write_ok: AtomicBool::new(true),
+            last_fsync_ok: AtomicBool::new(true),
+            last_errno: AtomicI32::new(0),
             delayed_fsync: AtomicU64::new(0),
         }
     }
@@ -136,6 +170,8 @@ struct Shared {
 }
 
 struct Io {
+    /// The store's AOF status (write and fsync results).
+    status: Arc<Status>,
     dir: PathBuf,
     filename: String,
     manifest: Manifest,
@@ -161,20 +197,60 @@ struct Io {
 }
 
 impl Io {
-    /// Writes the buffer to the file; on failure keeps it for a retry.
+    /// Writes the buffer to the file; on failure keeps it for a retry
+    /// (a partial write is cut off the file again, as Redis does) and
+    /// records the error: writes are refused with MISCONF until a write
+    /// succeeds. The error is logged when it starts and when it ends.
     fn write_buf(&mut self) -> bool {
         if self.buf.is_empty() {
             return true;
         }
-        match (&*self.file).write_all(&self.buf) {
+        let mut written = 0usize;
+        let result = loop {
+            match (&*self.file).write(&self.buf[written..]) {
+                Ok(0) => break Err(std::io::Error::from_raw_os_error(libc::ENOSPC)),
+                Ok(n) => {
+                    written += n;
+                    if written == self.buf.len() {
+                        break Ok(());
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        let st = &self.status;
+        match result {
             Ok(()) => {
                 self.incr_size += self.buf.len() as u64;
                 self.buf.clear();
                 self.unsynced = true;
+                if !st.last_write_ok.swap(true, Ordering::Relaxed) {
+                    log_warning("AOF write error looks solved, writes are accepted again.");
+                }
                 true
             }
             Err(e) => {
-                log_error(&format!("Error writing to the AOF file: {e}"));
+                if written > 0 {
+                    // Nothing half-written stays in the file.
+                    let cut = self
+                        .file
+                        .metadata()
+                        .and_then(|m| self.file.set_len(m.len().saturating_sub(written as u64)));
+                    if let Err(t) = cut {
+                        log_error(&format!(
+                            "Could not remove a short write from the AOF file: {t}"
+                        ));
+                    }
+                }
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                st.last_errno.store(errno, Ordering::Relaxed);
+                if st.last_write_ok.swap(false, Ordering::Relaxed) {
+                    log_error(&format!(
+                        "Error writing to the AOF file: {}: writes are refused (MISCONF) until a write succeeds",
+                        strerror(errno)
+                    ));
+                }
                 false
             }
         }
@@ -184,12 +260,34 @@ impl Io {
         if !self.unsynced {
             return true;
         }
-        let ok = self.file.sync_data().is_ok();
-        if ok {
+        let result = self.file.sync_data();
+        self.fsync_done(result);
+        if self.status.last_fsync_ok.load(Ordering::Relaxed) {
             self.unsynced = false;
             self.last_fsync = Instant::now();
+            true
+        } else {
+            false
         }
-        ok
+    }
+
+    /// Records an fsync's result (MISCONF while fsyncs fail).
+    fn fsync_done(&self, result: std::io::Result<()>) {
+        let st = &self.status;
+        match result {
+            Ok(()) => {
+                if !st.last_fsync_ok.swap(true, Ordering::Relaxed) {
+                    log_warning("AOF fsync error looks solved, writes are accepted again.");
+                }
+            }
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                st.last_errno.store(errno, Ordering::Relaxed);
+                if st.last_fsync_ok.swap(false, Ordering::Relaxed) {
+                    log_error(&format!("Error syncing the AOF file: {}", strerror(errno)));
+                }
+            }
+        }
     }
 }
 
@@ -307,12 +405,10 @@ pub fn commit(store: &mut Store) {
     }
     match aof.fsync {
         Fsync::Always if !aof.defer_fsync => {
-            let ok = io.write_buf() && io.sync();
-            aof.shared.status.last_write_ok.store(ok, Ordering::Relaxed);
+            let _ = io.write_buf() && io.sync();
         }
         _ if io.buf.len() >= FLUSH_AT => {
-            let ok = io.write_buf();
-            aof.shared.status.last_write_ok.store(ok, Ordering::Relaxed);
+            io.write_buf();
         }
         _ => {}
     }
@@ -326,8 +422,7 @@ pub fn end_batch(store: &mut Store) {
     aof.defer_fsync = false;
     if aof.fsync == Fsync::Always {
         let mut io = aof.shared.io.lock();
-        let ok = io.write_buf() && io.sync();
-        aof.shared.status.last_write_ok.store(ok, Ordering::Relaxed);
+        let _ = io.write_buf() && io.sync();
     }
 }
 
@@ -335,13 +430,13 @@ pub fn end_batch(store: &mut Store) {
 pub fn flush(store: &mut Store) {
     if let Some(aof) = store.aof.aof.as_mut() {
         let mut io = aof.shared.io.lock();
-        let ok = io.write_buf() && io.sync();
-        aof.shared.status.last_write_ok.store(ok, Ordering::Relaxed);
+        let _ = io.write_buf() && io.sync();
     }
 }
 
 /// Propagates the keys the keyspace expired (on access, or in the active
-/// sweep) as DEL, or UNLINK under `lazyfree-lazy-expire`, as Redis does.
+/// sweep) as DEL, or UNLINK under `lazyfree-lazy-expire`, and the hash
+/// fields it expired as `HDEL key field`, as Redis does.
 pub fn propagate_expired(store: &mut Store) {
     if !store.aof.on() {
         return;
@@ -358,6 +453,15 @@ pub fn propagate_expired(store: &mut Store) {
         };
         for key in keys {
             propagate(store, db, &[del, &key]);
+        }
+    }
+    for db in 0..store.dbs.len() {
+        if store.dbs[db].expired_fields_log.is_empty() {
+            continue;
+        }
+        let fields = std::mem::take(&mut store.dbs[db].expired_fields_log);
+        for (key, field) in fields {
+            propagate(store, db, &[b"HDEL".as_slice(), &key, &field]);
         }
     }
 }
@@ -380,7 +484,7 @@ pub fn aof_dir(config: &crate::engine::Config) -> PathBuf {
 /// empty): continues the manifest's last incremental file, or, in a
 /// directory without one, writes an empty base, a first incremental file
 /// and the manifest, so the directory is complete at once.
-pub fn open(store: &mut Store) -> Result<(), String> {
+pub fn open(store: &mut Store, scripts: Scripts<'_>) -> Result<(), String> {
     let dir = aof_dir(&store.config);
     let filename = store.config.appendfilename.clone();
     std::fs::create_dir_all(&dir)
@@ -397,11 +501,11 @@ pub fn open(store: &mut Store) -> Result<(), String> {
             let mut m = other.unwrap_or_default();
             if m.base.is_none() {
                 let cell = std::cell::Cell::new(0);
-                let snap = rdbfile::Snapshot::take(store, Now::new(&cell));
+                let (snap, rdb) = base_snapshot(store, Now::new(&cell), scripts);
                 let seq = m.base_seq + 1;
-                let name = manifest::base_name(&filename, seq, true);
                 let t = crate::engine::now_ms() / 1000;
-                rdbfile::write_atomic(&dir.join(&name), &rdbfile::encode_aof_base(&snap, t))
+                let (name, data) = base_file(&filename, seq, &snap, rdb, t);
+                rdbfile::write_atomic(&dir.join(&name), &data)
                     .map_err(|e| format!("Can't write the AOF base file {name}: {e}"))?;
                 m.base = Some(FileInfo {
                     name,
@@ -427,6 +531,7 @@ pub fn open(store: &mut Store) -> Result<(), String> {
     let base_size = manifest.base.as_ref().map_or(0, size);
     let incr_size = manifest.incrs.iter().map(size).sum();
     let io = Io {
+        status: store.aof.status.clone(),
         dir,
         filename,
         manifest,
@@ -503,6 +608,7 @@ fn detach(store: &mut Store) {
     for db in &mut store.dbs {
         db.log_expired = false;
         db.expired_log.clear();
+        db.expired_fields_log.clear();
     }
 }
 
@@ -528,8 +634,7 @@ fn spawn_writer(shared: Weak<Shared>) {
             }
             let to_sync = {
                 let mut io = s.io.lock();
-                let ok = io.write_buf();
-                s.status.last_write_ok.store(ok, Ordering::Relaxed);
+                io.write_buf();
                 let due = io.fsync == Fsync::EverySec
                     && io.unsynced
                     && io.last_fsync.elapsed() >= Duration::from_secs(1);
@@ -542,9 +647,13 @@ fn spawn_writer(shared: Weak<Shared>) {
                 }
             };
             if let Some(file) = to_sync {
-                if file.sync_data().is_err() {
+                let result = file.sync_data();
+                let failed = result.is_err();
+                let mut io = s.io.lock();
+                io.fsync_done(result);
+                if failed {
                     s.status.delayed_fsync.fetch_add(1, Ordering::Relaxed);
-                    s.io.lock().unsynced = true;
+                    io.unsynced = true;
                 }
             }
         });
@@ -588,14 +697,14 @@ extern "C" fn flush_all_at_exit() {
 /// Applies `appendonly` and `appendfsync` after CONFIG SET: turning AOF
 /// on writes a base first (a rewrite), as Redis does; turning it off
 /// flushes and closes the file.
-pub fn apply_config(store: &mut Store, now: Now<'_>) -> Result<(), String> {
+pub fn apply_config(store: &mut Store, now: Now<'_>, scripts: Scripts<'_>) -> Result<(), String> {
     let policy = Fsync::from_config(&store.config.appendfsync);
     if let Some(aof) = store.aof.aof.as_mut() {
         aof.fsync = policy;
         aof.shared.io.lock().fsync = policy;
     }
     match (store.config.appendonly, store.aof.on()) {
-        (true, false) => enable(store, now),
+        (true, false) => enable(store, now, scripts),
         (false, true) => {
             detach(store);
             Ok(())
@@ -607,7 +716,7 @@ pub fn apply_config(store: &mut Store, now: Now<'_>) -> Result<(), String> {
 /// Turns AOF on in a running engine: a new incremental file takes the
 /// writes at once, and the rewrite that writes the base also writes the
 /// manifest naming both.
-fn enable(store: &mut Store, now: Now<'_>) -> Result<(), String> {
+fn enable(store: &mut Store, now: Now<'_>, scripts: Scripts<'_>) -> Result<(), String> {
     let dir = aof_dir(&store.config);
     let filename = store.config.appendfilename.clone();
     std::fs::create_dir_all(&dir)
@@ -628,6 +737,7 @@ fn enable(store: &mut Store, now: Now<'_>) -> Result<(), String> {
         kind: Kind::Incr,
     });
     let io = Io {
+        status: store.aof.status.clone(),
         dir,
         filename,
         manifest: m,
@@ -644,7 +754,7 @@ fn enable(store: &mut Store, now: Now<'_>) -> Result<(), String> {
         grown_from: 0,
     };
     attach(store, io);
-    if let Err(e) = start_rewrite(store, now, false) {
+    if let Err(e) = start_rewrite(store, now, false, scripts) {
         detach(store);
         return Err(e);
     }
@@ -654,20 +764,20 @@ fn enable(store: &mut Store, now: Now<'_>) -> Result<(), String> {
 /// BGREWRITEAOF. With AOF on: a background rewrite. With it off, as
 /// Redis 7.0 does: a new base file and a manifest naming only it, written
 /// before the reply.
-pub fn bgrewriteaof(store: &mut Store, now: Now<'_>) -> Result<(), String> {
+pub fn bgrewriteaof(store: &mut Store, now: Now<'_>, scripts: Scripts<'_>) -> Result<(), String> {
     if store.aof.on() {
-        return start_rewrite(store, now, true);
+        return start_rewrite(store, now, true, scripts);
     }
     let dir = aof_dir(&store.config);
     let filename = store.config.appendfilename.clone();
-    let snap = rdbfile::Snapshot::take(store, now);
+    let (snap, rdb) = base_snapshot(store, now, scripts);
     let old = Manifest::read(&dir, &filename)
         .ok()
         .flatten()
         .unwrap_or_default();
     let seq = old.base_seq.max(store.persistence.aof_seq) + 1;
-    let name = manifest::base_name(&filename, seq, true);
     let t = crate::engine::now_ms() / 1000;
+    let (name, data) = base_file(&filename, seq, &snap, rdb, t);
     let m = Manifest {
         base: Some(FileInfo {
             name: name.clone(),
@@ -680,7 +790,7 @@ pub fn bgrewriteaof(store: &mut Store, now: Now<'_>) -> Result<(), String> {
     };
     let status = store.aof.status.clone();
     let written = std::fs::create_dir_all(&dir)
-        .and_then(|_| rdbfile::write_atomic(&dir.join(&name), &rdbfile::encode_aof_base(&snap, t)))
+        .and_then(|_| rdbfile::write_atomic(&dir.join(&name), &data))
         .and_then(|_| m.write(&dir, &filename));
     status
         .last_rewrite_ok
@@ -700,7 +810,7 @@ pub fn bgrewriteaof(store: &mut Store, now: Now<'_>) -> Result<(), String> {
 /// by the engine's background thread: starts a rewrite once the AOF is
 /// past the minimum size and has grown by the percentage since the last
 /// rewrite. True if one started.
-pub fn auto_rewrite(store: &mut Store) -> bool {
+pub fn auto_rewrite(store: &mut Store, scripts: Scripts<'_>) -> bool {
     let Some(aof) = store.aof.aof.as_ref() else {
         return false;
     };
@@ -732,7 +842,7 @@ pub fn auto_rewrite(store: &mut Store) -> bool {
         (size * 100 / from).saturating_sub(100)
     ));
     let cell = std::cell::Cell::new(0);
-    start_rewrite(store, Now::new(&cell), true).is_ok()
+    start_rewrite(store, Now::new(&cell), true, scripts).is_ok()
 }
 
 /// Deletes the files `old` names that `new` does not.
@@ -754,7 +864,12 @@ fn remove_unlisted(dir: &Path, old: &Manifest, new: &Manifest) {
 /// a new incremental file (named in the manifest at once, so a crash
 /// meanwhile loses nothing); a thread writes the base and then swaps the
 /// manifest. `open_new_incr` is false when [`enable`] has just opened one.
-fn start_rewrite(store: &mut Store, now: Now<'_>, open_new_incr: bool) -> Result<(), String> {
+fn start_rewrite(
+    store: &mut Store,
+    now: Now<'_>,
+    open_new_incr: bool,
+    scripts: Scripts<'_>,
+) -> Result<(), String> {
     let status = store.aof.status.clone();
     if status.rewriting.swap(true, Ordering::AcqRel) {
         return Err("ERR Background append only file rewriting already in progress".into());
@@ -765,7 +880,7 @@ fn start_rewrite(store: &mut Store, now: Now<'_>, open_new_incr: bool) -> Result
         log_error(&e);
         "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".to_string()
     };
-    let snap = rdbfile::Snapshot::take(store, now);
+    let (snap, rdb) = base_snapshot(store, now, scripts);
     let Some(aof) = store.aof.aof.as_mut() else {
         return Err(fail("AOF is off".into()));
     };
@@ -773,9 +888,10 @@ fn start_rewrite(store: &mut Store, now: Now<'_>, open_new_incr: bool) -> Result
     let (dir, filename, base_seq) = {
         let mut io = shared.io.lock();
         if open_new_incr {
-            if !(io.write_buf() && io.sync()) {
-                return Err(fail("Can't flush the AOF before a rewrite".into()));
-            }
+            // A file that refuses writes keeps the buffer: the new
+            // incremental file takes it (which is how a rewrite gets an
+            // AOF out of a write error, as in Redis).
+            let _ = io.write_buf() && io.sync();
             let mut m = io.manifest.clone();
             m.incr_seq += 1;
             let name = manifest::incr_name(&io.filename, m.incr_seq);
@@ -806,8 +922,7 @@ fn start_rewrite(store: &mut Store, now: Now<'_>, open_new_incr: bool) -> Result
     let spawned = std::thread::Builder::new()
         .name("redcore-aofrw".into())
         .spawn(move || {
-            let name = manifest::base_name(&filename, base_seq, true);
-            let data = rdbfile::encode_aof_base(&snap, started / 1000);
+            let (name, data) = base_file(&filename, base_seq, &snap, rdb, started / 1000);
             let size = data.len() as u64;
             let mut ok = rdbfile::write_atomic(&dir.join(&name), &data).is_ok();
             if ok {
@@ -881,6 +996,51 @@ fn finish_rewrite(
     drop(io);
     remove_unlisted(dir, &old, &m);
     true
+}
+
+/// True when rewrites write the base as an RDB (`aof-use-rdb-preamble
+/// yes`, the default); otherwise as RESP commands ([`rewrite`]).
+pub fn rdb_preamble(config: &crate::engine::Config) -> bool {
+    config
+        .extra
+        .get("aof-use-rdb-preamble")
+        .is_none_or(|v| v != "no")
+}
+
+/// A snapshot in the form the base file needs (keys pre-encoded as RDB
+/// records for an RDB base, copied for a RESP one), with the FUNCTION
+/// libraries of `scripts`.
+fn base_snapshot(
+    store: &mut Store,
+    now: Now<'_>,
+    scripts: Scripts<'_>,
+) -> (rdbfile::Snapshot, bool) {
+    let rdb = rdb_preamble(&store.config);
+    let mut snap = if rdb {
+        rdbfile::Snapshot::take(store, now)
+    } else {
+        rdbfile::Snapshot::take_copied(store, now)
+    };
+    snap.functions = rdbfile::library_codes(scripts);
+    (snap, rdb)
+}
+
+/// A base file: its name (`<appendfilename>.<seq>.base.rdb`, or
+/// `.base.aof` for the RESP form) and contents.
+fn base_file(
+    filename: &str,
+    seq: u64,
+    snap: &rdbfile::Snapshot,
+    rdb: bool,
+    ctime: i64,
+) -> (String, Vec<u8>) {
+    let name = manifest::base_name(filename, seq, rdb);
+    let data = if rdb {
+        rdbfile::encode_aof_base(snap, ctime)
+    } else {
+        rewrite::encode(snap)
+    };
+    (name, data)
 }
 
 /// INFO fields: (name, value).

@@ -46,7 +46,7 @@ fn resp(cmds: &[&[&str]]) -> Vec<u8> {
 fn commands_are_appended_with_select_and_multi_exec() {
     let dir = temp_dir("append");
     let mut store = Store::new(config(&dir, &[]));
-    super::open(&mut store).unwrap();
+    super::open(&mut store, None).unwrap();
     let mut c = ClientState::new(0);
     dispatch(&mut store, &mut c, &[b"SET", b"a", b"1"]);
     dispatch(&mut store, &mut c, &[b"GET", b"a"]);
@@ -128,7 +128,7 @@ fn truncated_tails_follow_aof_load_truncated() {
 fn evictions_are_propagated_as_their_own_deletions() {
     let dir = temp_dir("evict");
     let mut store = Store::new(config(&dir, &[]));
-    super::open(&mut store).unwrap();
+    super::open(&mut store, None).unwrap();
     let mut c = ClientState::new(0);
     dispatch(&mut store, &mut c, &[b"SET", b"a", b"1"]);
     super::propagate_eviction(&mut store, 0, b"a");
@@ -146,4 +146,73 @@ fn evictions_are_propagated_as_their_own_deletions() {
     ]);
     assert_eq!(incr_file(&dir), want);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn resp_base_batches_items_and_writes_ttls_after_the_key() {
+    use crate::engine::Now;
+    let mut store = Store::new(Config::default());
+    let mut c = ClientState::new(0);
+    let mut push: Vec<Vec<u8>> = vec![b"RPUSH".to_vec(), b"l".to_vec()];
+    push.extend((0..130).map(|i| i.to_string().into_bytes()));
+    let argv: Vec<&[u8]> = push.iter().map(|a| a.as_slice()).collect();
+    dispatch(&mut store, &mut c, &argv);
+    dispatch(&mut store, &mut c, &[b"PEXPIREAT", b"l", b"99999999999999"]);
+    dispatch(&mut store, &mut c, &[b"HSET", b"h", b"f", b"v", b"g", b"w"]);
+    dispatch(
+        &mut store,
+        &mut c,
+        &[
+            b"HPEXPIREAT",
+            b"h",
+            b"70000000000000",
+            b"FIELDS",
+            b"1",
+            b"g",
+        ],
+    );
+    dispatch(&mut store, &mut c, &[b"SELECT", b"3"]);
+    dispatch(&mut store, &mut c, &[b"SET", b"s", b"x"]);
+    let cell = std::cell::Cell::new(0);
+    let snap = crate::persist::rdbfile::Snapshot::take_copied(&mut store, Now::new(&cell));
+    let data = super::rewrite::encode(&snap);
+    let items =
+        |from: usize, to: usize| -> Vec<String> { (from..to).map(|i| i.to_string()).collect() };
+    let mut want: Vec<Vec<String>> = vec![vec!["SELECT".into(), "0".into()]];
+    for (from, to) in [(0, 64), (64, 128), (128, 130)] {
+        let mut cmd = vec!["RPUSH".to_string(), "l".into()];
+        cmd.extend(items(from, to));
+        want.push(cmd);
+    }
+    want.push(vec![
+        "PEXPIREAT".into(),
+        "l".into(),
+        "99999999999999".into(),
+    ]);
+    // A hash with field TTLs: one HMSET per field, the TTL after it (a
+    // listpack keeps its volatile fields first, as Redis's does).
+    want.push(vec!["HMSET".into(), "h".into(), "g".into(), "w".into()]);
+    want.push(
+        ["HPEXPIREAT", "h", "70000000000000", "FIELDS", "1", "g"]
+            .map(String::from)
+            .to_vec(),
+    );
+    want.push(vec!["HMSET".into(), "h".into(), "f".into(), "v".into()]);
+    want.push(vec!["SELECT".into(), "3".into()]);
+    want.push(vec!["SET".into(), "s".into(), "x".into()]);
+    let mut expected = Vec::new();
+    for cmd in &want {
+        let argv: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        super::encode_command(&mut expected, &argv);
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&data),
+        String::from_utf8_lossy(&expected)
+    );
+}
+
+#[test]
+fn strerror_is_the_c_text() {
+    assert_eq!(super::strerror(libc::ENOSPC), "No space left on device");
+    assert_eq!(super::strerror(libc::EACCES), "Permission denied");
 }

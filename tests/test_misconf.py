@@ -1,0 +1,198 @@
+"""MISCONF: when the disk refuses a save or an AOF write, writes are
+refused with Redis's own error until persisting works again.
+
+Each scenario runs against redcore's embedded engine and against
+redis-server 7.0 (the oracle) with the same steps, and both must answer
+the same. A directory is made unwritable with chmod; when the tests run as
+root (chmod does not stop root), the directory is replaced by a plain file
+instead, which no user can write into.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, List, Tuple
+
+import pytest
+import redis
+
+import redcore
+from aof_support import wait_for
+from conftest import RedisServer
+
+BGSAVE_ERR = (
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    "to disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    "RDB error."
+)
+
+
+def _unwritable(d: Path) -> None:
+    """Makes ``d`` a place no file can be created in."""
+    if os.geteuid() != 0:
+        d.chmod(0o500)
+        probe = d / "probe"
+        try:
+            probe.write_text("x")
+        except OSError:
+            return
+        probe.unlink()
+    shutil.rmtree(d)
+    d.write_text("a file where the data directory was")
+
+
+def _backends(tmp_path: Path) -> Iterator[Tuple[str, Any, Path, Callable[[], None]]]:
+    """(name, client, data dir, stop) for redcore and then redis-server."""
+    d = tmp_path / "redcore"
+    d.mkdir()
+    gc.collect()
+    r = redcore.Redis(dir=str(d), config={"enable-protected-configs": "yes"})
+    yield "redcore", r, d, lambda: redcore._redcore.forget_engine(r.connection_pool.name)
+    d = tmp_path / "redis"
+    d.mkdir()
+    server = RedisServer(extra=("--dir", str(d), "--enable-protected-configs", "yes"))
+    yield "redis", server.client(), d, server.stop
+
+
+def _err(fn: Callable[[], Any]) -> str:
+    with pytest.raises(redis.ResponseError) as e:
+        fn()
+    return str(e.value)
+
+
+def _bgsave_done(c: Any) -> Callable[[], bool]:
+    return lambda: c.info("persistence")["rdb_bgsave_in_progress"] == 0
+
+
+def _rdb_scenario(c: Any, d: Path, spare: Path) -> List[Any]:
+    """The steps of the RDB scenario; returns what each observed."""
+    seen: List[Any] = []
+    c.config_set("save", "3600 1")
+    assert c.set("k", "v")
+    _unwritable(d)
+    # A failed foreground SAVE is an error but does not stop writes.
+    seen.append(_err(c.save))
+    seen.append(c.info("persistence")["rdb_last_bgsave_status"])
+    seen.append(c.set("after-save", "1"))
+    # A failed BGSAVE does.
+    c.bgsave()
+    wait_for(lambda: c.info("persistence")["rdb_last_bgsave_status"] == "err")
+    wait_for(_bgsave_done(c))
+    seen.append(_err(lambda: c.set("k2", "v")))
+    seen.append(_err(lambda: c.incr("n")))
+    seen.append(_err(c.ping))
+    seen.append(_err(lambda: c.eval("return redis.call('set', KEYS[1], 'x')", 1, "scripted")))
+    seen.append(c.eval("return redis.call('get', KEYS[1])", 1, "k"))
+    seen.append(c.get("k"))  # reads keep working
+    seen.append(c.exists("k"))
+    p = c.pipeline(transaction=True)
+    p.set("in-multi", "1")
+    with pytest.raises(redis.RedisError) as e:
+        p.execute()
+    seen.append(str(e.value))
+    seen.append(c.exists("in-multi"))
+    # stop-writes-on-bgsave-error no lets writes through.
+    c.config_set("stop-writes-on-bgsave-error", "no")
+    seen.append(c.set("allowed", "1"))
+    c.config_set("stop-writes-on-bgsave-error", "yes")
+    seen.append(_err(lambda: c.set("k3", "v")))
+    # Without save points the failure does not matter either.
+    c.config_set("save", "")
+    seen.append(c.set("no-save-points", "1"))
+    c.config_set("save", "3600 1")
+    seen.append(_err(lambda: c.delete("k")))
+    # A later save that succeeds lifts the refusal.
+    c.config_set("dir", str(spare))
+    c.bgsave()
+    wait_for(lambda: c.info("persistence")["rdb_last_bgsave_status"] == "ok")
+    wait_for(_bgsave_done(c))
+    seen.append(c.set("k4", "v"))
+    seen.append(c.ping())
+    seen.append((spare / "dump.rdb").exists())
+    return seen
+
+
+def test_failed_bgsave_refuses_writes_until_a_save_succeeds(tmp_path: Path) -> None:
+    results = {}
+    for name, c, d, stop in _backends(tmp_path):
+        spare = tmp_path / f"{name}-spare"
+        spare.mkdir()
+        try:
+            results[name] = _rdb_scenario(c, d, spare)
+        finally:
+            stop()
+    assert results["redcore"] == results["redis"]
+    assert results["redis"][3] == BGSAVE_ERR, results["redis"]
+
+
+def _aof_on_dev_full(d: Path) -> None:
+    """Points the (empty) last incremental AOF file of ``d`` at /dev/full,
+    whose writes fail with ENOSPC."""
+    aofdir = d / "appendonlydir"
+    rows = [line.split() for line in (aofdir / "appendonly.aof.manifest").read_text().splitlines()]
+    last = [r[1] for r in rows if r[5] == "i"][-1]
+    assert (aofdir / last).stat().st_size == 0
+    (aofdir / last).unlink()
+    (aofdir / last).symlink_to("/dev/full")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_failed_aof_write_refuses_writes_until_a_write_succeeds(tmp_path: Path) -> None:
+    """An AOF whose writes fail (a file on /dev/full: ENOSPC) reports
+    aof_last_write_status:err and refuses writes with "MISCONF Errors
+    writing to the AOF file: No space left on device"; a rewrite moves the
+    writes to a new file, and once a write succeeds writes are accepted."""
+    results = {}
+    for name in ("redcore", "redis"):
+        d = tmp_path / name
+        d.mkdir()
+        # A directory whose base holds the data and whose incremental file is empty.
+        if name == "redcore":
+            gc.collect()
+            r = redcore.Redis(dir=str(d), appendonly=True, appendfsync="everysec")
+            r.set("k", "v")
+            r.bgrewriteaof()
+            wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0)
+            redcore._redcore.forget_engine(r.connection_pool.name)
+            r.close()
+            del r
+            gc.collect()
+        else:
+            server = RedisServer(extra=("--dir", str(d), "--appendonly", "yes"))
+            c = server.client()
+            c.set("k", "v")
+            c.bgrewriteaof()
+            wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0)
+            server.stop()
+        _aof_on_dev_full(d)
+        seen: List[Any] = []
+        if name == "redcore":
+            c = redcore.Redis(dir=str(d), appendonly=True, appendfsync="everysec")
+            stop: Callable[[], None] = lambda: redcore._redcore.forget_engine(c.connection_pool.name)
+        else:
+            server = RedisServer(extra=("--dir", str(d), "--appendonly", "yes", "--appendfsync", "everysec"))
+            c = server.client()
+            stop = server.stop
+        try:
+            seen.append(c.get("k"))
+            seen.append(c.set("k2", "v"))  # accepted: the write to the file comes after
+            wait_for(lambda: c.info("persistence")["aof_last_write_status"] == "err")
+            seen.append(_err(lambda: c.set("k3", "v")))
+            seen.append(_err(c.ping))
+            seen.append(c.get("k2"))
+            c.bgrewriteaof()
+            wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0)
+            wait_for(lambda: c.info("persistence")["aof_last_write_status"] == "ok")
+            seen.append(c.set("k4", "v"))
+            seen.append(c.ping())
+        finally:
+            stop()
+        results[name] = seen
+    assert results["redcore"] == results["redis"]
+    assert results["redis"][2] == "MISCONF Errors writing to the AOF file: No space left on device"
