@@ -28,367 +28,166 @@ def _expand(by_shape: Dict[str, Union[str, Tuple[str, ...]]]) -> Dict[str, str]:
     return out
 
 
-SNAPSHOT: Dict[str, Dict[str, str]] = {
+#: The entries every profile has.
+COMMON: Dict[str, str] = _expand({
+    "BOOL": (
+        "AUTH|CLIENT UNBLOCK|COPY|EXPIRE|EXPIREAT|HEXISTS|HMSET|MODULE LOAD|MODULE UNLOAD|MOVE|"
+        "MSETNX|PERSIST|PEXPIRE|PEXPIREAT|PSETEX|RENAMENX|SETEX|SETNX|SMOVE|XGROUP DESTROY"
+    ),
+    "BOOL_LIST": "SCRIPT EXISTS",
+    "FLOAT": "GEODIST|HINCRBYFLOAT|INCRBYFLOAT",
+    "HSCAN": "HSCAN",
+    "OK": (
+        "ACL LOAD|ACL SAVE|ACL SETUSER|ASKING|CLIENT PAUSE|CLIENT SETNAME|CLUSTER ADDSLOTS|"
+        "CLUSTER ADDSLOTSRANGE|CLUSTER DELSLOTS|CLUSTER DELSLOTSRANGE|CLUSTER FAILOVER|"
+        "CLUSTER FORGET|CLUSTER MEET|CLUSTER REPLICATE|CLUSTER RESET|CLUSTER SAVECONFIG|"
+        "CLUSTER SET-CONFIG-EPOCH|CLUSTER SETSLOT|CONFIG RESETSTAT|CONFIG SET|FLUSHALL|FLUSHDB|"
+        "FUNCTION DELETE|FUNCTION FLUSH|FUNCTION RESTORE|LSET|LTRIM|MEMORY PURGE|MSET|PFMERGE|QUIT|"
+        "READONLY|READWRITE|RENAME|SAVE|SCRIPT FLUSH|SCRIPT KILL|SELECT|SENTINEL CKQUORUM|"
+        "SENTINEL FAILOVER|SENTINEL FLUSHCONFIG|SENTINEL MONITOR|SENTINEL REMOVE|SENTINEL RESET|"
+        "SENTINEL SET|SHUTDOWN|SLAVEOF|SLOWLOG RESET|SWAPDB|UNWATCH|WATCH|XGROUP CREATE|"
+        "XGROUP SETID"
+    ),
+    "PING": "PING",
+    "SCAN": "SCAN|SSCAN",
+    "SET": "SDIFF|SINTER|SMEMBERS|SUNION",
+    "SET_RESULT": "SET",
+    "STR": "SCRIPT LOAD",
+    "STR_LIST": "CLUSTER GETKEYSINSLOT",
+    "TIME": "TIME",
+    "_str": "ACL GENPASS|ACL WHOAMI",
+    "_str_list": "ACL CAT|ACL HELP|ACL LIST|ACL USERS",
+    "parse_acl_getuser": "ACL GETUSER",
+    "parse_acl_log": "ACL LOG",
+    "parse_client_info": "CLIENT INFO",
+    "parse_client_kill": "CLIENT KILL",
+    "parse_client_list": "CLIENT LIST",
+    "parse_cluster_info": "CLUSTER INFO",
+    "parse_command_docs": "COMMAND DOCS",
+    "parse_debug_object": "DEBUG OBJECT",
+    "parse_function_list": "FUNCTION LIST",
+    "parse_info": "INFO",
+    "parse_latency_histogram": "LATENCY HISTOGRAM",
+    "parse_list_of_dicts": "XINFO CONSUMERS|XINFO GROUPS",
+    "parse_module_list": "MODULE LIST",
+    "parse_object": "OBJECT",
+    "parse_pubsub_numsub": "PUBSUB NUMSUB|PUBSUB SHARDNUMSUB",
+    "parse_sentinel_get_master": "SENTINEL GET-MASTER-ADDR-BY-NAME",
+    "parse_sentinel_list": "SENTINEL SENTINELS|SENTINEL SLAVES",
+    "parse_sentinel_master": "SENTINEL MASTER",
+    "parse_sentinel_masters": "SENTINEL MASTERS",
+    "parse_slowlog_get": "SLOWLOG GET",
+    "parse_stream_list": "XRANGE|XREVRANGE",
+    "parse_trackinginfo": "CLIENT TRACKINGINFO",
+    "parse_xautoclaim": "XAUTOCLAIM",
+    "parse_xclaim": "XCLAIM",
+    "parse_xinfo_stream": "XINFO STREAM",
+    "parse_xpending": "XPENDING",
+    "sort_return_tuples": "SORT",
+    "timestamp_to_datetime": "LASTSAVE",
+})
+
+#: Each profile's entries beyond COMMON.
+PROFILE_ONLY: Dict[str, Dict[str, str]] = {
     "default": _expand({
         "BLOCK_POP": "BLPOP|BRPOP",
-        "BOOL": (
-            "AUTH|CLIENT UNBLOCK|COPY|EXPIRE|EXPIREAT|HEXISTS|HMSET|MODULE LOAD|MODULE UNLOAD|MOVE|"
-            "MSETNX|PERSIST|PEXPIRE|PEXPIREAT|PSETEX|RENAMENX|SETEX|SETNX|SMOVE|XGROUP DESTROY"
-        ),
-        "BOOL_LIST": "SCRIPT EXISTS",
         "BZPOP": "BZPOPMAX|BZPOPMIN",
-        "FLOAT": "GEODIST|HINCRBYFLOAT|INCRBYFLOAT",
-        "HSCAN": "HSCAN",
-        "OK": (
-            "ACL LOAD|ACL SAVE|ACL SETUSER|ASKING|CLIENT PAUSE|CLIENT SETNAME|CLUSTER ADDSLOTS|"
-            "CLUSTER ADDSLOTSRANGE|CLUSTER DELSLOTS|CLUSTER DELSLOTSRANGE|CLUSTER FAILOVER|"
-            "CLUSTER FORGET|CLUSTER MEET|CLUSTER REPLICATE|CLUSTER RESET|CLUSTER SAVECONFIG|"
-            "CLUSTER SET-CONFIG-EPOCH|CLUSTER SETSLOT|CONFIG RESETSTAT|CONFIG SET|FLUSHALL|FLUSHDB|"
-            "FUNCTION DELETE|FUNCTION FLUSH|FUNCTION RESTORE|LSET|LTRIM|MEMORY PURGE|MSET|PFMERGE|QUIT|"
-            "READONLY|READWRITE|RENAME|SAVE|SCRIPT FLUSH|SCRIPT KILL|SELECT|SENTINEL CKQUORUM|"
-            "SENTINEL FAILOVER|SENTINEL FLUSHCONFIG|SENTINEL MONITOR|SENTINEL REMOVE|SENTINEL RESET|"
-            "SENTINEL SET|SHUTDOWN|SLAVEOF|SLOWLOG RESET|SWAPDB|UNWATCH|WATCH|XGROUP CREATE|"
-            "XGROUP SETID"
-        ),
-        "PING": "PING",
         "RANK_SCORE": "ZRANK|ZREVRANK",
-        "SCAN": "SCAN|SSCAN",
         "SCORE_PAIRS": "ZINTER|ZRANGE|ZRANGEBYSCORE|ZREVRANGE|ZREVRANGEBYSCORE|ZUNION",
-        "SET": "SDIFF|SINTER|SMEMBERS|SUNION",
-        "SET_RESULT": "SET",
-        "STR": "CLIENT GETNAME|RESET|SCRIPT LOAD",
+        "STR": "CLIENT GETNAME|RESET",
         "STR_DICT": "CONFIG GET",
-        "STR_LIST": "CLUSTER GETKEYSINSLOT|COMMAND GETKEYS|GEOHASH",
-        "TIME": "TIME",
+        "STR_LIST": "COMMAND GETKEYS|GEOHASH",
         "TRUE": "BGREWRITEAOF|BGSAVE",
         "ZPOP_PAIRS": "ZPOPMAX|ZPOPMIN",
         "ZSCAN": "ZSCAN",
-        "_str": "ACL GENPASS|ACL WHOAMI",
-        "_str_list": "ACL CAT|ACL HELP|ACL LIST|ACL USERS",
         "hrandfield_legacy": "HRANDFIELD",
         "lcs_legacy": "LCS",
-        "parse_acl_getuser": "ACL GETUSER",
-        "parse_acl_log": "ACL LOG",
-        "parse_client_info": "CLIENT INFO",
-        "parse_client_kill": "CLIENT KILL",
-        "parse_client_list": "CLIENT LIST",
-        "parse_cluster_info": "CLUSTER INFO",
         "parse_command": "COMMAND",
-        "parse_command_docs": "COMMAND DOCS",
-        "parse_debug_object": "DEBUG OBJECT",
-        "parse_function_list": "FUNCTION LIST",
         "parse_geopos": "GEOPOS",
         "parse_geosearch_generic": "GEORADIUS|GEORADIUSBYMEMBER|GEOSEARCH",
-        "parse_info": "INFO",
-        "parse_latency_histogram": "LATENCY HISTOGRAM",
-        "parse_list_of_dicts": "XINFO CONSUMERS|XINFO GROUPS",
         "parse_memory_stats_unified": "MEMORY STATS",
-        "parse_module_list": "MODULE LIST",
-        "parse_object": "OBJECT",
-        "parse_pubsub_numsub": "PUBSUB NUMSUB|PUBSUB SHARDNUMSUB",
-        "parse_sentinel_get_master": "SENTINEL GET-MASTER-ADDR-BY-NAME",
-        "parse_sentinel_list": "SENTINEL SENTINELS|SENTINEL SLAVES",
-        "parse_sentinel_master": "SENTINEL MASTER",
-        "parse_sentinel_masters": "SENTINEL MASTERS",
-        "parse_slowlog_get": "SLOWLOG GET",
-        "parse_stream_list": "XRANGE|XREVRANGE",
-        "parse_trackinginfo": "CLIENT TRACKINGINFO",
-        "parse_xautoclaim": "XAUTOCLAIM",
-        "parse_xclaim": "XCLAIM",
-        "parse_xinfo_stream": "XINFO STREAM",
-        "parse_xpending": "XPENDING",
         "parse_xread": "XREAD|XREADGROUP",
-        "sort_return_tuples": "SORT",
-        "timestamp_to_datetime": "LASTSAVE",
         "zmpop_legacy": "BZMPOP|ZMPOP",
         "zset_pairs_flat_legacy": "ZDIFF|ZRANDMEMBER",
     }),
     "resp2": _expand({
         "BLOCK_POP": "BLPOP|BRPOP",
-        "BOOL": (
-            "AUTH|CLIENT UNBLOCK|COPY|EXPIRE|EXPIREAT|HEXISTS|HMSET|MODULE LOAD|MODULE UNLOAD|MOVE|"
-            "MSETNX|PERSIST|PEXPIRE|PEXPIREAT|PSETEX|RENAMENX|SETEX|SETNX|SMOVE|XGROUP DESTROY"
-        ),
-        "BOOL_LIST": "SCRIPT EXISTS",
         "BZPOP": "BZPOPMAX|BZPOPMIN",
         "DICT": "HGETALL",
-        "FLOAT": "GEODIST|HINCRBYFLOAT|INCRBYFLOAT|ZINCRBY|ZSCORE",
+        "FLOAT": "ZINCRBY|ZSCORE",
         "FLOAT_LIST": "ZMSCORE",
-        "HSCAN": "HSCAN",
-        "OK": (
-            "ACL LOAD|ACL SAVE|ACL SETUSER|ASKING|CLIENT PAUSE|CLIENT SETNAME|CLUSTER ADDSLOTS|"
-            "CLUSTER ADDSLOTSRANGE|CLUSTER DELSLOTS|CLUSTER DELSLOTSRANGE|CLUSTER FAILOVER|"
-            "CLUSTER FORGET|CLUSTER MEET|CLUSTER REPLICATE|CLUSTER RESET|CLUSTER SAVECONFIG|"
-            "CLUSTER SET-CONFIG-EPOCH|CLUSTER SETSLOT|CONFIG RESETSTAT|CONFIG SET|FLUSHALL|FLUSHDB|"
-            "FUNCTION DELETE|FUNCTION FLUSH|FUNCTION RESTORE|LSET|LTRIM|MEMORY PURGE|MSET|PFMERGE|QUIT|"
-            "READONLY|READWRITE|RENAME|SAVE|SCRIPT FLUSH|SCRIPT KILL|SELECT|SENTINEL CKQUORUM|"
-            "SENTINEL FAILOVER|SENTINEL FLUSHCONFIG|SENTINEL MONITOR|SENTINEL REMOVE|SENTINEL RESET|"
-            "SENTINEL SET|SHUTDOWN|SLAVEOF|SLOWLOG RESET|SWAPDB|UNWATCH|WATCH|XGROUP CREATE|"
-            "XGROUP SETID"
-        ),
-        "PING": "PING",
         "RANK_SCORE": "ZRANK|ZREVRANK",
-        "SCAN": "SCAN|SSCAN",
         "SCORE_PAIRS": "ZINTER|ZRANGE|ZRANGEBYSCORE|ZREVRANGE|ZREVRANGEBYSCORE|ZUNION",
-        "SET": "SDIFF|SINTER|SMEMBERS|SUNION",
-        "SET_RESULT": "SET",
-        "STR": "CLIENT GETNAME|RESET|SCRIPT LOAD",
+        "STR": "CLIENT GETNAME|RESET",
         "STR_DICT": "CONFIG GET",
-        "STR_LIST": "CLUSTER GETKEYSINSLOT|COMMAND GETKEYS|GEOHASH",
-        "TIME": "TIME",
+        "STR_LIST": "COMMAND GETKEYS|GEOHASH",
         "TRUE": "BGREWRITEAOF|BGSAVE",
         "ZADD": "ZADD",
         "ZPOP_PAIRS": "ZPOPMAX|ZPOPMIN",
         "ZSCAN": "ZSCAN",
-        "_str": "ACL GENPASS|ACL WHOAMI",
-        "_str_list": "ACL CAT|ACL HELP|ACL LIST|ACL USERS",
-        "parse_acl_getuser": "ACL GETUSER",
-        "parse_acl_log": "ACL LOG",
-        "parse_client_info": "CLIENT INFO",
-        "parse_client_kill": "CLIENT KILL",
-        "parse_client_list": "CLIENT LIST",
-        "parse_cluster_info": "CLUSTER INFO",
         "parse_command": "COMMAND",
-        "parse_command_docs": "COMMAND DOCS",
-        "parse_debug_object": "DEBUG OBJECT",
-        "parse_function_list": "FUNCTION LIST",
         "parse_geopos": "GEOPOS",
         "parse_geosearch_generic": "GEORADIUS|GEORADIUSBYMEMBER|GEOSEARCH",
-        "parse_info": "INFO",
-        "parse_latency_histogram": "LATENCY HISTOGRAM",
-        "parse_list_of_dicts": "XINFO CONSUMERS|XINFO GROUPS",
         "parse_memory_stats": "MEMORY STATS",
-        "parse_module_list": "MODULE LIST",
-        "parse_object": "OBJECT",
-        "parse_pubsub_numsub": "PUBSUB NUMSUB|PUBSUB SHARDNUMSUB",
-        "parse_sentinel_get_master": "SENTINEL GET-MASTER-ADDR-BY-NAME",
-        "parse_sentinel_list": "SENTINEL SENTINELS|SENTINEL SLAVES",
-        "parse_sentinel_master": "SENTINEL MASTER",
-        "parse_sentinel_masters": "SENTINEL MASTERS",
-        "parse_slowlog_get": "SLOWLOG GET",
-        "parse_stream_list": "XRANGE|XREVRANGE",
-        "parse_trackinginfo": "CLIENT TRACKINGINFO",
-        "parse_xautoclaim": "XAUTOCLAIM",
-        "parse_xclaim": "XCLAIM",
-        "parse_xinfo_stream": "XINFO STREAM",
-        "parse_xpending": "XPENDING",
         "parse_xread": "XREAD|XREADGROUP",
-        "sort_return_tuples": "SORT",
-        "timestamp_to_datetime": "LASTSAVE",
     }),
     "resp2_unified": _expand({
-        "BOOL": (
-            "AUTH|CLIENT UNBLOCK|COPY|EXPIRE|EXPIREAT|HEXISTS|HMSET|MODULE LOAD|MODULE UNLOAD|MOVE|"
-            "MSETNX|PERSIST|PEXPIRE|PEXPIREAT|PSETEX|RENAMENX|SETEX|SETNX|SMOVE|XGROUP DESTROY"
-        ),
-        "BOOL_LIST": "SCRIPT EXISTS",
         "DICT": "HGETALL",
-        "FLOAT": "GEODIST|HINCRBYFLOAT|INCRBYFLOAT|ZINCRBY|ZSCORE",
+        "FLOAT": "ZINCRBY|ZSCORE",
         "FLOAT_LIST": "ZMSCORE",
-        "HSCAN": "HSCAN",
-        "OK": (
-            "ACL LOAD|ACL SAVE|ACL SETUSER|ASKING|CLIENT PAUSE|CLIENT SETNAME|CLUSTER ADDSLOTS|"
-            "CLUSTER ADDSLOTSRANGE|CLUSTER DELSLOTS|CLUSTER DELSLOTSRANGE|CLUSTER FAILOVER|"
-            "CLUSTER FORGET|CLUSTER MEET|CLUSTER REPLICATE|CLUSTER RESET|CLUSTER SAVECONFIG|"
-            "CLUSTER SET-CONFIG-EPOCH|CLUSTER SETSLOT|CONFIG RESETSTAT|CONFIG SET|FLUSHALL|FLUSHDB|"
-            "FUNCTION DELETE|FUNCTION FLUSH|FUNCTION RESTORE|LSET|LTRIM|MEMORY PURGE|MSET|PFMERGE|QUIT|"
-            "READONLY|READWRITE|RENAME|SAVE|SCRIPT FLUSH|SCRIPT KILL|SELECT|SENTINEL CKQUORUM|"
-            "SENTINEL FAILOVER|SENTINEL FLUSHCONFIG|SENTINEL MONITOR|SENTINEL REMOVE|SENTINEL RESET|"
-            "SENTINEL SET|SHUTDOWN|SLAVEOF|SLOWLOG RESET|SWAPDB|UNWATCH|WATCH|XGROUP CREATE|"
-            "XGROUP SETID"
-        ),
-        "PING": "PING",
-        "SCAN": "SCAN|SSCAN",
-        "SET": "SDIFF|SINTER|SMEMBERS|SUNION",
-        "SET_RESULT": "SET",
-        "STR": "CLIENT GETNAME|RESET|SCRIPT LOAD",
+        "STR": "CLIENT GETNAME|RESET",
         "STR_DICT": "CONFIG GET",
-        "STR_LIST": "CLUSTER GETKEYSINSLOT|GEOHASH",
-        "TIME": "TIME",
+        "STR_LIST": "GEOHASH",
         "TRUE": "BGREWRITEAOF|BGSAVE",
         "ZADD": "ZADD",
         "_identity": "COMMAND GETKEYS",
-        "_str": "ACL GENPASS|ACL WHOAMI",
-        "_str_list": "ACL CAT|ACL HELP|ACL LIST|ACL USERS",
         "block_pop_unified": "BLPOP|BRPOP",
         "bzpop_unified": "BZPOPMAX|BZPOPMIN",
         "geopos_unified": "GEOPOS",
         "hrandfield_unified": "HRANDFIELD",
         "lcs_unified": "LCS",
-        "parse_acl_getuser": "ACL GETUSER",
-        "parse_acl_log": "ACL LOG",
-        "parse_client_info": "CLIENT INFO",
-        "parse_client_kill": "CLIENT KILL",
-        "parse_client_list": "CLIENT LIST",
-        "parse_cluster_info": "CLUSTER INFO",
-        "parse_command_docs": "COMMAND DOCS",
         "parse_command_unified": "COMMAND",
-        "parse_debug_object": "DEBUG OBJECT",
-        "parse_function_list": "FUNCTION LIST",
         "parse_geosearch_unified": "GEORADIUS|GEORADIUSBYMEMBER|GEOSEARCH",
-        "parse_info": "INFO",
-        "parse_latency_histogram": "LATENCY HISTOGRAM",
-        "parse_list_of_dicts": "XINFO CONSUMERS|XINFO GROUPS",
         "parse_memory_stats_unified": "MEMORY STATS",
-        "parse_module_list": "MODULE LIST",
-        "parse_object": "OBJECT",
-        "parse_pubsub_numsub": "PUBSUB NUMSUB|PUBSUB SHARDNUMSUB",
-        "parse_sentinel_get_master": "SENTINEL GET-MASTER-ADDR-BY-NAME",
-        "parse_sentinel_list": "SENTINEL SENTINELS|SENTINEL SLAVES",
-        "parse_sentinel_master": "SENTINEL MASTER",
-        "parse_sentinel_masters": "SENTINEL MASTERS",
-        "parse_slowlog_get": "SLOWLOG GET",
-        "parse_stream_list": "XRANGE|XREVRANGE",
-        "parse_trackinginfo": "CLIENT TRACKINGINFO",
-        "parse_xautoclaim": "XAUTOCLAIM",
-        "parse_xclaim": "XCLAIM",
-        "parse_xinfo_stream": "XINFO STREAM",
-        "parse_xpending": "XPENDING",
         "parse_xread_unified": "XREAD|XREADGROUP",
         "rank_score_unified": "ZRANK|ZREVRANK",
-        "sort_return_tuples": "SORT",
-        "timestamp_to_datetime": "LASTSAVE",
         "zmpop_unified": "BZMPOP|ZMPOP",
         "zpop_unified": "ZPOPMAX|ZPOPMIN",
         "zscan_unified": "ZSCAN",
         "zset_pairs_unified": "ZDIFF|ZINTER|ZRANDMEMBER|ZRANGE|ZRANGEBYSCORE|ZREVRANGE|ZREVRANGEBYSCORE|ZUNION",
     }),
     "resp3": _expand({
-        "BOOL": (
-            "AUTH|CLIENT UNBLOCK|COPY|EXPIRE|EXPIREAT|HEXISTS|HMSET|MODULE LOAD|MODULE UNLOAD|MOVE|"
-            "MSETNX|PERSIST|PEXPIRE|PEXPIREAT|PSETEX|RENAMENX|SETEX|SETNX|SMOVE|XGROUP DESTROY"
-        ),
-        "BOOL_LIST": "SCRIPT EXISTS",
-        "FLOAT": "GEODIST|HINCRBYFLOAT|INCRBYFLOAT",
-        "HSCAN": "HSCAN",
-        "OK": (
-            "ACL LOAD|ACL SAVE|ACL SETUSER|ASKING|CLIENT PAUSE|CLIENT SETNAME|CLUSTER ADDSLOTS|"
-            "CLUSTER ADDSLOTSRANGE|CLUSTER DELSLOTS|CLUSTER DELSLOTSRANGE|CLUSTER FAILOVER|"
-            "CLUSTER FORGET|CLUSTER MEET|CLUSTER REPLICATE|CLUSTER RESET|CLUSTER SAVECONFIG|"
-            "CLUSTER SET-CONFIG-EPOCH|CLUSTER SETSLOT|CONFIG RESETSTAT|CONFIG SET|FLUSHALL|FLUSHDB|"
-            "FUNCTION DELETE|FUNCTION FLUSH|FUNCTION RESTORE|LSET|LTRIM|MEMORY PURGE|MSET|PFMERGE|QUIT|"
-            "READONLY|READWRITE|RENAME|SAVE|SCRIPT FLUSH|SCRIPT KILL|SELECT|SENTINEL CKQUORUM|"
-            "SENTINEL FAILOVER|SENTINEL FLUSHCONFIG|SENTINEL MONITOR|SENTINEL REMOVE|SENTINEL RESET|"
-            "SENTINEL SET|SHUTDOWN|SLAVEOF|SLOWLOG RESET|SWAPDB|UNWATCH|WATCH|XGROUP CREATE|"
-            "XGROUP SETID"
-        ),
-        "PING": "PING",
         "RAW": "HGETALL|ZINTER|ZPOPMAX|ZPOPMIN",
-        "SCAN": "SCAN|SSCAN",
-        "SET": "SDIFF|SINTER|SMEMBERS|SUNION",
-        "SET_RESULT": "SET",
-        "STR": "SCRIPT LOAD",
-        "STR_LIST": "CLUSTER GETKEYSINSLOT",
-        "TIME": "TIME",
         "ZSCAN": "ZSCAN",
-        "_str": "ACL GENPASS|ACL WHOAMI|RESET",
-        "_str_list": "ACL CAT|ACL HELP|ACL LIST|ACL USERS",
+        "_str": "RESET",
         "config_get_resp3": "CONFIG GET",
-        "parse_acl_getuser": "ACL GETUSER",
-        "parse_acl_log": "ACL LOG",
-        "parse_client_info": "CLIENT INFO",
-        "parse_client_kill": "CLIENT KILL",
-        "parse_client_list": "CLIENT LIST",
-        "parse_cluster_info": "CLUSTER INFO",
-        "parse_command_docs": "COMMAND DOCS",
         "parse_command_resp3": "COMMAND",
-        "parse_debug_object": "DEBUG OBJECT",
-        "parse_function_list": "FUNCTION LIST",
         "parse_geosearch_generic": "GEORADIUS|GEORADIUSBYMEMBER|GEOSEARCH",
-        "parse_info": "INFO",
-        "parse_latency_histogram": "LATENCY HISTOGRAM",
-        "parse_list_of_dicts": "XINFO CONSUMERS|XINFO GROUPS",
         "parse_memory_stats_unified": "MEMORY STATS",
-        "parse_module_list": "MODULE LIST",
-        "parse_object": "OBJECT",
-        "parse_pubsub_numsub": "PUBSUB NUMSUB|PUBSUB SHARDNUMSUB",
-        "parse_sentinel_get_master": "SENTINEL GET-MASTER-ADDR-BY-NAME",
-        "parse_sentinel_list": "SENTINEL SENTINELS|SENTINEL SLAVES",
-        "parse_sentinel_master": "SENTINEL MASTER",
-        "parse_sentinel_masters": "SENTINEL MASTERS",
-        "parse_slowlog_get": "SLOWLOG GET",
-        "parse_stream_list": "XRANGE|XREVRANGE",
-        "parse_trackinginfo": "CLIENT TRACKINGINFO",
-        "parse_xautoclaim": "XAUTOCLAIM",
-        "parse_xclaim": "XCLAIM",
-        "parse_xinfo_stream": "XINFO STREAM",
-        "parse_xpending": "XPENDING",
         "parse_xread_resp3": "XREAD|XREADGROUP",
         "rank_score_resp3": "ZRANK|ZREVRANK",
-        "sort_return_tuples": "SORT",
-        "timestamp_to_datetime": "LASTSAVE",
         "zset_pairs_resp3": "ZRANGE|ZRANGEBYSCORE|ZREVRANGE|ZREVRANGEBYSCORE|ZUNION",
     }),
     "resp3_unified": _expand({
-        "BOOL": (
-            "AUTH|CLIENT UNBLOCK|COPY|EXPIRE|EXPIREAT|HEXISTS|HMSET|MODULE LOAD|MODULE UNLOAD|MOVE|"
-            "MSETNX|PERSIST|PEXPIRE|PEXPIREAT|PSETEX|RENAMENX|SETEX|SETNX|SMOVE|XGROUP DESTROY"
-        ),
-        "BOOL_LIST": "SCRIPT EXISTS",
-        "FLOAT": "GEODIST|HINCRBYFLOAT|INCRBYFLOAT",
-        "HSCAN": "HSCAN",
-        "OK": (
-            "ACL LOAD|ACL SAVE|ACL SETUSER|ASKING|CLIENT PAUSE|CLIENT SETNAME|CLUSTER ADDSLOTS|"
-            "CLUSTER ADDSLOTSRANGE|CLUSTER DELSLOTS|CLUSTER DELSLOTSRANGE|CLUSTER FAILOVER|"
-            "CLUSTER FORGET|CLUSTER MEET|CLUSTER REPLICATE|CLUSTER RESET|CLUSTER SAVECONFIG|"
-            "CLUSTER SET-CONFIG-EPOCH|CLUSTER SETSLOT|CONFIG RESETSTAT|CONFIG SET|FLUSHALL|FLUSHDB|"
-            "FUNCTION DELETE|FUNCTION FLUSH|FUNCTION RESTORE|LSET|LTRIM|MEMORY PURGE|MSET|PFMERGE|QUIT|"
-            "READONLY|READWRITE|RENAME|SAVE|SCRIPT FLUSH|SCRIPT KILL|SELECT|SENTINEL CKQUORUM|"
-            "SENTINEL FAILOVER|SENTINEL FLUSHCONFIG|SENTINEL MONITOR|SENTINEL REMOVE|SENTINEL RESET|"
-            "SENTINEL SET|SHUTDOWN|SLAVEOF|SLOWLOG RESET|SWAPDB|UNWATCH|WATCH|XGROUP CREATE|"
-            "XGROUP SETID"
-        ),
-        "PING": "PING",
         "RAW": "HGETALL",
-        "SCAN": "SCAN|SSCAN",
-        "SET": "SDIFF|SINTER|SMEMBERS|SUNION",
-        "SET_RESULT": "SET",
-        "STR": "CLIENT GETNAME|RESET|SCRIPT LOAD",
-        "STR_LIST": "CLUSTER GETKEYSINSLOT|GEOHASH",
-        "TIME": "TIME",
-        "_str": "ACL GENPASS|ACL WHOAMI",
-        "_str_list": "ACL CAT|ACL HELP|ACL LIST|ACL USERS",
+        "STR": "CLIENT GETNAME|RESET",
+        "STR_LIST": "GEOHASH",
         "bzpop_unified": "BZPOPMAX|BZPOPMIN",
         "config_get_resp3": "CONFIG GET",
         "lcs_unified": "LCS",
-        "parse_acl_getuser": "ACL GETUSER",
-        "parse_acl_log": "ACL LOG",
-        "parse_client_info": "CLIENT INFO",
-        "parse_client_kill": "CLIENT KILL",
-        "parse_client_list": "CLIENT LIST",
-        "parse_cluster_info": "CLUSTER INFO",
-        "parse_command_docs": "COMMAND DOCS",
         "parse_command_unified": "COMMAND",
-        "parse_debug_object": "DEBUG OBJECT",
-        "parse_function_list": "FUNCTION LIST",
         "parse_geosearch_unified": "GEORADIUS|GEORADIUSBYMEMBER|GEOSEARCH",
-        "parse_info": "INFO",
-        "parse_latency_histogram": "LATENCY HISTOGRAM",
-        "parse_list_of_dicts": "XINFO CONSUMERS|XINFO GROUPS",
         "parse_memory_stats_unified": "MEMORY STATS",
-        "parse_module_list": "MODULE LIST",
-        "parse_object": "OBJECT",
-        "parse_pubsub_numsub": "PUBSUB NUMSUB|PUBSUB SHARDNUMSUB",
-        "parse_sentinel_get_master": "SENTINEL GET-MASTER-ADDR-BY-NAME",
-        "parse_sentinel_list": "SENTINEL SENTINELS|SENTINEL SLAVES",
-        "parse_sentinel_master": "SENTINEL MASTER",
-        "parse_sentinel_masters": "SENTINEL MASTERS",
-        "parse_slowlog_get": "SLOWLOG GET",
-        "parse_stream_list": "XRANGE|XREVRANGE",
-        "parse_trackinginfo": "CLIENT TRACKINGINFO",
-        "parse_xautoclaim": "XAUTOCLAIM",
-        "parse_xclaim": "XCLAIM",
-        "parse_xinfo_stream": "XINFO STREAM",
-        "parse_xpending": "XPENDING",
         "parse_xread_unified": "XREAD|XREADGROUP",
         "rank_score_resp3": "ZRANK|ZREVRANK",
-        "sort_return_tuples": "SORT",
-        "timestamp_to_datetime": "LASTSAVE",
         "zpop_resp3_unified": "ZPOPMAX|ZPOPMIN",
         "zscan_unified": "ZSCAN",
         "zset_pairs_resp3": "ZDIFF|ZINTER|ZRANDMEMBER|ZRANGE|ZRANGEBYSCORE|ZREVRANGE|ZREVRANGEBYSCORE|ZUNION",
     }),
 }
+
+SNAPSHOT: Dict[str, Dict[str, str]] = {p: {**COMMON, **extra} for p, extra in PROFILE_ONLY.items()}
+
 
 #: (protocol, legacy_responses) of each profile.
 PROFILES = {
