@@ -24,8 +24,7 @@ def test_callback_names_resolve(redis_server: Any) -> None:
     server = {_str(n) for n in redis_server.client().command()}
     server |= {f"{_str(n)}|{_str(s[0]).split('|')[-1]}" for n, info in redis_server.client().command().items()
                for s in info.get("subcommands", []) or []}
-    tables = [_callbacks.CALLBACKS, _callbacks.RESP2, _callbacks.RESP3_LEGACY, _callbacks.RESP3,
-              _callbacks.RESP2_UNIFIED, _callbacks.RESP3_UNIFIED]
+    tables = list(_callbacks.TABLES.values())
     # SENTINEL exists only on Redis Sentinel: tests/test_sentinel_commands.py
     # sends each of these to a real redis-sentinel.
     sentinel_only = {n for t in tables for n in t if n.split()[0] == "SENTINEL"}

@@ -12,6 +12,7 @@ import os
 import shutil
 import ssl
 import subprocess
+import tempfile
 from typing import Any, Iterator
 
 import pytest
@@ -135,3 +136,118 @@ def test_options_reach_the_pool_and_urls(certs: str, server: Any) -> None:  # no
     assert c.connection_pool.connection_kwargs["ssl_min_version"] == ssl.TLSVersion.TLSv1_3
     pool = redcore.ConnectionPool(connection_class=redcore.SSLConnection, host="localhost", port=port(server), ssl_ca_data=open(ca).read())
     assert redcore.Redis(connection_pool=pool).ping() is True
+
+
+@pytest.fixture(scope="module")
+def crl_certs() -> Iterator[str]:
+    """A CA fit to sign CRLs (OpenSSL wants its keyUsage to say so), a
+    server certificate from it, and three CA bundles: ``ca+empty.pem`` (a
+    CRL revoking nothing), ``ca+revoked.pem`` (a CRL revoking the server's
+    certificate) and ``ca.crt`` (no CRL)."""
+    d = tempfile.mkdtemp(prefix="redcore-crl-")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+        "-subj", "/CN=redcore CRL test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=server")
+    with open(os.path.join(d, "server.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
+    with open(os.path.join(d, "ca.cnf"), "w") as f:
+        f.write("[ca]\ndefault_ca = CA_default\n[CA_default]\ndatabase = index.txt\n"
+                "crlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 2\n")
+    open(os.path.join(d, "index.txt"), "w").close()
+    with open(os.path.join(d, "crlnumber"), "w") as f:
+        f.write("01\n")
+    ca = ["ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt"]
+    run(*ca, "-gencrl", "-out", "empty.crl")
+    run(*ca, "-revoke", "server.crt")
+    run(*ca, "-gencrl", "-out", "revoked.crl")
+    with open(os.path.join(d, "ca.crt")) as f:
+        ca_pem = f.read()
+    for name in ("empty", "revoked"):
+        with open(os.path.join(d, f"{name}.crl")) as f:
+            crl = f.read()
+        with open(os.path.join(d, f"ca+{name}.pem"), "w") as f:
+            f.write(ca_pem + crl)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_crl_checks_through_verify_flags(crl_certs: str) -> None:
+    good, revoked, bare = (os.path.join(crl_certs, n) for n in ("ca+empty.pem", "ca+revoked.pem", "ca.crt"))
+    server = tls_server(crl_certs, "optional")
+    try:
+        _check_crls(server, good, revoked, bare)
+    finally:
+        server.stop()
+
+
+def _check_crls(server: Any, good: str, revoked: str, bare: str) -> None:
+    for flag in (ssl.VERIFY_CRL_CHECK_LEAF, ssl.VERIFY_CRL_CHECK_CHAIN):
+        for c in both(server, ssl_ca_certs=good, ssl_include_verify_flags=[flag]):
+            assert c.ping() is True
+        # The server's certificate is revoked: the handshake fails.
+        for c in both(server, ssl_ca_certs=revoked, ssl_include_verify_flags=[flag]):
+            with pytest.raises((redcore.ConnectionError, redis.ConnectionError)):
+                c.ping()
+    # Without the CRL flags the CRL is not consulted; a flag both included
+    # and excluded is off (redis-py applies include, then exclude).
+    for c in both(server, ssl_ca_certs=revoked):
+        assert c.ping() is True
+    off = dict(ssl_include_verify_flags=[ssl.VERIFY_CRL_CHECK_LEAF], ssl_exclude_verify_flags=[ssl.VERIFY_CRL_CHECK_LEAF])
+    for c in both(server, ssl_ca_certs=revoked, **off):
+        assert c.ping() is True
+    # Flags rustls always applies are accepted.
+    for c in both(server, ssl_ca_certs=good, ssl_include_verify_flags=[ssl.VERIFY_X509_STRICT, ssl.VERIFY_X509_PARTIAL_CHAIN]):
+        assert c.ping() is True
+    # CRLs in ssl_ca_data count too (redcore reads them there as well).
+    with open(revoked) as f:
+        data = f.read()
+    r = redcore.Redis(host="localhost", port=port(server), ssl=True, ssl_ca_data=data, retry=NO_RETRY,
+                      ssl_include_verify_flags=[ssl.VERIFY_CRL_CHECK_LEAF])
+    with pytest.raises(redcore.ConnectionError):
+        r.ping()
+    # URLs carry the flags as redis-py's do.
+    url = f"rediss://localhost:{port(server)}/0?ssl_include_verify_flags=VERIFY_CRL_CHECK_LEAF"
+    with pytest.raises(redcore.ConnectionError):
+        redcore.Redis.from_url(url, ssl_ca_certs=revoked, retry=NO_RETRY).ping()
+    assert redcore.Redis.from_url(url, ssl_ca_certs=good).ping() is True
+    # A CRL check with no CRL anywhere could never pass: said at once.
+    with pytest.raises(redcore.RedisError, match="need the CRLs"):
+        redcore.Redis(host="localhost", port=port(server), ssl=True, ssl_ca_certs=bare,
+                      ssl_include_verify_flags=[ssl.VERIFY_CRL_CHECK_LEAF])
+
+
+@pytest.mark.parametrize("option, match", [
+    (dict(ssl_validate_ocsp=True), "ssl_validate_ocsp cannot be honoured: .* no OCSP"),
+    (dict(ssl_validate_ocsp_stapled=True), "ssl_validate_ocsp_stapled cannot be honoured"),
+    (dict(ssl_ocsp_context=object()), "ssl_ocsp_context cannot be honoured"),
+    (dict(ssl_ocsp_expected_cert="-----BEGIN CERTIFICATE-----"), "ssl_ocsp_expected_cert cannot be honoured"),
+    (dict(ssl_exclude_verify_flags=[ssl.VERIFY_X509_STRICT]), "VERIFY_X509_STRICT cannot be turned off"),
+    (dict(ssl_exclude_verify_flags=[ssl.VERIFY_X509_PARTIAL_CHAIN]), "VERIFY_X509_PARTIAL_CHAIN cannot be turned off"),
+    (dict(ssl_include_verify_flags=[ssl.VERIFY_ALLOW_PROXY_CERTS]), "VERIFY_ALLOW_PROXY_CERTS cannot be honoured"),
+    (dict(ssl_include_verify_flags=[0x100000]), "0x100000 cannot be honoured"),
+])
+def test_tls_options_rustls_cannot_honour_raise(certs: str, server: Any, option: Any, match: str) -> None:  # noqa: F811
+    ca = os.path.join(certs, "ca.crt")
+    with pytest.raises(redcore.RedisError, match=match):
+        redcore.Redis(host="localhost", port=port(server), ssl=True, ssl_ca_certs=ca, **option)
+    with pytest.raises(redcore.RedisError, match=match):
+        redcore.ConnectionPool(connection_class=redcore.SSLConnection, host="localhost", port=port(server), ssl_ca_certs=ca, **option)
+    # Off (False / None) they are what redis-py does by default.
+    off = {k: (False if isinstance(v, bool) else None) for k, v in option.items()}
+    assert redcore.Redis(host="localhost", port=port(server), ssl=True, ssl_ca_certs=ca, **off).ping() is True
+
+
+def test_tls_verify_options_without_tls_do_nothing() -> None:
+    # As with redis-py, TLS options of a plain TCP or embedded client mean
+    # nothing.
+    assert redcore.Redis(ssl_validate_ocsp=True).ping() is True
+    r = redcore.Redis(host="localhost", port=1, ssl_validate_ocsp=True, ssl_include_verify_flags=[ssl.VERIFY_ALLOW_PROXY_CERTS])
+    with pytest.raises(redcore.ConnectionError):
+        r.ping()

@@ -10,10 +10,12 @@ shapes for the commands redis-py has a callback for, ``protocol=2`` and
 callable invoked as ``callback(response, **options)`` like redis-py's
 response callbacks.
 
-Group sections (``# -- group: ... --``) hold the callbacks of one command
-group; they are merged into :data:`CALLBACKS`, the entries common to every
-protocol. Callbacks there accept both the RESP2 form of a reply (flat lists,
-numbers as bytes) and the RESP3 form (dicts, floats).
+Which command gets which callback is not decided here: it is a column of
+the command table (``_redcore.command_table()``'s ``reply``), and the
+tables (:data:`TABLES`) are built from it at import. This module holds the
+callbacks themselves, in group sections (``# -- group: ... --``). Those
+shared by every protocol accept both the RESP2 form of a reply (flat
+lists, numbers as bytes) and the RESP3 form (dicts, floats).
 """
 
 from __future__ import annotations
@@ -258,10 +260,6 @@ def parse_client_list(response: Any, **options: Any) -> List[Dict[str, str]]:
     return clients
 
 
-_KEYS_SERVER_CALLBACKS: Dict[str, Any] = {
-    "CLIENT INFO": parse_client_info,
-    "CLIENT LIST": parse_client_list,
-}
 
 # -- end group: keys + server/connection -----------------------------------
 
@@ -296,12 +294,6 @@ def parse_geosearch_generic(response: Any, **options: Any) -> Any:
     return [[f(v) for f, v in zip(funcs, item)] for item in items]
 
 
-_BITMAP_GEO_CALLBACKS: Dict[str, Any] = {
-    # GEOPOS's shape depends on the protocol: see RESP2 / RESP3_LEGACY.
-    "GEORADIUS": parse_geosearch_generic,
-    "GEORADIUSBYMEMBER": parse_geosearch_generic,
-    "GEOSEARCH": parse_geosearch_generic,
-}
 
 # -- end group: bitmaps + geo ------------------------------------------------
 # -- group: streams ---------------------------------------------------------
@@ -431,21 +423,6 @@ def parse_xpending(response: Any, **options: Any) -> Any:
     }
 
 
-_STREAM_CALLBACKS: Dict[str, Any] = {
-    "XREAD": parse_xread,
-    "XREADGROUP": parse_xread,
-    "XRANGE": parse_stream_list,
-    "XREVRANGE": parse_stream_list,
-    "XAUTOCLAIM": parse_xautoclaim,
-    "XCLAIM": parse_xclaim,
-    "XGROUP CREATE": Native.OK,
-    "XGROUP DESTROY": Native.BOOL,
-    "XGROUP SETID": Native.OK,
-    "XINFO STREAM": parse_xinfo_stream,
-    "XINFO CONSUMERS": parse_list_of_dicts,
-    "XINFO GROUPS": parse_list_of_dicts,
-    "XPENDING": parse_xpending,
-}
 
 # -- end group: streams -----------------------------------------------------
 # -- group: acl + connection ------------------------------------------------
@@ -512,24 +489,6 @@ def parse_trackinginfo(response: Any, **options: Any) -> List[Any]:
     return _acl_flat_pairs(response)
 
 
-_ACL_CONNECTION_CALLBACKS: Dict[str, Any] = {
-    "ACL CAT": _str_list,
-    "ACL HELP": _str_list,
-    "ACL LIST": _str_list,
-    "ACL USERS": _str_list,
-    "ACL GENPASS": _str,
-    "ACL WHOAMI": _str,
-    "ACL GETUSER": parse_acl_getuser,
-    "ACL LOG": parse_acl_log,
-    "ACL LOAD": Native.OK,
-    "ACL SAVE": Native.OK,
-    "ACL SETUSER": Native.OK,
-    "CLIENT KILL": parse_client_kill,
-    "CLIENT PAUSE": Native.OK,
-    "CLIENT UNBLOCK": Native.BOOL,
-    "CLIENT TRACKINGINFO": parse_trackinginfo,
-    "RESET": _str,
-}
 
 # -- end group: acl + connection --------------------------------------------
 
@@ -562,12 +521,6 @@ def parse_function_list(response: Any, **options: Any) -> Any:
     return result
 
 
-_FUNCTION_CALLBACKS: Dict[str, Any] = {
-    "FUNCTION DELETE": Native.OK,
-    "FUNCTION FLUSH": Native.OK,
-    "FUNCTION RESTORE": Native.OK,
-    "FUNCTION LIST": parse_function_list,
-}
 
 # -- end group: functions ---------------------------------------------------
 
@@ -635,14 +588,6 @@ def parse_sentinel_get_master(response: Any, **options: Any) -> Any:
     return (response[0], int(response[1]))
 
 
-_SENTINEL_CALLBACKS: Dict[str, Any] = {
-    "SENTINEL MASTER": parse_sentinel_master,
-    "SENTINEL MASTERS": parse_sentinel_masters,
-    "SENTINEL SLAVES": parse_sentinel_list,
-    "SENTINEL SENTINELS": parse_sentinel_list,
-    "SENTINEL GET-MASTER-ADDR-BY-NAME": parse_sentinel_get_master,
-    **{f"SENTINEL {sub}": Native.OK for sub in ("CKQUORUM", "FAILOVER", "FLUSHCONFIG", "MONITOR", "REMOVE", "RESET", "SET")},
-}
 
 # -- end group: sentinel ----------------------------------------------------
 
@@ -713,44 +658,13 @@ def parse_debug_object(response: Any, **options: Any) -> Dict[str, Any]:
     return info
 
 
-_MANAGEMENT_CALLBACKS: Dict[str, Any] = {
-    "DEBUG OBJECT": parse_debug_object,
-    "COMMAND DOCS": parse_command_docs,
-    "SLOWLOG GET": parse_slowlog_get,
-    "SLOWLOG RESET": Native.OK,
-    "LATENCY HISTOGRAM": parse_latency_histogram,
-    "MODULE LIST": parse_module_list,
-    "MODULE LOAD": Native.BOOL,
-    "MODULE UNLOAD": Native.BOOL,
-    "CLUSTER INFO": parse_cluster_info,
-    "CLUSTER GETKEYSINSLOT": Native.STR_LIST,
-    **{
-        f"CLUSTER {sub}": Native.OK
-        for sub in (
-            "ADDSLOTS ADDSLOTSRANGE DELSLOTS DELSLOTSRANGE FAILOVER FORGET MEET "
-            "REPLICATE RESET SAVECONFIG SET-CONFIG-EPOCH SETSLOT"
-        ).split()
-    },
-}
 
 # -- end group: management ----------------------------------------------------
 
 Callback = Union[int, Callable[..., Any]]
 
 
-def _keys(names: str, cb: Callback) -> Dict[str, Callback]:
-    return {name: cb for name in names.split()}
-
-
 # -- shapes of the protocol overlays ------------------------------------------
-
-
-def _as_set(response: Any) -> Any:
-    return response and set(response) or set()
-
-
-def _str_list(response: Any) -> List[Any]:
-    return [_str(x) for x in response]
 
 
 def _identity(response: Any, **options: Any) -> Any:
@@ -956,168 +870,65 @@ def parse_geosearch_unified(response: Any, **options: Any) -> Any:
     return parse_geosearch_generic(response, **options)
 
 
+def block_pop_unified(response: Any, **options: Any) -> Any:
+    """BLPOP / BRPOP, unified shape on RESP2: the reply, None on timeout."""
+    return response or None
+
+
 # -- the tables ------------------------------------------------------------------
+#
+# Which callback a command gets is a column of the command table (Rust,
+# ``src/commands/replies.rs`` and the rows): a native shape's name or the
+# name of a function above, per profile. The tables are built from it once.
 
-#: Entries every protocol shares (redis-py's ``_RedisCallbacks``), plus the
-#: group sections.
+#: The client profiles, by (protocol, legacy_responses) as redis-py 8 picks
+#: its tables: ``protocol=None`` speaks RESP3 with the legacy shapes.
+PROFILES = ("resp2", "default", "resp3", "resp2_unified", "resp3_unified")
+
+
+def _resolve(shape: str) -> Callback:
+    """A shape name of the command table -> a Native code or a function of
+    this module."""
+    if shape in Native.__members__:
+        return Native[shape]
+    func = globals().get(shape)
+    if shape.isupper() or not callable(func):
+        raise ValueError(f"the command table names an unknown reply shape: {shape!r}")
+    return func
+
+
+def _tables() -> Dict[str, Dict[str, Callback]]:
+    tables: Dict[str, Dict[str, Callback]] = {p: {} for p in PROFILES}
+    for row in [*_redcore.command_table(), *_redcore.client_only_replies()]:
+        key = " ".join(row["name"].split("|")).upper()
+        for profile, shape in row["reply"].items():
+            if shape is not None:
+                tables[profile][key] = _resolve(shape)
+    return tables
+
+
+#: Every profile's default callbacks: {profile: {COMMAND: callback}}.
+TABLES: Dict[str, Dict[str, Callback]] = _tables()
+
+#: The entries every profile shares.
 CALLBACKS: Dict[str, Callback] = {
-    **_keys(
-        "AUTH COPY EXPIRE EXPIREAT HEXISTS HMSET MOVE MSETNX PERSIST PSETEX "
-        "PEXPIRE PEXPIREAT RENAMENX SETEX SETNX SMOVE",
-        Native.BOOL,
-    ),
-    **_keys("HINCRBYFLOAT INCRBYFLOAT", Native.FLOAT),
-    **_keys(
-        "ASKING FLUSHALL FLUSHDB LSET LTRIM MSET PFMERGE READONLY READWRITE "
-        "RENAME SAVE SELECT SHUTDOWN SLAVEOF SWAPDB WATCH UNWATCH QUIT",
-        Native.OK,
-    ),
-    **_keys("SCAN SSCAN", Native.SCAN),
-    "GEODIST": Native.FLOAT,
-    "HSCAN": Native.HSCAN,
-    "ZSCAN": Native.ZSCAN,
-    "PING": Native.PING,
-    "SET": Native.SET_RESULT,
-    "TIME": Native.TIME,
-    "CONFIG SET": Native.OK,
-    "CONFIG RESETSTAT": Native.OK,
-    "CLIENT SETNAME": Native.OK,
-    "SCRIPT EXISTS": Native.BOOL_LIST,
-    "SCRIPT FLUSH": Native.OK,
-    "SCRIPT KILL": Native.OK,
-    "SCRIPT LOAD": Native.STR,
-    "INFO": parse_info,
-    "COMMAND": parse_command,
-    "LASTSAVE": timestamp_to_datetime,
-    "SORT": sort_return_tuples,
-    "PUBSUB NUMSUB": parse_pubsub_numsub,
-    "PUBSUB SHARDNUMSUB": parse_pubsub_numsub,
-    "OBJECT": parse_object,
-    # --- sort/dump group ---
-    "MEMORY PURGE": Native.OK,
-    # --- end sort/dump group ---
-    **_KEYS_SERVER_CALLBACKS,
-    **_BITMAP_GEO_CALLBACKS,
-    **_STREAM_CALLBACKS,
-    **_SENTINEL_CALLBACKS,
-    **_FUNCTION_CALLBACKS,
-    **_MANAGEMENT_CALLBACKS,
-    **_ACL_CONNECTION_CALLBACKS,
+    k: v for k, v in TABLES["resp2"].items() if all(TABLES[p].get(k) is v for p in PROFILES)
 }
 
-#: RESP2 on the wire, legacy shapes (``protocol=2``).
-RESP2: Dict[str, Callback] = {
-    **_keys("SDIFF SINTER SMEMBERS SUNION", Native.SET),
-    **_keys("ZINTER ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZUNION", Native.SCORE_PAIRS),
-    **_keys("ZPOPMAX ZPOPMIN", Native.ZPOP_PAIRS),
-    **_keys("ZRANK ZREVRANK", Native.RANK_SCORE),
-    **_keys("ZINCRBY ZSCORE", Native.FLOAT),
-    **_keys("BGREWRITEAOF BGSAVE", Native.TRUE),
-    **_keys("BLPOP BRPOP", Native.BLOCK_POP),
-    **_keys("BZPOPMAX BZPOPMIN", Native.BZPOP),
-    "CLIENT GETNAME": Native.STR,
-    "COMMAND GETKEYS": Native.STR_LIST,
-    "CONFIG GET": Native.STR_DICT,
-    "GEOHASH": Native.STR_LIST,
-    "GEOPOS": parse_geopos,
-    "HGETALL": Native.DICT,
-    "MEMORY STATS": parse_memory_stats,
-    "RESET": Native.STR,
-    "XINFO CONSUMERS": parse_list_of_dicts,
-    "XINFO GROUPS": parse_list_of_dicts,
-    "ZADD": Native.ZADD,
-    "ZMSCORE": Native.FLOAT_LIST,
-}
 
-#: RESP3 on the wire, legacy shapes: redis-py 8's default (``protocol=None``).
-#: Commands not listed here or in CALLBACKS keep their RESP3 values
-#: (HGETALL a dict, ZSCORE a float...).
-RESP3_LEGACY: Dict[str, Callback] = {
-    **_keys("SDIFF SINTER SMEMBERS SUNION", Native.SET),
-    **_keys("ZINTER ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZUNION", Native.SCORE_PAIRS),
-    **_keys("ZDIFF ZRANDMEMBER", zset_pairs_flat_legacy),
-    **_keys("ZPOPMAX ZPOPMIN", Native.ZPOP_PAIRS),
-    **_keys("BZPOPMAX BZPOPMIN", Native.BZPOP),
-    **_keys("ZRANK ZREVRANK", Native.RANK_SCORE),
-    **_keys("BGREWRITEAOF BGSAVE", Native.TRUE),
-    **_keys("XREAD XREADGROUP", parse_xread),
-    **_keys("BLPOP BRPOP", Native.BLOCK_POP),
-    **_keys("ZMPOP BZMPOP", zmpop_legacy),
-    "HRANDFIELD": hrandfield_legacy,
-    "CLIENT GETNAME": Native.STR,
-    "COMMAND GETKEYS": Native.STR_LIST,
-    "CONFIG GET": Native.STR_DICT,
-    "GEOHASH": Native.STR_LIST,
-    "GEOPOS": parse_geopos,
-    "LCS": lcs_legacy,
-    "MEMORY STATS": parse_memory_stats_unified,
-    "RESET": Native.STR,
-    "XINFO CONSUMERS": parse_list_of_dicts,
-    "XINFO GROUPS": parse_list_of_dicts,
-}
-
-#: RESP3 on the wire, redis-py's RESP3 shapes (``protocol=3``).
-RESP3: Dict[str, Callback] = {
-    **_keys("SDIFF SINTER SMEMBERS SUNION", Native.SET),
-    **_keys("ZINTER ZPOPMAX ZPOPMIN HGETALL", Native.RAW),
-    **_keys("ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZUNION", zset_pairs_resp3),
-    **_keys("ZRANK ZREVRANK", rank_score_resp3),
-    **_keys("XREAD XREADGROUP", parse_xread_resp3),
-    "COMMAND": parse_command_resp3,
-    "CONFIG GET": config_get_resp3,
-    "MEMORY STATS": parse_memory_stats_unified,
-    "XINFO CONSUMERS": parse_list_of_dicts,
-    "XINFO GROUPS": parse_list_of_dicts,
-}
-
-#: RESP2 on the wire, unified shapes (``protocol=2, legacy_responses=False``).
-RESP2_UNIFIED: Dict[str, Callback] = {
-    **RESP2,
-    **_keys("ZDIFF ZINTER ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZUNION", zset_pairs_unified),
-    **_keys("ZPOPMAX ZPOPMIN", zpop_unified),
-    **_keys("ZRANK ZREVRANK", rank_score_unified),
-    **_keys("BZPOPMAX BZPOPMIN", bzpop_unified),
-    **_keys("XREAD XREADGROUP", parse_xread_unified),
-    **_keys("GEORADIUS GEORADIUSBYMEMBER GEOSEARCH", parse_geosearch_unified),
-    **_keys("BLPOP BRPOP", lambda r: r or None),
-    **_keys("ZMPOP BZMPOP", zmpop_unified),
-    "ZSCAN": zscan_unified,
-    "ZRANDMEMBER": zset_pairs_unified,
-    "HRANDFIELD": hrandfield_unified,
-    "COMMAND": parse_command_unified,
-    "COMMAND GETKEYS": _identity,
-    "GEOPOS": geopos_unified,
-    "LCS": lcs_unified,
-    "MEMORY STATS": parse_memory_stats_unified,
-}
-
-#: RESP3 on the wire, unified shapes (``legacy_responses=False``).
-RESP3_UNIFIED: Dict[str, Callback] = {
-    **RESP3,
-    **_keys("ZDIFF ZINTER ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZUNION", zset_pairs_resp3),
-    **_keys("ZPOPMAX ZPOPMIN", zpop_resp3_unified),
-    **_keys("BZPOPMAX BZPOPMIN", bzpop_unified),
-    **_keys("XREAD XREADGROUP", parse_xread_unified),
-    **_keys("GEORADIUS GEORADIUSBYMEMBER GEOSEARCH", parse_geosearch_unified),
-    "ZSCAN": zscan_unified,
-    "ZRANDMEMBER": zset_pairs_resp3,
-    "CLIENT GETNAME": Native.STR,
-    "COMMAND": parse_command_unified,
-    "GEOHASH": Native.STR_LIST,
-    "LCS": lcs_unified,
-    "RESET": Native.STR,
-}
+def profile_of(protocol: Optional[int] = None, legacy_responses: bool = True) -> str:
+    """The profile (a key of :data:`TABLES`) redis-py 8 picks for
+    ``protocol`` and ``legacy_responses``."""
+    three = protocol is None or int(protocol) == 3
+    if legacy_responses:
+        return "default" if protocol is None else "resp3" if three else "resp2"
+    return "resp3_unified" if three else "resp2_unified"
 
 
 def callbacks_for(protocol: Optional[int] = None, legacy_responses: bool = True) -> CallbackDict:
     """A fresh ``response_callbacks`` table for a client, selected as
     redis-py 8 selects it from ``protocol`` and ``legacy_responses``."""
-    three = protocol is None or int(protocol) == 3
-    if legacy_responses:
-        overlay = RESP3_LEGACY if protocol is None else RESP3 if three else RESP2
-    else:
-        overlay = RESP3_UNIFIED if three else RESP2_UNIFIED
-    return CallbackDict({**CALLBACKS, **overlay})
+    return CallbackDict(TABLES[profile_of(protocol, legacy_responses)])
 
 
-__all__ = ["CALLBACKS", "CallbackDict", "Native", "callbacks_for", "parse_info", "parse_command"]
+__all__ = ["CALLBACKS", "TABLES", "CallbackDict", "Native", "callbacks_for", "parse_info", "parse_command"]

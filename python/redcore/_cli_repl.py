@@ -77,55 +77,48 @@ def split_args(line: str) -> List[Any]:
         if i >= n:
             return args
         cur = bytearray()
-        quote = ""
-        while True:
-            if quote == '"':
-                if i >= n:
-                    raise CliError("Invalid argument(s)")
-                c = line[i]
-                if c == "\\" and i + 3 < n and line[i + 1] == "x" and _is_hex(line[i + 2 : i + 4]):
-                    cur.append(int(line[i + 2 : i + 4], 16))
-                    i += 4
-                    continue
-                if c == "\\" and i + 1 < n:
-                    cur += _ESCAPES.get(line[i + 1], line[i + 1]).encode()
-                    i += 2
-                    continue
-                if c == '"':
-                    if i + 1 < n and not line[i + 1].isspace():
-                        raise CliError("Invalid argument(s)")
-                    i += 1
-                    break
-                cur += c.encode()
-                i += 1
-            elif quote == "'":
-                if i >= n:
-                    raise CliError("Invalid argument(s)")
-                c = line[i]
-                if c == "\\" and i + 1 < n and line[i + 1] == "'":
-                    cur += b"'"
-                    i += 2
-                    continue
-                if c == "'":
-                    if i + 1 < n and not line[i + 1].isspace():
-                        raise CliError("Invalid argument(s)")
-                    i += 1
-                    break
-                cur += c.encode()
-                i += 1
-            else:
-                if i >= n or line[i].isspace():
-                    break
-                if line[i] in "\"'":
-                    quote = line[i]
-                    i += 1
-                    continue
-                cur += line[i].encode()
-                i += 1
+        while i < n and not line[i].isspace():
+            if line[i] in "\"'":
+                # A quoted part ends the argument.
+                i = _read_quoted(line, i + 1, line[i], cur)
+                break
+            cur += line[i].encode()
+            i += 1
         try:
             args.append(cur.decode())
         except UnicodeDecodeError:
             args.append(bytes(cur))
+
+
+def _read_quoted(line: str, i: int, quote: str, cur: bytearray) -> int:
+    """Reads a quoted part from ``line[i]`` (just after the opening
+    ``quote``) into ``cur``; returns the index after the closing quote.
+    Double quotes take ``\\xHH`` and one-character escapes, single
+    quotes only ``\\'``."""
+    n = len(line)
+    while True:
+        if i >= n:
+            raise CliError("Invalid argument(s)")
+        c = line[i]
+        if c == quote:
+            if i + 1 < n and not line[i + 1].isspace():
+                raise CliError("Invalid argument(s)")
+            return i + 1
+        if c == "\\" and quote == '"':
+            if i + 3 < n and line[i + 1] == "x" and _is_hex(line[i + 2 : i + 4]):
+                cur.append(int(line[i + 2 : i + 4], 16))
+                i += 4
+                continue
+            if i + 1 < n:
+                cur += _ESCAPES.get(line[i + 1], line[i + 1]).encode()
+                i += 2
+                continue
+        if c == "\\" and quote == "'" and i + 1 < n and line[i + 1] == "'":
+            cur += b"'"
+            i += 2
+            continue
+        cur += c.encode()
+        i += 1
 
 
 def _is_hex(s: str) -> bool:

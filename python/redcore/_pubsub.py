@@ -310,7 +310,44 @@ class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # re
         return thread
 
 
-class PubSubWorkerThread(threading.Thread):
+class _ReaderThread(threading.Thread):
+    """A thread that reads messages from a subscription object (so its
+    handlers run) until :meth:`stop`, then closes it. An error goes to
+    ``exception_handler(error, source, thread)`` when one is given, else
+    ends the thread. Subclasses name the source and the read timeout."""
+
+    def __init__(
+        self,
+        source: Any,
+        timeout: float,
+        daemon: bool = False,
+        exception_handler: Optional[Callable[..., None]] = None,
+    ) -> None:
+        super().__init__(daemon=daemon)
+        self._source = source
+        self._read_timeout = timeout
+        self.exception_handler = exception_handler
+        self._running = threading.Event()
+
+    def run(self) -> None:
+        if self._running.is_set():
+            return
+        self._running.set()
+        while self._running.is_set():
+            try:
+                self._source.get_message(ignore_subscribe_messages=True, timeout=self._read_timeout)
+            except BaseException as e:  # noqa: BLE001 - handed to the user's handler
+                if self.exception_handler is None:
+                    raise
+                self.exception_handler(e, self._source, self)
+        self._source.close()
+
+    def stop(self) -> None:
+        """Asks the thread to exit; it closes its source when it does."""
+        self._running.clear()
+
+
+class PubSubWorkerThread(_ReaderThread):
     """The thread :meth:`PubSub.run_in_thread` starts; ``stop()`` ends it
     and closes the subscription."""
 
@@ -322,31 +359,12 @@ class PubSubWorkerThread(threading.Thread):
         exception_handler: Optional[Callable[..., None]] = None,
         sharded_pubsub: bool = False,
     ) -> None:
-        super().__init__()
-        self.daemon = daemon
-        self.pubsub = pubsub
         # A zero sleep would spin; a short read timeout keeps stop() prompt.
-        self.sleep_time = sleep_time if sleep_time > 0 else 0.05
-        self.exception_handler = exception_handler
+        sleep_time = sleep_time if sleep_time > 0 else 0.05
+        super().__init__(pubsub, sleep_time, daemon=daemon, exception_handler=exception_handler)
+        self.pubsub = pubsub
+        self.sleep_time = sleep_time
         self.sharded_pubsub = sharded_pubsub
-        self._running = threading.Event()
-
-    def run(self) -> None:
-        if self._running.is_set():
-            return
-        self._running.set()
-        while self._running.is_set():
-            try:
-                self.pubsub.get_message(ignore_subscribe_messages=True, timeout=self.sleep_time)
-            except BaseException as e:  # noqa: BLE001 - handed to the user's handler
-                if self.exception_handler is None:
-                    raise
-                self.exception_handler(e, self.pubsub, self)
-        self.pubsub.close()
-
-    def stop(self) -> None:
-        """Asks the thread to exit; it closes the pubsub when it does."""
-        self._running.clear()
 
 
 adopt(PubSub)

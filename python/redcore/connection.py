@@ -34,6 +34,7 @@ import copy
 import itertools
 import os
 import socket as _socket
+import ssl as _ssl
 import threading
 import weakref
 from typing import Any, Deque, Dict, List, Optional, Set, Tuple, Type
@@ -224,6 +225,22 @@ def to_bool(value: Any) -> Optional[bool]:
     return bool(value)
 
 
+def _verify_flag_list(value: Any) -> List[int]:
+    """``ssl_*_verify_flags``: a list of ``ssl.VerifyFlags`` (or ints), one
+    flag, or the text of a URL query (``VERIFY_X509_STRICT, ...``)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        names = [n.strip() for n in value.replace("[", "").replace("]", "").split(",") if n.strip()]
+        for name in names:
+            if not hasattr(_ssl.VerifyFlags, name):
+                raise ValueError(f"Invalid ssl verify flag: {name}")
+        return [int(getattr(_ssl.VerifyFlags, n)) for n in names]
+    if isinstance(value, int):
+        return [int(value)]
+    return [int(v) for v in value]
+
+
 URL_QUERY_ARGUMENT_PARSERS: Dict[str, Any] = {
     "db": int,
     "socket_timeout": float,
@@ -235,6 +252,10 @@ URL_QUERY_ARGUMENT_PARSERS: Dict[str, Any] = {
     "max_connections": int,
     "health_check_interval": int,
     "ssl_check_hostname": to_bool,
+    "ssl_include_verify_flags": _verify_flag_list,
+    "ssl_exclude_verify_flags": _verify_flag_list,
+    "ssl_validate_ocsp": to_bool,
+    "ssl_validate_ocsp_stapled": to_bool,
     "timeout": float,
     "protocol": int,
     "legacy_responses": to_bool,
@@ -322,17 +343,21 @@ _UNSET = object()
 # redis_connect_func: a hook on redis-py's own Connection objects;
 # cache / cache_config: client-side caching (use redcore.cache);
 # event_dispatcher, maint_notifications_*: redis-py's internal events and
-# Redis Enterprise maintenance notices; ssl_include/exclude_verify_flags and
-# the OCSP options: OpenSSL verification knobs rustls has no equivalent for
-# (rustls always verifies the chain as configured and never staples OCSP).
+# Redis Enterprise maintenance notices.
 IGNORED_REDIS_ARGS = frozenset({
     "redis_connect_func",
     "cache", "cache_config", "event_dispatcher", "maint_notifications_config",
-    "oss_cluster_maint_notifications_handler", "ssl_include_verify_flags", "ssl_exclude_verify_flags",
-    "ssl_validate_ocsp", "ssl_validate_ocsp_stapled", "ssl_ocsp_context", "ssl_ocsp_expected_cert",
+    "oss_cluster_maint_notifications_handler",
     # Runtime state redis-py's pools keep in connection_kwargs.
     "maint_notifications_pool_handler", "himport_registry", "orig_host_address",
     "orig_socket_timeout", "orig_socket_connect_timeout",
+})
+
+# redis-py's OpenSSL verification knobs (see :func:`tls_verify_options`):
+# honoured where rustls can, refused at construction where it cannot.
+TLS_VERIFY_ARGS = frozenset({
+    "ssl_include_verify_flags", "ssl_exclude_verify_flags",
+    "ssl_validate_ocsp", "ssl_validate_ocsp_stapled", "ssl_ocsp_context", "ssl_ocsp_expected_cert",
 })
 
 # redis-py arguments ``Redis()`` takes through ``**kwargs`` and honours:
@@ -341,7 +366,65 @@ IGNORED_REDIS_ARGS = frozenset({
 HONOURED_REDIS_ARGS = frozenset({
     "credential_provider", "lib_name", "lib_version", "driver_info",
     "ssl_ca_path", "ssl_ca_data", "ssl_min_version", "ssl_ciphers", "ssl_password",
-})
+}) | TLS_VERIFY_ARGS
+
+# ssl.VerifyFlags rustls (webpki) always applies: asking for them is
+# honoured, asking to turn them off cannot be.
+_ALWAYS_VERIFIED = {
+    int(_ssl.VERIFY_X509_STRICT): "rustls always checks certificates strictly",
+    int(_ssl.VERIFY_X509_TRUSTED_FIRST): "rustls always builds the chain from the trusted certificates",
+    int(_ssl.VERIFY_X509_PARTIAL_CHAIN): "rustls trusts every certificate of the trust store as an anchor",
+}
+_CRL_LEAF = int(_ssl.VERIFY_CRL_CHECK_LEAF)
+_CRL_CHAIN = int(_ssl.VERIFY_CRL_CHECK_CHAIN)
+
+
+def _flag_name(bits: int) -> str:
+    name = next((f.name for f in _ssl.VerifyFlags if int(f) == bits), None)
+    return f"ssl.{name}" if name else hex(bits)
+
+
+def tls_verify_options(kw: Dict[str, Any]) -> Optional[str]:
+    """Takes redis-py's OpenSSL verification options out of ``kw`` and
+    returns the CRL check they ask for (None, ``"leaf"`` or ``"chain"``).
+
+    ``ssl_include_verify_flags`` / ``ssl_exclude_verify_flags`` are
+    applied in that order, as redis-py does to its ``SSLContext``: the CRL
+    checks are honoured (CRLs from the CA file, directory or data), strict
+    checking, trusted-first and partial chains are what rustls always does;
+    turning those off, proxy certificates and OCSP (``ssl_validate_ocsp``,
+    ``ssl_validate_ocsp_stapled``, ``ssl_ocsp_context``,
+    ``ssl_ocsp_expected_cert``) raise :class:`RedisError` here instead of
+    being ignored."""
+    include = _verify_flag_list(kw.pop("ssl_include_verify_flags", None))
+    exclude = _verify_flag_list(kw.pop("ssl_exclude_verify_flags", None))
+    ocsp = {n: kw.pop(n, None) for n in ("ssl_validate_ocsp", "ssl_validate_ocsp_stapled", "ssl_ocsp_context", "ssl_ocsp_expected_cert")}
+    for name, value in ocsp.items():
+        if value is not None and value is not False:
+            raise RedisError(
+                f"{name} cannot be honoured: redcore's TLS (rustls) does no OCSP checks "
+                "(neither OCSP responder queries nor stapled responses); use CRLs "
+                "(ssl_include_verify_flags=[ssl.VERIFY_CRL_CHECK_LEAF]) for revocation"
+            )
+    for flag in exclude:
+        for bit, why in _ALWAYS_VERIFIED.items():
+            if flag & bit:
+                raise RedisError(f"ssl_exclude_verify_flags: {_flag_name(bit)} cannot be turned off: {why}")
+    flags = 0
+    for flag in include:
+        flags |= flag
+    for flag in exclude:
+        flags &= ~flag
+    known = _CRL_CHAIN | _CRL_LEAF | sum(_ALWAYS_VERIFIED)
+    if flags & int(_ssl.VERIFY_ALLOW_PROXY_CERTS):
+        raise RedisError("ssl_include_verify_flags: ssl.VERIFY_ALLOW_PROXY_CERTS cannot be honoured: rustls does not accept proxy certificates")
+    if flags & ~known:
+        raise RedisError(f"ssl_include_verify_flags: {_flag_name(flags & ~known)} cannot be honoured by redcore's TLS (rustls)")
+    if flags & _CRL_CHAIN == _CRL_CHAIN:
+        return "chain"
+    if flags & _CRL_LEAF:
+        return "leaf"
+    return None
 
 
 def lib_info(lib_name: Any = _UNSET, lib_version: Any = _UNSET, driver_info: Any = _UNSET) -> Tuple[Optional[str], Optional[str]]:
@@ -472,6 +555,13 @@ class ConnectionPool(*redis_base("redis.connection", "ConnectionPool")):  # type
                 kw.pop(name, None)
         if isinstance(cls, type) and issubclass(cls, SSLConnection):
             kw["ssl"] = True
+        if kw.get("ssl"):
+            crl_check = tls_verify_options(kw)
+            if crl_check is not None:
+                kw["ssl_crl_check"] = crl_check
+        else:  # as redis-py, TLS options mean nothing without TLS
+            for name in TLS_VERIFY_ARGS:
+                kw.pop(name, None)
         if "ssl_cert_reqs" in kw:
             kw["ssl_cert_reqs"] = _cert_reqs(kw["ssl_cert_reqs"])
         lib_name, lib_version = lib_info(kw.pop("lib_name", _UNSET), kw.pop("lib_version", _UNSET), kw.pop("driver_info", _UNSET))
@@ -627,7 +717,7 @@ _CORE_ARGS = {
     "keepalive_count", "client_name", "protocol", "health_check_interval", "ssl",
     "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname",
     "credential_provider", "lib_name", "lib_version", "ssl_ca_path", "ssl_ca_data", "ssl_min_version",
-    "ssl_ciphers",
+    "ssl_ciphers", "ssl_crl_check",
     "readonly",
 }
 
@@ -764,7 +854,7 @@ _EMBEDDED_ARGS = frozenset({
 # ``password``, which the engine's ACL checks): accepted and kept in
 # ``connection_kwargs``, so settings written for a server work on an
 # embedded pool (rq's worker sets ``socket_timeout`` there).
-_NO_EFFECT_IN_PROCESS = IGNORED_REDIS_ARGS | {
+_NO_EFFECT_IN_PROCESS = IGNORED_REDIS_ARGS | TLS_VERIFY_ARGS | {
     "ssl_ca_path", "ssl_ca_data", "ssl_min_version", "ssl_ciphers", "ssl_password",
     "username", "password", "socket_timeout", "socket_connect_timeout", "socket_keepalive",
     "socket_keepalive_options", "socket_read_size", "socket_type", "retry", "retry_on_timeout",

@@ -35,13 +35,13 @@ them. redis-py's ``ClusterKeyspaceNotifications`` is not provided.
 from __future__ import annotations
 
 import re
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, ClassVar, Dict, Iterator, List, Literal, Optional, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, Iterator, List, Literal, Optional, Tuple, TypeVar, Union
 
 from ._callbacks import _str
+from ._pubsub import _ReaderThread
 from .exceptions import RedisError
 
 
@@ -211,7 +211,37 @@ class _Channel:
         return hash(self._channel_str)
 
 
-class KeyspaceChannel(_Channel):
+class _KeyChannel(_Channel):
+    """A channel named by a key (or a key pattern)."""
+
+    _FIELDS = ("key_or_pattern",)
+    _BODY = "{key_or_pattern}"
+
+    def __init__(self, key_or_pattern: str, db: int = 0) -> None:
+        self.key_or_pattern = key_or_pattern
+        self.db = db
+
+
+class _EventChannel(_Channel):
+    """A channel named by an event (or an event pattern)."""
+
+    _FIELDS = ("event",)
+    _BODY = "{event}"
+
+    def __init__(self, event: str, db: int = 0) -> None:
+        self.event = event
+        self.db = db
+
+    @classmethod
+    def all_events(cls: "type[_E]", db: int = 0) -> "_E":
+        """Every event of database ``db`` (the pattern ``*``)."""
+        return cls("*", db=db)
+
+
+_E = TypeVar("_E", bound=_EventChannel)
+
+
+class KeyspaceChannel(_KeyChannel):
     """``__keyspace@<db>__:<key_or_pattern>``: events on keys.
 
     >>> str(KeyspaceChannel("user:*"))
@@ -219,15 +249,9 @@ class KeyspaceChannel(_Channel):
     """
 
     PREFIX = "__keyspace@"
-    _FIELDS = ("key_or_pattern",)
-    _BODY = "{key_or_pattern}"
-
-    def __init__(self, key_or_pattern: str, db: int = 0) -> None:
-        self.key_or_pattern = key_or_pattern
-        self.db = db
 
 
-class KeyeventChannel(_Channel):
+class KeyeventChannel(_EventChannel):
     """``__keyevent@<db>__:<event>``: keys touched by an event.
 
     >>> str(KeyeventChannel(EventType.EXPIRED, db=2))
@@ -235,48 +259,20 @@ class KeyeventChannel(_Channel):
     """
 
     PREFIX = "__keyevent@"
-    _FIELDS = ("event",)
-    _BODY = "{event}"
-
-    def __init__(self, event: str, db: int = 0) -> None:
-        self.event = event
-        self.db = db
-
-    @classmethod
-    def all_events(cls, db: int = 0) -> "KeyeventChannel":
-        """Every event of database ``db`` (the pattern ``*``)."""
-        return cls("*", db=db)
 
 
-class SubkeyspaceChannel(_Channel):
+class SubkeyspaceChannel(_KeyChannel):
     """``__subkeyspace@<db>__:<key>``: per-field events of a key (newer
     than Redis 7.0); messages are ``<event>|<len>:<field>[,...]``."""
 
     PREFIX = "__subkeyspace@"
-    _FIELDS = ("key_or_pattern",)
-    _BODY = "{key_or_pattern}"
-
-    def __init__(self, key_or_pattern: str, db: int = 0) -> None:
-        self.key_or_pattern = key_or_pattern
-        self.db = db
 
 
-class SubkeyeventChannel(_Channel):
+class SubkeyeventChannel(_EventChannel):
     """``__subkeyevent@<db>__:<event>`` (newer than Redis 7.0); messages
     are ``<len>:<key>|<len>:<field>[,...]``."""
 
     PREFIX = "__subkeyevent@"
-    _FIELDS = ("event",)
-    _BODY = "{event}"
-
-    def __init__(self, event: str, db: int = 0) -> None:
-        self.event = event
-        self.db = db
-
-    @classmethod
-    def all_events(cls, db: int = 0) -> "SubkeyeventChannel":
-        """Every subkey event of database ``db``."""
-        return cls("*", db=db)
 
 
 class SubkeyspaceitemChannel(_Channel):
@@ -616,32 +612,14 @@ class AbstractKeyspaceNotifications(KeyspaceNotificationsInterface):
         return thread
 
 
-class KeyspaceWorkerThread(threading.Thread):
-    """The thread of :meth:`AbstractKeyspaceNotifications.run_in_thread`."""
+class KeyspaceWorkerThread(_ReaderThread):
+    """The thread of :meth:`AbstractKeyspaceNotifications.run_in_thread`;
+    ``stop()`` asks it to finish (it closes the notifications object)."""
 
     def __init__(self, notifications: KeyspaceNotificationsInterface, poll_timeout: float, daemon: bool = False, exception_handler: Optional[Callable[..., None]] = None) -> None:
-        super().__init__(daemon=daemon)
+        super().__init__(notifications, poll_timeout, daemon=daemon, exception_handler=exception_handler)
         self.notifications = notifications
         self.poll_timeout = poll_timeout
-        self.exception_handler = exception_handler
-        self._running = threading.Event()
-
-    def run(self) -> None:
-        if self._running.is_set():
-            return
-        self._running.set()
-        while self._running.is_set():
-            try:
-                self.notifications.get_message(ignore_subscribe_messages=True, timeout=self.poll_timeout)
-            except BaseException as error:
-                if self.exception_handler is None:
-                    raise
-                self.exception_handler(error, self.notifications, self)
-        self.notifications.close()
-
-    def stop(self) -> None:
-        """Ask the thread to finish (it closes the notifications object)."""
-        self._running.clear()
 
 
 class KeyspaceNotifications(AbstractKeyspaceNotifications):

@@ -27,7 +27,7 @@ import time
 import uuid
 import weakref
 from types import SimpleNamespace
-from typing import Any, Optional, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from .exceptions import LockError, LockNotOwnedError
 from ._compat import adopt, redis_base
@@ -85,7 +85,103 @@ def fence_key(name: Any) -> Any:
     return key.decode() if isinstance(name, str) else key
 
 
-class Lock(*redis_base("redis.lock", "Lock")):  # type: ignore[misc]  # redis-py base when installed
+class _LockCore:
+    """What :class:`Lock` and ``redcore.asyncio.Lock`` share: the
+    attributes, the scripts, token handling and the checks each operation
+    makes before it talks to the server."""
+
+    redis: Any
+    name: Any
+    timeout: Optional[Number]
+    sleep: Number
+    blocking: bool
+    blocking_timeout: Optional[Number]
+    local: Any
+
+    def _setup(
+        self,
+        redis: Any,
+        name: Any,
+        timeout: Optional[Number],
+        sleep: Number,
+        blocking: bool,
+        blocking_timeout: Optional[Number],
+        thread_local: bool,
+        raise_on_release_error: bool,
+    ) -> None:
+        self.redis = redis
+        self.name = name
+        self.timeout = timeout
+        self.sleep = sleep
+        self.blocking = blocking
+        self.blocking_timeout = blocking_timeout
+        self.thread_local = bool(thread_local)
+        self.raise_on_release_error = raise_on_release_error
+        self.local = threading.local() if self.thread_local else SimpleNamespace()
+        self.local.token = None
+        self.lua_release = redis.register_script(_RELEASE)
+        self.lua_extend = redis.register_script(_EXTEND)
+        self.lua_reacquire = redis.register_script(_REACQUIRE)
+
+    def _not_acquired(self) -> LockError:
+        return LockError("Unable to acquire lock within the time specified", lock_name=self.name)
+
+    def _encode(self, token: Any) -> bytes:
+        if isinstance(token, bytes):
+            return token
+        encoding = getattr(self.redis, "_encoding", None)  # redcore clients
+        if encoding is None and hasattr(self.redis, "get_encoder"):  # redis-py clients
+            return self.redis.get_encoder().encode(token)
+        encoding, errors = encoding or ("utf-8", "strict")
+        return str(token).encode(encoding, errors)
+
+    def _acquire_args(
+        self, token: Optional[Any], blocking: Optional[bool], blocking_timeout: Optional[Number]
+    ) -> Tuple[bytes, bool, Optional[Number]]:
+        """(token, blocking, blocking_timeout) of an ``acquire()`` call,
+        the lock's defaults filled in."""
+        token = uuid.uuid1().hex.encode() if token is None else self._encode(token)
+        blocking = self.blocking if blocking is None else blocking
+        blocking_timeout = self.blocking_timeout if blocking_timeout is None else blocking_timeout
+        return token, blocking, blocking_timeout
+
+    def _px(self) -> Optional[int]:
+        """The key's TTL in milliseconds (None without a timeout)."""
+        return int(self.timeout * 1000) if self.timeout else None
+
+    def _is_mine(self, stored: Any) -> bool:
+        """``owned()`` given the key's value."""
+        if stored is not None and not isinstance(stored, bytes):
+            stored = self._encode(stored)
+        return self.local.token is not None and stored == self.local.token
+
+    def _take_token(self) -> bytes:
+        """The token ``release()`` gives up (the lock forgets it)."""
+        token = self.local.token
+        if token is None:
+            raise LockError("Cannot release a lock that's not owned or is already unlocked.", lock_name=self.name)
+        self.local.token = None
+        return token
+
+    def _check_renewable(self, action: str) -> None:
+        """``extend()`` / ``reacquire()`` need a held lock with a timeout."""
+        if self.local.token is None:
+            raise LockError(f"Cannot {action} an unlocked lock", lock_name=self.name)
+        if self.timeout is None:
+            raise LockError(f"Cannot {action} a lock with no timeout", lock_name=self.name)
+
+    def _extend_args(self, additional_time: Number, replace_ttl: bool) -> List[Any]:
+        return [self.local.token, int(additional_time * 1000), "1" if replace_ttl else "0"]
+
+    def _check_done(self, ok: Any, action: str) -> bool:
+        """A script's answer: True, or LockNotOwnedError when the key no
+        longer held our token."""
+        if not ok:
+            raise LockNotOwnedError(f"Cannot {action} a lock that's no longer owned", lock_name=self.name)
+        return True
+
+
+class Lock(_LockCore, *redis_base("redis.lock", "Lock")):  # type: ignore[misc]  # redis-py base when installed
     """A lock held by storing a random token under ``name`` (SET NX PX);
     released or extended only by the holder of that token.
 
@@ -120,31 +216,19 @@ class Lock(*redis_base("redis.lock", "Lock")):  # type: ignore[misc]  # redis-py
     ) -> None:
         if auto_renew and not timeout:
             raise LockError("auto_renew needs a timeout", lock_name=name)
-        self.redis = redis
-        self.name = name
-        self.timeout = timeout
-        self.sleep = sleep
-        self.blocking = blocking
-        self.blocking_timeout = blocking_timeout
-        self.thread_local = bool(thread_local)
-        self.raise_on_release_error = raise_on_release_error
+        self._setup(redis, name, timeout, sleep, blocking, blocking_timeout, thread_local, raise_on_release_error)
         self.auto_renew = auto_renew
         self.fencing = fencing
-        self.local: Any = threading.local() if self.thread_local else SimpleNamespace()
-        self.local.token = None
         self.local.fencing_token = None
         # The renewal thread and its stop event belong to the holder, so
         # they live in ``local`` beside the token.
         self.local.renewal = None
-        self.lua_release = redis.register_script(_RELEASE)
-        self.lua_extend = redis.register_script(_EXTEND)
-        self.lua_reacquire = redis.register_script(_REACQUIRE)
         self.lua_acquire_fenced = redis.register_script(_ACQUIRE_FENCED)
 
     def __enter__(self) -> "Lock":
         if self.acquire():
             return self
-        raise LockError("Unable to acquire lock within the time specified", lock_name=self.name)
+        raise self._not_acquired()
 
     def __exit__(self, *exc: Any) -> None:
         try:
@@ -159,15 +243,6 @@ class Lock(*redis_base("redis.lock", "Lock")):  # type: ignore[misc]  # redis-py
         """The token of the current acquisition (with ``fencing=True``)."""
         return getattr(self.local, "fencing_token", None)
 
-    def _encode(self, token: Any) -> bytes:
-        if isinstance(token, bytes):
-            return token
-        encoding = getattr(self.redis, "_encoding", None)  # redcore clients
-        if encoding is None and hasattr(self.redis, "get_encoder"):  # redis-py clients
-            return self.redis.get_encoder().encode(token)
-        encoding, errors = encoding or ("utf-8", "strict")
-        return str(token).encode(encoding, errors)
-
     def acquire(
         self,
         sleep: Optional[Number] = None,
@@ -179,9 +254,7 @@ class Lock(*redis_base("redis.lock", "Lock")):  # type: ignore[misc]  # redis-py
         returns False at once if it is taken; otherwise retries every
         ``sleep`` seconds, for at most ``blocking_timeout`` seconds."""
         sleep = self.sleep if sleep is None else sleep
-        token = uuid.uuid1().hex.encode() if token is None else self._encode(token)
-        blocking = self.blocking if blocking is None else blocking
-        blocking_timeout = self.blocking_timeout if blocking_timeout is None else blocking_timeout
+        token, blocking, blocking_timeout = self._acquire_args(token, blocking, blocking_timeout)
         stop_at = None if blocking_timeout is None else time.monotonic() + blocking_timeout
         while True:
             if self.do_acquire(token):
@@ -196,7 +269,7 @@ class Lock(*redis_base("redis.lock", "Lock")):  # type: ignore[misc]  # redis-py
 
     def do_acquire(self, token: bytes) -> bool:
         """One attempt: SET NX (with PX when there is a timeout)."""
-        px = int(self.timeout * 1000) if self.timeout else None
+        px = self._px()
         if self.fencing:
             fenced = self.lua_acquire_fenced(
                 keys=[self.name, fence_key(self.name)], args=[token, "" if px is None else px], client=self.redis
@@ -213,59 +286,38 @@ class Lock(*redis_base("redis.lock", "Lock")):  # type: ignore[misc]  # redis-py
 
     def owned(self) -> bool:
         """True if this lock object (this thread) holds the lock."""
-        stored = self.redis.get(self.name)
-        if stored is not None and not isinstance(stored, bytes):
-            stored = self._encode(stored)
-        return self.local.token is not None and stored == self.local.token
+        return self._is_mine(self.redis.get(self.name))
 
     def release(self) -> None:
         """Releases the lock; LockNotOwnedError if it was lost (expired and
         maybe taken by someone else)."""
-        token = self.local.token
-        if token is None:
-            raise LockError("Cannot release a lock that's not owned or is already unlocked.", lock_name=self.name)
-        self.local.token = None
+        token = self._take_token()
         self._stop_renewal()
         self.do_release(token)
 
     def do_release(self, expected_token: bytes) -> None:
-        if not self.lua_release(keys=[self.name], args=[expected_token], client=self.redis):
-            raise LockNotOwnedError("Cannot release a lock that's no longer owned", lock_name=self.name)
+        self._check_done(self.lua_release(keys=[self.name], args=[expected_token], client=self.redis), "release")
 
     def extend(self, additional_time: Number, replace_ttl: bool = False) -> bool:
         """Adds ``additional_time`` seconds to the lock's TTL (or sets the
         TTL to it with ``replace_ttl``)."""
-        if self.local.token is None:
-            raise LockError("Cannot extend an unlocked lock", lock_name=self.name)
-        if self.timeout is None:
-            raise LockError("Cannot extend a lock with no timeout", lock_name=self.name)
+        self._check_renewable("extend")
         return self.do_extend(additional_time, replace_ttl)
 
     def do_extend(self, additional_time: Number, replace_ttl: bool) -> bool:
-        ok = self.lua_extend(
-            keys=[self.name],
-            args=[self.local.token, int(additional_time * 1000), "1" if replace_ttl else "0"],
-            client=self.redis,
-        )
-        if not ok:
-            raise LockNotOwnedError("Cannot extend a lock that's no longer owned", lock_name=self.name)
-        return True
+        ok = self.lua_extend(keys=[self.name], args=self._extend_args(additional_time, replace_ttl), client=self.redis)
+        return self._check_done(ok, "extend")
 
     def reacquire(self) -> bool:
         """Resets the lock's TTL to ``timeout``."""
-        if self.local.token is None:
-            raise LockError("Cannot reacquire an unlocked lock", lock_name=self.name)
-        if self.timeout is None:
-            raise LockError("Cannot reacquire a lock with no timeout", lock_name=self.name)
+        self._check_renewable("reacquire")
         return self.do_reacquire()
 
     def do_reacquire(self, token: Optional[bytes] = None) -> bool:
         token = self.local.token if token is None else token
         assert self.timeout is not None
         ok = self.lua_reacquire(keys=[self.name], args=[token, int(self.timeout * 1000)], client=self.redis)
-        if not ok:
-            raise LockNotOwnedError("Cannot reacquire a lock that's no longer owned", lock_name=self.name)
-        return True
+        return self._check_done(ok, "reacquire")
 
     # --- auto-renewal ---------------------------------------------------
 

@@ -2,9 +2,11 @@
 //! `ssl_*` arguments: a CA file, an optional client certificate and key,
 //! `ssl_cert_reqs` none/optional/required and `ssl_check_hostname`, CA
 //! directories and in-memory CA data, a minimum version and TLS 1.2
-//! cipher suites by their OpenSSL names. rustls speaks TLS 1.2 and 1.3
-//! only and cannot decrypt private keys: what it cannot honour is an
-//! error, never silently dropped.
+//! cipher suites by their OpenSSL names, and the CRL checks of
+//! `ssl_include_verify_flags` (CRLs read from the CA file, directory and
+//! data, as OpenSSL's `load_verify_locations` does). rustls speaks TLS 1.2
+//! and 1.3 only, cannot decrypt private keys and does no OCSP: what it
+//! cannot honour is an error, never silently dropped.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,7 +15,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName, UnixTime,
+};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -40,6 +44,28 @@ impl CertReqs {
     }
 }
 
+/// Revocation checks against CRLs (`ssl.VERIFY_CRL_CHECK_LEAF` /
+/// `VERIFY_CRL_CHECK_CHAIN` in `ssl_include_verify_flags`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrlCheck {
+    Off,
+    /// The server's certificate only.
+    Leaf,
+    /// Every certificate of the chain.
+    Chain,
+}
+
+impl CrlCheck {
+    pub fn parse(s: &str) -> Option<CrlCheck> {
+        match s.to_ascii_lowercase().as_str() {
+            "off" | "none" => Some(CrlCheck::Off),
+            "leaf" => Some(CrlCheck::Leaf),
+            "chain" => Some(CrlCheck::Chain),
+            _ => None,
+        }
+    }
+}
+
 /// What the user asked for.
 #[derive(Clone, Debug)]
 pub struct TlsOptions {
@@ -57,6 +83,8 @@ pub struct TlsOptions {
     /// `ssl_ciphers`: OpenSSL names of the TLS 1.2 suites allowed (TLS 1.3
     /// suites are always on, as with Python's `set_ciphers`).
     pub ciphers: Option<Vec<String>>,
+    /// CRL checks of the server's chain.
+    pub crl_check: CrlCheck,
 }
 
 /// Parses `ssl_min_version` (Python's `ssl.TLSVersion` name or number):
@@ -221,6 +249,45 @@ fn roots(opts: &TlsOptions) -> Result<RootCertStore, String> {
     Ok(store)
 }
 
+/// The CRLs (PEM `X509 CRL` blocks) of the CA file, the CA directory's
+/// files and the CA data, where OpenSSL's `load_verify_locations` finds
+/// them.
+fn crls(opts: &TlsOptions) -> Result<Vec<CertificateRevocationListDer<'static>>, String> {
+    let pem = |data: &[u8]| -> Vec<CertificateRevocationListDer<'static>> {
+        CertificateRevocationListDer::pem_slice_iter(data)
+            .filter_map(Result::ok)
+            .collect()
+    };
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let mut out = Vec::new();
+    if let Some(path) = &opts.ca_certs {
+        out.extend(pem(&read(path)?));
+    }
+    if let Some(dir) = &opts.ca_path {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot read ssl_ca_path {}: {e}", dir.display()))?;
+        for entry in entries.flatten() {
+            if entry.path().is_file() {
+                out.extend(pem(&read(&entry.path())?));
+            }
+        }
+    }
+    if let Some(data) = &opts.ca_data {
+        out.extend(pem(data));
+    }
+    if out.is_empty() {
+        return Err(
+            "ssl.VERIFY_CRL_CHECK_LEAF / VERIFY_CRL_CHECK_CHAIN need the CRLs of the \
+                    server's chain (PEM \"X509 CRL\" blocks) in ssl_ca_certs, ssl_ca_path or \
+                    ssl_ca_data; none was found"
+                .to_string(),
+        );
+    }
+    Ok(out)
+}
+
 /// Builds the rustls configuration for connections to `host`.
 pub fn build(opts: &TlsOptions, host: &str) -> Result<TlsSettings, String> {
     let provider = match &opts.ciphers {
@@ -241,12 +308,18 @@ pub fn build(opts: &TlsOptions, host: &str) -> Result<TlsSettings, String> {
     let verifier: Arc<dyn ServerCertVerifier> = match opts.cert_reqs {
         CertReqs::None => Arc::new(AcceptAny(provider.clone())),
         CertReqs::Optional | CertReqs::Required => {
-            let inner = WebPkiServerVerifier::builder_with_provider(
+            let mut verifier = WebPkiServerVerifier::builder_with_provider(
                 Arc::new(roots(opts)?),
                 provider.clone(),
-            )
-            .build()
-            .map_err(|e| e.to_string())?;
+            );
+            // A certificate no CRL speaks for fails, as with OpenSSL.
+            if opts.crl_check != CrlCheck::Off {
+                verifier = verifier.with_crls(crls(opts)?);
+                if opts.crl_check == CrlCheck::Leaf {
+                    verifier = verifier.only_check_end_entity_revocation();
+                }
+            }
+            let inner = verifier.build().map_err(|e| e.to_string())?;
             if opts.check_hostname {
                 inner
             } else {

@@ -22,14 +22,15 @@ use crate::resp::Frame;
 const S: Group = Group::Server;
 const ADM: u32 = acl::ADMIN | acl::DANGEROUS;
 const MODULE_SUBCOMMANDS: &[Command] = &[
-    Command::new("module|list", 2, ADMIN | NOSCRIPT, S, module_list),
+    Command::new("module|list", 2, ADMIN | NOSCRIPT, S, module_list).reply("parse_module_list"),
     Command::new(
         "module|load",
         -3,
         ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
         S,
         module_load,
-    ),
+    )
+    .reply("BOOL"),
     Command::new(
         "module|loadex",
         -3,
@@ -43,7 +44,8 @@ const MODULE_SUBCOMMANDS: &[Command] = &[
         ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
         S,
         module_unload,
-    ),
+    )
+    .reply("BOOL"),
     Command::new("module|help", 2, LOADING | STALE, S, module_help),
 ];
 
@@ -54,23 +56,28 @@ pub(crate) const COMMANDS: &[Command] = &[
         ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
         S,
         save,
-    ),
-    Command::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, S, bgsave),
-    Command::new("lastsave", 1, LOADING | STALE | FAST, S, lastsave).acl(ADM),
+    )
+    .reply("OK"),
+    Command::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, S, bgsave).reply2("TRUE"),
+    Command::new("lastsave", 1, LOADING | STALE | FAST, S, lastsave)
+        .reply("timestamp_to_datetime")
+        .acl(ADM),
     Command::new(
         "bgrewriteaof",
         1,
         ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
         S,
         bgrewriteaof,
-    ),
+    )
+    .reply2("TRUE"),
     Command::new(
         "shutdown",
         -1,
         ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
         S,
         shutdown,
-    ),
+    )
+    .reply("OK"),
     Command::new("role", 1, NOSCRIPT | LOADING | STALE | FAST, S, role).acl(ADM),
     Command::new("wait", 3, NOSCRIPT, Group::Generic, wait).acl(acl::CONNECTION),
     Command::new("waitaof", 4, NOSCRIPT, Group::Generic, waitaof).acl(acl::CONNECTION),
@@ -87,7 +94,8 @@ pub(crate) const COMMANDS: &[Command] = &[
         ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
         S,
         replicaof,
-    ),
+    )
+    .reply("OK"),
     Command::new("failover", -1, ADMIN | NOSCRIPT | STALE, S, failover),
     Command::new(
         "psync",

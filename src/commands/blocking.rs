@@ -22,9 +22,13 @@ const Z: Group = Group::SortedSet;
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, L, blpop)
+        .reply2("BLOCK_POP")
+        .reply_unified2("block_pop_unified")
         .keys(1, -2, 1)
         .timeout(Timeout::Last),
     Command::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, L, brpop)
+        .reply2("BLOCK_POP")
+        .reply_unified2("block_pop_unified")
         .keys(1, -2, 1)
         .timeout(Timeout::Last),
     Command::new(
@@ -56,6 +60,9 @@ pub(crate) const COMMANDS: &[Command] = &[
         Z,
         bzpopmin,
     )
+    .reply2("BZPOP")
+    .reply_unified2("bzpop_unified")
+    .reply_unified3("bzpop_unified")
     .keys(1, -2, 1)
     .timeout(Timeout::Last),
     Command::new(
@@ -65,9 +72,14 @@ pub(crate) const COMMANDS: &[Command] = &[
         Z,
         bzpopmax,
     )
+    .reply2("BZPOP")
+    .reply_unified2("bzpop_unified")
+    .reply_unified3("bzpop_unified")
     .keys(1, -2, 1)
     .timeout(Timeout::Last),
     Command::new("bzmpop", -5, WRITE | BLOCKING, Z, bzmpop)
+        .reply_default("zmpop_legacy")
+        .reply_unified2("zmpop_unified")
         .keys(0, 0, 0)
         .movable(blmpop_keys)
         .timeout(Timeout::Arg(1)),

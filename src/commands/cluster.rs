@@ -18,30 +18,30 @@ const fn sub(name: &'static str, arity: i32, flags: u32) -> Command {
 }
 
 const SUBCOMMANDS: &[Command] = &[
-    sub("cluster|addslots", -3, CHANGE),
-    sub("cluster|addslotsrange", -4, CHANGE),
+    sub("cluster|addslots", -3, CHANGE).reply("OK"),
+    sub("cluster|addslotsrange", -4, CHANGE).reply("OK"),
     sub("cluster|bumpepoch", 2, CHANGE),
     sub("cluster|count-failure-reports", 3, ADMIN | STALE),
     sub("cluster|countkeysinslot", 3, STALE),
-    sub("cluster|delslots", -3, CHANGE),
-    sub("cluster|delslotsrange", -4, CHANGE),
-    sub("cluster|failover", -2, CHANGE),
+    sub("cluster|delslots", -3, CHANGE).reply("OK"),
+    sub("cluster|delslotsrange", -4, CHANGE).reply("OK"),
+    sub("cluster|failover", -2, CHANGE).reply("OK"),
     sub("cluster|flushslots", 2, CHANGE),
-    sub("cluster|forget", 3, CHANGE),
-    sub("cluster|getkeysinslot", 4, STALE),
+    sub("cluster|forget", 3, CHANGE).reply("OK"),
+    sub("cluster|getkeysinslot", 4, STALE).reply("STR_LIST"),
     sub("cluster|help", 2, LOADING | STALE),
-    sub("cluster|info", 2, STALE),
+    sub("cluster|info", 2, STALE).reply("parse_cluster_info"),
     sub("cluster|keyslot", 3, STALE),
     sub("cluster|links", 2, STALE),
-    sub("cluster|meet", -4, CHANGE),
+    sub("cluster|meet", -4, CHANGE).reply("OK"),
     sub("cluster|myid", 2, STALE),
     sub("cluster|nodes", 2, STALE),
     sub("cluster|replicas", 3, ADMIN | STALE),
-    sub("cluster|replicate", 3, CHANGE),
-    sub("cluster|reset", -2, ADMIN | NOSCRIPT | STALE),
-    sub("cluster|saveconfig", 2, CHANGE),
-    sub("cluster|set-config-epoch", 3, CHANGE),
-    sub("cluster|setslot", -4, CHANGE),
+    sub("cluster|replicate", 3, CHANGE).reply("OK"),
+    sub("cluster|reset", -2, ADMIN | NOSCRIPT | STALE).reply("OK"),
+    sub("cluster|saveconfig", 2, CHANGE).reply("OK"),
+    sub("cluster|set-config-epoch", 3, CHANGE).reply("OK"),
+    sub("cluster|setslot", -4, CHANGE).reply("OK"),
     sub("cluster|shards", 2, STALE),
     sub("cluster|slaves", 3, ADMIN | STALE),
     sub("cluster|slots", 2, STALE),
@@ -49,9 +49,15 @@ const SUBCOMMANDS: &[Command] = &[
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("cluster", -2, 0, G, super::server::container).subcommands(SUBCOMMANDS),
-    Command::new("readonly", 1, LOADING | STALE | FAST, G, disabled).acl(acl::CONNECTION),
-    Command::new("readwrite", 1, LOADING | STALE | FAST, G, disabled).acl(acl::CONNECTION),
-    Command::new("asking", 1, FAST, G, disabled).acl(acl::CONNECTION),
+    Command::new("readonly", 1, LOADING | STALE | FAST, G, disabled)
+        .reply("OK")
+        .acl(acl::CONNECTION),
+    Command::new("readwrite", 1, LOADING | STALE | FAST, G, disabled)
+        .reply("OK")
+        .acl(acl::CONNECTION),
+    Command::new("asking", 1, FAST, G, disabled)
+        .reply("OK")
+        .acl(acl::CONNECTION),
 ];
 
 /// Any CLUSTER subcommand, READONLY, READWRITE, ASKING.

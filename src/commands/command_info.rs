@@ -21,7 +21,10 @@ pub(crate) const SUBCOMMANDS: &[Command] = &[
     Command::new("command|count", 2, LS, Group::Server, count).acl(C),
     Command::new("command|info", -2, LS, Group::Server, info).acl(C),
     Command::new("command|list", -2, LS, Group::Server, list).acl(C),
-    Command::new("command|getkeys", -4, LS, Group::Server, getkeys).acl(C),
+    Command::new("command|getkeys", -4, LS, Group::Server, getkeys)
+        .reply2("STR_LIST")
+        .reply_unified2("_identity")
+        .acl(C),
     Command::new("command|help", 2, LS, Group::Server, help).acl(C),
     Command::new(
         "command|docs",
@@ -30,6 +33,7 @@ pub(crate) const SUBCOMMANDS: &[Command] = &[
         Group::Server,
         super::docs::command_docs,
     )
+    .reply("parse_command_docs")
     .acl(C),
     Command::new(
         "command|getkeysandflags",

@@ -22,15 +22,28 @@ const ADMIN_CMD: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 const CLIENT_SUBCOMMANDS: &[Command] = &[
     Command::new("client|id", 2, NOSCRIPT | LS, C, client_id).acl(CONN),
-    Command::new("client|getname", 2, NOSCRIPT | LS, C, client_getname).acl(CONN),
-    Command::new("client|setname", 3, NOSCRIPT | LS, C, client_setname).acl(CONN),
-    Command::new("client|info", 2, NOSCRIPT | LS, C, client_info).acl(CONN),
-    Command::new("client|list", -2, ADMIN_CMD, C, client_list).acl(CONN),
-    Command::new("client|kill", -3, ADMIN_CMD, C, client_kill).acl(CONN),
+    Command::new("client|getname", 2, NOSCRIPT | LS, C, client_getname)
+        .reply2("STR")
+        .reply_unified3("STR")
+        .acl(CONN),
+    Command::new("client|setname", 3, NOSCRIPT | LS, C, client_setname)
+        .reply("OK")
+        .acl(CONN),
+    Command::new("client|info", 2, NOSCRIPT | LS, C, client_info)
+        .reply("parse_client_info")
+        .acl(CONN),
+    Command::new("client|list", -2, ADMIN_CMD, C, client_list)
+        .reply("parse_client_list")
+        .acl(CONN),
+    Command::new("client|kill", -3, ADMIN_CMD, C, client_kill)
+        .reply("parse_client_kill")
+        .acl(CONN),
     Command::new("client|no-evict", 3, ADMIN_CMD, C, client_no_evict).acl(CONN),
     Command::new("client|no-touch", 3, NOSCRIPT | LS, C, client_no_touch).acl(CONN),
     Command::new("client|setinfo", 4, NOSCRIPT | LS, C, client_setinfo).acl(CONN),
-    Command::new("client|unblock", -3, ADMIN_CMD, C, client_unblock).acl(CONN),
+    Command::new("client|unblock", -3, ADMIN_CMD, C, client_unblock)
+        .reply("BOOL")
+        .acl(CONN),
     Command::new("client|getredir", 2, NOSCRIPT | LS, C, client_getredir).acl(CONN),
     Command::new(
         "client|trackinginfo",
@@ -39,10 +52,13 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         C,
         client_trackinginfo,
     )
+    .reply("parse_trackinginfo")
     .acl(CONN),
     Command::new("client|tracking", -3, NOSCRIPT | LS, C, client_tracking).acl(CONN),
     Command::new("client|caching", 3, NOSCRIPT | LS, C, client_caching).acl(CONN),
-    Command::new("client|pause", -3, ADMIN_CMD, C, client_pause).acl(CONN),
+    Command::new("client|pause", -3, ADMIN_CMD, C, client_pause)
+        .reply("OK")
+        .acl(CONN),
     Command::new("client|unpause", 2, ADMIN_CMD, C, client_unpause).acl(CONN),
     Command::new("client|reply", 3, NOSCRIPT | LS, C, client_reply).acl(CONN),
     Command::new("client|help", 2, LS, C, client_help).acl(CONN),
@@ -66,6 +82,9 @@ pub(crate) const COMMANDS: &[Command] = &[
         C,
         reset,
     )
+    .reply2("STR")
+    .reply3("_str")
+    .reply_unified3("STR")
     .acl(CONN),
     Command::new(
         "quit",
@@ -74,6 +93,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         C,
         quit,
     )
+    .reply("OK")
     .acl(CONN),
 ];
 

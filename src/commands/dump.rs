@@ -21,9 +21,13 @@ const KS: u32 = acl::KEYSPACE;
 
 const MEMORY_SUBCOMMANDS: &[Command] = &[
     Command::new("memory|usage", -3, READONLY, S, memory_usage).keys(2, 2, 1),
-    Command::new("memory|stats", 2, 0, S, memory_stats),
+    Command::new("memory|stats", 2, 0, S, memory_stats)
+        .reply2("parse_memory_stats")
+        .reply3("parse_memory_stats_unified")
+        .reply_default("parse_memory_stats_unified")
+        .reply_unified2("parse_memory_stats_unified"),
     Command::new("memory|doctor", 2, 0, S, memory_doctor),
-    Command::new("memory|purge", 2, 0, S, memory_purge),
+    Command::new("memory|purge", 2, 0, S, memory_purge).reply("OK"),
     Command::new("memory|malloc-stats", 2, 0, S, memory_malloc_stats),
     Command::new("memory|help", 2, LOADING | STALE, S, memory_help),
 ];

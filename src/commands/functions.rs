@@ -25,9 +25,15 @@ const FUNCTION_SUBCOMMANDS: &[Command] = &[
         function_load,
     )
     .acl(S),
-    Command::new("function|list", -2, NOSCRIPT, G, function_list).acl(S),
-    Command::new("function|delete", 3, WRITE | NOSCRIPT, G, function_delete).acl(S),
-    Command::new("function|flush", -2, WRITE | NOSCRIPT, G, function_flush).acl(S),
+    Command::new("function|list", -2, NOSCRIPT, G, function_list)
+        .reply("parse_function_list")
+        .acl(S),
+    Command::new("function|delete", 3, WRITE | NOSCRIPT, G, function_delete)
+        .reply("OK")
+        .acl(S),
+    Command::new("function|flush", -2, WRITE | NOSCRIPT, G, function_flush)
+        .reply("OK")
+        .acl(S),
     Command::new("function|dump", 2, NOSCRIPT, G, function_dump).acl(S),
     Command::new(
         "function|restore",
@@ -36,6 +42,7 @@ const FUNCTION_SUBCOMMANDS: &[Command] = &[
         G,
         function_restore,
     )
+    .reply("OK")
     .acl(S),
     Command::new("function|kill", 2, NOSCRIPT | ALLOW_BUSY, G, function_kill).acl(S),
     Command::new(

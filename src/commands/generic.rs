@@ -45,33 +45,43 @@ pub(crate) const COMMANDS: &[Command] = &[
         .keys(1, 1, 1)
         .acl(KS),
     Command::new("rename", 3, WRITE, G, rename)
+        .reply("OK")
         .keys(1, 2, 1)
         .acl(KS),
     Command::new("renamenx", 3, WRITE | FAST, G, renamenx)
+        .reply("BOOL")
         .keys(1, 2, 1)
         .acl(KS),
     Command::new("copy", -3, WRITE | DENYOOM, G, copy)
+        .reply("BOOL")
         .keys(1, 2, 1)
         .acl(KS),
     Command::new("move", 3, WRITE | FAST, G, move_)
+        .reply("BOOL")
         .keys(1, 1, 1)
         .acl(KS),
     Command::new("touch", -2, READONLY | FAST, G, touch)
         .keys(1, -1, 1)
         .acl(KS),
     Command::new("keys", 2, READONLY, G, keys).acl(KS | acl::DANGEROUS),
-    Command::new("scan", -2, READONLY, G, scan).acl(KS),
+    Command::new("scan", -2, READONLY, G, scan)
+        .reply("SCAN")
+        .acl(KS),
     Command::new("randomkey", 1, READONLY, G, randomkey).acl(KS),
     Command::new("expire", -3, WRITE | FAST, G, expire)
+        .reply("BOOL")
         .keys(1, 1, 1)
         .acl(KS),
     Command::new("pexpire", -3, WRITE | FAST, G, pexpire)
+        .reply("BOOL")
         .keys(1, 1, 1)
         .acl(KS),
     Command::new("expireat", -3, WRITE | FAST, G, expireat)
+        .reply("BOOL")
         .keys(1, 1, 1)
         .acl(KS),
     Command::new("pexpireat", -3, WRITE | FAST, G, pexpireat)
+        .reply("BOOL")
         .keys(1, 1, 1)
         .acl(KS),
     Command::new("ttl", 2, READONLY | FAST, G, ttl)
@@ -87,9 +97,12 @@ pub(crate) const COMMANDS: &[Command] = &[
         .keys(1, 1, 1)
         .acl(KS),
     Command::new("persist", 2, WRITE | FAST, G, persist)
+        .reply("BOOL")
         .keys(1, 1, 1)
         .acl(KS),
-    Command::new("object", -2, 0, G, super::server::container).subcommands(OBJECT_SUBCOMMANDS),
+    Command::new("object", -2, 0, G, super::server::container)
+        .reply("parse_object")
+        .subcommands(OBJECT_SUBCOMMANDS),
 ];
 
 /// Counts a read lookup for INFO's keyspace_hits / keyspace_misses.

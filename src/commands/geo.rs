@@ -27,12 +27,27 @@ const G: Group = Group::Geo;
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("geoadd", -5, WRITE | DENYOOM, G, geoadd).keys(1, 1, 1),
-    Command::new("geopos", -2, READONLY, G, geopos).keys(1, 1, 1),
-    Command::new("geodist", -4, READONLY, G, geodist).keys(1, 1, 1),
-    Command::new("geohash", -2, READONLY, G, geohash_cmd).keys(1, 1, 1),
-    Command::new("geosearch", -7, READONLY, G, geosearch).keys(1, 1, 1),
+    Command::new("geopos", -2, READONLY, G, geopos)
+        .reply2("parse_geopos")
+        .reply_unified2("geopos_unified")
+        .keys(1, 1, 1),
+    Command::new("geodist", -4, READONLY, G, geodist)
+        .reply("FLOAT")
+        .keys(1, 1, 1),
+    Command::new("geohash", -2, READONLY, G, geohash_cmd)
+        .reply2("STR_LIST")
+        .reply_unified3("STR_LIST")
+        .keys(1, 1, 1),
+    Command::new("geosearch", -7, READONLY, G, geosearch)
+        .reply("parse_geosearch_generic")
+        .reply_unified2("parse_geosearch_unified")
+        .reply_unified3("parse_geosearch_unified")
+        .keys(1, 1, 1),
     Command::new("geosearchstore", -8, WRITE | DENYOOM, G, geosearchstore).keys(1, 2, 1),
     Command::new("georadius", -6, WRITE | DENYOOM, G, georadius)
+        .reply("parse_geosearch_generic")
+        .reply_unified2("parse_geosearch_unified")
+        .reply_unified3("parse_geosearch_unified")
         .keys(1, 1, 1)
         .movable(radius_keys),
     Command::new("georadius_ro", -6, READONLY, G, georadius_ro).keys(1, 1, 1),
@@ -43,6 +58,9 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         georadiusbymember,
     )
+    .reply("parse_geosearch_generic")
+    .reply_unified2("parse_geosearch_unified")
+    .reply_unified3("parse_geosearch_unified")
     .keys(1, 1, 1)
     .movable(radius_keys),
     Command::new(

@@ -23,20 +23,35 @@ const G: Group = Group::Hash;
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("hset", -4, WRITE | DENYOOM | FAST, G, hset).keys(1, 1, 1),
     Command::new("hsetnx", 4, WRITE | DENYOOM | FAST, G, hsetnx).keys(1, 1, 1),
-    Command::new("hmset", -4, WRITE | DENYOOM | FAST, G, hmset).keys(1, 1, 1),
+    Command::new("hmset", -4, WRITE | DENYOOM | FAST, G, hmset)
+        .reply("BOOL")
+        .keys(1, 1, 1),
     Command::new("hget", 3, READONLY | FAST, G, hget).keys(1, 1, 1),
     Command::new("hmget", -3, READONLY | FAST, G, hmget).keys(1, 1, 1),
-    Command::new("hgetall", 2, READONLY, G, hgetall).keys(1, 1, 1),
+    Command::new("hgetall", 2, READONLY, G, hgetall)
+        .reply2("DICT")
+        .reply3("RAW")
+        .no_reply_default()
+        .keys(1, 1, 1),
     Command::new("hkeys", 2, READONLY, G, hkeys).keys(1, 1, 1),
     Command::new("hvals", 2, READONLY, G, hvals).keys(1, 1, 1),
     Command::new("hdel", -3, WRITE | FAST, G, hdel).keys(1, 1, 1),
-    Command::new("hexists", 3, READONLY | FAST, G, hexists).keys(1, 1, 1),
+    Command::new("hexists", 3, READONLY | FAST, G, hexists)
+        .reply("BOOL")
+        .keys(1, 1, 1),
     Command::new("hlen", 2, READONLY | FAST, G, hlen).keys(1, 1, 1),
     Command::new("hstrlen", 3, READONLY | FAST, G, hstrlen).keys(1, 1, 1),
     Command::new("hincrby", 4, WRITE | DENYOOM | FAST, G, hincrby).keys(1, 1, 1),
-    Command::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, G, hincrbyfloat).keys(1, 1, 1),
-    Command::new("hrandfield", -2, READONLY, G, hrandfield).keys(1, 1, 1),
-    Command::new("hscan", -3, READONLY, G, hscan).keys(1, 1, 1),
+    Command::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, G, hincrbyfloat)
+        .reply("FLOAT")
+        .keys(1, 1, 1),
+    Command::new("hrandfield", -2, READONLY, G, hrandfield)
+        .reply_default("hrandfield_legacy")
+        .reply_unified2("hrandfield_unified")
+        .keys(1, 1, 1),
+    Command::new("hscan", -3, READONLY, G, hscan)
+        .reply("HSCAN")
+        .keys(1, 1, 1),
 ];
 
 /// A new, empty hash value.

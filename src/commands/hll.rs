@@ -20,7 +20,9 @@ const G: Group = Group::HyperLogLog;
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("pfadd", -2, WRITE | DENYOOM | FAST, G, pfadd).keys(1, 1, 1),
     Command::new("pfcount", -2, READONLY | MAY_REPLICATE, G, pfcount).keys(1, -1, 1),
-    Command::new("pfmerge", -2, WRITE | DENYOOM, G, pfmerge).keys(1, -1, 1),
+    Command::new("pfmerge", -2, WRITE | DENYOOM, G, pfmerge)
+        .reply("OK")
+        .keys(1, -1, 1),
     Command::new("pfdebug", 3, WRITE | DENYOOM | ADMIN, G, pfdebug).keys(2, 2, 1),
     Command::new("pfselftest", 1, ADMIN, G, pfselftest),
 ];

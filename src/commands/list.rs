@@ -26,10 +26,14 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("llen", 2, READONLY | FAST, G, llen).keys(1, 1, 1),
     Command::new("lrange", 4, READONLY, G, lrange).keys(1, 1, 1),
     Command::new("lindex", 3, READONLY, G, lindex).keys(1, 1, 1),
-    Command::new("lset", 4, WRITE | DENYOOM, G, lset).keys(1, 1, 1),
+    Command::new("lset", 4, WRITE | DENYOOM, G, lset)
+        .reply("OK")
+        .keys(1, 1, 1),
     Command::new("linsert", 5, WRITE | DENYOOM, G, linsert).keys(1, 1, 1),
     Command::new("lrem", 4, WRITE, G, lrem).keys(1, 1, 1),
-    Command::new("ltrim", 4, WRITE, G, ltrim).keys(1, 1, 1),
+    Command::new("ltrim", 4, WRITE, G, ltrim)
+        .reply("OK")
+        .keys(1, 1, 1),
     Command::new("lpos", -3, READONLY, G, lpos).keys(1, 1, 1),
     Command::new("lmove", 5, WRITE | DENYOOM, G, lmove).keys(1, 2, 1),
     Command::new("rpoplpush", 3, WRITE | DENYOOM, G, rpoplpush).keys(1, 2, 1),

@@ -29,6 +29,7 @@ pub mod migrate;
 mod oom;
 pub(crate) mod pqsort;
 pub mod pubsub;
+pub mod replies;
 pub mod scripting;
 pub mod server;
 pub mod server_info;
@@ -49,6 +50,7 @@ use crate::engine::blocking::{BlockRequest, Blocked, WaitSlot, Waiter};
 use crate::engine::{ClientState, Db, Now, Store};
 use crate::error::{self, CmdResult, Error};
 use crate::resp::Frame;
+pub use replies::Reply;
 
 /// A command handler: `argv[0]` is the command name.
 pub type Handler = fn(&mut Ctx, &[&[u8]]) -> CmdResult;
@@ -232,6 +234,9 @@ pub struct Command {
     pub timeout: Timeout,
     /// [`traits`] bits.
     pub traits: u32,
+    /// The redis-py response callback of its reply, per client profile
+    /// (see [`replies`]).
+    pub reply: Reply,
 }
 
 const NO_KEYS: KeySpec = KeySpec {
@@ -261,7 +266,51 @@ impl Command {
             subcommands: &[],
             timeout: Timeout::None,
             traits: 0,
+            reply: Reply::NONE,
         }
+    }
+
+    /// Its reply shape in every client profile (see [`replies`]).
+    pub const fn reply(mut self, shape: &'static str) -> Command {
+        self.reply = Reply::all(shape);
+        self
+    }
+
+    /// Its reply shape with redis-py's legacy shapes: `protocol=2` and the
+    /// default profile ([`Reply::resp2`]).
+    pub const fn reply2(mut self, shape: &'static str) -> Command {
+        self.reply = self.reply.resp2(shape);
+        self
+    }
+
+    /// Its reply shape with `protocol=3` ([`Reply::resp3`]).
+    pub const fn reply3(mut self, shape: &'static str) -> Command {
+        self.reply = self.reply.resp3(shape);
+        self
+    }
+
+    /// Its reply shape in the default profile (RESP3, legacy shapes).
+    pub const fn reply_default(mut self, shape: &'static str) -> Command {
+        self.reply = self.reply.default_profile(Some(shape));
+        self
+    }
+
+    /// No callback in the default profile: the RESP3 value as it comes.
+    pub const fn no_reply_default(mut self) -> Command {
+        self.reply = self.reply.default_profile(None);
+        self
+    }
+
+    /// Its reply shape with `protocol=2, legacy_responses=False`.
+    pub const fn reply_unified2(mut self, shape: &'static str) -> Command {
+        self.reply = self.reply.resp2_unified(shape);
+        self
+    }
+
+    /// Its reply shape with `legacy_responses=False` on RESP3.
+    pub const fn reply_unified3(mut self, shape: &'static str) -> Command {
+        self.reply = self.reply.resp3_unified(shape);
+        self
     }
 
     /// Sets where the blocking timeout is.

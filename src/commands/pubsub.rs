@@ -97,7 +97,8 @@ const PUBSUB_SUBCOMMANDS: &[Command] = &[
         PUBSUB | LOADING | STALE,
         G,
         pubsub_numsub,
-    ),
+    )
+    .reply("parse_pubsub_numsub"),
     Command::new(
         "pubsub|numpat",
         2,
@@ -118,7 +119,8 @@ const PUBSUB_SUBCOMMANDS: &[Command] = &[
         PUBSUB | LOADING | STALE,
         G,
         pubsub_shardnumsub,
-    ),
+    )
+    .reply("parse_pubsub_numsub"),
     Command::new("pubsub|help", 2, LOADING | STALE, G, pubsub_help),
 ];
 

@@ -16,10 +16,18 @@ const EVAL_FLAGS: u32 = NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | NO_MANDATORY_K
 const EVAL_RO_FLAGS: u32 = NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE | READONLY;
 
 const SCRIPT_SUBCOMMANDS: &[Command] = &[
-    Command::new("script|load", 3, NOSCRIPT | STALE, G, script_load).acl(S),
-    Command::new("script|exists", -3, NOSCRIPT, G, script_exists).acl(S),
-    Command::new("script|flush", -2, NOSCRIPT, G, script_flush).acl(S),
-    Command::new("script|kill", 2, NOSCRIPT | ALLOW_BUSY, G, script_kill).acl(S),
+    Command::new("script|load", 3, NOSCRIPT | STALE, G, script_load)
+        .reply("STR")
+        .acl(S),
+    Command::new("script|exists", -3, NOSCRIPT, G, script_exists)
+        .reply("BOOL_LIST")
+        .acl(S),
+    Command::new("script|flush", -2, NOSCRIPT, G, script_flush)
+        .reply("OK")
+        .acl(S),
+    Command::new("script|kill", 2, NOSCRIPT | ALLOW_BUSY, G, script_kill)
+        .reply("OK")
+        .acl(S),
     Command::new("script|debug", 3, NOSCRIPT, G, script_debug).acl(S),
     Command::new("script|help", 2, LOADING | STALE, G, script_help).acl(S),
 ];

@@ -22,27 +22,44 @@ const LS: u32 = LOADING | STALE;
 const ADMIN_CMD: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 const CONFIG_SUBCOMMANDS: &[Command] = &[
-    Command::new("config|get", -3, ADMIN_CMD, G, config_get),
-    Command::new("config|set", -4, ADMIN_CMD, G, config_set),
-    Command::new("config|resetstat", 2, ADMIN_CMD, G, config_resetstat),
+    Command::new("config|get", -3, ADMIN_CMD, G, config_get)
+        .reply2("STR_DICT")
+        .reply3("config_get_resp3"),
+    Command::new("config|set", -4, ADMIN_CMD, G, config_set).reply("OK"),
+    Command::new("config|resetstat", 2, ADMIN_CMD, G, config_resetstat).reply("OK"),
     Command::new("config|rewrite", 2, ADMIN_CMD, G, config_rewrite),
     Command::new("config|help", 2, LS, G, config_help),
 ];
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("ping", -1, FAST, C, ping)
+        .reply("PING")
         .acl(CONN)
         .traits(super::traits::SUBSCRIBED_OK),
     Command::new("echo", 2, LS | FAST, C, echo).acl(CONN),
-    Command::new("select", 2, LS | FAST, C, select).acl(CONN),
+    Command::new("select", 2, LS | FAST, C, select)
+        .reply("OK")
+        .acl(CONN),
     Command::new("dbsize", 1, READONLY | FAST, G, dbsize).acl(acl::KEYSPACE),
-    Command::new("flushdb", -1, WRITE, G, flushdb).acl(acl::KEYSPACE | acl::DANGEROUS),
-    Command::new("flushall", -1, WRITE, G, flushall).acl(acl::KEYSPACE | acl::DANGEROUS),
-    Command::new("swapdb", 3, WRITE | FAST, G, swapdb).acl(acl::KEYSPACE | acl::DANGEROUS),
-    Command::new("time", 1, LS | FAST, G, time),
-    Command::new("info", -1, LS, G, server_info::info).acl(acl::DANGEROUS),
+    Command::new("flushdb", -1, WRITE, G, flushdb)
+        .reply("OK")
+        .acl(acl::KEYSPACE | acl::DANGEROUS),
+    Command::new("flushall", -1, WRITE, G, flushall)
+        .reply("OK")
+        .acl(acl::KEYSPACE | acl::DANGEROUS),
+    Command::new("swapdb", 3, WRITE | FAST, G, swapdb)
+        .reply("OK")
+        .acl(acl::KEYSPACE | acl::DANGEROUS),
+    Command::new("time", 1, LS | FAST, G, time).reply("TIME"),
+    Command::new("info", -1, LS, G, server_info::info)
+        .reply("parse_info")
+        .acl(acl::DANGEROUS),
     Command::new("config", -2, 0, G, container).subcommands(CONFIG_SUBCOMMANDS),
     Command::new("command", -1, LS, G, command_info::command)
+        .reply2("parse_command")
+        .reply3("parse_command_resp3")
+        .reply_unified2("parse_command_unified")
+        .reply_unified3("parse_command_unified")
         .acl(CONN)
         .subcommands(command_info::SUBCOMMANDS),
 ];

@@ -27,17 +27,29 @@ const G: Group = Group::Set;
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("sadd", -3, WRITE | DENYOOM | FAST, G, sadd).keys(1, 1, 1),
     Command::new("srem", -3, WRITE | FAST, G, srem).keys(1, 1, 1),
-    Command::new("smembers", 2, READONLY, G, smembers).keys(1, 1, 1),
+    Command::new("smembers", 2, READONLY, G, smembers)
+        .reply("SET")
+        .keys(1, 1, 1),
     Command::new("sismember", 3, READONLY | FAST, G, sismember).keys(1, 1, 1),
     Command::new("smismember", -3, READONLY | FAST, G, smismember).keys(1, 1, 1),
     Command::new("scard", 2, READONLY | FAST, G, scard).keys(1, 1, 1),
     Command::new("spop", -2, WRITE | FAST, G, spop).keys(1, 1, 1),
     Command::new("srandmember", -2, READONLY, G, srandmember).keys(1, 1, 1),
-    Command::new("smove", 4, WRITE | FAST, G, smove).keys(1, 2, 1),
-    Command::new("sscan", -3, READONLY, G, sscan).keys(1, 1, 1),
-    Command::new("sinter", -2, READONLY, G, algebra::sinter).keys(1, -1, 1),
-    Command::new("sunion", -2, READONLY, G, algebra::sunion).keys(1, -1, 1),
-    Command::new("sdiff", -2, READONLY, G, algebra::sdiff).keys(1, -1, 1),
+    Command::new("smove", 4, WRITE | FAST, G, smove)
+        .reply("BOOL")
+        .keys(1, 2, 1),
+    Command::new("sscan", -3, READONLY, G, sscan)
+        .reply("SCAN")
+        .keys(1, 1, 1),
+    Command::new("sinter", -2, READONLY, G, algebra::sinter)
+        .reply("SET")
+        .keys(1, -1, 1),
+    Command::new("sunion", -2, READONLY, G, algebra::sunion)
+        .reply("SET")
+        .keys(1, -1, 1),
+    Command::new("sdiff", -2, READONLY, G, algebra::sdiff)
+        .reply("SET")
+        .keys(1, -1, 1),
     Command::new("sinterstore", -3, WRITE | DENYOOM, G, algebra::sinterstore).keys(1, -1, 1),
     Command::new("sunionstore", -3, WRITE | DENYOOM, G, algebra::sunionstore).keys(1, -1, 1),
     Command::new("sdiffstore", -3, WRITE | DENYOOM, G, algebra::sdiffstore).keys(1, -1, 1),

@@ -23,9 +23,9 @@ const ADM: u32 = ADMIN | LOADING | STALE;
 const ADM_NS: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 const SLOWLOG_SUBCOMMANDS: &[Command] = &[
-    Command::new("slowlog|get", -2, ADM, S, slowlog_get),
+    Command::new("slowlog|get", -2, ADM, S, slowlog_get).reply("parse_slowlog_get"),
     Command::new("slowlog|len", 2, ADM, S, slowlog_len),
-    Command::new("slowlog|reset", 2, ADM, S, slowlog_reset),
+    Command::new("slowlog|reset", 2, ADM, S, slowlog_reset).reply("OK"),
     Command::new("slowlog|help", 2, LOADING | STALE, S, slowlog_help),
 ];
 
@@ -33,7 +33,8 @@ const LATENCY_SUBCOMMANDS: &[Command] = &[
     Command::new("latency|latest", 2, ADM_NS, S, latency_latest),
     Command::new("latency|history", 3, ADM_NS, S, latency_history),
     Command::new("latency|reset", -2, ADM_NS, S, latency_reset),
-    Command::new("latency|histogram", -2, ADM_NS, S, latency_histogram),
+    Command::new("latency|histogram", -2, ADM_NS, S, latency_histogram)
+        .reply("parse_latency_histogram"),
     Command::new("latency|doctor", 2, ADM_NS, S, latency_doctor),
     Command::new("latency|graph", 3, ADM_NS, S, latency_graph),
     Command::new("latency|help", 2, LOADING | STALE, S, latency_help),

@@ -25,6 +25,7 @@ const CATS: u32 = acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS;
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("sort", -2, WRITE | DENYOOM, G, sort)
+        .reply("sort_return_tuples")
         .keys(1, 1, 1)
         .movable(sort_keys)
         .acl(CATS),

@@ -17,27 +17,45 @@ const G: Group = Group::String;
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("get", 2, READONLY | FAST, G, get).keys(1, 1, 1),
-    Command::new("set", -3, WRITE | DENYOOM, G, set).keys(1, 1, 1),
-    Command::new("setnx", 3, WRITE | DENYOOM | FAST, G, setnx).keys(1, 1, 1),
-    Command::new("setex", 4, WRITE | DENYOOM, G, setex).keys(1, 1, 1),
-    Command::new("psetex", 4, WRITE | DENYOOM, G, psetex).keys(1, 1, 1),
+    Command::new("set", -3, WRITE | DENYOOM, G, set)
+        .reply("SET_RESULT")
+        .keys(1, 1, 1),
+    Command::new("setnx", 3, WRITE | DENYOOM | FAST, G, setnx)
+        .reply("BOOL")
+        .keys(1, 1, 1),
+    Command::new("setex", 4, WRITE | DENYOOM, G, setex)
+        .reply("BOOL")
+        .keys(1, 1, 1),
+    Command::new("psetex", 4, WRITE | DENYOOM, G, psetex)
+        .reply("BOOL")
+        .keys(1, 1, 1),
     Command::new("getset", 3, WRITE | DENYOOM | FAST, G, getset).keys(1, 1, 1),
     Command::new("getdel", 2, WRITE | FAST, G, getdel).keys(1, 1, 1),
     Command::new("getex", -2, WRITE | FAST, G, getex).keys(1, 1, 1),
     Command::new("mget", -2, READONLY | FAST, G, mget).keys(1, -1, 1),
-    Command::new("mset", -3, WRITE | DENYOOM, G, mset).keys(1, -1, 2),
-    Command::new("msetnx", -3, WRITE | DENYOOM, G, msetnx).keys(1, -1, 2),
+    Command::new("mset", -3, WRITE | DENYOOM, G, mset)
+        .reply("OK")
+        .keys(1, -1, 2),
+    Command::new("msetnx", -3, WRITE | DENYOOM, G, msetnx)
+        .reply("BOOL")
+        .keys(1, -1, 2),
     Command::new("incr", 2, WRITE | DENYOOM | FAST, G, incr).keys(1, 1, 1),
     Command::new("decr", 2, WRITE | DENYOOM | FAST, G, decr).keys(1, 1, 1),
     Command::new("incrby", 3, WRITE | DENYOOM | FAST, G, incrby).keys(1, 1, 1),
     Command::new("decrby", 3, WRITE | DENYOOM | FAST, G, decrby).keys(1, 1, 1),
-    Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, G, incrbyfloat).keys(1, 1, 1),
+    Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, G, incrbyfloat)
+        .reply("FLOAT")
+        .keys(1, 1, 1),
     Command::new("strlen", 2, READONLY | FAST, G, strlen).keys(1, 1, 1),
     Command::new("append", 3, WRITE | DENYOOM | FAST, G, append).keys(1, 1, 1),
     Command::new("getrange", 4, READONLY, G, getrange).keys(1, 1, 1),
     Command::new("substr", 4, READONLY, G, getrange).keys(1, 1, 1),
     Command::new("setrange", 4, WRITE | DENYOOM, G, setrange).keys(1, 1, 1),
-    Command::new("lcs", -3, READONLY, G, lcs).keys(1, 2, 1),
+    Command::new("lcs", -3, READONLY, G, lcs)
+        .reply_default("lcs_legacy")
+        .reply_unified2("lcs_unified")
+        .reply_unified3("lcs_unified")
+        .keys(1, 2, 1),
 ];
 
 /// The string under `key`: `Ok(None)` if missing, WRONGTYPE otherwise.

@@ -44,6 +44,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         watch,
     )
+    .reply("OK")
     .keys(1, -1, 1)
     .acl(T),
     Command::new(
@@ -53,6 +54,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         unwatch,
     )
+    .reply("OK")
     .acl(T),
 ];
 

@@ -38,8 +38,14 @@ use store::*;
 const G: Group = Group::SortedSet;
 
 pub(crate) const COMMANDS: &[Command] = &[
-    Command::new("zadd", -4, WRITE | DENYOOM | FAST, G, zadd).keys(1, 1, 1),
-    Command::new("zincrby", 4, WRITE | DENYOOM | FAST, G, zincrby).keys(1, 1, 1),
+    Command::new("zadd", -4, WRITE | DENYOOM | FAST, G, zadd)
+        .reply2("ZADD")
+        .no_reply_default()
+        .keys(1, 1, 1),
+    Command::new("zincrby", 4, WRITE | DENYOOM | FAST, G, zincrby)
+        .reply2("FLOAT")
+        .no_reply_default()
+        .keys(1, 1, 1),
     Command::new("zrem", -3, WRITE | FAST, G, zrem).keys(1, 1, 1),
     Command::new("zremrangebyscore", 4, WRITE, G, zremrangebyscore).keys(1, 1, 1),
     Command::new("zremrangebyrank", 4, WRITE, G, zremrangebyrank).keys(1, 1, 1),
@@ -53,29 +59,93 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("zdiffstore", -4, WRITE | DENYOOM, G, zdiffstore)
         .keys(1, 1, 1)
         .movable(store_keys),
-    Command::new("zunion", -3, READONLY, G, zunion).movable(numkeys_keys),
-    Command::new("zinter", -3, READONLY, G, zinter).movable(numkeys_keys),
+    Command::new("zunion", -3, READONLY, G, zunion)
+        .reply2("SCORE_PAIRS")
+        .reply3("zset_pairs_resp3")
+        .reply_unified2("zset_pairs_unified")
+        .movable(numkeys_keys),
+    Command::new("zinter", -3, READONLY, G, zinter)
+        .reply2("SCORE_PAIRS")
+        .reply3("RAW")
+        .reply_unified2("zset_pairs_unified")
+        .reply_unified3("zset_pairs_resp3")
+        .movable(numkeys_keys),
     Command::new("zintercard", -3, READONLY, G, zintercard).movable(numkeys_keys),
-    Command::new("zdiff", -3, READONLY, G, zdiff).movable(numkeys_keys),
-    Command::new("zrange", -4, READONLY, G, zrange).keys(1, 1, 1),
+    Command::new("zdiff", -3, READONLY, G, zdiff)
+        .reply_default("zset_pairs_flat_legacy")
+        .reply_unified2("zset_pairs_unified")
+        .reply_unified3("zset_pairs_resp3")
+        .movable(numkeys_keys),
+    Command::new("zrange", -4, READONLY, G, zrange)
+        .reply2("SCORE_PAIRS")
+        .reply3("zset_pairs_resp3")
+        .reply_unified2("zset_pairs_unified")
+        .keys(1, 1, 1),
     Command::new("zrangestore", -5, WRITE | DENYOOM, G, zrangestore).keys(1, 2, 1),
-    Command::new("zrangebyscore", -4, READONLY, G, zrangebyscore).keys(1, 1, 1),
-    Command::new("zrevrangebyscore", -4, READONLY, G, zrevrangebyscore).keys(1, 1, 1),
+    Command::new("zrangebyscore", -4, READONLY, G, zrangebyscore)
+        .reply2("SCORE_PAIRS")
+        .reply3("zset_pairs_resp3")
+        .reply_unified2("zset_pairs_unified")
+        .keys(1, 1, 1),
+    Command::new("zrevrangebyscore", -4, READONLY, G, zrevrangebyscore)
+        .reply2("SCORE_PAIRS")
+        .reply3("zset_pairs_resp3")
+        .reply_unified2("zset_pairs_unified")
+        .keys(1, 1, 1),
     Command::new("zrangebylex", -4, READONLY, G, zrangebylex).keys(1, 1, 1),
     Command::new("zrevrangebylex", -4, READONLY, G, zrevrangebylex).keys(1, 1, 1),
     Command::new("zcount", 4, READONLY | FAST, G, zcount).keys(1, 1, 1),
     Command::new("zlexcount", 4, READONLY | FAST, G, zlexcount).keys(1, 1, 1),
-    Command::new("zrevrange", -4, READONLY, G, zrevrange).keys(1, 1, 1),
+    Command::new("zrevrange", -4, READONLY, G, zrevrange)
+        .reply2("SCORE_PAIRS")
+        .reply3("zset_pairs_resp3")
+        .reply_unified2("zset_pairs_unified")
+        .keys(1, 1, 1),
     Command::new("zcard", 2, READONLY | FAST, G, zcard).keys(1, 1, 1),
-    Command::new("zscore", 3, READONLY | FAST, G, zscore).keys(1, 1, 1),
-    Command::new("zmscore", -3, READONLY | FAST, G, zmscore).keys(1, 1, 1),
-    Command::new("zrank", 3, READONLY | FAST, G, zrank).keys(1, 1, 1),
-    Command::new("zrevrank", 3, READONLY | FAST, G, zrevrank).keys(1, 1, 1),
-    Command::new("zscan", -3, READONLY, G, zscan).keys(1, 1, 1),
-    Command::new("zpopmin", -2, WRITE | FAST, G, zpopmin).keys(1, 1, 1),
-    Command::new("zpopmax", -2, WRITE | FAST, G, zpopmax).keys(1, 1, 1),
-    Command::new("zmpop", -4, WRITE, G, zmpop).movable(numkeys_keys),
-    Command::new("zrandmember", -2, READONLY, G, zrandmember).keys(1, 1, 1),
+    Command::new("zscore", 3, READONLY | FAST, G, zscore)
+        .reply2("FLOAT")
+        .no_reply_default()
+        .keys(1, 1, 1),
+    Command::new("zmscore", -3, READONLY | FAST, G, zmscore)
+        .reply2("FLOAT_LIST")
+        .no_reply_default()
+        .keys(1, 1, 1),
+    Command::new("zrank", 3, READONLY | FAST, G, zrank)
+        .reply2("RANK_SCORE")
+        .reply3("rank_score_resp3")
+        .reply_unified2("rank_score_unified")
+        .keys(1, 1, 1),
+    Command::new("zrevrank", 3, READONLY | FAST, G, zrevrank)
+        .reply2("RANK_SCORE")
+        .reply3("rank_score_resp3")
+        .reply_unified2("rank_score_unified")
+        .keys(1, 1, 1),
+    Command::new("zscan", -3, READONLY, G, zscan)
+        .reply("ZSCAN")
+        .reply_unified2("zscan_unified")
+        .reply_unified3("zscan_unified")
+        .keys(1, 1, 1),
+    Command::new("zpopmin", -2, WRITE | FAST, G, zpopmin)
+        .reply2("ZPOP_PAIRS")
+        .reply3("RAW")
+        .reply_unified2("zpop_unified")
+        .reply_unified3("zpop_resp3_unified")
+        .keys(1, 1, 1),
+    Command::new("zpopmax", -2, WRITE | FAST, G, zpopmax)
+        .reply2("ZPOP_PAIRS")
+        .reply3("RAW")
+        .reply_unified2("zpop_unified")
+        .reply_unified3("zpop_resp3_unified")
+        .keys(1, 1, 1),
+    Command::new("zmpop", -4, WRITE, G, zmpop)
+        .reply_default("zmpop_legacy")
+        .reply_unified2("zmpop_unified")
+        .movable(numkeys_keys),
+    Command::new("zrandmember", -2, READONLY, G, zrandmember)
+        .reply_default("zset_pairs_flat_legacy")
+        .reply_unified2("zset_pairs_unified")
+        .reply_unified3("zset_pairs_resp3")
+        .keys(1, 1, 1),
 ];
 
 /// Keys of `CMD numkeys key...` (ZUNION, ZINTER, ZDIFF, ZINTERCARD, ZMPOP).

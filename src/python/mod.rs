@@ -60,7 +60,10 @@ fn native_shapes() -> Vec<(&'static str, u8)> {
 /// (`container|sub` for subcommands), `arity`, `flags`, `first_key`,
 /// `last_key`, `step`, `group`, `timeout` (where a blocking command's
 /// timeout is: None, `"last"`, `"arg:N"`, `"arg_ms:N"` or
-/// `"keyword_ms:KW"`) and `traits` (`subscribed_ok`, `runs_script`).
+/// `"keyword_ms:KW"`), `traits` (`subscribed_ok`, `runs_script`) and
+/// `reply`: the reply shape per client profile (`resp2`, `default`,
+/// `resp3`, `resp2_unified`, `resp3_unified`), a native shape's name, the
+/// name of a function in `redcore._callbacks`, or None.
 #[pyfunction]
 fn command_table(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
     use crate::commands::{self, Command, Timeout};
@@ -92,6 +95,7 @@ fn command_table(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
             .map(|(_, n)| *n)
             .collect();
         d.set_item("traits", traits)?;
+        d.set_item("reply", reply_dict(py, &c.reply)?)?;
         Ok(d)
     }
     let out = pyo3::types::PyList::empty(py);
@@ -102,6 +106,33 @@ fn command_table(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
         for sub in c.subcommands {
             out.append(row(py, sub)?)?;
         }
+    }
+    Ok(out)
+}
+
+/// A [`crate::commands::Reply`] as {profile: shape name or None}.
+fn reply_dict<'py>(
+    py: Python<'py>,
+    reply: &crate::commands::Reply,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let d = pyo3::types::PyDict::new(py);
+    for (profile, shape) in crate::commands::Reply::PROFILES.iter().zip(reply.shapes()) {
+        d.set_item(*profile, shape)?;
+    }
+    Ok(d)
+}
+
+/// The reply shapes of commands a client sends that are not rows of the
+/// command table (SENTINEL's, DEBUG OBJECT), as `command_table()` rows
+/// with only `name` and `reply`.
+#[pyfunction]
+fn client_only_replies(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
+    let out = pyo3::types::PyList::empty(py);
+    for (name, reply) in crate::commands::replies::CLIENT_ONLY {
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("name", *name)?;
+        d.set_item("reply", reply_dict(py, reply)?)?;
+        out.append(d)?;
     }
     Ok(out)
 }
@@ -125,6 +156,7 @@ fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(forget_engine, m)?)?;
     m.add_function(wrap_pyfunction!(native_shapes, m)?)?;
     m.add_function(wrap_pyfunction!(command_table, m)?)?;
+    m.add_function(wrap_pyfunction!(client_only_replies, m)?)?;
     m.add_function(wrap_pyfunction!(argrules::list_or_args, m)?)?;
     m.add_function(wrap_pyfunction!(argrules::expire_flags, m)?)?;
     m.add_function(wrap_pyfunction!(callbacks::fast_commands, m)?)?;

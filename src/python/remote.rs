@@ -30,7 +30,7 @@ use pyo3::types::PyTuple;
 
 use super::errors;
 use crate::client::pool::{Lease, Resolver, WhenFull};
-use crate::client::tls::{self, CertReqs, TlsOptions};
+use crate::client::tls::{self, CertReqs, CrlCheck, TlsOptions};
 use crate::client::{
     Address, Config, Connection, CredentialSource, Error, ErrorKind, Keepalive, Pool, Stage,
 };
@@ -141,7 +141,7 @@ fn secs(t: Option<f64>) -> Option<Duration> {
 #[pymethods]
 impl RemotePool {
     #[new]
-    #[pyo3(signature = (*, host="localhost", port=6379, unix_socket_path=None, db=0, username=None, password=None, socket_timeout=None, socket_connect_timeout=None, socket_keepalive=true, keepalive_idle=None, keepalive_interval=None, keepalive_count=None, client_name=None, protocol=3, health_check_interval=0.0, max_connections=None, blocking=false, blocking_timeout=None, ssl=false, ssl_ca_certs=None, ssl_certfile=None, ssl_keyfile=None, ssl_cert_reqs="required", ssl_check_hostname=true, retry=None, explicit_retry=false, credential_provider=None, lib_name=None, lib_version=None, ssl_ca_path=None, ssl_ca_data=None, ssl_min_version=None, ssl_ciphers=None, readonly=false))]
+    #[pyo3(signature = (*, host="localhost", port=6379, unix_socket_path=None, db=0, username=None, password=None, socket_timeout=None, socket_connect_timeout=None, socket_keepalive=true, keepalive_idle=None, keepalive_interval=None, keepalive_count=None, client_name=None, protocol=3, health_check_interval=0.0, max_connections=None, blocking=false, blocking_timeout=None, ssl=false, ssl_ca_certs=None, ssl_certfile=None, ssl_keyfile=None, ssl_cert_reqs="required", ssl_check_hostname=true, retry=None, explicit_retry=false, credential_provider=None, lib_name=None, lib_version=None, ssl_ca_path=None, ssl_ca_data=None, ssl_min_version=None, ssl_ciphers=None, ssl_crl_check=None, readonly=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         host: &str,
@@ -177,6 +177,7 @@ impl RemotePool {
         ssl_ca_data: Option<Vec<u8>>,
         ssl_min_version: Option<&str>,
         ssl_ciphers: Option<String>,
+        ssl_crl_check: Option<&str>,
         readonly: bool,
     ) -> PyResult<Self> {
         let address = match unix_socket_path {
@@ -206,6 +207,14 @@ impl RemotePool {
                     None => false,
                 },
                 ciphers: ssl_ciphers.map(|c| vec![c]),
+                crl_check: match ssl_crl_check {
+                    Some(v) => CrlCheck::parse(v).ok_or_else(|| {
+                        pyo3::exceptions::PyValueError::new_err(format!(
+                            "invalid ssl_crl_check: {v} (off, leaf or chain)"
+                        ))
+                    })?,
+                    None => CrlCheck::Off,
+                },
             };
             let settings = tls::build(&opts, host)
                 .map_err(|msg| Python::attach(|py| errors::named_error(py, "RedisError", &msg)))?;

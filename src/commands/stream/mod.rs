@@ -32,9 +32,15 @@ use crate::resp::Frame;
 const X: Group = Group::Stream;
 
 const XINFO_SUBCOMMANDS: &[Command] = &[
-    Command::new("xinfo|consumers", 4, READONLY, X, info::xinfo_consumers).keys(2, 2, 1),
-    Command::new("xinfo|groups", 3, READONLY, X, info::xinfo_groups).keys(2, 2, 1),
-    Command::new("xinfo|stream", -3, READONLY, X, info::xinfo_stream).keys(2, 2, 1),
+    Command::new("xinfo|consumers", 4, READONLY, X, info::xinfo_consumers)
+        .reply("parse_list_of_dicts")
+        .keys(2, 2, 1),
+    Command::new("xinfo|groups", 3, READONLY, X, info::xinfo_groups)
+        .reply("parse_list_of_dicts")
+        .keys(2, 2, 1),
+    Command::new("xinfo|stream", -3, READONLY, X, info::xinfo_stream)
+        .reply("parse_xinfo_stream")
+        .keys(2, 2, 1),
     Command::new("xinfo|help", 2, LOADING | STALE, X, info::xinfo_help),
 ];
 
@@ -46,9 +52,14 @@ const XGROUP_SUBCOMMANDS: &[Command] = &[
         X,
         groups::xgroup_create,
     )
+    .reply("OK")
     .keys(2, 2, 1),
-    Command::new("xgroup|setid", -5, WRITE, X, groups::xgroup_setid).keys(2, 2, 1),
-    Command::new("xgroup|destroy", 4, WRITE, X, groups::xgroup_destroy).keys(2, 2, 1),
+    Command::new("xgroup|setid", -5, WRITE, X, groups::xgroup_setid)
+        .reply("OK")
+        .keys(2, 2, 1),
+    Command::new("xgroup|destroy", 4, WRITE, X, groups::xgroup_destroy)
+        .reply("BOOL")
+        .keys(2, 2, 1),
     Command::new(
         "xgroup|createconsumer",
         5,
@@ -73,21 +84,39 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("xtrim", -4, WRITE, X, write::xtrim).keys(1, 1, 1),
     Command::new("xdel", -3, WRITE | FAST, X, write::xdel).keys(1, 1, 1),
     Command::new("xsetid", -3, WRITE | DENYOOM | FAST, X, write::xsetid).keys(1, 1, 1),
-    Command::new("xrange", -4, READONLY, X, range::xrange).keys(1, 1, 1),
-    Command::new("xrevrange", -4, READONLY, X, range::xrevrange).keys(1, 1, 1),
+    Command::new("xrange", -4, READONLY, X, range::xrange)
+        .reply("parse_stream_list")
+        .keys(1, 1, 1),
+    Command::new("xrevrange", -4, READONLY, X, range::xrevrange)
+        .reply("parse_stream_list")
+        .keys(1, 1, 1),
     Command::new("xlen", 2, READONLY | FAST, X, range::xlen).keys(1, 1, 1),
     Command::new("xread", -4, READONLY | BLOCKING, X, read::xread)
+        .reply2("parse_xread")
+        .reply3("parse_xread_resp3")
+        .reply_unified2("parse_xread_unified")
+        .reply_unified3("parse_xread_unified")
         .keys(0, 0, 0)
         .movable(xread_keys)
         .timeout(Timeout::KeywordMs("block")),
     Command::new("xreadgroup", -7, WRITE | BLOCKING, X, read::xreadgroup)
+        .reply2("parse_xread")
+        .reply3("parse_xread_resp3")
+        .reply_unified2("parse_xread_unified")
+        .reply_unified3("parse_xread_unified")
         .keys(0, 0, 0)
         .movable(xread_keys)
         .timeout(Timeout::KeywordMs("block")),
     Command::new("xack", -4, WRITE | FAST, X, groups::xack).keys(1, 1, 1),
-    Command::new("xpending", -3, READONLY, X, groups::xpending).keys(1, 1, 1),
-    Command::new("xclaim", -6, WRITE | FAST, X, claim::xclaim).keys(1, 1, 1),
-    Command::new("xautoclaim", -6, WRITE | FAST, X, claim::xautoclaim).keys(1, 1, 1),
+    Command::new("xpending", -3, READONLY, X, groups::xpending)
+        .reply("parse_xpending")
+        .keys(1, 1, 1),
+    Command::new("xclaim", -6, WRITE | FAST, X, claim::xclaim)
+        .reply("parse_xclaim")
+        .keys(1, 1, 1),
+    Command::new("xautoclaim", -6, WRITE | FAST, X, claim::xautoclaim)
+        .reply("parse_xautoclaim")
+        .keys(1, 1, 1),
     Command::new("xinfo", -2, 0, X, super::server::container).subcommands(XINFO_SUBCOMMANDS),
     Command::new("xgroup", -2, 0, X, super::server::container).subcommands(XGROUP_SUBCOMMANDS),
 ];
