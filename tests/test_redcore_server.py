@@ -519,6 +519,8 @@ def test_client_kill_by_addr_and_laddr_reaches_both_kinds(tmp_path: Any) -> None
         viewer.ping()
         # A server connection, killed by the address it sees itself at.
         tcp = socket.create_connection(("127.0.0.1", srv.port))
+        tcp.sendall(b"PING\r\n")  # accepted and registered before the kill
+        assert tcp.recv(100) == b"+PONG\r\n"
         assert local.client_kill_filter(addr="127.0.0.1:%d" % tcp.getsockname()[1]) == 1
         assert closed_by_server(tcp)
         tcp = socket.create_connection(("127.0.0.1", srv.port))
