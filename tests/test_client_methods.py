@@ -167,3 +167,47 @@ def test_mget_and_hmget_take_keys_the_same_ways(r: Any) -> None:
     # a Python-side method with the same rule
     assert r.exists(*["a", "b"]) == 2
     assert r.sinter(["x", "y"]) == set()
+
+
+def test_plain_set_is_seen_by_everything_that_watches_writes(make: Any) -> None:
+    """A plain ``set()`` (a fast path on the embedded engine) reaches
+    WATCH, keyspace events, MONITOR, client tracking, blocked readers'
+    neighbours and the change counters exactly as the general path does."""
+    r, other = make(), make()
+    import redis as redis_py
+
+    # WATCH: another client's plain SET aborts the transaction.
+    with r.pipeline() as p:
+        p.watch("w")
+        other.set("w", "1")
+        p.multi()
+        p.get("w")
+        with pytest.raises(redis_py.WatchError):
+            p.execute()
+    # Change counters move with each write.
+    before = r.info("persistence")["rdb_changes_since_last_save"]
+    other.set("c", "1")
+    other.set("c", "2")
+    assert r.info("persistence")["rdb_changes_since_last_save"] - before == 2
+    # Keyspace events.
+    r.config_set("notify-keyspace-events", "KEA")
+    try:
+        sub = make().pubsub()
+        sub.psubscribe("__keyspace@0__:ev")
+        assert sub.get_message(timeout=1)["type"] == "psubscribe"
+        other.set("ev", "x")
+        msg = sub.get_message(timeout=1)
+        assert msg is not None and msg["data"] == b"set"
+        sub.close()
+    finally:
+        r.config_set("notify-keyspace-events", "")
+    # MONITOR sees the SET.
+    with make().monitor() as m:
+        other.set("mon", "1")
+        seen = []
+        for cmd in m.listen():
+            seen.append(cmd["command"])
+            if "mon" in cmd["command"]:
+                break
+        assert any(c.startswith("SET") and "mon" in c for c in seen)
+    assert r.get("w") == b"1" and r.get("c") == b"2" and r.get("ev") == b"x"

@@ -263,6 +263,19 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], ttl: Ttl, cond: Cond) -> R
     Ok(true)
 }
 
+/// Plain `SET key value` on the database alone (no TTL kept, no
+/// condition): what [`set_generic`] does with `Ttl::Clear, Cond::Always`,
+/// for the Python fast path ([`crate::engine::Engine::with_db_write`]).
+pub fn store_plain(db: &mut crate::engine::Db, key: &[u8], val: &[u8], now: Now<'_>) {
+    db.upsert(
+        key,
+        now,
+        |_| true,
+        || Value::string_from(val),
+        Some(NO_EXPIRE),
+    );
+}
+
 /// SETNX key value
 fn setnx(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::Integer(

@@ -156,6 +156,22 @@ impl Store {
         self.gate.store(closed, Ordering::Release);
     }
 
+    /// True when a write is seen by the keyspace alone: no AOF, no
+    /// maxmemory, no keyspace events, no MONITOR, no client tracking, no
+    /// blocked client and no save points (nor their MISCONF check). The
+    /// Python fast paths for writes ([`Engine::with_db_write`]) run only
+    /// then; everything else takes the dispatcher.
+    #[inline]
+    pub fn writes_unobserved(&self) -> bool {
+        !self.aof.on()
+            && self.config.maxmemory == 0
+            && self.config.notify_keyspace_events == 0
+            && self.config.save.is_empty()
+            && self.monitors.is_empty()
+            && self.tracking.is_empty()
+            && self.blocking.is_empty()
+    }
+
     /// Publishes the events database `db` raised itself (expired, new,
     /// keymiss), in the order they happened.
     #[inline]
@@ -471,6 +487,43 @@ impl Engine {
             crate::persist::aof::propagate_expired(&mut store);
             crate::persist::aof::commit(&mut store);
         }
+        outcome.ok()
+    }
+
+    /// Runs a plain write's typed core on database `db` when nothing but
+    /// the keyspace has to see it: no AOF, no maxmemory, no keyspace
+    /// events, no MONITOR, no client tracking, no blocked clients and no
+    /// save points (see [`Store::writes_unobserved`]). Then the
+    /// dispatcher's work after a write reduces to what is done here:
+    /// WATCHers of `key` are told, the change is counted, and the call is
+    /// measured like any command. `None` (nothing done) when the general
+    /// path must run, or when `f` panicked (the general path then answers
+    /// with the error reply).
+    #[inline]
+    pub fn with_db_write<R>(
+        &self,
+        db: usize,
+        cmd: &'static commands::Command,
+        argv: &[&[u8]],
+        key: &[u8],
+        f: impl FnOnce(&mut Db, Now<'_>) -> R,
+    ) -> Option<R> {
+        let mut store = self.store.lock();
+        if !store.writes_unobserved() {
+            return None;
+        }
+        commands::prepare(&mut store, db);
+        let cell = std::cell::Cell::new(0);
+        let started = clock::Stopwatch::start();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            f(&mut store.dbs[db], Now::new(&cell))
+        }));
+        store.dbs[db].settle();
+        if outcome.is_ok() {
+            store.dbs[db].touch(key);
+            store.dirty += 1;
+        }
+        commands::slowlog::record(&mut store, None, cmd, argv, started.elapsed());
         outcome.ok()
     }
 

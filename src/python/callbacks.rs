@@ -244,6 +244,13 @@ impl Callbacks {
         self.cached(f) == Cached::Native(Native::Raw)
     }
 
+    /// True when `f`'s reply takes the native shape `n` (its default), so
+    /// a Rust method that knows the reply may build the value itself.
+    #[inline]
+    pub fn is_native(&self, f: Fast, n: Native) -> bool {
+        self.cached(f) == Cached::Native(n)
+    }
+
     #[inline]
     fn cached(&self, f: Fast) -> Cached {
         let epoch = self.epoch.load(Ordering::Acquire);

@@ -534,6 +534,38 @@ impl Client {
         }
     }
 
+    /// Like [`Client::fast`] for a write whose reply the caller knows
+    /// when its default callback (`native`) is in place: runs `f` through
+    /// [`crate::engine::Engine::with_db_write`].
+    #[inline]
+    pub(crate) fn fast_write<R>(
+        &self,
+        fast: Fast,
+        native: Native,
+        cmd: Option<&'static Command>,
+        argv: &[&[u8]],
+        key: &[u8],
+        f: impl FnOnce(&mut crate::engine::Db, crate::engine::Now<'_>) -> R,
+    ) -> Option<R> {
+        let cmd = cmd?;
+        if self.pipe.is_some() || !self.callbacks.is_native(fast, native) {
+            return None;
+        }
+        match &*self.backend {
+            Backend::Embedded(engine)
+                if engine.script_running()
+                    || engine.gated()
+                    || !self.connected.load(Ordering::Relaxed) =>
+            {
+                None
+            }
+            Backend::Embedded(engine) => {
+                engine.with_db_write(self.db.load(Ordering::Relaxed), cmd, argv, key, f)
+            }
+            Backend::Remote(_) | Backend::Cluster(_) => None,
+        }
+    }
+
     /// A looked-up optional string as the caller wants it (None, bytes, str),
     /// or the error raised.
     #[inline]

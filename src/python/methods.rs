@@ -10,7 +10,7 @@ use super::callbacks::Fast;
 use super::client::{command, Client};
 use super::encode::{arg, Args};
 use super::errors::data_error;
-use super::reply::Opts;
+use super::reply::{Native, Opts};
 use crate::commands::{hash, string};
 
 #[pymethods]
@@ -690,9 +690,25 @@ impl Client {
         name: &Bound<'py, PyAny>,
         value: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let enc = slf.get().encoding();
+        let this = slf.get();
+        let enc = this.encoding();
         let (k, v) = (arg(name, enc)?, arg(value, enc)?);
         let argv: [&[u8]; 3] = [b"SET", k.as_slice(), v.as_slice()];
+        let (key, val) = (k.as_slice(), v.as_slice());
+        let done = this.fast_write(
+            Fast::Set,
+            Native::SetResult,
+            command!("set"),
+            &argv,
+            key,
+            |db, now| string::store_plain(db, key, val, now),
+        );
+        if done.is_some() {
+            // SET's default callback turns its OK into True.
+            return Ok(pyo3::types::PyBool::new(slf.py(), true)
+                .to_owned()
+                .into_any());
+        }
         Client::run_fast(slf, Fast::Set, command!("set"), &argv, Opts::default())
     }
 
