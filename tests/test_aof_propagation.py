@@ -125,6 +125,14 @@ def _script(c: Any, db2: Any) -> None:
     x("SET", "short2", "v", "PX", "1")
     time.sleep(0.01)
     x("SET", "short2", "w")  # expired, then written
+    # The same through the typed method (the embedded fast path for a
+    # plain SET), in this db and another one.
+    x("SET", "short4", "v", "PX", "1")
+    time.sleep(0.01)
+    c.set("short4", "w")  # expired, then written
+    c.set("typed", "v")
+    db2.set("typed2", "v")
+    c.set("typed", "w")
     x("CONFIG", "SET", "lazyfree-lazy-expire", "yes")
     x("SET", "short3", "v", "PX", "1")
     time.sleep(0.01)

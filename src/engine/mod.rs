@@ -156,15 +156,14 @@ impl Store {
         self.gate.store(closed, Ordering::Release);
     }
 
-    /// True when a write is seen by the keyspace alone: no AOF, no
+    /// True when a write is seen by the keyspace (and the AOF) alone: no
     /// maxmemory, no keyspace events, no MONITOR, no client tracking, no
     /// blocked client and no save points (nor their MISCONF check). The
     /// Python fast paths for writes ([`Engine::with_db_write`]) run only
     /// then; everything else takes the dispatcher.
     #[inline]
     pub fn writes_unobserved(&self) -> bool {
-        !self.aof.on()
-            && self.config.maxmemory == 0
+        self.config.maxmemory == 0
             && self.config.notify_keyspace_events == 0
             && self.config.save.is_empty()
             && self.monitors.is_empty()
@@ -491,14 +490,17 @@ impl Engine {
     }
 
     /// Runs a plain write's typed core on database `db` when nothing but
-    /// the keyspace has to see it: no AOF, no maxmemory, no keyspace
+    /// the keyspace and the AOF has to see it: no maxmemory, no keyspace
     /// events, no MONITOR, no client tracking, no blocked clients and no
     /// save points (see [`Store::writes_unobserved`]). Then the
     /// dispatcher's work after a write reduces to what is done here:
-    /// WATCHers of `key` are told, the change is counted, and the call is
-    /// measured like any command. `None` (nothing done) when the general
-    /// path must run, or when `f` panicked (the general path then answers
-    /// with the error reply).
+    /// WATCHers of `key` are told, the change is counted, `argv` (a
+    /// command Redis propagates as given, such as a plain SET) goes to the
+    /// AOF, and the call is measured like any command. `None` (nothing
+    /// done) when the general path must run: the AOF reports an error
+    /// (MISCONF), `key` is past its deadline (its deletion is propagated
+    /// first there), or `f` panicked (the general path then answers with
+    /// the error reply).
     #[inline]
     pub fn with_db_write<R>(
         &self,
@@ -512,8 +514,16 @@ impl Engine {
         if !store.writes_unobserved() {
             return None;
         }
-        commands::prepare(&mut store, db);
         let cell = std::cell::Cell::new(0);
+        let aof = store.aof.on();
+        if aof
+            && (crate::persist::disk_error(&mut store).is_some()
+                || (store.dbs[db].volatile_len() > 0
+                    && store.dbs[db].key_is_expired(key, Now::new(&cell))))
+        {
+            return None;
+        }
+        commands::prepare(&mut store, db);
         let started = clock::Stopwatch::start();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             f(&mut store.dbs[db], Now::new(&cell))
@@ -522,6 +532,10 @@ impl Engine {
         if outcome.is_ok() {
             store.dbs[db].touch(key);
             store.dirty += 1;
+            if aof {
+                crate::persist::aof::propagate(&mut store, db, argv);
+                crate::persist::aof::commit(&mut store);
+            }
         }
         commands::slowlog::record(&mut store, None, cmd, argv, started.elapsed());
         outcome.ok()
