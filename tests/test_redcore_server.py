@@ -773,3 +773,33 @@ def test_serve_command_line_tls_only(certs: str) -> None:  # noqa: F811
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_pipelined_runs_answer_byte_for_byte_as_redis_server(srv: redcore.Server, redis_server: Any) -> None:
+    """A long pipeline mixing commands the server runs back to back under
+    one lock with ones it runs on their own (blocking pops, CLIENT REPLY,
+    errors, MULTI/EXEC, SELECT, unknown commands) gets the same bytes, in
+    the same order, from redcore's server as from redis-server."""
+    key = f"pipe-{uuid.uuid4().hex}"
+
+    def cmd(*args: Any) -> bytes:
+        parts = [str(a).encode() for a in args]
+        return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+
+    script = [cmd("SELECT", 3)]
+    for i in range(600):
+        script.append(cmd("RPUSH", key, i))
+        if i % 50 == 7:
+            script += [cmd("BLPOP", key, 0), cmd("LLEN", key), cmd("NOSUCH", i), cmd("INCR", key)]
+        if i % 97 == 3:
+            script += [cmd("CLIENT", "REPLY", "SKIP"), cmd("SET", f"{key}:s", i), cmd("GET", f"{key}:s")]
+        if i % 131 == 5:
+            script += [cmd("MULTI"), cmd("LPOP", key), cmd("PING", i), cmd("EXEC")]
+    script += [cmd("LRANGE", key, 0, 5), cmd("DEL", key, f"{key}:s"), cmd("SELECT", 0), cmd("PING")]
+    data = b"".join(script)
+    redis.Redis(port=srv.port).flushall()
+    redis_server.client().flushall()
+    got = raw(srv.port, data, wait=1.0)
+    want = raw(redis_server.port, data, wait=1.0)
+    assert got == want
+    assert got.endswith(b"+PONG\r\n")

@@ -345,6 +345,13 @@ impl Engine {
         self.store.lock()
     }
 
+    /// The scripts and function libraries, for callers that dispatch
+    /// under a lock they took with [`Engine::lock`].
+    #[inline]
+    pub fn scripts(&self) -> &Mutex<crate::scripting::Scripts> {
+        &self.scripts
+    }
+
     /// Number of databases (without taking the lock).
     #[inline]
     pub fn databases(&self) -> usize {

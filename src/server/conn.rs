@@ -238,6 +238,41 @@ where
 /// Why a connection ends.
 struct Close;
 
+/// At most this many pipelined commands run under one engine lock.
+const RUN_MAX: usize = 256;
+
+/// A command [`Conn::run_plain`] may run under a held engine lock: it
+/// cannot block, pause, run a script, wait for replicas, change the
+/// connection's protocol, credentials or subscriptions, or act on
+/// connections (MONITOR, RESET, CLIENT KILL / PAUSE, QUIT, SHUTDOWN), and
+/// INFO (which refreshes the server's counters first) is left out.
+fn plain(cmd: &'static Command) -> bool {
+    !cmd.has(commands::flags::BLOCKING)
+        && !cmd.has_trait(traits::RUNS_SCRIPT)
+        && cmd.group != Group::Scripting
+        && cmd.group != Group::PubSub
+        && !matches!(
+            cmd.name,
+            "quit"
+                | "shutdown"
+                | "info"
+                | "monitor"
+                | "reset"
+                | "hello"
+                | "auth"
+                | "wait"
+                | "waitaof"
+                | "client|kill"
+                | "client|pause"
+                | "client|unpause"
+                | "client|tracking"
+                | "client|no-evict"
+                | "client|no-touch"
+                | "failover"
+        )
+        && !matches!(cmd.name.split('|').next(), Some("debug" | "acl" | "config"))
+}
+
 /// What woke the connection's loop.
 enum Event {
     Read(std::io::Result<usize>),
@@ -465,7 +500,13 @@ impl Conn {
         W: AsyncWrite + Unpin,
     {
         while !self.closing {
-            match self.parser.next_command() {
+            // Pipelined plain commands run as a run under one engine lock;
+            // the first one that is not plain comes back to run here.
+            let next = match self.run_plain()? {
+                Some(next) => Ok(Some(next)),
+                None => self.parser.next_command(),
+            };
+            match next {
                 Ok(Some(argv)) => self.execute(argv, rd, wr).await?,
                 Ok(None) => break,
                 Err(e) => {
@@ -488,6 +529,73 @@ impl Conn {
             *buf = bytes::BytesMut::new();
         }
         Ok(())
+    }
+
+    /// Runs the complete requests at the head of the read buffer that
+    /// need nothing but the engine (see [`plain`]) under one lock, as
+    /// Redis runs a client's pipelined commands back to back, and queues
+    /// their replies. Returns the first request it did not run, if any
+    /// (the caller runs it through [`Conn::execute`]); stops early at a
+    /// protocol error (left for the caller's next parse), after
+    /// [`RUN_MAX`] commands, or when the output passes its high water.
+    fn run_plain(&mut self) -> Result<Option<Vec<Bytes>>, Close> {
+        let engine = self.shared.engine.clone();
+        if self.client.pubsub || self.killed() || engine.gated() || engine.script_running() {
+            return Ok(None);
+        }
+        let mut store = None;
+        let mut ran = 0;
+        let mut leftover = None;
+        while ran < RUN_MAX && self.out.len() < OUT_HIGH_WATER {
+            let argv = match self.parser.next_command() {
+                Ok(Some(argv)) => argv,
+                // The caller parses again and answers the error.
+                Ok(None) | Err(_) => break,
+            };
+            let args: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
+            let cmd = match commands::resolve(&args) {
+                Ok(cmd) if plain(cmd) => cmd,
+                _ => {
+                    leftover = Some(argv);
+                    break;
+                }
+            };
+            let st = store.get_or_insert_with(|| engine.lock());
+            // Pushes to this client (tracking invalidations) must come
+            // between its replies: those clients take the general path.
+            if !st.tracking.is_empty() || self.client.pubsub {
+                leftover = Some(argv);
+                break;
+            }
+            let mode = self.client.reply_mode;
+            let scripts = Some(engine.scripts());
+            let frame = commands::dispatch_cmd_in(st, scripts, &mut self.client, cmd, &args);
+            ran += 1;
+            if self.client.blocked.is_some() || self.client.id != self.id {
+                // Not expected of a plain command: drop the connection
+                // rather than reply out of order.
+                let b = self.client.blocked.take();
+                drop(store.take());
+                if let Some(b) = b {
+                    engine.cancel_block(b.id, &b.slot);
+                }
+                return Err(Close);
+            }
+            let suppress = std::mem::take(&mut self.client.suppress_reply)
+                || match cmd.name {
+                    "client|reply" => self.client.reply_mode != ReplyMode::On,
+                    _ => mode != ReplyMode::On,
+                };
+            self.sink.resp3.store(self.client.resp3, Ordering::Relaxed);
+            if !suppress {
+                write_frame(&mut self.out, &frame, self.client.resp3);
+            }
+        }
+        drop(store);
+        if ran > 0 {
+            self.take_pushes()?;
+        }
+        Ok(leftover)
     }
 
     /// Runs one command and queues its reply.
