@@ -266,6 +266,10 @@ async def test_single_connection_client_without_retry_reopens(proxy: DroppingPro
     assert await r.incr("retry:single1") == 1
     async with r.pipeline(transaction=True) as pipe:
         assert await pipe.incr("retry:single1").get("retry:single1").execute() == [2, b"2"]
+    # Many tasks reopening it at once still make one connection.
+    r._single.disconnect()
+    assert await asyncio.gather(*(r.incr("retry:single1") for _ in range(20))) == list(range(3, 23))
+    assert len(r.connection_pool._in_use) == 1
     await r.aclose()
 
 

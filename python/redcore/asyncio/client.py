@@ -190,6 +190,7 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
     ) -> None:
         self.single_connection_client = single_connection_client
         self._single: Optional[Connection] = None
+        self._opening_single: Optional["asyncio.Future[Connection]"] = None
         kwargs.update(db=db, password=password)
         remote = host is not None or port is not None or unix_socket_path is not None
         if connection_pool is not None and not isinstance(
@@ -266,7 +267,7 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
     async def initialize(self) -> "Redis":
         """Opens the single connection of a ``single_connection_client``."""
         if self._pool is not None and self.single_connection_client and self._single is None:
-            self._single = await self._pool.get_connection()
+            await self._open_single()
         return self
 
     async def __aenter__(self) -> "Redis":
@@ -327,7 +328,7 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
                     self._single = None
                     if conn is not None:
                         await pool.release(conn)
-                    conn = self._single = await pool.get_connection()
+                    conn = await self._open_single()
                 fut = conn.send(batch, **send)
                 sent = True
                 return await fut
@@ -338,6 +339,26 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
                 if sent:
                     batch = spare
                 await sleep_backoff(retry, failures)
+
+    async def _open_single(self) -> Connection:
+        """Opens the single connection, once even when many tasks ask at
+        the same time."""
+        opening = self._opening_single
+        if opening is not None:
+            return await asyncio.shield(opening)
+        assert self._pool is not None
+        self._opening_single = fut = asyncio.get_running_loop().create_future()
+        try:
+            conn = await self._pool.get_connection()
+        except BaseException as e:
+            fut.set_exception(e)
+            fut.exception()  # retrieved: no "never retrieved" warning
+            raise
+        finally:
+            self._opening_single = None
+        self._single = conn
+        fut.set_result(conn)
+        return conn
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         """Runs a command given as arguments; the reply is shaped by the
@@ -802,9 +823,6 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
             if self._conn is not None:
                 return await self._send_watched(batch, **send)
             send["state"] = self._state
-            client: Any = self.client
-            if client._single is not None or client.single_connection_client:
-                return await client._send_single(batch, send)
             if batch.blocking and not transaction:
                 return await _on_own_connection(self._pool, batch, **send)
             conn = self._pool._shared_conn()
