@@ -275,3 +275,30 @@ def test_reads_from_replicas_on_the_loop(cluster_servers: Any) -> None:
             assert any(readonly for _, readonly in rc._pools)
 
     asyncio.run(main())
+
+
+def test_cancelled_pipelines_leave_the_node_connections_in_step(cluster_servers: Any) -> None:
+    async def main() -> None:
+        async with RedisCluster(host="127.0.0.1", port=cluster_servers.port, decode_responses=True) as rc:
+            keys = [f"cx{i}" for i in range(30)]
+            await rc.mset_nonatomic({k: k for k in keys})
+
+            async def read() -> List[Any]:
+                async with rc.pipeline() as p:
+                    for k in keys:
+                        p.get(k)
+                    return await p.execute()
+
+            for round_ in range(5):
+                tasks = [asyncio.ensure_future(read()) for _ in range(20)]
+                for _ in range(round_):
+                    await asyncio.sleep(0)
+                for t in tasks[::2]:
+                    t.cancel()
+                for t in tasks[1::2]:
+                    assert await t == keys
+                await asyncio.gather(*tasks[::2], return_exceptions=True)
+                assert await read() == keys
+                assert await asyncio.gather(*(rc.get(k) for k in keys)) == keys
+
+    asyncio.run(main())
