@@ -232,3 +232,89 @@ async def test_server_killing_connections_between_commands(redis_server: Any) ->
     killer.rpush("retry:list", "x")
     assert await blocked == (b"retry:list", b"x")
     await r.aclose()
+
+
+@pytest.mark.parametrize("kind", ["redcore", "redis-py"])
+async def test_single_connection_client_retries_and_reconnects(kind: str, proxy: DroppingProxy, redis_server: Any) -> None:
+    redis_server.client().delete("retry:single")
+    r = _client(kind, proxy.port, single_connection_client=True, retry=Retry(ConstantBackoff(0.01), 3))
+    assert await r.incr("retry:single") == 1
+    # Two attempts lost, the third, on a new connection, goes through.
+    proxy.drop = 2
+    proxy.seen = proxy.connections = 0
+    assert await r.incr("retry:single") == 2
+    assert proxy.seen == 3 and proxy.connections == 2
+    proxy.drop = 10
+    proxy.seen = 0
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await r.incr("retry:single")
+    assert proxy.seen == 4
+    proxy.drop = 0
+    assert await r.incr("retry:single") == 3
+    await r.aclose()
+
+
+async def test_single_connection_client_without_retry_reopens(proxy: DroppingProxy, redis_server: Any) -> None:
+    # A lost reply is not resent by default, but the next command opens a
+    # new connection (the dead one is not kept).
+    redis_server.client().delete("retry:single1")
+    r = redcore.asyncio.Redis(port=proxy.port, single_connection_client=True)
+    proxy.drop = 1
+    with pytest.raises(redcore.ConnectionError):
+        await r.incr("retry:single1")
+    assert proxy.seen == 1
+    assert await r.incr("retry:single1") == 1
+    async with r.pipeline(transaction=True) as pipe:
+        assert await pipe.incr("retry:single1").get("retry:single1").execute() == [2, b"2"]
+    # Many tasks reopening it at once still make one connection.
+    r._single.disconnect()
+    assert await asyncio.gather(*(r.incr("retry:single1") for _ in range(20))) == list(range(3, 23))
+    assert len(r.connection_pool._in_use) == 1
+    await r.aclose()
+
+
+async def test_watch_connection_retries_watch_and_raises_watch_error(proxy: DroppingProxy, redis_server: Any) -> None:
+    redis_server.client().set("retry:w", 1)
+    r = redcore.asyncio.Redis(port=proxy.port, retry=Retry(NoBackoff(), 2))
+    async with r.pipeline() as pipe:
+        # The WATCH itself is retried on a new connection.
+        proxy.drop = 1
+        assert await pipe.watch("retry:w") is True
+        assert proxy.seen == 2
+        # Once watching, a lost connection lost the WATCH: WatchError (as
+        # redis.asyncio), never a silent retry on a new connection.
+        proxy.drop = 1
+        with pytest.raises(redis.exceptions.WatchError, match="ConnectionError occurred while watching"):
+            await pipe.get("retry:w")
+        assert await pipe.watch("retry:w") is True
+        assert await pipe.get("retry:w") == b"1"
+        pipe.multi()
+        pipe.set("retry:w", 2)
+        proxy.drop = 1
+        with pytest.raises(redis.exceptions.WatchError):
+            await pipe.execute()
+    assert redis_server.client().get("retry:w") == b"1"
+
+    # transaction() retries after such a WatchError and completes.
+    async def bump(pipe: Any) -> None:
+        value = int(await pipe.get("retry:w"))
+        pipe.multi()
+        pipe.set("retry:w", value + 10)
+
+    proxy.drop = 1
+    proxy.seen = 0
+    assert await r.transaction(bump, "retry:w") == [True]
+    assert redis_server.client().get("retry:w") == b"11"
+    await r.aclose()
+
+
+async def test_redis_asyncio_raises_watch_error_too(proxy: DroppingProxy, redis_server: Any) -> None:
+    # The behaviour matched above, on redis.asyncio itself.
+    redis_server.client().set("retry:w2", 1)
+    r = redis.asyncio.Redis(port=proxy.port)
+    async with r.pipeline() as pipe:
+        await pipe.watch("retry:w2")
+        proxy.drop = 1
+        with pytest.raises(redis.exceptions.WatchError):
+            await pipe.get("retry:w2")
+    await r.aclose()

@@ -15,7 +15,7 @@
 //!   as a [`Pending`]: the engine's wait slot writes a byte to the event
 //!   loop's wake-up socket when the reply is there, and the loop takes it.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::Write;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::Arc;
@@ -26,9 +26,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
 use super::client::{finish_pipeline, Client, Queue};
+use super::cluster::ClusterRouter;
 use super::errors;
 use super::reply::{self, Decoder, Native, Opts, Shape};
-use crate::commands;
+use crate::client::slots::{self, Route};
+use crate::commands::{self, flags};
 use crate::engine::blocking::Blocked;
 use crate::engine::Engine;
 use crate::resp::{self, Frame, Parser};
@@ -95,6 +97,133 @@ impl Batch {
             crate::client::slots::Route::Slot(s) => Some(s),
             _ => None,
         }
+    }
+
+    /// True when a command of the batch changes its connection's
+    /// database or name (SELECT, CLIENT SETNAME, HELLO, RESET, SWAPDB is
+    /// not one): the connection's state is not known any more.
+    #[getter]
+    fn changes_state(&self) -> bool {
+        let q = self.queue.lock();
+        let Some(q) = q.as_ref() else { return false };
+        let all = q.all_args();
+        q.cmds.iter().any(|c| {
+            let argv = &all[c.first..c.first + c.nargs];
+            match argv {
+                [name, ..] if name.eq_ignore_ascii_case(b"select") => true,
+                [name, ..] if name.eq_ignore_ascii_case(b"reset") => true,
+                [name, ..] if name.eq_ignore_ascii_case(b"hello") => true,
+                [name, sub, ..] if name.eq_ignore_ascii_case(b"client") => {
+                    sub.eq_ignore_ascii_case(b"setname")
+                }
+                [name, ..] => name.eq_ignore_ascii_case(b"client setname"),
+                [] => false,
+            }
+        })
+    }
+
+    /// The index of the cluster node `router` sends this batch's one
+    /// command to: the node of its keys' slot (a replica, for a read-only
+    /// command, as the router's load-balancing strategy says). None for
+    /// several commands, a keyless command, keys in several slots, or an
+    /// uncovered slot.
+    fn node(&self, router: &Bound<'_, ClusterRouter>) -> Option<usize> {
+        let q = self.queue.lock();
+        let q = q.as_ref()?;
+        let [c] = q.cmds.as_slice() else {
+            return None;
+        };
+        let all = q.all_args();
+        let argv = &all[c.first..c.first + c.nargs];
+        let cmd = c
+            .cmd
+            .or_else(|| argv.first().and_then(|n| commands::lookup(n)));
+        let Route::Slot(slot) = slots::route(cmd, argv) else {
+            return None;
+        };
+        let read_only = cmd.is_some_and(|c| c.has(flags::READONLY));
+        let inner = &router.get().inner;
+        inner.pick(&inner.topology(), Some(slot), read_only)
+    }
+
+    /// The batch grouped by the cluster node each command goes to, as the
+    /// cluster pipeline groups it: `(node index, batch of copies of its
+    /// commands, their positions in this batch)` per node. A keyless
+    /// command goes to the default node. None when a slot is not covered
+    /// by the map; keys of several slots in one command raise
+    /// `RedisClusterException`. This batch is left as it is.
+    #[allow(clippy::type_complexity)]
+    fn split(
+        &self,
+        py: Python<'_>,
+        router: &Bound<'_, ClusterRouter>,
+    ) -> PyResult<Option<Vec<(usize, Batch, Vec<usize>)>>> {
+        let q = self.queue.lock();
+        let q = q
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("batch already sent"))?;
+        let all = q.all_args();
+        let inner = &router.get().inner;
+        let topo = inner.topology();
+        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, c) in q.cmds.iter().enumerate() {
+            let argv = &all[c.first..c.first + c.nargs];
+            let cmd = c
+                .cmd
+                .or_else(|| argv.first().and_then(|n| commands::lookup(n)));
+            let slot = match slots::route(cmd, argv) {
+                Route::Slot(s) => Some(s),
+                Route::Keyless => None,
+                Route::CrossSlot => {
+                    let name = String::from_utf8_lossy(argv.first().copied().unwrap_or(b""))
+                        .to_uppercase();
+                    return Err(errors::named_error(
+                        py,
+                        "RedisClusterException",
+                        &format!("{name} - all keys must map to the same key slot"),
+                    ));
+                }
+            };
+            let read_only = cmd.is_some_and(|c| c.has(flags::READONLY));
+            match inner.pick(&topo, slot, read_only) {
+                Some(node) => groups.entry(node).or_default().push(i),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(
+            groups
+                .into_iter()
+                .map(|(node, idx)| (node, Batch::new(q.subset(py, &idx)), idx))
+                .collect(),
+        ))
+    }
+
+    /// Rewrites `exc` (the error reply of command `index`) as a pipeline
+    /// reports it: "Command # n (ARGS) of pipeline caused error: ...",
+    /// the arguments decoded as `client` decodes.
+    fn annotate(
+        &self,
+        py: Python<'_>,
+        exc: Bound<'_, PyAny>,
+        index: usize,
+        client: &Bound<'_, Client>,
+    ) -> PyResult<()> {
+        let q = self.queue.lock();
+        let q = q
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("batch already sent"))?;
+        let c = q
+            .cmds
+            .get(index)
+            .ok_or_else(|| pyo3::exceptions::PyIndexError::new_err("no such command"))?;
+        let all = q.all_args();
+        super::client::annotate(
+            py,
+            &exc,
+            index + 1,
+            &all[c.first..c.first + c.nargs],
+            &client.get().dec,
+        )
     }
 
     /// A batch of the same commands, to send again if this one's replies

@@ -46,6 +46,22 @@ pub(crate) struct Queued {
     pub(crate) opts: Opts,
 }
 
+impl Queued {
+    /// Copies of the command's response shape and options.
+    fn clone_shape(&self, py: Python<'_>) -> (Shape, Opts) {
+        let shape = match &self.shape {
+            Shape::Native(n) => Shape::Native(*n),
+            Shape::Callable(f) => Shape::Callable(f.clone_ref(py)),
+        };
+        let opts = Opts {
+            dict: self.opts.dict.as_ref().map(|d| d.clone_ref(py)),
+            flags: self.opts.flags,
+            cast: self.opts.cast.as_ref().map(|f| f.clone_ref(py)),
+        };
+        (shape, opts)
+    }
+}
+
 /// Queued commands. Arguments live back to back in one buffer, so queueing
 /// a command costs no allocation per argument.
 #[derive(Default)]
@@ -98,22 +114,30 @@ impl Queue {
             cmds: self
                 .cmds
                 .iter()
-                .map(|c| Queued {
-                    first: c.first,
-                    nargs: c.nargs,
-                    cmd: c.cmd,
-                    shape: match &c.shape {
-                        Shape::Native(n) => Shape::Native(*n),
-                        Shape::Callable(f) => Shape::Callable(f.clone_ref(py)),
-                    },
-                    opts: Opts {
-                        dict: c.opts.dict.as_ref().map(|d| d.clone_ref(py)),
-                        flags: c.opts.flags,
-                        cast: c.opts.cast.as_ref().map(|f| f.clone_ref(py)),
-                    },
+                .map(|c| {
+                    let (shape, opts) = c.clone_shape(py);
+                    Queued {
+                        first: c.first,
+                        nargs: c.nargs,
+                        cmd: c.cmd,
+                        shape,
+                        opts,
+                    }
                 })
                 .collect(),
         }
+    }
+
+    /// A queue of copies of the commands at `indexes` (in that order).
+    pub(crate) fn subset(&self, py: Python<'_>, indexes: &[usize]) -> Queue {
+        let all = self.all_args();
+        let mut q = Queue::default();
+        for &i in indexes {
+            let c = &self.cmds[i];
+            let (shape, opts) = c.clone_shape(py);
+            q.push(&all[c.first..c.first + c.nargs], c.cmd, shape, opts);
+        }
+        q
     }
 
     fn clear(&mut self) {

@@ -48,7 +48,7 @@ enum Strategy {
 
 /// One consistent view of the cluster.
 #[derive(Clone)]
-struct Topology {
+pub(crate) struct Topology {
     nodes: Arc<Vec<Remote>>,
     /// The shard serving each slot, or [`UNCOVERED`].
     slot_shard: Vec<u16>,
@@ -106,12 +106,17 @@ fn batch_nogil(pool: &Arc<Pool>, argvs: &[&[&[u8]]]) -> Result<Vec<Frame>, Error
 }
 
 impl Router {
-    fn topology(&self) -> Arc<Topology> {
+    pub(crate) fn topology(&self) -> Arc<Topology> {
         self.topo.read().clone()
     }
 
     /// The node for `slot` (None: keyless, the default node).
-    fn pick(&self, topo: &Topology, slot: Option<u16>, read_only: bool) -> Option<usize> {
+    pub(crate) fn pick(
+        &self,
+        topo: &Topology,
+        slot: Option<u16>,
+        read_only: bool,
+    ) -> Option<usize> {
         let Some(slot) = slot else {
             return (topo.default < topo.nodes.len()).then_some(topo.default);
         };

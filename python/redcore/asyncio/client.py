@@ -190,6 +190,7 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
     ) -> None:
         self.single_connection_client = single_connection_client
         self._single: Optional[Connection] = None
+        self._opening_single: Optional["asyncio.Future[Connection]"] = None
         kwargs.update(db=db, password=password)
         remote = host is not None or port is not None or unix_socket_path is not None
         if connection_pool is not None and not isinstance(
@@ -217,6 +218,9 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
             self._pool = connection_pool
             self._sync = _SyncRedis(connection_pool=connection_pool._sync)
             self._core = _SyncPipeline(self._sync, transaction=False)
+            # This client's (db, client name): its commands run with them
+            # on whichever connection they take (see Connection.send).
+            self._state = connection_pool._default_state
         else:
             self._pool = None
             self._sync = self._core = _SyncRedis(
@@ -226,6 +230,7 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
             self._core._set_async(True)
             connection_pool = self._core.connection_pool
             auto_close = False
+            self._state = None
         self.connection_pool = connection_pool
         self.auto_close_connection_pool = auto_close if auto_close_connection_pool is None else auto_close_connection_pool
 
@@ -262,7 +267,7 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
     async def initialize(self) -> "Redis":
         """Opens the single connection of a ``single_connection_client``."""
         if self._pool is not None and self.single_connection_client and self._single is None:
-            self._single = await self._pool.get_connection()
+            await self._open_single()
         return self
 
     async def __aenter__(self) -> "Redis":
@@ -296,15 +301,64 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
         pool = self._pool
         assert pool is not None
         if self._single is not None or self.single_connection_client:
-            conn = self._single or (await self.initialize())._single
-            assert conn is not None
-            return await conn.send(batch)
+            return await self._send_single(batch, {"state": self._state})
         if batch.blocking:
-            return await _on_own_connection(pool, batch)
+            return await _on_own_connection(pool, batch, state=self._state)
         conn = pool._shared_conn()
         if conn is None or pool._resend:
-            return await _send_retrying(pool, batch, {})
-        return await conn.send(batch)
+            return await _send_retrying(pool, batch, {"state": self._state})
+        return await conn.send(batch, state=self._state)
+
+    async def _send_single(self, batch: Any, send: Dict[str, Any]) -> Any:
+        """Sends ``batch`` on the single connection of a
+        ``single_connection_client``, reopening it when the server dropped
+        it, and retrying as :func:`_send_retrying` says (the sync client's
+        rules: what cannot have been sent always, a lost reply only with
+        the user's ``retry=``)."""
+        pool = self._pool
+        assert pool is not None
+        retry, explicit = pool._retry_policy
+        failures = 0
+        while True:
+            spare = batch.copy() if explicit else None
+            sent = False
+            try:
+                conn = self._single
+                if conn is None or conn._closed:
+                    self._single = None
+                    if conn is not None:
+                        await pool.release(conn)
+                    conn = await self._open_single()
+                fut = conn.send(batch, **send)
+                sent = True
+                return await fut
+            except (ConnectionError, TimeoutError) as e:
+                failures += 1
+                if retry is None or (sent and spare is None) or not retry_allows(retry, e, failures):
+                    raise
+                if sent:
+                    batch = spare
+                await sleep_backoff(retry, failures)
+
+    async def _open_single(self) -> Connection:
+        """Opens the single connection, once even when many tasks ask at
+        the same time."""
+        opening = self._opening_single
+        if opening is not None:
+            return await asyncio.shield(opening)
+        assert self._pool is not None
+        self._opening_single = fut = asyncio.get_running_loop().create_future()
+        try:
+            conn = await self._pool.get_connection()
+        except BaseException as e:
+            fut.set_exception(e)
+            fut.exception()  # retrieved: no "never retrieved" warning
+            raise
+        finally:
+            self._opening_single = None
+        self._single = conn
+        fut.set_result(conn)
+        return conn
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         """Runs a command given as arguments; the reply is shaped by the
@@ -312,7 +366,35 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
         value = self._core.execute_command(*args, **options)
         if self._pool is None:
             return await _ready(value)
-        return await self._send(self._core._take_batch())
+        result = await self._send(self._core._take_batch())
+        if args:
+            self._track_state(args)
+        return result
+
+    def _track_state(self, args: Tuple[Any, ...]) -> None:
+        """After a successful SELECT or CLIENT SETNAME sent as arguments:
+        the client's state changes, as :meth:`select` does."""
+        words = [a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in args[:3]]
+        head = " ".join(words).upper().split()
+        if head[:1] == ["SELECT"] and len(args) > 1:
+            self._state = (int(args[-1]), self._state[1])
+        elif head[:2] == ["CLIENT", "SETNAME"]:
+            self._state = (self._state[0], args[-1] or None)
+
+    async def select(self, index: int, **kwargs: Any) -> bool:
+        """SELECT ``index`` for this client: its later commands (pipelines,
+        transactions and blocking commands too) run in database ``index``,
+        also when it shares its connection with other clients of the pool
+        (they keep theirs: each connection is switched back and forth as
+        needed)."""
+        result = await self.execute_command("SELECT", index, **kwargs)
+        return result
+
+    async def client_setname(self, name: Any) -> bool:
+        """CLIENT SETNAME for this client: the connection carries ``name``
+        while it runs this client's commands, also when it is shared with
+        other clients of the pool (they keep theirs)."""
+        return await self.execute_command("CLIENT SETNAME", name)
 
     @property
     def response_callbacks(self) -> Any:
@@ -586,6 +668,11 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
     def _immediate(self) -> bool:
         return self.watching and not self.explicit_transaction
 
+    @property  # type: ignore[override]
+    def _state(self) -> Any:
+        # The client's (db, client name), as it is when the pipeline runs.
+        return self.client._state
+
     def _queued(self, value: Any) -> Any:
         """What a command method returns once the sync pipeline took the
         command: the pipeline while queueing; while WATCHing, the awaitable
@@ -596,9 +683,23 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
             return _ready(value)
         return self._send_watched(self._core._take_batch())
 
-    async def _send_watched(self, batch: Any) -> Any:
-        assert self._conn is not None
-        return await self._conn.send(batch)
+    async def _send_watched(self, batch: Any, **send: Any) -> Any:
+        """Sends ``batch`` on the connection holding the WATCH. If that
+        connection fails, the server forgot the WATCH: WatchError, as in
+        redis.asyncio (retry the transaction), and the next :meth:`watch`
+        takes a new connection."""
+        conn = self._conn
+        assert conn is not None and self._pool is not None
+        try:
+            return await conn.send(batch, state=self._state, **send)
+        except (ConnectionError, TimeoutError) as e:
+            if not self.watching:
+                raise
+            self._conn = None
+            self.watching = False
+            conn.disconnect()
+            await self._pool.release(conn)
+            raise WatchError(f"A {type(e).__name__} occurred while watching one or more keys") from e
 
     def execute_command(self, *args: Any, **options: Any) -> Any:  # type: ignore[override]
         """Queues a command (runs it, awaitable, while WATCHing)."""
@@ -613,12 +714,38 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
             result = self._core.watch(*names)
             self.watching = True
             return result
-        if self._conn is None:
-            self._conn = await self._pool.get_connection()
         _redcore.Client.execute_command(self._core, "WATCH", *names)
-        result = await self._conn.send(self._core._take_batch())
+        batch = self._core._take_batch()
+        if self._conn is not None and self.watching:
+            return await self._send_watched(batch)
+        result = await self._first_watch(batch)
         self.watching = True
         return result
+
+    async def _first_watch(self, batch: Any) -> Any:
+        """The first WATCH, on a connection the pipeline then holds. A
+        connection error is retried on a new connection as the pool's
+        retry policy says (nothing is watched yet, and WATCH changes no
+        data, so sending it again is safe)."""
+        pool = self._pool
+        assert pool is not None
+        retry = pool._retry_policy[0]
+        failures = 0
+        while True:
+            spare = batch.copy()
+            try:
+                if self._conn is None or self._conn._closed:
+                    if self._conn is not None:
+                        conn, self._conn = self._conn, None
+                        await pool.release(conn)
+                    self._conn = await pool.get_connection()
+                return await self._conn.send(batch, state=self._state)
+            except (ConnectionError, TimeoutError) as e:
+                failures += 1
+                if retry is None or not retry_allows(retry, e, failures):
+                    raise
+                batch = spare
+                await sleep_backoff(retry, failures)
 
     async def unwatch(self) -> bool:  # type: ignore[override]
         """Forget WATCHed keys."""
@@ -629,7 +756,7 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
         else:
             assert self._conn is not None
             _redcore.Client.execute_command(self._core, "UNWATCH")
-            result = await self._conn.send(self._core._take_batch())
+            result = await self._send_watched(self._core._take_batch())
         self.watching = False
         return result
 
@@ -694,7 +821,8 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
                 return []
             send: Dict[str, Any] = {"pipeline": True, "transaction": transaction, "raise_on_error": raise_on_error}
             if self._conn is not None:
-                return await self._conn.send(batch, **send)
+                return await self._send_watched(batch, **send)
+            send["state"] = self._state
             if batch.blocking and not transaction:
                 return await _on_own_connection(self._pool, batch, **send)
             conn = self._pool._shared_conn()

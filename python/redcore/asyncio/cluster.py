@@ -4,15 +4,21 @@ sync :class:`redcore.cluster.RedisCluster`.
 A command whose keys map to one slot runs on the event loop: it is
 encoded by the sync command method (on a recorder, as in
 :class:`redcore.asyncio.Redis`), and sent on a pipelined connection of
-the slot's primary (a :class:`redcore.asyncio.ConnectionPool` per node,
-the same loop-integrated connections), so concurrent tasks' commands to a
-node share one write. Everything else (keyless and multi-node commands,
-cross-slot splits, blocking commands, ``target_nodes=``, reads from
-replicas, pipelines) runs the sync client's method of the same name on a
-worker thread of the client's own pool, without the GIL while it waits;
-so does a command the node answers with a redirection (MOVED, ASK,
-TRYAGAIN, CLUSTERDOWN: it was not applied) or a connection error: the
-sync client follows it, refreshing the slot map, and retries.
+the node the sync client would pick (the slot's primary, or a replica for
+a read with ``read_from_replicas`` / ``load_balancing_strategy``): a
+:class:`redcore.asyncio.ConnectionPool` per node, the same
+loop-integrated connections, so concurrent tasks' commands to a node
+share one write. A pipeline (``transaction=False``) is encoded by the
+sync cluster pipeline, grouped per node as it groups it, and each node's
+part is sent on the loop, all nodes at once.
+
+Everything else (keyless and multi-node commands, cross-slot splits,
+blocking commands, ``target_nodes=``, transactions) runs the sync
+client's method of the same name on a worker thread of the client's own
+pool, without the GIL while it waits; so does a command the node answers
+with a redirection (MOVED, ASK, TRYAGAIN, CLUSTERDOWN: it was not
+applied) or a connection error: the sync client follows it, refreshing
+the slot map, and retries.
 
     >>> import asyncio
     >>> from redcore.asyncio.cluster import RedisCluster
@@ -34,8 +40,9 @@ from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tupl
 from .. import client as _sync_client
 from .. import cluster as _sync_cluster
 from .._compat import adopt, redis_base
+from .._cluster_nodes import REPLICA
 from ..cluster import ClusterNode
-from ..exceptions import AskError, ClusterDownError, ConnectionError, TimeoutError, TryAgainError
+from ..exceptions import AskError, ClusterDownError, ConnectionError, ResponseError, TimeoutError, TryAgainError
 from .connection import ConnectionPool
 
 _Sync = _sync_cluster.RedisCluster
@@ -44,6 +51,9 @@ _SyncRedis = _sync_client.Redis
 # What makes the sync client take over a command sent on the loop: it
 # was not applied (a redirection), or the node is in doubt.
 _HAND_OVER = (AskError, TryAgainError, ClusterDownError, ConnectionError, TimeoutError)
+# A pipeline's reply that sends its command to the sync client (MOVED is
+# an AskError).
+_REDIRECTED = (AskError, TryAgainError, ClusterDownError)
 
 # Methods of the sync client that are not one command each.
 _NOT_COMMANDS = frozenset({
@@ -79,7 +89,7 @@ def _command(name: str) -> Callable[..., Any]:
         if record is not None and self._recorder is not None and "target_nodes" not in kwargs:
             record(self._recorder, *args, **kwargs)
             batch = self._recorder._take_batch()
-            pool = self._slot_pool(batch.slot()) if not batch.blocking else None
+            pool = self._node_pool(batch.node(client.nodes_manager.router)) if not batch.blocking else None
             if pool is not None:
                 conn = pool._shared_conn()
                 try:
@@ -118,7 +128,7 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
         # The loop path (see the module docstring): a recorder, and one
         # asyncio pool per primary, by node name.
         self._recorder: Any = None
-        self._pools: Dict[str, ConnectionPool] = {}
+        self._pools: Dict[Tuple[str, bool], ConnectionPool] = {}
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "RedisCluster":
@@ -141,28 +151,31 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
             if self._sync is None:
                 host, port, startup = self._args
                 client = await self._run(_Sync, host=host, port=port, startup_nodes=startup, **self._kwargs)
-                if not client.read_from_replicas and client.load_balancing_strategy is None:
-                    node = client.get_default_node() or client.get_primaries()[0]
-                    self._recorder = _sync_client.Pipeline(client.get_redis_connection(node), transaction=False)
+                node = client.get_default_node() or client.get_primaries()[0]
+                self._recorder = _sync_client.Pipeline(client.get_redis_connection(node), transaction=False)
                 self._sync = client
         assert self._sync is not None
         return self._sync
 
-    def _slot_pool(self, slot: Optional[int]) -> Optional[ConnectionPool]:
-        """The asyncio pool of ``slot``'s primary (None: no slot, or not
-        known yet)."""
-        if slot is None or self._sync is None:
+    def _node_pool(self, index: Optional[int]) -> Optional[ConnectionPool]:
+        """The asyncio pool of the node the router knows as ``index``
+        (None: no such node). A replica's connections send READONLY."""
+        if index is None or self._sync is None:
             return None
-        nodes = self._sync.nodes_manager.slots_cache.get(slot)
-        if not nodes:
+        manager = self._sync.nodes_manager
+        names = list(manager.nodes_cache)
+        if index >= len(names):
             return None
-        node = nodes[0]
-        pool = self._pools.get(node.name)
+        node = manager.nodes_cache.get(names[index])
+        if node is None:
+            return None
+        readonly = node.server_type == REPLICA
+        pool = self._pools.get((node.name, readonly))
         if pool is None:
             sync_pool = self._sync.get_redis_connection(node).connection_pool
             kwargs = dict(sync_pool.connection_kwargs)
-            kwargs.pop("readonly", None)
-            pool = self._pools[node.name] = ConnectionPool(connection_class=sync_pool.connection_class, **kwargs)
+            kwargs["readonly"] = readonly
+            pool = self._pools[(node.name, readonly)] = ConnectionPool(connection_class=sync_pool.connection_class, **kwargs)
         return pool
 
     def __await__(self) -> Any:
@@ -295,19 +308,84 @@ class ClusterPipeline:
         return self
 
     async def execute(self, raise_on_error: bool = True) -> List[Any]:
-        """Runs the queued commands; replies in order."""
+        """Runs the queued commands; replies in order. Without
+        ``transaction`` they go out on the loop, each node's part in one
+        write and all nodes at once; commands answered with a redirection
+        (or cut off by a connection error) are then run by the sync
+        cluster pipeline, which follows it. An error reply raises unless
+        ``raise_on_error`` is false (then it is returned in its place)."""
         if not self._queue:
             return []
         client = await self._cluster.initialize()
         queued, self._queue = self._queue, []
+        if not self._transaction:
+            done = await self._on_loop(client, queued, raise_on_error)
+            if done is not None:
+                return done
+        return await self._cluster._run(self._on_thread, client, queued, raise_on_error)
 
-        def run() -> List[Any]:
-            pipe = client.pipeline(transaction=self._transaction)
-            for name, args, kwargs in queued:
-                getattr(pipe, name)(*args, **kwargs)
-            return pipe.execute(raise_on_error)
+    def _on_thread(self, client: _Sync, queued: List[Tuple[str, Tuple[Any, ...], Dict[str, Any]]], raise_on_error: bool) -> List[Any]:
+        pipe = client.pipeline(transaction=self._transaction)
+        for name, args, kwargs in queued:
+            getattr(pipe, name)(*args, **kwargs)
+        return pipe.execute(raise_on_error)
 
-        return await self._cluster._run(run)
+    async def _on_loop(self, client: _Sync, queued: List[Tuple[str, Tuple[Any, ...], Dict[str, Any]]], raise_on_error: bool) -> Optional[List[Any]]:
+        """Runs a pipeline on the loop (see :meth:`execute`); None when it
+        cannot (a blocking command, ``target_nodes=``, an uncovered slot):
+        the caller runs it on a thread."""
+        cluster = self._cluster
+        # The sync cluster pipeline encodes the commands (and refuses what
+        # it refuses when queueing); it never sends them here.
+        recorder = client.pipeline(transaction=False)
+        for name, args, kwargs in queued:
+            if "target_nodes" in kwargs:
+                return None
+            getattr(recorder, name)(*args, **kwargs)
+        batch = recorder._take_batch()
+        if batch.blocking:
+            return None
+        groups = batch.split(client.nodes_manager.router)
+        if groups is None:
+            return None
+        pools = []
+        for index, _, _ in groups:
+            pool = cluster._node_pool(index)
+            if pool is None:
+                return None
+            pools.append(pool)
+
+        async def send(pool: ConnectionPool, part: Any) -> List[Any]:
+            conn = pool._shared_conn() or await pool._get_shared()
+            return await conn.send(part, pipeline=True, raise_on_error=False)
+
+        results = await asyncio.gather(*(send(pool, part) for pool, (_, part, _) in zip(pools, groups)), return_exceptions=True)
+        out: List[Any] = [None] * len(queued)
+        later: List[int] = []
+        for (_, _, positions), result in zip(groups, results):
+            if isinstance(result, BaseException):
+                if not isinstance(result, (ConnectionError, TimeoutError)):
+                    raise result
+                later.extend(positions)
+                continue
+            for i, value in zip(positions, result):
+                if isinstance(value, _REDIRECTED):
+                    later.append(i)
+                else:
+                    out[i] = value
+        if later:
+            # Not applied (a redirection) or in doubt (the connection
+            # failed): the sync cluster pipeline follows, refreshing the map.
+            later.sort()
+            again = await cluster._run(self._on_thread, client, [queued[i] for i in later], False)
+            for i, value in zip(later, again):
+                out[i] = value
+        if raise_on_error:
+            for i, value in enumerate(out):
+                if isinstance(value, ResponseError):
+                    batch.annotate(value, i, recorder)
+                    raise value
+        return out
 
 
 for _name in _command_names():

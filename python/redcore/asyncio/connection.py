@@ -65,6 +65,12 @@ class Connection(asyncio.Protocol):
         self.address: Optional[Tuple[str, int]] = None
         # Retired: closes once the replies it owes have arrived.
         self._retired = False
+        # (db, client name) the next command queued here runs with: the
+        # pool's after the handshake; None when a command queued changed
+        # it (SELECT, CLIENT SETNAME...). A client whose own state differs
+        # (``await r.select(1)`` on a shared connection) has it restored
+        # first: see :meth:`send`.
+        self.state: Optional[Tuple[int, Any]] = pool._default_state
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}({self.pool._address()})>"
@@ -110,16 +116,24 @@ class Connection(asyncio.Protocol):
             self.transport.close()
         self.core.fail_all(exc)
 
-    def send(self, batch: Any, pipeline: bool = False, transaction: bool = False, raise_on_error: bool = True) -> "asyncio.Future[Any]":
+    def send(self, batch: Any, pipeline: bool = False, transaction: bool = False, raise_on_error: bool = True,
+             state: Optional[Tuple[int, Any]] = None) -> "asyncio.Future[Any]":
         """Queues ``batch`` (from a recorder's ``_take_batch()``) and
         returns the future of its reply; the write happens once per loop
-        iteration for everything queued in it."""
+        iteration for everything queued in it. ``state``: the sending
+        client's ``(db, client name)``; the connection is switched to it
+        first (SELECT, CLIENT SETNAME) if it is elsewhere."""
         if self._closed:
             raise ConnectionError("Connection closed by server.")
         loop = self.loop
         assert loop is not None
+        if state is not None and state is not self.state and state != self.state:
+            self._apply_state(state)
+        changes = batch.changes_state
         fut = loop.create_future()
         self.core.send(batch, fut, pipeline, transaction, raise_on_error)
+        if changes:
+            self.state = None
         if not self._busy:
             # Nothing in flight: write now (a lone command pays no extra
             # loop iteration); what follows in this iteration is batched.
@@ -141,6 +155,28 @@ class Connection(asyncio.Protocol):
             self._flush_scheduled = True
             self.loop.call_soon(self._flush)
         return fut
+
+    def _apply_state(self, state: Tuple[int, Any]) -> None:
+        """Queues the SELECT / CLIENT SETNAME that put the connection in
+        ``state``. Should one fail, the connection is dropped: what was
+        queued behind it must not run in the wrong database."""
+        current = self.state
+        db, name = state
+        futs = []
+        if current is None or current[0] != db:
+            futs.append(self.send_raw("SELECT", db))
+        if current is None or current[1] != name:
+            futs.append(self.send_raw("CLIENT", "SETNAME", "" if name is None else name))
+        for fut in futs:
+            fut.add_done_callback(self._state_applied)
+        self.state = state
+
+    def _state_applied(self, fut: "asyncio.Future[Any]") -> None:
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is not None and not self._closed:
+            self._drop(exc)
 
     def _became_busy(self) -> None:
         loop = self.loop
@@ -225,6 +261,9 @@ class Connection(asyncio.Protocol):
         db = int(kw.get("db", 0) or 0)
         if db:
             futs.append(self.send_raw("SELECT", db))
+        if kw.get("readonly"):
+            # A cluster replica's connection serves reads.
+            futs.append(self.send_raw("READONLY"))
         del enc
         if futs:
             try:
@@ -284,6 +323,10 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
         # whose core is never used to run commands).
         self._template = _sync_client.Redis(connection_pool=self._sync)
         self._resp3 = bool(self._template._resp3)
+        # The (db, client name) of a new connection: see Connection.state.
+        self._default_state: Tuple[int, Any] = (
+            int(self.connection_kwargs.get("db", 0) or 0), self.connection_kwargs.get("client_name") or None,
+        )
         self._shared: Optional[Connection] = None
         self._connecting: Optional["asyncio.Future[Connection]"] = None
         self._idle: List[Connection] = []
