@@ -63,3 +63,56 @@ def test_native_shapes_come_from_rust() -> None:
 
 def _str(x: Any) -> str:
     return x.decode() if isinstance(x, bytes) else str(x)
+
+
+def test_cluster_routing_comes_from_the_table() -> None:
+    from redcore import _cluster_nodes as cn
+
+    # The lists _cluster_nodes kept by hand before the table's cluster
+    # columns (redis-py's node flags and result callbacks).
+    old_primaries = {
+        "FLUSHALL", "FLUSHDB", "FUNCTION DELETE", "FUNCTION FLUSH", "FUNCTION LIST", "FUNCTION LOAD",
+        "FUNCTION RESTORE", "SCAN", "SCRIPT EXISTS", "SCRIPT FLUSH", "SCRIPT LOAD", "KEYS", "DBSIZE",
+    }
+    old_all_nodes = {
+        "PING", "CONFIG SET", "CONFIG REWRITE", "CONFIG RESETSTAT", "CLIENT SETNAME", "BGSAVE", "SLOWLOG RESET",
+        "SAVE", "MEMORY PURGE", "CLIENT PAUSE", "CLIENT UNPAUSE", "SCRIPT KILL",
+    }
+    old_random = {"FUNCTION DUMP", "RANDOMKEY", "CLUSTER NODES", "CLUSTER SLOTS", "CLUSTER SHARDS", "CLUSTER INFO"}
+    old_slot_id = {
+        "CLUSTER COUNTKEYSINSLOT", "CLUSTER DELSLOTS", "CLUSTER DELSLOTSRANGE", "CLUSTER GETKEYSINSLOT", "CLUSTER SETSLOT",
+    }
+    assert cn._PRIMARIES == old_primaries
+    assert cn._ALL_NODES == old_all_nodes
+    assert cn._RANDOM == old_random
+    assert cn._SLOT_ID == old_slot_id
+    all_true = {
+        "PING", "CONFIG SET", "CONFIG REWRITE", "CONFIG RESETSTAT", "CLIENT SETNAME", "BGSAVE", "SAVE",
+        "SLOWLOG RESET", "MEMORY PURGE", "CLIENT PAUSE", "CLIENT UNPAUSE", "FLUSHALL", "FLUSHDB", "SCRIPT FLUSH",
+    }
+    assert set(cn._RESULTS) == all_true | {"DBSIZE", "KEYS", "SCRIPT LOAD", "SCRIPT EXISTS"}
+    for name in all_true:
+        assert cn._RESULTS[name]({"a": True, "b": b"OK"}) is True
+        assert cn._RESULTS[name]({"a": True, "b": False}) is False
+    assert cn._RESULTS["DBSIZE"]({"a": 2, "b": 3}) == 5
+    assert cn._RESULTS["KEYS"]({"a": [b"x"], "b": [b"y", b"z"]}) == [b"x", b"y", b"z"]
+    assert cn._RESULTS["SCRIPT LOAD"]({"a": "sha", "b": "sha"}) == "sha"
+    assert cn._RESULTS["SCRIPT EXISTS"]({"a": [True, True, False], "b": [True, False, False]}) == [True, False, False]
+    # Every routed name is a row of the table.
+    ours = _names(_redcore.command_table())
+    for name in old_primaries | old_all_nodes | old_random | old_slot_id:
+        assert name.lower().replace(" ", "|") in ours, name
+
+
+def test_resp3_pair_replies_come_from_the_table() -> None:
+    # remote.rs kept a list of commands whose RESP3 reply is [member,
+    # score] pairs, flattened back for the RESP2 shapes; the reply column
+    # replaced it: exactly these rows have a legacy shape that flattens
+    # pairs.
+    old_paired = {
+        "zrange", "zrangebyscore", "zrevrange", "zrevrangebyscore", "zrandmember", "hrandfield",
+        "zunion", "zinter", "zdiff", "zpopmin", "zpopmax",
+    }
+    flattening = {"SCORE_PAIRS", "ZPOP_PAIRS", "zset_pairs_flat_legacy", "hrandfield_legacy"}
+    derived = {row["name"] for row in _redcore.command_table() if row["reply"]["default"] in flattening}
+    assert derived == old_paired

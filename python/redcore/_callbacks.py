@@ -211,20 +211,27 @@ def parse_object(response: Any, infotype: str = "", **options: Any) -> Any:
     return response
 
 
-def parse_memory_stats(response: Any, **options: Any) -> Dict[str, Any]:
+def _memory_stats(response: Any, flat_value: Callable[[Any], Any]) -> Dict[str, Any]:
     """MEMORY STATS -> dict (str keys), with the per-database entries as
-    nested dicts."""
+    nested dicts; the values of a flat (RESP2) list go through
+    ``flat_value``, a map's (RESP3) stay as sent."""
 
     def pairs(items: Any) -> Dict[str, Any]:
         if isinstance(items, dict):
             return {_str(k): v for k, v in items.items()}
-        return {_str(k): _str(v) for k, v in zip(items[::2], items[1::2])}
+        return {_str(k): flat_value(v) for k, v in zip(items[::2], items[1::2])}
 
     stats = pairs(response)
     for key, value in stats.items():
         if key.startswith("db.") and isinstance(value, (list, dict)):
             stats[key] = pairs(value)
     return stats
+
+
+def parse_memory_stats(response: Any, **options: Any) -> Dict[str, Any]:
+    """MEMORY STATS -> dict (str keys), with the per-database entries as
+    nested dicts."""
+    return _memory_stats(response, _str)
 
 
 # -- group: keys + server/connection ---------------------------------------
@@ -836,17 +843,7 @@ def config_get_resp3(response: Any, **options: Any) -> Dict[Any, Any]:
 
 def parse_memory_stats_unified(response: Any, **options: Any) -> Dict[str, Any]:
     """MEMORY STATS, unified shape: str keys, values as sent."""
-
-    def pairs(items: Any) -> Dict[str, Any]:
-        if isinstance(items, dict):
-            return {_str(k): v for k, v in items.items()}
-        return {_str(k): v for k, v in zip(items[::2], items[1::2])}
-
-    stats = pairs(response)
-    for key, value in stats.items():
-        if key.startswith("db.") and isinstance(value, (list, dict)):
-            stats[key] = pairs(value)
-    return stats
+    return _memory_stats(response, lambda v: v)
 
 
 def parse_command_resp3(response: Any, **options: Any) -> Dict[str, Any]:

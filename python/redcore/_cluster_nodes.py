@@ -13,7 +13,7 @@ import random
 import socket
 import threading
 from enum import Enum
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
 from . import _redcore
 from .client import Redis
@@ -81,41 +81,37 @@ class ClusterNode:
         return hash(self.name)
 
 
-# Where keyless commands go (redis-py's defaults; anything else goes to the
-# default node, and commands with keys to their slot's node).
-_PRIMARIES = frozenset({
-    "FLUSHALL", "FLUSHDB", "FUNCTION DELETE", "FUNCTION FLUSH", "FUNCTION LIST", "FUNCTION LOAD",
-    "FUNCTION RESTORE", "SCAN", "SCRIPT EXISTS", "SCRIPT FLUSH", "SCRIPT LOAD", "KEYS", "DBSIZE",
-})
-_ALL_NODES = frozenset({
-    "PING", "CONFIG SET", "CONFIG REWRITE", "CONFIG RESETSTAT", "CLIENT SETNAME", "BGSAVE", "SLOWLOG RESET",
-    "SAVE", "MEMORY PURGE", "CLIENT PAUSE", "CLIENT UNPAUSE", "SCRIPT KILL",
-})
-_RANDOM = frozenset({"FUNCTION DUMP", "RANDOMKEY", "CLUSTER NODES", "CLUSTER SLOTS", "CLUSTER SHARDS", "CLUSTER INFO"})
-_SLOT_ID = frozenset({
-    "CLUSTER COUNTKEYSINSLOT", "CLUSTER DELSLOTS", "CLUSTER DELSLOTSRANGE", "CLUSTER GETKEYSINSLOT", "CLUSTER SETSLOT",
-})
-# Combining per-node replies into one (redis-py's RESULT_CALLBACKS).
-_RESULTS: Dict[str, Callable[[Dict[str, Any]], Any]] = {
-    "PING": lambda r: all(r.values()),
-    "CONFIG SET": lambda r: all(r.values()),
-    "CONFIG REWRITE": lambda r: all(r.values()),
-    "CONFIG RESETSTAT": lambda r: all(r.values()),
-    "CLIENT SETNAME": lambda r: all(r.values()),
-    "BGSAVE": lambda r: all(r.values()),
-    "SAVE": lambda r: all(r.values()),
-    "SLOWLOG RESET": lambda r: all(r.values()),
-    "MEMORY PURGE": lambda r: all(r.values()),
-    "CLIENT PAUSE": lambda r: all(r.values()),
-    "CLIENT UNPAUSE": lambda r: all(r.values()),
-    "FLUSHALL": lambda r: all(r.values()),
-    "FLUSHDB": lambda r: all(r.values()),
-    "SCRIPT FLUSH": lambda r: all(r.values()),
-    "DBSIZE": lambda r: sum(r.values()),
-    "KEYS": lambda r: [k for v in r.values() for k in v],
-    "SCRIPT LOAD": lambda r: list(r.values()).pop(),
-    "SCRIPT EXISTS": lambda r: [all(k) for k in zip(*r.values())],
+# Where keyless commands go and how several nodes' replies combine: the
+# command table's cluster columns (redis-py's node flags and result
+# callbacks). A name is ``NAME`` or ``NAME SUB``; anything not listed goes
+# to the default node, and commands with keys to their slot's node.
+_COMBINERS: Dict[str, Callable[[Dict[str, Any]], Any]] = {
+    "all_true": lambda r: all(r.values()),
+    "sum": lambda r: sum(r.values()),
+    "concat": lambda r: [k for v in r.values() for k in v],
+    "last": lambda r: list(r.values()).pop(),
+    "all_true_per_index": lambda r: [all(k) for k in zip(*r.values())],
 }
+
+
+def _routes() -> Tuple[Dict[str, FrozenSet[str]], Dict[str, Callable[[Dict[str, Any]], Any]]]:
+    """The command table's routing: {node flag: names}, {name: combiner}."""
+    nodes: Dict[str, Set[str]] = {}
+    results: Dict[str, Callable[[Dict[str, Any]], Any]] = {}
+    for row in _redcore.command_table():
+        name = row["name"].replace("|", " ").upper()
+        if row["cluster_nodes"] is not None:
+            nodes.setdefault(row["cluster_nodes"], set()).add(name)
+        if row["cluster_combine"] is not None:
+            results[name] = _COMBINERS[row["cluster_combine"]]
+    return {k: frozenset(v) for k, v in nodes.items()}, results
+
+
+_ROUTES, _RESULTS = _routes()
+_PRIMARIES = _ROUTES.get("primaries", frozenset())
+_ALL_NODES = _ROUTES.get("all_nodes", frozenset())
+_RANDOM = _ROUTES.get("random", frozenset())
+_SLOT_ID = _ROUTES.get("slot_id", frozenset())
 
 
 def _field(d: Any, name: str) -> Any:

@@ -528,20 +528,33 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
         :class:`WatchError`, and return the EXEC results (or ``func``'s
         value with ``value_from_callable``)."""
         with self.pipeline(True, shard_hint) as pipe:
-            while True:
-                try:
-                    if watches:
-                        pipe.watch(*watches)
-                    func_value = func(pipe)
-                    exec_value = pipe.execute()
-                    return func_value if value_from_callable else exec_value
-                except WatchError:
-                    if watch_delay is not None and watch_delay > 0:
-                        time.sleep(watch_delay)
-                    continue
+            return _run_transaction(pipe, func, watches, value_from_callable, watch_delay)
 
 
 StrictRedis = Redis
+
+
+def _run_transaction(
+    pipe: Any,
+    func: Callable[[Any], Any],
+    watches: Any,
+    value_from_callable: bool,
+    watch_delay: Optional[float],
+) -> Any:
+    """redis-py's ``transaction`` loop on a transactional ``pipe``: WATCH
+    ``watches``, ``func(pipe)``, EXEC; again (after ``watch_delay``
+    seconds) while a watched key changed. The EXEC results, or ``func``'s
+    value with ``value_from_callable``."""
+    while True:
+        try:
+            if watches:
+                pipe.watch(*watches)
+            func_value = func(pipe)
+            exec_value = pipe.execute()
+            return func_value if value_from_callable else exec_value
+        except WatchError:
+            if watch_delay is not None and watch_delay > 0:
+                time.sleep(watch_delay)
 
 
 def _remote_pool(

@@ -34,7 +34,7 @@ from ._callbacks import callbacks_for
 from ._compat import adopt, redis_base
 from ._pubsub import PubSub
 from .backoff import ExponentialWithJitterBackoff, NoBackoff
-from .client import Pipeline, Redis, _check_protocol
+from .client import Pipeline, Redis, _check_protocol, _run_transaction
 from .commands import CoreCommands
 from .connection import Encoder, SSLConnection, parse_url
 from .exceptions import DataError, RedisClusterException, RedisError
@@ -594,21 +594,8 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
     def transaction(self, func: Callable[["ClusterPipeline"], Any], *watches: Any, **kwargs: Any) -> Any:
         """Runs ``func(pipe)`` in a MULTI/EXEC on the node of ``watches``'
         slot, retrying while a watched key changes."""
-        from .exceptions import WatchError
-
-        value_from_callable = kwargs.get("value_from_callable", False)
-        watch_delay = kwargs.get("watch_delay")
         with self.pipeline(True) as pipe:
-            while True:
-                try:
-                    if watches:
-                        pipe.watch(*watches)
-                    value = func(pipe)
-                    result = pipe.execute()
-                    return value if value_from_callable else result
-                except WatchError:
-                    if watch_delay:
-                        time.sleep(watch_delay)
+            return _run_transaction(pipe, func, watches, kwargs.get("value_from_callable", False), kwargs.get("watch_delay"))
 
     def monitor(self, target_node: Any = None) -> Any:
         node = target_node or self.get_default_node()

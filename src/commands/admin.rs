@@ -13,6 +13,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::flags::*;
+use super::routing::{Combine, Nodes};
 use super::{acl, args, Command, Ctx, Group};
 use crate::engine::blocking::BlockRequest;
 use crate::error::{CmdResult, Error};
@@ -57,8 +58,11 @@ pub(crate) const COMMANDS: &[Command] = &[
         S,
         save,
     )
+    .route(Nodes::AllNodes, Combine::AllTrue)
     .reply("OK"),
-    Command::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, S, bgsave).reply2("TRUE"),
+    Command::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, S, bgsave)
+        .route(Nodes::AllNodes, Combine::AllTrue)
+        .reply2("TRUE"),
     Command::new("lastsave", 1, LOADING | STALE | FAST, S, lastsave)
         .reply("timestamp_to_datetime")
         .acl(ADM),

@@ -6,6 +6,7 @@
 //! and the arity check behave as on the server.
 
 use super::flags::*;
+use super::routing::{Combine, Nodes};
 use super::{acl, Command, Ctx, Group};
 use crate::error::{CmdResult, Error};
 
@@ -22,29 +23,39 @@ const SUBCOMMANDS: &[Command] = &[
     sub("cluster|addslotsrange", -4, CHANGE).reply("OK"),
     sub("cluster|bumpepoch", 2, CHANGE),
     sub("cluster|count-failure-reports", 3, ADMIN | STALE),
-    sub("cluster|countkeysinslot", 3, STALE),
-    sub("cluster|delslots", -3, CHANGE).reply("OK"),
-    sub("cluster|delslotsrange", -4, CHANGE).reply("OK"),
+    sub("cluster|countkeysinslot", 3, STALE).route(Nodes::SlotId, Combine::Each),
+    sub("cluster|delslots", -3, CHANGE)
+        .route(Nodes::SlotId, Combine::Each)
+        .reply("OK"),
+    sub("cluster|delslotsrange", -4, CHANGE)
+        .route(Nodes::SlotId, Combine::Each)
+        .reply("OK"),
     sub("cluster|failover", -2, CHANGE).reply("OK"),
     sub("cluster|flushslots", 2, CHANGE),
     sub("cluster|forget", 3, CHANGE).reply("OK"),
-    sub("cluster|getkeysinslot", 4, STALE).reply("STR_LIST"),
+    sub("cluster|getkeysinslot", 4, STALE)
+        .route(Nodes::SlotId, Combine::Each)
+        .reply("STR_LIST"),
     sub("cluster|help", 2, LOADING | STALE),
-    sub("cluster|info", 2, STALE).reply("parse_cluster_info"),
+    sub("cluster|info", 2, STALE)
+        .route(Nodes::Random, Combine::Each)
+        .reply("parse_cluster_info"),
     sub("cluster|keyslot", 3, STALE),
     sub("cluster|links", 2, STALE),
     sub("cluster|meet", -4, CHANGE).reply("OK"),
     sub("cluster|myid", 2, STALE),
-    sub("cluster|nodes", 2, STALE),
+    sub("cluster|nodes", 2, STALE).route(Nodes::Random, Combine::Each),
     sub("cluster|replicas", 3, ADMIN | STALE),
     sub("cluster|replicate", 3, CHANGE).reply("OK"),
     sub("cluster|reset", -2, ADMIN | NOSCRIPT | STALE).reply("OK"),
     sub("cluster|saveconfig", 2, CHANGE).reply("OK"),
     sub("cluster|set-config-epoch", 3, CHANGE).reply("OK"),
-    sub("cluster|setslot", -4, CHANGE).reply("OK"),
-    sub("cluster|shards", 2, STALE),
+    sub("cluster|setslot", -4, CHANGE)
+        .route(Nodes::SlotId, Combine::Each)
+        .reply("OK"),
+    sub("cluster|shards", 2, STALE).route(Nodes::Random, Combine::Each),
     sub("cluster|slaves", 3, ADMIN | STALE),
-    sub("cluster|slots", 2, STALE),
+    sub("cluster|slots", 2, STALE).route(Nodes::Random, Combine::Each),
 ];
 
 pub(crate) const COMMANDS: &[Command] = &[

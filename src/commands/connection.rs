@@ -5,6 +5,7 @@
 use bytes::Bytes;
 
 use super::flags::*;
+use super::routing::{Combine, Nodes};
 use super::server::{container, help_reply};
 use super::server_info::REDIS_VERSION;
 use super::{acl, args, Command, Ctx, Group};
@@ -27,6 +28,7 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         .reply_unified3("STR")
         .acl(CONN),
     Command::new("client|setname", 3, NOSCRIPT | LS, C, client_setname)
+        .route(Nodes::AllNodes, Combine::AllTrue)
         .reply("OK")
         .acl(CONN),
     Command::new("client|info", 2, NOSCRIPT | LS, C, client_info)
@@ -57,9 +59,12 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
     Command::new("client|tracking", -3, NOSCRIPT | LS, C, client_tracking).acl(CONN),
     Command::new("client|caching", 3, NOSCRIPT | LS, C, client_caching).acl(CONN),
     Command::new("client|pause", -3, ADMIN_CMD, C, client_pause)
+        .route(Nodes::AllNodes, Combine::AllTrue)
         .reply("OK")
         .acl(CONN),
-    Command::new("client|unpause", 2, ADMIN_CMD, C, client_unpause).acl(CONN),
+    Command::new("client|unpause", 2, ADMIN_CMD, C, client_unpause)
+        .route(Nodes::AllNodes, Combine::AllTrue)
+        .acl(CONN),
     Command::new("client|reply", 3, NOSCRIPT | LS, C, client_reply).acl(CONN),
     Command::new("client|help", 2, LS, C, client_help).acl(CONN),
 ];

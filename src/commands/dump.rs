@@ -6,6 +6,7 @@
 use bytes::Bytes;
 
 use super::flags::*;
+use super::routing::{Combine, Nodes};
 use super::{acl, args, Command, Ctx, Group};
 use crate::engine::clock::lru_clock;
 use crate::engine::db::{EXPIRES_SLOT_BYTES, SLOT_BYTES};
@@ -27,7 +28,9 @@ const MEMORY_SUBCOMMANDS: &[Command] = &[
         .reply_default("parse_memory_stats_unified")
         .reply_unified2("parse_memory_stats_unified"),
     Command::new("memory|doctor", 2, 0, S, memory_doctor),
-    Command::new("memory|purge", 2, 0, S, memory_purge).reply("OK"),
+    Command::new("memory|purge", 2, 0, S, memory_purge)
+        .route(Nodes::AllNodes, Combine::AllTrue)
+        .reply("OK"),
     Command::new("memory|malloc-stats", 2, 0, S, memory_malloc_stats),
     Command::new("memory|help", 2, LOADING | STALE, S, memory_help),
 ];

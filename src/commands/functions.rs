@@ -3,6 +3,7 @@
 //! [`crate::scripting::functions`].
 
 use super::flags::*;
+use super::routing::{Combine, Nodes};
 use super::scripting::scripts;
 use super::server::{container, help_reply};
 use super::{acl, Command, Ctx, Group};
@@ -24,17 +25,23 @@ const FUNCTION_SUBCOMMANDS: &[Command] = &[
         G,
         function_load,
     )
+    .route(Nodes::Primaries, Combine::Each)
     .acl(S),
     Command::new("function|list", -2, NOSCRIPT, G, function_list)
+        .route(Nodes::Primaries, Combine::Each)
         .reply("parse_function_list")
         .acl(S),
     Command::new("function|delete", 3, WRITE | NOSCRIPT, G, function_delete)
+        .route(Nodes::Primaries, Combine::Each)
         .reply("OK")
         .acl(S),
     Command::new("function|flush", -2, WRITE | NOSCRIPT, G, function_flush)
+        .route(Nodes::Primaries, Combine::Each)
         .reply("OK")
         .acl(S),
-    Command::new("function|dump", 2, NOSCRIPT, G, function_dump).acl(S),
+    Command::new("function|dump", 2, NOSCRIPT, G, function_dump)
+        .route(Nodes::Random, Combine::Each)
+        .acl(S),
     Command::new(
         "function|restore",
         -3,
@@ -42,6 +49,7 @@ const FUNCTION_SUBCOMMANDS: &[Command] = &[
         G,
         function_restore,
     )
+    .route(Nodes::Primaries, Combine::Each)
     .reply("OK")
     .acl(S),
     Command::new("function|kill", 2, NOSCRIPT | ALLOW_BUSY, G, function_kill).acl(S),

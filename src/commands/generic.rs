@@ -4,6 +4,7 @@ use bytes::Bytes;
 
 use super::args;
 use super::flags::*;
+use super::routing::{Combine, Nodes};
 use super::{acl, Command, Ctx, Group};
 use crate::engine::clock::lru_clock;
 use crate::engine::value::Value;
@@ -63,11 +64,16 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("touch", -2, READONLY | FAST, G, touch)
         .keys(1, -1, 1)
         .acl(KS),
-    Command::new("keys", 2, READONLY, G, keys).acl(KS | acl::DANGEROUS),
+    Command::new("keys", 2, READONLY, G, keys)
+        .route(Nodes::Primaries, Combine::Concat)
+        .acl(KS | acl::DANGEROUS),
     Command::new("scan", -2, READONLY, G, scan)
+        .route(Nodes::Primaries, Combine::Each)
         .reply("SCAN")
         .acl(KS),
-    Command::new("randomkey", 1, READONLY, G, randomkey).acl(KS),
+    Command::new("randomkey", 1, READONLY, G, randomkey)
+        .route(Nodes::Random, Combine::Each)
+        .acl(KS),
     Command::new("expire", -3, WRITE | FAST, G, expire)
         .reply("BOOL")
         .keys(1, 1, 1)

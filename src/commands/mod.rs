@@ -30,6 +30,7 @@ mod oom;
 pub(crate) mod pqsort;
 pub mod pubsub;
 pub mod replies;
+pub mod routing;
 pub mod scripting;
 pub mod server;
 pub mod server_info;
@@ -51,6 +52,7 @@ use crate::engine::{ClientState, Db, Now, Store};
 use crate::error::{self, CmdResult, Error};
 use crate::resp::Frame;
 pub use replies::Reply;
+pub use routing::Route;
 
 /// A command handler: `argv[0]` is the command name.
 pub type Handler = fn(&mut Ctx, &[&[u8]]) -> CmdResult;
@@ -237,6 +239,9 @@ pub struct Command {
     /// The redis-py response callback of its reply, per client profile
     /// (see [`replies`]).
     pub reply: Reply,
+    /// Where redis-py's cluster client sends it when its keys do not
+    /// say, and how it combines several nodes' replies ([`routing`]).
+    pub route: Route,
 }
 
 const NO_KEYS: KeySpec = KeySpec {
@@ -267,6 +272,7 @@ impl Command {
             timeout: Timeout::None,
             traits: 0,
             reply: Reply::NONE,
+            route: Route::DEFAULT,
         }
     }
 
@@ -310,6 +316,13 @@ impl Command {
     /// Its reply shape with `legacy_responses=False` on RESP3.
     pub const fn reply_unified3(mut self, shape: &'static str) -> Command {
         self.reply = self.reply.resp3_unified(shape);
+        self
+    }
+
+    /// Its cluster routing: the nodes redis-py's cluster client sends it
+    /// to, and how their replies combine ([`routing`]).
+    pub const fn route(mut self, nodes: routing::Nodes, combine: routing::Combine) -> Command {
+        self.route = Route { nodes, combine };
         self
     }
 

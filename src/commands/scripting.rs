@@ -2,6 +2,7 @@
 //! The interpreter itself lives in [`crate::scripting`].
 
 use super::flags::*;
+use super::routing::{Combine, Nodes};
 use super::server::{container, help_reply};
 use super::traits::RUNS_SCRIPT;
 use super::{acl, Command, Ctx, Group};
@@ -17,15 +18,19 @@ const EVAL_RO_FLAGS: u32 = NOSCRIPT | SKIP_MONITOR | NO_MANDATORY_KEYS | STALE |
 
 const SCRIPT_SUBCOMMANDS: &[Command] = &[
     Command::new("script|load", 3, NOSCRIPT | STALE, G, script_load)
+        .route(Nodes::Primaries, Combine::Last)
         .reply("STR")
         .acl(S),
     Command::new("script|exists", -3, NOSCRIPT, G, script_exists)
+        .route(Nodes::Primaries, Combine::AllTruePerIndex)
         .reply("BOOL_LIST")
         .acl(S),
     Command::new("script|flush", -2, NOSCRIPT, G, script_flush)
+        .route(Nodes::Primaries, Combine::AllTrue)
         .reply("OK")
         .acl(S),
     Command::new("script|kill", 2, NOSCRIPT | ALLOW_BUSY, G, script_kill)
+        .route(Nodes::AllNodes, Combine::Each)
         .reply("OK")
         .acl(S),
     Command::new("script|debug", 3, NOSCRIPT, G, script_debug).acl(S),

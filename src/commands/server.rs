@@ -7,6 +7,7 @@ use bytes::Bytes;
 use super::command_info;
 use super::flags::*;
 use super::generic::{db_index, int32};
+use super::routing::{Combine, Nodes};
 use super::server_info;
 use super::{acl, args, Command, Ctx, Group};
 use crate::engine::config::{self, flag};
@@ -25,14 +26,20 @@ const CONFIG_SUBCOMMANDS: &[Command] = &[
     Command::new("config|get", -3, ADMIN_CMD, G, config_get)
         .reply2("STR_DICT")
         .reply3("config_get_resp3"),
-    Command::new("config|set", -4, ADMIN_CMD, G, config_set).reply("OK"),
-    Command::new("config|resetstat", 2, ADMIN_CMD, G, config_resetstat).reply("OK"),
-    Command::new("config|rewrite", 2, ADMIN_CMD, G, config_rewrite),
+    Command::new("config|set", -4, ADMIN_CMD, G, config_set)
+        .route(Nodes::AllNodes, Combine::AllTrue)
+        .reply("OK"),
+    Command::new("config|resetstat", 2, ADMIN_CMD, G, config_resetstat)
+        .route(Nodes::AllNodes, Combine::AllTrue)
+        .reply("OK"),
+    Command::new("config|rewrite", 2, ADMIN_CMD, G, config_rewrite)
+        .route(Nodes::AllNodes, Combine::AllTrue),
     Command::new("config|help", 2, LS, G, config_help),
 ];
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("ping", -1, FAST, C, ping)
+        .route(Nodes::AllNodes, Combine::AllTrue)
         .reply("PING")
         .acl(CONN)
         .traits(super::traits::SUBSCRIBED_OK),
@@ -40,11 +47,15 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("select", 2, LS | FAST, C, select)
         .reply("OK")
         .acl(CONN),
-    Command::new("dbsize", 1, READONLY | FAST, G, dbsize).acl(acl::KEYSPACE),
+    Command::new("dbsize", 1, READONLY | FAST, G, dbsize)
+        .route(Nodes::Primaries, Combine::Sum)
+        .acl(acl::KEYSPACE),
     Command::new("flushdb", -1, WRITE, G, flushdb)
+        .route(Nodes::Primaries, Combine::AllTrue)
         .reply("OK")
         .acl(acl::KEYSPACE | acl::DANGEROUS),
     Command::new("flushall", -1, WRITE, G, flushall)
+        .route(Nodes::Primaries, Combine::AllTrue)
         .reply("OK")
         .acl(acl::KEYSPACE | acl::DANGEROUS),
     Command::new("swapdb", 3, WRITE | FAST, G, swapdb)

@@ -13,6 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::flags::*;
+use super::routing::{Combine, Nodes};
 use super::{Command, Ctx, Group};
 use crate::engine::Store;
 use crate::error::{CmdResult, Error};
@@ -25,7 +26,9 @@ const ADM_NS: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 const SLOWLOG_SUBCOMMANDS: &[Command] = &[
     Command::new("slowlog|get", -2, ADM, S, slowlog_get).reply("parse_slowlog_get"),
     Command::new("slowlog|len", 2, ADM, S, slowlog_len),
-    Command::new("slowlog|reset", 2, ADM, S, slowlog_reset).reply("OK"),
+    Command::new("slowlog|reset", 2, ADM, S, slowlog_reset)
+        .route(Nodes::AllNodes, Combine::AllTrue)
+        .reply("OK"),
     Command::new("slowlog|help", 2, LOADING | STALE, S, slowlog_help),
 ];
 

@@ -63,7 +63,11 @@ fn native_shapes() -> Vec<(&'static str, u8)> {
 /// `"keyword_ms:KW"`), `traits` (`subscribed_ok`, `runs_script`) and
 /// `reply`: the reply shape per client profile (`resp2`, `default`,
 /// `resp3`, `resp2_unified`, `resp3_unified`), a native shape's name, the
-/// name of a function in `redcore._callbacks`, or None.
+/// name of a function in `redcore._callbacks`, or None; `cluster_nodes`
+/// and `cluster_combine`: where redis-py's cluster client sends it when
+/// its keys do not say (None, `"primaries"`, `"all_nodes"`, `"random"`,
+/// `"slot_id"`) and how it combines several nodes' replies (None,
+/// `"all_true"`, `"sum"`, `"concat"`, `"last"`, `"all_true_per_index"`).
 #[pyfunction]
 fn command_table(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
     use crate::commands::{self, Command, Timeout};
@@ -96,6 +100,9 @@ fn command_table(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
             .collect();
         d.set_item("traits", traits)?;
         d.set_item("reply", reply_dict(py, &c.reply)?)?;
+        let (nodes, combine) = c.route.names();
+        d.set_item("cluster_nodes", nodes)?;
+        d.set_item("cluster_combine", combine)?;
         Ok(d)
     }
     let out = pyo3::types::PyList::empty(py);
