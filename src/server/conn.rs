@@ -563,7 +563,6 @@ impl Conn {
             with_store(&self.shared, |s| self.shared.flush_counters(s));
         }
         let mode = self.client.reply_mode;
-        self.publish_io();
         let argv_mem: usize = args.iter().map(|a| a.len()).sum();
         self.socket
             .io

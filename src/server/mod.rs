@@ -12,6 +12,11 @@
 //! - [`tls`]: the TLS port (`tls-port`, rustls through tokio-rustls); a
 //!   TLS connection is served like any other once its handshake is done.
 //!
+//! While it runs, the engine's CONFIG GET shows what it serves (port,
+//! tls-port, unixsocket, bind, the TLS settings; maxclients lowered as
+//! redis-server does when the open files limit cannot hold it), and
+//! CLIENT LIST each connection's buffers (see [`crate::engine::clients::Io`]).
+//!
 //! Connection-level commands the engine cannot finish for a socket (QUIT,
 //! SHUTDOWN, a CLIENT KILL of another connection) are completed here; all
 //! others, CLIENT LIST and MONITOR included, are the engine's.
@@ -298,6 +303,11 @@ impl Server {
             .iter()
             .map(|l| l.local_addr())
             .collect::<std::io::Result<Vec<_>>>()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(opts.threads.max(1))
+            .thread_name("redcore-server")
+            .enable_all()
+            .build()?;
         let served = {
             let mut store = engine.lock();
             let mut served = served_settings(opts, &binds, &local, &tls_local);
@@ -308,11 +318,6 @@ impl Server {
             let before = apply_settings(&mut store.config, &served);
             (served, before)
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(opts.threads.max(1))
-            .thread_name("redcore-server")
-            .enable_all()
-            .build()?;
         let pause = engine.lock().pause.clone();
         let (stopping, _) = watch::channel(false);
         let shared = Arc::new(Shared {
