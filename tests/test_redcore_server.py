@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -22,6 +24,7 @@ from typing import Any, Iterator, List
 
 import pytest
 import redis
+from conftest import RedisServer, _free_port
 
 import redcore
 from test_remote import certs  # noqa: F401  (a fixture: a CA, server and client certificates)
@@ -803,3 +806,241 @@ def test_pipelined_runs_answer_byte_for_byte_as_redis_server(srv: redcore.Server
     want = raw(redis_server.port, data, wait=1.0)
     assert got == want
     assert got.endswith(b"+PONG\r\n")
+# -- what CONFIG GET and CLIENT LIST show of the server ----------------------------
+
+
+SERVED = ["port", "tls-port", "unixsocket", "bind", "tls-cert-file", "tls-key-file", "tls-ca-cert-file",
+          "tls-auth-clients", "maxclients", "timeout"]
+
+
+def _settings(r: Any, names: List[str]) -> dict:
+    got: dict = {}
+    for name in names:
+        got.update(r.config_get(name))
+    return got
+
+
+def test_config_get_shows_what_the_server_serves(tmp_path: Any, redis_server: Any, certs: str) -> None:  # noqa: F811
+    cert, key, ca = (os.path.join(certs, f) for f in ("server.crt", "server.key", "ca.crt"))
+    path = str(tmp_path / "redcore.sock")
+    name = f"srv-{uuid.uuid4().hex}"
+    local = redcore.Redis(name=name)
+    # No server: an engine that listens nowhere reads as redis-server
+    # started with --port 0, and with Redis's TLS defaults.
+    idle = {"port": "0", "tls-port": "0", "unixsocket": "", "bind": "127.0.0.1", "tls-cert-file": "",
+            "tls-key-file": "", "tls-ca-cert-file": "", "tls-auth-clients": "yes", "maxclients": "10000", "timeout": "0"}
+    assert _settings(local, SERVED) == idle
+    local.config_set("timeout", 300)
+    with redcore.Server(port=0, unixsocket=path, name=name, tls_port=0, tls_cert_file=cert, tls_key_file=key,
+                        tls_ca_cert_file=ca, tls_auth_clients="optional") as srv:
+        over = redis.Redis(port=srv.port, driver_info=None)
+        served = {"port": str(srv.port), "tls-port": str(srv.tls_port), "unixsocket": path, "bind": "127.0.0.1",
+                  "tls-cert-file": cert, "tls-key-file": key, "tls-ca-cert-file": ca, "tls-auth-clients": "optional",
+                  "maxclients": "10000", "timeout": "300"}
+        assert _settings(over, SERVED) == served
+        assert _settings(local, SERVED) == served
+        # The oracle answers the same names in the same formats.
+        oracle = redis_server.client()
+        theirs = _settings(oracle, SERVED)
+        assert set(theirs) == set(served)
+        assert theirs["port"] == str(redis_server.port) and theirs["bind"] == served["bind"]
+        assert theirs["tls-port"] == "0" and theirs["tls-auth-clients"] == "yes"
+        # Listener settings are immutable here: Redis's error text, the
+        # oracle's for unixsocket (immutable in Redis too).
+        for setting, value in (("unixsocket", "/tmp/elsewhere.sock"), ("port", "7000"), ("bind", "0.0.0.0"),
+                               ("tls-port", "7001"), ("tls-cert-file", cert), ("tls-auth-clients", "no")):
+            for r in (over, local) + ((oracle,) if setting == "unixsocket" else ()):
+                with pytest.raises(redis.ResponseError) as e:
+                    r.config_set(setting, value)
+                assert str(e.value) == f"CONFIG SET failed (possibly related to argument '{setting}') - can't set immutable config"
+        # timeout and maxclients stay live settings, as in Redis.
+        assert over.config_set("timeout", 100) is True and local.config_get("timeout") == {"timeout": "100"}
+        assert over.config_set("maxclients", 500) is True and over.config_get("maxclients") == {"maxclients": "500"}
+        over.close()
+    # Stopped: the engine serves nothing and reads as before.
+    assert _settings(local, ["port", "tls-port", "unixsocket", "tls-cert-file"]) == {
+        "port": "0", "tls-port": "0", "unixsocket": "", "tls-cert-file": ""}
+    redcore._redcore.forget_engine(name)
+
+
+def test_maxclients_fits_the_open_files_limit_as_redis_server(tmp_path: Any) -> None:
+    import resource
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    ours_port, theirs_port = _free_port(), _free_port()
+    ours = subprocess.Popen([sys.executable, "-m", "redcore", "serve", "--port", str(ours_port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=low_limit)
+    theirs = subprocess.Popen(["redis-server", "--port", str(theirs_port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=low_limit)
+    try:
+        assert "ready" in ours.stdout.readline()
+        deadline = time.time() + 20
+        while True:
+            try:
+                redis.Redis(port=theirs_port).ping()
+                break
+            except redis.ConnectionError:
+                assert time.time() < deadline
+                time.sleep(0.05)
+        # 256 descriptors, 32 kept for the server itself: 224 clients.
+        expected = redis.Redis(port=theirs_port).config_get("maxclients")
+        assert expected == {"maxclients": "224"}
+        assert redis.Redis(port=ours_port).config_get("maxclients") == expected
+    finally:
+        for p in (ours, theirs):
+            p.terminate()
+            p.wait(20)
+
+
+def test_client_list_shows_unread_input_and_unsent_output(srv: redcore.Server, client: redis.Redis,
+                                                          redis_server: Any) -> None:
+    oracle = redis_server.client()
+    # A half-sent command: its bytes wait in the query buffer and its
+    # complete arguments count as argv-mem, as on redis-server.
+    for port, viewer in ((srv.port, client), (redis_server.port, oracle)):
+        with socket.create_connection(("127.0.0.1", port)) as half:
+            half.sendall(b"CLIENT SETNAME half\r\n")
+            assert half.recv(100) == b"+OK\r\n"
+            half.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100")
+            time.sleep(0.2)
+            e = _by_name(viewer.client_list(), "half")
+            assert (e["qbuf"], e["argv-mem"], e["omem"]) == ("4", "4", "0"), (port, e)
+            assert int(e["qbuf-free"]) > 0 and int(e["tot-mem"]) > 0
+            # The command completes; the buffer is empty again.
+            half.sendall(b"\r\n" + b"v" * 100 + b"\r\n")
+            assert half.recv(100) == b"+OK\r\n"
+            e = _by_name(viewer.client_list(), "half")
+            assert (e["qbuf"], e["argv-mem"]) == ("0", "0"), (port, e)
+    # A MONITOR client has flag O, as on redis-server.
+    for port, viewer in ((srv.port, client), (redis_server.port, oracle)):
+        with socket.create_connection(("127.0.0.1", port)) as mon:
+            mon.sendall(b"CLIENT SETNAME mon\r\nMONITOR\r\n")
+            got = b""
+            while got.count(b"+OK\r\n") < 2:
+                got += mon.recv(100)
+            assert _by_name(viewer.client_list(), "mon")["flags"] == "O"
+    # A subscriber that does not read: what it has not taken grows in the
+    # reply buffer (obl) and then in blocks (oll, omem).
+    lazy = socket.create_connection(("127.0.0.1", srv.port))
+    lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    lazy.sendall(b"CLIENT SETNAME lazy\r\nSUBSCRIBE firehose\r\n")
+    time.sleep(0.2)
+    payload = b"x" * 10_000
+    first = _by_name(client.client_list(), "lazy")
+    for _ in range(100):
+        for _ in range(20):
+            assert client.publish("firehose", payload) == 1
+        first = _by_name(client.client_list(), "lazy")
+        if int(first["omem"]) > 0:
+            break
+    assert int(first["omem"]) > 0 and first["obl"] == "16384" and first["events"] == "rw", first
+    for _ in range(50):
+        client.publish("firehose", payload)
+    later = _by_name(client.client_list(), "lazy")
+    assert int(later["omem"]) >= int(first["omem"]) + 400_000, (first, later)
+    assert int(later["oll"]) > int(first["oll"]) and int(later["tot-mem"]) > int(later["omem"])
+    lazy.close()
+
+
+def test_tls_handshake_timeout(certs: str) -> None:  # noqa: F811
+    cert, key = (os.path.join(certs, f) for f in ("server.crt", "server.key"))
+    kw = dict(port=None, tls_port=0, tls_cert_file=cert, tls_key_file=key, tls_auth_clients="no")
+    # With an idle timeout set, it bounds the handshake too.
+    with redcore.Server(config={"timeout": "1"}, **kw) as s:
+        with socket.create_connection(("127.0.0.1", s.tls_port)) as silent:
+            start = time.monotonic()
+            assert closed_by_server(silent, timeout=5)
+            assert 0.8 < time.monotonic() - start < 4
+    # Without one it is 10 s: a silent client is still there after 1 s.
+    with redcore.Server(**kw) as s:
+        with socket.create_connection(("127.0.0.1", s.tls_port)) as silent:
+            assert not closed_by_server(silent, timeout=1.0)
+    # The internal setting (for tests) shortens it.
+    fast = redcore._redcore.Server(tls_handshake_timeout=0.3, **kw)
+    try:
+        with socket.create_connection(("127.0.0.1", fast.tls_port)) as silent:
+            start = time.monotonic()
+            assert closed_by_server(silent, timeout=5)
+            assert time.monotonic() - start < 2
+        # A client that does handshake is served.
+        r = redis.Redis(port=fast.tls_port, ssl=True, ssl_ca_certs=os.path.join(certs, "ca.crt"))
+        assert r.ping() is True
+    finally:
+        fast.stop()
+
+
+def _negotiated(r: redis.Redis) -> tuple:
+    """The TLS version and cipher suite a redis-py client negotiated."""
+    conn = r.connection_pool.get_connection()
+    try:
+        return conn._sock.version(), conn._sock.cipher()[0]
+    finally:
+        r.connection_pool.release(conn)
+
+
+def test_tls_protocols_ciphers_and_ca_dir(certs: str, tmp_path: Any) -> None:  # noqa: F811
+    cert, key, ca = (os.path.join(certs, f) for f in ("server.crt", "server.key", "ca.crt"))
+    kw = dict(port=None, tls_port=0, tls_cert_file=cert, tls_key_file=key, tls_auth_clients="no")
+
+    def client(port: int, **extra: Any) -> redis.Redis:
+        return redis.Redis(port=port, ssl=True, ssl_ca_certs=ca, retry=None, **extra)
+
+    # TLS 1.2 only, one suite (OpenSSL's name, as redis.conf takes it).
+    with redcore.Server(tls_protocols="TLSv1.2", tls_ciphers="ECDHE-RSA-AES256-GCM-SHA384", **kw) as s:
+        r = client(s.tls_port)
+        assert r.ping() is True
+        assert _negotiated(r) == ("TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384")
+        assert r.config_get("tls-protocols") == {"tls-protocols": "TLSv1.2"}
+        assert r.config_get("tls-ciphers") == {"tls-ciphers": "ECDHE-RSA-AES256-GCM-SHA384"}
+        with pytest.raises(redis.ConnectionError):
+            client(s.tls_port, ssl_min_version=ssl.TLSVersion.TLSv1_3).ping()
+        with pytest.raises(redis.ConnectionError):
+            client(s.tls_port, ssl_ciphers="ECDHE-RSA-AES128-GCM-SHA256").ping()
+    # TLS 1.3 only, one suite; a client that stops at TLS 1.2 is refused.
+    with redcore.Server(tls_protocols=["TLSv1.3"], tls_ciphersuites="TLS_CHACHA20_POLY1305_SHA256", **kw) as s:
+        r = client(s.tls_port, ssl_min_version=ssl.TLSVersion.TLSv1_3)
+        assert r.ping() is True
+        assert _negotiated(r) == ("TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256")
+        ctx = ssl.create_default_context(cafile=ca)
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        with socket.create_connection(("127.0.0.1", s.tls_port)) as plain:
+            with pytest.raises(ssl.SSLError):
+                ctx.wrap_socket(plain, server_hostname="localhost")
+    # rustls's names work too.
+    with redcore.Server(tls_protocols="tlsv1.2", tls_ciphers="TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", **kw) as s:
+        assert _negotiated(client(s.tls_port)) == ("TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256")
+    # tls-ca-cert-dir: client certificates checked against a directory.
+    cadir = tmp_path / "cadir"
+    cadir.mkdir()
+    shutil.copy(ca, cadir / "ca.pem")
+    with redcore.Server(port=None, tls_port=0, tls_cert_file=cert, tls_key_file=key, tls_ca_cert_dir=str(cadir)) as s:
+        assert redis.Redis(port=s.tls_port, **_tls_kwargs(certs)).ping() is True
+        with pytest.raises(redis.ConnectionError):
+            client(s.tls_port).ping()
+        assert client(s.tls_port, ssl_certfile=os.path.join(certs, "client.crt"),
+                      ssl_keyfile=os.path.join(certs, "client.key")).config_get("tls-ca-cert-dir") == {
+            "tls-ca-cert-dir": str(cadir)}
+    # What rustls lacks stops the start-up with a clear error.
+    (tmp_path / "empty").mkdir()
+    cases = [
+        (dict(tls_protocols="TLSv1.1"), "TLSv1.1 is not supported"),
+        (dict(tls_protocols="SSLv3"), "Invalid tls-protocols specified: 'SSLv3'"),
+        (dict(tls_ciphers="DES-CBC3-SHA"), "Invalid tls-ciphers: unknown cipher suite 'DES-CBC3-SHA'"),
+        (dict(tls_ciphersuites="TLS_AES_128_CCM_SHA256"), "Invalid tls-ciphersuites: unknown cipher suite"),
+        (dict(tls_ciphers="TLS_AES_128_GCM_SHA256"), "is a TLS 1.3 suite; name it in tls-ciphersuites"),
+        (dict(tls_ciphersuites="ECDHE-RSA-AES128-GCM-SHA256"), "is a TLS 1.2 suite; name it in tls-ciphers"),
+        (dict(tls_ca_cert_dir=str(tmp_path / "empty"), tls_auth_clients="yes"), "no certificate found"),
+    ]
+    for extra, message in cases:
+        with pytest.raises(ValueError, match=message):
+            redcore.Server(**{**kw, **extra})
+    # The command line takes redis-server's flags.
+    out = subprocess.run([sys.executable, "-m", "redcore", "serve", "--port", "0", "--tls-port", "0",
+                          "--tls-cert-file", cert, "--tls-key-file", key, "--tls-auth-clients", "no",
+                          "--tls-protocols", "TLSv1.2", "TLSv1.3", "--tls-ciphers", "NOPE"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert "Invalid tls-ciphers: unknown cipher suite 'NOPE'" in out.stderr, out.stderr

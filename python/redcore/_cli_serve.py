@@ -5,6 +5,8 @@ process, with redis-server's common options::
     redcore-server --unixsocket /tmp/redcore.sock --dir /data --appendonly yes
     redcore-server --port 0 --tls-port 6380 --tls-cert-file server.crt \
         --tls-key-file server.key --tls-ca-cert-file ca.crt   # TLS only
+    redcore-server --tls-port 6380 ... --tls-protocols TLSv1.3 \
+        --tls-ciphersuites TLS_AES_256_GCM_SHA384
 
 Options redcore has no flag for pass through as startup settings
 (``--maxmemory-policy allkeys-lru``), as redis-server takes any redis.conf
@@ -44,6 +46,13 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
     ap.add_argument("--tls-cert-file", help="the server's certificate (PEM)")
     ap.add_argument("--tls-key-file", help="the server's private key (PEM)")
     ap.add_argument("--tls-ca-cert-file", help="CA certificates that client certificates must be signed by")
+    ap.add_argument("--tls-ca-cert-dir", help="a directory of CA certificates (instead of or with --tls-ca-cert-file)")
+    ap.add_argument(
+        "--tls-protocols", nargs="+", default=None,
+        help='TLS versions served: "TLSv1.2 TLSv1.3" (the default), or one of them',
+    )
+    ap.add_argument("--tls-ciphers", help="TLS 1.2 cipher suites allowed, colon separated (OpenSSL or rustls names)")
+    ap.add_argument("--tls-ciphersuites", help="TLS 1.3 cipher suites allowed, colon separated")
     ap.add_argument(
         "--tls-auth-clients", choices=["yes", "no", "optional"], default=None,
         help="require client certificates (default yes, which needs --tls-ca-cert-file)",
@@ -94,6 +103,10 @@ def main(argv: Optional[List[str]] = None, prog: str = PROG) -> int:
             tls_key_file=args.tls_key_file,
             tls_ca_cert_file=args.tls_ca_cert_file,
             tls_auth_clients=args.tls_auth_clients,
+            tls_ca_cert_dir=args.tls_ca_cert_dir,
+            tls_protocols=" ".join(args.tls_protocols) if args.tls_protocols else None,
+            tls_ciphers=args.tls_ciphers,
+            tls_ciphersuites=args.tls_ciphersuites,
         )
     except OSError as e:
         print(f"redcore-server: {e.strerror or e}", file=sys.stderr)

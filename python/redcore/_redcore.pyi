@@ -334,6 +334,11 @@ class Server:
         tls_key_file: Optional[str] = None,
         tls_ca_cert_file: Optional[str] = None,
         tls_auth_clients: Optional[str] = None,
+        tls_ca_cert_dir: Optional[str] = None,
+        tls_protocols: Optional[str] = None,
+        tls_ciphers: Optional[str] = None,
+        tls_ciphersuites: Optional[str] = None,
+        tls_handshake_timeout: Optional[float] = None,
     ) -> "Server": ...
     @property
     def port(self) -> Optional[int]: ...

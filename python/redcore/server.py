@@ -22,7 +22,12 @@ TLS takes redis-server's options: ``tls_port`` with ``tls_cert_file`` and
 ``tls_key_file``, and ``tls_ca_cert_file`` to check client certificates
 (``tls_auth_clients``: ``"yes"``, the default as in Redis, requires one;
 ``"optional"`` checks one if sent; ``"no"`` asks for none, and is needed
-to serve TLS without a CA). ``port=None, tls_port=6380`` serves TLS only;
+to serve TLS without a CA; ``tls_ca_cert_dir`` names a directory of CA
+certificates instead). ``tls_protocols`` (``"TLSv1.2 TLSv1.3"``),
+``tls_ciphers`` (TLS 1.2 suites, colon separated) and ``tls_ciphersuites``
+(TLS 1.3 suites) restrict what is negotiated; suites take OpenSSL's names
+(as redis.conf) or rustls's, and one rustls lacks is refused at start-up.
+``port=None, tls_port=6380`` serves TLS only;
 with both, the plain and the TLS port serve the same engine::
 
     srv = redcore.Server(port=None, tls_port=6380, tls_cert_file="server.crt",
@@ -100,6 +105,10 @@ class Server:
         tls_key_file: Optional[str] = None,
         tls_ca_cert_file: Optional[str] = None,
         tls_auth_clients: Union[str, bool, None] = None,
+        tls_ca_cert_dir: Optional[str] = None,
+        tls_protocols: Union[str, Sequence[str], None] = None,
+        tls_ciphers: Optional[str] = None,
+        tls_ciphersuites: Optional[str] = None,
     ) -> None:
         if isinstance(bind, str):
             bind = bind.split()
@@ -121,6 +130,10 @@ class Server:
             tls_key_file=os.fspath(tls_key_file) if tls_key_file is not None else None,
             tls_ca_cert_file=os.fspath(tls_ca_cert_file) if tls_ca_cert_file is not None else None,
             tls_auth_clients=_yes_no(tls_auth_clients),
+            tls_ca_cert_dir=os.fspath(tls_ca_cert_dir) if tls_ca_cert_dir is not None else None,
+            tls_protocols=tls_protocols if isinstance(tls_protocols, (str, type(None))) else " ".join(tls_protocols),
+            tls_ciphers=tls_ciphers,
+            tls_ciphersuites=tls_ciphersuites,
         )
 
     @property

@@ -105,7 +105,7 @@ pub fn parse_min_version(v: &str) -> Result<bool, String> {
 }
 
 /// OpenSSL's names of the TLS 1.2 suites rustls implements.
-const TLS12_NAMES: &[(&str, rustls::CipherSuite)] = &[
+pub(crate) const TLS12_NAMES: &[(&str, rustls::CipherSuite)] = &[
     (
         "ECDHE-ECDSA-AES128-GCM-SHA256",
         rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -201,7 +201,7 @@ fn data_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
 
 /// Certificate files of an `ssl_ca_path` directory (files that hold no
 /// certificate are skipped, as OpenSSL's lookup does).
-fn dir_certs(dir: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(crate) fn dir_certs(dir: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read ssl_ca_path {}: {e}", dir.display()))?;
     let mut certs = Vec::new();

@@ -16,7 +16,7 @@
 //! and blocked wait are gone and it gets a new id.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -35,6 +35,55 @@ pub struct Socket {
     pub fd: i64,
     /// A Unix socket connection (flag `U`; MONITOR shows `unix:<path>`).
     pub unix: bool,
+    /// The connection's buffers, kept current by the server.
+    pub io: Io,
+}
+
+/// A server connection's buffers as CLIENT LIST shows them, kept current
+/// by the connection (and its pub/sub sink) and read by any client.
+#[derive(Debug, Default)]
+pub struct Io {
+    /// Bytes received and not yet parsed (`qbuf`).
+    pub qbuf: AtomicU64,
+    /// Free room in the read buffer (`qbuf-free`).
+    pub qbuf_free: AtomicU64,
+    /// Bytes of the arguments of the command running or half received
+    /// (`argv-mem`).
+    pub argv_mem: AtomicU64,
+    /// Replies not yet written to the socket.
+    pub out: AtomicU64,
+    /// Pushes (messages, MONITOR lines) waiting in the pub/sub sink.
+    pub pushes: AtomicU64,
+    /// Bytes allocated for the read and reply buffers.
+    pub buffers: AtomicU64,
+}
+
+/// Redis's reply chunk: output up to this size is `obl` (the reply
+/// buffer), the rest `oll` blocks of this size, which `omem` counts.
+const REPLY_CHUNK: u64 = 16 * 1024;
+
+/// CLIENT LIST's buffer fields of a connection: `qbuf`, `qbuf-free`,
+/// `argv-mem`, `obl`, `oll`, `omem`, `tot-mem` and `events`.
+fn io_fields(e: &ClientInfo) -> String {
+    let Some(s) = &e.socket else {
+        return "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r".into();
+    };
+    let io = &s.io;
+    let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let (qbuf, free, argv) = (get(&io.qbuf), get(&io.qbuf_free), get(&io.argv_mem));
+    let (out, pushes) = (get(&io.out), get(&io.pushes));
+    let pending = out + pushes;
+    let obl = pending.min(REPLY_CHUNK);
+    let oll = (pending - obl).div_ceil(REPLY_CHUNK);
+    let omem = oll * REPLY_CHUNK;
+    let base = (std::mem::size_of::<ClientState>()
+        + std::mem::size_of::<ClientInfo>()
+        + std::mem::size_of::<Socket>()) as u64;
+    let tot = base + get(&io.buffers) + pushes + argv;
+    let events = if pending > 0 { "rw" } else { "r" };
+    format!(
+        "qbuf={qbuf} qbuf-free={free} argv-mem={argv} multi-mem=0 rbs=0 rbp=0 obl={obl} oll={oll} omem={omem} tot-mem={tot} events={events}"
+    )
 }
 
 /// What CLIENT LIST shows of a client.
@@ -198,6 +247,9 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
             .unwrap_or_default()
     };
     let mut flags = String::new();
+    if store.monitors.contains(e.id) {
+        flags.push('O');
+    }
     if e.pubsub {
         flags.push('P');
     }
@@ -232,7 +284,7 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
         String::new()
     };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}{lib}\n",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} {} cmd={} user={} redir=-1 resp={}{lib}\n",
         e.id,
         e.addr(),
         e.laddr(),
@@ -246,6 +298,7 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
         store.pubsub.subscriptions(e.id, Kind::Pattern).len(),
         store.pubsub.subscriptions(e.id, Kind::Shard).len(),
         e.multi,
+        io_fields(e),
         e.last_cmd,
         String::from_utf8_lossy(&e.user),
         if e.resp3 { 3 } else { 2 },

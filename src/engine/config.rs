@@ -5,7 +5,7 @@
 //! hot paths. [`SETTINGS`] describes every setting Redis 7.0 has (name,
 //! alias, type, range, flags, default): CONFIG GET/SET go through it, so
 //! values are parsed, range-checked and formatted exactly as Redis does.
-//! Settings the embedded engine has no use for (replication, TLS-free
+//! Settings the embedded engine has no use for (replication, TLS and
 //! networking, persistence tuning...) are still accepted and stored as
 //! text, so configuration code written for a real server keeps working.
 

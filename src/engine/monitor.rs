@@ -34,6 +34,11 @@ impl Monitors {
         }
     }
 
+    /// True if client `id` is in MONITOR mode (CLIENT LIST's flag `O`).
+    pub fn contains(&self, id: u64) -> bool {
+        self.sinks.iter().any(|(i, _)| *i == id)
+    }
+
     pub fn remove(&mut self, id: u64) {
         self.sinks.retain(|(i, _)| *i != id);
     }

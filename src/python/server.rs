@@ -26,7 +26,7 @@ pub struct PyServer {
 #[pymethods]
 impl PyServer {
     #[new]
-    #[pyo3(signature = (*, name=None, port=None, bind=None, unixsocket=None, threads=2, config=None, requirepass=None, aclfile=None, tls_port=None, tls_cert_file=None, tls_key_file=None, tls_ca_cert_file=None, tls_auth_clients=None))]
+    #[pyo3(signature = (*, name=None, port=None, bind=None, unixsocket=None, threads=2, config=None, requirepass=None, aclfile=None, tls_port=None, tls_cert_file=None, tls_key_file=None, tls_ca_cert_file=None, tls_auth_clients=None, tls_ca_cert_dir=None, tls_protocols=None, tls_ciphers=None, tls_ciphersuites=None, tls_handshake_timeout=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -43,11 +43,20 @@ impl PyServer {
         tls_key_file: Option<std::path::PathBuf>,
         tls_ca_cert_file: Option<std::path::PathBuf>,
         tls_auth_clients: Option<&str>,
+        tls_ca_cert_dir: Option<std::path::PathBuf>,
+        tls_protocols: Option<String>,
+        tls_ciphers: Option<String>,
+        tls_ciphersuites: Option<String>,
+        tls_handshake_timeout: Option<f64>,
     ) -> PyResult<Self> {
         let tls = TlsOptions {
             cert_file: tls_cert_file,
             key_file: tls_key_file,
             ca_cert_file: tls_ca_cert_file,
+            ca_cert_dir: tls_ca_cert_dir,
+            protocols: tls_protocols,
+            ciphers: tls_ciphers,
+            ciphersuites: tls_ciphersuites,
             auth_clients: match tls_auth_clients {
                 Some(v) => AuthClients::parse(v).map_err(PyValueError::new_err)?,
                 None => AuthClients::default(),
@@ -70,6 +79,15 @@ impl PyServer {
             tls_port,
             tls,
             threads,
+            tls_handshake_timeout: match tls_handshake_timeout {
+                Some(t) if t.is_finite() && t > 0.0 => Some(Duration::from_secs_f64(t)),
+                Some(_) => {
+                    return Err(PyValueError::new_err(
+                        "tls_handshake_timeout must be a positive number of seconds",
+                    ))
+                }
+                None => None,
+            },
         };
         let started = py.detach(|| server::Server::start(engine.clone(), &opts));
         let srv = started

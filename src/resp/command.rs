@@ -321,6 +321,16 @@ impl CommandParser {
         self.buf.len()
     }
 
+    /// The read buffer's allocated size.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Bytes of the arguments of a half-received multibulk.
+    pub fn partial_args_len(&self) -> usize {
+        self.args.iter().map(Bytes::len).sum()
+    }
+
     /// The next complete command (never empty), `Ok(None)` if more input is
     /// needed. After an `Err`, reply with it and close the connection.
     pub fn next_command(&mut self) -> Result<Option<Vec<Bytes>>, ParseError> {

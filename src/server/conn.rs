@@ -40,8 +40,20 @@ const READ_CHUNK: usize = 8 * 1024;
 /// connection that once sent or received a big value holds little.
 const KEEP_CAPACITY: usize = 64 * 1024;
 
-/// How long a TLS client has to finish its handshake.
+/// How long a TLS client has to finish its handshake when `timeout` is
+/// not set.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a TLS client has to finish its handshake: the server's
+/// override, else the idle `timeout` if set, else [`HANDSHAKE_TIMEOUT`].
+fn handshake_timeout(shared: &Shared) -> Duration {
+    shared.handshake_timeout.unwrap_or_else(|| {
+        match shared.limits.timeout.load(Ordering::Relaxed) {
+            0 => HANDSHAKE_TIMEOUT,
+            secs => Duration::from_secs(secs),
+        }
+    })
+}
 
 /// The socket of a TCP connection, as CLIENT LIST shows it.
 fn tcp_socket(stream: &tokio::net::TcpStream, peer: std::net::SocketAddr) -> clients::Socket {
@@ -55,6 +67,7 @@ fn tcp_socket(stream: &tokio::net::TcpStream, peer: std::net::SocketAddr) -> cli
             .unwrap_or_default(),
         fd: i64::from(stream.as_raw_fd()),
         unix: false,
+        io: Default::default(),
     }
 }
 
@@ -87,7 +100,7 @@ pub async fn accept_tcp(shared: Arc<Shared>, listener: tokio::net::TcpListener) 
 /// Accepts TLS connections until the server stops: each is served once
 /// its handshake succeeds; a client that fails it (a plain-TCP client, a
 /// bad or missing certificate) or takes longer than
-/// [`HANDSHAKE_TIMEOUT`] is disconnected.
+/// [`handshake_timeout`] is disconnected.
 pub async fn accept_tls(
     shared: Arc<Shared>,
     listener: tokio::net::TcpListener,
@@ -105,7 +118,8 @@ pub async fn accept_tls(
                     let (shared, acceptor) = (shared.clone(), acceptor.clone());
                     tokio::spawn(async move {
                         let mut stopping = shared.stopping.subscribe();
-                        let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                        let limit = handshake_timeout(&shared);
+                        let handshake = tokio::time::timeout(limit, acceptor.accept(stream));
                         tokio::select! {
                             r = handshake => {
                                 if let Ok(Ok(stream)) = r {
@@ -138,6 +152,7 @@ pub async fn accept_unix(shared: Arc<Shared>, listener: tokio::net::UnixListener
                         laddr: format!("{path}:0"),
                         fd: i64::from(stream.as_raw_fd()),
                         unix: true,
+                        io: Default::default(),
                     };
                     let conn = Accepted { counted, loopback: true, socket, tls: false };
                     tokio::spawn(serve(shared.clone(), stream, conn));
@@ -297,6 +312,8 @@ struct Conn {
     /// client a new one when it next runs a command.
     id: u64,
     sink: Arc<ConnSink>,
+    /// The socket CLIENT LIST shows, with the buffer sizes it reports.
+    socket: Arc<clients::Socket>,
     parser: CommandParser,
     out: Vec<u8>,
     /// Bytes of `out` already written.
@@ -316,10 +333,11 @@ struct Conn {
 impl Conn {
     /// Registers a new client with the engine (CLIENT LIST shows it now).
     fn open(shared: Arc<Shared>, socket: clients::Socket, tls: bool) -> Conn {
-        let sink = Arc::new(ConnSink::new(shared.clone()));
+        let socket = Arc::new(socket);
+        let sink = Arc::new(ConnSink::new(shared.clone(), socket.clone()));
         let mut client = ClientState::new(0);
         client.sink = Some(SubscriberSink(sink.clone()));
-        client.socket = Some(Arc::new(socket));
+        client.socket = Some(socket.clone());
         with_store(&shared, |store| {
             // Without credentials this cannot fail.
             let _ = clients::ensure_connected(store, &mut client);
@@ -337,6 +355,7 @@ impl Conn {
             id: client.id,
             client,
             sink,
+            socket,
             parser: CommandParser::with_limits(limits),
             out: Vec::new(),
             written: 0,
@@ -389,6 +408,7 @@ impl Conn {
                 let _ = tokio::time::timeout(Duration::from_secs(1), wr.flush()).await;
                 return;
             }
+            self.publish_io();
             let idle = self.idle_deadline();
             let reading = !self.closing && self.pending_out().len() < OUT_HIGH_WATER;
             let pushing = self.pending_out().len() < PUSH_HIGH_WATER;
@@ -441,6 +461,22 @@ impl Conn {
 
     fn pending_out(&self) -> &[u8] {
         self.out.get(self.written..).unwrap_or_default()
+    }
+
+    /// Tells CLIENT LIST the sizes of the buffers: unparsed input, the
+    /// arguments of a half-received command, unwritten replies.
+    fn publish_io(&self) {
+        let io = &self.socket.io;
+        let (len, cap) = (self.parser.buffered(), self.parser.capacity());
+        io.qbuf.store(len as u64, Ordering::Relaxed);
+        io.qbuf_free
+            .store(cap.saturating_sub(len) as u64, Ordering::Relaxed);
+        io.argv_mem
+            .store(self.parser.partial_args_len() as u64, Ordering::Relaxed);
+        io.out
+            .store(self.pending_out().len() as u64, Ordering::Relaxed);
+        io.buffers
+            .store((cap + self.out.capacity()) as u64, Ordering::Relaxed);
     }
 
     fn wrote(&mut self, r: std::io::Result<usize>) -> Result<(), Close> {
@@ -635,7 +671,13 @@ impl Conn {
             with_store(&self.shared, |s| self.shared.flush_counters(s));
         }
         let mode = self.client.reply_mode;
+        let argv_mem: usize = args.iter().map(|a| a.len()).sum();
+        self.socket
+            .io
+            .argv_mem
+            .store(argv_mem as u64, Ordering::Relaxed);
         let frame = self.run_command(cmd, &args);
+        self.socket.io.argv_mem.store(0, Ordering::Relaxed);
         if self.client.id != self.id {
             // Killed while it ran: the engine reconnected it.
             return Err(Close);
@@ -727,6 +769,7 @@ impl Conn {
             .flatten();
         let mut stopping = self.shared.stopping.subscribe();
         loop {
+            self.publish_io();
             let buf = self.parser.buffer_mut();
             if buf.capacity() - buf.len() < READ_CHUNK {
                 buf.reserve(READ_CHUNK);

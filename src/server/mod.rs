@@ -12,6 +12,11 @@
 //! - [`tls`]: the TLS port (`tls-port`, rustls through tokio-rustls); a
 //!   TLS connection is served like any other once its handshake is done.
 //!
+//! While it runs, the engine's CONFIG GET shows what it serves (port,
+//! tls-port, unixsocket, bind, the TLS settings; maxclients lowered as
+//! redis-server does when the open files limit cannot hold it), and
+//! CLIENT LIST each connection's buffers (see [`crate::engine::clients::Io`]).
+//!
 //! Connection-level commands the engine cannot finish for a socket (QUIT,
 //! SHUTDOWN, a CLIENT KILL of another connection) are completed here; all
 //! others, CLIENT LIST and MONITOR included, are the engine's.
@@ -54,6 +59,9 @@ pub struct Options {
     pub tls: tls::TlsOptions,
     /// Runtime worker threads.
     pub threads: usize,
+    /// How long a TLS client has to finish its handshake; None: the
+    /// `timeout` setting if set, else 10 s. (Tests shorten it.)
+    pub tls_handshake_timeout: Option<Duration>,
 }
 
 impl Default for Options {
@@ -65,6 +73,7 @@ impl Default for Options {
             tls_port: None,
             tls: tls::TlsOptions::default(),
             threads: 2,
+            tls_handshake_timeout: None,
         }
     }
 }
@@ -113,6 +122,8 @@ pub struct Shared {
     pub conns: Mutex<std::collections::HashMap<u64, Arc<Killer>>>,
     /// Flips to true when the server stops.
     pub stopping: watch::Sender<bool>,
+    /// See [`Options::tls_handshake_timeout`].
+    pub handshake_timeout: Option<Duration>,
 }
 
 impl Shared {
@@ -185,6 +196,10 @@ pub struct Server {
     tls_local: Vec<SocketAddr>,
     unixsocket: Option<PathBuf>,
     done: watch::Receiver<bool>,
+    /// The settings CONFIG GET shows as served, and the engine's values
+    /// before, put back when the server stops.
+    served: Vec<(&'static str, String)>,
+    before: Vec<(&'static str, String)>,
 }
 
 impl std::fmt::Debug for Server {
@@ -288,20 +303,21 @@ impl Server {
             .iter()
             .map(|l| l.local_addr())
             .collect::<std::io::Result<Vec<_>>>()?;
-        {
-            let mut store = engine.lock();
-            if let Some(a) = local.first() {
-                store.config.port = a.port();
-            }
-            if !opts.bind.is_empty() {
-                store.config.bind = opts.bind.join(" ");
-            }
-        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(opts.threads.max(1))
             .thread_name("redcore-server")
             .enable_all()
             .build()?;
+        let served = {
+            let mut store = engine.lock();
+            let mut served = served_settings(opts, &binds, &local, &tls_local);
+            let fit = fit_maxclients(store.config.maxclients);
+            if fit != store.config.maxclients {
+                served.push(("maxclients", fit.to_string()));
+            }
+            let before = apply_settings(&mut store.config, &served);
+            (served, before)
+        };
         let pause = engine.lock().pause.clone();
         let (stopping, _) = watch::channel(false);
         let shared = Arc::new(Shared {
@@ -313,6 +329,7 @@ impl Server {
             net_out: AtomicU64::new(0),
             conns: Mutex::new(Default::default()),
             stopping,
+            handshake_timeout: opts.tls_handshake_timeout,
         });
         refresh_limits(&shared);
         let (done_tx, done) = watch::channel(false);
@@ -342,6 +359,8 @@ impl Server {
             tls_local,
             unixsocket: opts.unixsocket.clone(),
             done,
+            served: served.0,
+            before: served.1,
         })
     }
 
@@ -399,6 +418,112 @@ impl Server {
         if let Some(path) = self.unixsocket.take() {
             let _ = std::fs::remove_file(path);
         }
+        // The engine serves nothing any more: its settings read as before,
+        // unless another server took over meanwhile.
+        if !self.served.is_empty() {
+            let mut store = self.shared.engine.lock();
+            let ours = self
+                .served
+                .iter()
+                .all(|(name, v)| setting(&store.config, name) == *v);
+            if ours {
+                apply_settings(&mut store.config, &self.before);
+            }
+            self.served.clear();
+        }
+    }
+}
+
+/// What the server serves, as CONFIG GET shows it (redis-server's names
+/// and formats): port 0 when no plain TCP port is served, as
+/// redis-server with `--port 0`.
+fn served_settings(
+    opts: &Options,
+    binds: &[String],
+    local: &[SocketAddr],
+    tls_local: &[SocketAddr],
+) -> Vec<(&'static str, String)> {
+    let path = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let port = |l: &[SocketAddr]| l.first().map_or(0, |a| a.port()).to_string();
+    let t = &opts.tls;
+    vec![
+        ("port", port(local)),
+        ("tls-port", port(tls_local)),
+        ("unixsocket", path(&opts.unixsocket)),
+        ("bind", binds.join(" ")),
+        ("tls-cert-file", path(&t.cert_file)),
+        ("tls-key-file", path(&t.key_file)),
+        ("tls-ca-cert-file", path(&t.ca_cert_file)),
+        ("tls-ca-cert-dir", path(&t.ca_cert_dir)),
+        ("tls-auth-clients", t.auth_clients.name().to_string()),
+        ("tls-protocols", t.protocols.clone().unwrap_or_default()),
+        ("tls-ciphers", t.ciphers.clone().unwrap_or_default()),
+        (
+            "tls-ciphersuites",
+            t.ciphersuites.clone().unwrap_or_default(),
+        ),
+    ]
+}
+
+/// A setting's value as CONFIG GET shows it.
+fn setting(config: &crate::engine::config::Config, name: &str) -> String {
+    crate::engine::config::lookup(name.as_bytes())
+        .map(|e| config.get(e.setting))
+        .unwrap_or_default()
+}
+
+/// Sets `values` as start-up settings (immutable ones included); returns
+/// the values they replaced.
+fn apply_settings(
+    config: &mut crate::engine::config::Config,
+    values: &[(&'static str, String)],
+) -> Vec<(&'static str, String)> {
+    let mut before = Vec::with_capacity(values.len());
+    for (name, value) in values {
+        before.push((*name, setting(config, name)));
+        // Values the server itself listens with: they parse.
+        let _ = config.set_startup(&[(name.as_bytes(), value.as_bytes())]);
+    }
+    before
+}
+
+/// File descriptors redis-server keeps for itself beyond its clients.
+const RESERVED_FDS: u64 = 32;
+
+/// As redis-server at start-up: raises the open files limit toward
+/// `maxclients` plus [`RESERVED_FDS`] as far as the hard limit allows,
+/// and returns the `maxclients` that fits in it (lower when it cannot).
+fn fit_maxclients(maxclients: u64) -> u64 {
+    let want = maxclients.saturating_add(RESERVED_FDS);
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return maxclients;
+    }
+    // rlim_t is u64 on Linux.
+    let mut current: u64 = lim.rlim_cur;
+    if current < want {
+        let target: libc::rlim_t = want.min(lim.rlim_max);
+        let raised = libc::rlimit {
+            rlim_cur: target,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the struct it is given.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            current = target;
+        }
+    }
+    if current >= want {
+        maxclients
+    } else {
+        current.saturating_sub(RESERVED_FDS).max(1)
     }
 }
 

@@ -36,11 +36,14 @@ pub struct ConnSink {
     /// Signalled when the sink closes over its limit.
     pub overflow: Notify,
     shared: Arc<Shared>,
+    /// Where CLIENT LIST reads the pending pushes' size.
+    socket: Arc<crate::engine::clients::Socket>,
 }
 
 impl ConnSink {
-    pub fn new(shared: Arc<Shared>) -> ConnSink {
+    pub fn new(shared: Arc<Shared>, socket: Arc<crate::engine::clients::Socket>) -> ConnSink {
         ConnSink {
+            socket,
             pending: Mutex::new(Pending::default()),
             resp3: AtomicBool::new(false),
             ready: Notify::new(),
@@ -63,6 +66,7 @@ impl ConnSink {
             p.buf.clear();
         }
         p.soft_since = None;
+        self.socket.io.pushes.store(0, Ordering::Relaxed);
         true
     }
 
@@ -100,11 +104,16 @@ impl Sink for ConnSink {
         if self.over_limit(&mut p) {
             p.closed = true;
             p.buf = Vec::new();
+            self.socket.io.pushes.store(0, Ordering::Relaxed);
             drop(p);
             self.ready.notify_one();
             self.overflow.notify_one();
             return false;
         }
+        self.socket
+            .io
+            .pushes
+            .store(p.buf.len() as u64, Ordering::Relaxed);
         drop(p);
         self.ready.notify_one();
         true

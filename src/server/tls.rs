@@ -1,6 +1,15 @@
 //! The server's TLS port (redis-server's `tls-port`, `tls-cert-file`,
-//! `tls-key-file`, `tls-ca-cert-file`, `tls-auth-clients`): rustls with the
-//! ring provider, TLS 1.2 and 1.3 as Redis 7's default `tls-protocols`.
+//! `tls-key-file`, `tls-ca-cert-file`, `tls-ca-cert-dir`,
+//! `tls-auth-clients`, `tls-protocols`, `tls-ciphers`, `tls-ciphersuites`):
+//! rustls with the ring provider, TLS 1.2 and 1.3 as Redis 7's default
+//! `tls-protocols`.
+//!
+//! Cipher suites are named as OpenSSL (and so redis.conf) names them
+//! (`ECDHE-RSA-AES128-GCM-SHA256` in `tls-ciphers`,
+//! `TLS_AES_128_GCM_SHA256` in `tls-ciphersuites`) or as rustls does
+//! (`TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`, `TLS13_AES_128_GCM_SHA256`);
+//! a name rustls does not implement, or a protocol it does not speak
+//! (TLSv1, TLSv1.1), stops the start-up with an error saying so.
 //!
 //! Start-up errors are redis-server's: a missing certificate, key or CA
 //! file names what failed, and client authentication (`yes`, the default,
@@ -10,7 +19,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig};
+use rustls::{
+    CipherSuite, RootCertStore, ServerConfig, SupportedCipherSuite, SupportedProtocolVersion,
+};
 
 /// `tls-auth-clients`: whether clients must present a certificate signed
 /// by the CA.
@@ -36,6 +47,15 @@ impl AuthClients {
             )),
         }
     }
+
+    /// The value as redis.conf (and CONFIG GET) spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthClients::Yes => "yes",
+            AuthClients::No => "no",
+            AuthClients::Optional => "optional",
+        }
+    }
 }
 
 /// What the TLS port serves with.
@@ -44,20 +64,158 @@ pub struct TlsOptions {
     pub cert_file: Option<PathBuf>,
     pub key_file: Option<PathBuf>,
     pub ca_cert_file: Option<PathBuf>,
+    /// A directory of CA certificates (`tls-ca-cert-dir`; every file in it
+    /// that holds certificates).
+    pub ca_cert_dir: Option<PathBuf>,
     pub auth_clients: AuthClients,
+    /// `tls-protocols`: e.g. `"TLSv1.2 TLSv1.3"`; None or empty: both.
+    pub protocols: Option<String>,
+    /// `tls-ciphers`: the TLS 1.2 suites allowed, colon separated; None:
+    /// every one rustls has.
+    pub ciphers: Option<String>,
+    /// `tls-ciphersuites`: the TLS 1.3 suites allowed; None: every one.
+    pub ciphersuites: Option<String>,
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+/// The protocol versions `tls-protocols` allows (case-insensitive
+/// `TLSv1.2` / `TLSv1.3`, space separated).
+pub fn protocol_versions(
+    spec: Option<&str>,
+) -> Result<Vec<&'static SupportedProtocolVersion>, String> {
+    let words: Vec<&str> = spec.unwrap_or_default().split_ascii_whitespace().collect();
+    if words.is_empty() {
+        return Ok(rustls::DEFAULT_VERSIONS.to_vec());
+    }
+    let (mut v12, mut v13) = (false, false);
+    for word in words {
+        match word.to_ascii_lowercase().as_str() {
+            "tlsv1.2" => v12 = true,
+            "tlsv1.3" => v13 = true,
+            "tlsv1" | "tlsv1.1" => {
+                return Err(format!(
+                    "Invalid tls-protocols specified: {word} is not supported: redcore's TLS \
+                     (rustls) speaks TLSv1.2 and TLSv1.3 only."
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "Invalid tls-protocols specified: '{word}'. Use a combination of 'TLSv1.2' and 'TLSv1.3'."
+                ))
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if v13 {
+        out.push(&rustls::version::TLS13);
+    }
+    if v12 {
+        out.push(&rustls::version::TLS12);
+    }
+    Ok(out)
 }
 
-fn ca_roots(path: &Path) -> Result<RootCertStore, String> {
+fn is_tls13(s: &SupportedCipherSuite) -> bool {
+    s.version() == &rustls::version::TLS13
+}
+
+/// The names a suite answers to: rustls's, and OpenSSL's (which for TLS
+/// 1.3 is the IANA name).
+fn suite_names(s: &SupportedCipherSuite) -> Vec<String> {
+    let own = s.suite().as_str().unwrap_or_default().to_string();
+    let openssl = if is_tls13(s) {
+        own.replacen("TLS13_", "TLS_", 1)
+    } else {
+        crate::client::tls::TLS12_NAMES
+            .iter()
+            .find(|(_, c)| *c == s.suite())
+            .map_or_else(String::new, |(n, _)| n.to_string())
+    };
+    vec![openssl, own]
+}
+
+/// The suites `list` names (separated by colons, commas or spaces) among
+/// those of the version `setting` configures.
+fn pick_suites(
+    all: &[SupportedCipherSuite],
+    list: &str,
+    setting: &str,
+    tls13: bool,
+) -> Result<Vec<CipherSuite>, String> {
+    let mut out = Vec::new();
+    for name in list.split([':', ',', ' ']).filter(|n| !n.is_empty()) {
+        let found = all
+            .iter()
+            .find(|s| suite_names(s).iter().any(|n| n.eq_ignore_ascii_case(name)));
+        match found {
+            Some(s) if is_tls13(s) == tls13 => out.push(s.suite()),
+            Some(_) => {
+                let other = if tls13 {
+                    "tls-ciphers"
+                } else {
+                    "tls-ciphersuites"
+                };
+                return Err(format!(
+                    "Invalid {setting}: {name} is a TLS {} suite; name it in {other}",
+                    if tls13 { "1.2" } else { "1.3" }
+                ));
+            }
+            None => {
+                let known: Vec<String> = all
+                    .iter()
+                    .filter(|s| is_tls13(s) == tls13)
+                    .map(|s| suite_names(s).swap_remove(0))
+                    .collect();
+                return Err(format!(
+                    "Invalid {setting}: unknown cipher suite '{name}'; redcore's TLS (rustls) has {}",
+                    known.join(":")
+                ));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("Invalid {setting}: no cipher suite named"));
+    }
+    Ok(out)
+}
+
+/// The ring provider with only the suites `tls-ciphers` (TLS 1.2) and
+/// `tls-ciphersuites` (TLS 1.3) allow.
+fn provider_for(opts: &TlsOptions) -> Result<rustls::crypto::CryptoProvider, String> {
+    let mut provider = rustls::crypto::ring::default_provider();
+    let all = provider.cipher_suites.clone();
+    let v12 = match &opts.ciphers {
+        Some(list) => Some(pick_suites(&all, list, "tls-ciphers", false)?),
+        None => None,
+    };
+    let v13 = match &opts.ciphersuites {
+        Some(list) => Some(pick_suites(&all, list, "tls-ciphersuites", true)?),
+        None => None,
+    };
+    provider.cipher_suites.retain(|s| {
+        let wanted = if is_tls13(s) { &v13 } else { &v12 };
+        wanted.as_ref().is_none_or(|w| w.contains(&s.suite()))
+    });
+    Ok(provider)
+}
+
+fn ca_roots(file: Option<&Path>, dir: Option<&Path>) -> Result<RootCertStore, String> {
     let fail = |e: String| format!("Failed to configure CA certificate(s) file/directory: {e}");
+    let mut certs = Vec::new();
+    if let Some(path) = file {
+        certs.extend(crate::client::tls::load_certs(path).map_err(fail)?);
+    }
+    if let Some(dir) = dir {
+        let found = crate::client::tls::dir_certs(dir).map_err(fail)?;
+        if found.is_empty() {
+            return Err(fail(format!("no certificate found in {}", dir.display())));
+        }
+        certs.extend(found);
+    }
     let mut roots = RootCertStore::empty();
-    for cert in crate::client::tls::load_certs(path).map_err(fail)? {
+    for cert in certs {
         roots
             .add(cert)
-            .map_err(|e| fail(format!("bad CA certificate in {}: {e}", path.display())))?;
+            .map_err(|e| fail(format!("bad CA certificate: {e}")))?;
     }
     Ok(roots)
 }
@@ -73,7 +231,8 @@ pub fn server_config(opts: &TlsOptions) -> Result<Arc<ServerConfig>, String> {
         .key_file
         .as_deref()
         .ok_or("No tls-key-file configured!")?;
-    if opts.ca_cert_file.is_none() && opts.auth_clients != AuthClients::No {
+    let has_ca = opts.ca_cert_file.is_some() || opts.ca_cert_dir.is_some();
+    if !has_ca && opts.auth_clients != AuthClients::No {
         return Err(
             "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when \
              tls-cluster, tls-replication or tls-auth-clients are enabled!"
@@ -84,17 +243,21 @@ pub fn server_config(opts: &TlsOptions) -> Result<Arc<ServerConfig>, String> {
         .map_err(|e| format!("Failed to load certificate: {e}"))?;
     let key = crate::client::tls::load_key(key_path)
         .map_err(|e| format!("Failed to load private key: {e}"))?;
-    let provider = provider();
+    let versions = protocol_versions(opts.protocols.as_deref())?;
+    let provider = Arc::new(provider_for(opts)?);
     let builder = ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(rustls::DEFAULT_VERSIONS)
-        .map_err(|e| e.to_string())?;
-    let builder = match (&opts.ca_cert_file, opts.auth_clients) {
+        .with_protocol_versions(&versions)
+        .map_err(|e| format!("Failed to configure TLS: {e}"))?;
+    let builder = match (has_ca, opts.auth_clients) {
         // Checked above: without a CA, clients are not authenticated.
-        (None, _) => builder.with_no_client_auth(),
-        (Some(ca), auth) => {
+        (false, _) => builder.with_no_client_auth(),
+        (true, auth) => {
             // Redis loads the CA even when it does not ask for client
             // certificates: a bad file is an error either way.
-            let roots = Arc::new(ca_roots(ca)?);
+            let roots = Arc::new(ca_roots(
+                opts.ca_cert_file.as_deref(),
+                opts.ca_cert_dir.as_deref(),
+            )?);
             if auth == AuthClients::No {
                 builder.with_no_client_auth()
             } else {
@@ -163,5 +326,59 @@ mod tests {
         assert!(AuthClients::parse("maybe")
             .unwrap_err()
             .contains("must be one of the following: no, yes, optional"));
+    }
+
+    #[test]
+    fn protocols_and_cipher_suites_by_either_name() {
+        use rustls::version::{TLS12, TLS13};
+        assert_eq!(protocol_versions(None).unwrap().len(), 2);
+        assert_eq!(protocol_versions(Some(" ")).unwrap().len(), 2);
+        let v = protocol_versions(Some("tlsv1.2")).unwrap();
+        assert!(v.len() == 1 && v[0] == &TLS12);
+        let v = protocol_versions(Some("TLSv1.2  TLSv1.3")).unwrap();
+        assert!(v.len() == 2 && v[0] == &TLS13);
+        assert!(protocol_versions(Some("TLSv1.2 TLSv1"))
+            .unwrap_err()
+            .contains("TLSv1 is not supported"));
+        assert!(protocol_versions(Some("SSLv3"))
+            .unwrap_err()
+            .starts_with("Invalid tls-protocols specified: 'SSLv3'"));
+        let opts = |ciphers: Option<&str>, suites: Option<&str>| TlsOptions {
+            ciphers: ciphers.map(str::to_string),
+            ciphersuites: suites.map(str::to_string),
+            ..TlsOptions::default()
+        };
+        let names = |p: rustls::crypto::CryptoProvider| -> Vec<String> {
+            p.cipher_suites
+                .iter()
+                .map(|s| suite_names(s).swap_remove(0))
+                .collect()
+        };
+        let all = names(provider_for(&opts(None, None)).unwrap());
+        assert_eq!(all.len(), 9, "{all:?}");
+        let p = provider_for(&opts(
+            Some("ECDHE-RSA-AES128-GCM-SHA256:TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+            Some("TLS13_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256"),
+        ))
+        .unwrap();
+        let mut got = names(p);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "ECDHE-ECDSA-AES256-GCM-SHA384",
+                "ECDHE-RSA-AES128-GCM-SHA256",
+                "TLS_AES_128_GCM_SHA256",
+                "TLS_AES_256_GCM_SHA384"
+            ]
+        );
+        let e = provider_for(&opts(Some("HIGH:!aNULL"), None)).unwrap_err();
+        assert!(
+            e.starts_with("Invalid tls-ciphers: unknown cipher suite 'HIGH'"),
+            "{e}"
+        );
+        assert!(e.contains("ECDHE-RSA-AES128-GCM-SHA256"), "{e}");
+        let e = provider_for(&opts(None, Some(":"))).unwrap_err();
+        assert_eq!(e, "Invalid tls-ciphersuites: no cipher suite named");
     }
 }

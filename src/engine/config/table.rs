@@ -1,5 +1,5 @@
-//! The settings table: every setting of Redis 7.0 (TLS ones aside) with
-//! its alias, type, range, flags and default.
+//! The settings table: every setting of Redis 7.0 with its alias, type,
+//! range, flags and default.
 
 /// Setting flags.
 pub mod flag {
@@ -194,9 +194,16 @@ pub(super) const DEFAULT_OBUF_LIMITS: &str =
     "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
 const SHUTDOWN_SIG: &[&str] = &["default", "save", "nosave", "now", "force"];
 
-/// Every setting of Redis 7.0 except the TLS ones, with Redis's defaults
-/// (where the embedded engine differs — port, bind, dir, save — the
-/// default is the engine's).
+/// Every setting of Redis 7.0, with Redis's defaults (where the embedded
+/// engine differs — port, bind, dir, save — the default is the engine's:
+/// port 0 as redis-server started with `--port 0`, since an engine with no
+/// server listens nowhere).
+///
+/// What a redcore server listens on and serves TLS with (port, bind,
+/// unixsocket, tls-port and the TLS files, protocols, ciphers and client
+/// authentication) is shown by CONFIG GET as served and is immutable:
+/// redis-server can rebind and reload at run time, redcore cannot, so
+/// CONFIG SET answers Redis's "can't set immutable config".
 pub static SETTINGS: &[Setting] = &[
     b("rdbchecksum", IM, "yes"),
     b("daemonize", IM, "no"),
@@ -244,6 +251,10 @@ pub static SETTINGS: &[Setting] = &[
     b("latency-tracking", 0, "yes"),
     b("aof-disable-auto-gc", 0, "no"),
     b("replica-ignore-disk-write-errors", 0, "no"),
+    b("tls-prefer-server-ciphers", 0, "no"),
+    b("tls-session-caching", 0, "yes"),
+    b("tls-cluster", 0, "no"),
+    b("tls-replication", 0, "no"),
     s("aclfile", IM, ""),
     s("unixsocket", IM, ""),
     s("pidfile", IM, ""),
@@ -268,6 +279,18 @@ pub static SETTINGS: &[Setting] = &[
     ),
     s("bind-source-addr", 0, ""),
     s("logfile", IM, ""),
+    s("tls-cert-file", IM, ""),
+    s("tls-key-file", IM, ""),
+    s("tls-ca-cert-file", IM, ""),
+    s("tls-ca-cert-dir", IM, ""),
+    s("tls-protocols", IM, ""),
+    s("tls-ciphers", IM, ""),
+    s("tls-ciphersuites", IM, ""),
+    s("tls-key-file-pass", 0, ""),
+    s("tls-client-cert-file", 0, ""),
+    s("tls-client-key-file", 0, ""),
+    s("tls-client-key-file-pass", 0, ""),
+    s("tls-dh-params-file", 0, ""),
     s("masterauth", 0, ""),
     s("requirepass", 0, ""),
     en(
@@ -326,10 +349,12 @@ pub static SETTINGS: &[Setting] = &[
         &["ignore", "panic", "panic-on-replicas"],
         "ignore",
     ),
+    en("tls-auth-clients", IM, &["no", "yes", "optional"], "yes"),
     en("shutdown-on-sigint", MA, SHUTDOWN_SIG, "default"),
     en("shutdown-on-sigterm", MA, SHUTDOWN_SIG, "default"),
     int("databases", IM, 1, I32.1, "16"),
-    int("port", 0, 0, 65535, "0"),
+    int("port", IM, 0, 65535, "0"),
+    int("tls-port", IM, 0, 65535, "0"),
     int("io-threads", IM, 1, 128, "1"),
     int("auto-aof-rewrite-percentage", 0, 0, I32.1, "100"),
     int("cluster-replica-validity-factor", 0, 0, I32.1, "10")
@@ -365,6 +390,8 @@ pub static SETTINGS: &[Setting] = &[
     int("min-replicas-max-lag", 0, 0, I32.1, "10").alias("min-slaves-max-lag"),
     int("watchdog-period", H, 0, I32.1, "0"),
     int("shutdown-timeout", 0, 0, I32.1, "10"),
+    int("tls-session-cache-size", 0, 0, I32.1, "20480"),
+    int("tls-session-cache-timeout", 0, 0, I32.1, "300"),
     int("repl-diskless-sync-max-replicas", 0, 0, I32.1, "0"),
     uint("maxclients", 0, 1, u32::MAX as i128, "10000"),
     uint("unixsocketperm", IM, 0, 0o777, "0"),
@@ -439,7 +466,7 @@ pub static SETTINGS: &[Setting] = &[
         Special::NotifyKeyspaceEvents,
         "",
     ),
-    sp("bind", MA, Special::Bind, "127.0.0.1"),
+    sp("bind", IM | MA, Special::Bind, "127.0.0.1"),
     sp("replicaof", IM | MA, Special::ReplicaOf, "").alias("slaveof"),
     sp(
         "latency-tracking-info-percentiles",
