@@ -605,7 +605,14 @@ impl Conn {
             }
             let mode = self.client.reply_mode;
             let scripts = Some(engine.scripts());
+            // CLIENT LIST shows a running command's arguments (argv-mem).
+            let argv_mem: usize = args.iter().map(|a| a.len()).sum();
+            self.socket
+                .io
+                .argv_mem
+                .store(argv_mem as u64, Ordering::Relaxed);
             let frame = commands::dispatch_cmd_in(st, scripts, &mut self.client, cmd, &args);
+            self.socket.io.argv_mem.store(0, Ordering::Relaxed);
             ran += 1;
             if self.client.blocked.is_some() || self.client.id != self.id {
                 // Not expected of a plain command: drop the connection
