@@ -223,8 +223,9 @@ impl Store {
         for i in 0..self.dbs.len() {
             self.flush_db_events(i);
         }
-        crate::persist::aof::propagate_expired(self);
-        crate::persist::aof::commit(self);
+        // Each expired key is its own AOF entry, as Redis 7.0 propagates
+        // the expirations of its background cycle (no MULTI/EXEC).
+        crate::persist::aof::propagate_expired_apart(self);
         total
     }
 }

@@ -332,8 +332,11 @@ pub fn propagate_eviction(store: &mut Store, db: usize, key: &[u8]) {
         b"DEL"
     };
     propagate(store, db, &[del, key]);
-    // Before a command (the dispatcher's maxmemory gate) it is its own
-    // entry; inside one (CONFIG SET maxmemory in EXEC) it joins its batch.
+    // Evictions happen before a command (the dispatcher's maxmemory gate)
+    // or in CONFIG SET maxmemory outside EXEC and scripts: nothing else is
+    // pending, and each is its own entry, never in MULTI/EXEC (Redis 7.0
+    // propagates evictions apart). Should a command's writes be pending,
+    // the eviction joins them rather than split their entry.
     if store.aof.aof.as_ref().is_some_and(|a| a.ops.len() == 1) {
         commit(store);
     }
@@ -436,10 +439,29 @@ pub fn flush(store: &mut Store) {
 
 /// Propagates the keys the keyspace expired (on access, or in the active
 /// sweep) as DEL, or UNLINK under `lazyfree-lazy-expire`, and the hash
-/// fields it expired as `HDEL key field`, as Redis does.
+/// fields it expired as `HDEL key field`, as Redis does. They join the
+/// running command's entry (a command that met expired keys is wrapped in
+/// MULTI/EXEC with them, as in Redis 7.0); the active sweep uses
+/// [`propagate_expired_apart`] instead.
 pub fn propagate_expired(store: &mut Store) {
+    propagate_expired_as(store, false);
+}
+
+/// Like [`propagate_expired`] for deletions made outside any command (the
+/// active expiry sweep): each one is its own entry in the AOF, never
+/// wrapped in MULTI/EXEC, as Redis 7.0 propagates background expirations.
+pub fn propagate_expired_apart(store: &mut Store) {
+    propagate_expired_as(store, true);
+}
+
+fn propagate_expired_as(store: &mut Store, apart: bool) {
     if !store.aof.on() {
         return;
+    }
+    if apart {
+        // Nothing of a command may be pending here; if it were, it is
+        // its own entry too.
+        commit(store);
     }
     for db in 0..store.dbs.len() {
         if store.dbs[db].expired_log.is_empty() {
@@ -453,6 +475,9 @@ pub fn propagate_expired(store: &mut Store) {
         };
         for key in keys {
             propagate(store, db, &[del, &key]);
+            if apart {
+                commit(store);
+            }
         }
     }
     for db in 0..store.dbs.len() {
@@ -462,6 +487,9 @@ pub fn propagate_expired(store: &mut Store) {
         let fields = std::mem::take(&mut store.dbs[db].expired_fields_log);
         for (key, field) in fields {
             propagate(store, db, &[b"HDEL".as_slice(), &key, &field]);
+            if apart {
+                commit(store);
+            }
         }
     }
 }
