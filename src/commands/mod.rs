@@ -624,12 +624,13 @@ pub fn dispatch_cmd_in(
         }
     }
     if !store.config.save.is_empty() || store.aof.on() {
-        if let Err(reply) = oom::disk_check(store, client, cmd) {
+        if let Err(reply) = oom::disk_check(store, scripts, client, cmd, argv) {
             return reply;
         }
     }
     if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
-        return transactions::queue(client, argv);
+        let flags = oom::effective_flags(scripts, cmd, argv);
+        return transactions::queue(client, argv, flags);
     }
     if client.pubsub && !client.resp3 && !cmd.has_trait(traits::SUBSCRIBED_OK) {
         return Error::msg(format!(
