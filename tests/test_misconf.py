@@ -311,3 +311,105 @@ def test_scripts_that_may_write_are_refused_under_misconf(tmp_path: Path) -> Non
         "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
         "persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."
     ] * 2, want
+
+
+ENOSPC_MISCONF = "MISCONF Errors writing to the AOF file: No space left on device"
+
+
+def _always_on_dev_full(d: Path) -> redcore.Redis:
+    """An engine with appendfsync always on directory ``d`` (holding "k"),
+    whose incremental AOF file is /dev/full."""
+    gc.collect()
+    r = redcore.Redis(dir=str(d), appendonly=True, appendfsync="always")
+    r.set("k", "v")
+    r.bgrewriteaof()
+    wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0)
+    redcore._redcore.forget_engine(r.connection_pool.name)
+    r.close()
+    del r
+    gc.collect()
+    _aof_on_dev_full(d)
+    return redcore.Redis(dir=str(d), appendonly=True, appendfsync="always")
+
+
+def _close(c: redcore.Redis) -> None:
+    redcore._redcore.forget_engine(c.connection_pool.name)
+    c.close()
+    gc.collect()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_failed_write_under_appendfsync_always_is_not_acknowledged(tmp_path: Path) -> None:
+    """Under appendfsync always redis-server exits when an AOF write
+    fails; the embedded engine lives in the user's process, so it stays up
+    but acknowledges no write that is not on disk: the write that met the
+    failure gets the MISCONF error instead of OK, every later write too
+    (reads go on), until a rewrite moves the AOF to a file that takes
+    writes. What was acknowledged is there after a restart."""
+    d = tmp_path / "always"
+    d.mkdir()
+    _always_scenario(d)
+    gc.collect()
+    c = redcore.Redis(dir=str(d), appendonly=True, appendfsync="always")
+    try:
+        assert c.mget("k", "k2", "k3", "k5") == [b"v", b"v", None, b"v"]
+    finally:
+        _close(c)
+
+
+def _always_scenario(d: Path) -> None:
+    c = _always_on_dev_full(d)
+    try:
+        assert c.get("k") == b"v"
+        assert _err(lambda: c.set("k2", "v")) == ENOSPC_MISCONF
+        assert c.info("persistence")["aof_last_write_status"] == "err"
+        assert _err(lambda: c.set("k3", "v")) == ENOSPC_MISCONF
+        assert _err(lambda: c.incr("n")) == ENOSPC_MISCONF
+        assert _err(c.ping) == ENOSPC_MISCONF
+        p = c.pipeline(transaction=False)
+        p.set("k4", "v")
+        p.get("k")
+        got = p.execute(raise_on_error=False)
+        assert str(got[0]) == ENOSPC_MISCONF and got[1] == b"v"
+        # Not acknowledged is not undone: the change is in memory (and
+        # reaches the file once it takes writes), as after a lost reply.
+        assert c.get("k2") == b"v" and c.exists("k3", "k4") == 0
+        c.bgrewriteaof()
+        wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0)
+        wait_for(lambda: c.info("persistence")["aof_last_write_status"] == "ok")
+        assert c.set("k5", "v") is True
+        assert c.ping() is True
+    finally:
+        _close(c)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_failed_write_under_appendfsync_always_in_a_pipeline(tmp_path: Path) -> None:
+    """A pipeline fsyncs once at its end under appendfsync always: when
+    that write fails, none of its writes is acknowledged (its reads keep
+    their replies), and neither is a transaction's EXEC."""
+    d = tmp_path / "pipe"
+    d.mkdir()
+    c = _always_on_dev_full(d)
+    try:
+        p = c.pipeline(transaction=False)
+        p.set("a", "1")
+        p.get("k")
+        p.incr("n")
+        got = p.execute(raise_on_error=False)
+        assert [str(x) for x in got] == [ENOSPC_MISCONF, "b'v'", ENOSPC_MISCONF]
+        assert c.info("persistence")["aof_last_write_status"] == "err"
+    finally:
+        _close(c)
+    e = tmp_path / "multi"
+    e.mkdir()
+    c = _always_on_dev_full(e)
+    try:
+        p = c.pipeline(transaction=True)
+        p.set("a", "1")
+        p.get("k")
+        with pytest.raises(redis.ResponseError) as err:
+            p.execute()
+        assert ENOSPC_MISCONF in str(err.value)
+    finally:
+        _close(c)
