@@ -14,8 +14,11 @@
 //! and EXEC by their effects) and hand them to [`propagate`]. At the end
 //! of the top-level command [`commit`] moves them to the file buffer,
 //! wrapped in MULTI/EXEC when there are several, with a SELECT whenever
-//! the database changes. `appendfsync always` writes and fsyncs there,
-//! before the command returns; `everysec` and `no` leave the buffer to the
+//! the database changes. Deletions made outside any command (the active
+//! expiry sweep, evictions) are entries of their own, never wrapped, as
+//! in Redis 7.0. `appendfsync always` writes and fsyncs there, before the
+//! command returns (a failure makes the command's reply the MISCONF
+//! error rather than a success); `everysec` and `no` leave the buffer to the
 //! background thread (`redcore-aof`), which writes it every 100 ms (or at
 //! once when it outgrows [`FLUSH_AT`]) and, under `everysec`, fsyncs once
 //! a second outside every lock.
