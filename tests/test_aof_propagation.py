@@ -6,7 +6,8 @@ of both, read back as commands (timestamps masked), must be equal: relative
 TTLs made absolute, INCRBYFLOAT as SET, SPOP as SREM, blocking pops as
 plain pops, consumer-group reads as XCLAIM / XGROUP SETID, scripts and
 MULTI/EXEC as MULTI...EXEC blocks, SELECT when the database changes, and
-no-op writes left out.
+no-op writes left out. Deletions made outside any command (the active
+expiry sweep, evictions) are one DEL or UNLINK each, without MULTI/EXEC.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, List
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 import redis
@@ -184,3 +185,158 @@ def test_writes_propagate_as_redis_7_0_propagates_them() -> None:
         want = _oracle_run(o)
         got = _embedded_run(e)
     assert got == want
+
+
+def _by_db(cmds: List[List[str]]) -> List[Tuple[int, Tuple[str, ...]]]:
+    """Each command with the database it ran on (SELECTs folded in)."""
+    db = 0
+    out = []
+    for cmd in cmds:
+        if cmd[0] == "SELECT":
+            db = int(cmd[1])
+        else:
+            out.append((db, tuple(cmd)))
+    return out
+
+
+def _both(script: Callable[[Any, Callable[[int], Any]], None], **config: str) -> Dict[str, List[List[str]]]:
+    """The AOF commands ``script(client, client_on_db)`` leaves on
+    redis-server 7.0 and on the embedded engine, both with appendonly yes
+    (appendfsync always) and ``config``."""
+    out: Dict[str, List[List[str]]] = {}
+    with tempfile.TemporaryDirectory(prefix="aof-bg-o-") as tmp:
+        extra: Tuple[str, ...] = ("--appendonly", "yes", "--appendfsync", "always", "--dir", tmp)
+        for k, v in config.items():
+            extra += (f"--{k}", v)
+        server = RedisServer(extra=extra)
+        try:
+            c = redis.Redis(port=server.port)
+            before = len(incr_commands(Path(tmp) / "appendonlydir"))
+            script(c, lambda db: redis.Redis(port=server.port, db=db))
+            out["redis"] = normalize(incr_commands(Path(tmp) / "appendonlydir")[before:])
+        finally:
+            server.stop()
+    with tempfile.TemporaryDirectory(prefix="aof-bg-e-") as tmp:
+        name = fresh_name("aof-bg")
+        c = redcore.Redis(name=name, config=aof_config(tmp, **config))
+        try:
+            before = len(incr_commands(Path(tmp) / "appendonlydir"))
+            script(c, lambda db: redcore.Redis(name=name, db=db))
+            out["redcore"] = normalize(incr_commands(Path(tmp) / "appendonlydir")[before:])
+        finally:
+            c.config_set("appendonly", "no")
+            redcore._redcore.forget_engine(name)
+    return out
+
+
+def _wait_empty(*clients: Any) -> None:
+    """Waits until the background sweep has deleted every key (DBSIZE
+    counts expired keys until they are deleted; nothing here reads them)."""
+    deadline = time.time() + 10
+    while any(c.dbsize() for c in clients):
+        assert time.time() < deadline, "the active expiry did not delete the keys"
+        time.sleep(0.02)
+
+
+def _expiry_script(c: Any, on_db: Callable[[int], Any]) -> None:
+    db3 = on_db(3)
+    c.set("stays", "1")
+    for i in range(40):
+        c.set(f"e{i}", "v", px=60)
+    for i in range(10):
+        db3.set(f"f{i}", "v", px=60)
+    _wait_empty(db3)
+    while c.dbsize() > 1:
+        time.sleep(0.02)
+    c.config_set("lazyfree-lazy-expire", "yes")
+    for i in range(20):
+        c.set(f"u{i}", "v", px=60)
+    while c.dbsize() > 1:
+        time.sleep(0.02)
+    c.config_set("lazyfree-lazy-expire", "no")
+    c.set("done", "1")
+
+
+def test_background_expirations_are_single_deletes_as_in_redis_7_0() -> None:
+    """Keys that the active expiry sweep deletes reach the AOF as one DEL
+    (UNLINK under lazyfree-lazy-expire) each, never in MULTI/EXEC; which
+    sweep cycle takes which key is timing, so the deletions are compared
+    as a set of (database, command)."""
+    got = _both(_expiry_script)
+    for name, cmds in got.items():
+        names = [cmd[0] for cmd in cmds]
+        assert "MULTI" not in names and "EXEC" not in names, (name, cmds)
+        assert names.count("DEL") == 50 and names.count("UNLINK") == 20, (name, cmds)
+        assert cmds[-1] == ["SET", "done", "1"], name
+    assert sorted(_by_db(got["redcore"])) == sorted(_by_db(got["redis"]))
+    # The writes themselves keep their order.
+    writes = lambda cmds: [c for c in _by_db(cmds) if c[1][0] == "SET"]
+    assert writes(got["redcore"]) == writes(got["redis"])
+
+
+def _eviction_script(c: Any, on_db: Callable[[int], Any]) -> None:
+    db1 = on_db(1)
+    c.set("plain", "1")
+    c.set("a", "v", ex=100)
+    db1.set("d", "v", ex=150)
+    c.set("b", "v", ex=200)
+    c.set("c", "v", ex=300)
+    # Memory can never get under one byte: every key with a TTL goes, by
+    # nearest deadline (volatile-ttl samples them all), then writes are
+    # refused; plain keys stay.
+    c.config_set("maxmemory", "1")
+    assert c.get("plain") == b"1"
+    with pytest.raises(redis.ResponseError):
+        c.set("refused", "1")
+    c.config_set("maxmemory", "0")
+    c.set("g", "v", ex=100)
+    c.set("h", "v", ex=50)
+    c.config_set("lazyfree-lazy-eviction", "yes")
+    c.config_set("maxmemory", "1")
+    assert c.get("plain") == b"1"
+    c.config_set("maxmemory", "0")
+    c.config_set("lazyfree-lazy-eviction", "no")
+    c.set("done", "1")
+
+
+def test_evictions_are_single_deletes_as_in_redis_7_0() -> None:
+    """Evicted keys reach the AOF as one DEL (UNLINK under
+    lazyfree-lazy-eviction) each, in eviction order, never in MULTI/EXEC."""
+    got = _both(_eviction_script, **{"maxmemory-policy": "volatile-ttl"})
+    assert "MULTI" not in [cmd[0] for cmd in got["redis"]]
+    assert _by_db(got["redcore"]) == _by_db(got["redis"])
+    dels = [c for c in _by_db(got["redis"]) if c[1][0] in ("DEL", "UNLINK")]
+    assert dels == [
+        (0, ("DEL", "a")),
+        (1, ("DEL", "d")),
+        (0, ("DEL", "b")),
+        (0, ("DEL", "c")),
+        (0, ("UNLINK", "h")),
+        (0, ("UNLINK", "g")),
+    ]
+
+
+def _bulk_eviction_script(c: Any, on_db: Callable[[int], Any]) -> None:
+    c.config_set("maxmemory", str(c.info("memory")["used_memory"] + 100_000))
+    p = c.pipeline(transaction=False)
+    for i in range(400):
+        p.set(f"k{i}", "x" * 1000)
+    p.execute()
+    evicted = c.info("stats")["evicted_keys"]
+    assert evicted > 100
+    c.config_set("maxmemory", "0")
+    c.set("evicted", str(evicted))
+
+
+def test_bulk_evictions_are_one_delete_per_evicted_key() -> None:
+    """A write stream over maxmemory (allkeys-random): each eviction is a
+    DEL of its own, as many as INFO's evicted_keys, on both engines."""
+    got = _both(_bulk_eviction_script, **{"maxmemory-policy": "allkeys-random"})
+    for name, cmds in got.items():
+        names = [cmd[0] for cmd in cmds]
+        assert "MULTI" not in names, name
+        assert cmds[-1][:2] == ["SET", "evicted"], name
+        dels = [cmd for cmd in cmds if cmd[0] == "DEL"]
+        assert len(dels) == int(cmds[-1][2]), name
+        assert all(len(d) == 2 and d[1].startswith("k") for d in dels), name
+        assert names.count("SET") == 401, name

@@ -9,6 +9,7 @@ Eviction by policy runs on the embedded engine, configured at startup with
 by implementation, the rules do not.
 """
 
+import hashlib
 import random
 import time
 from typing import Any, Dict, Iterator
@@ -95,6 +96,49 @@ def test_functions_under_oom(full: Any) -> None:
     finally:
         r.config_set("maxmemory", 0)
         r.function_delete("mmlib")
+
+
+def test_scripts_are_judged_by_their_declared_flags_under_oom(make: Any) -> None:
+    """Redis 7.0 takes a script's or function's declared flags as the
+    command's: without allow-oom or no-writes it is refused up front with
+    the OOM error, whichever command runs it (EVALSHA, EVAL_RO, FCALL_RO
+    too); one queued in MULTI before its script was loaded is refused as
+    EXEC runs it, with the scripts' own OOM text."""
+    r = make()
+    one = make(single_connection_client=True)
+    r.script_flush()  # the oracle is shared: no script is known yet
+    r.set("a", "1")
+    sha = r.script_load("#!lua\nreturn redis.call('set', KEYS[1], '2')")
+    late = "#!lua\nreturn redis.call('get', KEYS[1])"
+    r.function_load(
+        "#!lua name=oomflags\n"
+        "redis.register_function('ofw', function(k, a) return redis.call('get', k[1]) end)\n"
+        "redis.register_function{function_name='ofr', callback=function(k, a)"
+        " return redis.call('get', k[1]) end, flags={'no-writes'}}\n",
+        replace=True,
+    )
+    assert one.execute_command("MULTI") in (b"OK", True)
+    assert one.execute_command("EVALSHA", hashlib.sha1(late.encode()).hexdigest(), 1, "a") == b"QUEUED"
+    assert one.execute_command("EVAL", "#!lua flags=no-writes\nreturn 7", 0) == b"QUEUED"
+    r.script_load(late)
+    r.config_set("maxmemory-policy", "noeviction")
+    r.config_set("maxmemory", 1)
+    try:
+        assert oom_text(r, lambda: r.evalsha(sha, 1, "a")) == OOM
+        assert oom_text(r, lambda: r.evalsha_ro(sha, 1, "a")) == OOM
+        assert oom_text(r, lambda: r.eval_ro("#!lua\nreturn 1", 0)) == OOM
+        assert oom_text(r, lambda: r.fcall_ro("ofw", 1, "a")) == OOM
+        assert r.fcall_ro("ofr", 1, "a") == b"1"
+        assert r.evalsha_ro(r.script_load("#!lua flags=no-writes\nreturn 3"), 0) == 3
+        refused, ran = one.execute_command("EXEC")
+        assert isinstance(refused, Exception), refused
+        assert "allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'" in str(refused)
+        assert ran == 7
+        assert r.get("a") == b"1"
+    finally:
+        r.config_set("maxmemory", 0)
+        r.function_delete("oomflags")
+        one.close()
 
 
 def test_info_memory_and_memory_stats_fields_match_the_oracle(pair: Dict[str, Any]) -> None:

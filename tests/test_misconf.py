@@ -11,6 +11,7 @@ instead, which no user can write into.
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import shutil
 import time
@@ -181,11 +182,18 @@ def test_failed_aof_write_refuses_writes_until_a_write_succeeds(tmp_path: Path) 
             stop = server.stop
         try:
             seen.append(c.get("k"))
+            one = _queue_late_scripts(c, function=False)
             seen.append(c.set("k2", "v"))  # accepted: the write to the file comes after
             wait_for(lambda: c.info("persistence")["aof_last_write_status"] == "err")
             seen.append(_err(lambda: c.set("k3", "v")))
             seen.append(_err(c.ping))
             seen.append(c.get("k2"))
+            # Scripts that may write are refused up front; one queued
+            # before its flags were known, as EXEC runs it.
+            seen.append(_err(lambda: c.eval(WRITE_SCRIPT, 1, "s")))
+            seen.append(c.eval("#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", 1, "k"))
+            seen.append(_replies(one.execute_command("EXEC")))
+            one.close()
             c.bgrewriteaof()
             wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0)
             wait_for(lambda: c.info("persistence")["aof_last_write_status"] == "ok")
@@ -196,3 +204,212 @@ def test_failed_aof_write_refuses_writes_until_a_write_succeeds(tmp_path: Path) 
         results[name] = seen
     assert results["redcore"] == results["redis"]
     assert results["redis"][2] == "MISCONF Errors writing to the AOF file: No space left on device"
+    assert results["redis"][5] == results["redis"][2]
+    assert results["redis"][7] == [
+        "MISCONF Redis is configured to persist data to AOF, but it's currently unable to "
+        "persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only "
+        "scripts. AOF error: No space left on device"
+    ]
+
+
+WRITE_SCRIPT = "#!lua\nreturn redis.call('set', KEYS[1], 'x')"
+LATE_SCRIPT = "#!lua\nreturn redis.call('set', KEYS[1], 'late')"
+SCRIPT_LIB = (
+    "#!lua name=misconflib\n"
+    "redis.register_function('mcw', function(k, a) return redis.call('set', k[1], 'x') end)\n"
+    "redis.register_function{function_name='mcr', callback=function(k, a)"
+    " return redis.call('get', k[1]) end, flags={'no-writes'}}\n"
+    "redis.register_function{function_name='mco', callback=function(k, a)"
+    " return redis.call('set', k[1], 'x') end, flags={'allow-oom'}}\n"
+)
+LATE_LIB = (
+    "#!lua name=misconflate\n"
+    "redis.register_function('mclate', function(k, a) return redis.call('set', k[1], 'late') end)\n"
+)
+
+
+def _replies(reply: Any) -> Any:
+    """An EXEC reply with its error elements as their texts."""
+    return [str(x) if isinstance(x, Exception) else x for x in reply]
+
+
+def _queue_late_scripts(c: Any, function: bool = True) -> Any:
+    """A connection in MULTI with an EVALSHA (and an FCALL) queued before
+    their script and function exist (so their flags are not known when
+    they are queued), which are then loaded."""
+    one = type(c)(connection_pool=c.connection_pool, single_connection_client=True)
+    assert one.execute_command("MULTI") in (b"OK", "OK", True)
+    one.execute_command("EVALSHA", hashlib.sha1(LATE_SCRIPT.encode()).hexdigest(), 1, "late")
+    if function:
+        one.execute_command("FCALL", "mclate", 1, "late2")
+    c.script_load(LATE_SCRIPT)
+    if function:
+        c.function_load(LATE_LIB)
+    return one
+
+
+def _scripts_scenario(c: Any, d: Path) -> List[Any]:
+    """Scripts and functions while a failed BGSAVE refuses writes."""
+    seen: List[Any] = []
+    c.config_set("save", "3600 1")
+    c.set("k", "v")
+    sha = c.script_load(WRITE_SCRIPT)
+    c.function_load(SCRIPT_LIB)
+    one = _queue_late_scripts(c)
+    two = type(c)(connection_pool=c.connection_pool, single_connection_client=True)
+    _unwritable(d)
+    c.bgsave()
+    wait_for(lambda: c.info("persistence")["rdb_last_bgsave_status"] == "err")
+    wait_for(_bgsave_done(c))
+    # Declared flags without no-writes: refused before they run, with the
+    # error any write gets (allow-oom does not imply no-writes).
+    seen.append(_err(lambda: c.eval(WRITE_SCRIPT, 1, "s")))
+    seen.append(_err(lambda: c.eval("#!lua flags=allow-oom\nreturn 1", 0)))
+    seen.append(_err(lambda: c.eval("#!lua\nreturn redis.call('get', KEYS[1])", 1, "k")))
+    seen.append(_err(lambda: c.evalsha(sha, 1, "s")))
+    seen.append(_err(lambda: c.evalsha(sha.upper(), 1, "s")))
+    seen.append(_err(lambda: c.eval_ro("#!lua\nreturn 1", 0)))
+    seen.append(_err(lambda: c.fcall("mcw", 1, "s")))
+    seen.append(_err(lambda: c.fcall("mco", 1, "s")))
+    seen.append(_err(lambda: c.fcall_ro("mcw", 1, "s")))
+    # no-writes scripts and functions run.
+    seen.append(c.eval("#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", 1, "k"))
+    seen.append(c.eval_ro("#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", 1, "k"))
+    seen.append(c.fcall("mcr", 1, "k"))
+    seen.append(c.fcall_ro("mcr", 1, "k"))
+    # A script without a shebang runs until its first write.
+    seen.append(c.eval("return redis.call('get', KEYS[1])", 1, "k"))
+    # Refused as it is queued: the transaction is discarded.
+    two.execute_command("MULTI")
+    seen.append(_err(lambda: two.execute_command("EVAL", WRITE_SCRIPT, 1, "s")))
+    seen.append(_err(lambda: two.execute_command("EXEC")))
+    # Queued before their flags were known: EXEC runs them, and each is
+    # refused as it is about to run, with the scripts' own MISCONF text.
+    seen.append(_replies(one.execute_command("EXEC")))
+    seen.append(c.exists("s", "late", "late2"))
+    one.close()
+    two.close()
+    return seen
+
+
+def test_scripts_that_may_write_are_refused_under_misconf(tmp_path: Path) -> None:
+    """Redis 7.0 judges EVAL/EVALSHA/FCALL (and the _RO forms) of a script
+    or function with declared flags by those flags: unless it declares
+    no-writes it is a write, refused up front while the disk refuses
+    writes; one queued before its flags were known is refused when EXEC
+    runs it, with the 'Writable scripts are blocked' text."""
+    results = {}
+    for name, c, d, stop in _backends(tmp_path):
+        try:
+            results[name] = _scripts_scenario(c, d)
+        finally:
+            stop()
+    assert results["redcore"] == results["redis"]
+    want = results["redis"]
+    assert want[0] == BGSAVE_ERR
+    assert want[-2] == [
+        "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
+        "persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."
+    ] * 2, want
+
+
+ENOSPC_MISCONF = "MISCONF Errors writing to the AOF file: No space left on device"
+
+
+def _always_on_dev_full(d: Path) -> redcore.Redis:
+    """An engine with appendfsync always on directory ``d`` (holding "k"),
+    whose incremental AOF file is /dev/full."""
+    gc.collect()
+    r = redcore.Redis(dir=str(d), appendonly=True, appendfsync="always")
+    r.set("k", "v")
+    r.bgrewriteaof()
+    wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0)
+    redcore._redcore.forget_engine(r.connection_pool.name)
+    r.close()
+    del r
+    gc.collect()
+    _aof_on_dev_full(d)
+    return redcore.Redis(dir=str(d), appendonly=True, appendfsync="always")
+
+
+def _close(c: redcore.Redis) -> None:
+    redcore._redcore.forget_engine(c.connection_pool.name)
+    c.close()
+    gc.collect()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_failed_write_under_appendfsync_always_is_not_acknowledged(tmp_path: Path) -> None:
+    """Under appendfsync always redis-server exits when an AOF write
+    fails; the embedded engine lives in the user's process, so it stays up
+    but acknowledges no write that is not on disk: the write that met the
+    failure gets the MISCONF error instead of OK, every later write too
+    (reads go on), until a rewrite moves the AOF to a file that takes
+    writes. What was acknowledged is there after a restart."""
+    d = tmp_path / "always"
+    d.mkdir()
+    _always_scenario(d)
+    gc.collect()
+    c = redcore.Redis(dir=str(d), appendonly=True, appendfsync="always")
+    try:
+        assert c.mget("k", "k2", "k3", "k5") == [b"v", b"v", None, b"v"]
+    finally:
+        _close(c)
+
+
+def _always_scenario(d: Path) -> None:
+    c = _always_on_dev_full(d)
+    try:
+        assert c.get("k") == b"v"
+        assert _err(lambda: c.set("k2", "v")) == ENOSPC_MISCONF
+        assert c.info("persistence")["aof_last_write_status"] == "err"
+        assert _err(lambda: c.set("k3", "v")) == ENOSPC_MISCONF
+        assert _err(lambda: c.incr("n")) == ENOSPC_MISCONF
+        assert _err(c.ping) == ENOSPC_MISCONF
+        p = c.pipeline(transaction=False)
+        p.set("k4", "v")
+        p.get("k")
+        got = p.execute(raise_on_error=False)
+        assert str(got[0]) == ENOSPC_MISCONF and got[1] == b"v"
+        # Not acknowledged is not undone: the change is in memory (and
+        # reaches the file once it takes writes), as after a lost reply.
+        assert c.get("k2") == b"v" and c.exists("k3", "k4") == 0
+        c.bgrewriteaof()
+        wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0)
+        wait_for(lambda: c.info("persistence")["aof_last_write_status"] == "ok")
+        assert c.set("k5", "v") is True
+        assert c.ping() is True
+    finally:
+        _close(c)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_failed_write_under_appendfsync_always_in_a_pipeline(tmp_path: Path) -> None:
+    """A pipeline fsyncs once at its end under appendfsync always: when
+    that write fails, none of its writes is acknowledged (its reads keep
+    their replies), and neither is a transaction's EXEC."""
+    d = tmp_path / "pipe"
+    d.mkdir()
+    c = _always_on_dev_full(d)
+    try:
+        p = c.pipeline(transaction=False)
+        p.set("a", "1")
+        p.get("k")
+        p.incr("n")
+        got = p.execute(raise_on_error=False)
+        assert [str(x) for x in got] == [ENOSPC_MISCONF, "b'v'", ENOSPC_MISCONF]
+        assert c.info("persistence")["aof_last_write_status"] == "err"
+    finally:
+        _close(c)
+    e = tmp_path / "multi"
+    e.mkdir()
+    c = _always_on_dev_full(e)
+    try:
+        p = c.pipeline(transaction=True)
+        p.set("a", "1")
+        p.get("k")
+        with pytest.raises(redis.ResponseError) as err:
+            p.execute()
+        assert ENOSPC_MISCONF in str(err.value)
+    finally:
+        _close(c)

@@ -637,12 +637,13 @@ pub fn dispatch_cmd_in(
         }
     }
     if !store.config.save.is_empty() || store.aof.on() {
-        if let Err(reply) = oom::disk_check(store, client, cmd) {
+        if let Err(reply) = oom::disk_check(store, scripts, client, cmd, argv) {
             return reply;
         }
     }
     if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
-        return transactions::queue(client, argv);
+        let flags = oom::effective_flags(scripts, cmd, argv);
+        return transactions::queue(client, argv, flags);
     }
     if client.pubsub && !client.resp3 && !cmd.has_trait(traits::SUBSCRIBED_OK) {
         return Error::msg(format!(
@@ -660,8 +661,12 @@ pub fn dispatch_cmd_in(
         let addr = crate::engine::clients::monitor_addr(client);
         crate::engine::monitor::feed(store, client.db, &addr, cmd, argv);
     }
-    let frame = run(store, scripts, client, cmd, argv, now);
-    crate::persist::aof::commit(store);
+    let mut frame = run(store, scripts, client, cmd, argv, now);
+    if !crate::persist::aof::commit(store) && !cmd.has(flags::READONLY) {
+        // `appendfsync always` and the AOF refused the write: not
+        // acknowledged (Redis would exit; see aof::commit).
+        frame = crate::persist::aof::write_error_reply(store);
+    }
     if !store.monitors.is_empty() && !crate::engine::monitor::hidden(cmd) {
         let addr = crate::engine::clients::monitor_addr(client);
         crate::engine::monitor::feed(store, client.db, &addr, cmd, argv);
@@ -827,16 +832,19 @@ pub fn serve_blocked(store: &mut Store, now: Now<'_>) {
             client.id = client_id;
             client.no_block = true;
             let args: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
-            let frame = run(store, None, &mut client, cmd, &args, now);
+            let mut frame = run(store, None, &mut client, cmd, &args, now);
             if client.would_block || (frame.is_error() && !errors_unblock) {
                 continue;
+            }
+            // Each served waiter is its own command in the AOF, on disk
+            // before its reply leaves under `appendfsync always`.
+            if !crate::persist::aof::commit_now(store) {
+                frame = crate::persist::aof::write_error_reply(store);
             }
             if let Some(w) = store.blocking.remove(id) {
                 w.slot.complete(frame);
                 progress = true;
             }
-            // Each served waiter is its own command in the AOF.
-            crate::persist::aof::commit(store);
         }
         if !progress {
             break;

@@ -7,8 +7,13 @@
 //!
 //! Also the disk gate ([`disk_check`]): while the disk refuses to persist
 //! (a failed background save with save points set, or a failing AOF),
-//! writes, PING and EXEC of a transaction with writes get Redis's MISCONF
-//! error; reads go on.
+//! writes, PING, scripts and functions that do not declare `no-writes`,
+//! and EXEC of a transaction with writes get Redis's MISCONF error; reads
+//! go on.
+//!
+//! Both gates judge scripts as Redis 7.0's `processCommand` does, by the
+//! flags their shebang (or function registration) declares, and EXEC by
+//! the flags of the commands it queued, taken when they were queued.
 
 use super::{flags, transactions, Command, Scripts};
 use crate::engine::{ClientState, Store};
@@ -52,59 +57,75 @@ pub(super) fn check(
     Err(Frame::Error(text.into()))
 }
 
-/// True if `cmd` may grow memory: flagged `denyoom`; EXEC holding such a
-/// command; a script that declares flags without `allow-oom` or
-/// `no-writes` (scripts without a shebang are checked per command inside).
+/// True if `cmd` may grow memory: flagged `denyoom` (a script by its
+/// declared flags, see [`effective_flags`]), or EXEC of a transaction that
+/// queued such a command.
 fn denies_oom(scripts: Scripts<'_>, client: &ClientState, cmd: &Command, argv: &[&[u8]]) -> bool {
-    if cmd.has(flags::DENYOOM) {
-        return true;
+    if cmd.name == "exec" {
+        return client
+            .multi
+            .as_ref()
+            .is_some_and(|m| m.flags & flags::DENYOOM != 0);
     }
-    match cmd.name {
-        "exec" => client.multi.as_ref().is_some_and(|m| {
-            m.queued.iter().any(|q| {
-                let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
-                super::resolve(&args).is_ok_and(|c| denies_oom(scripts, client, c, &args))
-            })
-        }),
-        "eval" | "evalsha" | "fcall" => {
-            let Some(scripts) = scripts else {
-                return false;
-            };
-            let Some(flags) = scripts.lock().flags_for(cmd.name, argv) else {
-                return false;
-            };
-            flags & script_flags::COMPAT == 0
-                && flags & (script_flags::ALLOW_OOM | script_flags::NO_WRITES) == 0
-        }
-        _ => false,
-    }
+    effective_flags(scripts, cmd, argv) & flags::DENYOOM != 0
 }
 
-/// The disk gate: refuses `cmd` with MISCONF when it writes (or is PING,
-/// or EXEC of queued writes, as Redis 7.0 does) while
-/// [`crate::persist::disk_error`] reports a failure. Called only when save
-/// points are set or AOF is on.
+/// `cmd`'s flags as Redis's `getCommandFlags` gives them to its gates: a
+/// script runner (EVAL, EVALSHA, FCALL and their `_RO` forms) whose script
+/// or function declares flags (a shebang) takes `write` unless it says
+/// `no-writes`, and `denyoom` unless it says `allow-oom` or `no-writes`;
+/// `allow-stale` gives `stale`. A script without a shebang, an unknown sha
+/// or function, or a body whose shebang is invalid keeps the command's own
+/// flags (its writes are checked one by one as they run).
+pub(super) fn effective_flags(scripts: Scripts<'_>, cmd: &Command, argv: &[&[u8]]) -> u32 {
+    if !cmd.has_trait(super::traits::RUNS_SCRIPT) {
+        return cmd.flags;
+    }
+    let Some(declared) = scripts.and_then(|s| s.lock().flags_for(cmd.name, argv)) else {
+        return cmd.flags;
+    };
+    if declared & script_flags::COMPAT != 0 {
+        return cmd.flags;
+    }
+    let mut f = cmd.flags & !(flags::STALE | flags::DENYOOM | flags::WRITE | flags::MAY_REPLICATE);
+    if declared & (script_flags::ALLOW_OOM | script_flags::NO_WRITES) == 0 {
+        f |= flags::DENYOOM;
+    }
+    if declared & script_flags::NO_WRITES == 0 {
+        f |= flags::WRITE;
+    }
+    if declared & script_flags::ALLOW_STALE != 0 {
+        f |= flags::STALE;
+    }
+    f
+}
+
+/// The disk gate: refuses `cmd` with MISCONF when it writes (a script that
+/// may write by its declared flags, PING, or EXEC of a transaction that
+/// queued writes, as Redis 7.0 does) while [`crate::persist::disk_error`]
+/// reports a failure. Called only when save points are set or AOF is on.
 pub(super) fn disk_check(
     store: &mut Store,
+    scripts: Scripts<'_>,
     client: &mut ClientState,
     cmd: &'static Command,
+    argv: &[&[u8]],
 ) -> Result<(), Frame> {
-    if !(cmd.has(flags::WRITE) || cmd.name == "ping" || cmd.name == "exec") {
+    let writes = match cmd.name {
+        "ping" => true,
+        "exec" => client
+            .multi
+            .as_ref()
+            .is_some_and(|m| m.flags & flags::WRITE != 0),
+        _ => effective_flags(scripts, cmd, argv) & flags::WRITE != 0,
+    };
+    if !writes {
         return Ok(());
     }
     let Some(text) = crate::persist::disk_error(store) else {
         return Ok(());
     };
     if cmd.name == "exec" {
-        let writes = client.multi.as_ref().is_some_and(|m| {
-            m.queued.iter().any(|q| {
-                let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
-                super::resolve(&args).is_ok_and(|c| c.has(flags::WRITE))
-            })
-        });
-        if !writes {
-            return Ok(());
-        }
         client.multi = None;
         transactions::unwatch_all(store, client);
         return Err(Frame::Error(

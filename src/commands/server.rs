@@ -255,8 +255,13 @@ fn config_set(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case(b"maxmemory"))
     {
-        // A lower limit takes effect at once: evict down to it now.
-        ctx.store.perform_evictions();
+        // A lower limit takes effect at once: evict down to it now. Not
+        // inside EXEC or a script: their effects are one AOF entry, and
+        // evictions are entries of their own (Redis evicts after them);
+        // the next command's maxmemory gate evicts.
+        if !ctx.client.in_exec {
+            ctx.store.perform_evictions();
+        }
     }
     Ok(Frame::ok())
 }

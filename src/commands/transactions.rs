@@ -66,8 +66,10 @@ pub fn runs_inside_multi(cmd: &Command) -> bool {
     )
 }
 
-/// Queues a command inside MULTI, or rejects one that may not be queued.
-pub fn queue(client: &mut ClientState, argv: &[&[u8]]) -> Frame {
+/// Queues a command inside MULTI, or rejects one that may not be queued;
+/// `flags` are its command flags as the dispatcher's gates judged them
+/// (a script's declared ones).
+pub fn queue(client: &mut ClientState, argv: &[&[u8]], flags: u32) -> Frame {
     let Some(multi) = client.multi.as_mut() else {
         return Frame::simple_static("QUEUED");
     };
@@ -77,6 +79,7 @@ pub fn queue(client: &mut ClientState, argv: &[&[u8]]) -> Frame {
         return Error::err("ERR Command not allowed inside a transaction").to_frame();
     }
     if !multi.aborted {
+        multi.flags |= flags;
         multi
             .queued
             .push(argv.iter().map(|a| Bytes::copy_from_slice(a)).collect());

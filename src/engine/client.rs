@@ -25,6 +25,10 @@ pub struct MultiState {
     pub queued: Vec<Vec<Bytes>>,
     /// A queued command was rejected (unknown, wrong arity...): EXEC aborts.
     pub aborted: bool,
+    /// The command flags of the queued commands, or-ed together as they
+    /// were queued (scripts by their declared flags then): EXEC is judged
+    /// by them (MISCONF, OOM), as Redis judges it by `mstate.cmd_flags`.
+    pub flags: u32,
 }
 
 /// What a command knows about the client that sent it.

@@ -222,8 +222,9 @@ impl Store {
         for i in 0..self.dbs.len() {
             self.flush_db_events(i);
         }
-        crate::persist::aof::propagate_expired(self);
-        crate::persist::aof::commit(self);
+        // Each expired key is its own AOF entry, as Redis 7.0 propagates
+        // the expirations of its background cycle (no MULTI/EXEC).
+        crate::persist::aof::propagate_expired_apart(self);
         total
     }
 }
@@ -572,18 +573,44 @@ impl Engine {
         if let Some(aof) = store.aof.aof.as_mut() {
             aof.defer_fsync = true;
         }
-        let frames = batch
+        // The commands whose AOF entries wait for the pipeline's end.
+        let mut waiting = Vec::new();
+        let mut frames: Vec<Frame> = batch
             .iter()
-            .map(|(cmd, argv)| match cmd {
-                Some(cmd) => {
-                    commands::dispatch_cmd_in(&mut store, Some(&self.scripts), client, cmd, argv)
+            .enumerate()
+            .map(|(i, (cmd, argv))| {
+                let before = crate::persist::aof::deferred(&store);
+                let frame = match cmd {
+                    Some(cmd) => commands::dispatch_cmd_in(
+                        &mut store,
+                        Some(&self.scripts),
+                        client,
+                        cmd,
+                        argv,
+                    ),
+                    None => commands::dispatch_in(&mut store, Some(&self.scripts), client, argv),
+                };
+                if crate::persist::aof::deferred(&store) != before {
+                    waiting.push(i);
                 }
-                None => commands::dispatch_in(&mut store, Some(&self.scripts), client, argv),
+                frame
             })
             .collect();
         client.no_block = was;
-        // `appendfsync always`: one fsync for the whole pipeline.
-        crate::persist::aof::end_batch(&mut store);
+        // `appendfsync always`: one fsync for the whole pipeline; if it
+        // fails, the writes that waited for it are not acknowledged.
+        if !crate::persist::aof::end_batch(&mut store) {
+            let refused = crate::persist::aof::write_error_reply(&store);
+            for i in waiting {
+                let readonly = batch[i]
+                    .0
+                    .or_else(|| commands::resolve(batch[i].1).ok())
+                    .is_some_and(|c| c.has(commands::flags::READONLY));
+                if !readonly {
+                    frames[i] = refused.clone();
+                }
+            }
+        }
         frames
     }
 

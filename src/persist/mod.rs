@@ -89,11 +89,39 @@ pub fn load_payload(p: &[u8], o: &LoadOptions) -> Result<Value, LoadError> {
 /// save points configured and `stop-writes-on-bgsave-error yes`).
 pub const BGSAVE_ERR: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
-/// Why the disk refuses writes, as Redis's `MISCONF` error text: the last
-/// background save failed (with save points and
-/// `stop-writes-on-bgsave-error yes`), or AOF writes or fsyncs are failing.
-/// `None` when writes may go ahead.
-pub fn disk_error(store: &mut crate::engine::Store) -> Option<String> {
+/// Why the disk refuses writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DiskError {
+    /// The last background save failed (with save points and
+    /// `stop-writes-on-bgsave-error yes`).
+    Rdb,
+    /// AOF writes or fsyncs are failing: the OS's description of the error.
+    Aof(String),
+}
+
+impl DiskError {
+    /// Redis's `MISCONF` reply to a write command.
+    pub fn text(&self) -> String {
+        match self {
+            DiskError::Rdb => BGSAVE_ERR.to_string(),
+            DiskError::Aof(e) => format!("MISCONF Errors writing to the AOF file: {e}"),
+        }
+    }
+
+    /// Redis's `MISCONF` reply to a script (or function) that did not
+    /// declare `no-writes`, when it is about to run.
+    pub fn script_text(&self) -> String {
+        match self {
+            DiskError::Rdb => "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.".to_string(),
+            DiskError::Aof(e) => format!("MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: {e}"),
+        }
+    }
+}
+
+/// Why the disk refuses writes, if it does: the last background save
+/// failed (with save points and `stop-writes-on-bgsave-error yes`), or AOF
+/// writes or fsyncs are failing. `None` when writes may go ahead.
+pub fn disk_error_kind(store: &mut crate::engine::Store) -> Option<DiskError> {
     if !store.config.save.is_empty()
         && store
             .config
@@ -103,15 +131,21 @@ pub fn disk_error(store: &mut crate::engine::Store) -> Option<String> {
     {
         rdbfile::SaveStatus::settle(store);
         if !store.persistence.last_ok {
-            return Some(BGSAVE_ERR.to_string());
+            return Some(DiskError::Rdb);
         }
     }
     if store.aof.on() {
         if let Some(e) = store.aof.status.write_error() {
-            return Some(format!("MISCONF Errors writing to the AOF file: {e}"));
+            return Some(DiskError::Aof(e));
         }
     }
     None
+}
+
+/// Why the disk refuses writes, as Redis's `MISCONF` error text (see
+/// [`disk_error_kind`]). `None` when writes may go ahead.
+pub fn disk_error(store: &mut crate::engine::Store) -> Option<String> {
+    disk_error_kind(store).map(|e| e.text())
 }
 
 #[cfg(test)]

@@ -107,15 +107,15 @@ impl Scripts {
         self.len() == 0
     }
 
-    /// The flags of the script EVAL / EVALSHA / FCALL `argv` would run
-    /// (`COMPAT` for a script without a shebang); `None` if it names no
-    /// script or function.
+    /// The flags of the script EVAL / EVALSHA / FCALL (or their `_RO`
+    /// forms) `argv` would run (`COMPAT` for a script without a shebang);
+    /// `None` if it names no script or function, or its shebang is invalid.
     pub fn flags_for(&self, command: &str, argv: &[&[u8]]) -> Option<u32> {
         let target = argv.get(1)?;
         match command {
-            "eval" => vm::parse_shebang(target).ok().map(|(flags, _)| flags),
-            "evalsha" => self.vm.as_ref()?.flags(target),
-            "fcall" => self.functions.get(target).map(|f| f.flags),
+            "eval" | "eval_ro" => vm::parse_shebang(target).ok().map(|(flags, _)| flags),
+            "evalsha" | "evalsha_ro" => self.vm.as_ref()?.flags(target),
+            "fcall" | "fcall_ro" => self.functions.get(target).map(|f| f.flags),
             _ => None,
         }
     }
@@ -154,10 +154,8 @@ pub fn eval(
     };
     let flags = vm.flags(&sha).unwrap_or(script_flags::COMPAT);
     let compat = flags & script_flags::COMPAT != 0;
-    if !compat && flags & script_flags::NO_WRITES == 0 && mode.read_only {
-        return Err(Error::err(
-            "ERR Can not execute a script with write flag using *_ro command.",
-        ));
+    if !compat {
+        prepare_check(store, flags, mode.read_only)?;
     }
     let read_only = mode.read_only || (!compat && flags & script_flags::NO_WRITES != 0);
     let runner = vm.state();
@@ -192,11 +190,7 @@ pub fn fcall(
         return Err(Error::err("ERR Function not found"));
     };
     let numkeys = parse_numkeys(argv, "ERR Bad number of keys provided")?;
-    if f.flags & script_flags::NO_WRITES == 0 && read_only {
-        return Err(Error::err(
-            "ERR Can not execute a script with write flag using *_ro command.",
-        ));
-    }
+    prepare_check(store, f.flags, read_only)?;
     let read_only = read_only || f.flags & script_flags::NO_WRITES != 0;
     let allow_oom = f.flags & script_flags::ALLOW_OOM != 0;
     let fref = f.fref();
@@ -221,6 +215,39 @@ pub fn fcall(
         // SAFETY: as for EVAL: the interpreter belongs to `scripts`.
         unsafe { runner.call_ref(fref, &name, keys, args, ctx, hook) }
     }))
+}
+
+/// The checks before a script with declared flags (a shebang, or any
+/// function) runs, in Redis 7.0's order: one that may write is refused
+/// while the disk refuses writes (MISCONF) and by the `_RO` commands; one
+/// that neither allows OOM nor declares `no-writes` is refused when memory
+/// was over `maxmemory` as the command started. The dispatcher's gates
+/// refuse most of these first with the generic errors (they judge scripts
+/// by the same flags); these texts are what a script meets when the gates
+/// did not know its flags, as for an EVALSHA queued in MULTI before its
+/// script was loaded.
+fn prepare_check(store: &mut Store, flags: u32, read_only: bool) -> Result<(), Error> {
+    if flags & script_flags::NO_WRITES == 0 {
+        if !store.config.save.is_empty() || store.aof.on() {
+            if let Some(e) = crate::persist::disk_error_kind(store) {
+                return Err(Error::msg(e.script_text()));
+            }
+        }
+        if read_only {
+            return Err(Error::err(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            ));
+        }
+    }
+    if store.oom_before_command
+        && store.config.maxmemory != 0
+        && flags & (script_flags::ALLOW_OOM | script_flags::NO_WRITES) == 0
+    {
+        return Err(Error::err(
+            "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
+        ));
+    }
+    Ok(())
 }
 
 /// The key count of EVAL / FCALL `argv` (`argv[2]`), checked against the

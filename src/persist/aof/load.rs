@@ -191,7 +191,7 @@ fn replay(
             before_multi = None;
         }
         if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
-            transactions::queue(&mut client, &argv);
+            transactions::queue(&mut client, &argv, cmd.flags);
         } else {
             let cell = std::cell::Cell::new(0);
             commands::run(store, scripts, &mut client, cmd, &argv, Now::new(&cell));

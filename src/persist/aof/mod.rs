@@ -14,8 +14,11 @@
 //! and EXEC by their effects) and hand them to [`propagate`]. At the end
 //! of the top-level command [`commit`] moves them to the file buffer,
 //! wrapped in MULTI/EXEC when there are several, with a SELECT whenever
-//! the database changes. `appendfsync always` writes and fsyncs there,
-//! before the command returns; `everysec` and `no` leave the buffer to the
+//! the database changes. Deletions made outside any command (the active
+//! expiry sweep, evictions) are entries of their own, never wrapped, as
+//! in Redis 7.0. `appendfsync always` writes and fsyncs there, before the
+//! command returns (a failure makes the command's reply the MISCONF
+//! error rather than a success); `everysec` and `no` leave the buffer to the
 //! background thread (`redcore-aof`), which writes it every 100 ms (or at
 //! once when it outgrows [`FLUSH_AT`]) and, under `everysec`, fsyncs once
 //! a second outside every lock.
@@ -154,6 +157,9 @@ pub struct Aof {
     fsync: Fsync,
     /// Set while a pipeline runs: `always` fsyncs once at its end.
     pub defer_fsync: bool,
+    /// Commands whose entries wait for the end of the pipeline
+    /// ([`deferred`]).
+    deferred: u64,
 }
 
 impl std::fmt::Debug for Aof {
@@ -332,8 +338,11 @@ pub fn propagate_eviction(store: &mut Store, db: usize, key: &[u8]) {
         b"DEL"
     };
     propagate(store, db, &[del, key]);
-    // Before a command (the dispatcher's maxmemory gate) it is its own
-    // entry; inside one (CONFIG SET maxmemory in EXEC) it joins its batch.
+    // Evictions happen before a command (the dispatcher's maxmemory gate)
+    // or in CONFIG SET maxmemory outside EXEC and scripts: nothing else is
+    // pending, and each is its own entry, never in MULTI/EXEC (Redis 7.0
+    // propagates evictions apart). Should a command's writes be pending,
+    // the eviction joins them rather than split their entry.
     if store.aof.aof.as_ref().is_some_and(|a| a.ops.len() == 1) {
         commit(store);
     }
@@ -371,12 +380,31 @@ fn push_num(out: &mut Vec<u8>, n: usize) {
 /// Ends a top-level command: its propagated commands go to the file
 /// buffer (in MULTI/EXEC when there are several), and under `always` to
 /// the disk before this returns.
-pub fn commit(store: &mut Store) {
+///
+/// False when, under `always`, they could not be written and fsynced: the
+/// command must not be acknowledged as a success (where Redis exits, an
+/// engine inside a user's process answers with the MISCONF error, see
+/// [`write_error_reply`]). They stay buffered and reach the file once a
+/// write succeeds; meanwhile the disk gate refuses writes. True otherwise
+/// (nothing to write, or `everysec` / `no`, which acknowledge before the
+/// write as Redis does; inside a pipeline, [`end_batch`] answers).
+pub fn commit(store: &mut Store) -> bool {
+    commit_as(store, false)
+}
+
+/// Like [`commit`], writing and fsyncing under `always` at once even
+/// inside a pipeline: for a reply that leaves before the pipeline ends (a
+/// blocked client served by it).
+pub fn commit_now(store: &mut Store) -> bool {
+    commit_as(store, true)
+}
+
+fn commit_as(store: &mut Store, now: bool) -> bool {
     let Some(aof) = store.aof.aof.as_mut() else {
-        return;
+        return true;
     };
     if aof.ops.is_empty() {
-        return;
+        return true;
     }
     let mut io = aof.shared.io.lock();
     let wrap = aof.ops.len() > 1;
@@ -404,26 +432,53 @@ pub fn commit(store: &mut Store) {
         aof.pending.shrink_to(FLUSH_AT);
     }
     match aof.fsync {
-        Fsync::Always if !aof.defer_fsync => {
-            let _ = io.write_buf() && io.sync();
+        Fsync::Always if now || !aof.defer_fsync => io.write_buf() && io.sync(),
+        policy => {
+            if policy == Fsync::Always {
+                aof.deferred += 1;
+            }
+            if io.buf.len() >= FLUSH_AT {
+                io.write_buf();
+            }
+            true
         }
-        _ if io.buf.len() >= FLUSH_AT => {
-            io.write_buf();
-        }
-        _ => {}
     }
 }
 
+/// How many commands of the running pipeline have left their entries to
+/// [`end_batch`] (`appendfsync always`): a pipeline compares it before and
+/// after each command to know which replies wait on that write.
+pub fn deferred(store: &Store) -> u64 {
+    store.aof.aof.as_ref().map_or(0, |a| a.deferred)
+}
+
 /// Ends a pipeline that deferred `always` fsyncs: writes and fsyncs once.
-pub fn end_batch(store: &mut Store) {
+/// False if that failed: the replies of the commands whose entries waited
+/// for it (see [`deferred`]) must not be acknowledged as successes.
+pub fn end_batch(store: &mut Store) -> bool {
     let Some(aof) = store.aof.aof.as_mut() else {
-        return;
+        return true;
     };
     aof.defer_fsync = false;
+    let waited = std::mem::take(&mut aof.deferred) > 0;
     if aof.fsync == Fsync::Always {
         let mut io = aof.shared.io.lock();
-        let _ = io.write_buf() && io.sync();
+        let ok = io.write_buf() && io.sync();
+        return ok || !waited;
     }
+    true
+}
+
+/// The reply to a write whose entries could not be written or fsynced
+/// under `always`: Redis's MISCONF text for a failing AOF (the error later
+/// writes meet at the disk gate).
+pub fn write_error_reply(store: &Store) -> crate::resp::Frame {
+    let e = store
+        .aof
+        .status
+        .write_error()
+        .unwrap_or_else(|| strerror(libc::EIO));
+    crate::resp::Frame::Error(crate::persist::DiskError::Aof(e).text().into())
 }
 
 /// Writes and fsyncs whatever is buffered (SHUTDOWN, turning AOF off).
@@ -436,10 +491,29 @@ pub fn flush(store: &mut Store) {
 
 /// Propagates the keys the keyspace expired (on access, or in the active
 /// sweep) as DEL, or UNLINK under `lazyfree-lazy-expire`, and the hash
-/// fields it expired as `HDEL key field`, as Redis does.
+/// fields it expired as `HDEL key field`, as Redis does. They join the
+/// running command's entry (a command that met expired keys is wrapped in
+/// MULTI/EXEC with them, as in Redis 7.0); the active sweep uses
+/// [`propagate_expired_apart`] instead.
 pub fn propagate_expired(store: &mut Store) {
+    propagate_expired_as(store, false);
+}
+
+/// Like [`propagate_expired`] for deletions made outside any command (the
+/// active expiry sweep): each one is its own entry in the AOF, never
+/// wrapped in MULTI/EXEC, as Redis 7.0 propagates background expirations.
+pub fn propagate_expired_apart(store: &mut Store) {
+    propagate_expired_as(store, true);
+}
+
+fn propagate_expired_as(store: &mut Store, apart: bool) {
     if !store.aof.on() {
         return;
+    }
+    if apart {
+        // Nothing of a command may be pending here; if it were, it is
+        // its own entry too.
+        commit(store);
     }
     for db in 0..store.dbs.len() {
         if store.dbs[db].expired_log.is_empty() {
@@ -453,6 +527,9 @@ pub fn propagate_expired(store: &mut Store) {
         };
         for key in keys {
             propagate(store, db, &[del, &key]);
+            if apart {
+                commit(store);
+            }
         }
     }
     for db in 0..store.dbs.len() {
@@ -462,6 +539,9 @@ pub fn propagate_expired(store: &mut Store) {
         let fields = std::mem::take(&mut store.dbs[db].expired_fields_log);
         for (key, field) in fields {
             propagate(store, db, &[b"HDEL".as_slice(), &key, &field]);
+            if apart {
+                commit(store);
+            }
         }
     }
 }
@@ -593,6 +673,7 @@ fn attach(store: &mut Store, io: Io) {
         ops: Vec::new(),
         fsync,
         defer_fsync: false,
+        deferred: 0,
     });
     for db in &mut store.dbs {
         db.log_expired = true;
@@ -635,9 +716,15 @@ fn spawn_writer(shared: Weak<Shared>) {
             let to_sync = {
                 let mut io = s.io.lock();
                 io.write_buf();
-                let due = io.fsync == Fsync::EverySec
-                    && io.unsynced
-                    && io.last_fsync.elapsed() >= Duration::from_secs(1);
+                // Under `always` commands fsync themselves; what is left
+                // unsynced is a retried write or a failed fsync after an
+                // error, fsynced here so the AOF gets healthy again.
+                let due = io.unsynced
+                    && match io.fsync {
+                        Fsync::EverySec => io.last_fsync.elapsed() >= Duration::from_secs(1),
+                        Fsync::Always => true,
+                        Fsync::No => false,
+                    };
                 if due {
                     io.unsynced = false;
                     io.last_fsync = Instant::now();
@@ -652,7 +739,9 @@ fn spawn_writer(shared: Weak<Shared>) {
                 let mut io = s.io.lock();
                 io.fsync_done(result);
                 if failed {
-                    s.status.delayed_fsync.fetch_add(1, Ordering::Relaxed);
+                    if io.fsync == Fsync::EverySec {
+                        s.status.delayed_fsync.fetch_add(1, Ordering::Relaxed);
+                    }
                     io.unsynced = true;
                 }
             }

@@ -216,3 +216,31 @@ fn strerror_is_the_c_text() {
     assert_eq!(super::strerror(libc::ENOSPC), "No space left on device");
     assert_eq!(super::strerror(libc::EACCES), "Permission denied");
 }
+
+#[test]
+fn the_active_sweep_propagates_each_expired_key_apart() {
+    let dir = temp_dir("sweep");
+    let mut store = Store::new(config(&dir, &[]));
+    super::open(&mut store, None).unwrap();
+    let mut c = ClientState::new(0);
+    for key in ["a", "b", "c"] {
+        dispatch(
+            &mut store,
+            &mut c,
+            &[b"SET", key.as_bytes(), b"1", b"PX", b"1"],
+        );
+    }
+    let len = incr_file(&dir).len();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(
+        store.active_expire_cycle(std::time::Duration::from_millis(100)),
+        3
+    );
+    let file = incr_file(&dir);
+    let tail = String::from_utf8_lossy(&file[len..]).into_owned();
+    let dels = tail.matches("*2\r\n$3\r\nDEL\r\n").count();
+    assert_eq!(dels, 3, "{tail:?}");
+    assert!(!tail.contains("MULTI"), "{tail:?}");
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
