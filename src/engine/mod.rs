@@ -505,8 +505,8 @@ impl Engine {
     /// WATCHers of `key` are told, the change is counted, `argv` (a
     /// command Redis propagates as given, such as a plain SET) goes to the
     /// AOF, and the call is measured like any command. `None` (nothing
-    /// done) when the general path must run: the AOF reports an error
-    /// (MISCONF), `key` is past its deadline (its deletion is propagated
+    /// done) when the general path must run: `appendfsync always`, the
+    /// AOF reports an error (MISCONF), `key` is past its deadline (its deletion is propagated
     /// first there), or `f` panicked (the general path then answers with
     /// the error reply).
     #[inline]
@@ -524,8 +524,11 @@ impl Engine {
         }
         let cell = std::cell::Cell::new(0);
         let aof = store.aof.on();
+        // Under `appendfsync always` the reply waits for the fsync and may
+        // have to be an error: the general path answers it.
         if aof
-            && (crate::persist::disk_error(&mut store).is_some()
+            && (crate::persist::aof::always(&store)
+                || crate::persist::disk_error(&mut store).is_some()
                 || (store.dbs[db].volatile_len() > 0
                     && store.dbs[db].key_is_expired(key, Now::new(&cell))))
         {
@@ -542,6 +545,8 @@ impl Engine {
             store.dirty += 1;
             if aof {
                 crate::persist::aof::propagate(&mut store, db, argv);
+                // Not `always` (checked above): acknowledged before the
+                // write, as Redis does, so this cannot refuse it.
                 crate::persist::aof::commit(&mut store);
             }
         }

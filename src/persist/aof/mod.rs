@@ -377,6 +377,17 @@ fn push_num(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// True under `appendfsync always`: a write is acknowledged only once its
+/// entry is on disk ([`commit`] says whether it got there).
+#[inline]
+pub fn always(store: &Store) -> bool {
+    store
+        .aof
+        .aof
+        .as_ref()
+        .is_some_and(|a| a.fsync == Fsync::Always)
+}
+
 /// Ends a top-level command: its propagated commands go to the file
 /// buffer (in MULTI/EXEC when there are several), and under `always` to
 /// the disk before this returns.
