@@ -84,7 +84,10 @@ pub struct Slowlog {
     slowlog: VecDeque<SlowEntry>,
     next_id: u64,
     events: HashMap<&'static str, Series>,
-    histograms: HashMap<usize, Histogram, crate::engine::value::Hasher>,
+    histograms: indexmap::IndexMap<usize, Histogram, crate::engine::value::Hasher>,
+    /// The last command measured and its histogram's index: a client
+    /// repeating one command finds its histogram without hashing.
+    last: (usize, usize),
 }
 
 impl std::fmt::Debug for Slowlog {
@@ -123,13 +126,28 @@ pub fn record(
     }
     if tracking {
         // Keyed by the row's address: no string hashing per command.
-        let h = m
-            .histograms
-            .entry(cmd as *const Command as usize)
-            .or_insert_with(|| Histogram {
-                calls: 0,
-                counts: [0; BUCKETS],
-            });
+        let key = cmd as *const Command as usize;
+        let cached = m.last.0 == key
+            && m.histograms
+                .get_index(m.last.1)
+                .is_some_and(|(k, _)| *k == key);
+        let idx = if cached {
+            m.last.1
+        } else {
+            let idx = match m.histograms.get_index_of(&key) {
+                Some(idx) => idx,
+                None => {
+                    let empty = Histogram {
+                        calls: 0,
+                        counts: [0; BUCKETS],
+                    };
+                    m.histograms.insert_full(key, empty).0
+                }
+            };
+            m.last = (key, idx);
+            idx
+        };
+        let h = &mut m.histograms[idx];
         h.calls += 1;
         let ns = took.as_nanos().max(1) as u64;
         h.counts[bucket_of(ns)] += 1;
