@@ -8,6 +8,7 @@ use super::flags::*;
 use super::routing::{Combine, Nodes};
 use super::server::{container, help_reply};
 use super::server_info::REDIS_VERSION;
+use super::traits::ALONE;
 use super::{acl, args, Command, Ctx, Group};
 use crate::engine::client::ReplyMode;
 use crate::engine::clients::{self, ClientInfo};
@@ -38,10 +39,15 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         .reply("parse_client_list")
         .acl(CONN),
     Command::new("client|kill", -3, ADMIN_CMD, C, client_kill)
+        .traits(ALONE)
         .reply("parse_client_kill")
         .acl(CONN),
-    Command::new("client|no-evict", 3, ADMIN_CMD, C, client_no_evict).acl(CONN),
-    Command::new("client|no-touch", 3, NOSCRIPT | LS, C, client_no_touch).acl(CONN),
+    Command::new("client|no-evict", 3, ADMIN_CMD, C, client_no_evict)
+        .acl(CONN)
+        .traits(ALONE),
+    Command::new("client|no-touch", 3, NOSCRIPT | LS, C, client_no_touch)
+        .acl(CONN)
+        .traits(ALONE),
     Command::new("client|setinfo", 4, NOSCRIPT | LS, C, client_setinfo).acl(CONN),
     Command::new("client|unblock", -3, ADMIN_CMD, C, client_unblock)
         .reply("BOOL")
@@ -56,13 +62,17 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
     )
     .reply("parse_trackinginfo")
     .acl(CONN),
-    Command::new("client|tracking", -3, NOSCRIPT | LS, C, client_tracking).acl(CONN),
+    Command::new("client|tracking", -3, NOSCRIPT | LS, C, client_tracking)
+        .acl(CONN)
+        .traits(ALONE),
     Command::new("client|caching", 3, NOSCRIPT | LS, C, client_caching).acl(CONN),
     Command::new("client|pause", -3, ADMIN_CMD, C, client_pause)
+        .traits(ALONE)
         .route(Nodes::AllNodes, Combine::AllTrue)
         .reply("OK")
         .acl(CONN),
     Command::new("client|unpause", 2, ADMIN_CMD, C, client_unpause)
+        .traits(ALONE)
         .route(Nodes::AllNodes, Combine::AllTrue)
         .acl(CONN),
     Command::new("client|reply", 3, NOSCRIPT | LS, C, client_reply).acl(CONN),
@@ -71,7 +81,7 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("client", -2, 0, C, container).subcommands(CLIENT_SUBCOMMANDS),
-    Command::new("monitor", 1, ADMIN | NOSCRIPT | LS, Group::Server, monitor),
+    Command::new("monitor", 1, ADMIN | NOSCRIPT | LS, Group::Server, monitor).traits(ALONE),
     Command::new(
         "hello",
         -1,
@@ -79,7 +89,8 @@ pub(crate) const COMMANDS: &[Command] = &[
         C,
         hello,
     )
-    .acl(CONN),
+    .acl(CONN)
+    .traits(ALONE),
     Command::new(
         "reset",
         1,
@@ -87,6 +98,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         C,
         reset,
     )
+    .traits(ALONE)
     .reply2("STR")
     .reply3("_str")
     .reply_unified3("STR")
@@ -98,6 +110,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         C,
         quit,
     )
+    .traits(ALONE)
     .reply("OK")
     .acl(CONN),
 ];

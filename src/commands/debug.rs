@@ -27,7 +27,8 @@ pub(crate) const COMMANDS: &[Command] = &[Command::new(
     ADMIN | NOSCRIPT | LOADING | STALE,
     Group::Server,
     debug,
-)];
+)
+.traits(super::traits::ALONE)];
 
 const CRASHERS: &[&str] = &[
     "segfault",
