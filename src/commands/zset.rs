@@ -32,6 +32,7 @@ mod store;
 #[path = "zset_tests.rs"]
 mod tests;
 
+pub use range::rank_pairs;
 use range::*;
 use store::*;
 

@@ -237,6 +237,31 @@ pub(super) fn zrevrange(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     range_reply(ctx, argv, Kind::Rank, Some(true))
 }
 
+/// The members and scores of ZRANGE `key start end` by rank (ZREVRANGE's
+/// with `rev`): the handlers' walk without reply frames, the typed core of
+/// the Python fast path.
+pub fn rank_pairs(
+    db: &mut crate::engine::Db,
+    key: &[u8],
+    start: i64,
+    end: i64,
+    rev: bool,
+    now: crate::engine::Now<'_>,
+) -> Result<smallvec::SmallVec<[(Bytes, f64); 16]>, Error> {
+    let mut out = smallvec::SmallVec::new();
+    if let Some(z) = db.get::<SortedSet>(key, now)? {
+        if let Some((s, e)) = args::clamp_range(start, end, z.zset.len()) {
+            out.reserve(e - s + 1);
+            out.extend(
+                z.zset
+                    .iter_range_by_rank(s, e, rev)
+                    .map(|(m, sc)| (m.clone(), sc)),
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
 pub(super) fn zrangebyscore(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     range_reply(ctx, argv, Kind::Score, Some(false))

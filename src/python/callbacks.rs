@@ -237,13 +237,6 @@ impl Callbacks {
         }
     }
 
-    /// True when `f`'s reply needs no reshaping (no callback), so a Rust
-    /// method may build the Python value itself.
-    #[inline]
-    pub fn is_raw(&self, f: Fast) -> bool {
-        self.cached(f) == Cached::Native(Native::Raw)
-    }
-
     /// True when `f`'s reply takes the native shape `n` (its default), so
     /// a Rust method that knows the reply may build the value itself.
     #[inline]

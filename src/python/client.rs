@@ -536,8 +536,22 @@ impl Client {
         argv: &[&[u8]],
         f: impl FnOnce(&mut crate::engine::Db, crate::engine::Now<'_>) -> R,
     ) -> Option<R> {
+        self.fast_as(fast, Native::Raw, cmd, argv, f)
+    }
+
+    /// Like [`Client::fast`] for a read whose default callback is
+    /// `native`: the caller builds that shape itself.
+    #[inline]
+    pub(crate) fn fast_as<R>(
+        &self,
+        fast: Fast,
+        native: Native,
+        cmd: Option<&'static Command>,
+        argv: &[&[u8]],
+        f: impl FnOnce(&mut crate::engine::Db, crate::engine::Now<'_>) -> R,
+    ) -> Option<R> {
         let cmd = cmd?;
-        if self.pipe.is_some() || !self.callbacks.is_raw(fast) {
+        if self.pipe.is_some() || !self.callbacks.is_native(fast, native) {
             return None;
         }
         match &*self.backend {

@@ -665,6 +665,11 @@ impl Client {
         score_cast_func: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let enc = slf.get().encoding();
+        if withscores && score_cast_func.is_none() {
+            if let Some(r) = Self::zrevrange_pairs(slf, name, start, end)? {
+                return Ok(r);
+            }
+        }
         let mut a = Args::cmd("ZREVRANGE");
         a.push(name, enc)?;
         a.push(start, enc)?;
@@ -791,5 +796,53 @@ impl Client {
             }
         }
         Client::call(slf, fast, cmd, &a)
+    }
+}
+
+impl Client {
+    /// ZREVRANGE WITHSCORES with int bounds and the default callback on
+    /// the embedded engine: `(member, score)` tuples built from the
+    /// sorted set directly, with no reply frames. `None` when the general
+    /// path must answer.
+    fn zrevrange_pairs<'py>(
+        slf: &Bound<'py, Self>,
+        name: &Bound<'py, PyAny>,
+        start: &Bound<'py, PyAny>,
+        end: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        use pyo3::types::{PyInt, PyList};
+        if !(start.is_exact_instance_of::<PyInt>() && end.is_exact_instance_of::<PyInt>()) {
+            return Ok(None);
+        }
+        let (Ok(lo), Ok(hi)) = (start.extract::<i64>(), end.extract::<i64>()) else {
+            return Ok(None);
+        };
+        let this = slf.get();
+        let key = arg(name, this.encoding())?;
+        let (lo_text, hi_text) = (crate::num::format_i64(lo), crate::num::format_i64(hi));
+        let argv: [&[u8]; 5] = [
+            b"ZREVRANGE",
+            key.as_slice(),
+            lo_text.as_bytes(),
+            hi_text.as_bytes(),
+            b"WITHSCORES",
+        ];
+        let Some(r) = this.fast_as(
+            Fast::ZRevRange,
+            Native::ScorePairs,
+            command!("zrevrange"),
+            &argv,
+            |db, now| crate::commands::zset::rank_pairs(db, key.as_slice(), lo, hi, true, now),
+        ) else {
+            return Ok(None);
+        };
+        let py = slf.py();
+        let items = r.map_err(|e| super::errors::reply_error(py, e.to_string().as_bytes()))?;
+        let list = PyList::empty(py);
+        for (member, score) in items {
+            let m = this.dec.bulk(py, &member)?;
+            list.append(PyTuple::new(py, [m, score.into_pyobject(py)?.into_any()])?)?;
+        }
+        Ok(Some(list.into_any()))
     }
 }

@@ -843,3 +843,31 @@ def _redis_range(start, end, n):
     if start > end or start >= n:
         return (0, 0)
     return (start, min(end, n - 1) + 1)
+
+
+def test_zrevrange_withscores_every_way_of_asking(r, make):
+    # Int bounds take the embedded engine's frame-free path; string bounds,
+    # a cast, a callback or RESP3 take the general one: all answer alike.
+    r.zadd("z", {b"\xff\x00m": float("inf"), "a": -1.5, "b": 0, "c": 2 ** 53, "d": -float("inf")})
+    top = [(b"\xff\x00m", float("inf")), (b"c", 2.0 ** 53), (b"b", 0.0), (b"a", -1.5),
+           (b"d", -float("inf"))]
+    assert r.zrevrange("z", 0, -1, withscores=True) == top
+    assert r.zrevrange("z", "0", "-1", withscores=True) == top
+    assert r.zrevrange("z", 1, 2, withscores=True) == top[1:3]
+    assert r.zrevrange("z", -2, -1, withscores=True) == top[-2:]
+    assert r.zrevrange("z", -100, 100, withscores=True) == top
+    assert r.zrevrange("z", 3, 1, withscores=True) == []
+    assert r.zrevrange("z", 5, 9, withscores=True) == []
+    assert r.zrevrange("z", 2 ** 63 - 1, -(2 ** 63), withscores=True) == []
+    assert r.zrevrange("missing", 0, -1, withscores=True) == []
+    assert r.zrevrange("z", 1, 1, withscores=True, score_cast_func=str) == [(b"c", "b'9007199254740992'")]
+    r.set("s", "x")
+    assert "WRONGTYPE" in err(r, r.zrevrange, "s", 0, -1, withscores=True)
+    r.set_response_callback("ZREVRANGE", lambda resp, **kw: ("seen", len(resp)))
+    assert r.zrevrange("z", 0, 1, withscores=True)[0] == "seen"
+    rd = make(decode_responses=True, protocol=2)
+    rd.zadd("y", {"é": 1, "b": 2})
+    assert rd.zrevrange("y", 0, -1, withscores=True) == [("b", 2.0), ("é", 1.0)]
+    r3 = make(protocol=3)
+    r3.zadd("w", {"a": 1, "b": 2})
+    assert r3.zrevrange("w", 0, -1, withscores=True) == r3.zrevrange("w", "0", "-1", withscores=True)

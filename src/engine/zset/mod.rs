@@ -186,14 +186,9 @@ impl ZSet {
         } else {
             (start, end)
         };
-        Iter::new(
-            &self.list,
-            lo,
-            self.list.at_rank(lo),
-            hi + 1,
-            self.list.at_rank(hi),
-            rev,
-        )
+        // Each end is looked up when first used: a ZREVRANGE from the top
+        // never needs its low end's node.
+        Iter::new(&self.list, lo, UNRESOLVED, hi + 1, UNRESOLVED, rev)
     }
 
     /// Elements with scores in `range`, ascending, or descending from the
@@ -436,7 +431,7 @@ fn entry(node: &Node) -> (&Bytes, f64) {
 pub struct Iter<'a> {
     list: &'a SkipList,
     /// Remaining ascending ranks are `lo..hi`; `lo_node` is at rank `lo` and
-    /// `hi_node` at rank `hi - 1`.
+    /// `hi_node` at rank `hi - 1`, or [`UNRESOLVED`] until first used.
     lo: usize,
     hi: usize,
     lo_node: u32,
@@ -444,6 +439,9 @@ pub struct Iter<'a> {
     /// Yield from the high end first.
     rev: bool,
 }
+
+/// An [`Iter`] end whose node is not looked up yet.
+const UNRESOLVED: u32 = u32::MAX;
 
 /// Below this distance walking links beats a fresh O(log n) descent.
 const WALK_LIMIT: usize = 32;
@@ -472,6 +470,9 @@ impl<'a> Iter<'a> {
     }
 
     fn take_lo(&mut self) -> Option<(&'a Bytes, f64)> {
+        if self.lo_node == UNRESOLVED && self.lo < self.hi {
+            self.lo_node = self.list.at_rank(self.lo);
+        }
         if self.lo >= self.hi || self.lo_node == NIL {
             return None;
         }
@@ -482,6 +483,9 @@ impl<'a> Iter<'a> {
     }
 
     fn take_hi(&mut self) -> Option<(&'a Bytes, f64)> {
+        if self.hi_node == UNRESOLVED && self.lo < self.hi {
+            self.hi_node = self.list.at_rank(self.hi - 1);
+        }
         if self.lo >= self.hi || self.hi_node == NIL {
             return None;
         }
@@ -493,7 +497,7 @@ impl<'a> Iter<'a> {
 
     /// Drops `n` elements from the low end (`n` < remaining).
     fn skip_lo(&mut self, n: usize) {
-        if n < WALK_LIMIT {
+        if n < WALK_LIMIT && self.lo_node != UNRESOLVED {
             for _ in 0..n {
                 self.lo_node = self.list.next(self.lo_node);
             }
@@ -505,7 +509,7 @@ impl<'a> Iter<'a> {
 
     /// Drops `n` elements from the high end (`n` < remaining).
     fn skip_hi(&mut self, n: usize) {
-        if n < WALK_LIMIT {
+        if n < WALK_LIMIT && self.hi_node != UNRESOLVED {
             for _ in 0..n {
                 self.hi_node = self.list.prev(self.hi_node);
             }

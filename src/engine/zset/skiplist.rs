@@ -243,6 +243,13 @@ impl SkipList {
         if rank >= self.len {
             return NIL;
         }
+        // The ends are linked directly (ranges from the top or bottom).
+        if rank == 0 {
+            return self.first();
+        }
+        if rank + 1 == self.len {
+            return self.last();
+        }
         let target = rank + 1;
         let path = self.descend(|p| p.rank <= target);
         if path.rank[0] == target {
