@@ -247,8 +247,9 @@ pub fn rank_pairs(
     end: i64,
     rev: bool,
     now: crate::engine::Now<'_>,
-) -> Result<smallvec::SmallVec<[(Bytes, f64); 16]>, Error> {
-    let mut out = smallvec::SmallVec::new();
+) -> Result<Vec<(Bytes, f64)>, Error> {
+    // A Vec, not a SmallVec: the result moves through several layers.
+    let mut out = Vec::new();
     if let Some(z) = db.get::<SortedSet>(key, now)? {
         if let Some((s, e)) = args::clamp_range(start, end, z.zset.len()) {
             out.reserve(e - s + 1);

@@ -82,6 +82,15 @@ impl<'py> Args<'py> {
         a
     }
 
+    /// [`Args::cmd`] with room for `n` more arguments.
+    pub fn cmd_with_capacity(name: &'static str, n: usize) -> Self {
+        let mut a = Args {
+            pieces: SmallVec::with_capacity(n + 1),
+        };
+        a.push_static(name.as_bytes());
+        a
+    }
+
     pub fn push_static(&mut self, s: &'static [u8]) {
         self.pieces.push(Piece::Static(s));
     }

@@ -156,8 +156,9 @@ impl Client {
         args: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let enc = slf.get().encoding();
-        let mut a = Args::cmd("MGET");
-        for key in keys_of(keys, Some(args))? {
+        let keys = keys_of(keys, Some(args))?;
+        let mut a = Args::cmd_with_capacity("MGET", keys.len());
+        for key in keys {
             a.push(&key, enc)?;
         }
         Client::call(slf, Fast::MGet, command!("mget"), &a)

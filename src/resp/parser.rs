@@ -282,8 +282,45 @@ fn header_len(line: &[u8], allow_null: bool) -> Result<Option<usize>, ParseError
     }
 }
 
+/// A complete bulk string whose length is 1 to 9 plain digits (no sign,
+/// no leading zero) at the start of `buf`, read without a line search:
+/// most replies' strings. `None` leaves everything else (nulls, partial
+/// or malformed input) to [`parse_token`]'s general path.
+#[inline]
+fn short_bulk(buf: &[u8], limits: &Limits) -> Option<(Tok, usize)> {
+    let mut len = 0usize;
+    let mut i = 1;
+    while let Some(&c) = buf.get(i) {
+        if !c.is_ascii_digit() || i > 9 {
+            break;
+        }
+        len = len * 10 + usize::from(c - b'0');
+        i += 1;
+    }
+    let canonical = i > 1 && (buf[1] != b'0' || i == 2);
+    if !canonical || buf.get(i..i + 2) != Some(b"\r\n") || len > limits.max_bulk_len {
+        return None;
+    }
+    let next = i + 2;
+    let end = next + len;
+    (buf.get(end..end + 2) == Some(b"\r\n")).then_some((Tok::Bulk(next, end), end + 2))
+}
+
 /// Parses one token at the start of `buf`; `Ok(None)` when incomplete.
 fn parse_token(buf: &[u8], limits: &Limits) -> Result<Option<(Tok, usize)>, ParseError> {
+    let Some(&ty) = buf.first() else {
+        return Ok(None);
+    };
+    if ty == b'$' {
+        if let Some(tok) = short_bulk(buf, limits) {
+            return Ok(Some(tok));
+        }
+    }
+    parse_line_token(buf, limits)
+}
+
+/// [`parse_token`]'s general path: the line up to CRLF, then its payload.
+fn parse_line_token(buf: &[u8], limits: &Limits) -> Result<Option<(Tok, usize)>, ParseError> {
     let Some(&ty) = buf.first() else {
         return Ok(None);
     };
@@ -681,6 +718,36 @@ mod tests {
 
     fn parse(buf: &[u8]) -> Result<Option<(Frame, usize)>, ParseError> {
         parse_frame(buf)
+    }
+
+    #[test]
+    fn short_bulks_read_as_the_general_path_reads_them() {
+        let limits = Limits::default();
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut fast = 0;
+        for _ in 0..20_000 {
+            let mut buf = b"$".to_vec();
+            let alphabet = b"0123456789\r\n-x$";
+            let n = rng.usize(0..16);
+            if rng.bool() {
+                let len = rng.usize(0..120);
+                buf.extend_from_slice(len.to_string().as_bytes());
+                buf.extend_from_slice(b"\r\n");
+                buf.extend((0..len).map(|_| rng.u8(..)));
+                buf.extend_from_slice(&b"\r\n"[..rng.usize(0..=2)]);
+            }
+            buf.extend((0..n).map(|_| alphabet[rng.usize(0..alphabet.len())]));
+            if let Some(tok) = short_bulk(&buf, &limits) {
+                fast += 1;
+                match parse_line_token(&buf, &limits) {
+                    Ok(Some(general)) => {
+                        assert_eq!(format!("{tok:?}"), format!("{general:?}"), "{buf:?}")
+                    }
+                    other => panic!("{buf:?}: fast {tok:?}, general {other:?}"),
+                }
+            }
+        }
+        assert!(fast > 2_000, "{fast}");
     }
 
     fn frame(buf: &[u8]) -> Frame {

@@ -56,6 +56,16 @@ pub fn write_integer(out: &mut Vec<u8>, n: i64) {
 
 /// Appends an aggregate or bulk header such as `*3\r\n` or `$5\r\n`.
 pub fn write_header(out: &mut Vec<u8>, prefix: u8, len: usize) {
+    // Most lengths have one or two digits: one append each.
+    if len < 10 {
+        out.extend_from_slice(&[prefix, b'0' + len as u8, b'\r', b'\n']);
+        return;
+    }
+    if len < 100 {
+        let (tens, ones) = (len / 10, len % 10);
+        out.extend_from_slice(&[prefix, b'0' + tens as u8, b'0' + ones as u8, b'\r', b'\n']);
+        return;
+    }
     out.push(prefix);
     write_u64(out, len as u64);
     out.extend_from_slice(CRLF);
