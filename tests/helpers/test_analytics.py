@@ -86,15 +86,19 @@ def test_counter_concurrent_increments(make: Any) -> None:
 def test_unique_counter(make: Any) -> None:
     r = make(decode_responses=True)
     u = UniqueCounter(r, "visitors", bucket="hour")
-    assert u.add("ada", "bob", at=NOW) is True
-    assert u.add("ada", at=NOW + 60) is False
-    assert u.add("ada", "cy", at=NOW + HOUR) is True
-    assert u.count(NOW) == 2
-    assert u.count(NOW, NOW + HOUR) == 3  # a union, not a sum
-    assert u.count(NOW + 5 * HOUR) == 0
-    assert u.series(NOW, NOW + 2 * HOUR) == [(NOW, 2), (NOW + HOUR, 2), (NOW + 2 * HOUR, 0)]
-    assert u.count(NOW + HOUR, NOW) == 0
-    assert 0 < r.ttl(f"{{visitors}}:{NOW}")
+    # Hours well before the current one, so the "now" below counts alone
+    # at any time of day (from the start of today, the second hour is the
+    # current one from 01:00 to 02:00 UTC).
+    T = int(time.time()) // HOUR * HOUR - 10 * HOUR
+    assert u.add("ada", "bob", at=T) is True
+    assert u.add("ada", at=T + 60) is False
+    assert u.add("ada", "cy", at=T + HOUR) is True
+    assert u.count(T) == 2
+    assert u.count(T, T + HOUR) == 3  # a union, not a sum
+    assert u.count(T + 5 * HOUR) == 0
+    assert u.series(T, T + 2 * HOUR) == [(T, 2), (T + HOUR, 2), (T + 2 * HOUR, 0)]
+    assert u.count(T + HOUR, T) == 0
+    assert 0 < r.ttl(f"{{visitors}}:{T}")
     u.add("now")
     assert u.count() == 1
     many = UniqueCounter(r, "many")
