@@ -1002,6 +1002,37 @@ def test_client_list_shows_unread_input_and_unsent_output(srv: redcore.Server, c
     lazy.close()
 
 
+def test_client_list_shows_the_reply_buffer_and_multi_mem(srv: redcore.Server, client: redis.Redis,
+                                                          redis_server: Any) -> None:
+    """rbs and rbp: the reply buffer's size and its peak use (a 508-byte
+    reply went through it); multi-mem: what the queued commands' arguments
+    take, as on redis-server."""
+    oracle = redis_server.client()
+    for port, viewer in ((srv.port, client), (redis_server.port, oracle)):
+        viewer.set("big", "x" * 500)
+        with socket.create_connection(("127.0.0.1", port)) as tx:
+            def ask(data: bytes, reply: int) -> bytes:
+                tx.sendall(data)
+                got = b""
+                while len(got) < reply:
+                    got += tx.recv(reply - len(got))
+                return got
+
+            ask(b"CLIENT SETNAME tx\r\n", 5)
+            assert ask(b"GET big\r\n", 508).startswith(b"$500\r\n")
+            e = _by_name(viewer.client_list(), "tx")
+            assert int(e["rbp"]) >= 508 and int(e["rbs"]) >= int(e["rbp"]), (port, e)
+            assert (e["multi"], e["multi-mem"]) == ("-1", "0"), (port, e)
+            queued = b"+OK\r\n+QUEUED\r\n+QUEUED\r\n"
+            assert ask(b"MULTI\r\nSET foo bar\r\nSET foo " + b"y" * 100 + b"\r\n", len(queued)) == queued
+            e = _by_name(viewer.client_list(), "tx")
+            # Each command: its arguments' bytes and 8 per argument.
+            assert (e["flags"], e["multi"], e["multi-mem"]) == ("x", "2", str(9 + 24 + 106 + 24)), (port, e)
+            assert ask(b"EXEC\r\n", 14) == b"*2\r\n+OK\r\n+OK\r\n"
+            e = _by_name(viewer.client_list(), "tx")
+            assert (e["multi"], e["multi-mem"]) == ("-1", "0"), (port, e)
+
+
 def test_tls_handshake_timeout(certs: str) -> None:  # noqa: F811
     cert, key = (os.path.join(certs, f) for f in ("server.crt", "server.key"))
     kw = dict(port=None, tls_port=0, tls_cert_file=cert, tls_key_file=key, tls_auth_clients="no")

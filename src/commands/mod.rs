@@ -643,7 +643,10 @@ pub fn dispatch_cmd_in(
     }
     if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
         let flags = oom::effective_flags(scripts, cmd, argv);
-        return transactions::queue(client, argv, flags);
+        let reply = transactions::queue(client, argv, flags);
+        // CLIENT LIST shows the queued command (cmd, multi, multi-mem).
+        crate::engine::clients::sync(store, client, cmd.name);
+        return reply;
     }
     if client.pubsub && !client.resp3 && !cmd.has_trait(traits::SUBSCRIBED_OK) {
         return Error::msg(format!(

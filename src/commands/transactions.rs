@@ -80,6 +80,8 @@ pub fn queue(client: &mut ClientState, argv: &[&[u8]], flags: u32) -> Frame {
     }
     if !multi.aborted {
         multi.flags |= flags;
+        let bytes: usize = argv.iter().map(|a| a.len()).sum();
+        multi.mem += (bytes + argv.len() * std::mem::size_of::<usize>()) as u64;
         multi
             .queued
             .push(argv.iter().map(|a| Bytes::copy_from_slice(a)).collect());
