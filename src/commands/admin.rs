@@ -31,7 +31,8 @@ const MODULE_SUBCOMMANDS: &[Command] = &[
         S,
         module_load,
     )
-    .reply("BOOL"),
+    .reply("BOOL")
+    .status(),
     Command::new(
         "module|loadex",
         -3,
@@ -91,7 +92,8 @@ pub(crate) const COMMANDS: &[Command] = &[
         ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
         S,
         replicaof,
-    ),
+    )
+    .status(),
     Command::new(
         "slaveof",
         3,
@@ -100,7 +102,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         replicaof,
     )
     .reply("OK"),
-    Command::new("failover", -1, ADMIN | NOSCRIPT | STALE, S, failover),
+    Command::new("failover", -1, ADMIN | NOSCRIPT | STALE, S, failover).status(),
     Command::new(
         "psync",
         -3,
@@ -130,6 +132,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         Group::Generic,
         restore_asking,
     )
+    .status()
     .keys(1, 1, 1)
     .acl(acl::KEYSPACE | acl::DANGEROUS),
 ];

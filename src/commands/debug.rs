@@ -27,7 +27,8 @@ pub(crate) const COMMANDS: &[Command] = &[Command::new(
     ADMIN | NOSCRIPT | LOADING | STALE,
     Group::Server,
     debug,
-)];
+)
+.status()];
 
 const CRASHERS: &[&str] = &[
     "segfault",

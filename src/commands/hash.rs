@@ -25,6 +25,7 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("hsetnx", 4, WRITE | DENYOOM | FAST, G, hsetnx).keys(1, 1, 1),
     Command::new("hmset", -4, WRITE | DENYOOM | FAST, G, hmset)
         .reply("BOOL")
+        .status()
         .keys(1, 1, 1),
     Command::new("hget", 3, READONLY | FAST, G, hget).keys(1, 1, 1),
     Command::new("hmget", -3, READONLY | FAST, G, hmget).keys(1, 1, 1),

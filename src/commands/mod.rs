@@ -278,7 +278,16 @@ impl Command {
 
     /// Its reply shape in every client profile (see [`replies`]).
     pub const fn reply(mut self, shape: &'static str) -> Command {
+        let status = self.reply.status;
         self.reply = Reply::all(shape);
+        self.reply.status = status;
+        self
+    }
+
+    /// Its string replies are statuses (`+OK`), where its reply shapes do
+    /// not say so ([`Reply::is_status`]).
+    pub const fn status(mut self) -> Command {
+        self.reply.status = true;
         self
     }
 

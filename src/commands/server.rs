@@ -33,6 +33,7 @@ const CONFIG_SUBCOMMANDS: &[Command] = &[
         .route(Nodes::AllNodes, Combine::AllTrue)
         .reply("OK"),
     Command::new("config|rewrite", 2, ADMIN_CMD, G, config_rewrite)
+        .status()
         .route(Nodes::AllNodes, Combine::AllTrue),
     Command::new("config|help", 2, LS, G, config_help),
 ];

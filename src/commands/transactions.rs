@@ -20,6 +20,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         multi,
     )
+    .status()
     .acl(T),
     Command::new(
         "exec",
@@ -36,6 +37,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         discard,
     )
+    .status()
     .acl(T),
     Command::new(
         "watch",
