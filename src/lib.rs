@@ -18,8 +18,8 @@
 //!   an active sweep, hash-field TTLs too), WATCH, pub/sub, ACL users, the
 //!   client registry (CLIENT LIST/KILL), MONITOR, tracking, memory
 //!   accounting and maxmemory eviction (`engine::evict`; keys and strings
-//!   are `engine::compact` strings), and the shared [`engine::Engine`]
-//!   handle.
+//!   are `engine::compact` strings, lists `engine::list`'s packed nodes),
+//!   and the shared [`engine::Engine`] handle.
 //! - [`persist`]: Redis's RDB encoding: DUMP/RESTORE payloads and the RDB
 //!   files SAVE/BGSAVE write.
 //! - [`error`]: every error reply and its exact Redis text.

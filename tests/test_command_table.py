@@ -53,6 +53,14 @@ def test_table_facts() -> None:
     assert table["xread"]["timeout"] == "keyword_ms:block"
     assert "runs_script" in table["eval"]["traits"]
     assert "subscribed_ok" in table["ping"]["traits"]
+    # The server runs these on their own, never in a run of pipelined
+    # commands under one engine lock (src/server/conn.rs `plain`).
+    alone = {name for name, row in table.items() if "alone" in row["traits"]}
+    for name in ("quit", "reset", "hello", "auth", "monitor", "client|kill", "client|pause",
+                 "client|tracking", "shutdown", "wait", "info", "acl|setuser", "config|set",
+                 "debug"):
+        assert name in alone, name
+    assert not alone & {"get", "set", "client|list", "client|setname", "ping", "multi", "exec"}
     for row in table.values():
         assert ("blocking" in row["flags"]) == (row["timeout"] is not None), row["name"]
 

@@ -82,10 +82,15 @@ pub(crate) const COMMANDS: &[Command] = &[
         S,
         shutdown,
     )
+    .traits(super::traits::ALONE)
     .reply("OK"),
     Command::new("role", 1, NOSCRIPT | LOADING | STALE | FAST, S, role).acl(ADM),
-    Command::new("wait", 3, NOSCRIPT, Group::Generic, wait).acl(acl::CONNECTION),
-    Command::new("waitaof", 4, NOSCRIPT, Group::Generic, waitaof).acl(acl::CONNECTION),
+    Command::new("wait", 3, NOSCRIPT, Group::Generic, wait)
+        .acl(acl::CONNECTION)
+        .traits(super::traits::ALONE),
+    Command::new("waitaof", 4, NOSCRIPT, Group::Generic, waitaof)
+        .acl(acl::CONNECTION)
+        .traits(super::traits::ALONE),
     Command::new(
         "replicaof",
         3,
@@ -102,7 +107,9 @@ pub(crate) const COMMANDS: &[Command] = &[
         replicaof,
     )
     .reply("OK"),
-    Command::new("failover", -1, ADMIN | NOSCRIPT | STALE, S, failover).status(),
+    Command::new("failover", -1, ADMIN | NOSCRIPT | STALE, S, failover)
+        .status()
+        .traits(super::traits::ALONE),
     Command::new(
         "psync",
         -3,

@@ -14,26 +14,31 @@ const G: Group = Group::Server;
 const ADMIN_CMD: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 const LS: u32 = NOSCRIPT | LOADING | STALE;
 
-const ACL_SUBCOMMANDS: &[Command] = &[
-    Command::new("acl|cat", -2, LS, G, acl_cat).reply("_str_list"),
-    Command::new("acl|deluser", -3, ADMIN_CMD, G, acl_deluser),
-    Command::new("acl|dryrun", -4, ADMIN_CMD, G, acl_dryrun),
-    Command::new("acl|genpass", -2, LS, G, acl_genpass).reply("_str"),
-    Command::new("acl|getuser", 3, ADMIN_CMD, G, acl_getuser).reply("parse_acl_getuser"),
-    Command::new("acl|help", 2, LOADING | STALE, G, acl_help).reply("_str_list"),
-    Command::new("acl|list", 2, ADMIN_CMD, G, acl_list).reply("_str_list"),
-    Command::new("acl|load", 2, ADMIN_CMD, G, acl_load).reply("OK"),
-    Command::new("acl|log", -2, ADMIN_CMD, G, acl_log)
-        .reply("parse_acl_log")
-        .status(),
-    Command::new("acl|save", 2, ADMIN_CMD, G, acl_save).reply("OK"),
-    Command::new("acl|setuser", -3, ADMIN_CMD, G, acl_setuser).reply("OK"),
-    Command::new("acl|users", 2, ADMIN_CMD, G, acl_users).reply("_str_list"),
-    Command::new("acl|whoami", 2, LS, G, acl_whoami).reply("_str"),
-];
+const ACL_SUBCOMMANDS: &[Command] = &Command::all_traits(
+    [
+        Command::new("acl|cat", -2, LS, G, acl_cat).reply("_str_list"),
+        Command::new("acl|deluser", -3, ADMIN_CMD, G, acl_deluser),
+        Command::new("acl|dryrun", -4, ADMIN_CMD, G, acl_dryrun),
+        Command::new("acl|genpass", -2, LS, G, acl_genpass).reply("_str"),
+        Command::new("acl|getuser", 3, ADMIN_CMD, G, acl_getuser).reply("parse_acl_getuser"),
+        Command::new("acl|help", 2, LOADING | STALE, G, acl_help).reply("_str_list"),
+        Command::new("acl|list", 2, ADMIN_CMD, G, acl_list).reply("_str_list"),
+        Command::new("acl|load", 2, ADMIN_CMD, G, acl_load).reply("OK"),
+        Command::new("acl|log", -2, ADMIN_CMD, G, acl_log)
+            .reply("parse_acl_log")
+            .status(),
+        Command::new("acl|save", 2, ADMIN_CMD, G, acl_save).reply("OK"),
+        Command::new("acl|setuser", -3, ADMIN_CMD, G, acl_setuser).reply("OK"),
+        Command::new("acl|users", 2, ADMIN_CMD, G, acl_users).reply("_str_list"),
+        Command::new("acl|whoami", 2, LS, G, acl_whoami).reply("_str"),
+    ],
+    super::traits::ALONE,
+);
 
 pub(crate) const COMMANDS: &[Command] = &[
-    Command::new("acl", -2, 0, G, super::server::container).subcommands(ACL_SUBCOMMANDS),
+    Command::new("acl", -2, 0, G, super::server::container)
+        .subcommands(ACL_SUBCOMMANDS)
+        .traits(super::traits::ALONE),
     Command::new(
         "auth",
         -2,
@@ -41,6 +46,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         Group::Connection,
         auth,
     )
+    .traits(super::traits::ALONE)
     .reply("BOOL")
     .status()
     .acl(cat::CONNECTION),

@@ -8,6 +8,7 @@ use super::flags::*;
 use super::routing::{Combine, Nodes};
 use super::server::{container, help_reply};
 use super::server_info::REDIS_VERSION;
+use super::traits::ALONE;
 use super::{acl, args, Command, Ctx, Group};
 use crate::engine::client::ReplyMode;
 use crate::engine::clients::{self, ClientInfo};
@@ -38,14 +39,17 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         .reply("parse_client_list")
         .acl(CONN),
     Command::new("client|kill", -3, ADMIN_CMD, C, client_kill)
+        .traits(ALONE)
         .reply("parse_client_kill")
         .acl(CONN),
     Command::new("client|no-evict", 3, ADMIN_CMD, C, client_no_evict)
         .status()
-        .acl(CONN),
+        .acl(CONN)
+        .traits(ALONE),
     Command::new("client|no-touch", 3, NOSCRIPT | LS, C, client_no_touch)
         .status()
-        .acl(CONN),
+        .acl(CONN)
+        .traits(ALONE),
     Command::new("client|setinfo", 4, NOSCRIPT | LS, C, client_setinfo)
         .status()
         .acl(CONN),
@@ -64,16 +68,19 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
     .acl(CONN),
     Command::new("client|tracking", -3, NOSCRIPT | LS, C, client_tracking)
         .status()
-        .acl(CONN),
+        .acl(CONN)
+        .traits(ALONE),
     Command::new("client|caching", 3, NOSCRIPT | LS, C, client_caching)
         .status()
         .acl(CONN),
     Command::new("client|pause", -3, ADMIN_CMD, C, client_pause)
+        .traits(ALONE)
         .route(Nodes::AllNodes, Combine::AllTrue)
         .reply("OK")
         .acl(CONN),
     Command::new("client|unpause", 2, ADMIN_CMD, C, client_unpause)
         .status()
+        .traits(ALONE)
         .route(Nodes::AllNodes, Combine::AllTrue)
         .acl(CONN),
     Command::new("client|reply", 3, NOSCRIPT | LS, C, client_reply)
@@ -84,7 +91,9 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("client", -2, 0, C, container).subcommands(CLIENT_SUBCOMMANDS),
-    Command::new("monitor", 1, ADMIN | NOSCRIPT | LS, Group::Server, monitor).status(),
+    Command::new("monitor", 1, ADMIN | NOSCRIPT | LS, Group::Server, monitor)
+        .status()
+        .traits(ALONE),
     Command::new(
         "hello",
         -1,
@@ -92,7 +101,8 @@ pub(crate) const COMMANDS: &[Command] = &[
         C,
         hello,
     )
-    .acl(CONN),
+    .acl(CONN)
+    .traits(ALONE),
     Command::new(
         "reset",
         1,
@@ -101,6 +111,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         reset,
     )
     .status()
+    .traits(ALONE)
     .reply2("STR")
     .reply3("_str")
     .reply_unified3("STR")
@@ -112,6 +123,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         C,
         quit,
     )
+    .traits(ALONE)
     .reply("OK")
     .acl(CONN),
 ];

@@ -28,6 +28,7 @@ pub(crate) const COMMANDS: &[Command] = &[Command::new(
     Group::Server,
     debug,
 )
+.traits(super::traits::ALONE)
 .status()];
 
 const CRASHERS: &[&str] = &[
@@ -95,11 +96,13 @@ fn object(ctx: &mut Ctx, key: &[u8]) -> CmdResult {
     );
     if let Value::List(l) = &e.value {
         let size: usize = l.iter().map(|x| x.len() + 2).sum();
+        let nodes = l.node_count().max(1);
         text.push_str(&format!(
-            " ql_nodes:1 ql_avg_node:{}.00 ql_listpack_max:{} ql_compressed:0 ql_uncompressed_size:{}",
-            l.len(),
+            " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:0 ql_uncompressed_size:{}",
+            nodes,
+            l.len() as f64 / nodes as f64,
             ctx.store.config.list_max_listpack_size,
-            size + 7
+            size + 7 * nodes
         ));
     }
     Ok(Frame::Simple(text.into()))

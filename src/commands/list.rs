@@ -9,8 +9,9 @@ use bytes::Bytes;
 use super::args::{self, is};
 use super::flags::*;
 use super::{Command, Ctx, Group};
-use crate::engine::notify;
+use crate::engine::list;
 use crate::engine::value::{List, Value};
+use crate::engine::{notify, Db, Now};
 use crate::error::{CmdResult, Error};
 use crate::resp::Frame;
 
@@ -90,9 +91,11 @@ pub(crate) fn push<I>(
     only_existing: bool,
 ) -> Result<Option<usize>, Error>
 where
-    I: IntoIterator<Item = Bytes>,
+    I: IntoIterator,
+    I::Item: AsRef<[u8]>,
 {
     let now = ctx.now;
+    let fill = ctx.store.config.list_max_listpack_size;
     let db = ctx.db();
     let list = if only_existing {
         match db.get_mut::<List>(key, now)? {
@@ -100,10 +103,10 @@ where
             None => return Ok(None),
         }
     } else {
-        db.get_or_create::<List>(key, now, || Value::List(Box::default()))?
+        db.get_or_create::<List>(key, now, || Value::List(Box::new(List::with_fill(fill))))?
     };
     match end {
-        End::Left => values.into_iter().for_each(|v| list.push_front(v)),
+        End::Left => values.into_iter().for_each(|v| list.push_front(v.as_ref())),
         End::Right => list.extend(values),
     }
     let len = list.len();
@@ -125,11 +128,8 @@ pub(crate) fn pop(
     };
     let n = count.min(list.len());
     let out: Vec<Bytes> = match end {
-        End::Left => list.drain(..n).collect(),
-        End::Right => {
-            let tail = list.split_off(list.len() - n);
-            tail.into_iter().rev().collect()
-        }
+        End::Left => (0..n).filter_map(|_| list.pop_front()).collect(),
+        End::Right => (0..n).filter_map(|_| list.pop_back()).collect(),
     };
     ctx.modified(key, notify::LIST, end.pop_event());
     deleted_if_empty(ctx, key);
@@ -159,8 +159,7 @@ fn bulks(items: impl IntoIterator<Item = Bytes>) -> Frame {
 
 /// LPUSH/RPUSH/LPUSHX/RPUSHX.
 fn push_command(ctx: &mut Ctx, argv: &[&[u8]], end: End, only_existing: bool) -> CmdResult {
-    let values = argv[2..].iter().map(|v| Bytes::copy_from_slice(v));
-    let len = push(ctx, argv[1], end, values, only_existing)?;
+    let len = push(ctx, argv[1], end, &argv[2..], only_existing)?;
     Ok(Frame::Integer(len.unwrap_or(0) as i64))
 }
 
@@ -240,17 +239,31 @@ fn llen(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     ))
 }
 
+/// LRANGE's core, shared by the handler and the Python fast path: the
+/// elements of the list at `key` from `start` to `stop` (Redis's
+/// clamping; an empty range for a missing key), or WRONGTYPE. The
+/// indexes are parsed before the key is looked up, as Redis does.
+pub fn range<'a>(
+    db: &'a mut Db,
+    key: &[u8],
+    start: &[u8],
+    stop: &[u8],
+    now: Now<'_>,
+) -> Result<Option<list::Iter<'a>>, Error> {
+    let (start, stop) = (args::int(start)?, args::int(stop)?);
+    let Some(list) = db.get::<List>(key, now)? else {
+        return Ok(None);
+    };
+    Ok(args::clamp_range(start, stop, list.len()).map(|(s, e)| list.range(s, e)))
+}
+
 /// LRANGE key start stop
 fn lrange(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    let (start, stop) = (args::int(argv[2])?, args::int(argv[3])?);
     let now = ctx.now;
-    let Some(list) = ctx.db().get::<List>(argv[1], now)? else {
-        return Ok(Frame::Array(Vec::new()));
-    };
-    Ok(match args::clamp_range(start, stop, list.len()) {
-        Some((s, e)) => bulks(list.range(s..=e).cloned()),
-        None => Frame::Array(Vec::new()),
-    })
+    let items = range(ctx.db(), argv[1], argv[2], argv[3], now)?;
+    Ok(bulks(
+        items.into_iter().flatten().map(Bytes::copy_from_slice),
+    ))
 }
 
 /// LINDEX key index
@@ -262,7 +275,9 @@ fn lindex(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     };
     let index = args::int(argv[2])?;
     Ok(Frame::bulk_or_null(
-        resolve_index(index, list.len()).and_then(|i| list.get(i).cloned()),
+        resolve_index(index, list.len())
+            .and_then(|i| list.get(i))
+            .map(Bytes::copy_from_slice),
     ))
 }
 
@@ -273,11 +288,10 @@ fn lset(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         return Err(Error::NoSuchKey);
     };
     let index = args::int(argv[2])?;
-    let slot = resolve_index(index, list.len()).and_then(|i| list.get_mut(i));
-    let Some(slot) = slot else {
+    let Some(i) = resolve_index(index, list.len()) else {
         return Err(Error::IndexOutOfRange);
     };
-    *slot = Bytes::copy_from_slice(argv[3]);
+    list.set(i, argv[3]);
     ctx.modified(argv[1], notify::LIST, "lset");
     Ok(Frame::ok())
 }
@@ -295,10 +309,10 @@ fn linsert(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let Some(list) = ctx.db().get_mut::<List>(argv[1], now)? else {
         return Ok(Frame::Integer(0));
     };
-    let Some(pos) = list.iter().position(|e| e.as_ref() == argv[3]) else {
+    let Some(pos) = list.iter().position(|e| e == argv[3]) else {
         return Ok(Frame::Integer(-1));
     };
-    list.insert(pos + after as usize, Bytes::copy_from_slice(argv[4]));
+    list.insert(pos + after as usize, argv[4]);
     let len = list.len() as i64;
     ctx.modified(argv[1], notify::LIST, "linsert");
     Ok(Frame::Integer(len))
@@ -327,38 +341,7 @@ fn remove_matches(list: &mut List, elem: &[u8], count: i64) -> usize {
     } else {
         usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX)
     };
-    let mut found: Vec<usize> = Vec::new();
-    let mut note = |(i, e): (usize, &Bytes)| {
-        if e.as_ref() == elem {
-            found.push(i);
-        }
-        found.len() < limit
-    };
-    if count < 0 {
-        let _ = list.iter().enumerate().rev().all(&mut note);
-        found.reverse();
-    } else {
-        let _ = list.iter().enumerate().all(&mut note);
-    }
-    // A few removals near the ends are cheapest one at a time (VecDeque
-    // shifts the shorter side); many need one compacting pass.
-    if found.len() <= 16 {
-        for &i in found.iter().rev() {
-            list.remove(i);
-        }
-    } else {
-        let mut next = found.iter().peekable();
-        let mut i = 0;
-        list.retain(|_| {
-            let drop = next.peek() == Some(&&i);
-            if drop {
-                next.next();
-            }
-            i += 1;
-            !drop
-        });
-    }
-    found.len()
+    list.remove_where(count < 0, limit, |e| e == elem)
 }
 
 /// LTRIM key start stop
@@ -369,10 +352,7 @@ fn ltrim(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         return Ok(Frame::ok());
     };
     match args::clamp_range(start, stop, list.len()) {
-        Some((s, e)) => {
-            list.truncate(e + 1);
-            list.drain(..s);
-        }
+        Some((s, e)) => list.trim(s, e),
         None => list.clear(),
     }
     // Redis signals the key even when nothing was trimmed.
@@ -424,14 +404,14 @@ fn lpos(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     } else {
         len.min(maxlen as usize)
     };
-    let positions: Box<dyn Iterator<Item = usize>> = if from_tail {
-        Box::new((0..len).rev())
+    let positions: Box<dyn Iterator<Item = (usize, &[u8])>> = if from_tail {
+        Box::new(list.iter().enumerate().rev())
     } else {
-        Box::new(0..len)
+        Box::new(list.iter().enumerate())
     };
     let (mut matches, mut out) = (0i64, Vec::new());
-    for idx in positions.take(scan) {
-        if list[idx].as_ref() != argv[2] {
+    for (idx, e) in positions.take(scan) {
+        if e != argv[2] {
             continue;
         }
         matches += 1;
@@ -484,7 +464,7 @@ pub(crate) fn move_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to:
     };
     // The source may be the destination: it is still in the keyspace (even
     // if momentarily empty), so a one-element list rotates in place.
-    push(ctx, dst, to, [value.clone()], false)?;
+    push(ctx, dst, to, [&value], false)?;
     ctx.modified(src, notify::LIST, from.pop_event());
     deleted_if_empty(ctx, src);
     Ok(Frame::Bulk(value))
@@ -606,15 +586,15 @@ mod tests {
             .map(|i| Bytes::from(if i % 2 == 0 { "x" } else { "y" }))
             .collect();
         assert_eq!(remove_matches(&mut l, b"x", 0), 50);
-        assert!(l.iter().all(|e| e.as_ref() == b"y"));
+        assert!(l.iter().all(|e| e == b"y"));
         let mut l: List = (0..100)
             .map(|i| Bytes::from(if i % 2 == 0 { "x" } else { "y" }))
             .collect();
         assert_eq!(remove_matches(&mut l, b"x", -30), 30);
         assert_eq!(l.len(), 70);
-        assert_eq!(l.iter().filter(|e| e.as_ref() == b"x").count(), 20);
-        assert_eq!(l[0].as_ref(), b"x");
-        assert_eq!(l[69].as_ref(), b"y");
+        assert_eq!(l.iter().filter(|e| *e == b"x").count(), 20);
+        assert_eq!(l.get(0), Some(&b"x"[..]));
+        assert_eq!(l.get(69), Some(&b"y"[..]));
     }
 
     #[test]

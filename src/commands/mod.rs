@@ -212,11 +212,20 @@ pub mod traits {
     /// It runs a script (EVAL, FCALL...): callers holding another lock
     /// (Python's GIL) release it, since the script may run long.
     pub const RUNS_SCRIPT: u32 = 1 << 1;
+    /// The server runs it on its own, never inside a run of pipelined
+    /// commands under one engine lock: it acts on connections or the
+    /// server (QUIT, MONITOR, CLIENT KILL / PAUSE, SHUTDOWN, FAILOVER),
+    /// changes the connection's protocol, credentials or tracking (HELLO,
+    /// AUTH, RESET, ACL, CLIENT TRACKING / NO-EVICT / NO-TOUCH), waits
+    /// (WAIT, WAITAOF), may reread the server's settings (CONFIG, DEBUG),
+    /// or reports counters the server refreshes first (INFO).
+    pub const ALONE: u32 = 1 << 2;
 
     /// Trait names (`_redcore.command_table()`).
     pub const NAMES: &[(u32, &str)] = &[
         (SUBSCRIBED_OK, "subscribed_ok"),
         (RUNS_SCRIPT, "runs_script"),
+        (ALONE, "alone"),
     ];
 }
 
@@ -345,6 +354,17 @@ impl Command {
     pub const fn traits(mut self, bits: u32) -> Command {
         self.traits |= bits;
         self
+    }
+
+    /// `cmds` with [`traits`] bits added to each (a container's
+    /// subcommands that share a trait).
+    pub const fn all_traits<const N: usize>(mut cmds: [Command; N], bits: u32) -> [Command; N] {
+        let mut i = 0;
+        while i < N {
+            cmds[i].traits |= bits;
+            i += 1;
+        }
+        cmds
     }
 
     #[inline]
@@ -534,15 +554,18 @@ fn groups() -> Vec<&'static [Command]> {
     ]
 }
 
-static TABLE: LazyLock<HashMap<&'static str, &'static Command>> = LazyLock::new(|| {
-    let mut map = HashMap::new();
-    for group in groups() {
-        for cmd in group {
-            map.insert(cmd.name, cmd);
+/// Top-level commands by lower-case name (foldhash: every command looks
+/// its name up here, and the names are ours, not a client's keys).
+static TABLE: LazyLock<HashMap<&'static [u8], &'static Command, foldhash::fast::FixedState>> =
+    LazyLock::new(|| {
+        let mut map = HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0));
+        for group in groups() {
+            for cmd in group {
+                map.insert(cmd.name.as_bytes(), cmd);
+            }
         }
-    }
-    map
-});
+        map
+    });
 
 /// Every top-level command (COMMAND, COMMAND COUNT).
 pub fn all() -> impl Iterator<Item = &'static Command> {
@@ -559,8 +582,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     let lower = &mut buf[..name.len()];
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    let name = std::str::from_utf8(lower).ok()?;
-    TABLE.get(name).copied()
+    TABLE.get(&*lower).copied()
 }
 
 /// Resolves `argv` to a command, descending into container commands.

@@ -22,21 +22,24 @@ const CONN: u32 = acl::CONNECTION;
 const LS: u32 = LOADING | STALE;
 const ADMIN_CMD: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
-const CONFIG_SUBCOMMANDS: &[Command] = &[
-    Command::new("config|get", -3, ADMIN_CMD, G, config_get)
-        .reply2("STR_DICT")
-        .reply3("config_get_resp3"),
-    Command::new("config|set", -4, ADMIN_CMD, G, config_set)
-        .route(Nodes::AllNodes, Combine::AllTrue)
-        .reply("OK"),
-    Command::new("config|resetstat", 2, ADMIN_CMD, G, config_resetstat)
-        .route(Nodes::AllNodes, Combine::AllTrue)
-        .reply("OK"),
-    Command::new("config|rewrite", 2, ADMIN_CMD, G, config_rewrite)
-        .status()
-        .route(Nodes::AllNodes, Combine::AllTrue),
-    Command::new("config|help", 2, LS, G, config_help),
-];
+const CONFIG_SUBCOMMANDS: &[Command] = &Command::all_traits(
+    [
+        Command::new("config|get", -3, ADMIN_CMD, G, config_get)
+            .reply2("STR_DICT")
+            .reply3("config_get_resp3"),
+        Command::new("config|set", -4, ADMIN_CMD, G, config_set)
+            .route(Nodes::AllNodes, Combine::AllTrue)
+            .reply("OK"),
+        Command::new("config|resetstat", 2, ADMIN_CMD, G, config_resetstat)
+            .route(Nodes::AllNodes, Combine::AllTrue)
+            .reply("OK"),
+        Command::new("config|rewrite", 2, ADMIN_CMD, G, config_rewrite)
+            .status()
+            .route(Nodes::AllNodes, Combine::AllTrue),
+        Command::new("config|help", 2, LS, G, config_help),
+    ],
+    super::traits::ALONE,
+);
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("ping", -1, FAST, C, ping)
@@ -64,9 +67,12 @@ pub(crate) const COMMANDS: &[Command] = &[
         .acl(acl::KEYSPACE | acl::DANGEROUS),
     Command::new("time", 1, LS | FAST, G, time).reply("TIME"),
     Command::new("info", -1, LS, G, server_info::info)
+        .traits(super::traits::ALONE)
         .reply("parse_info")
         .acl(acl::DANGEROUS),
-    Command::new("config", -2, 0, G, container).subcommands(CONFIG_SUBCOMMANDS),
+    Command::new("config", -2, 0, G, container)
+        .subcommands(CONFIG_SUBCOMMANDS)
+        .traits(super::traits::ALONE),
     Command::new("command", -1, LS, G, command_info::command)
         .reply2("parse_command")
         .reply3("parse_command_resp3")

@@ -231,14 +231,19 @@ fn load(v: &mut Value, o: &Opts<'_>) -> (Vec<Item>, i64, i64) {
                 return (Vec::new(), start, end);
             }
             let s = start as usize;
-            let it: Box<dyn Iterator<Item = &Bytes>> = if o.desc {
+            let it: Box<dyn Iterator<Item = &[u8]>> = if o.desc {
                 Box::new(l.iter().rev().skip(s))
             } else {
                 Box::new(l.iter().skip(s))
             };
-            it.take(take).cloned().map(Item::new).collect()
+            it.take(take)
+                .map(|e| Item::new(Bytes::copy_from_slice(e)))
+                .collect()
         }
-        Value::List(l) => l.iter().cloned().map(Item::new).collect(),
+        Value::List(l) => l
+            .iter()
+            .map(|e| Item::new(Bytes::copy_from_slice(e)))
+            .collect(),
         Value::Set(s) => super::set::ordered(s)
             .into_iter()
             .cloned()
@@ -412,7 +417,8 @@ fn output(ctx: &mut Ctx, o: &Opts<'_>, items: &[Item], start: i64, end: i64) -> 
     };
     let n = out.len() as i64;
     if n > 0 {
-        let list: List = out.into_iter().map(Option::unwrap_or_default).collect();
+        let mut list = List::with_fill(ctx.store.config.list_max_listpack_size);
+        list.extend(out.into_iter().map(Option::unwrap_or_default));
         ctx.db().set(dest, Value::List(Box::new(list)));
         ctx.modified(dest, notify::LIST, "sortstore");
         ctx.dirty((n - 1) as u64);

@@ -509,8 +509,11 @@ pub fn set_error(arg: &str, why: &str) -> String {
 impl Config {
     /// True when the eviction policy is an LFU one (OBJECT FREQ works,
     /// OBJECT IDLETIME does not).
+    #[inline]
     pub fn lfu(&self) -> bool {
-        self.maxmemory_policy.ends_with("-lfu")
+        // Every command asks (through `lfu_params`): one 4-byte compare.
+        let p = self.maxmemory_policy.as_bytes();
+        p.len() >= 4 && p[p.len() - 4..] == *b"-lfu"
     }
 
     /// The LFU counter settings when an LFU policy is selected.

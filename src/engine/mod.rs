@@ -15,6 +15,7 @@ pub mod geohash;
 pub mod hfe;
 pub mod hll;
 pub mod lfu;
+pub mod list;
 pub mod monitor;
 pub mod notify;
 pub mod pubsub;

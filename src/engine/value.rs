@@ -1,8 +1,6 @@
 //! The value stored under a key, one variant per Redis type, plus the
 //! encoding bookkeeping that `OBJECT ENCODING` reports.
 
-use std::collections::VecDeque;
-
 use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};
 
@@ -293,8 +291,9 @@ pub struct SortedSet {
     pub listpack: bool,
 }
 
-/// A list (Redis 7.0 always reports `quicklist`).
-pub type List = VecDeque<Bytes>;
+/// A list (Redis 7.0 always reports `quicklist`): packed nodes, see
+/// [`crate::engine::list`].
+pub use crate::engine::list::List;
 
 /// A stored value.
 #[derive(Clone, Debug)]
@@ -374,8 +373,8 @@ impl Value {
     }
 
     /// The bytes this value holds beyond its 24-byte handle, for MEMORY
-    /// USAGE and the maxmemory accounting: exact for strings, sorted sets
-    /// and the container headers; elements of lists, hashes, sets and
+    /// USAGE and the maxmemory accounting: exact for strings, lists, sorted
+    /// sets and the container headers; elements of hashes, sets and
     /// stream nodes extrapolated from the first `samples` (0: all), as
     /// Redis's MEMORY USAGE does, so the cost stays bounded.
     pub fn mem_estimate(&self, samples: usize) -> usize {
@@ -394,11 +393,8 @@ impl Value {
             Value::Str(s) => {
                 s.data.heap_size() + if s.data.heap_size() > 0 { 2 * ALLOC } else { 0 }
             }
-            Value::List(l) => {
-                ALLOC
-                    + std::mem::size_of::<List>()
-                    + sampled(l.len(), samples, l.iter().map(|e| BYTES + blob(e.len())))
-            }
+            // Exact and O(1): the list keeps its buffers' total.
+            Value::List(l) => ALLOC + l.mem_usage(),
             Value::Hash(h) => {
                 // A field TTL costs an entry in a map and in an ordered set.
                 ALLOC

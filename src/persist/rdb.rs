@@ -99,11 +99,14 @@ pub struct LoadOptions {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    /// `list-max-listpack-size`: the node size of loaded lists.
+    pub list_fill: i64,
 }
 
 impl LoadOptions {
     pub fn from_config(c: &Config) -> LoadOptions {
         LoadOptions {
+            list_fill: c.list_max_listpack_size,
             hash_max_listpack_entries: c.hash_max_listpack_entries,
             hash_max_listpack_value: c.hash_max_listpack_value,
             set_max_intset_entries: c.set_max_intset_entries,
@@ -282,9 +285,9 @@ fn write_lzf_blob(out: &mut Vec<u8>, compressed: &[u8], original_len: usize) {
 }
 
 /// One quicklist node as it would be saved.
-enum Node {
+enum Node<'a> {
     Packed(Vec<u8>),
-    Plain(Bytes),
+    Plain(&'a [u8]),
 }
 
 /// Whether a quicklist node of `sz` bytes and `count` entries takes one
@@ -305,7 +308,7 @@ fn node_allows(sz: usize, count: usize, fill: i64, len: usize) -> bool {
 
 /// Cuts a list into quicklist nodes as a list built by RPUSH is cut (the
 /// node layout of other histories is not tracked).
-fn list_nodes(l: &List, fill: i64) -> Vec<Node> {
+fn list_nodes(l: &List, fill: i64) -> Vec<Node<'_>> {
     let mut nodes = Vec::new();
     let mut cur: Option<listpack::Builder> = None;
     for e in l {
@@ -313,7 +316,7 @@ fn list_nodes(l: &List, fill: i64) -> Vec<Node> {
             if let Some(b) = cur.take() {
                 nodes.push(Node::Packed(b.finish()));
             }
-            nodes.push(Node::Plain(e.clone()));
+            nodes.push(Node::Plain(e));
             continue;
         }
         let fits = cur
@@ -507,16 +510,16 @@ pub fn load_object(r: &mut Reader<'_>, t: u8, o: &LoadOptions) -> Load<Value> {
         STRING => Ok(Value::Str(Str::new(Bytes::from(r.read_string()?)))),
         LIST => {
             let n = nonzero(r.read_len()?)?;
-            let mut l = List::with_capacity(cap(n, r));
+            let mut l = List::with_fill(o.list_fill);
             for _ in 0..n {
-                l.push_back(Bytes::from(r.read_string()?));
+                l.push_back(&r.read_string()?);
             }
             Ok(Value::List(Box::new(l)))
         }
         SET => load_set(r, o),
         ZSET | ZSET_2 => load_zset(r, o, t == ZSET_2),
         HASH => load_hash(r, o),
-        LIST_QUICKLIST | LIST_QUICKLIST_2 => load_quicklist(r, t == LIST_QUICKLIST_2),
+        LIST_QUICKLIST | LIST_QUICKLIST_2 => load_quicklist(r, t == LIST_QUICKLIST_2, o),
         HASH_ZIPMAP | LIST_ZIPLIST | SET_INTSET | ZSET_ZIPLIST | ZSET_LISTPACK | HASH_ZIPLIST
         | HASH_LISTPACK => {
             let blob = r.read_string()?;
@@ -608,9 +611,9 @@ fn load_hash(r: &mut Reader<'_>, o: &LoadOptions) -> Load<Value> {
     Ok(Value::Hash(Box::new(Hash::from_map(map, listpack))))
 }
 
-fn load_quicklist(r: &mut Reader<'_>, v2: bool) -> Load<Value> {
+fn load_quicklist(r: &mut Reader<'_>, v2: bool, o: &LoadOptions) -> Load<Value> {
     let nodes = nonzero(r.read_len()?)?;
-    let mut l = List::new();
+    let mut l = List::with_fill(o.list_fill);
     for _ in 0..nodes {
         let container = if v2 { r.read_len()? } else { CONTAINER_PACKED };
         if container != CONTAINER_PACKED && container != CONTAINER_PLAIN {
@@ -621,10 +624,12 @@ fn load_quicklist(r: &mut Reader<'_>, v2: bool) -> Load<Value> {
             return Err(LoadError("empty quicklist node"));
         }
         if container == CONTAINER_PLAIN {
-            l.push_back(Bytes::from(data));
+            l.push_back(&data);
         } else if v2 {
             let entries = listpack::entries(&data).ok_or(LoadError("bad listpack"))?;
-            l.extend(entries.into_iter().map(listpack::Entry::to_bytes));
+            for e in entries {
+                e.with_bytes(|b| l.push_back(b));
+            }
         } else {
             let entries = legacy::ziplist_entries(&data).ok_or(LoadError("bad ziplist"))?;
             l.extend(entries);
@@ -688,7 +693,8 @@ fn load_blob(t: u8, blob: &[u8], o: &LoadOptions) -> Load<Value> {
             Ok(hash_value(kv, listpack))
         }
         LIST_ZIPLIST => {
-            let l: List = flat_ziplist(blob)?.into();
+            let mut l = List::with_fill(o.list_fill);
+            l.extend(flat_ziplist(blob)?);
             nonzero(l.len() as u64)?;
             Ok(Value::List(Box::new(l)))
         }

@@ -3,15 +3,15 @@
 //! Signatures, argument checks and return types follow redis-py.
 
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyList, PyTuple};
 
 use super::argrules::{expiry, keys_of};
 use super::callbacks::Fast;
 use super::client::{command, Client};
 use super::encode::{arg, Args};
-use super::errors::data_error;
+use super::errors::{data_error, reply_error};
 use super::reply::{Native, Opts};
-use crate::commands::{hash, string};
+use crate::commands::{hash, list, string};
 
 #[pymethods]
 impl Client {
@@ -460,12 +460,45 @@ impl Client {
         start: &Bound<'py, PyAny>,
         end: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let enc = slf.get().encoding();
+        let this = slf.get();
+        let enc = this.encoding();
         let mut a = Args::cmd("LRANGE");
         a.push(name, enc)?;
         a.push(start, enc)?;
         a.push(end, enc)?;
-        Client::call(slf, Fast::LRange, command!("lrange"), &a)
+        let argv = a.slices();
+        let py = slf.py();
+        // The elements become bytes (or str) straight from the list's
+        // packed nodes under the engine lock, as in `get` (bytes objects
+        // never run the garbage collector); the list object, which the GC
+        // tracks, is built once the lock is released.
+        let items = this.fast(Fast::LRange, command!("lrange"), &argv, |db, now| {
+            list::range(db, argv[1], argv[2], argv[3], now).map(|items| {
+                items
+                    .into_iter()
+                    .flatten()
+                    .map(|e| this.dec.bulk_nogc(py, e))
+                    .collect::<Vec<_>>()
+            })
+        });
+        let Some(items) = items else {
+            return Client::run_fast(
+                slf,
+                Fast::LRange,
+                command!("lrange"),
+                &argv,
+                Opts::default(),
+            );
+        };
+        let items = items.map_err(|e| reply_error(py, e.to_string().as_bytes()))?;
+        let mut out = Vec::with_capacity(items.len());
+        for it in items {
+            out.push(match it {
+                Ok(obj) => obj,
+                Err(raw) => this.dec.bulk(py, &raw)?,
+            });
+        }
+        Ok(PyList::new(py, out)?.into_any())
     }
 
     /// Return the length of the list ``name``.

@@ -17,6 +17,10 @@ pub const INLINE_MAX_SIZE: usize = 64 * 1024;
 /// kept by the keyspace does not pin a whole read buffer in memory.
 const BIG_ARG: usize = 32 * 1024;
 
+/// Where [`CommandParser::peek`] found a request's arguments: `(start,
+/// length)` in the buffered bytes.
+pub type Spans = smallvec::SmallVec<[(usize, usize); 8]>;
+
 /// Limits for parsing requests, mirroring Redis's server-side checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CommandLimits {
@@ -321,6 +325,46 @@ impl CommandParser {
         self.buf.len()
     }
 
+    /// The bytes buffered but not yet consumed.
+    pub fn buffered_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Looks at the multibulk request complete at the head of the buffer
+    /// without taking it: fills `spans` with where its arguments lie in
+    /// [`CommandParser::buffered_bytes`] and returns its length, for
+    /// [`CommandParser::consume`] once it has run. `None` when there is
+    /// nothing such to look at: no complete request, a request begun in
+    /// an earlier read, an inline or empty request, an argument of
+    /// `BIG_ARG` bytes or more, or a protocol error.
+    /// [`CommandParser::next_command`] handles all of those.
+    pub fn peek(&self, spans: &mut Spans) -> Option<usize> {
+        if self.remaining != 0 || self.buf.first() != Some(&b'*') {
+            return None;
+        }
+        let (count, mut at) = mbulk_header(&self.buf, &self.limits).ok()??;
+        if count <= 0 {
+            return None;
+        }
+        spans.clear();
+        for _ in 0..count {
+            let rest = self.buf.get(at..)?;
+            let (len, h) = bulk_header(rest, &self.limits).ok()??;
+            if len >= BIG_ARG || rest.len() - h < bulk_span(len) {
+                return None;
+            }
+            spans.push((at + h, len));
+            at += h + len + 2;
+        }
+        Some(at)
+    }
+
+    /// Drops the first `n` buffered bytes (a request [`CommandParser::peek`]
+    /// found, once it has run).
+    pub fn consume(&mut self, n: usize) {
+        self.buf.advance(n.min(self.buf.len()));
+    }
+
     /// The read buffer's allocated size.
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
@@ -402,6 +446,52 @@ mod tests {
             Err(e) => e.message_bytes(),
             other => panic!("expected an error for {buf:?}, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn peek_sees_whole_requests_in_place() {
+        let mut p = CommandParser::new();
+        let mut spans = Spans::new();
+        let big = vec![b'v'; BIG_ARG];
+        let mut input =
+            b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*3\r\n$3\r\nSET\r\n$0\r\n\r\n$2\r\nab\r\n".to_vec();
+        input.extend_from_slice(format!("*2\r\n$4\r\nECHO\r\n${}\r\n", big.len()).as_bytes());
+        input.extend_from_slice(&big);
+        input.extend_from_slice(b"\r\nPING\r\n*1\r\n$4\r\nPI");
+        p.feed(&input);
+        let mut seen = Vec::new();
+        while let Some(used) = p.peek(&mut spans) {
+            let buf = p.buffered_bytes();
+            seen.push(
+                spans
+                    .iter()
+                    .map(|&(at, len)| buf[at..at + len].to_vec())
+                    .collect::<Vec<_>>(),
+            );
+            p.consume(used);
+        }
+        assert_eq!(
+            seen,
+            vec![
+                vec![b"GET".to_vec(), b"k".to_vec()],
+                vec![b"SET".to_vec(), b"".to_vec(), b"ab".to_vec()],
+            ]
+        );
+        // A big argument, an inline request and a partial one are left
+        // to next_command.
+        assert_eq!(next(&mut p).map(|a| a.len()), Some(2));
+        assert!(p.peek(&mut spans).is_none());
+        assert_eq!(next(&mut p), Some(vec![Bytes::from_static(b"PING")]));
+        assert!(p.peek(&mut spans).is_none());
+        assert_eq!(next(&mut p), None);
+        p.feed(b"NG\r\n");
+        // Begun by next_command: it finishes it.
+        assert!(p.peek(&mut spans).is_none());
+        assert_eq!(next(&mut p), Some(vec![Bytes::from_static(b"PING")]));
+    }
+
+    fn next(p: &mut CommandParser) -> Option<Vec<Bytes>> {
+        p.next_command().ok().flatten()
     }
 
     /// All commands a `CommandParser` yields when `input` arrives in pieces

@@ -12,18 +12,21 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::future::Future;
+use std::task::Poll;
+
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::Notify;
 
+use super::signal::{self, poll_once, Signal};
 use super::sink::ConnSink;
-use super::{Killer, Shared, DENIED, MAX_CLIENTS};
+use super::{Shared, DENIED, MAX_CLIENTS};
 use crate::commands::{self, traits, Command, Group};
 use crate::engine::blocking::Blocked;
 use crate::engine::client::{ReplyMode, SubscriberSink};
 use crate::engine::clients;
 use crate::engine::ClientState;
-use crate::resp::command::INLINE_MAX_SIZE;
+use crate::resp::command::{Spans, INLINE_MAX_SIZE};
 use crate::resp::{write_frame, CommandLimits, CommandParser, Frame};
 
 /// What a blocked client's wait slot gets when the client is killed.
@@ -210,7 +213,7 @@ pub struct Accepted {
 }
 
 /// Serves one accepted connection to its end.
-pub async fn serve<S>(shared: Arc<Shared>, stream: S, conn: Accepted)
+pub async fn serve<S>(shared: Arc<Shared>, mut stream: S, conn: Accepted)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
@@ -220,32 +223,31 @@ where
         socket,
         tls,
     } = conn;
-    let (rd, mut wr) = tokio::io::split(stream);
     let limits = &shared.limits;
-    if counted.open as u64 > limits.maxclients.load(Ordering::Relaxed) {
+    let refusal = if counted.open as u64 > limits.maxclients.load(Ordering::Relaxed) {
         with_store(&shared, |s| s.stats.rejected_connections += 1);
-        let _ = wr.write_all(MAX_CLIENTS).await;
-        if tls {
-            let _ = tokio::time::timeout(Duration::from_secs(1), wr.shutdown()).await;
-        }
-        return;
-    }
-    if !loopback
+        Some(MAX_CLIENTS)
+    } else if !loopback
         && limits.protected_mode.load(Ordering::Relaxed)
         && with_store(&shared, |s| s.acl.default_opens())
     {
-        let _ = wr.write_all(DENIED).await;
+        Some(DENIED)
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
+        let _ = stream.write_all(refusal).await;
         if tls {
-            let _ = tokio::time::timeout(Duration::from_secs(1), wr.shutdown()).await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
         }
         return;
     }
     let mut conn = Conn::open(shared, socket, tls);
-    conn.run(rd, &mut wr).await;
+    conn.run(&mut stream).await;
     conn.close();
     if tls {
         // close_notify, so the client sees a clean end of the stream.
-        let _ = tokio::time::timeout(Duration::from_secs(1), wr.shutdown()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
     }
     drop(counted);
 }
@@ -257,35 +259,13 @@ struct Close;
 const RUN_MAX: usize = 256;
 
 /// A command [`Conn::run_plain`] may run under a held engine lock: it
-/// cannot block, pause, run a script, wait for replicas, change the
-/// connection's protocol, credentials or subscriptions, or act on
-/// connections (MONITOR, RESET, CLIENT KILL / PAUSE, QUIT, SHUTDOWN), and
-/// INFO (which refreshes the server's counters first) is left out.
+/// cannot block, run a script or take part in pub/sub, and the command
+/// table does not mark it [`traits::ALONE`].
 fn plain(cmd: &'static Command) -> bool {
     !cmd.has(commands::flags::BLOCKING)
-        && !cmd.has_trait(traits::RUNS_SCRIPT)
+        && !cmd.has_trait(traits::RUNS_SCRIPT | traits::ALONE)
         && cmd.group != Group::Scripting
         && cmd.group != Group::PubSub
-        && !matches!(
-            cmd.name,
-            "quit"
-                | "shutdown"
-                | "info"
-                | "monitor"
-                | "reset"
-                | "hello"
-                | "auth"
-                | "wait"
-                | "waitaof"
-                | "client|kill"
-                | "client|pause"
-                | "client|unpause"
-                | "client|tracking"
-                | "client|no-evict"
-                | "client|no-touch"
-                | "failover"
-        )
-        && !matches!(cmd.name.split('|').next(), Some("debug" | "acl" | "config"))
 }
 
 /// What woke the connection's loop.
@@ -294,15 +274,10 @@ enum Event {
     Wrote(std::io::Result<usize>),
     /// A TLS connection's records went out.
     Flushed(std::io::Result<()>),
-    Pushes,
-    Kill,
-    Stop,
+    /// Bits of the connection's [`Signal`].
+    Signalled(u8),
     /// The idle timeout, or a blocked command's.
     Idle,
-    /// A blocked command's reply arrived.
-    Woken,
-    /// Pushes overflowed the output buffer limit: close at once.
-    Overflow,
 }
 
 struct Conn {
@@ -318,7 +293,10 @@ struct Conn {
     out: Vec<u8>,
     /// Bytes of `out` already written.
     written: usize,
-    kill: Arc<Killer>,
+    /// How kills, pushes and the server's stop reach this connection.
+    signal: Arc<Signal>,
+    /// Pushes wait in the sink (moved to `out` once it has room).
+    push_due: bool,
     /// Reply written, close when it is out (QUIT, protocol error).
     closing: bool,
     monitor: bool,
@@ -334,7 +312,12 @@ impl Conn {
     /// Registers a new client with the engine (CLIENT LIST shows it now).
     fn open(shared: Arc<Shared>, socket: clients::Socket, tls: bool) -> Conn {
         let socket = Arc::new(socket);
-        let sink = Arc::new(ConnSink::new(shared.clone(), socket.clone()));
+        let signal = Arc::new(Signal::default());
+        let sink = Arc::new(ConnSink::new(
+            shared.clone(),
+            socket.clone(),
+            signal.clone(),
+        ));
         let mut client = ClientState::new(0);
         client.sink = Some(SubscriberSink(sink.clone()));
         client.socket = Some(socket.clone());
@@ -343,8 +326,7 @@ impl Conn {
             let _ = clients::ensure_connected(store, &mut client);
             store.connected_clients += 1;
         });
-        let kill = Arc::new(Killer::default());
-        shared.conns.lock().insert(client.id, kill.clone());
+        shared.conns.lock().insert(client.id, signal.clone());
         let limits = CommandLimits {
             max_bulk_len: shared.limits.proto_max_bulk_len.load(Ordering::Relaxed) as usize,
             max_multibulk_len: i32::MAX as usize,
@@ -359,7 +341,8 @@ impl Conn {
             parser: CommandParser::with_limits(limits),
             out: Vec::new(),
             written: 0,
-            kill,
+            signal,
+            push_due: false,
             closing: false,
             monitor: false,
             last_active: Instant::now(),
@@ -386,7 +369,7 @@ impl Conn {
 
     /// True if some client killed this one (CLIENT KILL).
     fn killed(&self) -> bool {
-        self.client.id != self.id || self.kill.killed.load(Ordering::Acquire)
+        self.client.id != self.id || self.signal.killed.load(Ordering::Acquire)
     }
 
     /// The idle deadline (`timeout`), if one applies now: never for
@@ -397,65 +380,124 @@ impl Conn {
             .then(|| self.last_active + Duration::from_secs(secs))
     }
 
-    async fn run<R, W>(&mut self, mut rd: R, mut wr: W)
+    /// What the bits of the connection's signal ask for, in the loop's
+    /// order: a kill or the server's stop closes (after the replies due),
+    /// an overflowed sink closes at once, pushes are moved to the output.
+    fn signalled(&mut self, bits: u8) -> Result<(), Option<Close>> {
+        if bits & signal::OVERFLOW != 0 && self.sink.closed() {
+            return Err(None);
+        }
+        if (bits & signal::KILL != 0 && self.killed()) || bits & signal::STOP != 0 {
+            return Err(Some(Close));
+        }
+        if bits & signal::PUSH != 0 {
+            self.push_due = true;
+        }
+        Ok(())
+    }
+
+    async fn run<S>(&mut self, io: &mut S)
     where
-        R: AsyncRead + Unpin,
-        W: AsyncWrite + Unpin,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
-        let mut stopping = self.shared.stopping.subscribe();
+        if *self.shared.stopping.borrow() {
+            return;
+        }
         loop {
             if self.closing && self.pending_out().is_empty() {
-                let _ = tokio::time::timeout(Duration::from_secs(1), wr.flush()).await;
+                let _ = tokio::time::timeout(Duration::from_secs(1), io.flush()).await;
                 return;
             }
-            self.publish_io();
-            let idle = self.idle_deadline();
-            let reading = !self.closing && self.pending_out().len() < OUT_HIGH_WATER;
-            let pushing = self.pending_out().len() < PUSH_HIGH_WATER;
-            if reading {
-                let buf = self.parser.buffer_mut();
-                if buf.capacity() - buf.len() < READ_CHUNK {
-                    buf.reserve(READ_CHUNK);
-                }
+            let mut step = match self.signal.take() {
+                0 => Ok(()),
+                bits => self.signalled(bits),
+            };
+            if step.is_ok() && self.push_due && self.pending_out().len() < PUSH_HIGH_WATER {
+                step = self.take_pushes().map_err(Some);
             }
-            let event = {
-                let pending = self.out.get(self.written..).unwrap_or_default();
-                let buf = self.parser.buffer_mut();
-                tokio::select! {
-                    biased;
-                    _ = self.kill.notify.notified() => Event::Kill,
-                    _ = stopped(&mut stopping) => Event::Stop,
-                    _ = self.sink.overflow.notified() => Event::Overflow,
-                    _ = self.sink.ready.notified(), if pushing => Event::Pushes,
-                    e = write_or_flush(&mut wr, pending), if !pending.is_empty() || self.unflushed => e,
-                    r = rd.read_buf(buf), if reading => Event::Read(r),
-                    _ = sleep_until(idle), if idle.is_some() => Event::Idle,
-                }
-            };
-            let step = match event {
-                Event::Kill if !self.killed() => Ok(()),
-                Event::Kill | Event::Stop | Event::Idle => Err(Close),
-                Event::Pushes => self.take_pushes(),
-                Event::Wrote(r) => self.wrote(r),
-                Event::Flushed(r) => {
-                    self.unflushed = false;
-                    r.map_err(|_| Close)
-                }
-                Event::Read(Ok(n)) if n > 0 => {
-                    self.shared.net_in.fetch_add(n as u64, Ordering::Relaxed);
-                    self.last_active = Instant::now();
-                    self.process(&mut rd, &mut wr).await
-                }
-                Event::Overflow => return,
-                Event::Read(_) | Event::Woken => Err(Close),
-            };
-            if step.is_err() {
+            if step.is_ok() {
+                step = self.wait_io(io).await;
+            }
+            match step {
+                Ok(()) => {}
                 // Replies already due still go out (a client that killed
                 // itself gets its answer), if the peer takes them soon.
-                let flush = self.flush(&mut wr);
-                let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
-                return;
+                Err(Some(Close)) => {
+                    let flush = self.flush(io);
+                    let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
+                    return;
+                }
+                Err(None) => return,
             }
+        }
+    }
+
+    /// Waits for the socket (replies to write, requests to read), the
+    /// connection's signal or the idle timeout, and handles what came.
+    async fn wait_io<S>(&mut self, io: &mut S) -> Result<(), Option<Close>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.publish_io();
+        let idle = self.idle_deadline();
+        let reading = !self.closing && self.pending_out().len() < OUT_HIGH_WATER;
+        if reading {
+            let buf = self.parser.buffer_mut();
+            if buf.capacity() - buf.len() < READ_CHUNK {
+                buf.reserve(READ_CHUNK);
+            }
+        }
+        let event = {
+            let signal = &*self.signal;
+            let pending = self.out.get(self.written..).unwrap_or_default();
+            let flushing = self.unflushed;
+            let buf = self.parser.buffer_mut();
+            let mut sleep = std::pin::pin!(idle.map(|at| tokio::time::sleep_until(at.into())));
+            // One poll looks at everything, in this order, with no
+            // future kept between polls but the idle timer's.
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(bits) = signal.poll_take(cx) {
+                    return Poll::Ready(Event::Signalled(bits));
+                }
+                if !pending.is_empty() {
+                    if let Poll::Ready(r) = poll_once(io.write(pending), cx) {
+                        return Poll::Ready(Event::Wrote(r));
+                    }
+                } else if flushing {
+                    if let Poll::Ready(r) = poll_once(io.flush(), cx) {
+                        return Poll::Ready(Event::Flushed(r));
+                    }
+                }
+                if reading {
+                    if let Poll::Ready(r) = poll_once(io.read_buf(buf), cx) {
+                        return Poll::Ready(Event::Read(r));
+                    }
+                }
+                if let Some(sleep) = sleep.as_mut().as_pin_mut() {
+                    if sleep.poll(cx).is_ready() {
+                        return Poll::Ready(Event::Idle);
+                    }
+                }
+                Poll::Pending
+            })
+            .await
+        };
+        match event {
+            Event::Signalled(bits) => self.signalled(bits),
+            Event::Idle => Err(Some(Close)),
+            Event::Wrote(r) => self.wrote(r).map_err(Some),
+            Event::Flushed(r) => {
+                self.unflushed = false;
+                r.map(|_| ()).map_err(|_| Some(Close))
+            }
+            Event::Read(Ok(n)) if n > 0 => {
+                self.shared.net_in.fetch_add(n as u64, Ordering::Relaxed);
+                if self.shared.limits.timeout.load(Ordering::Relaxed) > 0 {
+                    self.last_active = Instant::now();
+                }
+                self.process(io).await.map_err(Some)
+            }
+            Event::Read(_) => Err(Some(Close)),
         }
     }
 
@@ -523,6 +565,7 @@ impl Conn {
             };
         }
         if self.sink.drain_into(&mut self.out) {
+            self.push_due = false;
             Ok(())
         } else {
             Err(Close)
@@ -530,20 +573,16 @@ impl Conn {
     }
 
     /// Runs every complete request in the read buffer.
-    async fn process<R, W>(&mut self, rd: &mut R, wr: &mut W) -> Result<(), Close>
+    async fn process<S>(&mut self, io: &mut S) -> Result<(), Close>
     where
-        R: AsyncRead + Unpin,
-        W: AsyncWrite + Unpin,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         while !self.closing {
             // Pipelined plain commands run as a run under one engine lock;
-            // the first one that is not plain comes back to run here.
-            let next = match self.run_plain()? {
-                Some(next) => Ok(Some(next)),
-                None => self.parser.next_command(),
-            };
-            match next {
-                Ok(Some(argv)) => self.execute(argv, rd, wr).await?,
+            // the first one that is not plain is parsed and runs here.
+            self.run_plain()?;
+            match self.parser.next_command() {
+                Ok(Some(argv)) => self.execute(argv, io).await?,
                 Ok(None) => break,
                 Err(e) => {
                     // Redis answers a protocol error and closes.
@@ -570,49 +609,50 @@ impl Conn {
     /// Runs the complete requests at the head of the read buffer that
     /// need nothing but the engine (see [`plain`]) under one lock, as
     /// Redis runs a client's pipelined commands back to back, and queues
-    /// their replies. Returns the first request it did not run, if any
-    /// (the caller runs it through [`Conn::execute`]); stops early at a
-    /// protocol error (left for the caller's next parse), after
-    /// [`RUN_MAX`] commands, or when the output passes its high water.
-    fn run_plain(&mut self) -> Result<Option<Vec<Bytes>>, Close> {
+    /// their replies. Each runs on its arguments where they lie in the
+    /// read buffer. Stops, leaving the rest to [`Conn::execute`], at the
+    /// first request that is not plain or that the parser cannot look at
+    /// whole (see `CommandParser::peek`), after [`RUN_MAX`] commands, or
+    /// when the output passes its high water.
+    fn run_plain(&mut self) -> Result<(), Close> {
         let engine = self.shared.engine.clone();
         if self.client.pubsub || self.killed() || engine.gated() || engine.script_running() {
-            return Ok(None);
+            return Ok(());
         }
         let mut store = None;
         let mut ran = 0;
-        let mut leftover = None;
+        let mut spans = Spans::new();
         while ran < RUN_MAX && self.out.len() < OUT_HIGH_WATER {
-            let argv = match self.parser.next_command() {
-                Ok(Some(argv)) => argv,
-                // The caller parses again and answers the error.
-                Ok(None) | Err(_) => break,
+            let Some(used) = self.parser.peek(&mut spans) else {
+                break;
             };
-            let args: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
+            let buf = self.parser.buffered_bytes();
+            let args: smallvec::SmallVec<[&[u8]; 8]> = spans
+                .iter()
+                .map(|&(at, len)| buf.get(at..at + len).unwrap_or_default())
+                .collect();
             let cmd = match commands::resolve(&args) {
                 Ok(cmd) if plain(cmd) => cmd,
-                _ => {
-                    leftover = Some(argv);
-                    break;
-                }
+                _ => break,
             };
             let st = store.get_or_insert_with(|| engine.lock());
             // Pushes to this client (tracking invalidations) must come
             // between its replies: those clients take the general path.
             if !st.tracking.is_empty() || self.client.pubsub {
-                leftover = Some(argv);
                 break;
             }
             let mode = self.client.reply_mode;
             let scripts = Some(engine.scripts());
             // CLIENT LIST shows a running command's arguments (argv-mem).
-            let argv_mem: usize = args.iter().map(|a| a.len()).sum();
+            let argv_mem: usize = spans.iter().map(|&(_, len)| len).sum();
             self.socket
                 .io
                 .argv_mem
                 .store(argv_mem as u64, Ordering::Relaxed);
             let frame = commands::dispatch_cmd_in(st, scripts, &mut self.client, cmd, &args);
             self.socket.io.argv_mem.store(0, Ordering::Relaxed);
+            drop(args);
+            self.parser.consume(used);
             ran += 1;
             if self.client.blocked.is_some() || self.client.id != self.id {
                 // Not expected of a plain command: drop the connection
@@ -638,14 +678,13 @@ impl Conn {
         if ran > 0 {
             self.take_pushes()?;
         }
-        Ok(leftover)
+        Ok(())
     }
 
     /// Runs one command and queues its reply.
-    async fn execute<R, W>(&mut self, argv: Vec<Bytes>, rd: &mut R, wr: &mut W) -> Result<(), Close>
+    async fn execute<S>(&mut self, argv: Vec<Bytes>, io: &mut S) -> Result<(), Close>
     where
-        R: AsyncRead + Unpin,
-        W: AsyncWrite + Unpin,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         let args: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
         let cmd = match commands::resolve(&args) {
@@ -690,7 +729,7 @@ impl Conn {
             return Err(Close);
         }
         let frame = match self.client.blocked.take() {
-            Some(b) => self.wait_blocked(b, rd, wr).await?,
+            Some(b) => self.wait_blocked(b, io).await?,
             None => frame,
         };
         self.take_pushes()?;
@@ -751,59 +790,78 @@ impl Conn {
     /// thread; earlier replies go out first, as Redis writes them while
     /// the client is blocked. Requests that arrive meanwhile are kept for
     /// after the reply.
-    async fn wait_blocked<R, W>(
-        &mut self,
-        b: Blocked,
-        rd: &mut R,
-        wr: &mut W,
-    ) -> Result<Frame, Close>
+    async fn wait_blocked<S>(&mut self, b: Blocked, io: &mut S) -> Result<Frame, Close>
     where
-        R: AsyncRead + Unpin,
-        W: AsyncWrite + Unpin,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         let engine = self.shared.engine.clone();
         let cancel = |b: &Blocked| engine.cancel_block(b.id, &b.slot);
-        self.take_pushes()?;
-        if let Err(e) = self.flush(wr).await {
-            cancel(&b);
-            return Err(e);
+        let outcome = self.await_reply(&b, io).await;
+        match outcome {
+            Ok(Some(frame)) => Ok(frame),
+            // The timeout: a reply that raced with it wins.
+            Ok(None) => Ok(cancel(&b).unwrap_or_else(|| b.timeout_reply.clone())),
+            Err(e) => {
+                cancel(&b);
+                Err(e)
+            }
         }
-        let woken = Arc::new(Notify::new());
-        let w = woken.clone();
-        b.slot.on_ready(Box::new(move || w.notify_one()));
+    }
+
+    /// [`Conn::wait_blocked`]'s loop: the reply, or `None` at the
+    /// blocked command's timeout.
+    async fn await_reply<S>(&mut self, b: &Blocked, io: &mut S) -> Result<Option<Frame>, Close>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.take_pushes()?;
+        self.flush(io).await?;
+        let signal = self.signal.clone();
+        b.slot
+            .on_ready(Box::new(move || signal.raise(signal::WOKEN)));
         let deadline = (b.timeout_ms > 0)
             .then(|| Instant::now().checked_add(Duration::from_millis(b.timeout_ms)))
             .flatten();
-        let mut stopping = self.shared.stopping.subscribe();
+        let mut timer = std::pin::pin!(deadline.map(|at| tokio::time::sleep_until(at.into())));
         loop {
             self.publish_io();
             let buf = self.parser.buffer_mut();
             if buf.capacity() - buf.len() < READ_CHUNK {
                 buf.reserve(READ_CHUNK);
             }
-            let event = tokio::select! {
-                biased;
-                _ = woken.notified() => Event::Woken,
-                _ = self.kill.notify.notified() => Event::Kill,
-                _ = stopped(&mut stopping) => Event::Stop,
-                _ = self.sink.overflow.notified() => Event::Overflow,
-                _ = sleep_until(deadline), if deadline.is_some() => Event::Idle,
-                _ = self.sink.ready.notified() => Event::Pushes,
-                r = rd.read_buf(buf) => Event::Read(r),
-            };
-            let step = match event {
-                Event::Woken => match b.slot.take() {
-                    Some(f) if f.error_text() == Some(KILLED) || self.killed() => Err(Close),
-                    Some(f) => return Ok(f),
-                    None => Ok(()),
-                },
-                // The timeout: a reply that raced with it wins.
-                Event::Idle => return Ok(cancel(&b).unwrap_or_else(|| b.timeout_reply.clone())),
-                Event::Kill if !self.killed() => Ok(()),
-                Event::Pushes => match self.take_pushes() {
-                    Ok(()) => self.flush(wr).await,
-                    Err(e) => Err(e),
-                },
+            let signal = &*self.signal;
+            let event = std::future::poll_fn(|cx| {
+                if let Poll::Ready(bits) = signal.poll_take(cx) {
+                    return Poll::Ready(Event::Signalled(bits));
+                }
+                if let Some(timer) = timer.as_mut().as_pin_mut() {
+                    if timer.poll(cx).is_ready() {
+                        return Poll::Ready(Event::Idle);
+                    }
+                }
+                match poll_once(io.read_buf(buf), cx) {
+                    Poll::Ready(r) => Poll::Ready(Event::Read(r)),
+                    Poll::Pending => Poll::Pending,
+                }
+            })
+            .await;
+            match event {
+                Event::Signalled(bits) => {
+                    if bits & signal::WOKEN != 0 {
+                        if let Some(f) = b.slot.take() {
+                            if f.error_text() == Some(KILLED) || self.killed() {
+                                return Err(Close);
+                            }
+                            return Ok(Some(f));
+                        }
+                    }
+                    self.signalled(bits).map_err(|_| Close)?;
+                    if self.push_due {
+                        self.take_pushes()?;
+                        self.flush(io).await?;
+                    }
+                }
+                Event::Idle => return Ok(None),
                 Event::Read(Ok(n)) if n > 0 => {
                     self.shared.net_in.fetch_add(n as u64, Ordering::Relaxed);
                     let limit = self
@@ -812,27 +870,12 @@ impl Conn {
                         .query_buffer_limit
                         .load(Ordering::Relaxed);
                     if limit > 0 && self.parser.buffered() as u64 > limit {
-                        Err(Close)
-                    } else {
-                        Ok(())
+                        return Err(Close);
                     }
                 }
-                _ => Err(Close),
-            };
-            if let Err(e) = step {
-                cancel(&b);
-                return Err(e);
+                _ => return Err(Close),
             }
         }
-    }
-}
-
-/// Writes what is pending, or else flushes what a TLS stream holds.
-async fn write_or_flush<W: AsyncWrite + Unpin>(wr: &mut W, pending: &[u8]) -> Event {
-    if pending.is_empty() {
-        Event::Flushed(wr.flush().await)
-    } else {
-        Event::Wrote(wr.write(pending).await)
     }
 }
 
@@ -841,13 +884,5 @@ pub async fn stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
     if rx.wait_for(|s| *s).await.is_err() {
         // The server is gone altogether.
         std::future::pending::<()>().await;
-    }
-}
-
-/// Sleeps until `at` (forever for `None`; callers guard the branch).
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
     }
 }

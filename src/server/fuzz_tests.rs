@@ -137,6 +137,39 @@ fn streaming(input: &[u8], rng: &mut fastrand::Rng) -> (Vec<Vec<Bytes>>, Option<
     (out, None)
 }
 
+/// Like [`streaming`], taking each request by `peek` and `consume` where
+/// the parser can look at it whole, as the server's runs of pipelined
+/// commands do, and by `next_command` otherwise.
+fn peeking(input: &[u8], rng: &mut fastrand::Rng) -> (Vec<Vec<Bytes>>, Option<ParseError>) {
+    let mut p = CommandParser::new();
+    let mut spans = crate::resp::command::Spans::new();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < input.len() {
+        let n = rng.usize(1..=input.len() - pos);
+        p.feed(&input[pos..pos + n]);
+        pos += n;
+        loop {
+            if let Some(used) = p.peek(&mut spans) {
+                let buf = p.buffered_bytes();
+                let cmd = spans
+                    .iter()
+                    .map(|&(at, len)| Bytes::copy_from_slice(&buf[at..at + len]))
+                    .collect();
+                out.push(cmd);
+                p.consume(used);
+                continue;
+            }
+            match p.next_command() {
+                Ok(Some(cmd)) => out.push(cmd),
+                Ok(None) => break,
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+    (out, None)
+}
+
 fn word(rng: &mut fastrand::Rng) -> Vec<u8> {
     match rng.u8(0..10) {
         0 => (0..rng.usize(0..20)).map(|_| rng.u8(..)).collect(),
@@ -207,6 +240,13 @@ fn garbage(rng: &mut fastrand::Rng) -> Vec<u8> {
 /// fails) on any disagreement or internal error.
 fn check(engine: &Engine, input: &[u8], rng: &mut fastrand::Rng) {
     let (want, want_err) = stateless(input);
+    let (peeked, peeked_err) = peeking(input, rng);
+    assert_eq!(
+        (&peeked, &peeked_err),
+        (&want, &want_err),
+        "peeking disagrees on {:?}",
+        Bytes::copy_from_slice(input)
+    );
     let (got, got_err) = streaming(input, rng);
     assert_eq!(
         got,

@@ -22,6 +22,7 @@
 //! others, CLIENT LIST and MONITOR included, are the engine's.
 
 pub mod conn;
+pub mod signal;
 pub mod sink;
 pub mod tls;
 
@@ -32,7 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 use crate::engine::clients::Pause;
 use crate::engine::config::fdlimit::fit_maxclients;
@@ -100,13 +101,6 @@ pub struct Limits {
 /// How often housekeeping runs: killed clients, limits, counters.
 pub const TICK: Duration = Duration::from_millis(100);
 
-/// How a connection learns it was killed (CLIENT KILL from any client).
-#[derive(Debug, Default)]
-pub struct Killer {
-    pub killed: AtomicBool,
-    pub notify: Notify,
-}
-
 /// What every connection of one server shares.
 pub struct Shared {
     pub engine: Arc<Engine>,
@@ -120,7 +114,7 @@ pub struct Shared {
     pub net_out: AtomicU64,
     /// Connections by engine client id, so CLIENT KILL (from any client of
     /// the engine) closes the socket.
-    pub conns: Mutex<std::collections::HashMap<u64, Arc<Killer>>>,
+    pub conns: Mutex<std::collections::HashMap<u64, Arc<signal::Signal>>>,
     /// Flips to true when the server stops.
     pub stopping: watch::Sender<bool>,
     /// See [`Options::tls_handshake_timeout`].
@@ -142,8 +136,7 @@ impl Shared {
         let conns = self.conns.lock();
         for id in &store.clients.killed {
             if let Some(k) = conns.get(id) {
-                k.killed.store(true, Ordering::Release);
-                k.notify.notify_one();
+                k.kill();
             }
         }
     }
@@ -151,6 +144,11 @@ impl Shared {
     /// Signals every connection and listener to stop.
     pub fn stop(&self) {
         self.stopping.send_replace(true);
+        // A connection registers before it looks at `stopping`, so each
+        // one either sees the flag or is here to be told.
+        for c in self.conns.lock().values() {
+            c.raise(signal::STOP);
+        }
     }
 }
 

@@ -11,12 +11,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use parking_lot::Mutex;
-use tokio::sync::Notify;
-
+use super::signal::{self, Signal};
 use super::Shared;
 use crate::engine::pubsub::Sink;
 use crate::resp::{write_frame, Frame};
+use parking_lot::Mutex;
 
 #[derive(Default)]
 struct Pending {
@@ -31,23 +30,25 @@ pub struct ConnSink {
     pending: Mutex<Pending>,
     /// The connection speaks RESP3 (pushes as `>`), else RESP2 arrays.
     pub resp3: AtomicBool,
-    /// Signalled when pushes arrive or the sink closes.
-    pub ready: Notify,
-    /// Signalled when the sink closes over its limit.
-    pub overflow: Notify,
+    /// The connection's: raised with PUSH when pushes arrive, with
+    /// PUSH and OVERFLOW when the sink closes over its limit.
+    signal: Arc<Signal>,
     shared: Arc<Shared>,
     /// Where CLIENT LIST reads the pending pushes' size.
     socket: Arc<crate::engine::clients::Socket>,
 }
 
 impl ConnSink {
-    pub fn new(shared: Arc<Shared>, socket: Arc<crate::engine::clients::Socket>) -> ConnSink {
+    pub fn new(
+        shared: Arc<Shared>,
+        socket: Arc<crate::engine::clients::Socket>,
+        signal: Arc<Signal>,
+    ) -> ConnSink {
         ConnSink {
             socket,
             pending: Mutex::new(Pending::default()),
             resp3: AtomicBool::new(false),
-            ready: Notify::new(),
-            overflow: Notify::new(),
+            signal,
             shared,
         }
     }
@@ -106,8 +107,7 @@ impl Sink for ConnSink {
             p.buf = Vec::new();
             self.socket.io.pushes.store(0, Ordering::Relaxed);
             drop(p);
-            self.ready.notify_one();
-            self.overflow.notify_one();
+            self.signal.raise(signal::PUSH | signal::OVERFLOW);
             return false;
         }
         self.socket
@@ -115,7 +115,7 @@ impl Sink for ConnSink {
             .pushes
             .store(p.buf.len() as u64, Ordering::Relaxed);
         drop(p);
-        self.ready.notify_one();
+        self.signal.raise(signal::PUSH);
         true
     }
 }

@@ -579,3 +579,98 @@ def test_watch_signals(r):
     assert touches(r, "m", lambda: r.lmove("l", "m"))
     assert touches(r, "l", lambda: r.lmove("l", "m"))
     assert not touches(r, "l", lambda: r.lpos("l", "a"))
+
+
+# -- Long lists (many nodes, elements larger than a node) ---------------------------
+
+
+def model_list(r, key, model):
+    """Checks the list at ``key`` against ``model`` from both ends."""
+    assert r.llen(key) == len(model)
+    assert r.lrange(key, 0, -1) == model
+    for i in (0, 1, len(model) // 3, len(model) // 2, len(model) - 2, -1, -len(model)):
+        assert r.lindex(key, i) == model[i]
+
+
+def test_long_list_across_nodes(r):
+    # 8-byte elements: Redis cuts ~817 of them into an 8 KB node.
+    model = [b"e%07d" % i for i in range(5000)]
+    for i in range(0, 5000, 500):
+        r.rpush("l", *model[i : i + 500])
+    model_list(r, "l", model)
+    # Ranges that start and end inside different nodes.
+    for start, stop in [(810, 830), (100, 4000), (-900, -800), (4990, 6000), (1633, 1635)]:
+        assert r.lrange("l", start, stop) == model[start : stop + 1 if stop != -1 else None]
+    # A large element (over a node's 8 KB) in the middle of a full node,
+    # then replaced by a small one, and small ones around it.
+    big = b"B" * 20000
+    r.lset("l", 2000, big)
+    model[2000] = big
+    assert r.linsert("l", "BEFORE", big, b"before") == 5001
+    model.insert(2000, b"before")
+    assert r.linsert("l", "AFTER", big, b"after") == 5002
+    model.insert(2002, b"after")
+    model_list(r, "l", model)
+    assert r.lpos("l", big) == 2001
+    r.lset("l", 2001, b"small")
+    model[2001] = b"small"
+    model_list(r, "l", model)
+    # LINSERT into full nodes, by pivot.
+    for pivot in (b"e0000817", b"e0004000", b"e0000000", b"e0004999"):
+        r.linsert("l", "AFTER", pivot, b"ins")
+        model.insert(model.index(pivot) + 1, b"ins")
+    model_list(r, "l", model)
+
+
+def test_long_list_removals_and_trims(r):
+    model = [b"x" if i % 7 == 0 else b"y%d" % (i % 5) for i in range(6000)]
+    r.rpush("l", *model)
+    xs = [i for i, e in enumerate(model) if e == b"x"]
+    assert r.lpos("l", b"x", rank=-3, count=4) == xs[::-1][2:6]
+    assert r.lpos("l", b"x", rank=100) == xs[99]
+    assert r.lpos("l", b"y1", count=0, maxlen=20) == [1, 6, 11, 16]
+    assert r.lrem("l", -100, b"x") == 100
+    for i in reversed(xs[-100:]):
+        del model[i]
+    assert r.lrem("l", 3, b"y2") == 3
+    for _ in range(3):
+        model.remove(b"y2")
+    model_list(r, "l", model)
+    assert r.lrem("l", 0, b"y3") == model.count(b"y3")
+    model = [e for e in model if e != b"y3"]
+    model_list(r, "l", model)
+    assert r.ltrim("l", 1000, -1000)
+    model = model[1000:-999]
+    model_list(r, "l", model)
+    assert r.lpop("l", 1500) == model[:1500]
+    assert r.rpop("l", 10) == model[::-1][:10]
+    model = model[1500:-10]
+    model_list(r, "l", model)
+    assert r.lrem("l", 0, b"x") == model.count(b"x")
+    model = [e for e in model if e != b"x"]
+    model_list(r, "l", model)
+
+
+def test_queue_churn(r):
+    # A job queue: LPUSH at one end, RPOP/BRPOPLPUSH-style moves at the other.
+    model = []
+    n = 0
+    for round_ in range(30):
+        batch = [b"job:%d" % (n + i) for i in range(300)]
+        n += len(batch)
+        for job in batch:
+            r.lpush("q", job)
+        model[:0] = batch[::-1]
+        for _ in range(250 if round_ % 3 else 100):
+            assert r.rpoplpush("q", "done") == model.pop()
+    model_list(r, "q", model)
+    assert r.llen("done") == n - len(model)
+
+
+def test_lrange_decoded(rd):
+    rd.rpush("l", "ä", "b", "ünï" * 50)
+    assert rd.lrange("l", 0, -1) == ["ä", "b", "ünï" * 50]
+    assert rd.lrange("l", -2, 5) == ["b", "ünï" * 50]
+    rd.rpush("bad", b"ok", b"\xff\xfe")
+    with pytest.raises(UnicodeDecodeError):
+        rd.lrange("bad", 0, -1)

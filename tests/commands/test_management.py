@@ -700,6 +700,22 @@ def test_debug_subset(dbg: Any) -> None:
     assert time.perf_counter() - t >= 0.045
     assert r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 1) in (b"OK", "OK")
     assert error_of(r, "DEBUG", "ERROR", "foo bar") == "foo bar"
+
+
+def test_debug_object_list_nodes(dbg: Any) -> None:
+    # Short strings are cut into quicklist nodes as Redis cuts them: 817
+    # eight-byte elements fill an 8 KB node, from either end.
+    r = dbg
+    for n in (3, 817, 818, 2000):
+        r.delete("l", "m")
+        r.rpush("l", *[b"x" * 8] * n)
+        r.lpush("m", *[b"x" * 8] * n)
+        nodes = -(-n // 817)
+        for key in ("l", "m"):
+            info = r.debug_object(key)
+            assert int(info["ql_nodes"]) == nodes
+            assert int(info["ql_uncompressed_size"]) == 10 * n + 7 * nodes
+            assert info["serializedlength"] == r.debug_object("l")["serializedlength"]
     assert r.execute_command("DEBUG", "POPULATE", 3) in (b"OK", "OK")
     r.execute_command("DEBUG", "POPULATE", 2, "p", 5)
     assert r.mget("key:0", "key:2", "p:1") == [b"value:0", b"value:2", b"value"]
