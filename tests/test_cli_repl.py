@@ -82,6 +82,72 @@ def test_piped_input_matches_redis_cli(redis_server: Any, mode: List[str]) -> No
     assert redcore_cli(f"redis://127.0.0.1:{redis_server.port}", *mode, stdin=SCRIPT) == expected
 
 
+# Commands whose replies are statuses (printed unquoted in the terminal
+# format): the cli learns which from the command table's reply column.
+STATUS_SCRIPT = r"""SET a 1
+HMSET h f v
+SETEX e 100 v
+PSETEX p 100000 v
+MSET m1 1 m2 2
+RENAME m1 m3
+RPUSH l a b
+LSET l 0 x
+LTRIM l 0 0
+TYPE l
+TYPE h
+TYPE nothing
+SELECT 0
+SWAPDB 0 0
+PFADD hl a
+PFMERGE hl2 hl
+XADD s 1-1 f v
+XGROUP CREATE s g 0
+XGROUP SETID s g 0
+XSETID s 1-1
+CLIENT SETNAME cli
+CLIENT NO-EVICT off
+CLIENT PAUSE 1
+CLIENT UNPAUSE
+CLIENT TRACKING off
+CONFIG SET maxmemory-policy noeviction
+CONFIG RESETSTAT
+SCRIPT FLUSH
+FUNCTION FLUSH
+WATCH a
+UNWATCH
+MULTI
+SET a 2
+TYPE a
+DISCARD
+MULTI
+TYPE a
+HMSET h g w
+LTRIM l 0 0
+EXEC
+ACL SETUSER cliuser
+ACL LOG RESET
+ACL DELUSER cliuser
+SLOWLOG RESET
+MEMORY PURGE
+GET a
+HGET h f
+FLUSHDB
+RESET
+FLUSHALL
+"""
+
+
+@needs_redis_cli
+@pytest.mark.parametrize("mode", [[], ["--no-raw"]], ids=["raw", "tty"])
+def test_status_replies_print_as_redis_cli(redis_server: Any, mode: List[str]) -> None:
+    expected = redis_cli(redis_server, *mode, stdin=STATUS_SCRIPT)
+    if mode:
+        assert b"\nOK\n" in expected and b"\nhash\n" in expected and b'"1"' in expected
+    assert redcore_cli(*mode, stdin=STATUS_SCRIPT) == expected
+    redis_server.client().flushall()
+    assert redcore_cli(f"redis://127.0.0.1:{redis_server.port}", *mode, stdin=STATUS_SCRIPT) == expected
+
+
 @needs_redis_cli
 @pytest.mark.parametrize("mode", [[], ["--no-raw"]], ids=["raw", "tty"])
 def test_one_shot_command_and_eval(redis_server: Any, tmp_path: Path, mode: List[str]) -> None:

@@ -20,6 +20,8 @@ from typing import Any, Callable, Iterator, List, Tuple
 
 import pytest
 import redis
+import redis.backoff
+import redis.retry
 
 import redcore
 from aof_support import wait_for
@@ -132,15 +134,16 @@ def test_failed_bgsave_refuses_writes_until_a_save_succeeds(tmp_path: Path) -> N
     assert results["redis"][3] == BGSAVE_ERR, results["redis"]
 
 
-def _aof_on_dev_full(d: Path) -> None:
+def _aof_on_dev_full(d: Path, device: str = "/dev/full") -> None:
     """Points the (empty) last incremental AOF file of ``d`` at /dev/full,
-    whose writes fail with ENOSPC."""
+    whose writes fail with ENOSPC (or at ``device``: /dev/null takes
+    writes, but its fsync fails with EINVAL)."""
     aofdir = d / "appendonlydir"
     rows = [line.split() for line in (aofdir / "appendonly.aof.manifest").read_text().splitlines()]
     last = [r[1] for r in rows if r[5] == "i"][-1]
     assert (aofdir / last).stat().st_size == 0
     (aofdir / last).unlink()
-    (aofdir / last).symlink_to("/dev/full")
+    (aofdir / last).symlink_to(device)
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
@@ -316,11 +319,11 @@ def test_scripts_that_may_write_are_refused_under_misconf(tmp_path: Path) -> Non
 ENOSPC_MISCONF = "MISCONF Errors writing to the AOF file: No space left on device"
 
 
-def _always_on_dev_full(d: Path) -> redcore.Redis:
+def _always_on_dev_full(d: Path, device: str = "/dev/full", fsync: str = "always") -> redcore.Redis:
     """An engine with appendfsync always on directory ``d`` (holding "k"),
-    whose incremental AOF file is /dev/full."""
+    whose incremental AOF file is /dev/full (or ``device``)."""
     gc.collect()
-    r = redcore.Redis(dir=str(d), appendonly=True, appendfsync="always")
+    r = redcore.Redis(dir=str(d), appendonly=True, appendfsync=fsync)
     r.set("k", "v")
     r.bgrewriteaof()
     wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0)
@@ -328,8 +331,115 @@ def _always_on_dev_full(d: Path) -> redcore.Redis:
     r.close()
     del r
     gc.collect()
-    _aof_on_dev_full(d)
-    return redcore.Redis(dir=str(d), appendonly=True, appendfsync="always")
+    _aof_on_dev_full(d, device)
+    return redcore.Redis(dir=str(d), appendonly=True, appendfsync=fsync)
+
+
+def _redis_on_dev_null(d: Path, fsync: str) -> RedisServer:
+    """redis-server with appendfsync ``fsync`` on directory ``d`` (holding
+    "k"), whose incremental AOF file is /dev/null."""
+    server = RedisServer(extra=("--dir", str(d), "--appendonly", "yes"))
+    c = server.client()
+    c.set("k", "v")
+    c.bgrewriteaof()
+    wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0)
+    server.stop()
+    _aof_on_dev_full(d, "/dev/null")
+    return RedisServer(extra=("--dir", str(d), "--appendonly", "yes", "--appendfsync", fsync))
+
+
+EINVAL_MISCONF = "MISCONF Errors writing to the AOF file: Invalid argument"
+
+
+def _accepts_writes(c: Any) -> bool:
+    try:
+        return c.ping() is True
+    except redis.ResponseError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_failed_fsync_under_appendfsync_always_is_not_acknowledged(tmp_path: Path) -> None:
+    """An AOF file that takes writes but not fsyncs (/dev/null: EINVAL).
+    Under appendfsync always redis-server exits at the first write; the
+    embedded engine answers that write, and every later one, with the
+    MISCONF error (reads go on) until a rewrite moves the AOF to a file
+    that can be synced, as for a failed write."""
+    d = tmp_path / "redis"
+    d.mkdir()
+    server = _redis_on_dev_null(d, "always")
+    try:
+        once = server.client(retry=redis.retry.Retry(redis.backoff.NoBackoff(), 0))
+        with pytest.raises(redis.ConnectionError):
+            once.set("k2", "v")
+        assert server.proc.wait(10) == 1
+    finally:
+        server.stop()
+    e = tmp_path / "redcore"
+    e.mkdir()
+    _fsync_always_scenario(e)
+    gc.collect()
+    c = redcore.Redis(dir=str(e), appendonly=True, appendfsync="always")
+    try:
+        # What went to /dev/null before the rewrite is in its base.
+        assert c.mget("k", "k2", "k5") == [b"v", b"v", b"v"]
+    finally:
+        _close(c)
+
+
+def _fsync_always_scenario(e: Path) -> None:
+    c = _always_on_dev_full(e, "/dev/null")
+    try:
+        assert c.get("k") == b"v"
+        assert _err(lambda: c.set("k2", "v")) == EINVAL_MISCONF
+        assert _err(lambda: c.set("k3", "v")) == EINVAL_MISCONF
+        assert _err(c.ping) == EINVAL_MISCONF
+        p = c.pipeline(transaction=False)
+        p.set("k4", "v")
+        p.get("k")
+        got = p.execute(raise_on_error=False)
+        assert str(got[0]) == EINVAL_MISCONF and got[1] == b"v"
+        # A while later (the background thread retries the fsync) it still
+        # refuses: nothing reached the disk.
+        time.sleep(1.2)
+        assert _err(lambda: c.set("k3", "v")) == EINVAL_MISCONF
+        c.bgrewriteaof()
+        wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0)
+        wait_for(lambda: _accepts_writes(c))
+        assert c.set("k5", "v") is True
+        # INFO's aof_last_write_status is about writes, as in Redis.
+        assert c.info("persistence")["aof_last_write_status"] == "ok"
+    finally:
+        _close(c)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_fsync_einval_under_everysec_is_not_an_error_as_in_redis(tmp_path: Path) -> None:
+    """Under appendfsync everysec redis-server's background fsync takes
+    EINVAL (and EBADF) for "nothing to sync", not a disk failure: writes
+    go on and INFO says ok. So does the embedded engine."""
+    results = {}
+    for name in ("redcore", "redis"):
+        d = tmp_path / name
+        d.mkdir()
+        if name == "redcore":
+            c: Any = _always_on_dev_full(d, "/dev/null", fsync="everysec")
+            stop: Callable[[], None] = lambda: _close(c)
+        else:
+            server = _redis_on_dev_null(d, "everysec")
+            c = server.client()
+            stop = server.stop
+        try:
+            seen: List[Any] = [c.set("k2", "v")]
+            # Past a background fsync (once a second).
+            time.sleep(2.5)
+            seen.append(c.info("persistence")["aof_last_write_status"])
+            seen.append(c.set("k3", "v"))
+            seen.append(c.mget("k", "k2", "k3"))
+        finally:
+            stop()
+        results[name] = seen
+    assert results["redcore"] == results["redis"] == [True, "ok", True, [b"v", b"v", b"v"]]
 
 
 def _close(c: redcore.Redis) -> None:

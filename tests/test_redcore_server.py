@@ -9,6 +9,7 @@ The behaviour suite runs on the server too (the ``server`` backend of the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -863,18 +864,21 @@ def test_config_get_shows_what_the_server_serves(tmp_path: Any, redis_server: An
     redcore._redcore.forget_engine(name)
 
 
-def test_maxclients_fits_the_open_files_limit_as_redis_server(tmp_path: Any) -> None:
+@contextlib.contextmanager
+def _both_with_open_files_limit(tmp_path: Any, soft: int, hard: int) -> Iterator[tuple]:
+    """(redcore port, redis-server port) of a ``python -m redcore serve``
+    and a redis-server started with the open files limit (soft, hard)."""
     import resource
 
-    def low_limit() -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
     ours_port, theirs_port = _free_port(), _free_port()
     ours = subprocess.Popen([sys.executable, "-m", "redcore", "serve", "--port", str(ours_port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=low_limit)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit)
     theirs = subprocess.Popen(["redis-server", "--port", str(theirs_port), "--bind", "127.0.0.1", "--save", "",
                                "--appendonly", "no", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=low_limit)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=limit)
     try:
         assert "ready" in ours.stdout.readline()
         deadline = time.time() + 20
@@ -885,14 +889,67 @@ def test_maxclients_fits_the_open_files_limit_as_redis_server(tmp_path: Any) -> 
             except redis.ConnectionError:
                 assert time.time() < deadline
                 time.sleep(0.05)
-        # 256 descriptors, 32 kept for the server itself: 224 clients.
-        expected = redis.Redis(port=theirs_port).config_get("maxclients")
-        assert expected == {"maxclients": "224"}
-        assert redis.Redis(port=ours_port).config_get("maxclients") == expected
+        yield ours_port, theirs_port
     finally:
         for p in (ours, theirs):
             p.terminate()
             p.wait(20)
+
+
+def test_maxclients_fits_the_open_files_limit_as_redis_server(tmp_path: Any) -> None:
+    with _both_with_open_files_limit(tmp_path, 256, 256) as (ours_port, theirs_port):
+        # 256 descriptors, 32 kept for the server itself: 224 clients.
+        expected = redis.Redis(port=theirs_port).config_get("maxclients")
+        assert expected == {"maxclients": "224"}
+        assert redis.Redis(port=ours_port).config_get("maxclients") == expected
+
+
+def _outcome(fn: Any) -> Any:
+    try:
+        return fn()
+    except redis.ResponseError as e:
+        return str(e)
+
+
+def test_config_set_maxclients_past_the_open_files_limit_as_redis_server(tmp_path: Any) -> None:
+    """CONFIG SET maxclients raises the open files limit as redis-server
+    does (in steps of 16 down from what it needs, to what the kernel
+    allows); when that is not enough the whole CONFIG SET is refused with
+    redis-server's error naming the maxclients that fits, which is then
+    accepted."""
+    import re
+
+    try:
+        with open("/proc/sys/fs/nr_open") as f:
+            nr_open = int(f.read())
+    except OSError:
+        pytest.skip("needs Linux's fs.nr_open")
+    refused = re.compile(
+        r"CONFIG SET failed \(possibly related to argument 'maxclients'\) - The operating system is not able "
+        r"to handle the specified number of clients, try with (\d+)$")
+    seen = {}
+    with _both_with_open_files_limit(tmp_path, 256, 2048) as ports:
+        for port in ports:
+            c = redis.Redis(port=port, decode_responses=True)
+            steps: List[Any] = [c.config_get("maxclients")]
+            steps.append(c.config_set("maxclients", 100))
+            # Beyond the hard limit (unless the server may raise it), and
+            # beyond what the kernel allows any process.
+            for asked in (3000, nr_open + 1000):
+                steps.append(_outcome(lambda: c.execute_command(
+                    "CONFIG", "SET", "hz", "50", "maxclients", str(asked))))
+                steps.append(c.config_get("maxclients"))
+                steps.append(c.config_get("hz"))
+            m = refused.match(steps[-3])
+            assert m, steps
+            steps.append(c.config_set("maxclients", m.group(1)))
+            steps.append(c.config_get("maxclients"))
+            seen[port] = steps
+        ours, theirs = (seen[p] for p in ports)
+        assert ours == theirs
+        assert theirs[1] is True and theirs[3] == theirs[6] == {"maxclients": "100"}
+        assert theirs[4] == theirs[7] == {"hz": "10"}
+        assert theirs[8] is True and theirs[9] == {"maxclients": m.group(1)}
 
 
 def test_client_list_shows_unread_input_and_unsent_output(srv: redcore.Server, client: redis.Redis,
@@ -943,6 +1000,37 @@ def test_client_list_shows_unread_input_and_unsent_output(srv: redcore.Server, c
     assert int(later["omem"]) >= int(first["omem"]) + 400_000, (first, later)
     assert int(later["oll"]) > int(first["oll"]) and int(later["tot-mem"]) > int(later["omem"])
     lazy.close()
+
+
+def test_client_list_shows_the_reply_buffer_and_multi_mem(srv: redcore.Server, client: redis.Redis,
+                                                          redis_server: Any) -> None:
+    """rbs and rbp: the reply buffer's size and its peak use (a 508-byte
+    reply went through it); multi-mem: what the queued commands' arguments
+    take, as on redis-server."""
+    oracle = redis_server.client()
+    for port, viewer in ((srv.port, client), (redis_server.port, oracle)):
+        viewer.set("big", "x" * 500)
+        with socket.create_connection(("127.0.0.1", port)) as tx:
+            def ask(data: bytes, reply: int) -> bytes:
+                tx.sendall(data)
+                got = b""
+                while len(got) < reply:
+                    got += tx.recv(reply - len(got))
+                return got
+
+            ask(b"CLIENT SETNAME tx\r\n", 5)
+            assert ask(b"GET big\r\n", 508).startswith(b"$500\r\n")
+            e = _by_name(viewer.client_list(), "tx")
+            assert int(e["rbp"]) >= 508 and int(e["rbs"]) >= int(e["rbp"]), (port, e)
+            assert (e["multi"], e["multi-mem"]) == ("-1", "0"), (port, e)
+            queued = b"+OK\r\n+QUEUED\r\n+QUEUED\r\n"
+            assert ask(b"MULTI\r\nSET foo bar\r\nSET foo " + b"y" * 100 + b"\r\n", len(queued)) == queued
+            e = _by_name(viewer.client_list(), "tx")
+            # Each command: its arguments' bytes and 8 per argument.
+            assert (e["flags"], e["multi"], e["multi-mem"]) == ("x", "2", str(9 + 24 + 106 + 24)), (port, e)
+            assert ask(b"EXEC\r\n", 14) == b"*2\r\n+OK\r\n+OK\r\n"
+            e = _by_name(viewer.client_list(), "tx")
+            assert (e["multi"], e["multi-mem"]) == ("-1", "0"), (port, e)
 
 
 def test_tls_handshake_timeout(certs: str) -> None:  # noqa: F811

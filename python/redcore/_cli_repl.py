@@ -17,8 +17,8 @@ input line by line::
 
 redis-cli sees each reply's RESP type; redcore's client hands back values,
 so a status reply (``OK``, printed without quotes) is told from a bulk
-string by the command that produced it (a table below; inside MULTI, by
-the queued command). Status replies made by Lua scripts
+string by the command that produced it (the command table's reply column;
+inside MULTI, by the queued command). Status replies made by Lua scripts
 (``redis.status_reply``) are the exception: they are shown quoted.
 
 The rendering functions (:func:`split_args`, :func:`format_tty`,
@@ -29,33 +29,25 @@ The rendering functions (:func:`split_args`, :func:`format_tty`,
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
-from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, TextIO
 
 HISTORY_FILE = os.path.join(os.path.expanduser("~"), ".redcore_cli_history")
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a"}
 
-# Commands whose success reply is a status (simple string), printed without
-# quotes; everything else that is a string is a bulk string. redis-cli sees
-# the reply's type on the wire; redcore's replies are plain bytes, so the
-# command says which it was. ``(name, subcommand or "")``.
-_STATUS: frozenset = frozenset(
-    [(c, "") for c in (
-        "auth", "bgrewriteaof", "bgsave", "discard", "flushall", "flushdb", "hmset", "lset", "ltrim",
-        "migrate", "mset", "multi", "pfmerge", "psetex", "quit", "readonly", "readwrite", "rename",
-        "replicaof", "reset", "restore", "restore-asking", "save", "select", "setex", "shutdown",
-        "slaveof", "swapdb", "type", "unwatch", "watch", "asking", "failover",
-    )]
-    + [("client", s) for s in ("setname", "pause", "unpause", "reply", "setinfo", "no-evict", "no-touch")]
-    + [("config", s) for s in ("set", "resetstat", "rewrite")]
-    + [("script", s) for s in ("flush", "kill")]
-    + [("function", s) for s in ("flush", "delete", "restore", "kill")]
-    + [("xgroup", s) for s in ("create", "setid")]
-    + [("acl", s) for s in ("setuser", "save", "load", "log")]
-    + [("slowlog", "reset"), ("memory", "purge"), ("debug", ""), ("latency", "reset-never")]
-)
+@functools.lru_cache(maxsize=None)
+def _status_commands() -> FrozenSet[str]:
+    """Commands (``name`` or ``container|sub``) whose string replies are
+    statuses (``OK``, printed without quotes): the command table's reply
+    column says so. Everything else that is a string is a bulk string.
+    redis-cli sees the reply's type on the wire; redcore's replies are
+    plain bytes, so the command says which it was."""
+    from ._redcore import command_table
+
+    return frozenset(row["name"] for row in command_table() if row["status_reply"])
 
 
 class CliError(Exception):
@@ -243,7 +235,8 @@ def _is_status(argv: Sequence[str], reply: Any) -> bool:
         return len(argv) == 1
     if name == "set":
         return not any(a.lower() == "get" for a in argv[3:])
-    return (name, "") in _STATUS or (name, sub) in _STATUS
+    status = _status_commands()
+    return name in status or f"{name}|{sub}" in status
 
 
 def syntax_of(doc: Dict[bytes, Any]) -> str:

@@ -46,16 +46,19 @@ class SentinelBase:
     """The protocol-independent half of a ``Sentinel``."""
 
     sentinels: List[Any]
+    #: The client class the Sentinels are asked with (sync or asyncio).
+    _sentinel_client: Any
+    #: Sets up what watching for ``+switch-master`` needs (sync or asyncio).
+    _init_watch: Callable[[], None]
 
-    def _init_base(
+    def __init__(
         self,
-        min_other_sentinels: int,
-        sentinel_kwargs: Optional[Dict[str, Any]],
-        force_master_ip: Optional[str],
-        connection_kwargs: Dict[str, Any],
-    ) -> Dict[str, Any]:
-        """Sets the settings; returns the Sentinels' connection arguments
-        (default: the ``socket_*`` ones of ``connection_kwargs``)."""
+        sentinels: Sequence[Tuple[str, int]],
+        min_other_sentinels: int = 0,
+        sentinel_kwargs: Optional[Dict[str, Any]] = None,
+        force_master_ip: Optional[str] = None,
+        **connection_kwargs: Any,
+    ) -> None:
         if sentinel_kwargs is None:
             sentinel_kwargs = {k: v for k, v in connection_kwargs.items() if k.startswith("socket_")}
         self.sentinel_kwargs = sentinel_kwargs
@@ -63,7 +66,8 @@ class SentinelBase:
         self.connection_kwargs = connection_kwargs
         self._force_master_ip = force_master_ip
         self._watched: "weakref.WeakSet[Any]" = weakref.WeakSet()
-        return sentinel_kwargs
+        self.sentinels = [self._sentinel_client(host, port, **sentinel_kwargs) for host, port in sentinels]
+        self._init_watch()
 
     def __repr__(self) -> str:
         addrs = ["{host}:{port}".format_map(s.connection_pool.connection_kwargs) for s in self.sentinels]

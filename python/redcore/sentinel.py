@@ -26,7 +26,7 @@ from __future__ import annotations
 import random
 import threading
 import weakref
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
+from typing import Any, Iterator, List, Optional, Tuple, Type
 
 from ._sentinel_base import SentinelBase, SentinelPoolBase, not_found_message
 from .client import Redis
@@ -145,16 +145,9 @@ class Sentinel(SentinelBase, SentinelCommands, *redis_base("redis.sentinel", "Se
         connection_kwargs: connection arguments for the masters and replicas.
     """
 
-    def __init__(
-        self,
-        sentinels: Sequence[Tuple[str, int]],
-        min_other_sentinels: int = 0,
-        sentinel_kwargs: Optional[Dict[str, Any]] = None,
-        force_master_ip: Optional[str] = None,
-        **connection_kwargs: Any,
-    ) -> None:
-        sentinel_kwargs = self._init_base(min_other_sentinels, sentinel_kwargs, force_master_ip, connection_kwargs)
-        self.sentinels = [Redis(host, port, **sentinel_kwargs) for host, port in sentinels]
+    _sentinel_client = Redis
+
+    def _init_watch(self) -> None:
         self._watch_lock = threading.Lock()
         self._watcher: Optional[threading.Thread] = None
         self._closed = threading.Event()

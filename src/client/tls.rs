@@ -306,7 +306,10 @@ pub fn build(opts: &TlsOptions, host: &str) -> Result<TlsSettings, String> {
         .with_protocol_versions(versions)
         .map_err(|e| e.to_string())?;
     let verifier: Arc<dyn ServerCertVerifier> = match opts.cert_reqs {
-        CertReqs::None => Arc::new(AcceptAny(provider.clone())),
+        CertReqs::None => Arc::new(Lenient {
+            provider: provider.clone(),
+            chain: None,
+        }),
         CertReqs::Optional | CertReqs::Required => {
             let mut verifier = WebPkiServerVerifier::builder_with_provider(
                 Arc::new(roots(opts)?),
@@ -323,7 +326,10 @@ pub fn build(opts: &TlsOptions, host: &str) -> Result<TlsSettings, String> {
             if opts.check_hostname {
                 inner
             } else {
-                Arc::new(AnyName(inner))
+                Arc::new(Lenient {
+                    provider: provider.clone(),
+                    chain: Some(inner),
+                })
             }
         }
     };
@@ -368,62 +374,18 @@ pub(crate) fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
         .map_err(|e| format!("cannot read private key {}: {e}", path.display()))
 }
 
-/// `ssl_cert_reqs="none"`: the certificate is not checked at all, but
-/// handshake signatures still are.
+/// A verifier laxer than rustls's: `ssl_cert_reqs="none"` (no `chain`:
+/// the certificate is not checked at all) or `ssl_check_hostname=False`
+/// (`chain`: it must lead to a trusted CA, the name in it is not
+/// compared). Handshake signatures are checked either way, with the
+/// provider's algorithms (which `chain` was built with too).
 #[derive(Debug)]
-struct AcceptAny(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Lenient {
+    provider: Arc<CryptoProvider>,
+    chain: Option<Arc<WebPkiServerVerifier>>,
 }
 
-/// `ssl_check_hostname=False`: the chain must lead to a trusted CA, the
-/// name in the certificate is not compared.
-#[derive(Debug)]
-struct AnyName(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for AnyName {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -432,10 +394,10 @@ impl ServerCertVerifier for AnyName {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -449,7 +411,12 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -458,10 +425,17 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

@@ -31,7 +31,8 @@ const MODULE_SUBCOMMANDS: &[Command] = &[
         S,
         module_load,
     )
-    .reply("BOOL"),
+    .reply("BOOL")
+    .status(),
     Command::new(
         "module|loadex",
         -3,
@@ -96,7 +97,8 @@ pub(crate) const COMMANDS: &[Command] = &[
         ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
         S,
         replicaof,
-    ),
+    )
+    .status(),
     Command::new(
         "slaveof",
         3,
@@ -106,6 +108,7 @@ pub(crate) const COMMANDS: &[Command] = &[
     )
     .reply("OK"),
     Command::new("failover", -1, ADMIN | NOSCRIPT | STALE, S, failover)
+        .status()
         .traits(super::traits::ALONE),
     Command::new(
         "psync",
@@ -136,6 +139,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         Group::Generic,
         restore_asking,
     )
+    .status()
     .keys(1, 1, 1)
     .acl(acl::KEYSPACE | acl::DANGEROUS),
 ];

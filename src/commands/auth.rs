@@ -24,7 +24,9 @@ const ACL_SUBCOMMANDS: &[Command] = &Command::all_traits(
         Command::new("acl|help", 2, LOADING | STALE, G, acl_help).reply("_str_list"),
         Command::new("acl|list", 2, ADMIN_CMD, G, acl_list).reply("_str_list"),
         Command::new("acl|load", 2, ADMIN_CMD, G, acl_load).reply("OK"),
-        Command::new("acl|log", -2, ADMIN_CMD, G, acl_log).reply("parse_acl_log"),
+        Command::new("acl|log", -2, ADMIN_CMD, G, acl_log)
+            .reply("parse_acl_log")
+            .status(),
         Command::new("acl|save", 2, ADMIN_CMD, G, acl_save).reply("OK"),
         Command::new("acl|setuser", -3, ADMIN_CMD, G, acl_setuser).reply("OK"),
         Command::new("acl|users", 2, ADMIN_CMD, G, acl_users).reply("_str_list"),
@@ -46,6 +48,7 @@ pub(crate) const COMMANDS: &[Command] = &[
     )
     .traits(super::traits::ALONE)
     .reply("BOOL")
+    .status()
     .acl(cat::CONNECTION),
 ];
 

@@ -43,12 +43,16 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         .reply("parse_client_kill")
         .acl(CONN),
     Command::new("client|no-evict", 3, ADMIN_CMD, C, client_no_evict)
+        .status()
         .acl(CONN)
         .traits(ALONE),
     Command::new("client|no-touch", 3, NOSCRIPT | LS, C, client_no_touch)
+        .status()
         .acl(CONN)
         .traits(ALONE),
-    Command::new("client|setinfo", 4, NOSCRIPT | LS, C, client_setinfo).acl(CONN),
+    Command::new("client|setinfo", 4, NOSCRIPT | LS, C, client_setinfo)
+        .status()
+        .acl(CONN),
     Command::new("client|unblock", -3, ADMIN_CMD, C, client_unblock)
         .reply("BOOL")
         .acl(CONN),
@@ -63,25 +67,33 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
     .reply("parse_trackinginfo")
     .acl(CONN),
     Command::new("client|tracking", -3, NOSCRIPT | LS, C, client_tracking)
+        .status()
         .acl(CONN)
         .traits(ALONE),
-    Command::new("client|caching", 3, NOSCRIPT | LS, C, client_caching).acl(CONN),
+    Command::new("client|caching", 3, NOSCRIPT | LS, C, client_caching)
+        .status()
+        .acl(CONN),
     Command::new("client|pause", -3, ADMIN_CMD, C, client_pause)
         .traits(ALONE)
         .route(Nodes::AllNodes, Combine::AllTrue)
         .reply("OK")
         .acl(CONN),
     Command::new("client|unpause", 2, ADMIN_CMD, C, client_unpause)
+        .status()
         .traits(ALONE)
         .route(Nodes::AllNodes, Combine::AllTrue)
         .acl(CONN),
-    Command::new("client|reply", 3, NOSCRIPT | LS, C, client_reply).acl(CONN),
+    Command::new("client|reply", 3, NOSCRIPT | LS, C, client_reply)
+        .status()
+        .acl(CONN),
     Command::new("client|help", 2, LS, C, client_help).acl(CONN),
 ];
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("client", -2, 0, C, container).subcommands(CLIENT_SUBCOMMANDS),
-    Command::new("monitor", 1, ADMIN | NOSCRIPT | LS, Group::Server, monitor).traits(ALONE),
+    Command::new("monitor", 1, ADMIN | NOSCRIPT | LS, Group::Server, monitor)
+        .status()
+        .traits(ALONE),
     Command::new(
         "hello",
         -1,
@@ -98,6 +110,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         C,
         reset,
     )
+    .status()
     .traits(ALONE)
     .reply2("STR")
     .reply3("_str")

@@ -28,7 +28,8 @@ pub(crate) const COMMANDS: &[Command] = &[Command::new(
     Group::Server,
     debug,
 )
-.traits(super::traits::ALONE)];
+.traits(super::traits::ALONE)
+.status()];
 
 const CRASHERS: &[&str] = &[
     "segfault",

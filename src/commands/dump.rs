@@ -40,6 +40,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         .keys(1, 1, 1)
         .acl(KS),
     Command::new("restore", -4, WRITE | DENYOOM, G, restore)
+        .status()
         .keys(1, 1, 1)
         .acl(KS | acl::DANGEROUS),
     Command::new("memory", -2, 0, S, super::server::container).subcommands(MEMORY_SUBCOMMANDS),

@@ -52,7 +52,9 @@ const FUNCTION_SUBCOMMANDS: &[Command] = &[
     .route(Nodes::Primaries, Combine::Each)
     .reply("OK")
     .acl(S),
-    Command::new("function|kill", 2, NOSCRIPT | ALLOW_BUSY, G, function_kill).acl(S),
+    Command::new("function|kill", 2, NOSCRIPT | ALLOW_BUSY, G, function_kill)
+        .status()
+        .acl(S),
     Command::new(
         "function|stats",
         2,

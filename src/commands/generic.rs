@@ -43,6 +43,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         .keys(1, -1, 1)
         .acl(KS),
     Command::new("type", 2, READONLY | FAST, G, type_)
+        .status()
         .keys(1, 1, 1)
         .acl(KS),
     Command::new("rename", 3, WRITE, G, rename)

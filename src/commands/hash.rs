@@ -25,6 +25,7 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("hsetnx", 4, WRITE | DENYOOM | FAST, G, hsetnx).keys(1, 1, 1),
     Command::new("hmset", -4, WRITE | DENYOOM | FAST, G, hmset)
         .reply("BOOL")
+        .status()
         .keys(1, 1, 1),
     Command::new("hget", 3, READONLY | FAST, G, hget).keys(1, 1, 1),
     Command::new("hmget", -3, READONLY | FAST, G, hmget).keys(1, 1, 1),
@@ -260,22 +261,21 @@ fn hgetall(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 
 /// HKEYS key
 fn hkeys(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    let now = ctx.now;
-    let h = ctx.db().get::<Hash>(argv[1], now)?;
-    Ok(Frame::Array(h.map_or_else(Vec::new, |h| {
-        h.live(clock_for(h, now))
-            .map(|(k, _)| Frame::Bulk(k.clone()))
-            .collect()
-    })))
+    hkeys_generic(ctx, argv, false)
 }
 
 /// HVALS key
 fn hvals(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    hkeys_generic(ctx, argv, true)
+}
+
+/// HKEYS / HVALS: the live fields' names, or their `values`.
+fn hkeys_generic(ctx: &mut Ctx, argv: &[&[u8]], values: bool) -> CmdResult {
     let now = ctx.now;
     let h = ctx.db().get::<Hash>(argv[1], now)?;
     Ok(Frame::Array(h.map_or_else(Vec::new, |h| {
         h.live(clock_for(h, now))
-            .map(|(_, v)| Frame::Bulk(v.clone()))
+            .map(|(k, v)| Frame::Bulk(if values { v } else { k }.clone()))
             .collect()
     })))
 }

@@ -19,6 +19,7 @@ use crate::resp::Frame;
 
 pub(crate) const COMMANDS: &[Command] =
     &[Command::new("migrate", -6, WRITE, Group::Generic, migrate)
+        .status()
         .keys(3, 3, 1)
         .movable(migrate_keys)
         .acl(acl::KEYSPACE | acl::DANGEROUS)];

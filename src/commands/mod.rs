@@ -287,7 +287,16 @@ impl Command {
 
     /// Its reply shape in every client profile (see [`replies`]).
     pub const fn reply(mut self, shape: &'static str) -> Command {
+        let status = self.reply.status;
         self.reply = Reply::all(shape);
+        self.reply.status = status;
+        self
+    }
+
+    /// Its string replies are statuses (`+OK`), where its reply shapes do
+    /// not say so ([`Reply::is_status`]).
+    pub const fn status(mut self) -> Command {
+        self.reply.status = true;
         self
     }
 
@@ -665,7 +674,10 @@ pub fn dispatch_cmd_in(
     }
     if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
         let flags = oom::effective_flags(scripts, cmd, argv);
-        return transactions::queue(client, argv, flags);
+        let reply = transactions::queue(client, argv, flags);
+        // CLIENT LIST shows the queued command (cmd, multi, multi-mem).
+        crate::engine::clients::sync(store, client, cmd.name);
+        return reply;
     }
     if client.pubsub && !client.resp3 && !cmd.has_trait(traits::SUBSCRIBED_OK) {
         return Error::msg(format!(

@@ -43,7 +43,17 @@ pub(super) fn check(
     if !queuing && !denies_oom(scripts, client, cmd, argv) {
         return Ok(());
     }
-    let text = Error::Oom.to_string();
+    refuse(store, client, cmd, Error::Oom.to_string())
+}
+
+/// A gate's refusal of `cmd` with `text`: EXEC discards its transaction
+/// (EXECABORT), a command refused inside MULTI makes EXEC fail.
+fn refuse(
+    store: &mut Store,
+    client: &mut ClientState,
+    cmd: &Command,
+    text: String,
+) -> Result<(), Frame> {
     if cmd.name == "exec" {
         client.multi = None;
         transactions::unwatch_all(store, client);
@@ -122,18 +132,8 @@ pub(super) fn disk_check(
     if !writes {
         return Ok(());
     }
-    let Some(text) = crate::persist::disk_error(store) else {
-        return Ok(());
-    };
-    if cmd.name == "exec" {
-        client.multi = None;
-        transactions::unwatch_all(store, client);
-        return Err(Frame::Error(
-            format!("EXECABORT Transaction discarded because of: {text}").into(),
-        ));
+    match crate::persist::disk_error(store) {
+        Some(text) => refuse(store, client, cmd, text),
+        None => Ok(()),
     }
-    if let Some(m) = client.multi.as_mut() {
-        m.aborted = true;
-    }
-    Err(Frame::Error(text.into()))
 }

@@ -22,6 +22,9 @@ pub struct Reply {
     pub resp2_unified: Option<&'static str>,
     /// `legacy_responses=False` on RESP3.
     pub resp3_unified: Option<&'static str>,
+    /// A string reply is a status (`+OK`, `+string`), not a bulk string,
+    /// as redis-cli shows it (unquoted); see [`Reply::is_status`].
+    pub status: bool,
 }
 
 impl Reply {
@@ -32,6 +35,7 @@ impl Reply {
         resp3: None,
         resp2_unified: None,
         resp3_unified: None,
+        status: false,
     };
 
     /// The profile names, in [`Reply::shapes`] order.
@@ -62,7 +66,19 @@ impl Reply {
             resp3: Some(shape),
             resp2_unified: Some(shape),
             resp3_unified: Some(shape),
+            status: false,
         }
+    }
+
+    /// True if a string reply of the command is a status: marked so, or
+    /// shaped by redis-py's status callbacks (`OK`: `+OK` is True,
+    /// `TRUE`: BGSAVE's and BGREWRITEAOF's messages).
+    pub fn is_status(&self) -> bool {
+        self.status
+            || self
+                .shapes()
+                .iter()
+                .any(|s| matches!(s, Some("OK") | Some("TRUE")))
     }
 
     /// `shape` where redis-py's legacy shapes apply: `protocol=2` (also

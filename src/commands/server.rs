@@ -34,6 +34,7 @@ const CONFIG_SUBCOMMANDS: &[Command] = &Command::all_traits(
             .route(Nodes::AllNodes, Combine::AllTrue)
             .reply("OK"),
         Command::new("config|rewrite", 2, ADMIN_CMD, G, config_rewrite)
+            .status()
             .route(Nodes::AllNodes, Combine::AllTrue),
         Command::new("config|help", 2, LS, G, config_help),
     ],
@@ -236,14 +237,29 @@ fn config_set(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         return Err(Error::Syntax);
     }
     let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks_exact(2).map(|p| (p[0], p[1])).collect();
+    let sets = |name: &[u8]| pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    // A served engine's maxclients must fit the open files limit: like
+    // redis-server, raise the limit, or refuse the whole CONFIG SET and
+    // say what fits.
+    let fd_check = ctx.store.servers > 0 && sets(b"maxclients");
+    let before = fd_check.then(|| ctx.store.config.clone());
     ctx.store.config.set_many(&pairs).map_err(Error::msg)?;
+    if let Some(before) = before {
+        let asked = ctx.store.config.maxclients;
+        let fit = crate::engine::config::fdlimit::fit_maxclients(asked);
+        if fit != asked {
+            ctx.store.config = before;
+            let why = crate::engine::config::fdlimit::refusal(fit);
+            return Err(Error::msg(crate::engine::config::set_error(
+                "maxclients",
+                &why,
+            )));
+        }
+    }
     // appendonly / appendfsync take effect at once (AOF on: a rewrite).
     let now = ctx.now;
     crate::persist::aof::apply_config(ctx.store, now, ctx.scripts).map_err(Error::msg)?;
-    if pairs
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case(b"requirepass"))
-    {
+    if sets(b"requirepass") {
         // requirepass is the default user's password, as in Redis.
         let pass = format!(">{}", ctx.store.config.requirepass);
         let rule: &[u8] = if ctx.store.config.requirepass.is_empty() {
@@ -257,10 +273,7 @@ fn config_set(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             .map_err(Error::msg)?;
         ctx.store.refresh_gate();
     }
-    if pairs
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case(b"maxmemory"))
-    {
+    if sets(b"maxmemory") {
         // A lower limit takes effect at once: evict down to it now. Not
         // inside EXEC or a script: their effects are one AOF entry, and
         // evictions are entries of their own (Redis evicts after them);

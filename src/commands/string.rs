@@ -25,9 +25,11 @@ pub(crate) const COMMANDS: &[Command] = &[
         .keys(1, 1, 1),
     Command::new("setex", 4, WRITE | DENYOOM, G, setex)
         .reply("BOOL")
+        .status()
         .keys(1, 1, 1),
     Command::new("psetex", 4, WRITE | DENYOOM, G, psetex)
         .reply("BOOL")
+        .status()
         .keys(1, 1, 1),
     Command::new("getset", 3, WRITE | DENYOOM | FAST, G, getset).keys(1, 1, 1),
     Command::new("getdel", 2, WRITE | FAST, G, getdel).keys(1, 1, 1),

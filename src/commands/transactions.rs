@@ -20,6 +20,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         multi,
     )
+    .status()
     .acl(T),
     Command::new(
         "exec",
@@ -36,6 +37,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         discard,
     )
+    .status()
     .acl(T),
     Command::new(
         "watch",
@@ -80,6 +82,8 @@ pub fn queue(client: &mut ClientState, argv: &[&[u8]], flags: u32) -> Frame {
     }
     if !multi.aborted {
         multi.flags |= flags;
+        let bytes: usize = argv.iter().map(|a| a.len()).sum();
+        multi.mem += (bytes + argv.len() * std::mem::size_of::<usize>()) as u64;
         multi
             .queued
             .push(argv.iter().map(|a| Bytes::copy_from_slice(a)).collect());

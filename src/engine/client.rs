@@ -23,6 +23,9 @@ pub fn next_client_id() -> u64 {
 pub struct MultiState {
     /// Queued commands, each as its full argv.
     pub queued: Vec<Vec<Bytes>>,
+    /// CLIENT LIST's `multi-mem`: the queued arguments' bytes plus a
+    /// pointer per argument, as Redis 7.0 counts them.
+    pub mem: u64,
     /// A queued command was rejected (unknown, wrong arity...): EXEC aborts.
     pub aborted: bool,
     /// The command flags of the queued commands, or-ed together as they

@@ -16,7 +16,7 @@
 //! and blocked wait are gone and it gets a new id.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -50,28 +50,83 @@ pub struct Io {
     /// Bytes of the arguments of the command running or half received
     /// (`argv-mem`).
     pub argv_mem: AtomicU64,
-    /// Replies not yet written to the socket.
-    pub out: AtomicU64,
+    /// Replies not yet written to the socket; its peak is the reply
+    /// buffer's (`rbp`).
+    pub out: Gauge,
     /// Pushes (messages, MONITOR lines) waiting in the pub/sub sink.
     pub pushes: AtomicU64,
-    /// Bytes allocated for the read and reply buffers.
+    /// Bytes allocated for the read buffer (`qbuf` + `qbuf-free`) and the
+    /// reply buffer.
     pub buffers: AtomicU64,
+}
+
+/// How long a reply buffer's peak holds before it restarts from the
+/// current size: Redis 7.0 resets `rbp` every 5 seconds.
+const PEAK_SECS: u32 = 5;
+
+/// A byte count the connection keeps current, with its peak since the
+/// last reset (every [`PEAK_SECS`]).
+#[derive(Debug, Default)]
+pub struct Gauge {
+    value: AtomicU64,
+    peak: AtomicU64,
+    /// The coarse clock's second of the last reset.
+    reset_at: AtomicU32,
+}
+
+impl Gauge {
+    /// Sets the count, as `AtomicU64::store`, and raises the peak.
+    #[inline]
+    pub fn store(&self, value: u64, order: Ordering) {
+        self.value.store(value, order);
+        let now = super::clock::lru_clock();
+        if now.wrapping_sub(self.reset_at.load(Ordering::Relaxed)) >= PEAK_SECS {
+            self.reset_at.store(now, Ordering::Relaxed);
+            self.peak.store(value, Ordering::Relaxed);
+        } else {
+            self.peak.fetch_max(value, Ordering::Relaxed);
+        }
+    }
+
+    pub fn load(&self, order: Ordering) -> u64 {
+        self.value.load(order)
+    }
+
+    /// The highest count since the last reset (the count itself when no
+    /// store came since the peak's time ran out).
+    pub fn peak(&self) -> u64 {
+        let now = super::clock::lru_clock();
+        if now.wrapping_sub(self.reset_at.load(Ordering::Relaxed)) >= PEAK_SECS {
+            self.value.load(Ordering::Relaxed)
+        } else {
+            self.peak.load(Ordering::Relaxed)
+        }
+    }
 }
 
 /// Redis's reply chunk: output up to this size is `obl` (the reply
 /// buffer), the rest `oll` blocks of this size, which `omem` counts.
 const REPLY_CHUNK: u64 = 16 * 1024;
 
-/// CLIENT LIST's buffer fields of a connection: `qbuf`, `qbuf-free`,
-/// `argv-mem`, `obl`, `oll`, `omem`, `tot-mem` and `events`.
+/// CLIENT LIST's buffer fields of a client: `qbuf`, `qbuf-free`,
+/// `argv-mem`, `multi-mem`, `rbs`, `rbp`, `obl`, `oll`, `omem`, `tot-mem`
+/// and `events` (an embedded client has no buffers, only `multi-mem`).
 fn io_fields(e: &ClientInfo) -> String {
+    let multi = e.multi_mem;
     let Some(s) = &e.socket else {
-        return "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r".into();
+        return format!("qbuf=0 qbuf-free=0 argv-mem=0 multi-mem={multi} rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={multi} events=r");
     };
     let io = &s.io;
     let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let (qbuf, free, argv) = (get(&io.qbuf), get(&io.qbuf_free), get(&io.argv_mem));
-    let (out, pushes) = (get(&io.out), get(&io.pushes));
+    let (out, pushes) = (io.out.load(Ordering::Relaxed), get(&io.pushes));
+    // Redis's reply buffer (rbs: its size, rbp: its peak use) is the
+    // first REPLY_CHUNK of the output, as obl is; its peak cannot pass
+    // its size (a buffer freed after a big reply starts over).
+    let rbs = get(&io.buffers)
+        .saturating_sub(qbuf + free)
+        .min(REPLY_CHUNK);
+    let rbp = io.out.peak().min(rbs);
     let pending = out + pushes;
     let obl = pending.min(REPLY_CHUNK);
     let oll = (pending - obl).div_ceil(REPLY_CHUNK);
@@ -79,10 +134,10 @@ fn io_fields(e: &ClientInfo) -> String {
     let base = (std::mem::size_of::<ClientState>()
         + std::mem::size_of::<ClientInfo>()
         + std::mem::size_of::<Socket>()) as u64;
-    let tot = base + get(&io.buffers) + pushes + argv;
+    let tot = base + get(&io.buffers) + pushes + argv + multi;
     let events = if pending > 0 { "rw" } else { "r" };
     format!(
-        "qbuf={qbuf} qbuf-free={free} argv-mem={argv} multi-mem=0 rbs=0 rbp=0 obl={obl} oll={oll} omem={omem} tot-mem={tot} events={events}"
+        "qbuf={qbuf} qbuf-free={free} argv-mem={argv} multi-mem={multi} rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} tot-mem={tot} events={events}"
     )
 }
 
@@ -101,6 +156,9 @@ pub struct ClientInfo {
     pub resp3: bool,
     /// Queued commands inside MULTI, or -1.
     pub multi: i64,
+    /// Their memory as Redis counts it (`multi-mem`, see
+    /// [`MultiState::mem`](super::client::MultiState::mem)).
+    pub multi_mem: u64,
     pub pubsub: bool,
     pub blocked: bool,
     pub no_evict: bool,
@@ -196,6 +254,7 @@ fn info_of(c: &ClientState, cmd: &'static str) -> ClientInfo {
         last_cmd: cmd,
         resp3: c.resp3,
         multi: c.multi.as_ref().map_or(-1, |m| m.queued.len() as i64),
+        multi_mem: c.multi.as_ref().map_or(0, |m| m.mem),
         pubsub: c.pubsub,
         blocked: c.blocked.is_some(),
         no_evict: c.no_evict,
@@ -222,6 +281,7 @@ pub fn sync(store: &mut Store, client: &ClientState, cmd: &'static str) {
     e.last_cmd = cmd;
     e.resp3 = client.resp3;
     e.multi = client.multi.as_ref().map_or(-1, |m| m.queued.len() as i64);
+    e.multi_mem = client.multi.as_ref().map_or(0, |m| m.mem);
     e.pubsub = client.pubsub;
     e.blocked = client.blocked.is_some();
     e.no_evict = client.no_evict;

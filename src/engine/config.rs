@@ -105,6 +105,7 @@ impl Default for Config {
     }
 }
 
+pub mod fdlimit;
 mod table;
 
 use table::DEFAULT_OBUF_LIMITS;

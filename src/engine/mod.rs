@@ -115,6 +115,10 @@ pub struct Store {
     /// top-level command started: a script without `allow-oom` may then
     /// not begin writing with commands that grow memory, as in Redis.
     pub oom_before_command: bool,
+    /// redcore servers running on this engine: while one is, `maxclients`
+    /// must fit the process's open files limit, as in redis-server (see
+    /// [`config::fdlimit`]).
+    pub servers: usize,
 }
 
 impl Store {
@@ -145,6 +149,7 @@ impl Store {
             aof: Default::default(),
             evictor: evict::Evictor::default(),
             oom_before_command: false,
+            servers: 0,
         }
     }
 

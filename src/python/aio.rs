@@ -25,7 +25,7 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
-use super::client::{finish_pipeline, Client, Queue};
+use super::client::{finish_pipeline, Client, Queue, Queued};
 use super::cluster::ClusterRouter;
 use super::errors;
 use super::reply::{self, Decoder, Native, Opts, Shape};
@@ -34,6 +34,16 @@ use crate::commands::{self, flags};
 use crate::engine::blocking::Blocked;
 use crate::engine::Engine;
 use crate::resp::{self, Frame, Parser};
+
+/// A queued command's table row (looked up by its name when it was
+/// queued without one) and where its keys send it in a cluster.
+fn route_of(c: &Queued, all: &[&[u8]]) -> (Option<&'static commands::Command>, Route) {
+    let argv = &all[c.first..c.first + c.nargs];
+    let cmd = c
+        .cmd
+        .or_else(|| argv.first().and_then(|n| commands::lookup(n)));
+    (cmd, slots::route(cmd, argv))
+}
 
 /// Commands taken out of a recorder client's queue, ready to send.
 #[pyclass(module = "redcore._redcore", name = "Batch")]
@@ -88,13 +98,8 @@ impl Batch {
         let [c] = q.cmds.as_slice() else {
             return None;
         };
-        let all = q.all_args();
-        let argv = &all[c.first..c.first + c.nargs];
-        let cmd = c
-            .cmd
-            .or_else(|| argv.first().and_then(|n| commands::lookup(n)));
-        match crate::client::slots::route(cmd, argv) {
-            crate::client::slots::Route::Slot(s) => Some(s),
+        match route_of(c, &q.all_args()).1 {
+            Route::Slot(s) => Some(s),
             _ => None,
         }
     }
@@ -133,12 +138,7 @@ impl Batch {
         let [c] = q.cmds.as_slice() else {
             return None;
         };
-        let all = q.all_args();
-        let argv = &all[c.first..c.first + c.nargs];
-        let cmd = c
-            .cmd
-            .or_else(|| argv.first().and_then(|n| commands::lookup(n)));
-        let Route::Slot(slot) = slots::route(cmd, argv) else {
+        let (cmd, Route::Slot(slot)) = route_of(c, &q.all_args()) else {
             return None;
         };
         let read_only = cmd.is_some_and(|c| c.has(flags::READONLY));
@@ -167,14 +167,12 @@ impl Batch {
         let topo = inner.topology();
         let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (i, c) in q.cmds.iter().enumerate() {
-            let argv = &all[c.first..c.first + c.nargs];
-            let cmd = c
-                .cmd
-                .or_else(|| argv.first().and_then(|n| commands::lookup(n)));
-            let slot = match slots::route(cmd, argv) {
+            let (cmd, route) = route_of(c, &all);
+            let slot = match route {
                 Route::Slot(s) => Some(s),
                 Route::Keyless => None,
                 Route::CrossSlot => {
+                    let argv = &all[c.first..c.first + c.nargs];
                     let name = String::from_utf8_lossy(argv.first().copied().unwrap_or(b""))
                         .to_uppercase();
                     return Err(errors::named_error(

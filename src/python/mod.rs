@@ -100,6 +100,7 @@ fn command_table(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
             .collect();
         d.set_item("traits", traits)?;
         d.set_item("reply", reply_dict(py, &c.reply)?)?;
+        d.set_item("status_reply", c.reply.is_status())?;
         let (nodes, combine) = c.route.names();
         d.set_item("cluster_nodes", nodes)?;
         d.set_item("cluster_combine", combine)?;

@@ -36,6 +36,7 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 
 use crate::engine::clients::Pause;
+use crate::engine::config::fdlimit::fit_maxclients;
 use crate::engine::Engine;
 use crate::resp::Frame;
 
@@ -350,6 +351,7 @@ impl Server {
             }
         }
         spawn_housekeeping(shared.clone(), done_tx)?;
+        shared.engine.lock().servers += 1;
         Ok(Server {
             shared,
             runtime: Some(runtime),
@@ -420,6 +422,7 @@ impl Server {
         // unless another server took over meanwhile.
         if !self.served.is_empty() {
             let mut store = self.shared.engine.lock();
+            store.servers = store.servers.saturating_sub(1);
             let ours = self
                 .served
                 .iter()
@@ -487,42 +490,6 @@ fn apply_settings(
         let _ = config.set_startup(&[(name.as_bytes(), value.as_bytes())]);
     }
     before
-}
-
-/// File descriptors redis-server keeps for itself beyond its clients.
-const RESERVED_FDS: u64 = 32;
-
-/// As redis-server at start-up: raises the open files limit toward
-/// `maxclients` plus [`RESERVED_FDS`] as far as the hard limit allows,
-/// and returns the `maxclients` that fits in it (lower when it cannot).
-fn fit_maxclients(maxclients: u64) -> u64 {
-    let want = maxclients.saturating_add(RESERVED_FDS);
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes only the struct it is given.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return maxclients;
-    }
-    // rlim_t is u64 on Linux.
-    let mut current: u64 = lim.rlim_cur;
-    if current < want {
-        let target: libc::rlim_t = want.min(lim.rlim_max);
-        let raised = libc::rlimit {
-            rlim_cur: target,
-            rlim_max: lim.rlim_max,
-        };
-        // SAFETY: setrlimit only reads the struct it is given.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            current = target;
-        }
-    }
-    if current >= want {
-        maxclients
-    } else {
-        current.saturating_sub(RESERVED_FDS).max(1)
-    }
 }
 
 impl Drop for Server {

@@ -35,6 +35,30 @@ def ids_in(r: Any) -> set:
     return {int(c["id"]) for c in r.client_list()}
 
 
+def test_client_list_multi_mem_counts_the_queued_commands(make):
+    """multi-mem: the queued commands' argument bytes plus 8 per argument,
+    as Redis 7.0 counts them; gone with the transaction."""
+    a = make(decode_responses=True, single_connection_client=True)
+    b = make(decode_responses=True)
+    a.client_setname("tx")
+
+    def seen():
+        e = next(c for c in b.client_list() if c["name"] == "tx")
+        return e["multi"], e["multi-mem"]
+
+    assert seen() == ("-1", "0")
+    a.execute_command("MULTI")
+    a.execute_command("SET", "foo", "bar")
+    a.execute_command("RPUSH", "list", "a", "bb", "ccc")
+    assert seen() == ("2", str((3 + 3 + 3) + 3 * 8 + (5 + 4 + 1 + 2 + 3) + 5 * 8))
+    a.execute_command("EXEC")
+    assert seen() == ("-1", "0")
+    a.execute_command("MULTI")
+    a.execute_command("SET", "foo", "bar")
+    a.execute_command("DISCARD")
+    assert seen() == ("-1", "0")
+
+
 def test_client_list_sees_every_client_of_the_engine(make):
     a = make(decode_responses=True)
     b = make(decode_responses=True)

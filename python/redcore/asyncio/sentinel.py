@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import random
 import weakref
-from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Tuple, Type
+from typing import Any, AsyncIterator, List, Optional, Tuple, Type
 
 from .. import sentinel as _sync
 from .._compat import adopt, redis_base
@@ -163,16 +163,9 @@ class Sentinel(SentinelBase, SentinelCommands, *redis_base("redis.asyncio.sentin
         connection_kwargs: connection arguments for the masters and replicas.
     """
 
-    def __init__(
-        self,
-        sentinels: Sequence[Tuple[str, int]],
-        min_other_sentinels: int = 0,
-        sentinel_kwargs: Optional[Dict[str, Any]] = None,
-        force_master_ip: Optional[str] = None,
-        **connection_kwargs: Any,
-    ) -> None:
-        sentinel_kwargs = self._init_base(min_other_sentinels, sentinel_kwargs, force_master_ip, connection_kwargs)
-        self.sentinels = [Redis(host, port, **sentinel_kwargs) for host, port in sentinels]
+    _sentinel_client = Redis
+
+    def _init_watch(self) -> None:
         self._listeners: List["asyncio.Task[None]"] = []
 
     # -- +switch-master --------------------------------------------------

@@ -188,7 +188,35 @@ def _us(seconds: float) -> int:
     return max(1, round(seconds * 1_000_000))
 
 
-class FixedWindow(Limiter):
+class _WindowLimiter(Limiter):
+    """At most ``limit`` units per ``window`` seconds; the scripts take the
+    limit and the window in microseconds."""
+
+    def __init__(self, client: Any, key: Any, limit: int, window: float) -> None:
+        self.limit = _count("limit", limit)
+        self.window = _positive("window", window)
+        super().__init__(client, key)
+
+    def _args(self) -> List[Any]:
+        return [self.limit, _us(self.window)]
+
+
+class _RateLimiter(Limiter):
+    """``rate`` units per ``per`` seconds, up to ``limit`` at once (the
+    size argument, named by each limiter; default ``rate``); the bucket
+    scripts take the limit and the rate per microsecond."""
+
+    def _init_rate(self, client: Any, key: Any, rate: float, per: float, size_name: str, size: int) -> None:
+        self.rate = _positive("rate", rate)
+        self.per = _positive("per", per)
+        self.limit = _count(size_name, size or max(1, int(rate)))
+        super().__init__(client, key)
+
+    def _args(self) -> List[Any]:
+        return [self.limit, repr(self.rate / self.per / 1_000_000)]
+
+
+class FixedWindow(_WindowLimiter):
     """At most ``limit`` units per ``window`` seconds; the window opens at
     the first hit and the count starts over when it closes. Cheapest, but
     allows up to twice the limit across a window boundary.
@@ -201,16 +229,8 @@ class FixedWindow(Limiter):
 
     SCRIPT = _FIXED_WINDOW
 
-    def __init__(self, client: Any, key: Any, limit: int, window: float) -> None:
-        self.limit = _count("limit", limit)
-        self.window = _positive("window", window)
-        super().__init__(client, key)
 
-    def _args(self) -> List[Any]:
-        return [self.limit, _us(self.window)]
-
-
-class SlidingWindowLog(Limiter):
+class SlidingWindowLog(_WindowLimiter):
     """At most ``limit`` units in any ``window`` seconds, exactly: every
     admitted unit is logged with its time in a sorted set (memory grows with
     ``limit``).
@@ -223,16 +243,8 @@ class SlidingWindowLog(Limiter):
 
     SCRIPT = _SLIDING_LOG
 
-    def __init__(self, client: Any, key: Any, limit: int, window: float) -> None:
-        self.limit = _count("limit", limit)
-        self.window = _positive("window", window)
-        super().__init__(client, key)
 
-    def _args(self) -> List[Any]:
-        return [self.limit, _us(self.window)]
-
-
-class SlidingWindowCounter(Limiter):
+class SlidingWindowCounter(_WindowLimiter):
     """At most ``limit`` units in any ``window`` seconds, approximately: the
     previous window's count is weighted by how much of it the sliding window
     still covers. Constant memory (three numbers per key).
@@ -245,16 +257,8 @@ class SlidingWindowCounter(Limiter):
 
     SCRIPT = _SLIDING_COUNTER
 
-    def __init__(self, client: Any, key: Any, limit: int, window: float) -> None:
-        self.limit = _count("limit", limit)
-        self.window = _positive("window", window)
-        super().__init__(client, key)
 
-    def _args(self) -> List[Any]:
-        return [self.limit, _us(self.window)]
-
-
-class TokenBucket(Limiter):
+class TokenBucket(_RateLimiter):
     """A bucket of ``burst`` tokens (default ``rate``), refilled at ``rate``
     tokens per ``per`` seconds; a hit takes ``cost`` tokens.
 
@@ -267,16 +271,10 @@ class TokenBucket(Limiter):
     SCRIPT = _TOKEN_BUCKET
 
     def __init__(self, client: Any, key: Any, rate: float, per: float = 1.0, burst: int = 0) -> None:
-        self.rate = _positive("rate", rate)
-        self.per = _positive("per", per)
-        self.limit = _count("burst", burst or max(1, int(rate)))
-        super().__init__(client, key)
-
-    def _args(self) -> List[Any]:
-        return [self.limit, repr(self.rate / self.per / 1_000_000)]
+        self._init_rate(client, key, rate, per, "burst", burst)
 
 
-class LeakyBucket(Limiter):
+class LeakyBucket(_RateLimiter):
     """A bucket holding at most ``capacity`` units that leaks ``rate`` units
     per ``per`` seconds; a hit pours ``cost`` units in, if they fit (the
     "leaky bucket as a meter").
@@ -290,16 +288,10 @@ class LeakyBucket(Limiter):
     SCRIPT = _LEAKY_BUCKET
 
     def __init__(self, client: Any, key: Any, rate: float, per: float = 1.0, capacity: int = 0) -> None:
-        self.rate = _positive("rate", rate)
-        self.per = _positive("per", per)
-        self.limit = _count("capacity", capacity or max(1, int(rate)))
-        super().__init__(client, key)
-
-    def _args(self) -> List[Any]:
-        return [self.limit, repr(self.rate / self.per / 1_000_000)]
+        self._init_rate(client, key, rate, per, "capacity", capacity)
 
 
-class GCRA(Limiter):
+class GCRA(_RateLimiter):
     """The generic cell rate algorithm: ``rate`` requests per ``per``
     seconds, evenly spaced, with bursts of up to ``burst`` (default
     ``rate``). Behaves like a token bucket but stores a single number.
@@ -313,10 +305,7 @@ class GCRA(Limiter):
     SCRIPT = _GCRA
 
     def __init__(self, client: Any, key: Any, rate: float, per: float = 1.0, burst: int = 0) -> None:
-        self.rate = _positive("rate", rate)
-        self.per = _positive("per", per)
-        self.limit = _count("burst", burst or max(1, int(rate)))
-        super().__init__(client, key)
+        self._init_rate(client, key, rate, per, "burst", burst)
 
     def _args(self) -> List[Any]:
         return [self.limit, repr(self.per / self.rate * 1_000_000)]

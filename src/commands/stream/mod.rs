@@ -83,7 +83,9 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("xadd", -5, WRITE | DENYOOM | FAST, X, write::xadd).keys(1, 1, 1),
     Command::new("xtrim", -4, WRITE, X, write::xtrim).keys(1, 1, 1),
     Command::new("xdel", -3, WRITE | FAST, X, write::xdel).keys(1, 1, 1),
-    Command::new("xsetid", -3, WRITE | DENYOOM | FAST, X, write::xsetid).keys(1, 1, 1),
+    Command::new("xsetid", -3, WRITE | DENYOOM | FAST, X, write::xsetid)
+        .status()
+        .keys(1, 1, 1),
     Command::new("xrange", -4, READONLY, X, range::xrange)
         .reply("parse_stream_list")
         .keys(1, 1, 1),

@@ -267,8 +267,7 @@ impl Io {
             return true;
         }
         let result = self.file.sync_data();
-        self.fsync_done(result);
-        if self.status.last_fsync_ok.load(Ordering::Relaxed) {
+        if self.fsync_done(result) {
             self.unsynced = false;
             self.last_fsync = Instant::now();
             true
@@ -277,14 +276,30 @@ impl Io {
         }
     }
 
-    /// Records an fsync's result (MISCONF while fsyncs fail).
-    fn fsync_done(&self, result: std::io::Result<()>) {
+    /// Records an fsync's result (MISCONF while fsyncs fail); true if it
+    /// succeeded.
+    ///
+    /// Outside `always`, redis-server fsyncs in the background and takes
+    /// EINVAL and EBADF for "nothing to sync" (a file that cannot be
+    /// synced, a descriptor closed meanwhile), not for a disk failure:
+    /// writes go on. Under `always` every fsync error is one.
+    fn fsync_done(&self, result: std::io::Result<()>) -> bool {
         let st = &self.status;
+        let result = match result {
+            Err(e)
+                if self.fsync != Fsync::Always
+                    && matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EBADF)) =>
+            {
+                Ok(())
+            }
+            r => r,
+        };
         match result {
             Ok(()) => {
                 if !st.last_fsync_ok.swap(true, Ordering::Relaxed) {
                     log_warning("AOF fsync error looks solved, writes are accepted again.");
                 }
+                true
             }
             Err(e) => {
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
@@ -292,6 +307,7 @@ impl Io {
                 if st.last_fsync_ok.swap(false, Ordering::Relaxed) {
                     log_error(&format!("Error syncing the AOF file: {}", strerror(errno)));
                 }
+                false
             }
         }
     }
@@ -746,10 +762,8 @@ fn spawn_writer(shared: Weak<Shared>) {
             };
             if let Some(file) = to_sync {
                 let result = file.sync_data();
-                let failed = result.is_err();
                 let mut io = s.io.lock();
-                io.fsync_done(result);
-                if failed {
+                if !io.fsync_done(result) {
                     if io.fsync == Fsync::EverySec {
                         s.status.delayed_fsync.fetch_add(1, Ordering::Relaxed);
                     }
