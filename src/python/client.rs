@@ -550,25 +550,35 @@ impl Client {
         argv: &[&[u8]],
         f: impl FnOnce(&mut crate::engine::Db, crate::engine::Now<'_>) -> R,
     ) -> Option<R> {
+        let (engine, cmd) = self.fast_engine(fast, native, cmd)?;
+        engine.with_db(self.db.load(Ordering::Relaxed), cmd, argv, f)
+    }
+
+    /// The embedded engine a fast path may run `fast` on directly: not in
+    /// a pipeline, its default callback (`native`) in place, no script
+    /// running (the general path answers BUSY or waits without the GIL),
+    /// and no ACL limits, pending kills or missing connection (every
+    /// command must then pass the dispatcher's checks).
+    #[inline]
+    fn fast_engine(
+        &self,
+        fast: Fast,
+        native: Native,
+        cmd: Option<&'static Command>,
+    ) -> Option<(&Engine, &'static Command)> {
         let cmd = cmd?;
         if self.pipe.is_some() || !self.callbacks.is_native(fast, native) {
             return None;
         }
         match &*self.backend {
-            // While a script runs the general path answers BUSY or waits
-            // without the GIL.
-            Backend::Embedded(engine) if engine.script_running() => None,
-            // ACL limits, pending kills, or not yet connected: every
-            // command must pass the dispatcher's checks.
             Backend::Embedded(engine)
-                if engine.gated() || !self.connected.load(Ordering::Relaxed) =>
+                if !(engine.script_running()
+                    || engine.gated()
+                    || !self.connected.load(Ordering::Relaxed)) =>
             {
-                None
+                Some((engine, cmd))
             }
-            Backend::Embedded(engine) => {
-                engine.with_db(self.db.load(Ordering::Relaxed), cmd, argv, f)
-            }
-            Backend::Remote(_) | Backend::Cluster(_) => None,
+            Backend::Embedded(_) | Backend::Remote(_) | Backend::Cluster(_) => None,
         }
     }
 
@@ -585,23 +595,8 @@ impl Client {
         key: &[u8],
         f: impl FnOnce(&mut crate::engine::Db, crate::engine::Now<'_>) -> R,
     ) -> Option<R> {
-        let cmd = cmd?;
-        if self.pipe.is_some() || !self.callbacks.is_native(fast, native) {
-            return None;
-        }
-        match &*self.backend {
-            Backend::Embedded(engine)
-                if engine.script_running()
-                    || engine.gated()
-                    || !self.connected.load(Ordering::Relaxed) =>
-            {
-                None
-            }
-            Backend::Embedded(engine) => {
-                engine.with_db_write(self.db.load(Ordering::Relaxed), cmd, argv, key, f)
-            }
-            Backend::Remote(_) | Backend::Cluster(_) => None,
-        }
+        let (engine, cmd) = self.fast_engine(fast, native, cmd)?;
+        engine.with_db_write(self.db.load(Ordering::Relaxed), cmd, argv, key, f)
     }
 
     /// A looked-up optional string as the caller wants it (None, bytes, str),
