@@ -260,10 +260,11 @@ pub fn range<'a>(
 /// LRANGE key start stop
 fn lrange(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now;
-    let items = range(ctx.db(), argv[1], argv[2], argv[3], now)?;
-    Ok(bulks(
-        items.into_iter().flatten().map(Bytes::copy_from_slice),
-    ))
+    let wire = ctx.client.socket.is_some();
+    Ok(match range(ctx.db(), argv[1], argv[2], argv[3], now)? {
+        Some(items) => Frame::bulk_array_for(wire, items),
+        None => Frame::Array(Vec::new()),
+    })
 }
 
 /// LINDEX key index

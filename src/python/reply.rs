@@ -196,6 +196,7 @@ impl Decoder {
 pub fn to_py<'py>(py: Python<'py>, f: &Frame, dec: &Decoder) -> PyResult<Bound<'py, PyAny>> {
     Ok(match f {
         Frame::Bulk(b) | Frame::Simple(b) => dec.bulk(py, b)?,
+        Frame::Encoded(_) => to_py(py, &f.expanded(), dec)?,
         Frame::Integer(n) => n.into_pyobject(py)?.into_any(),
         Frame::Null | Frame::NullArray => py.None().into_bound(py),
         Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => {
@@ -399,6 +400,11 @@ pub fn convert<'py>(
     if let Frame::Error(e) = &f {
         return Err(errors::reply_error(py, e));
     }
+    // Only a socket's replies are pre-encoded; shapes read frames.
+    let f = match f {
+        Frame::Encoded(_) => f.expanded().into_owned(),
+        f => f,
+    };
     let raw;
     let dec = if dec.decode && opts.flags & Opts::NEVER_DECODE != 0 {
         raw = Decoder {

@@ -38,6 +38,12 @@ pub enum Frame {
     Verbatim([u8; 3], Bytes),
     /// `>N` — out-of-band data (pub/sub messages on RESP3).
     Push(Vec<Frame>),
+    /// A reply already serialized, that reads the same in RESP2 and RESP3
+    /// (an array of bulk strings): written as it is. Handlers build it
+    /// (see [`Frame::bulk_array_for`]) only for clients whose replies go
+    /// straight to a socket, so a 100-element LRANGE costs one buffer
+    /// instead of 100 strings; every other reader sees [`Frame::expanded`].
+    Encoded(Bytes),
 }
 
 impl Frame {
@@ -87,6 +93,43 @@ impl Frame {
         B: Into<Bytes>,
     {
         Frame::Array(items.into_iter().map(|b| Frame::Bulk(b.into())).collect())
+    }
+
+    /// An array of the bulk strings `items` yields: pre-encoded when
+    /// `wire` (the client's replies go straight to a socket), else an
+    /// [`Frame::Array`] of copies.
+    pub fn bulk_array_for<'a>(wire: bool, items: impl Iterator<Item = &'a [u8]>) -> Frame {
+        if !wire {
+            return Frame::Array(items.map(Frame::bulk).collect());
+        }
+        let (lower, _) = items.size_hint();
+        let mut out = Vec::with_capacity(16 + lower * 16);
+        // The count is known only at the end: leave room for the largest
+        // header and move the body up behind the real one.
+        const ROOM: usize = 24;
+        out.resize(ROOM, 0);
+        let mut n = 0;
+        for item in items {
+            super::write_bulk(&mut out, item);
+            n += 1;
+        }
+        let mut head = Vec::with_capacity(ROOM);
+        super::write_header(&mut head, b'*', n);
+        let start = ROOM - head.len();
+        out[start..ROOM].copy_from_slice(&head);
+        Frame::Encoded(Bytes::from(out).slice(start..))
+    }
+
+    /// This frame with an [`Frame::Encoded`] reply parsed back into frames
+    /// (other frames are returned as they are).
+    pub fn expanded(&self) -> std::borrow::Cow<'_, Frame> {
+        match self {
+            Frame::Encoded(raw) => std::borrow::Cow::Owned(match super::parse_frame(raw) {
+                Ok(Some((frame, _))) => frame,
+                _ => Frame::error("ERR malformed pre-encoded reply"),
+            }),
+            other => std::borrow::Cow::Borrowed(other),
+        }
     }
 
     /// True for an error reply.

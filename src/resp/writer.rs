@@ -110,6 +110,7 @@ fn write_node<'a>(out: &mut Vec<u8>, frame: &'a Frame, resp3: bool, pending: &mu
         Frame::Error(e) => write_line(out, b'-', e),
         Frame::Integer(n) => write_integer(out, *n),
         Frame::Bulk(b) => write_bulk(out, b),
+        Frame::Encoded(raw) => out.extend_from_slice(raw),
         Frame::Null => out.extend_from_slice(if resp3 { b"_\r\n" } else { b"$-1\r\n" }),
         Frame::NullArray => out.extend_from_slice(if resp3 { b"_\r\n" } else { b"*-1\r\n" }),
         Frame::Array(items) => write_list(out, b'*', items, resp3, pending),

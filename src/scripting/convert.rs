@@ -66,6 +66,7 @@ unsafe fn push_value(l: State, frame: &Frame, resp3: bool, depth: usize) {
         }
         Frame::Integer(n) => ffi::lua_pushnumber(l, *n as f64),
         Frame::Bulk(b) => lua::push_bytes(l, b),
+        Frame::Encoded(_) => push_value(l, &frame.expanded(), resp3, depth + 1),
         Frame::Null | Frame::NullArray => {
             if resp3 {
                 ffi::lua_pushnil(l)

@@ -173,6 +173,27 @@ def test_lrange_ranges(r, start, end, expected):
     assert r.lrange("l", start, end) == [c.encode() for c in expected]
 
 
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_lrange_big_lists_every_way_of_reading(make, protocol):
+    """Long and binary elements, every range shape, inside MULTI/EXEC and
+    from a script: the same reply everywhere (the server pre-encodes it)."""
+    r = make(protocol=protocol)
+    items = [b"", b"a", b"\r\n$3\r\n*1\r\n", bytes(range(256)), b"x" * 70_000, b"-1", b"12345678901234567890"]
+    items += [b"e%d" % i for i in range(1000)]
+    r.rpush("big", *items)
+    assert r.lrange("big", 0, -1) == items
+    for start, stop in [(0, 0), (5, 104), (-100, -1), (990, 5000), (-5000, 2), (3, 2), (2000, 3000)]:
+        n = len(items)
+        s = max(start + n if start < 0 else start, 0)
+        e = min(stop + n if stop < 0 else stop, n - 1)
+        assert r.lrange("big", start, stop) == items[s : e + 1]
+    p = r.pipeline(transaction=True)
+    p.lrange("big", 0, 2).lrange("missing", 0, -1).lrange("big", -2, -1)
+    assert p.execute() == [items[:3], [], items[-2:]]
+    assert r.eval("return redis.call('LRANGE', KEYS[1], 0, 3)", 1, "big") == items[:4]
+    assert r.eval("return #redis.call('LRANGE', KEYS[1], 0, -1)", 1, "big") == len(items)
+
+
 def test_lrange_errors(r):
     # Indexes are parsed before the key is looked up.
     assert err(r, r.lrange, "missing", "x", 1) == NOT_INT
