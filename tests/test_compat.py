@@ -32,6 +32,7 @@ import redis.lock
 
 import redcore
 import redcore._compat
+import redcore.asyncio
 import redcore.exceptions
 from redcore import _redcore
 from redcore.backoff import ConstantBackoff, NoBackoff
@@ -292,6 +293,32 @@ def test_embedded_pool_names_the_engine() -> None:
     assert named.connection_pool.connection_kwargs["name"] == "compat-named"
     assert redcore.Redis.from_url("memory://compat-named/3").connection_pool.connection_kwargs["db"] == 3
     assert isinstance(redcore.ConnectionPool.from_url("memory://compat-named"), EmbeddedConnectionPool)
+
+
+def test_connection_kwargs_have_a_host_naming_the_engine_or_server(client: redcore.Redis) -> None:
+    # redis-py's TCP pools always carry host and port, and libraries key on
+    # them (pottery groups containers by host, port and db): each engine
+    # has a host of its own, its memory:// URL, which reaches it again.
+    kw = client.connection_pool.connection_kwargs
+    other = type(client)() if "name" in kw else type(client)(port=kw["port"], db=1)
+    assert isinstance(kw["host"], str) and kw["host"]
+    key = (kw["host"], kw.get("port", 6379), kw.get("db", 0))
+    other_kw = other.connection_pool.connection_kwargs
+    assert (other_kw["host"], other_kw.get("port", 6379), other_kw.get("db", 0)) != key
+    client.set("k", "v")
+    assert type(client)(host=kw["host"], port=kw.get("port")).get("k") == b"v"
+    assert type(client)(**kw).get("k") == b"v"
+    if "name" in kw:  # embedded: the host is the engine's URL
+        assert kw["host"].startswith("memory://")
+        assert type(client).from_url(kw["host"]).get("k") == b"v"
+        assert EmbeddedConnectionPool(host=kw["host"]).name == kw["name"]
+        with pytest.raises(TypeError, match="another engine"):
+            EmbeddedConnectionPool(host=kw["host"], name="elsewhere")
+        named = redcore.Redis(name="compat/host name")
+        assert named.connection_pool.connection_kwargs["host"] == "memory://compat%2Fhost%20name"
+        named.set("n", 1)
+        assert redcore.Redis(host="memory://compat%2Fhost%20name").get("n") == b"1"
+        assert redcore.asyncio.Redis(host=named.connection_pool.connection_kwargs["host"]).connection_pool.name == "compat/host name"
 
 
 def test_remote_pool_has_connection_kwargs(redis_server: Any) -> None:

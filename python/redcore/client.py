@@ -44,6 +44,7 @@ from .connection import (
     persistence_config,
     credential,
     embedded_lib_info,
+    is_engine_host,
     startup_config,
 )
 from .exceptions import ConnectionError, DataError, RedisError, ResponseError, WatchError
@@ -193,13 +194,13 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
         if not isinstance(db, int) or isinstance(db, bool):
             raise DataError("db must be an int")
         protocol = _check_protocol(protocol)
-        remote = host is not None or port is not None or unix_socket_path is not None
+        remote = (host is not None and not is_engine_host(host)) or port is not None or unix_socket_path is not None
         if config is not None and (remote or connection_pool is not None):
             raise TypeError("config= sets up an embedded engine; a server takes CONFIG SET")
         auto_close = connection_pool is None
         if connection_pool is None and not remote:
             connection_pool = EmbeddedConnectionPool(
-                name=name, db=db, decode_responses=decode_responses, encoding=encoding,
+                host=host, name=name, db=db, decode_responses=decode_responses, encoding=encoding,
                 encoding_errors=encoding_errors, protocol=protocol,
                 legacy_responses=legacy_responses, config=config,
                 username=username, password=password,

@@ -38,7 +38,7 @@ import ssl as _ssl
 import threading
 import weakref
 from typing import Any, Deque, Dict, List, Optional, Set, Tuple, Type
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from . import _redcore
 from ._compat import adopt, redis_base
@@ -751,6 +751,20 @@ class _EngineToken:
         weakref.finalize(self, _redcore.forget_engine, name).atexit = False
 
 
+def engine_host(name: str) -> str:
+    """The ``host`` in an embedded pool's ``connection_kwargs``: the
+    engine's ``memory://`` URL. redis-py's TCP pools always carry a host and
+    libraries read it (pottery keys its pipelines by host, port and db), so
+    an embedded pool has one too, unique to its engine; no server's hostname
+    has ``://`` in it, so ``Redis(host=...)`` knows it for an engine."""
+    return "memory://" + quote(name, safe="")
+
+
+def is_engine_host(host: Any) -> bool:
+    """Whether ``host`` names an embedded engine (see :func:`engine_host`)."""
+    return isinstance(host, str) and host.lower().startswith("memory://")
+
+
 def parse_memory_url(url: str) -> Dict[str, Any]:
     """``memory://[name][/db][?decode_responses=true&encoding=...&protocol=2]`` as
     :class:`EmbeddedConnectionPool` arguments; persistence parameters
@@ -865,9 +879,9 @@ _NO_EFFECT_IN_PROCESS = IGNORED_REDIS_ARGS | TLS_VERIFY_ARGS | {
 
 class EmbeddedConnectionPool(ConnectionPool):
     """The pool of an embedded client: its ``connection_kwargs`` (``name``,
-    ``db``, ``decode_responses``, ``encoding``, ``encoding_errors``) name
-    the engine, and ``Redis(**connection_kwargs)`` or
-    ``Redis(connection_pool=pool)`` reach it.
+    ``db``, ``decode_responses``, ``encoding``, ``encoding_errors``, and
+    ``host``, the engine's ``memory://`` URL) name the engine, and
+    ``Redis(**connection_kwargs)`` or ``Redis(connection_pool=pool)`` reach it.
 
     ``name=None`` makes a private engine (that of a plain ``Redis()``); it
     gets a generated name so clients rebuilt from ``connection_kwargs``
@@ -877,10 +891,18 @@ class EmbeddedConnectionPool(ConnectionPool):
     """
 
     def __init__(self, connection_class: Type[Connection] = None, max_connections: Optional[int] = None, **connection_kwargs: Any) -> None:  # type: ignore[assignment]
+        host = connection_kwargs.pop("host", None)
         unknown = set(connection_kwargs) - _EMBEDDED_ARGS - _NO_EFFECT_IN_PROCESS
+        if host is not None and not is_engine_host(host):
+            unknown.add("host")
         if unknown:
             raise TypeError(f"unexpected connection arguments for an embedded engine: {', '.join(sorted(unknown))}")
         name = connection_kwargs.get("name")
+        if host is not None:
+            named = parse_memory_url(host)["name"]
+            if name is not None and name != named:
+                raise TypeError(f"host {host!r} names another engine than name={name!r}")
+            name = connection_kwargs["name"] = named
         token = _PRIVATE.get(name) if name is not None else None
         if name is None:
             name = f"<private engine {next(_PRIVATE_IDS)} of process {os.getpid()}>"
@@ -893,6 +915,7 @@ class EmbeddedConnectionPool(ConnectionPool):
         self.connection_class = connection_class or EmbeddedConnection
         self.connection_kwargs = {
             **connection_kwargs,
+            "host": engine_host(name),
             "name": name,
             "db": db,
             "decode_responses": bool(connection_kwargs.get("decode_responses", False)),

@@ -192,7 +192,7 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
         self._single: Optional[Connection] = None
         self._opening_single: Optional["asyncio.Future[Connection]"] = None
         kwargs.update(db=db, password=password)
-        remote = host is not None or port is not None or unix_socket_path is not None
+        remote = (host is not None and not _sync_connection.is_engine_host(host)) or port is not None or unix_socket_path is not None
         if connection_pool is not None and not isinstance(
             connection_pool, (ConnectionPool, _sync_connection.EmbeddedConnectionPool)
         ):
