@@ -7,9 +7,10 @@ against the session's redis-server: rq (enqueue, a ``SimpleWorker`` in
 burst mode, results, the failed-job registry, a scheduled job), Flask-Session,
 Flask-Caching, python-redis-lock, limits' Redis storage, dramatiq (its
 broker's Lua dispatch script, a worker, retries, results, delays, the
-maintenance that recovers a dead worker's messages), django-redis (which
-builds its own redcore clients from ``CONNECTION_POOL_CLASS`` and
-``REDIS_CLIENT_CLASS``: ``memory://`` or ``redis://`` LOCATIONs) and
+maintenance that recovers a dead worker's messages, rate limiters and a
+barrier), django-redis (which builds its own redcore clients from
+``CONNECTION_POOL_CLASS`` and ``REDIS_CLIENT_CLASS``: ``memory://`` or
+``redis://`` LOCATIONs, one or sharded) and
 pottery (containers, Redlock, NextID, caches). The versions are pinned in
 ``requirements-test.txt``.
 """
@@ -28,6 +29,8 @@ import dramatiq
 import pytest
 import redis_lock
 from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
+from dramatiq.rate_limits import Barrier, BucketRateLimiter, ConcurrentRateLimiter, RateLimitExceeded, WindowRateLimiter
+from dramatiq.rate_limits.backends import RedisBackend as RateLimiterBackend
 from dramatiq.results import ResultFailure, ResultMissing, Results
 from dramatiq.results.backends import RedisBackend
 from flask import Flask, session
@@ -300,6 +303,60 @@ def test_dramatiq_maintenance_recovers_a_dead_workers_messages(client: redcore.R
     assert sorted(next(again).args[0] for _ in range(2)) == [1, 2]
 
 
+def test_dramatiq_rate_limiters_and_barrier(client: redcore.Redis) -> None:
+    # The Redis rate-limiter backend: SET NX PX, and WATCH/MULTI loops that
+    # retry on redis.WatchError, contended by threads sharing the client.
+    backend = RateLimiterBackend(client=client)
+    mutex = ConcurrentRateLimiter(backend, "cr", limit=2, ttl=5000)
+    inside, peak, counts = [0], [0], {"done": 0, "exceeded": 0}
+    guard = threading.Lock()
+
+    def work() -> None:
+        for _ in range(15):
+            try:
+                with mutex.acquire():
+                    with guard:
+                        inside[0] += 1
+                        peak[0] = max(peak[0], inside[0])
+                    time.sleep(0.001)
+                    with guard:
+                        inside[0] -= 1
+                        counts["done"] += 1
+            except RateLimitExceeded:
+                with guard:
+                    counts["exceeded"] += 1
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert peak[0] <= 2 and counts["done"] > 0 and counts["done"] + counts["exceeded"] == 60
+    assert client.get("cr") == b"0"
+
+    def granted(limiter: Any, attempts: int) -> int:
+        ok = 0
+        for _ in range(attempts):
+            with limiter.acquire(raise_on_failure=False) as acquired:
+                ok += bool(acquired)
+        return ok
+
+    assert granted(WindowRateLimiter(backend, "win", limit=5, window=1), 8) == 5
+    assert granted(BucketRateLimiter(backend, "bucket", limit=3, bucket=1000), 5) == 3
+
+    barrier = Barrier(backend, "barrier", ttl=5000)
+    assert barrier.create(parties=3) is True and barrier.create(parties=3) is False
+    cleared: list = []
+    waiters = [threading.Thread(target=lambda: cleared.append(barrier.wait(timeout=2000))) for _ in range(2)]
+    for t in waiters:
+        t.start()
+    time.sleep(0.1)
+    assert barrier.wait(timeout=2000) is True  # the last party clears it
+    for t in waiters:
+        t.join(5)
+    assert cleared == [True, True]
+
+
 def test_dramatiq_lua_stack_probe(client: redcore.Redis) -> None:
     # The broker sizes its batches by the largest unpack() the Lua stack
     # takes (maxstack.lua doubles until unpack fails): 7992 on Redis's Lua 5.1.
@@ -311,14 +368,19 @@ def test_dramatiq_lua_stack_probe(client: redcore.Redis) -> None:
 
 
 @pytest.fixture(params=["embedded", "remote"])
-def django_redis_location(request: pytest.FixtureRequest, redis_server: Any) -> Iterator[str]:
-    """A LOCATION for django-redis: a fresh shared embedded engine
-    (``memory://name``), or the session's redis-server."""
+def django_redis_server(request: pytest.FixtureRequest, redis_server: Any) -> Iterator[str]:
+    """Where django-redis's LOCATIONs point, without the db: a fresh shared
+    embedded engine (``memory://name``), or the session's redis-server."""
     if request.param == "embedded":
         yield f"memory://django-redis-{uuid.uuid4().hex}"
     else:
         redis_server.client().flushall()
-        yield f"redis://127.0.0.1:{redis_server.port}/0"
+        yield f"redis://127.0.0.1:{redis_server.port}"
+
+
+@pytest.fixture
+def django_redis_location(django_redis_server: str) -> str:
+    return f"{django_redis_server}/0"
 
 
 @dataclass(frozen=True)
@@ -395,6 +457,38 @@ def test_django_redis_sets_hashes_and_sorted_sets(django_redis_location: str) ->
             assert cache.zrevrangebyscore("board", "+inf", "-inf", start=0, num=1) == ["bob"]
             assert cache.zpopmin("board") == (Point(1, 1), 2.0) and cache.zpopmax("board", 1) == [("bob", 6.0)]
             assert cache.zremrangebyscore("board", 0, 10) == 1 and cache.zcard("board") == 0
+        finally:
+            cache.clear()
+
+
+@pytest.mark.filterwarnings("ignore:.* on sharded client should not specify client")  # django-redis's own calls
+def test_django_redis_sharded_client(django_redis_server: str) -> None:
+    # ShardClient spreads keys over its LOCATIONs (here two databases) by a
+    # hash ring, with one redcore client for each.
+    configure_django()
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    shards = [f"{django_redis_server}/1", f"{django_redis_server}/2"]
+    conf = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": shards,
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.ShardClient",
+            "CONNECTION_POOL_CLASS": "redcore.ConnectionPool",
+            "REDIS_CLIENT_CLASS": "redcore.Redis",
+            "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor",
+        },
+    }
+    with override_settings(CACHES={"default": conf}):
+        cache = caches["default"]
+        try:
+            cache.set_many({f"k{i}": {"i": i, "pad": "x" * 200} for i in range(20)})
+            assert [cache.get(f"k{i}")["i"] for i in range(20)] == list(range(20))
+            sizes = [redcore.Redis.from_url(url).dbsize() for url in shards]
+            assert sum(sizes) == 20 and min(sizes) > 0
+            assert cache.incr("n", ignore_key_check=True) == 1 and cache.decr("n") == 0
+            assert len(cache.keys("k*")) == 20 and cache.delete_pattern("k1*") == 11
         finally:
             cache.clear()
 
