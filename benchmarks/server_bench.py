@@ -7,10 +7,16 @@
 Each server runs in its own process on a free loopback port (redcore via
 ``python -m redcore serve``, so the benchmark measures the server, not this
 script); both are driven with ``-t set,get,incr,lpush,lpop,sadd,hset,zadd,
-lrange_100`` at ``-c 50`` and at ``-c 50 -P 16``. Rows print requests/s for
-each server and the ratio redcore / redis-server (target: at least 1.0x),
-then each server's resident memory (VmRSS) after the run. redis-server is
-single-threaded; redcore uses ``--threads`` worker threads (default 2).
+lrange_100`` at ``-c 50`` and at ``-c 50 -P 16``. Each test runs on its own,
+on one server and then the other (which goes first alternates), for
+``--rounds`` rounds; the best round of each server counts, so a burst of
+load from elsewhere on the machine does not decide a row. Rows print
+requests/s for each server and the ratio redcore / redis-server (target: at
+least 1.0x), and the CPU time each server process used per request (user +
+system, from /proc: the kernel's share of a request included), which other
+load barely moves; then each server's resident memory (VmRSS) after the
+run. redis-server is single-threaded; redcore uses ``--threads`` worker
+threads (default 2).
 Run it on a release build (``maturin develop --release``): a debug build
 measures the compiler's work, not the server's.
 """
@@ -72,10 +78,17 @@ def start_redcore(port: int, threads: int) -> subprocess.Popen:
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def bench(port: int, n: int, clients: int, pipeline: int) -> Dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench(port: int, n: int, clients: int, pipeline: int, tests: str = TESTS) -> Dict[str, float]:
     """requests/s per test, from redis-benchmark's CSV output."""
     exe = shutil.which("redis-benchmark") or "/usr/bin/redis-benchmark"
-    args = [exe, "-h", "127.0.0.1", "-p", str(port), "-t", TESTS, "-n", str(n), "-c", str(clients),
+    args = [exe, "-h", "127.0.0.1", "-p", str(port), "-t", tests, "-n", str(n), "-c", str(clients),
             "-P", str(pipeline), "--csv", "-q"]
     out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=3600).stdout
     rows: Dict[str, float] = {}
@@ -88,6 +101,12 @@ def bench(port: int, n: int, clients: int, pipeline: int) -> Dict[str, float]:
     return rows
 
 
+def cpu_ratio(ours: float, base: float) -> str:
+    """redis-server's CPU per request over redcore's (above 1: redcore
+    uses less); "-" when a run was too short for the clock's ticks."""
+    return f"{base / ours:.2f}x" if ours > 0 and base > 0 else "-"
+
+
 def human(v: float) -> str:
     return f"{v / 1e6:.2f}M" if v >= 1e6 else f"{v / 1e3:.1f}k"
 
@@ -97,6 +116,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("-n", type=int, default=500_000, help="requests per test (default 500000)")
     ap.add_argument("-c", type=int, default=50, help="parallel connections (default 50)")
     ap.add_argument("--threads", type=int, default=2, help="redcore server worker threads (default 2)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds per test; the best counts (default 3)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = ap.parse_args(argv)
 
@@ -104,16 +124,28 @@ def main(argv: Optional[List[str]] = None) -> int:
     rp, cp = free_port(), free_port()
     redis_proc = start_redis(rp, workdir)
     redcore_proc = start_redcore(cp, args.threads)
-    results: List[Tuple[str, str, float, float]] = []
+    # (mode, row) -> [best redcore rps, best redis rps, least redcore CPU
+    # µs/request, least redis CPU µs/request]
+    best: Dict[Tuple[str, str], List[float]] = {}
     try:
         wait_ready(rp, redis_proc)
         wait_ready(cp, redcore_proc)
-        for pipeline in (1, 16):
-            mode = f"-c {args.c}" + (f" -P {pipeline}" if pipeline > 1 else "")
-            theirs = bench(rp, args.n, args.c, pipeline)
-            ours = bench(cp, args.n, args.c, pipeline)
-            for test, base in theirs.items():
-                results.append((mode, test, ours.get(test, 0.0), base))
+        servers = [(0, cp, redcore_proc), (1, rp, redis_proc)]
+        for rnd in range(max(1, args.rounds)):
+            for pipeline in (1, 16):
+                mode = f"-c {args.c}" + (f" -P {pipeline}" if pipeline > 1 else "")
+                for test in TESTS.split(","):
+                    order = servers if rnd % 2 == 0 else servers[::-1]
+                    for which, port, proc in order:
+                        cpu0 = cpu_seconds(proc.pid)
+                        rows = bench(port, args.n, args.c, pipeline, test)
+                        # The CPU of every row the test printed (LRANGE's
+                        # LPUSH fill included), per request.
+                        per_req = (cpu_seconds(proc.pid) - cpu0) / (args.n * max(1, len(rows))) * 1e6
+                        for row, rps in rows.items():
+                            entry = best.setdefault((mode, row), [0.0, 0.0, float("inf"), float("inf")])
+                            entry[which] = max(entry[which], rps)
+                            entry[2 + which] = min(entry[2 + which], per_req)
         mem = (rss_mb(redcore_proc.pid), rss_mb(redis_proc.pid))
     finally:
         for p in (redis_proc, redcore_proc):
@@ -124,21 +156,24 @@ def main(argv: Optional[List[str]] = None) -> int:
                 p.kill()
         shutil.rmtree(workdir, ignore_errors=True)
 
+    results = [(mode, row, v[0], v[1], v[2], v[3]) for (mode, row), v in best.items()]
     if args.markdown:
-        print(f"redis-benchmark -n {args.n}; redcore server: {args.threads} worker threads, "
-              "redis-server 7.0: 1 thread\n")
-        print("| mode | test | redcore | redis-server | ratio |")
-        print("|------|------|---------|--------------|-------|")
-        for mode, test, ours, base in results:
-            print(f"| {mode} | {test} | {human(ours)} | {human(base)} | {ours / base:.2f}x |")
+        print(f"redis-benchmark -n {args.n}, best of {args.rounds} rounds; redcore server: "
+              f"{args.threads} worker threads, redis-server 7.0: 1 thread\n")
+        print("| mode | test | redcore | redis-server | ratio | CPU µs/req redcore | redis-server | ratio |")
+        print("|------|------|---------|--------------|-------|--------------------|--------------|-------|")
+        for mode, test, ours, base, ocpu, bcpu in results:
+            print(f"| {mode} | {test} | {human(ours)} | {human(base)} | {ours / base:.2f}x "
+                  f"| {ocpu:.2f} | {bcpu:.2f} | {cpu_ratio(ocpu, bcpu)} |")
         print(f"\nMemory after the run (VmRSS): redcore {mem[0]:.1f} MB, redis-server {mem[1]:.1f} MB")
     else:
-        print(f"{'mode':<12} {'test':<24} {'redcore':>10} {'redis':>10} {'ratio':>7}")
-        for mode, test, ours, base in results:
-            print(f"{mode:<12} {test:<24} {human(ours):>10} {human(base):>10} {ours / base:>6.2f}x")
+        print(f"{'mode':<12} {'test':<24} {'redcore':>10} {'redis':>10} {'ratio':>7}   CPU µs/req: redcore  redis  ratio")
+        for mode, test, ours, base, ocpu, bcpu in results:
+            print(f"{mode:<12} {test[:24]:<24} {human(ours):>10} {human(base):>10} {ours / base:>6.2f}x"
+                  f"   {ocpu:>17.2f} {bcpu:>6.2f} {cpu_ratio(ocpu, bcpu):>6}")
         print(f"memory after: redcore {mem[0]:.1f} MB, redis-server {mem[1]:.1f} MB "
               f"(redcore {args.threads} worker threads, redis-server 1 thread)")
-    worst = min((o / b for _, _, o, b in results if b), default=0.0)
+    worst = min((o / b for _, _, o, b, _, _ in results if b), default=0.0)
     return 0 if results and worst > 0 else 1
 
 
