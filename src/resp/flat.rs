@@ -1,8 +1,7 @@
 //! Replies that are one array, RESP3 set or RESP3 map of bulk strings and
 //! nulls: `MGET`, `HMGET`, `LRANGE`, `KEYS`, `SMEMBERS`, `HGETALL`... A
-//! client can take them
-//! straight from its read buffer instead of building a [`Frame`] per
-//! element, as hiredis does.
+//! client can take them straight from its read buffer instead of building
+//! a [`Frame`] per element, as hiredis does.
 //!
 //! [`FlatScan`] checks that such a reply is complete without allocating a
 //! frame, resuming where it stopped when more bytes arrive (a reply spread
@@ -129,7 +128,7 @@ impl FlatScan {
                     self.kind = kind;
                     self.pos = used;
                     self.remaining = items;
-                    self.items.reserve(len.min(PREALLOC_CAP));
+                    self.items.reserve(items.min(PREALLOC_CAP));
                     self.state = State::Elements;
                 }
                 _ => return self.other(),
