@@ -5,7 +5,8 @@
 //!
 //! - [`resp`]: RESP2/RESP3 frames, the incremental parser and the writer,
 //!   shared by the client and the server. [`resp::Frame`] is the one reply
-//!   type every layer produces and consumes.
+//!   type every layer produces and consumes ([`resp::flat`] lets the
+//!   network client read arrays of bulk strings without frames).
 //! - [`client`]: a blocking RESP client for real servers: connections
 //!   (TCP, Unix, TLS), a thread-safe pool (whose address a Sentinel
 //!   resolver can pick per connection), health checks, and Redis Cluster

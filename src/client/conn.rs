@@ -14,7 +14,7 @@ use socket2::{SockRef, TcpKeepalive};
 
 use super::config::{Address, Config};
 use super::error::{is_timeout, os_parts, Error, ErrorKind, Stage};
-use crate::resp::{encode_command, Frame, Parser};
+use crate::resp::{encode_command, FlatScan, Frame, Parser, Scan};
 
 /// Bytes asked of the kernel per read; replies larger than this arrive in
 /// several reads and the parser keeps its place between them.
@@ -82,10 +82,19 @@ fn sock_timeout(t: Option<Duration>) -> Option<Duration> {
     t.map(|d| d.max(Duration::from_micros(1)))
 }
 
+/// A reply read by [`Connection::read_flat_or_frame`].
+pub enum Incoming {
+    Frame(Frame),
+    /// An array, set or map of bulk strings and nulls, whole in the buffer.
+    Flat,
+}
+
 /// An open, set-up connection.
 pub struct Connection {
     stream: Stream,
     parser: Parser,
+    /// The scan of a reply read by [`Connection::read_flat_or_frame`].
+    flat: FlatScan,
     rbuf: Box<[u8]>,
     /// The request being built; [`Connection::send`] writes and clears it.
     pub wbuf: Vec<u8>,
@@ -206,6 +215,7 @@ impl Connection {
         let mut conn = Connection {
             stream,
             parser: Parser::new(),
+            flat: FlatScan::new(),
             rbuf: vec![0u8; READ_CHUNK].into_boxed_slice(),
             wbuf: Vec::with_capacity(256),
             read_timeout: timeout,
@@ -354,35 +364,85 @@ impl Connection {
     /// call again to resume; any other error leaves it unusable.
     pub fn read_frame(&mut self, timeout: Option<Duration>) -> Result<Frame, Error> {
         loop {
-            match self.parser.next_frame() {
-                Ok(Some(frame)) => return Ok(frame),
-                Ok(None) => {}
-                Err(e) => {
-                    return Err(Error::new(
-                        ErrorKind::Protocol,
-                        format!("Protocol error: {}", e.message()),
-                        Stage::Read,
-                    ))
+            if let Some(frame) = self.next_frame()? {
+                return Ok(frame);
+            }
+            self.fill(timeout)?;
+        }
+    }
+
+    /// The next reply like [`Connection::read_frame`], except that an
+    /// array, set or map of bulk strings and nulls is only scanned, not
+    /// parsed into frames: [`Incoming::Flat`] says it lies complete in the read
+    /// buffer, for [`Connection::flat_reply`] then
+    /// [`Connection::consume_flat`]. Errors and resuming after
+    /// `Interrupted` are as for `read_frame`.
+    pub fn read_flat_or_frame(&mut self, timeout: Option<Duration>) -> Result<Incoming, Error> {
+        loop {
+            // A frame begun by the parser is finished by the parser.
+            if !self.parser.in_frame() {
+                match self.flat.scan(self.parser.pending(), self.parser.limits()) {
+                    Scan::Complete(_) => return Ok(Incoming::Flat),
+                    Scan::Incomplete => {
+                        self.fill(timeout)?;
+                        continue;
+                    }
+                    Scan::Other => {}
                 }
             }
-            let timeout = sock_timeout(timeout);
-            if timeout != self.read_timeout {
-                self.stream
-                    .set_read_timeout(timeout)
-                    .map_err(|e| read_error(&e))?;
-                self.read_timeout = timeout;
+            if let Some(frame) = self.next_frame()? {
+                self.flat.reset();
+                return Ok(Incoming::Frame(frame));
             }
-            match self.stream.read(&mut self.rbuf) {
-                Ok(0) => {
-                    return Err(Error::new(
-                        ErrorKind::Connection,
-                        "Connection closed by server.",
-                        Stage::Read,
-                    ))
-                }
-                Ok(n) => self.parser.feed(&self.rbuf[..n]),
-                Err(e) => return Err(read_error(&e)),
+            self.fill(timeout)?;
+        }
+    }
+
+    /// The read buffer and the scan of the complete flat reply at its
+    /// start (after [`Incoming::Flat`]).
+    pub fn flat_reply(&self) -> (&[u8], &FlatScan) {
+        (self.parser.pending(), &self.flat)
+    }
+
+    /// Drops the flat reply [`Connection::flat_reply`] showed.
+    pub fn consume_flat(&mut self) {
+        if let Some(n) = self.flat.complete_len() {
+            self.parser.consume(n);
+        }
+        self.flat.reset();
+    }
+
+    /// The next frame already buffered, if whole.
+    fn next_frame(&mut self) -> Result<Option<Frame>, Error> {
+        self.parser.next_frame().map_err(|e| {
+            Error::new(
+                ErrorKind::Protocol,
+                format!("Protocol error: {}", e.message()),
+                Stage::Read,
+            )
+        })
+    }
+
+    /// One read from the socket into the parser's buffer.
+    fn fill(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        let timeout = sock_timeout(timeout);
+        if timeout != self.read_timeout {
+            self.stream
+                .set_read_timeout(timeout)
+                .map_err(|e| read_error(&e))?;
+            self.read_timeout = timeout;
+        }
+        match self.stream.read(&mut self.rbuf) {
+            Ok(0) => Err(Error::new(
+                ErrorKind::Connection,
+                "Connection closed by server.",
+                Stage::Read,
+            )),
+            Ok(n) => {
+                self.parser.feed(&self.rbuf[..n]);
+                Ok(())
             }
+            Err(e) => Err(read_error(&e)),
         }
     }
 

@@ -28,7 +28,7 @@ pub mod timeouts;
 pub mod tls;
 
 pub use config::{Address, Config, CredentialSource, Keepalive};
-pub use conn::Connection;
+pub use conn::{Connection, Incoming};
 pub use error::{Error, ErrorKind, Stage};
 pub use pool::Pool;
 

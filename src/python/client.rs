@@ -24,7 +24,7 @@ use super::reply::{self, Decoder, Native, Opts, Shape};
 use crate::commands::{self, Command};
 use crate::engine::blocking::Blocked;
 use crate::engine::{self, ClientState, Engine};
-use crate::resp::Frame;
+use crate::resp::{FlatScan, Frame};
 
 /// Where commands run.
 pub enum Backend {
@@ -393,7 +393,22 @@ impl Client {
         let timeout =
             crate::client::timeouts::read_timeout(remote.config().socket_timeout, at, argv);
         let db = self.db.load(Ordering::Relaxed);
-        let frame = remote.execute(py, db, argv, timeout, slot)?;
+        let frame = match reply::flat_shape(py, shape, opts) {
+            // A reply that is an array of bulk strings and nulls is built
+            // straight from the read buffer, as `convert` would shape it.
+            Some(how) => {
+                let dec = reply::decoder_for(&self.dec, opts);
+                let build =
+                    |buf: &[u8], scan: &FlatScan| reply::build_flat(py, buf, scan, how, &dec);
+                match remote.execute_flat(py, db, argv, timeout, slot, &build)? {
+                    remote::Reply::Object(built) => {
+                        return reply::finish_flat(py, built?, shape, opts)
+                    }
+                    remote::Reply::Frame(frame) => frame,
+                }
+            }
+            None => remote.execute(py, db, argv, timeout, slot)?,
+        };
         if let Some(n) = remote::db_change(argv, &frame) {
             self.db.store(n, Ordering::Relaxed);
         }

@@ -32,9 +32,10 @@ use super::errors;
 use crate::client::pool::{Lease, Resolver, WhenFull};
 use crate::client::tls::{self, CertReqs, CrlCheck, TlsOptions};
 use crate::client::{
-    Address, Config, Connection, CredentialSource, Error, ErrorKind, Keepalive, Pool, Stage,
+    Address, Config, Connection, CredentialSource, Error, ErrorKind, Incoming, Keepalive, Pool,
+    Stage,
 };
-use crate::resp::{encode_command, Frame};
+use crate::resp::{encode_command, FlatScan, Frame};
 
 /// Why an exchange failed: a client error (maybe retried) or a Python
 /// exception raised by a signal handler (never retried).
@@ -315,6 +316,43 @@ impl RemotePool {
     }
 }
 
+/// A reply of [`Remote::execute_flat`].
+pub(crate) enum Reply<'py> {
+    Frame(Frame),
+    /// A flat reply as its builder made it.
+    Object(PyResult<Bound<'py, PyAny>>),
+}
+
+/// Makes a flat reply's object from the read buffer and its scan.
+pub(crate) type BuildFlat<'a, 'py> = &'a dyn Fn(&[u8], &FlatScan) -> PyResult<Bound<'py, PyAny>>;
+
+/// A reply that may be a frame: what READONLY refusals and database
+/// switches are read from.
+trait HasFrame: From<Frame> {
+    fn frame(&self) -> Option<&Frame>;
+}
+
+impl HasFrame for Frame {
+    fn frame(&self) -> Option<&Frame> {
+        Some(self)
+    }
+}
+
+impl From<Frame> for Reply<'_> {
+    fn from(f: Frame) -> Self {
+        Reply::Frame(f)
+    }
+}
+
+impl HasFrame for Reply<'_> {
+    fn frame(&self) -> Option<&Frame> {
+        match self {
+            Reply::Frame(f) => Some(f),
+            Reply::Object(_) => None,
+        }
+    }
+}
+
 /// The per-client view of a pool.
 pub struct Remote {
     pub(crate) pool: Arc<Pool>,
@@ -408,25 +446,65 @@ impl Remote {
         timeout: Option<Duration>,
         slot: Option<&Slot>,
     ) -> PyResult<Frame> {
+        self.execute_with(py, db, argv, slot, |conn| exchange_one(py, conn, timeout))
+    }
+
+    /// Like [`Remote::execute`], except that a reply that is an array, set
+    /// or map of bulk strings and nulls becomes a Python object straight
+    /// from the read buffer: `build` makes it (with the GIL, before the
+    /// connection goes back to the pool; its error is the call's, after
+    /// the exchange completed as usual). Other replies come as frames.
+    pub fn execute_flat<'py>(
+        &self,
+        py: Python<'py>,
+        db: usize,
+        argv: &[&[u8]],
+        timeout: Option<Duration>,
+        slot: Option<&Slot>,
+        build: BuildFlat<'_, 'py>,
+    ) -> PyResult<Reply<'py>> {
+        self.execute_with(py, db, argv, slot, |conn| {
+            Ok(match exchange_flat(py, conn, timeout)? {
+                Some(frame) => Reply::Frame(frame),
+                None => {
+                    let (buf, scan) = conn.flat_reply();
+                    let built = build(buf, scan);
+                    conn.consume_flat();
+                    Reply::Object(built)
+                }
+            })
+        })
+    }
+
+    /// One command's exchange: `exchange` sends the encoded request and
+    /// reads the reply.
+    fn execute_with<T: HasFrame>(
+        &self,
+        py: Python<'_>,
+        db: usize,
+        argv: &[&[u8]],
+        slot: Option<&Slot>,
+        mut exchange: impl FnMut(&mut Connection) -> Result<T, Fail>,
+    ) -> PyResult<T> {
         let watching = slot.is_some_and(|s| s.lock().is_some());
         self.following_master(
             py,
-            |frame| matches!(frame, Frame::Error(e) if readonly(e)),
+            |reply: &T| matches!(reply.frame(), Some(Frame::Error(e)) if readonly(e)),
             || {
                 self.with_retry(py, false, watching, || {
                     let mut lease = self.acquire(py, slot)?;
                     if let Some(refused) = switch_db(py, &mut lease, db)? {
                         self.give_back(lease, slot);
-                        return Ok(refused);
+                        return Ok(T::from(refused));
                     }
                     lease.wbuf.clear();
                     encode_command(&mut lease.wbuf, argv);
-                    let frame = exchange_one(py, &mut lease, timeout)?;
-                    if let Some(new_db) = db_change(argv, &frame) {
+                    let reply = exchange(&mut lease)?;
+                    if let Some(new_db) = reply.frame().and_then(|f| db_change(argv, f)) {
                         lease.db = new_db;
                     }
                     self.give_back(lease, slot);
-                    Ok(frame)
+                    Ok(reply)
                 })
             },
         )
@@ -677,6 +755,21 @@ fn read_reply(conn: &mut Connection, timeout: Option<Duration>) -> Result<Frame,
     }
 }
 
+/// Like [`read_reply`], leaving a flat reply (an array, set or map of bulk
+/// strings and nulls) unparsed in the buffer: None.
+fn read_flat_reply(
+    conn: &mut Connection,
+    timeout: Option<Duration>,
+) -> Result<Option<Frame>, Error> {
+    loop {
+        match conn.read_flat_or_frame(timeout)? {
+            Incoming::Frame(Frame::Push(_)) => continue,
+            Incoming::Frame(frame) => return Ok(Some(frame)),
+            Incoming::Flat => return Ok(None),
+        }
+    }
+}
+
 /// Sends the connection's write buffer and reads one reply with the GIL
 /// released. A signal interrupting the read runs Python's handlers; if
 /// one raises (Ctrl-C), the exchange is abandoned and the caller's lease
@@ -686,6 +779,26 @@ pub(crate) fn exchange_one(
     conn: &mut Connection,
     timeout: Option<Duration>,
 ) -> Result<Frame, Fail> {
+    exchange_with(py, conn, |c| read_reply(c, timeout))
+}
+
+/// Like [`exchange_one`] with [`read_flat_reply`]: None when a flat reply
+/// lies complete in the connection's buffer.
+fn exchange_flat(
+    py: Python<'_>,
+    conn: &mut Connection,
+    timeout: Option<Duration>,
+) -> Result<Option<Frame>, Fail> {
+    exchange_with(py, conn, |c| read_flat_reply(c, timeout))
+}
+
+/// Sends, then reads with `read` (which resumes where an interrupted
+/// call stopped) until it succeeds or a signal handler raises.
+fn exchange_with<T: Send>(
+    py: Python<'_>,
+    conn: &mut Connection,
+    read: impl Fn(&mut Connection) -> Result<T, Error> + Sync,
+) -> Result<T, Fail> {
     let mut sent = false;
     loop {
         let r = py.detach(|| {
@@ -693,10 +806,10 @@ pub(crate) fn exchange_one(
                 conn.send()?;
                 sent = true;
             }
-            read_reply(conn, timeout)
+            read(conn)
         });
         match r {
-            Ok(f) => return Ok(f),
+            Ok(reply) => return Ok(reply),
             Err(e) if e.kind == ErrorKind::Interrupted => py.check_signals().map_err(Fail::Py)?,
             Err(e) => return Err(Fail::Client(e)),
         }

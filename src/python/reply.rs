@@ -7,13 +7,15 @@
 //! command would. Shapes used on hot paths are native; the rest are Python
 //! callables from `redcore._callbacks`, called with `(response, **options)`.
 
+use std::borrow::Cow;
+
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PySet, PyString, PyTuple};
 
 use super::encode::Encoding;
 use super::errors;
-use crate::resp::Frame;
+use crate::resp::{FlatKind, FlatScan, Frame};
 
 /// Declares [`Native`] and its Python names in one place; Python's
 /// `redcore._callbacks.Native` is built from [`Native::ALL`]
@@ -405,17 +407,7 @@ pub fn convert<'py>(
         Frame::Encoded(_) => f.expanded().into_owned(),
         f => f,
     };
-    let raw;
-    let dec = if dec.decode && opts.flags & Opts::NEVER_DECODE != 0 {
-        raw = Decoder {
-            decode: false,
-            enc: dec.enc.clone(),
-            resp3: dec.resp3,
-        };
-        &raw
-    } else {
-        dec
-    };
+    let dec = &*decoder_for(dec, opts);
     let native = match shape {
         Shape::Native(n) => *n,
         Shape::Callable(cb) => {
@@ -425,6 +417,134 @@ pub fn convert<'py>(
         }
     };
     convert_native(py, &f, native, opts, dec)
+}
+
+/// The decoder a call's replies take: redis-py's NEVER_DECODE option
+/// keeps bulk replies bytes.
+pub fn decoder_for<'d>(dec: &'d Decoder, opts: &Opts) -> Cow<'d, Decoder> {
+    if dec.decode && opts.flags & Opts::NEVER_DECODE != 0 {
+        return Cow::Owned(Decoder {
+            decode: false,
+            enc: dec.enc.clone(),
+            resp3: dec.resp3,
+        });
+    }
+    Cow::Borrowed(dec)
+}
+
+/// What [`convert`] makes of a flat reply (an array, set or map of bulk
+/// strings and nulls) under a shape, when that can be built without
+/// frames ([`flat_shape`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlatShape {
+    /// [`to_py`]'s reading: Raw, the argument of a callable, ScorePairs
+    /// without scores.
+    Plain,
+    /// Native StrList: every bulk decoded.
+    StrList,
+    Set,
+    Dict,
+    StrDict,
+}
+
+/// The [`FlatShape`] of `shape` with `opts`; None when a flat reply must
+/// go through frames and [`convert`] to come out the same.
+pub fn flat_shape(py: Python<'_>, shape: &Shape, opts: &Opts) -> Option<FlatShape> {
+    let Shape::Native(native) = shape else {
+        return Some(FlatShape::Plain);
+    };
+    Some(match native {
+        Native::Raw => FlatShape::Plain,
+        Native::ScorePairs if !opt_true(py, opts, "withscores") => FlatShape::Plain,
+        Native::StrList => FlatShape::StrList,
+        Native::Set => FlatShape::Set,
+        Native::Dict => FlatShape::Dict,
+        Native::StrDict => FlatShape::StrDict,
+        _ => return None,
+    })
+}
+
+/// Builds the object a flat reply's frame would become under `how`,
+/// straight from the read buffer `buf` that `scan` describes. `dec` is the
+/// call's ([`decoder_for`]).
+pub fn build_flat<'py>(
+    py: Python<'py>,
+    buf: &[u8],
+    scan: &FlatScan,
+    how: FlatShape,
+    dec: &Decoder,
+) -> PyResult<Bound<'py, PyAny>> {
+    let force_str = matches!(how, FlatShape::StrList | FlatShape::StrDict);
+    let flat_item = |span: &Option<std::ops::Range<usize>>| FlatItem {
+        bulk: span
+            .as_ref()
+            .map(|r| buf.get(r.clone()).unwrap_or_default()),
+        dec,
+        force_str,
+    };
+    let item = |span: &Option<std::ops::Range<usize>>| flat_item(span).into_pyobject(py);
+    let items = scan.items();
+    let dict = match how {
+        FlatShape::Dict | FlatShape::StrDict => true,
+        // RESP3's reading of a map; RESP2's flattens it.
+        FlatShape::Plain => scan.kind() == FlatKind::Map && dec.resp3,
+        FlatShape::StrList | FlatShape::Set => false,
+    };
+    if dict {
+        let d = PyDict::new(py);
+        for pair in items.chunks_exact(2) {
+            d.set_item(item(&pair[0])?, item(&pair[1])?)?;
+        }
+        return Ok(d.into_any());
+    }
+    if how == FlatShape::Set {
+        let set = PySet::empty(py)?;
+        for span in items {
+            set.add(item(span)?)?;
+        }
+        return Ok(set.into_any());
+    }
+    Ok(PyList::new(py, items.iter().map(flat_item))?.into_any())
+}
+
+/// One element of a flat reply, converted as the list is filled.
+struct FlatItem<'a> {
+    /// None for a null.
+    bulk: Option<&'a [u8]>,
+    dec: &'a Decoder,
+    force_str: bool,
+}
+
+impl<'py> IntoPyObject<'py> for FlatItem<'_> {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    #[inline]
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.bulk {
+            None => Ok(py.None().into_bound(py)),
+            Some(b) if self.force_str => self.dec.force_str(py, b),
+            Some(b) => self.dec.bulk(py, b),
+        }
+    }
+}
+
+/// The result of a call whose flat reply was built as [`flat_shape`]
+/// said: a callable shape gets it as its response.
+pub fn finish_flat<'py>(
+    py: Python<'py>,
+    built: Bound<'py, PyAny>,
+    shape: &Shape,
+    opts: &Opts,
+) -> PyResult<Bound<'py, PyAny>> {
+    match shape {
+        Shape::Callable(cb) => {
+            let kwargs = opts.kwargs(py)?;
+            cb.bind(py).call((built,), kwargs.as_ref())
+        }
+        Shape::Native(_) => Ok(built),
+    }
 }
 
 fn convert_native<'py>(

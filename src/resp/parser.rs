@@ -218,7 +218,7 @@ fn parse_double(s: &[u8]) -> Option<f64> {
 // ---------------------------------------------------------------------------
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum AggKind {
+pub(super) enum AggKind {
     Array,
     Map,
     Set,
@@ -235,7 +235,7 @@ impl AggKind {
 /// One type byte and its line (and payload), with byte ranges into the
 /// buffer so the caller chooses between copying and zero-copy slicing.
 #[derive(Clone, Copy, Debug)]
-enum Tok {
+pub(super) enum Tok {
     Simple(usize, usize),
     Error(usize, usize),
     Integer(i64),
@@ -287,7 +287,7 @@ fn header_len(line: &[u8], allow_null: bool) -> Result<Option<usize>, ParseError
 /// most replies' strings. `None` leaves everything else (nulls, partial
 /// or malformed input) to [`parse_token`]'s general path.
 #[inline]
-fn short_bulk(buf: &[u8], limits: &Limits) -> Option<(Tok, usize)> {
+pub(super) fn short_bulk(buf: &[u8], limits: &Limits) -> Option<(Tok, usize)> {
     let mut len = 0usize;
     let mut i = 1;
     while let Some(&c) = buf.get(i) {
@@ -307,7 +307,7 @@ fn short_bulk(buf: &[u8], limits: &Limits) -> Option<(Tok, usize)> {
 }
 
 /// Parses one token at the start of `buf`; `Ok(None)` when incomplete.
-fn parse_token(buf: &[u8], limits: &Limits) -> Result<Option<(Tok, usize)>, ParseError> {
+pub(super) fn parse_token(buf: &[u8], limits: &Limits) -> Result<Option<(Tok, usize)>, ParseError> {
     let Some(&ty) = buf.first() else {
         return Ok(None);
     };
@@ -655,6 +655,26 @@ impl Parser {
     /// Bytes buffered but not yet consumed by a frame.
     pub fn buffered(&self) -> usize {
         self.buf.len()
+    }
+
+    /// The bytes buffered and not yet consumed.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Drops the first `n` buffered bytes (a reply read without frames).
+    pub fn consume(&mut self, n: usize) {
+        self.buf.advance(n.min(self.buf.len()));
+    }
+
+    /// The parser's limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// True when a frame is half built: the next bytes continue it.
+    pub fn in_frame(&self) -> bool {
+        !self.builder.stack.is_empty()
     }
 
     /// True when no input is buffered and no aggregate is half built.
