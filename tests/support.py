@@ -5,9 +5,11 @@ thread, and DUMP payloads built by hand.
 ``conftest.py`` there), so test modules import this as ``support``.
 """
 
+import socket
 import struct
 import threading
 import time
+from typing import Any, Callable, List
 
 import pytest
 
@@ -160,3 +162,80 @@ NEWER_THAN_7_0 = {
     # Redis 7.2 (commands/test_client_setinfo.py).
     "client|setinfo", "client|no-touch",
 }
+
+
+# -- a scripted server -----------------------------------------------------------------
+
+
+class ScriptedServer:
+    """A server answering each MGET with ``reply(conn_index)`` bytes, sent
+    in the pieces given, and every other command with +OK."""
+
+    def __init__(self, reply: Callable[[int], List[Any]]) -> None:
+        self.reply = reply
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.conns = 0
+        self.closing = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closing:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns += 1
+            threading.Thread(target=self._serve, args=(c, self.conns), daemon=True).start()
+
+    def _serve(self, c: socket.socket, index: int) -> None:
+        buf = b""
+        with c:
+            while True:
+                try:
+                    data = c.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                buf += data
+                while True:
+                    cmd, buf = _take_command(buf)
+                    if cmd is None:
+                        break
+                    if cmd[0].upper() != b"MGET":
+                        c.sendall(b"+OK\r\n")
+                        continue
+                    for piece in self.reply(index):
+                        if piece is None:
+                            return  # close mid-reply
+                        if isinstance(piece, float):
+                            time.sleep(piece)
+                            continue
+                        try:
+                            c.sendall(piece)
+                        except OSError:
+                            return
+
+    def close(self) -> None:
+        self.closing = True
+        self.sock.close()
+
+
+def _take_command(buf: bytes) -> Any:
+    if not buf.startswith(b"*") or b"\r\n" not in buf:
+        return None, buf
+    head, rest = buf.split(b"\r\n", 1)
+    args = []
+    for _ in range(int(head[1:])):
+        if b"\r\n" not in rest:
+            return None, buf
+        line, rest = rest.split(b"\r\n", 1)
+        n = int(line[1:])
+        if len(rest) < n + 2:
+            return None, buf
+        args.append(rest[:n])
+        rest = rest[n + 2 :]
+    return args, rest

@@ -759,3 +759,28 @@ def test_subscribing_while_a_thread_listens(server):
     finally:
         worker.stop()
         worker.join(5)
+
+
+def test_quit_never_pools_the_connection_the_server_is_closing() -> None:
+    """After QUIT's +OK the server closes the connection, maybe a moment
+    later: the next command must not be sent on it (it would be lost with
+    the connection). A server that is slow to close shows it every time."""
+    from support import ScriptedServer
+
+    # +OK to everything, and it never closes on QUIT.
+    srv = ScriptedServer(lambda i: [b"*0\r\n"])
+    try:
+        r = redcore.Redis(port=srv.port, protocol=2)
+        assert r.set("k", "v") is True
+        assert r.quit() is True
+        assert srv.conns == 1
+        assert r.set("k", "v") is True
+        assert srv.conns == 2
+        p = r.pipeline(transaction=False)
+        p.set("k", "v").quit()
+        assert p.execute() == [True, True]
+        assert r.set("k", "v") is True
+        assert srv.conns == 3
+        r.close()
+    finally:
+        srv.close()

@@ -503,7 +503,13 @@ impl Remote {
                     if let Some(new_db) = reply.frame().and_then(|f| db_change(argv, f)) {
                         lease.db = new_db;
                     }
-                    self.give_back(lease, slot);
+                    if reply.frame().is_some_and(|f| quits(argv, f)) {
+                        // The server closes the connection after QUIT's
+                        // reply: it is not pooled (dropping discards it).
+                        drop(lease);
+                    } else {
+                        self.give_back(lease, slot);
+                    }
                     Ok(reply)
                 })
             },
@@ -574,7 +580,11 @@ impl Remote {
                         lease.db = new_db;
                     }
                 }
-                self.give_back(lease, slot);
+                if argvs.iter().zip(&frames).any(|(argv, f)| quits(argv, f)) {
+                    drop(lease);
+                } else {
+                    self.give_back(lease, slot);
+                }
                 Ok(frames)
             })
         })
@@ -726,6 +736,15 @@ fn switch_db(py: Python<'_>, lease: &mut Connection, db: usize) -> Result<Option
 /// True for a READONLY error reply (a replica refusing a write).
 fn readonly(text: &[u8]) -> bool {
     text.starts_with(b"READONLY")
+}
+
+/// True when `reply` acknowledges a QUIT: the server is closing the
+/// connection.
+pub(crate) fn quits(argv: &[&[u8]], reply: &Frame) -> bool {
+    matches!(reply, Frame::Simple(_))
+        && argv
+            .first()
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"quit"))
 }
 
 /// The database a successful SELECT (or RESET) switched to.
