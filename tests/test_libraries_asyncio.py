@@ -12,24 +12,39 @@ engine and on the remote client against the session's redis-server:
 - slowapi: limits' Redis storage on the client's ``connection_pool``
   (``storage_options``), its decorators, shared limits and headers, for
   each of limits' strategies (a sync client: slowapi is sync).
+- aiocache: ``RedisCache`` and ``@cached`` with
+  ``connection_pool_class=redcore.asyncio.ConnectionPool`` (aiocache wraps
+  the pool in redis.asyncio's own ``Redis``);
+- limits' asyncio storage, given a redcore asyncio pool (wrapped in
+  redis.asyncio's ``Redis`` too);
+- channels-redis: ``RedisChannelLayer`` with host entries naming redcore's
+  connection class (it builds redis.asyncio's ``ConnectionPool`` from them).
 
 The versions are pinned in ``requirements-test.txt``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any, AsyncIterator, Dict, Iterator, List
 
 import httpx
+from aiocache import RedisCache, cached
+from aiocache.lock import OptimisticLock, OptimisticLockError, RedLock
 import pytest
 import pytest_asyncio
+from channels.exceptions import ChannelFull
+from channels_redis.core import RedisChannelLayer
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi_cache import FastAPICache
 from fastapi_cache.backends.redis import RedisBackend
 from fastapi_cache.decorator import cache
 from fastapi_limiter.depends import RateLimiter
+from limits import parse
+from limits.aio import strategies as aio_strategies
+from limits.aio.storage import RedisStorage as AsyncRedisStorage
 from pyrate_limiter import BucketFactory, Duration, Limiter, Rate, RateItem
 from pyrate_limiter.buckets.redis_bucket import RedisBucket
 from slowapi import Limiter as SlowLimiter
@@ -279,3 +294,156 @@ async def test_slowapi_limits_and_headers(client: redcore.Redis, strategy: str) 
     assert {"/".join(k.split("/")[2:4]) for k in keys} == {"10.0.0.1/", "10.0.0.2/", "10.0.0.1/shared"}
     limiter.reset()
     assert client.keys("*") == []
+
+
+# -- aiocache ----------------------------------------------------------------------------
+
+
+def pool_address(aclient: redcore.asyncio.Redis) -> Dict[str, Any]:
+    """``endpoint`` and ``port`` of the client's server, for libraries that
+    make their pool from them (an embedded engine: its ``memory://`` URL)."""
+    kw = aclient.connection_pool.connection_kwargs
+    return {"endpoint": kw["host"], "port": kw.get("port", 6379)}
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")  # aiocache's own call
+async def test_aiocache_redis_cache(aclient: redcore.asyncio.Redis) -> None:
+    # aiocache makes its pool from connection_pool_class and wraps it in
+    # redis.asyncio's Redis: redcore's pool serves redis-py's client.
+    cache = RedisCache(namespace="main", connection_pool_class=redcore.asyncio.ConnectionPool, **pool_address(aclient))
+    try:
+        assert await cache.set("a", {"x": [1, 2]}) is True
+        assert await cache.get("a") == {"x": [1, 2]}
+        assert await aclient.get("main:a") == b'{"x": [1, 2]}'
+        assert await cache.get("missing", default="dflt") == "dflt"
+        assert await cache.multi_set([("b", 1), ("c", "two")], ttl=10) is True
+        assert await cache.multi_get(["a", "b", "c", "d"]) == [{"x": [1, 2]}, 1, "two", None]
+        assert 0 < await aclient.ttl("main:b") <= 10
+        with pytest.raises(ValueError, match="already exists"):
+            await cache.add("a", 1)
+        assert await cache.add("e", 5, ttl=0.5) is True and 0 < await aclient.pttl("main:e") <= 500
+        assert await cache.exists("e") and not await cache.exists("zz")
+        assert await cache.increment("counter", 3) == 3 and await cache.increment("counter") == 4
+        with pytest.raises(TypeError, match="Value is not an integer"):
+            await cache.increment("c")
+        assert await cache.expire("a", 30) is True and 0 < await aclient.ttl("main:a") <= 30
+        assert await cache.expire("a", 0) is True and await aclient.ttl("main:a") == -1
+        assert await cache.delete("counter") == 1
+        assert sorted(await cache.raw("keys", "main:*")) == ["main:a", "main:b", "main:c", "main:e"]
+        # Locks: RedLock (SET NX + a release script), OptimisticLock (CAS script).
+        async with RedLock(cache, "resource", lease=2):
+            assert await cache.exists("resource-lock")
+        assert not await cache.exists("resource-lock")
+        async with OptimisticLock(cache, "a") as lock:
+            await lock.cas({"x": "new"})
+        assert await cache.get("a") == {"x": "new"}
+        with pytest.raises(OptimisticLockError):
+            async with OptimisticLock(cache, "a") as lock:
+                await cache.set("a", "changed")
+                await lock.cas("mine")
+        assert await cache.clear() is True and await aclient.keys("main:*") == []
+    finally:
+        await cache.close()
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
+async def test_aiocache_cached_decorator(aclient: redcore.asyncio.Redis) -> None:
+    calls: List[int] = []
+
+    @cached(cache=RedisCache, ttl=10, namespace="fn", connection_pool_class=redcore.asyncio.ConnectionPool,
+            **pool_address(aclient))
+    async def slow_square(n: int) -> int:
+        calls.append(n)
+        return n * n
+
+    try:
+        assert [await slow_square(3), await slow_square(3), await slow_square(4)] == [9, 9, 16]
+        assert calls == [3, 4]
+        assert len(await aclient.keys("fn:*")) == 2
+    finally:
+        await slow_square.cache.close()
+
+
+# -- limits' asyncio storage -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", [
+    aio_strategies.FixedWindowRateLimiter,
+    aio_strategies.MovingWindowRateLimiter,
+    aio_strategies.SlidingWindowCounterRateLimiter,
+])
+async def test_limits_async_redis_storage(aclient: redcore.asyncio.Redis, strategy: Any) -> None:
+    # limits' asyncio storage wraps the pool it is given in redis.asyncio's
+    # Redis: an asyncio pool of redcore's on the client's server or engine.
+    pool = redcore.asyncio.ConnectionPool(**aclient.connection_pool.connection_kwargs)
+    storage = AsyncRedisStorage("async+redis://", implementation="redispy", connection_pool=pool)
+    try:
+        assert await storage.check() is True
+        limiter = strategy(storage)
+        item = parse("2/minute")
+        assert [await limiter.hit(item, "user") for _ in range(3)] == [True, True, False]
+        assert await limiter.test(item, "user") is False and await limiter.test(item, "other") is True
+        stats = await limiter.get_window_stats(item, "user")
+        assert stats.remaining == 0 and time.time() < stats.reset_time <= time.time() + 61
+        assert await aclient.keys("LIMITS:*")  # the state lives in redcore
+        await limiter.clear(item, "user")
+        assert await limiter.hit(item, "user") is True
+        await storage.reset()
+        assert await aclient.keys("LIMITS:*") == []
+    finally:
+        await pool.aclose()
+
+
+# -- channels-redis ----------------------------------------------------------------------
+
+
+def channel_host(aclient: redcore.asyncio.Redis) -> Dict[str, Any]:
+    """A channels-redis host entry: connection arguments for redis.asyncio's
+    pool, with redcore's connection class (the embedded engine's
+    ``memory://`` host, or the server's address)."""
+    kw = aclient.connection_pool.connection_kwargs
+    if str(kw["host"]).startswith("memory://"):
+        return {"host": kw["host"], "connection_class": redcore.asyncio.Connection}
+    return {"address": f"redis://{kw['host']}:{kw['port']}/0", "connection_class": redcore.asyncio.Connection}
+
+
+async def test_channels_redis_layer(aclient: redcore.asyncio.Redis) -> None:
+    # channels-redis builds redis.asyncio's ConnectionPool from each host
+    # entry; connection_class puts redcore's connections under it.
+    layer = RedisChannelLayer(hosts=[channel_host(aclient)], prefix="cr", capacity=3, expiry=10)
+    try:
+        await layer.send("chat", {"type": "chat.message", "text": "hi", "n": 1})
+        assert await layer.receive("chat") == {"type": "chat.message", "text": "hi", "n": 1}
+        # A process-local channel; groups (a sorted set per group, a Lua
+        # script that sends to every member).
+        one, two = await layer.new_channel(), await layer.new_channel()
+        assert one.startswith("specific.") and "!" in one
+        await layer.group_add("room", one)
+        await layer.group_add("room", two)
+        assert await aclient.zcard("cr:group:room") == 2
+        await layer.group_send("room", {"type": "room.hello"})
+        assert await layer.receive(one) == {"type": "room.hello"}
+        assert await layer.receive(two) == {"type": "room.hello"}
+        await layer.group_discard("room", two)
+        await layer.group_send("room", {"type": "room.bye"})
+        assert await layer.receive(one) == {"type": "room.bye"}
+        # A receive waits (BZPOPMIN) until a message comes.
+
+        async def send_later() -> None:
+            await asyncio.sleep(0.1)
+            await layer.send("later", {"type": "late"})
+
+        sender = asyncio.ensure_future(send_later())
+        assert await asyncio.wait_for(layer.receive("later"), 3) == {"type": "late"}
+        await sender
+        # Capacity: a full channel refuses more.
+        for i in range(3):
+            await layer.send("full", {"type": "x", "i": i})
+        with pytest.raises(ChannelFull):
+            await layer.send("full", {"type": "x", "i": 3})
+        assert await aclient.zcard("crfull") == 3 and 0 < await aclient.ttl("crfull") <= 10
+        # flush deletes the layer's keys (a Lua script over KEYS).
+        await layer.flush()
+        assert await aclient.keys("cr*") == []
+    finally:
+        await layer.close_pools()
