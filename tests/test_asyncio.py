@@ -644,3 +644,41 @@ async def test_embedded_pool_from_host_and_port() -> None:
     assert apool.connection_kwargs["host"] == f"memory://{engine}"
     assert await redcore.asyncio.Redis(connection_pool=apool).get("k") == b"v"
     redcore._redcore.forget_engine(engine)
+
+
+@pytest.mark.parametrize("backend", ABACKENDS)
+async def test_redcore_connection_class_in_a_redis_py_pool(backend: str, redis_server: Any) -> None:
+    """redis.asyncio's own ConnectionPool makes its connections from
+    ``connection_class(**connection_kwargs)`` (channels-redis passes one in
+    its host entries): redcore's Connection, made so, reaches the server
+    or, with a ``memory://`` host, the engine; the pool reconnects a
+    closed one."""
+    engine = f"cls-{uuid.uuid4().hex}"
+    if backend == "embedded":
+        kwargs: dict = {"host": f"memory://{engine}", "connection_class": redcore.asyncio.Connection}
+        other = redcore.asyncio.Redis(name=engine)
+    else:
+        redis_server.client().flushall()
+        kwargs = {"host": "127.0.0.1", "port": redis_server.port}
+        if backend == "remote":
+            kwargs["connection_class"] = redcore.asyncio.Connection
+        other = redcore.asyncio.Redis(port=redis_server.port)
+    pool = redis.asyncio.ConnectionPool(**kwargs)
+    r = redis.asyncio.Redis(connection_pool=pool)
+    assert await r.set("k", "v") is True and await other.get("k") == b"v"
+    conn = await pool.get_connection()
+    if backend == "embedded":
+        assert isinstance(conn, redcore.asyncio.embedded.EmbeddedConnection)
+    elif backend == "remote":
+        assert isinstance(conn, redcore.asyncio.Connection)
+    await conn.disconnect()
+    await pool.release(conn)
+    # The pool hands the closed connection out again: connect() reopens it.
+    assert await r.incr("n") == 1 and await r.get("n") == b"1"
+    async with r.pipeline() as pipe:
+        assert await pipe.set("a", 1).get("a").execute() == [True, b"1"]
+    assert await r.blpop(["nothing"], timeout=0.1) is None
+    await r.aclose()
+    await pool.aclose()
+    await other.aclose()
+    redcore._redcore.forget_engine(engine)

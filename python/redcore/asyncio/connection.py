@@ -103,6 +103,10 @@ class Connection(_LowLevel, asyncio.Protocol):
         self._busy = False
         self._last_heard = 0.0
         self._watchdog: Optional[asyncio.TimerHandle] = None
+        # Done once the transport has reported its end (connection_lost):
+        # a connection opened anew waits for it, so that the old
+        # transport's last callback cannot reach the new one.
+        self._gone: "Optional[asyncio.Future[None]]" = None
         # (host, port) connected to (None: a Unix socket, or not yet).
         self.address: Optional[Tuple[str, int]] = None
         # Retired: closes once the replies it owes have arrived.
@@ -126,6 +130,7 @@ class Connection(_LowLevel, asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        self._gone = asyncio.get_running_loop().create_future()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -143,6 +148,8 @@ class Connection(_LowLevel, asyncio.Protocol):
 
     def connection_lost(self, exc: Optional[BaseException]) -> None:
         self._drop(ConnectionError("Connection closed by server."))
+        if self._gone is not None and not self._gone.done():
+            self._gone.set_result(None)
 
     # -- sending -----------------------------------------------------------
 
@@ -293,6 +300,8 @@ class Connection(_LowLevel, asyncio.Protocol):
         if self.is_connected:
             return
         if self._closed or self.transport is not None:
+            if self._gone is not None:
+                await self._gone
             self._reset()
         kw = self.pool.connection_kwargs
         address = None if "path" in kw else await self.pool._connect_address()
