@@ -11,7 +11,7 @@ engine and on the remote client against the session's redis-server:
 - fastapi-cache2: ``RedisBackend(client)`` behind ``@cache(expire=...)``;
 - slowapi: limits' Redis storage on the client's ``connection_pool``
   (``storage_options``), its decorators, shared limits and headers, for
-  each of limits' strategies (a sync client: slowapi is sync).
+  each of limits' strategies (a sync client: slowapi is sync);
 - aiocache: ``RedisCache`` and ``@cached`` with
   ``connection_pool_class=redcore.asyncio.ConnectionPool`` (aiocache wraps
   the pool in redis.asyncio's own ``Redis``);
@@ -31,10 +31,10 @@ import uuid
 from typing import Any, AsyncIterator, Dict, Iterator, List
 
 import httpx
-from aiocache import RedisCache, cached
-from aiocache.lock import OptimisticLock, OptimisticLockError, RedLock
 import pytest
 import pytest_asyncio
+from aiocache import RedisCache, cached
+from aiocache.lock import OptimisticLock, OptimisticLockError, RedLock
 from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer
 from fastapi import Depends, FastAPI, Request, Response
