@@ -447,11 +447,15 @@ async def test_docstring_examples() -> None:
     import doctest
 
     import redcore.asyncio.client
+    import redcore.asyncio.connection
+    import redcore.asyncio.embedded
     import redcore.asyncio.lock
     import redcore.asyncio.pubsub
 
     # The examples call asyncio.run(): run them off this test's loop.
-    for mod in (redcore.asyncio, redcore.asyncio.client, redcore.asyncio.lock, redcore.asyncio.pubsub):
+    mods = (redcore.asyncio, redcore.asyncio.client, redcore.asyncio.connection, redcore.asyncio.embedded,
+            redcore.asyncio.lock, redcore.asyncio.pubsub)
+    for mod in mods:
         result = await asyncio.to_thread(doctest.testmod, mod)
         assert result.failed == 0 and result.attempted > 0, mod
 
@@ -516,3 +520,165 @@ async def test_rate_limit_middleware_with_an_async_client(amake: Any) -> None:
         await call()
     assert statuses == [200, 200, 429]
     assert await FixedWindow(ar, "other", limit=1, window=60).ahit() is not None
+
+
+# -- redis.asyncio's Redis on redcore's asyncio pools -----------------------------------
+
+@pytest_asyncio.fixture(params=ABACKENDS)
+async def apool(request: Any, redis_server: Any) -> AsyncIterator[Any]:
+    """An asyncio pool: redcore's on an embedded engine (``memory://``
+    host) or on the test redis-server, or redis.asyncio's (the oracle).
+    ``apool.other()`` is a redcore client on the same data."""
+    engine = f"apool-{uuid.uuid4().hex}"
+    if request.param == "embedded":
+        pool = redcore.asyncio.ConnectionPool(host=f"memory://{engine}")
+        assert isinstance(pool, redcore.asyncio.embedded.EmbeddedConnectionPool)
+        pool.other = lambda: redcore.asyncio.Redis(name=engine)
+    else:
+        redis_server.client().flushall()
+        module = redcore.asyncio if request.param == "remote" else redis.asyncio
+        pool = module.ConnectionPool(port=redis_server.port)
+        pool.other = lambda: redcore.asyncio.Redis(port=redis_server.port)
+    pool.backend = request.param
+    yield pool
+    await pool.aclose()
+    redcore._redcore.forget_engine(engine)
+
+
+async def test_redis_py_client_on_a_redcore_pool(apool: Any) -> None:
+    """redis.asyncio's ``Redis(connection_pool=...)`` (what aiocache and
+    limits' asyncio storage build) drives the pool's connections through
+    their low-level interface: commands, errors, pipelines, scripts,
+    blocking commands."""
+    r = redis.asyncio.Redis(connection_pool=apool)
+    other = apool.other()
+    assert await r.set("k", "v") is True and await r.get("k") == b"v"
+    assert await other.get("k") == b"v"  # the same server, or the same engine
+    assert await r.hset("h", mapping={"a": 1}) == 1 and await r.hgetall("h") == {b"a": b"1"}
+    assert await r.zadd("z", {"a": 1, "b": 2}) == 2
+    assert await r.zrange("z", 0, -1, withscores=True, score_cast_func=int) == [(b"a", 1), (b"b", 2)]
+    with pytest.raises(redis.exceptions.ResponseError, match="not an integer"):
+        await r.incr("k")
+    async with r.pipeline(transaction=True) as pipe:
+        assert await pipe.incr("n").incr("n").get("n").execute() == [1, 2, b"2"]
+    async with r.pipeline(transaction=False) as pipe:
+        result = await pipe.set("a", 1).lpush("k", 1).get("a").execute(raise_on_error=False)
+        assert result[0] is True and isinstance(result[1], redis.exceptions.ResponseError) and result[2] == b"1"
+    assert await r.eval("return redis.call('GET', KEYS[1])", 1, "k") == b"v"
+    sha = await r.script_load("return ARGV[1]")
+    assert await r.evalsha(sha, 0, "x") == b"x"
+    # A blocking command waits without blocking the loop; data from
+    # another client wakes it.
+    assert await r.bzpopmin("nothing", timeout=0.1) is None
+
+    async def push() -> None:
+        await asyncio.sleep(0.05)
+        await other.zadd("q", {"m": 3})
+
+    pusher = asyncio.ensure_future(push())
+    assert await r.bzpopmin("q", timeout=2) == (b"q", b"m", 3.0)
+    await pusher
+    await other.aclose()
+    await r.aclose()
+
+
+async def test_pool_connections_low_level(apool: Any) -> None:
+    """``get_connection()``'s connections: ``send_command`` /
+    ``read_response`` in order, error replies raised, their own state
+    (SELECT, WATCH/MULTI), ``await disconnect()``."""
+    conn = await apool.get_connection()
+    await conn.send_command("SET", "k", "v")
+    await conn.send_command("GET", "k")
+    await conn.send_command("INCR", "k")
+    await conn.send_command("CLIENT SETNAME", "low-level")  # a name in two words
+    assert await conn.read_response() in (b"OK", "OK")
+    assert await conn.read_response() == b"v"
+    with pytest.raises(redis.exceptions.ResponseError, match="not an integer"):
+        await conn.read_response()
+    assert await conn.read_response() in (b"OK", "OK")
+    await conn.send_packed_command(conn.pack_commands([("SELECT", 1), ("SET", "k", "db1"), ("SELECT", 0)]))
+    assert [await conn.read_response() for _ in range(3)] == [b"OK", b"OK", b"OK"]
+    assert await conn.can_read() is False
+    await apool.release(conn)
+    other = apool.other()
+    assert await other.get("k") == b"v"
+    await other.select(1)
+    assert await other.get("k") == b"db1"
+    await other.aclose()
+    conn = await apool.get_connection()
+    await conn.disconnect()
+    await apool.release(conn)
+
+
+async def test_pool_connection_select_leaves_redcore_clients_in_their_db(redis_server: Any, amake: Any) -> None:
+    """A SELECT sent on one of a redcore pool's connections does not move
+    the redcore clients that later run on that connection."""
+    a = amake()
+    if a.backend == "oracle":
+        return  # redis.asyncio's clients run in whatever database a connection is in
+    pool = a.connection_pool
+    if isinstance(pool, redcore.connection.EmbeddedConnectionPool):
+        pool = redcore.asyncio.ConnectionPool(**pool.connection_kwargs)
+    b = redcore.asyncio.Redis(connection_pool=pool)
+    conn = await pool.get_connection()
+    await conn.send_command("SELECT", 2)
+    assert await conn.read_response() == b"OK"
+    await pool.release(conn)
+    await a.rpush("l", "x")
+    assert await b.blpop("l", timeout=1) == (b"l", b"x")  # on the released connection
+    assert await b.set("k", "v") and await a.get("k") == b"v"
+    await b.aclose()
+
+
+async def test_embedded_pool_from_host_and_port() -> None:
+    """Code that makes a pool from a host and a port (aiocache) reaches an
+    engine given its ``memory://`` URL; the port means nothing there."""
+    engine = f"hostport-{uuid.uuid4().hex}"
+    pool = redcore.connection.EmbeddedConnectionPool(host=f"memory://{engine}", port=6379, socket_connect_timeout=None)
+    assert "port" not in pool.connection_kwargs
+    redcore.Redis(name=engine).set("k", "v")
+    assert redcore.Redis(**pool.connection_kwargs).get("k") == b"v"
+    assert redcore.Redis(connection_pool=pool).get("k") == b"v"
+    apool = redcore.asyncio.ConnectionPool.from_url(f"memory://{engine}")
+    assert isinstance(apool, redcore.asyncio.embedded.EmbeddedConnectionPool)
+    assert apool.connection_kwargs["host"] == f"memory://{engine}"
+    assert await redcore.asyncio.Redis(connection_pool=apool).get("k") == b"v"
+    redcore._redcore.forget_engine(engine)
+
+
+@pytest.mark.parametrize("backend", ABACKENDS)
+async def test_redcore_connection_class_in_a_redis_py_pool(backend: str, redis_server: Any) -> None:
+    """redis.asyncio's own ConnectionPool makes its connections from
+    ``connection_class(**connection_kwargs)`` (channels-redis passes one in
+    its host entries): redcore's Connection, made so, reaches the server
+    or, with a ``memory://`` host, the engine; the pool reconnects a
+    closed one."""
+    engine = f"cls-{uuid.uuid4().hex}"
+    if backend == "embedded":
+        kwargs: dict = {"host": f"memory://{engine}", "connection_class": redcore.asyncio.Connection}
+        other = redcore.asyncio.Redis(name=engine)
+    else:
+        redis_server.client().flushall()
+        kwargs = {"host": "127.0.0.1", "port": redis_server.port}
+        if backend == "remote":
+            kwargs["connection_class"] = redcore.asyncio.Connection
+        other = redcore.asyncio.Redis(port=redis_server.port)
+    pool = redis.asyncio.ConnectionPool(**kwargs)
+    r = redis.asyncio.Redis(connection_pool=pool)
+    assert await r.set("k", "v") is True and await other.get("k") == b"v"
+    conn = await pool.get_connection()
+    if backend == "embedded":
+        assert isinstance(conn, redcore.asyncio.embedded.EmbeddedConnection)
+    elif backend == "remote":
+        assert isinstance(conn, redcore.asyncio.Connection)
+    await conn.disconnect()
+    await pool.release(conn)
+    # The pool hands the closed connection out again: connect() reopens it.
+    assert await r.incr("n") == 1 and await r.get("n") == b"1"
+    async with r.pipeline() as pipe:
+        assert await pipe.set("a", 1).get("a").execute() == [True, b"1"]
+    assert await r.blpop(["nothing"], timeout=0.1) is None
+    await r.aclose()
+    await pool.aclose()
+    await other.aclose()
+    redcore._redcore.forget_engine(engine)

@@ -892,6 +892,11 @@ class EmbeddedConnectionPool(ConnectionPool):
 
     def __init__(self, connection_class: Type[Connection] = None, max_connections: Optional[int] = None, **connection_kwargs: Any) -> None:  # type: ignore[assignment]
         host = connection_kwargs.pop("host", None)
+        if is_engine_host(host):
+            # Code that makes its pool from a host and a port (aiocache,
+            # redis-py's own defaults) passes one with a memory:// host:
+            # an engine has none.
+            connection_kwargs.pop("port", None)
         unknown = set(connection_kwargs) - _EMBEDDED_ARGS - _NO_EFFECT_IN_PROCESS
         if host is not None and not is_engine_host(host):
             unknown.add("host")

@@ -37,6 +37,7 @@ from .. import connection as _sync_connection
 from .._compat import adopt, redis_base
 from ..exceptions import ConnectionError, NoScriptError, ReadOnlyError, RedisError, TimeoutError, WatchError
 from .connection import ConnectionPool, Connection, wait_pending
+from .embedded import EmbeddedConnectionPool
 from .retry import retry_allows, sleep_backoff
 
 if TYPE_CHECKING:
@@ -193,6 +194,9 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
         self._opening_single: Optional["asyncio.Future[Connection]"] = None
         kwargs.update(db=db, password=password)
         remote = (host is not None and not _sync_connection.is_engine_host(host)) or port is not None or unix_socket_path is not None
+        if isinstance(connection_pool, EmbeddedConnectionPool):
+            # Its engine, through the sync pool it wraps.
+            connection_pool = connection_pool._sync
         if connection_pool is not None and not isinstance(
             connection_pool, (ConnectionPool, _sync_connection.EmbeddedConnectionPool)
         ):

@@ -16,6 +16,23 @@ holds a connection's state: WATCH, blocking commands, pub/sub,
 ``single_connection_client``. A connection the server dropped is replaced
 on the next command; commands that were waiting on it raise
 ``ConnectionError``.
+
+Connections from ``get_connection()`` also have redis.asyncio's low-level
+interface (``await send_command(*args)``, ``await read_response()``...),
+so code that drives connections itself, redis.asyncio's own ``Redis``
+included, runs on redcore's pools; a ``memory://`` host (or URL) gives an
+:class:`~redcore.asyncio.embedded.EmbeddedConnectionPool`, whose
+connections run on an embedded engine. Libraries that take a pool class or a pool (aiocache's
+``connection_pool_class``, limits' ``connection_pool``) work with them::
+
+    >>> import asyncio, redis.asyncio, redcore.asyncio
+    >>> async def main():
+    ...     pool = redcore.asyncio.ConnectionPool(host="memory://docs")
+    ...     r = redis.asyncio.Redis(connection_pool=pool)
+    ...     await r.set("k", "v")
+    ...     return await redcore.asyncio.Redis(name="docs").get("k")
+    >>> asyncio.run(main())
+    b'v'
 """
 
 from __future__ import annotations
@@ -31,6 +48,7 @@ from .. import _redcore
 from .. import connection as _sync_connection
 from .._compat import adopt, redis_base
 from ..exceptions import ConnectionError, MaxConnectionsError, TimeoutError
+from ._lowlevel import _DONE, _Done, _LowLevel, _changes_state, _encode_command, _retrieve
 
 
 def _b(value: Any, encoding: str = "utf-8") -> bytes:
@@ -39,15 +57,39 @@ def _b(value: Any, encoding: str = "utf-8") -> bytes:
     return str(value).encode(encoding)
 
 
-class Connection(asyncio.Protocol):
+class Connection(_LowLevel, asyncio.Protocol):
     """One connection to a server, driven by the running event loop.
 
     Obtain it from :meth:`ConnectionPool.get_connection` (and give it back
     with :meth:`ConnectionPool.release`) to hold a connection of your own.
     """
 
-    def __init__(self, pool: "ConnectionPool") -> None:
+    def __new__(cls, pool: Any = None, **connection_kwargs: Any) -> Any:
+        # Made from connection arguments (by redis.asyncio's pool, given
+        # this class as its connection_class) with a memory:// host: a
+        # connection to that engine.
+        if pool is None and cls is Connection and _sync_connection.is_engine_host(connection_kwargs.get("host")):
+            from .embedded import EmbeddedConnection
+
+            conn = EmbeddedConnection.__new__(EmbeddedConnection)
+            conn.__init__(**connection_kwargs)
+            return conn
+        return super().__new__(cls)
+
+    def __init__(self, pool: Any = None, **connection_kwargs: Any) -> None:
+        if pool is None:
+            # Made from connection arguments, as redis.asyncio's pools make
+            # their connections: a pool of its own holds the settings.
+            pool = ConnectionPool(connection_class=_sync_class(type(self)), **connection_kwargs)
         self.pool = pool
+        self._reset()
+        # The replies of send_command, for read_response (in order).
+        self._replies: "collections.deque[asyncio.Future[Any]]" = collections.deque()
+        self._init_low_level()
+
+    def _reset(self) -> None:
+        """The state of a connection not opened yet."""
+        pool = self.pool
         self.core = _redcore.AioConn(pool._template)
         self.transport: Optional[asyncio.Transport] = None
         self.loop: Optional[asyncio.AbstractEventLoop] = None
@@ -61,6 +103,10 @@ class Connection(asyncio.Protocol):
         self._busy = False
         self._last_heard = 0.0
         self._watchdog: Optional[asyncio.TimerHandle] = None
+        # Done once the transport has reported its end (connection_lost):
+        # a connection opened anew waits for it, so that the old
+        # transport's last callback cannot reach the new one.
+        self._gone: "Optional[asyncio.Future[None]]" = None
         # (host, port) connected to (None: a Unix socket, or not yet).
         self.address: Optional[Tuple[str, int]] = None
         # Retired: closes once the replies it owes have arrived.
@@ -84,6 +130,7 @@ class Connection(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        self._gone = asyncio.get_running_loop().create_future()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -101,6 +148,8 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Optional[BaseException]) -> None:
         self._drop(ConnectionError("Connection closed by server."))
+        if self._gone is not None and not self._gone.done():
+            self._gone.set_result(None)
 
     # -- sending -----------------------------------------------------------
 
@@ -156,6 +205,41 @@ class Connection(asyncio.Protocol):
             self.loop.call_soon(self._flush)
         return fut
 
+    # -- redis.asyncio's low-level interface (see _LowLevel) ----------------
+
+    async def send_command(self, *args: Any, **kwargs: Any) -> None:
+        """Sends a command; its reply waits for :meth:`read_response`."""
+        if self.transport is None:
+            await self.connect()
+        if self._closed:
+            raise ConnectionError("Connection closed by server.")
+        self._replies.append(self.send_raw(*_encode_command(self.encoder, args)))
+        if _changes_state(args):
+            # Whichever client takes this connection next restores its own.
+            self.state = None
+
+    async def read_response(self, disable_decoding: bool = False, timeout: Optional[float] = None, *,
+                            disconnect_on_error: bool = True, push_request: bool = False) -> Any:
+        """The oldest reply not read yet; an error reply raises. With
+        ``timeout``, a reply that takes longer raises ``TimeoutError``
+        (and the connection is closed: the replies are out of step)."""
+        if not self._replies:
+            raise ConnectionError("No reply to read: no command was sent on this connection.")
+        fut = self._replies.popleft()
+        if timeout is None:
+            return await fut
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except asyncio.TimeoutError:
+            fut.add_done_callback(_retrieve)
+            if disconnect_on_error:
+                self.disconnect()
+            raise TimeoutError(f"Timeout reading from {self.pool._address()}") from None
+
+    async def can_read(self) -> bool:
+        """True when a reply is waiting to be read."""
+        return bool(self._replies) and self._replies[0].done()
+
     def _apply_state(self, state: Tuple[int, Any]) -> None:
         """Queues the SELECT / CLIENT SETNAME that put the connection in
         ``state``. Should one fail, the connection is dropped: what was
@@ -210,11 +294,20 @@ class Connection(asyncio.Protocol):
 
     async def connect(self) -> None:
         """Opens the connection and runs the handshake (HELLO/AUTH,
-        CLIENT SETNAME, SELECT). The address is the pool's (a
-        Sentinel-managed pool asks Sentinel)."""
+        CLIENT SETNAME, SELECT); a no-op when open, and a closed one opens
+        anew. The address is the pool's (a Sentinel-managed pool asks
+        Sentinel)."""
+        if self.is_connected:
+            return
+        if self._closed or self.transport is not None:
+            if self._gone is not None:
+                await self._gone
+            self._reset()
         kw = self.pool.connection_kwargs
         address = None if "path" in kw else await self.pool._connect_address()
         await self._open(address)
+        if self._connect_callbacks:
+            await self._run_connect_callbacks()
 
     async def _open(self, address: Optional[Tuple[str, int]]) -> None:
         """Connects to ``address`` (None: the pool's configured one)."""
@@ -272,9 +365,14 @@ class Connection(asyncio.Protocol):
                 self.disconnect()
                 raise
 
-    def disconnect(self) -> None:
-        """Closes the connection; waiting commands raise ConnectionError."""
+    def disconnect(self, *args: Any, **kwargs: Any) -> _Done:
+        """Closes the connection; waiting commands raise ConnectionError,
+        and replies not read are dropped. Returns a finished awaitable
+        (redis.asyncio's ``await conn.disconnect()``)."""
         self._drop(ConnectionError("Connection closed by client."))
+        while self._replies:
+            self._replies.popleft().add_done_callback(_retrieve)
+        return _DONE
 
     def retire(self) -> None:
         """Closes the connection once the replies it owes have arrived (the
@@ -299,9 +397,23 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
 
     # What the pool opens (a Sentinel pool opens SentinelManagedConnection).
     _connection_type: Any = Connection
+
     # True for a pool that follows a failover group's master (Sentinel): a
     # READONLY reply makes it reconnect and resend.
     _follows_master = False
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # A memory:// host names an embedded engine (as for redcore.Redis):
+        # the pool is an EmbeddedConnectionPool (aiocache and others make
+        # their pool from a class and a host).
+        if cls is ConnectionPool and _sync_connection.is_engine_host(kwargs.get("host")):
+            from .embedded import EmbeddedConnectionPool
+
+            kwargs.pop("connection_class", None)
+            pool = EmbeddedConnectionPool.__new__(EmbeddedConnectionPool)
+            pool.__init__(*args, **kwargs)
+            return pool
+        return super().__new__(cls)
 
     def __init__(self, connection_class: Any = None, max_connections: Optional[int] = None, **connection_kwargs: Any) -> None:
         connection_class = connection_class or _sync_connection.Connection
@@ -334,9 +446,14 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
         self._set_retry_policy()
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> "ConnectionPool":
+    def from_url(cls, url: str, **kwargs: Any) -> Any:
         """A pool from a ``redis://``, ``rediss://`` or ``unix://`` URL
-        (redis-py's query parameters)."""
+        (redis-py's query parameters); ``memory://[name][/db]`` gives an
+        :class:`~redcore.asyncio.embedded.EmbeddedConnectionPool`."""
+        if url.split("://", 1)[0].lower() == "memory":
+            from .embedded import EmbeddedConnectionPool
+
+            return EmbeddedConnectionPool.from_url(url, **kwargs)
         sync = _sync_connection.ConnectionPool.from_url(url, **kwargs)
         kw = dict(sync.connection_kwargs)
         kw.pop("single_connection_client", None)

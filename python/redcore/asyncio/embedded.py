@@ -1,0 +1,202 @@
+"""asyncio pools and connections on an embedded engine, for code that
+drives connections itself: redis.asyncio's ``Redis(connection_pool=...)``,
+a library's ``connection_pool_class`` (aiocache), a ``connection_class``
+for redis.asyncio's own pool (channels-redis's host entries).
+``redcore.asyncio.ConnectionPool(host="memory://name")`` and
+``ConnectionPool.from_url("memory://name")`` make an
+:class:`EmbeddedConnectionPool`.
+
+    >>> import asyncio, redis.asyncio, redcore.asyncio
+    >>> async def main():
+    ...     pool = redcore.asyncio.ConnectionPool(host="memory://embedded-docs")
+    ...     r = redis.asyncio.Redis(connection_pool=pool)
+    ...     await r.rpush("q", "job")
+    ...     return await r.blpop(["q"], timeout=1)
+    >>> asyncio.run(main())
+    (b'q', b'job')
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, List, Optional, Set
+
+from .. import _redcore
+from .. import connection as _sync_connection
+from .._compat import adopt, redis_base
+from ..exceptions import ConnectionError, MaxConnectionsError, TimeoutError
+from ._lowlevel import _DONE, _Done, _LowLevel, _encode_command
+from .connection import wait_pending
+
+
+class EmbeddedConnection(_LowLevel):
+    """A connection of an :class:`EmbeddedConnectionPool`: a session on the
+    embedded engine with its own state (database, MULTI, WATCH).
+    ``send_command`` runs the command at once, in the calling task; a
+    blocking command that must wait (BLPOP, BZPOPMIN...) is awaited by
+    ``read_response`` while the loop runs on."""
+
+    def __init__(self, pool: Optional["EmbeddedConnectionPool"] = None, **connection_kwargs: Any) -> None:
+        if pool is None:
+            # Made from connection arguments (redis.asyncio's pools do).
+            pool = EmbeddedConnectionPool(**connection_kwargs)
+        self.pool = pool
+        self._conn: Any = None
+        self._init_low_level()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__}({self.pool!r})>"
+
+    @property
+    def is_connected(self) -> bool:
+        return self._conn is not None
+
+    async def connect(self) -> None:
+        """Opens the session (a no-op when open)."""
+        if self._conn is None:
+            conn = self.pool._sync.get_connection()
+            # A blocked command comes back as a _redcore.Pending to await.
+            conn._client._set_async(True)
+            self._conn = conn
+            if self._connect_callbacks:
+                await self._run_connect_callbacks()
+
+    def disconnect(self, *args: Any, **kwargs: Any) -> _Done:
+        """Closes the session (replies not read are dropped). Returns a
+        finished awaitable (redis.asyncio's ``await conn.disconnect()``)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            for reply in conn._replies:
+                if isinstance(reply, _redcore.Pending):
+                    reply.cancel()
+            conn.disconnect()
+            self.pool._sync.release(conn)
+        return _DONE
+
+    async def send_command(self, *args: Any, **kwargs: Any) -> None:
+        """Runs a command; its reply waits for :meth:`read_response`."""
+        await self.connect()
+        self._conn.send_command(*_encode_command(self.encoder, args))
+
+    async def read_response(self, disable_decoding: bool = False, timeout: Optional[float] = None, *,
+                            disconnect_on_error: bool = True, push_request: bool = False) -> Any:
+        """The oldest reply not read yet; an error reply raises."""
+        if self._conn is None:
+            raise ConnectionError("No reply to read: no command was sent on this connection.")
+        reply = self._conn.read_response(disable_decoding=disable_decoding)
+        if isinstance(reply, _redcore.Pending):
+            if timeout is None:
+                return await wait_pending(reply)
+            try:
+                return await asyncio.wait_for(wait_pending(reply), timeout)
+            except asyncio.TimeoutError:
+                raise TimeoutError("Timeout reading from the embedded engine") from None
+        return reply
+
+    async def can_read(self) -> bool:
+        """True when a reply is waiting to be read."""
+        return self._conn is not None and self._conn.can_read()
+
+    @property
+    def _unread(self) -> int:
+        return 0 if self._conn is None else len(self._conn._replies)
+
+
+class EmbeddedConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):  # type: ignore[misc]  # redis-py base when installed
+    """An asyncio pool of connections to an embedded engine, for code that
+    drives connections itself (redis.asyncio's ``Redis(connection_pool=)``,
+    a library's ``connection_pool_class``). ``ConnectionPool`` with a
+    ``memory://`` host, or ``ConnectionPool.from_url("memory://name")``,
+    makes one. Its ``connection_kwargs`` are those of
+    :class:`redcore.connection.EmbeddedConnectionPool` (``host`` is the
+    engine's ``memory://`` URL), and ``redcore.asyncio.Redis(connection_pool=pool)``
+    runs on its engine."""
+
+    def __init__(self, connection_class: Any = None, max_connections: Optional[int] = None, **connection_kwargs: Any) -> None:
+        self._sync = _sync_connection.EmbeddedConnectionPool(max_connections=max_connections, **connection_kwargs)
+        self.connection_class = connection_class or EmbeddedConnection
+        self.connection_kwargs = self._sync.connection_kwargs
+        self.max_connections = self._sync.max_connections
+        self._in_use: Set[EmbeddedConnection] = set()
+        self._idle: List[EmbeddedConnection] = []
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> "EmbeddedConnectionPool":
+        """A pool from a ``memory://[name][/db]`` URL."""
+        params = _sync_connection.parse_memory_url(url)
+        params.update(kwargs)
+        return cls(**params)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__}(memory://{self.name} db={self.connection_kwargs['db']})>"
+
+    @property
+    def name(self) -> str:
+        """The engine's name."""
+        return self._sync.name
+
+    def get_encoder(self) -> Any:
+        return self._sync.get_encoder()
+
+    def get_protocol(self) -> Any:
+        return self._sync.get_protocol()
+
+    def get_retry(self) -> Any:
+        return self._sync.get_retry()
+
+    def set_retry(self, retry: Any) -> None:
+        self._sync.set_retry(retry)
+
+    async def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> EmbeddedConnection:
+        """A connection of the caller's own until :meth:`release`."""
+        conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            if len(self._in_use) >= self.max_connections:
+                raise MaxConnectionsError("Too many connections")
+            conn = EmbeddedConnection(self)
+        self._in_use.add(conn)
+        await conn.connect()
+        return conn
+
+    async def release(self, connection: EmbeddedConnection) -> None:
+        """Gives back a connection; one with replies not read is closed."""
+        if connection not in self._in_use:
+            return
+        self._in_use.discard(connection)
+        if connection.is_connected and not connection._unread:
+            self._idle.append(connection)
+        else:
+            connection.disconnect()
+
+    def owns_connection(self, connection: Any) -> bool:
+        return getattr(connection, "pool", None) is self
+
+    async def disconnect(self, inuse_connections: bool = True) -> None:
+        """Closes the idle connections (and those in use, by default); the
+        data stays in the engine."""
+        for c in self._idle:
+            c.disconnect()
+        self._idle.clear()
+        if inuse_connections:
+            for c in list(self._in_use):
+                c.disconnect()
+
+    async def aclose(self) -> None:
+        """``disconnect()``."""
+        await self.disconnect()
+
+    def reset(self) -> None:
+        """Forgets every connection (closing them)."""
+        for c in [*self._idle, *self._in_use]:
+            c.disconnect()
+        self._idle.clear()
+        self._in_use.clear()
+
+    def get_connection_count(self) -> int:
+        """Connections handed out or idle."""
+        return len(self._idle) + len(self._in_use)
+
+
+adopt(EmbeddedConnectionPool)
+
+__all__ = ["EmbeddedConnection", "EmbeddedConnectionPool"]

@@ -1,0 +1,451 @@
+"""asyncio and web libraries written for redis-py, run with a redcore client.
+
+The sibling of test_libraries.py for what FastAPI, Starlette and Django
+Channels users reach for. Each library is used the way its documentation
+shows, handed a ``redcore.asyncio.Redis`` (or its pool), on the embedded
+engine and on the remote client against the session's redis-server:
+
+- fastapi-limiter: ``RateLimiter`` dependencies over pyrate-limiter's
+  ``RedisBucket`` (fastapi-limiter 0.2 delegates its storage to
+  pyrate-limiter, which takes a sync or an asyncio client);
+- fastapi-cache2: ``RedisBackend(client)`` behind ``@cache(expire=...)``;
+- slowapi: limits' Redis storage on the client's ``connection_pool``
+  (``storage_options``), its decorators, shared limits and headers, for
+  each of limits' strategies (a sync client: slowapi is sync);
+- aiocache: ``RedisCache`` and ``@cached`` with
+  ``connection_pool_class=redcore.asyncio.ConnectionPool`` (aiocache wraps
+  the pool in redis.asyncio's own ``Redis``);
+- limits' asyncio storage, given a redcore asyncio pool (wrapped in
+  redis.asyncio's ``Redis`` too);
+- channels-redis: ``RedisChannelLayer`` with host entries naming redcore's
+  connection class (it builds redis.asyncio's ``ConnectionPool`` from them).
+
+The versions are pinned in ``requirements-test.txt``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any, AsyncIterator, Dict, Iterator, List
+
+import httpx
+import pytest
+import pytest_asyncio
+from aiocache import RedisCache, cached
+from aiocache.lock import OptimisticLock, OptimisticLockError, RedLock
+from channels.exceptions import ChannelFull
+from channels_redis.core import RedisChannelLayer
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi_cache import FastAPICache
+from fastapi_cache.backends.redis import RedisBackend
+from fastapi_cache.decorator import cache
+from fastapi_limiter.depends import RateLimiter
+from limits import parse
+from limits.aio import strategies as aio_strategies
+from limits.aio.storage import RedisStorage as AsyncRedisStorage
+from pyrate_limiter import BucketFactory, Duration, Limiter, Rate, RateItem
+from pyrate_limiter.buckets.redis_bucket import RedisBucket
+from slowapi import Limiter as SlowLimiter
+from slowapi import _rate_limit_exceeded_handler
+from slowapi.errors import RateLimitExceeded
+from slowapi.util import get_remote_address
+
+import redcore
+import redcore.asyncio
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def client(request: pytest.FixtureRequest, redis_server: Any) -> Iterator[redcore.Redis]:
+    """A sync redcore client on an empty dataset (for the libraries that
+    are sync): a private embedded engine, or the session's redis-server."""
+    if request.param == "embedded":
+        c = redcore.Redis()
+    else:
+        redis_server.client().flushall()
+        c = redcore.Redis(port=redis_server.port)
+    yield c
+    c.close()
+
+
+@pytest_asyncio.fixture(params=["embedded", "remote"])
+async def aclient(request: pytest.FixtureRequest, redis_server: Any) -> AsyncIterator[redcore.asyncio.Redis]:
+    """A redcore.asyncio client on an empty dataset: a named embedded
+    engine, or the session's redis-server."""
+    engine = f"aiolibs-{uuid.uuid4().hex}"
+    if request.param == "embedded":
+        c = redcore.asyncio.Redis(name=engine)
+    else:
+        redis_server.client().flushall()
+        c = redcore.asyncio.Redis(port=redis_server.port)
+    yield c
+    await c.aclose()
+    redcore._redcore.forget_engine(engine)
+
+
+def http(app: FastAPI, ip: str = "10.0.0.1") -> httpx.AsyncClient:
+    """An httpx client calling ``app`` in process, from address ``ip``."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(ip, 1234)), base_url="http://test")
+
+
+# -- fastapi-limiter (over pyrate-limiter's RedisBucket) ---------------------------------
+
+
+class RedisBucketPerName(BucketFactory):
+    """pyrate-limiter's per-name routing (its README's ``PerNameFactory``):
+    one ``RedisBucket`` (a sorted set) per identifier that
+    fastapi-limiter hands the limiter."""
+
+    def __init__(self, client: Any, rates: List[Rate]) -> None:
+        self.client = client
+        self.rates = rates
+        self.buckets: Dict[str, RedisBucket] = {}
+
+    def wrap_item(self, name: str, weight: int = 1) -> RateItem:
+        return RateItem(name, time.time_ns() // 1_000_000, weight=weight)
+
+    async def get(self, item: RateItem) -> RedisBucket:
+        if item.name not in self.buckets:
+            bucket = await RedisBucket.init(self.rates, self.client, f"ratelimit:{item.name}")
+            self.schedule_leak(bucket)
+            self.buckets[item.name] = bucket
+        return self.buckets[item.name]
+
+
+async def test_fastapi_limiter_routes_and_clients(aclient: redcore.asyncio.Redis) -> None:
+    factory = RedisBucketPerName(aclient, [Rate(2, Duration.SECOND * 5)])
+    limiter = Limiter(factory)
+    app = FastAPI()
+
+    @app.get("/a", dependencies=[Depends(RateLimiter(limiter=limiter))])
+    async def a() -> dict:
+        return {"route": "a"}
+
+    @app.get("/b", dependencies=[Depends(RateLimiter(limiter=limiter))])
+    async def b() -> dict:
+        return {"route": "b"}
+
+    async def by_user(request: Request) -> str:
+        return request.headers.get("X-User", "anonymous")
+
+    @app.get("/user", dependencies=[Depends(RateLimiter(limiter=limiter, identifier=by_user))])
+    async def user() -> dict:
+        return {"route": "user"}
+
+    try:
+        async with http(app) as one, http(app, "10.0.0.2") as two:
+            assert [(await one.get("/a")).status_code for _ in range(3)] == [200, 200, 429]
+            assert (await one.get("/a")).json() == {"detail": "Too Many Requests"}
+            # Another route and another client have limits of their own.
+            assert [(await one.get("/b")).status_code for _ in range(3)] == [200, 200, 429]
+            assert [(await two.get("/a")).status_code for _ in range(3)] == [200, 200, 429]
+            # A custom identifier: per user, whatever the address.
+            codes = [(await c.get("/user", headers={"X-User": "ann"})).status_code for c in (one, two, one)]
+            assert codes == [200, 200, 429]
+            assert (await two.get("/user", headers={"X-User": "bob"})).status_code == 200
+        # The hits are in the client's database: a sorted set per identifier
+        # (address and path, or the user), route and dependency.
+        route = {r.path: i for i, r in enumerate(app.routes)}
+        keys = sorted(k.decode() for k in await aclient.keys("ratelimit:*"))
+        assert keys == sorted([
+            f"ratelimit:10.0.0.1:/a:{route['/a']}:0", f"ratelimit:10.0.0.1:/b:{route['/b']}:0",
+            f"ratelimit:10.0.0.2:/a:{route['/a']}:0", f"ratelimit:ann:{route['/user']}:0",
+            f"ratelimit:bob:{route['/user']}:0",
+        ])
+        key_a = f"10.0.0.1:/a:{route['/a']}:0"
+        assert await aclient.zcard(f"ratelimit:{key_a}") == 2
+        bucket = factory.buckets[key_a]
+        assert await bucket.count() == 2
+        newest = await bucket.peek(0)
+        assert newest is not None and isinstance(newest.timestamp, int)
+        # A leak past the window empties the bucket; then requests pass again.
+        assert await bucket.leak(time.time_ns() // 1_000_000 + 10_000) == 2
+        async with http(app) as one:
+            assert (await one.get("/a")).status_code == 200
+        await bucket.flush()
+        assert await aclient.exists(f"ratelimit:{key_a}") == 0
+    finally:
+        limiter.close()
+
+
+# -- fastapi-cache2 ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def fastapi_cache() -> Iterator[None]:
+    """FastAPICache's settings are class-wide: reset them after the test."""
+    FastAPICache.reset()
+    yield
+    FastAPICache.reset()
+
+
+async def test_fastapi_cache_backend(aclient: redcore.asyncio.Redis, fastapi_cache: None) -> None:
+    backend = RedisBackend(aclient)
+    assert backend.is_cluster is False
+    FastAPICache.init(backend, prefix="fc")
+    app = FastAPI()
+    calls: List[int] = []
+
+    @app.get("/square/{n}")
+    @cache(expire=60, namespace="math")
+    async def square(n: int) -> Dict[str, int]:
+        calls.append(n)
+        return {"n": n, "square": n * n}
+
+    @app.get("/sync")
+    @cache(expire=1)
+    def blocking() -> List[str]:
+        calls.append(-1)
+        return ["made", "in", "a", "thread"]
+
+    async with http(app) as c:
+        miss = await c.get("/square/7")
+        assert miss.json() == {"n": 7, "square": 49} and miss.headers["X-FastAPI-Cache"] == "MISS"
+        assert miss.headers["Cache-Control"] == "max-age=60"
+        hit = await c.get("/square/7")
+        assert hit.json() == {"n": 7, "square": 49} and hit.headers["X-FastAPI-Cache"] == "HIT"
+        assert 0 < int(hit.headers["Cache-Control"].removeprefix("max-age=")) <= 60
+        assert calls == [7]
+        # The ETag of a hit answers If-None-Match with 304.
+        assert (await c.get("/square/7", headers={"If-None-Match": hit.headers["ETag"]})).status_code == 304
+        # Cache-Control: no-cache recomputes (and stores again).
+        assert (await c.get("/square/7", headers={"Cache-Control": "no-cache"})).headers["X-FastAPI-Cache"] == "MISS"
+        assert (await c.get("/square/8")).json()["square"] == 64
+        assert calls == [7, 7, 8]
+        assert (await c.get("/sync")).json() == ["made", "in", "a", "thread"]
+        assert (await c.get("/sync")).headers["X-FastAPI-Cache"] == "HIT"
+        assert calls == [7, 7, 8, -1]
+        # The entries are plain strings with the route's expiry.
+        keys = sorted(k.decode() for k in await aclient.keys("fc:*"))
+        assert len(keys) == 3 and sum(k.startswith("fc:math:") for k in keys) == 2
+        assert 0 < await aclient.ttl(keys[0]) <= 60
+        ttl, value = await backend.get_with_ttl(keys[-1])
+        assert isinstance(ttl, int) and isinstance(value, bytes)
+        # clear(namespace) runs its Lua script (KEYS + DEL) on the server.
+        await FastAPICache.clear(namespace="math")
+        assert [k.decode() for k in await aclient.keys("fc:*")] == [k for k in keys if not k.startswith("fc:math:")]
+        assert (await c.get("/square/7")).headers["X-FastAPI-Cache"] == "MISS"
+        # (FastAPICache.clear(key=...) always has a namespace, the prefix:
+        # the backend's own clear(key=...) deletes one entry.)
+        sync_key = next(k for k in keys if not k.startswith("fc:math:"))
+        assert await backend.clear(key=sync_key) == 1
+        assert await backend.get(sync_key) is None
+
+
+# -- slowapi (limits' Redis storage behind Starlette / FastAPI routes) --------------------
+
+
+@pytest.mark.parametrize("strategy", ["fixed-window", "moving-window", "sliding-window-counter"])
+async def test_slowapi_limits_and_headers(client: redcore.Redis, strategy: str) -> None:
+    limiter = SlowLimiter(
+        key_func=get_remote_address, storage_uri="redis://", strategy=strategy, headers_enabled=True,
+        storage_options={"connection_pool": client.connection_pool}, key_prefix="slow",
+    )
+    app = FastAPI()
+    app.state.limiter = limiter
+    app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)  # type: ignore[arg-type]
+    shared = limiter.shared_limit("3/minute", scope="shared")
+
+    @app.get("/hello")
+    @limiter.limit("2/minute")
+    async def hello(request: Request, response: Response) -> Dict[str, str]:
+        return {"hello": "world"}
+
+    @app.get("/sync")
+    @limiter.limit("1/minute")
+    def blocking(request: Request, response: Response) -> Dict[str, str]:
+        return {"made": "in a thread"}
+
+    @app.get("/one")
+    @shared
+    async def one(request: Request, response: Response) -> str:
+        return "one"
+
+    @app.get("/two")
+    @shared
+    async def two(request: Request, response: Response) -> str:
+        return "two"
+
+    async with http(app) as c, http(app, "10.0.0.2") as other:
+        first = await c.get("/hello")
+        assert first.status_code == 200 and first.json() == {"hello": "world"}
+        assert first.headers["X-RateLimit-Limit"] == "2" and first.headers["X-RateLimit-Remaining"] == "1"
+        # Reset: when the window ends (an epoch time from the key's TTL
+        # or the oldest hit), a minute at most from now.
+        assert time.time() < float(first.headers["X-RateLimit-Reset"]) <= time.time() + 62
+        second = await c.get("/hello")
+        assert second.status_code == 200 and second.headers["X-RateLimit-Remaining"] == "0"
+        third = await c.get("/hello")
+        assert third.status_code == 429 and "2 per 1 minute" in third.text
+        assert 0 <= int(third.headers["Retry-After"]) <= 61
+        assert (await other.get("/hello")).status_code == 200
+        assert [(await c.get("/sync")).status_code for _ in range(2)] == [200, 429]
+        # A shared limit counts the routes of its scope together.
+        assert [(await c.get(p)).status_code for p in ("/one", "/two", "/one", "/two")] == [200, 200, 200, 429]
+    # The counters are in the client's database, under limits' prefix and
+    # the limiter's key_prefix (the sliding window keeps two per limit).
+    # (limits hash-tags the moving window's keys, and names the sliding
+    # window's two per limit by window.)
+    keys = {k.decode().replace("{", "").replace("}", "") for k in client.keys("*")}
+    assert all(k.startswith("LIMITS:LIMITER/slow/") for k in keys), keys
+    assert {"/".join(k.split("/")[2:4]) for k in keys} == {"10.0.0.1/", "10.0.0.2/", "10.0.0.1/shared"}
+    limiter.reset()
+    assert client.keys("*") == []
+
+
+# -- aiocache ----------------------------------------------------------------------------
+
+
+def pool_address(aclient: redcore.asyncio.Redis) -> Dict[str, Any]:
+    """``endpoint`` and ``port`` of the client's server, for libraries that
+    make their pool from them (an embedded engine: its ``memory://`` URL)."""
+    kw = aclient.connection_pool.connection_kwargs
+    return {"endpoint": kw["host"], "port": kw.get("port", 6379)}
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")  # aiocache's own call
+async def test_aiocache_redis_cache(aclient: redcore.asyncio.Redis) -> None:
+    # aiocache makes its pool from connection_pool_class and wraps it in
+    # redis.asyncio's Redis: redcore's pool serves redis-py's client.
+    cache = RedisCache(namespace="main", connection_pool_class=redcore.asyncio.ConnectionPool, **pool_address(aclient))
+    try:
+        assert await cache.set("a", {"x": [1, 2]}) is True
+        assert await cache.get("a") == {"x": [1, 2]}
+        assert await aclient.get("main:a") == b'{"x": [1, 2]}'
+        assert await cache.get("missing", default="dflt") == "dflt"
+        assert await cache.multi_set([("b", 1), ("c", "two")], ttl=10) is True
+        assert await cache.multi_get(["a", "b", "c", "d"]) == [{"x": [1, 2]}, 1, "two", None]
+        assert 0 < await aclient.ttl("main:b") <= 10
+        with pytest.raises(ValueError, match="already exists"):
+            await cache.add("a", 1)
+        assert await cache.add("e", 5, ttl=0.5) is True and 0 < await aclient.pttl("main:e") <= 500
+        assert await cache.exists("e") and not await cache.exists("zz")
+        assert await cache.increment("counter", 3) == 3 and await cache.increment("counter") == 4
+        with pytest.raises(TypeError, match="Value is not an integer"):
+            await cache.increment("c")
+        assert await cache.expire("a", 30) is True and 0 < await aclient.ttl("main:a") <= 30
+        assert await cache.expire("a", 0) is True and await aclient.ttl("main:a") == -1
+        assert await cache.delete("counter") == 1
+        assert sorted(await cache.raw("keys", "main:*")) == ["main:a", "main:b", "main:c", "main:e"]
+        # Locks: RedLock (SET NX + a release script), OptimisticLock (CAS script).
+        async with RedLock(cache, "resource", lease=2):
+            assert await cache.exists("resource-lock")
+        assert not await cache.exists("resource-lock")
+        async with OptimisticLock(cache, "a") as lock:
+            await lock.cas({"x": "new"})
+        assert await cache.get("a") == {"x": "new"}
+        with pytest.raises(OptimisticLockError):
+            async with OptimisticLock(cache, "a") as lock:
+                await cache.set("a", "changed")
+                await lock.cas("mine")
+        assert await cache.clear() is True and await aclient.keys("main:*") == []
+    finally:
+        await cache.close()
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
+async def test_aiocache_cached_decorator(aclient: redcore.asyncio.Redis) -> None:
+    calls: List[int] = []
+
+    @cached(cache=RedisCache, ttl=10, namespace="fn", connection_pool_class=redcore.asyncio.ConnectionPool,
+            **pool_address(aclient))
+    async def slow_square(n: int) -> int:
+        calls.append(n)
+        return n * n
+
+    try:
+        assert [await slow_square(3), await slow_square(3), await slow_square(4)] == [9, 9, 16]
+        assert calls == [3, 4]
+        assert len(await aclient.keys("fn:*")) == 2
+    finally:
+        await slow_square.cache.close()
+
+
+# -- limits' asyncio storage -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", [
+    aio_strategies.FixedWindowRateLimiter,
+    aio_strategies.MovingWindowRateLimiter,
+    aio_strategies.SlidingWindowCounterRateLimiter,
+])
+async def test_limits_async_redis_storage(aclient: redcore.asyncio.Redis, strategy: Any) -> None:
+    # limits' asyncio storage wraps the pool it is given in redis.asyncio's
+    # Redis: an asyncio pool of redcore's on the client's server or engine.
+    pool = redcore.asyncio.ConnectionPool(**aclient.connection_pool.connection_kwargs)
+    storage = AsyncRedisStorage("async+redis://", implementation="redispy", connection_pool=pool)
+    try:
+        assert await storage.check() is True
+        limiter = strategy(storage)
+        item = parse("2/minute")
+        assert [await limiter.hit(item, "user") for _ in range(3)] == [True, True, False]
+        assert await limiter.test(item, "user") is False and await limiter.test(item, "other") is True
+        stats = await limiter.get_window_stats(item, "user")
+        # (The sliding window's reset is "now" when the hits are less than
+        # a millisecond old: its TTL arithmetic then comes out at 0.)
+        assert stats.remaining == 0 and time.time() - 1 < stats.reset_time <= time.time() + 61
+        assert await aclient.keys("LIMITS:*")  # the state lives in redcore
+        await limiter.clear(item, "user")
+        assert await limiter.hit(item, "user") is True
+        await storage.reset()
+        assert await aclient.keys("LIMITS:*") == []
+    finally:
+        await pool.aclose()
+
+
+# -- channels-redis ----------------------------------------------------------------------
+
+
+def channel_host(aclient: redcore.asyncio.Redis) -> Dict[str, Any]:
+    """A channels-redis host entry: connection arguments for redis.asyncio's
+    pool, with redcore's connection class (the embedded engine's
+    ``memory://`` host, or the server's address)."""
+    kw = aclient.connection_pool.connection_kwargs
+    if str(kw["host"]).startswith("memory://"):
+        return {"host": kw["host"], "connection_class": redcore.asyncio.Connection}
+    return {"address": f"redis://{kw['host']}:{kw['port']}/0", "connection_class": redcore.asyncio.Connection}
+
+
+async def test_channels_redis_layer(aclient: redcore.asyncio.Redis) -> None:
+    # channels-redis builds redis.asyncio's ConnectionPool from each host
+    # entry; connection_class puts redcore's connections under it.
+    layer = RedisChannelLayer(hosts=[channel_host(aclient)], prefix="cr", capacity=3, expiry=10)
+    try:
+        await layer.send("chat", {"type": "chat.message", "text": "hi", "n": 1})
+        assert await layer.receive("chat") == {"type": "chat.message", "text": "hi", "n": 1}
+        # A process-local channel; groups (a sorted set per group, a Lua
+        # script that sends to every member).
+        one, two = await layer.new_channel(), await layer.new_channel()
+        assert one.startswith("specific.") and "!" in one
+        await layer.group_add("room", one)
+        await layer.group_add("room", two)
+        assert await aclient.zcard("cr:group:room") == 2
+        await layer.group_send("room", {"type": "room.hello"})
+        assert await layer.receive(one) == {"type": "room.hello"}
+        assert await layer.receive(two) == {"type": "room.hello"}
+        await layer.group_discard("room", two)
+        await layer.group_send("room", {"type": "room.bye"})
+        assert await layer.receive(one) == {"type": "room.bye"}
+        # A receive waits (BZPOPMIN) until a message comes.
+
+        async def send_later() -> None:
+            await asyncio.sleep(0.1)
+            await layer.send("later", {"type": "late"})
+
+        sender = asyncio.ensure_future(send_later())
+        assert await asyncio.wait_for(layer.receive("later"), 3) == {"type": "late"}
+        await sender
+        # Capacity: a full channel refuses more.
+        for i in range(3):
+            await layer.send("full", {"type": "x", "i": i})
+        with pytest.raises(ChannelFull):
+            await layer.send("full", {"type": "x", "i": 3})
+        assert await aclient.zcard("crfull") == 3 and 0 < await aclient.ttl("crfull") <= 10
+        # flush deletes the layer's keys (a Lua script over KEYS).
+        await layer.flush()
+        assert await aclient.keys("cr*") == []
+    finally:
+        await layer.close_pools()
