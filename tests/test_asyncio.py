@@ -682,3 +682,32 @@ async def test_redcore_connection_class_in_a_redis_py_pool(backend: str, redis_s
     await pool.aclose()
     await other.aclose()
     redcore._redcore.forget_engine(engine)
+
+
+@pytest.mark.parametrize("single", [False, True])
+async def test_commands_after_quit(amake: Any, single: bool) -> None:
+    """QUIT closes the connection: the next command runs on a new one, on
+    every backend (redis.asyncio retries onto one)."""
+    r = amake(single_connection_client=single)
+    await r.set("k", "v")
+    for _ in range(5):
+        assert await r.quit() in (True, "OK", b"OK")
+        assert await r.get("k") == b"v"
+
+
+async def test_quit_retires_the_connection_the_server_will_close() -> None:
+    """A server slow to close after QUIT: the next command still goes to a
+    new connection (sent on the old one, it would be lost with it)."""
+    from support import ScriptedServer
+
+    srv = ScriptedServer(lambda i: [b"*0\r\n"])  # +OK to everything; never closes
+    try:
+        for n, single in enumerate([False, True]):
+            r = redcore.asyncio.Redis(port=srv.port, protocol=2, single_connection_client=single)
+            assert await r.set("k", "v") is True
+            assert await r.quit() is True
+            assert await r.set("k", "v") is True
+            assert srv.conns == 2 * n + 2
+            await r.aclose()
+    finally:
+        srv.close()

@@ -377,13 +377,26 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
 
     def _track_state(self, args: Tuple[Any, ...]) -> None:
         """After a successful SELECT or CLIENT SETNAME sent as arguments:
-        the client's state changes, as :meth:`select` does."""
+        the client's state changes, as :meth:`select` does; after QUIT its
+        connection is left to close."""
         words = [a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in args[:3]]
         head = " ".join(words).upper().split()
         if head[:1] == ["SELECT"] and len(args) > 1:
             self._state = (int(args[-1]), self._state[1])
         elif head[:2] == ["CLIENT", "SETNAME"]:
             self._state = (self._state[0], args[-1] or None)
+        elif head[:1] == ["QUIT"]:
+            # The server closes the connection after QUIT's reply: the next
+            # command must open a new one, not race that close.
+            if self._single is not None:
+                self._single.retire()
+            elif self._pool is not None:
+                self._pool._retire_shared()
+
+    async def quit(self, **kwargs: Any) -> Any:
+        """QUIT: the server closes this client's connection; the next
+        command opens a new one."""
+        return await self.execute_command("QUIT", **kwargs)
 
     async def select(self, index: int, **kwargs: Any) -> bool:
         """SELECT ``index`` for this client: its later commands (pipelines,

@@ -524,6 +524,14 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
             self._shared.retire()
             self._shared = None
 
+    def _retire_shared(self) -> None:
+        """The shared connection answered QUIT: later commands go to a new
+        one (replies it still owes arrive, or fail when the server closes
+        it)."""
+        if self._shared is not None:
+            self._shared.retire()
+            self._shared = None
+
     def _shared_conn(self) -> Optional[Connection]:
         """The shared connection if it is open (no await needed)."""
         c = self._shared
