@@ -16,7 +16,8 @@ least 1.0x), and the CPU time each server process used per request (user +
 system, from /proc: the kernel's share of a request included), which other
 load barely moves; then each server's resident memory (VmRSS) after the
 run. redis-server is single-threaded; redcore uses ``--threads`` worker
-threads (default 2).
+threads (the server's default unless ``--threads`` is given: 1 on a
+machine with up to 2 CPUs, else 2; the table says how many ran).
 Run it on a release build (``maturin develop --release``): a debug build
 measures the compiler's work, not the server's.
 """
@@ -73,9 +74,20 @@ def start_redis(port: int, workdir: str) -> subprocess.Popen:
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def start_redcore(port: int, threads: int) -> subprocess.Popen:
-    args = [sys.executable, "-m", "redcore", "serve", "--port", str(port), "--threads", str(threads)]
+def start_redcore(port: int, threads: Optional[int]) -> subprocess.Popen:
+    args = [sys.executable, "-m", "redcore", "serve", "--port", str(port)]
+    if threads is not None:
+        args += ["--threads", str(threads)]
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def worker_threads(port: int) -> str:
+    """The redcore server's worker threads, as CONFIG GET io-threads
+    reports them."""
+    exe = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+    out = subprocess.run([exe, "-p", str(port), "config", "get", "io-threads"],
+                         capture_output=True, text=True, timeout=30).stdout.split()
+    return out[1] if len(out) == 2 else "?"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -115,7 +127,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=500_000, help="requests per test (default 500000)")
     ap.add_argument("-c", type=int, default=50, help="parallel connections (default 50)")
-    ap.add_argument("--threads", type=int, default=2, help="redcore server worker threads (default 2)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="redcore server worker threads (default: the server's own default)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds per test; the best counts (default 3)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = ap.parse_args(argv)
@@ -130,6 +143,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         wait_ready(rp, redis_proc)
         wait_ready(cp, redcore_proc)
+        threads = worker_threads(cp)
         servers = [(0, cp, redcore_proc), (1, rp, redis_proc)]
         for rnd in range(max(1, args.rounds)):
             for pipeline in (1, 16):
@@ -159,7 +173,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     results = [(mode, row, v[0], v[1], v[2], v[3]) for (mode, row), v in best.items()]
     if args.markdown:
         print(f"redis-benchmark -n {args.n}, best of {args.rounds} rounds; redcore server: "
-              f"{args.threads} worker threads, redis-server 7.0: 1 thread\n")
+              f"{threads} worker threads, redis-server 7.0: 1 thread\n")
         print("| mode | test | redcore | redis-server | ratio | CPU µs/req redcore | redis-server | ratio |")
         print("|------|------|---------|--------------|-------|--------------------|--------------|-------|")
         for mode, test, ours, base, ocpu, bcpu in results:
@@ -172,7 +186,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"{mode:<12} {test[:24]:<24} {human(ours):>10} {human(base):>10} {ours / base:>6.2f}x"
                   f"   {ocpu:>17.2f} {bcpu:>6.2f} {cpu_ratio(ocpu, bcpu):>6}")
         print(f"memory after: redcore {mem[0]:.1f} MB, redis-server {mem[1]:.1f} MB "
-              f"(redcore {args.threads} worker threads, redis-server 1 thread)")
+              f"(redcore {threads} worker threads, redis-server 1 thread)")
     worst = min((o / b for _, _, o, b, _, _ in results if b), default=0.0)
     return 0 if results and worst > 0 else 1
 

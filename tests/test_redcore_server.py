@@ -111,6 +111,25 @@ def test_redis_cli_and_in_process_clients_share_the_engine(srv: redcore.Server) 
     assert redcore.Redis.from_url(srv.url).get("greeting") == b"hello"
 
 
+def test_worker_threads_default_to_the_machine_and_show_as_io_threads(srv: redcore.Server, client: redis.Redis) -> None:
+    """One worker thread on a machine with up to 2 CPUs, else two; an
+    explicit count is kept. CONFIG GET io-threads tells which, and the
+    engine's own setting comes back when the server stops."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    assert client.config_get("io-threads") == {"io-threads": str(1 if cpus <= 2 else 2)}
+    name = f"threads-{uuid.uuid4().hex}"
+    three = redcore.Server(port=0, name=name, threads=3)
+    try:
+        c = redis.Redis(port=three.port)
+        assert c.config_get("io-threads") == {"io-threads": "3"}
+        assert c.incr("n") == 1
+        c.close()
+    finally:
+        three.stop()
+    assert redcore.Redis(name=name).config_get("io-threads") == {"io-threads": "1"}
+    redcore._redcore.forget_engine(name)
+
+
 def test_inline_commands_and_pipelining_over_a_raw_socket(srv: redcore.Server) -> None:
     got = raw(srv.port, b'PING\r\nSET k "a b"\r\nGET k\nECHO \'x y\'\r\n\r\nDBSIZE\r\n')
     assert got == b"+PONG\r\n+OK\r\n$3\r\na b\r\n$3\r\nx y\r\n:1\r\n"

@@ -57,7 +57,10 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
         "--tls-auth-clients", choices=["yes", "no", "optional"], default=None,
         help="require client certificates (default yes, which needs --tls-ca-cert-file)",
     )
-    ap.add_argument("--threads", type=int, default=2, help="server worker threads (default 2)")
+    ap.add_argument(
+        "--threads", type=int, default=None,
+        help="server worker threads (default: 1 on a machine with up to 2 CPUs, else 2)",
+    )
     ap.add_argument("--name", default=None, help="engine name (default: a private engine)")
     return ap
 

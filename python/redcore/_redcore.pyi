@@ -325,7 +325,7 @@ class Server:
         port: Optional[int] = None,
         bind: Optional[List[str]] = None,
         unixsocket: Optional[str] = None,
-        threads: int = 2,
+        threads: Optional[int] = None,
         config: Optional[List[Tuple[bytes, bytes]]] = None,
         requirepass: Optional[bytes] = None,
         aclfile: Optional[str] = None,

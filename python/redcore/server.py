@@ -67,7 +67,9 @@ class Server:
         name: the shared engine to serve, the one ``redcore.Redis(name=...)``
             uses; None serves a private engine of its own.
         aclfile: ACL users to load (``ACL LOAD`` / ``ACL SAVE`` use it).
-        threads: the server's worker threads.
+        threads: the server's worker threads (``CONFIG GET io-threads``
+            reports them); by default 1 on a machine with up to 2 CPUs,
+            whose other CPU the clients need, else 2.
         config: startup settings for a new engine, as redis-server takes
             them (``{"dir": "/data", "appendonly": "yes"}``); an engine
             that already exists keeps its own.
@@ -98,7 +100,7 @@ class Server:
         name: Optional[str] = None,
         *,
         aclfile: Optional[str] = None,
-        threads: int = 2,
+        threads: Optional[int] = None,
         config: Optional[Dict[str, Any]] = None,
         tls_port: Optional[int] = None,
         tls_cert_file: Optional[str] = None,

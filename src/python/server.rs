@@ -26,7 +26,7 @@ pub struct PyServer {
 #[pymethods]
 impl PyServer {
     #[new]
-    #[pyo3(signature = (*, name=None, port=None, bind=None, unixsocket=None, threads=2, config=None, requirepass=None, aclfile=None, tls_port=None, tls_cert_file=None, tls_key_file=None, tls_ca_cert_file=None, tls_auth_clients=None, tls_ca_cert_dir=None, tls_protocols=None, tls_ciphers=None, tls_ciphersuites=None, tls_handshake_timeout=None))]
+    #[pyo3(signature = (*, name=None, port=None, bind=None, unixsocket=None, threads=None, config=None, requirepass=None, aclfile=None, tls_port=None, tls_cert_file=None, tls_key_file=None, tls_ca_cert_file=None, tls_auth_clients=None, tls_ca_cert_dir=None, tls_protocols=None, tls_ciphers=None, tls_ciphersuites=None, tls_handshake_timeout=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -34,7 +34,7 @@ impl PyServer {
         port: Option<u16>,
         bind: Option<Vec<String>>,
         unixsocket: Option<std::path::PathBuf>,
-        threads: usize,
+        threads: Option<usize>,
         config: Option<Vec<(Vec<u8>, Vec<u8>)>>,
         requirepass: Option<Vec<u8>>,
         aclfile: Option<String>,
@@ -78,7 +78,7 @@ impl PyServer {
             unixsocket,
             tls_port,
             tls,
-            threads,
+            threads: threads.unwrap_or_else(crate::server::default_threads),
             tls_handshake_timeout: match tls_handshake_timeout {
                 Some(t) if t.is_finite() && t > 0.0 => Some(Duration::from_secs_f64(t)),
                 Some(_) => {

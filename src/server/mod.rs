@@ -59,7 +59,8 @@ pub struct Options {
     pub tls_port: Option<u16>,
     /// Certificates and client authentication for `tls_port`.
     pub tls: tls::TlsOptions,
-    /// Runtime worker threads.
+    /// Runtime worker threads ([`default_threads`] by default); CONFIG GET
+    /// io-threads reports them.
     pub threads: usize,
     /// How long a TLS client has to finish its handshake; None: the
     /// `timeout` setting if set, else 10 s. (Tests shorten it.)
@@ -74,7 +75,7 @@ impl Default for Options {
             unixsocket: None,
             tls_port: None,
             tls: tls::TlsOptions::default(),
-            threads: 2,
+            threads: default_threads(),
             tls_handshake_timeout: None,
         }
     }
@@ -438,6 +439,17 @@ impl Server {
 /// What the server serves, as CONFIG GET shows it (redis-server's names
 /// and formats): port 0 when no plain TCP port is served, as
 /// redis-server with `--port 0`.
+/// Worker threads when none are asked for: one on a machine with one or
+/// two CPUs, whose other CPU the clients (often on the same machine, or
+/// the Python program serving it) need; two above that. The engine runs
+/// one command at a time, so more threads only overlap socket work.
+pub fn default_threads() -> usize {
+    match std::thread::available_parallelism() {
+        Ok(n) if n.get() > 2 => 2,
+        _ => 1,
+    }
+}
+
 fn served_settings(
     opts: &Options,
     binds: &[String],
@@ -452,6 +464,7 @@ fn served_settings(
     let port = |l: &[SocketAddr]| l.first().map_or(0, |a| a.port()).to_string();
     let t = &opts.tls;
     vec![
+        ("io-threads", opts.threads.max(1).to_string()),
         ("port", port(local)),
         ("tls-port", port(tls_local)),
         ("unixsocket", path(&opts.unixsocket)),
