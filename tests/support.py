@@ -5,11 +5,13 @@ thread, and DUMP payloads built by hand.
 ``conftest.py`` there), so test modules import this as ``support``.
 """
 
+import contextlib
+import signal
 import socket
 import struct
 import threading
 import time
-from typing import Any, Callable, List
+from typing import Any, Callable, Iterator, List
 
 import pytest
 
@@ -162,6 +164,31 @@ NEWER_THAN_7_0 = {
     # Redis 7.2 (commands/test_client_setinfo.py).
     "client|setinfo", "client|no-touch",
 }
+
+
+# -- signals ------------------------------------------------------------------------
+
+
+class Interrupt(Exception):
+    """What :func:`alarm`'s default handler raises: a Ctrl-C stand-in."""
+
+
+@contextlib.contextmanager
+def alarm(seconds: float, handler: Callable[[int, Any], None] = None) -> Iterator[None]:
+    """Delivers SIGALRM ``seconds`` into the block, to ``handler`` (by
+    default one raising :class:`Interrupt`, as Ctrl-C raises
+    KeyboardInterrupt); the old handler comes back after the block."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise Interrupt()
+
+    old = signal.signal(signal.SIGALRM, handler or interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 # -- a scripted server -----------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Optional
 import pytest
 
 import redcore
-from support import ScriptedServer
+from support import Interrupt, ScriptedServer, alarm
 
 # (protocol, decode_responses)
 MODES = [(2, False), (2, True), (3, False), (3, True), (None, False)]
@@ -221,20 +221,8 @@ def test_interrupt_mid_reply_never_leaks_it(scripted: Any) -> None:
     srv = scripted(lambda i: [FULL[:12], 0.4, FULL[12:]] if i == 1 else [other])
     r = redcore.Redis(port=srv.port, protocol=2, single_connection_client=True)
 
-    class Interrupt(Exception):
-        pass
-
-    def handler(signum: int, frame: Any) -> None:
-        raise Interrupt()
-
-    old = signal.signal(signal.SIGALRM, handler)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, 0.1)
-        with pytest.raises(Interrupt):
-            r.mget("a", "x", "b")
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+    with alarm(0.1), pytest.raises(Interrupt):
+        r.mget("a", "x", "b")
     time.sleep(0.4)
     assert r.mget("a") == [b"fresh"]
 
@@ -243,12 +231,7 @@ def test_signal_without_exception_resumes_the_read(scripted: Any) -> None:
     srv = scripted(lambda i: [FULL[:12], 0.3, FULL[12:]])
     r = redcore.Redis(port=srv.port, protocol=2)
     calls = []
-    old = signal.signal(signal.SIGALRM, lambda signum, frame: calls.append(signum))
-    try:
-        signal.setitimer(signal.ITIMER_REAL, 0.1)
+    with alarm(0.1, lambda signum, frame: calls.append(signum)):
         assert r.mget("a", "x", "b") == [b"a", None, b"b\r\n"]
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
     assert calls == [signal.SIGALRM]
     assert srv.conns == 1

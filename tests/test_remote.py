@@ -32,6 +32,7 @@ from redcore.exceptions import (
 from redcore.retry import Retry
 
 from conftest import _find_redis_server, _free_port
+from support import Interrupt, alarm
 
 NO_RETRY = Retry(NoBackoff(), 0)
 
@@ -347,20 +348,8 @@ def test_interrupted_command_never_leaks_its_reply(server):
     r = redcore.Redis(port=server.port, single_connection_client=True)
     r.set("k", "v")
 
-    class Interrupt(Exception):
-        pass
-
-    def handler(signum: int, frame: Any) -> None:
-        raise Interrupt()
-
-    old = signal.signal(signal.SIGALRM, handler)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, 0.1)
-        with pytest.raises(Interrupt):
-            r.execute_command("DEBUG", "SLEEP", "0.3")
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+    with alarm(0.1), pytest.raises(Interrupt):
+        r.execute_command("DEBUG", "SLEEP", "0.3")
     time.sleep(0.3)
     assert r.get("k") == b"v"
     assert r.lrange("missing", 0, -1) == []
