@@ -83,6 +83,11 @@ def test_keyevent_channels(notify: Callable[..., Any]) -> None:
         ("hits", "incrby", False, "hits", "__keyevent@0__:incrby"),
     ]
     ksn.unsubscribe("__keyevent@0__:zadd", b"__keyevent@0__:in*")
+    # The unsubscription travels on the subscriber's connection and the
+    # writes below on another: wait until the server has taken it.
+    deadline = time.time() + 5
+    while (r.pubsub_numsub("__keyevent@0__:zadd")[0][1] or r.pubsub_numpat()) and time.time() < deadline:
+        time.sleep(0.01)
     r.zadd("board", {"bo": 2})
     r.incr("hits")
     r.lpush("queue", "b")
