@@ -146,3 +146,74 @@ def test_every_redis_py_constructor_argument_is_known() -> None:
 
     with pytest.raises(ValueError):
         redcore.Redis(host="localhost", port=1, ssl=True, ssl_min_version="SSLv3")
+
+
+# -- The package's top level -------------------------------------------------
+
+
+def _type_checking_imports() -> Dict[str, str]:
+    """name -> submodule, from the ``if TYPE_CHECKING:`` imports of
+    ``redcore/__init__.py`` (what type checkers see)."""
+    import ast
+    import pathlib
+
+    tree = ast.parse(pathlib.Path(redcore.__file__).read_text())
+    block = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    seen: Dict[str, str] = {}
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom) and node.level == 1
+        for alias in node.names:
+            seen[alias.asname or alias.name] = node.module or alias.name
+    return seen
+
+
+def test_every_export_resolves_from_its_module_as_type_checkers_see_it() -> None:
+    seen = _type_checking_imports()
+    modules = {"backoff", "exceptions", "retry"}
+    assert set(seen) == set(redcore._EXPORTS) | modules
+    assert set(redcore.__all__) == set(seen) | {"__version__"}
+    for name in redcore.__all__:
+        value = getattr(redcore, name)
+        if name in modules:
+            assert value.__name__ == f"redcore.{name}"
+        elif name != "__version__":
+            assert seen[name] == redcore._EXPORTS[name], name
+            assert value is getattr(__import__(f"redcore.{seen[name]}", fromlist=[name]), name)
+    # Everything redis-py exports at its top level that redcore also has is
+    # reachable both ways, and star-imports see the whole list.
+    star: Dict[str, Any] = {}
+    exec("from redcore import *", star)
+    assert set(redcore.__all__) <= set(star)
+    assert set(redcore.__all__) <= set(dir(redcore))
+    # A submodule is an attribute too, as after an eager import.
+    assert redcore.lock.Lock is redcore.Lock and redcore.ratelimit.__name__ == "redcore.ratelimit"
+    for missing in ("no_such_name", "__wrapped__"):
+        assert not hasattr(redcore, missing)
+
+
+def test_import_redcore_and_the_server_command_leave_redis_py_unloaded() -> None:
+    """``import redcore`` is light, and ``python -m redcore serve`` never
+    loads the client side or redis-py (the server's memory is the engine's);
+    using a client loads them, and the compatibility holds."""
+    import subprocess
+    import sys
+
+    script = r"""
+import os, runpy, signal, sys, threading
+import redcore
+assert "redis" not in sys.modules and "redcore.client" not in sys.modules, sorted(sys.modules)
+sys.argv = ["redcore", "serve", "--port", "0"]
+threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGTERM)).start()
+try:
+    runpy.run_module("redcore", run_name="__main__")
+except SystemExit as e:
+    assert e.code in (0, None), e.code
+assert "redis" not in sys.modules, [m for m in sys.modules if m.startswith("redis")]
+assert "redcore.client" not in sys.modules and "redcore.exceptions" not in sys.modules
+r = redcore.Redis()
+import redis
+assert isinstance(r, redis.Redis) and issubclass(redcore.ResponseError, redis.exceptions.ResponseError)
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr

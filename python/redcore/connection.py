@@ -42,6 +42,7 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from . import _redcore
 from ._compat import adopt, redis_base
+from ._config import startup_config
 from .backoff import ExponentialWithJitterBackoff, NoBackoff
 from .exceptions import ConnectionError, DataError, RedisError, ResponseError, TimeoutError
 from .retry import Retry
@@ -840,23 +841,6 @@ def persistence_config(config: Optional[Dict[str, Any]], options: Dict[str, Any]
             os.makedirs(value, exist_ok=True)
         merged[key.replace("_", "-")] = value
     return merged
-
-
-def startup_config(config: Optional[Dict[str, Any]]) -> Optional[List[Any]]:
-    """``{"dir": path, "enable-debug-command": True}`` -> the (name, value)
-    byte pairs an embedded engine takes at creation, as redis-server takes
-    command-line options (``None``: the defaults)."""
-    if config is None:
-        return None
-
-    def text(v: Any) -> bytes:
-        if isinstance(v, bool):
-            v = "yes" if v else "no"
-        elif isinstance(v, (list, tuple)):
-            v = " ".join(str(x) for x in v)
-        return v if isinstance(v, bytes) else str(v).encode()
-
-    return [(text(k), text(v)) for k, v in config.items()]
 
 
 _EMBEDDED_ARGS = frozenset({

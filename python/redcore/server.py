@@ -42,7 +42,7 @@ import os
 from typing import Any, Dict, Optional, Sequence, Union
 
 from . import _redcore
-from .connection import startup_config
+from ._config import startup_config
 
 __all__ = ["Server"]
 
