@@ -40,6 +40,8 @@ _EXPORTS: Dict[str, str] = {
     "Subscription": "_pubsub",
     "Lock": "lock",
     "CredentialProvider": "credentials",
+    "DriverInfo": "driver_info",
+    "default_backoff": "backoff",
     "UsernamePasswordCredentialProvider": "credentials",
     # connections and pools
     "BlockingConnectionPool": "connection",
@@ -66,6 +68,9 @@ _EXPORTS: Dict[str, str] = {
     "AuthenticationWrongNumberOfArgsError": "exceptions",
     "BusyLoadingError": "exceptions",
     "ChildDeadlockedError": "exceptions",
+    "CrossSlotTransactionError": "exceptions",
+    "InvalidPipelineStack": "exceptions",
+    "RedisClusterException": "exceptions",
     "ConnectionError": "exceptions",
     "DataError": "exceptions",
     "InvalidResponse": "exceptions",
@@ -84,6 +89,7 @@ __all__ = [*_EXPORTS, "__version__", "backoff", "exceptions", "retry"]
 
 if TYPE_CHECKING:  # what type checkers see; a test keeps it equal to _EXPORTS
     from . import backoff, exceptions, retry
+    from .backoff import default_backoff
     from ._pubsub import PubSub, Subscription
     from .client import Pipeline, Redis, StrictRedis, from_url
     from .cluster import RedisCluster
@@ -95,19 +101,23 @@ if TYPE_CHECKING:  # what type checkers see; a test keeps it equal to _EXPORTS
         UnixDomainSocketConnection,
     )
     from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
+    from .driver_info import DriverInfo
     from .exceptions import (
         AuthenticationError,
         AuthenticationWrongNumberOfArgsError,
         BusyLoadingError,
         ChildDeadlockedError,
         ConnectionError,
+        CrossSlotTransactionError,
         DataError,
+        InvalidPipelineStack,
         InvalidResponse,
         MaxConnectionsError,
         NoPermissionError,
         OutOfMemoryError,
         PubSubError,
         ReadOnlyError,
+        RedisClusterException,
         RedisError,
         ResponseError,
         TimeoutError,

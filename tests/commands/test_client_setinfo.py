@@ -89,6 +89,33 @@ def test_constructor_arguments_set_lib_info() -> None:
     assert (bad["lib-name"], bad["lib-ver"]) == ("", "1")
 
 
+def test_driver_info_builds_lib_name_as_redis_pys_does() -> None:
+    import redis.driver_info
+
+    ours = redcore.DriverInfo().add_upstream_driver("django-redis", "6.0.0").add_upstream_driver("celery", "5.3")
+    assert ours.formatted_name == "redcore(celery_v5.3;django-redis_v6.0.0)"
+    assert ours.upstream_drivers == ["celery_v5.3", "django-redis_v6.0.0"]
+    assert (ours.name, ours.lib_version) == ("redcore", redcore.__version__)
+    theirs = redis.driver_info.DriverInfo(name="redcore", lib_version=redcore.__version__)
+    theirs.add_upstream_driver("django-redis", "6.0.0").add_upstream_driver("celery", "5.3")
+    assert theirs.formatted_name == ours.formatted_name
+    assert redcore.DriverInfo(name=None).formatted_name is None
+    assert redcore.DriverInfo(name="app", lib_version=None).formatted_name == "app"
+    # The same refusals, with the same messages.
+    for name, version in (("Django", "1"), ("dj ango", "1"), ("x", "1 2"), ("x", "(1)"), (None, "1"), ("x", None)):
+        with pytest.raises(ValueError) as mine:
+            redcore.DriverInfo().add_upstream_driver(name, version)  # type: ignore[arg-type]
+        with pytest.raises(ValueError) as ref:
+            redis.driver_info.DriverInfo().add_upstream_driver(name, version)  # type: ignore[arg-type]
+        assert str(mine.value) == str(ref.value)
+    # A client announces it.
+    c = redcore.Redis(driver_info=ours, decode_responses=True)
+    info = c.client_info()
+    assert (info["lib-name"], info["lib-ver"]) == (ours.formatted_name, redcore.__version__)
+    nameless = redcore.Redis(driver_info=redcore.DriverInfo(name=None), decode_responses=True).client_info()
+    assert (nameless.get("lib-name", ""), nameless["lib-ver"]) == ("", redcore.__version__)
+
+
 def test_no_touch_leaves_lfu_counters_alone(r: Any) -> None:
     r.config_set("maxmemory-policy", "allkeys-lfu")
     r.config_set("lfu-log-factor", "0")  # every access counts
