@@ -23,6 +23,7 @@ import redis.cluster
 import redcore
 from redcore import exceptions as exc
 from redcore.cluster import ClusterNode, LoadBalancingStrategy, RedisCluster
+from redcore.keyspace_notifications import KeyspaceChannel
 from cluster_support import Forwarder, cli
 
 
@@ -260,6 +261,66 @@ def test_pubsub_and_sharded_pubsub(rc: Any) -> None:
         got[m["channel"].decode()] = m["data"].decode()
     assert got == {c: f"to {c}" for c in channels}
     sp.close()
+
+
+def _notified_keys(ksn: Any, want: int, timeout: float = 10) -> List[str]:
+    keys: List[str] = []
+    deadline = time.time() + timeout
+    while len(keys) < want and time.time() < deadline:
+        n = ksn.get_message(timeout=0.5)
+        if n is not None:
+            keys.append(n.key)
+    return keys
+
+
+@pytest.mark.parametrize("which", ["redcore", "redis-py"])
+def test_cluster_keyspace_notifications_cover_every_primary(which: str, rc: Any, oracle: Any, cluster_servers: Any) -> None:
+    """Each primary publishes the events of its own keys: the cluster
+    object subscribes on all of them. redis-py's class on redis-py's
+    cluster client is the reference."""
+    from redis.keyspace_notifications import ClusterKeyspaceNotifications as Theirs
+
+    client = rc if which == "redcore" else oracle
+    rc.config_set("notify-keyspace-events", "KEA", target_nodes=RedisCluster.ALL_NODES)
+    keys = [f"app:{i}" for i in range(12)]
+    assert len({rc.get_node_from_key(k).name for k in keys}) == 3
+    ksn = client.keyspace_notifications(key_prefix="app:")
+    assert isinstance(ksn, Theirs) if which == "redis-py" else isinstance(ksn, redcore.ClusterKeyspaceNotifications)
+    try:
+        ksn.subscribe_keyevent("set")
+        assert ksn.subscribed
+        for k in ["other", *keys]:
+            rc.set(k, 1)
+        got = _notified_keys(ksn, len(keys))
+        assert sorted(got) == sorted(k[len("app:"):] for k in keys)  # "other" lacks the prefix
+        # Patterns and handlers; a handler takes the notifications.
+        seen: List[Any] = []
+        ksn.subscribe_keyspace("app:*", handler=seen.append)
+        for k in keys[:6]:
+            rc.delete(k)
+        deadline = time.time() + 10
+        while len([n for n in seen if n.event_type == "del"]) < 6 and time.time() < deadline:
+            assert ksn.get_message(timeout=0.2) is None
+        assert sorted(n.key for n in seen if n.event_type == "del") == sorted(k[4:] for k in keys[:6])
+        # A broken primary connection: the next read refreshes the
+        # subscriptions, and every primary publishes to us again.
+        ksn.unsubscribe(KeyspaceChannel("app:*"))
+        victim = rc.get_node_from_key(keys[0])
+        redis.Redis(host=victim.host, port=victim.port).client_kill_filter(_type="pubsub")
+        deadline = time.time() + 10
+        got = []
+        while len(got) < len(keys) and time.time() < deadline:
+            for k in keys:
+                rc.set(k, 2)
+            got = sorted(set(_notified_keys(ksn, len(keys), timeout=2)))
+        assert got == sorted(k[4:] for k in keys)
+        if which == "redcore":
+            ksn.refresh_subscriptions()  # nothing changed: a no-op
+            assert len(ksn._node_pubsubs) == 3
+    finally:
+        ksn.close()
+        rc.config_set("notify-keyspace-events", "", target_nodes=RedisCluster.ALL_NODES)
+    assert not ksn.subscribed and ksn.get_message(timeout=0.1) is None
 
 
 def test_read_from_replicas(cluster_servers: Any) -> None:

@@ -51,6 +51,7 @@ _EXPORTS: Dict[str, str] = {
     "UnixDomainSocketConnection": "connection",
     # keyspace notifications (redis-py exports these at the top too)
     "ChannelType": "keyspace_notifications",
+    "ClusterKeyspaceNotifications": "keyspace_notifications",
     "EventType": "keyspace_notifications",
     "KeyeventChannel": "keyspace_notifications",
     "KeyNotification": "keyspace_notifications",
@@ -125,6 +126,7 @@ if TYPE_CHECKING:  # what type checkers see; a test keeps it equal to _EXPORTS
     )
     from .keyspace_notifications import (
         ChannelType,
+        ClusterKeyspaceNotifications,
         EventType,
         KeyeventChannel,
         KeyNotification,

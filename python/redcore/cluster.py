@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _redcore
 from ._callbacks import callbacks_for
@@ -40,6 +40,9 @@ from .connection import Encoder, SSLConnection, parse_url
 from .exceptions import DataError, RedisClusterException, RedisError
 from .lock import Lock
 from .retry import Retry
+
+if TYPE_CHECKING:
+    from .keyspace_notifications import ClusterKeyspaceNotifications
 
 from ._cluster_nodes import (
     _ALL_NODES,
@@ -224,6 +227,17 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
             node = self.nodes_manager._node(node.host, node.port, node.server_type)
         self._share_callbacks(node)
         return node.redis_connection  # type: ignore[return-value]
+
+    def keyspace_notifications(
+        self, key_prefix: Union[str, bytes, None] = None, ignore_subscribe_messages: bool = True
+    ) -> "ClusterKeyspaceNotifications":
+        """A :class:`~redcore.keyspace_notifications.ClusterKeyspaceNotifications`
+        subscribed on every primary of the cluster (each publishes only the
+        events of its own keys). ``notify-keyspace-events`` must be set on
+        every node."""
+        from .keyspace_notifications import ClusterKeyspaceNotifications
+
+        return ClusterKeyspaceNotifications(self, key_prefix=key_prefix, ignore_subscribe_messages=ignore_subscribe_messages)
 
     def get_node(self, host: Optional[str] = None, port: Optional[int] = None, node_name: Optional[str] = None) -> Optional[ClusterNode]:
         return self.nodes_manager.get_node(host, port, node_name)

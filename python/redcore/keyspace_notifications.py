@@ -29,12 +29,20 @@ The subkey channels (``__subkeyspace@``, ``__subkeyevent@``,
 ``__subkeyspaceitem@``, ``__subkeyspaceevent@``: per hash field) are newer
 than Redis 7.0: the classes and the parsing are here so code written for
 redis-py runs, but neither Redis 7.0 nor the embedded engine publishes on
-them. redis-py's ``ClusterKeyspaceNotifications`` is not provided.
+them.
+
+In a cluster each primary publishes the events of its own keys only:
+:class:`ClusterKeyspaceNotifications` (``RedisCluster.keyspace_notifications()``)
+subscribes on every primary, reads them in turn, and follows the cluster
+when primaries change.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import Enum
@@ -42,7 +50,9 @@ from typing import Any, Callable, ClassVar, Dict, Iterator, List, Literal, Optio
 
 from ._callbacks import _str
 from ._pubsub import _ReaderThread
-from .exceptions import RedisError
+from .exceptions import ConnectionError, RedisError
+
+logger = logging.getLogger(__name__)
 
 
 def _text(value: Any) -> str:
@@ -690,10 +700,200 @@ class KeyspaceNotifications(AbstractKeyspaceNotifications):
             pass
 
 
+class ClusterKeyspaceNotifications(AbstractKeyspaceNotifications):
+    """Keyspace notifications of a whole :class:`~redcore.RedisCluster`.
+
+    Redis Cluster does not forward keyspace events between nodes, so this
+    holds one :class:`~redcore.PubSub` per primary, each subscribed to the
+    same channels and patterns, and :meth:`get_message` reads them in turn.
+    The subscriptions are kept here too, so a primary that appears (a
+    failover, a new shard) or whose connection broke is subscribed again
+    by :meth:`refresh_subscriptions`, which a read error calls itself.
+    ``notify-keyspace-events`` must be set on every node.
+    """
+
+    def __init__(self, redis_cluster: Any, key_prefix: Union[str, bytes, None] = None, ignore_subscribe_messages: bool = True) -> None:
+        super().__init__(key_prefix, ignore_subscribe_messages)
+        self.cluster = redis_cluster
+        # name -> handler (or None): what every primary must be subscribed to.
+        self._subscribed_patterns: Dict[str, Any] = {}
+        self._subscribed_channels: Dict[str, Any] = {}
+        # node name -> that primary's PubSub
+        self._node_pubsubs: Dict[str, Any] = {}
+        self._refresh_lock = threading.Lock()
+        self._poll_index = 0
+
+    @property
+    def subscribed(self) -> bool:
+        """True while open with at least one subscription."""
+        return not self._closed and bool(self._subscribed_patterns or self._subscribed_channels)
+
+    def _validate_all_handlers(self) -> None:
+        for kind, subs in (("Channel", self._subscribed_channels), ("Pattern", self._subscribed_patterns)):
+            for name, handler in subs.items():
+                if handler is None:
+                    raise RedisError(f"{kind} '{name}' has no handler registered")
+
+    def _drop_node(self, name: str) -> None:
+        """Forgets a primary's PubSub, closing its connection."""
+        pubsub = self._node_pubsubs.pop(name, None)
+        if pubsub is not None:
+            try:
+                pubsub.close()
+            except Exception:
+                pass
+
+    def _pubsub_of(self, node: Any) -> Tuple[Any, bool]:
+        """(the primary's PubSub, True when it was just made)."""
+        pubsub = self._node_pubsubs.get(node.name)
+        if pubsub is not None:
+            return pubsub, False
+        # Confirmations are filtered per call (get_message's argument).
+        pubsub = self.cluster.get_redis_connection(node).pubsub(ignore_subscribe_messages=False)
+        self._node_pubsubs[node.name] = pubsub
+        return pubsub, True
+
+    @staticmethod
+    def _send(pubsub: Any, patterns: Dict[str, Any], channels: Dict[str, Any]) -> None:
+        if patterns:
+            pubsub.psubscribe(**patterns)
+        if channels:
+            pubsub.subscribe(**channels)
+
+    def _execute_subscribe(self, patterns: Dict[str, Any], exact_channels: Dict[str, Any]) -> None:
+        if not patterns and not exact_channels:
+            return
+        failed = []
+        for node in self.cluster.get_primaries():
+            pubsub, new = self._pubsub_of(node)
+            try:
+                if new:  # catch up with the earlier subscriptions first
+                    self._send(pubsub, self._subscribed_patterns, self._subscribed_channels)
+                self._send(pubsub, patterns, exact_channels)
+            except Exception:
+                self._drop_node(node.name)
+                failed.append(node.name)
+        self._subscribed_patterns.update(patterns)
+        self._subscribed_channels.update(exact_channels)
+        if failed:
+            logger.warning("could not subscribe on %s; the next refresh will retry", ", ".join(failed))
+
+    def _execute_unsubscribe(self, patterns: List[str], exact_channels: List[str]) -> None:
+        for name in patterns:
+            self._subscribed_patterns.pop(name, None)
+        for name in exact_channels:
+            self._subscribed_channels.pop(name, None)
+        for node_name, pubsub in list(self._node_pubsubs.items()):
+            try:
+                if patterns:
+                    pubsub.punsubscribe(*patterns)
+                if exact_channels:
+                    pubsub.unsubscribe(*exact_channels)
+            except Exception:
+                self._drop_node(node_name)
+
+    def _read(self, pubsub: Any, ignore: bool, timeout: float) -> Tuple[Optional[KeyNotification], bool]:
+        """(a notification from ``pubsub`` or None, False if it failed)."""
+        try:
+            message = pubsub.get_message(ignore_subscribe_messages=ignore, timeout=timeout)
+        except (ConnectionError, RedisError, OSError):
+            return None, False
+        return KeyNotification.from_message(message, key_prefix=self.key_prefix), True
+
+    def get_message(self, ignore_subscribe_messages: Optional[bool] = None, timeout: float = 0.0) -> Optional[KeyNotification]:
+        """The next notification from any primary, waiting up to
+        ``timeout`` seconds in all (0: one look at each primary); None when
+        there is none or a handler took it. A primary whose connection
+        fails is dropped and the subscriptions are refreshed."""
+        if self._closed:
+            return None
+        if not self._node_pubsubs:
+            if timeout > 0:
+                time.sleep(timeout)
+            return None
+        ignore = self.ignore_subscribe_messages if ignore_subscribe_messages is None else ignore_subscribe_messages
+        if timeout == 0.0:
+            failed = False
+            found = None
+            for pubsub in list(self._node_pubsubs.values()):
+                found, ok = self._read(pubsub, ignore, 0.0)
+                failed = failed or not ok
+                if found is not None:
+                    break
+            if failed:
+                self._refresh_after_error()
+            return found
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pubsubs = list(self._node_pubsubs.values())
+            if not pubsubs:
+                return None
+            self._poll_index %= len(pubsubs)
+            pubsub = pubsubs[self._poll_index]
+            self._poll_index += 1
+            # Short turns, so that no primary waits behind another.
+            turn = min(0.1, timeout / len(pubsubs), max(deadline - time.monotonic(), 0.0))
+            found, ok = self._read(pubsub, ignore, turn)
+            if not ok:
+                self._refresh_after_error()
+            elif found is not None:
+                return found
+        return None
+
+    def listen(self) -> Iterator[KeyNotification]:
+        """Yield notifications from every primary as they come, while subscribed."""
+        while self.subscribed:
+            notification = self.get_message(timeout=1.0)
+            if notification is not None:
+                yield notification
+
+    def _refresh_after_error(self) -> None:
+        self._poll_index = 0
+        try:
+            self.refresh_subscriptions()
+        except Exception:
+            logger.warning("refreshing the cluster's subscriptions failed; the next error retries", exc_info=True)
+
+    def refresh_subscriptions(self) -> None:
+        """Follows the cluster: drops the PubSubs of nodes that are no longer
+        primaries or whose connection broke, and subscribes every primary
+        without one to all the current channels and patterns. Raises
+        :class:`~redcore.exceptions.ConnectionError` naming the primaries it
+        could not subscribe (after trying them all)."""
+        with self._refresh_lock:
+            primaries = {node.name: node for node in self.cluster.get_primaries()}
+            for name, pubsub in list(self._node_pubsubs.items()):
+                connection = getattr(pubsub, "connection", None)
+                if name not in primaries or connection is None or not getattr(connection, "is_connected", True):
+                    self._drop_node(name)
+            failed = []
+            for name, node in primaries.items():
+                if name in self._node_pubsubs:
+                    continue
+                pubsub, _ = self._pubsub_of(node)
+                try:
+                    self._send(pubsub, self._subscribed_patterns, self._subscribed_channels)
+                except Exception:
+                    self._drop_node(name)
+                    failed.append(name)
+            if failed:
+                raise ConnectionError(f"Failed to subscribe to cluster nodes: {', '.join(failed)}")
+
+    def close(self) -> None:
+        """Closes every primary's pub/sub connection and forgets the
+        subscriptions."""
+        self._closed = True
+        for name in list(self._node_pubsubs):
+            self._drop_node(name)
+        self._subscribed_patterns.clear()
+        self._subscribed_channels.clear()
+
+
 __all__ = [
     "AbstractKeyspaceNotifications",
     "ChannelT",
     "ChannelType",
+    "ClusterKeyspaceNotifications",
     "EventType",
     "KeyNotification",
     "KeyeventChannel",
