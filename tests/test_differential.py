@@ -70,6 +70,32 @@ def test_random_sequences_match_redis(pair, seed, n):
         c.execute_command("SELECT", 0)
 
 
+# The same sequences over the wire: redis-py talking to redcore's server
+# against redis-py talking to redis-server, in both protocols, so every
+# reply also goes through the server's RESP2/RESP3 encoding.
+@pytest.mark.parametrize("protocol", [3, 2])
+@pytest.mark.parametrize("seed", [10, 11, 12])
+def test_random_sequences_match_redis_over_the_server(redis_server, redcore_server, protocol, seed):
+    from conftest import make_client
+
+    ours = make_client("server", redis_server, rc_server=redcore_server, protocol=protocol)
+    oracle = make_client("oracle", redis_server, protocol=protocol)
+    for c in (ours, oracle):
+        c.flushall()
+    for i, (args, norm) in enumerate(sequence(seed, 2000)):
+        a = normalize(run(ours, args), norm)
+        b = normalize(run(oracle, args), norm)
+        assert a == b, f"seed {seed} step {i}: {args!r}\n  redcore server: {a!r}\n  redis:          {b!r}"
+    for db in range(2):
+        for c in (ours, oracle):
+            c.execute_command("SELECT", db)
+        for key in KEYS:
+            assert snapshot(ours, key) == snapshot(oracle, key), (seed, db, key)
+    for c in (ours, oracle):
+        c.execute_command("SELECT", 0)
+        c.close()
+
+
 def snapshot(client: Any, key: str) -> Any:
     """A comparable picture of one key: type, contents and whether it has a TTL."""
     kind = client.type(key)
