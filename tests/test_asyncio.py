@@ -610,6 +610,27 @@ async def test_pool_connections_low_level(apool: Any) -> None:
     await apool.release(conn)
 
 
+async def test_connection_pool_serves_redis_asyncio_clients(amake: Any) -> None:
+    """``client.connection_pool`` is an asyncio pool on every backend (the
+    embedded engine's too): redis.asyncio clients built on it reach the
+    same data, and its methods are awaited as redis.asyncio's."""
+    a = amake()
+    await a.set("k", "v")
+    pool = a.connection_pool
+    other = redis.asyncio.Redis(connection_pool=pool)
+    assert await other.get("k") == b"v"
+    assert await other.rpush("l", "x") == 1 and await a.lpop("l") == b"x"
+    conn = await pool.get_connection()
+    await conn.send_command("GET", "k")
+    assert await conn.read_response() == b"v"
+    await pool.release(conn)
+    await pool.disconnect()
+    assert await a.get("k") == b"v"  # the client goes on after its pool disconnected
+    again = redcore.asyncio.Redis(connection_pool=pool)
+    assert await again.get("k") == b"v"
+    await again.aclose()
+
+
 async def test_pool_connection_select_leaves_redcore_clients_in_their_db(redis_server: Any, amake: Any) -> None:
     """A SELECT sent on one of a redcore pool's connections does not move
     the redcore clients that later run on that connection."""

@@ -385,6 +385,15 @@ def test_rebuilt_from_connection_kwargs_shares_data(client: redcore.Redis) -> No
     assert type(client)(connection_pool=foreign).get("k") == b"v"
 
 
+def test_pool_of_a_redis_py_client(redis_server: Any) -> None:
+    """The pool a redis-py client made (redis-py 8 leaves its own unset
+    marker in ``connection_kwargs``) serves a redcore client."""
+    redis_server.client().set("k", "v")
+    theirs = redis.Redis(port=redis_server.port, db=0)
+    assert redcore.Redis(connection_pool=theirs.connection_pool).get("k") == b"v"
+    assert redcore.StrictRedis(connection_pool=redis.Redis(port=redis_server.port, db=1).connection_pool).get("k") is None
+
+
 def test_private_engines_stay_private() -> None:
     a, b = redcore.Redis(), redcore.Redis()
     a.set("k", 1)

@@ -38,6 +38,7 @@ from .connection import (
     EmbeddedConnection,
     EmbeddedConnectionPool,
     Encoder,
+    foreign_pool_kwargs,
     SSLConnection,
     UnixDomainSocketConnection,
     parse_memory_url,
@@ -637,7 +638,7 @@ def _own_pool(pool: Any) -> ConnectionPool:
     **kwargs)``, as rq builds for its scheduler)."""
     if isinstance(pool, ConnectionPool):
         return pool
-    kwargs = dict(getattr(pool, "connection_kwargs", None) or {})
+    kwargs = foreign_pool_kwargs(pool)
     given = getattr(pool, "connection_class", Connection)
     connection_class = next(
         (c for k in getattr(given, "__mro__", ()) if (c := _CONNECTION_CLASSES.get(k.__name__)) is not None), Connection

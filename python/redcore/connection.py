@@ -318,6 +318,15 @@ def _cert_reqs(value: Any) -> str:
     return _CERT_REQS.get(int(value), "required")
 
 
+def foreign_pool_kwargs(pool: Any) -> Dict[str, Any]:
+    """The connection arguments of another library's pool, to build a
+    redcore pool with: its ``connection_kwargs`` without the ones left
+    unset (redis-py 8 keeps a bare ``object()`` sentinel there, e.g. for
+    ``socket_keepalive_options``)."""
+    kwargs = getattr(pool, "connection_kwargs", None) or {}
+    return {k: v for k, v in kwargs.items() if type(v) is not object}
+
+
 def _keepalive_options(options: Any) -> Dict[str, Any]:
     """redis-py's ``socket_keepalive_options`` ({socket.TCP_KEEPIDLE: 30,
     ...}) as the core's named settings; unset means redis-py's defaults."""

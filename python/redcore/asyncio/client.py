@@ -205,7 +205,7 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
             connection_pool = ConnectionPool(
                 connection_class=getattr(connection_pool, "connection_class", None),
                 max_connections=getattr(connection_pool, "max_connections", None),
-                **dict(getattr(connection_pool, "connection_kwargs", None) or {}),
+                **_sync_connection.foreign_pool_kwargs(connection_pool),
             )
         if isinstance(connection_pool, ConnectionPool) or (remote and connection_pool is None):
             if connection_pool is None:
@@ -232,7 +232,9 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
                 single_connection_client=single_connection_client, **kwargs,
             )
             self._core._set_async(True)
-            connection_pool = self._core.connection_pool
+            # An asyncio pool over the engine (code written for
+            # redis.asyncio awaits its methods, or builds clients on it).
+            connection_pool = EmbeddedConnectionPool._over(self._core.connection_pool)
             auto_close = False
             self._state = None
         self.connection_pool = connection_pool

@@ -121,6 +121,20 @@ class EmbeddedConnectionPool(*redis_base("redis.asyncio.connection", "Connection
         self._idle: List[EmbeddedConnection] = []
 
     @classmethod
+    def _over(cls, sync_pool: Any) -> "EmbeddedConnectionPool":
+        """The asyncio face of an existing sync embedded pool (an embedded
+        ``redcore.asyncio.Redis``'s ``connection_pool``): same engine,
+        database and settings."""
+        pool = cls.__new__(cls)
+        pool._sync = sync_pool
+        pool.connection_class = EmbeddedConnection
+        pool.connection_kwargs = sync_pool.connection_kwargs
+        pool.max_connections = sync_pool.max_connections
+        pool._in_use = set()
+        pool._idle = []
+        return pool
+
+    @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "EmbeddedConnectionPool":
         """A pool from a ``memory://[name][/db]`` URL."""
         params = _sync_connection.parse_memory_url(url)
