@@ -217,3 +217,32 @@ print("ok")
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr
+
+
+def test_typing_and_utils_modules_have_redis_pys_names() -> None:
+    """``from redis.typing import KeyT`` and ``from redis.utils import
+    str_if_bytes`` keep working with ``redcore`` in place of ``redis``."""
+    import datetime
+    import typing
+
+    import redis.typing
+    import redis.utils
+
+    import redcore.typing
+    import redcore.utils
+
+    for name in redcore.typing.__all__:
+        assert typing.get_args(getattr(redcore.typing, name)) == typing.get_args(getattr(redis.typing, name)), name
+    assert datetime.timedelta in typing.get_args(redcore.typing.ExpiryT)
+    for value in (b"caf\xc3\xa9", b"\xff", "text", 3):
+        assert redcore.utils.str_if_bytes(value) == redis.utils.str_if_bytes(value)  # type: ignore[arg-type]
+        assert redcore.utils.safe_str(value) == redis.utils.safe_str(value)
+    assert redcore.utils.dict_merge({"a": 1}, {"a": 2, "b": 3}) == {"a": 2, "b": 3}
+    assert redcore.utils.list_keys_to_dict(["GET", "SET"], str) == {"GET": str, "SET": str}
+    assert sorted(redcore.utils.merge_result("KEYS", {"n1": [b"a", b"b"], "n2": [b"b", b"c"]})) == [b"a", b"b", b"c"]
+    assert redcore.utils.get_lib_version() == redcore.__version__
+    r = redcore.utils.from_url("memory://utils-test")
+    with redcore.utils.pipeline(r) as p:
+        p.set("k", "v")
+        p.incr("n")
+    assert r.get("k") == b"v" and r.get("n") == b"1"
