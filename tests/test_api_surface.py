@@ -246,3 +246,19 @@ def test_typing_and_utils_modules_have_redis_pys_names() -> None:
         p.set("k", "v")
         p.incr("n")
     assert r.get("k") == b"v" and r.get("n") == b"1"
+
+
+def test_crc_key_slot_matches_redis_pys() -> None:
+    import random
+
+    import redis.crc
+
+    import redcore.crc
+
+    rng = random.Random(7)
+    keys = [b"", b"{}", b"{}x", b"a{b}c", b"{user:1}:name", b"x{{y}}z", b"}{a}", b"{a", "ünï".encode()]
+    keys += [bytes(rng.choice(b"ab{}:") for _ in range(rng.randint(0, 8))) for _ in range(2000)]
+    for key in keys:
+        for bucket in (16384, 1024, 7):
+            assert redcore.crc.key_slot(key, bucket) == redis.crc.key_slot(key, bucket), (key, bucket)
+    assert redcore.crc.key_slot(memoryview(b"{user:1}:mail")) == redis.crc.key_slot(b"{user:1}:mail")
