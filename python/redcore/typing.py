@@ -12,7 +12,10 @@ import changed::
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Iterable, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, TypeVar, Union
+
+if TYPE_CHECKING:
+    from ._pubsub import Subscription
 
 Number = Union[int, float]
 """A numeric argument."""
@@ -42,6 +45,13 @@ KeysT = Union[KeyT, Iterable[KeyT]]
 
 ChannelT = _StringLike
 """A pub/sub channel name."""
+
+AnyKeyT = TypeVar("AnyKeyT", bytes, str, memoryview)
+AnyFieldT = TypeVar("AnyFieldT", bytes, str, memoryview)
+AnyChannelT = TypeVar("AnyChannelT", bytes, str, memoryview)
+
+PubSubHandler = Callable[[dict[str, Any]], Any]
+"""A pub/sub message handler: called with each message dict."""
 
 GroupT = _StringLike
 """A stream consumer group name."""
@@ -73,7 +83,17 @@ BitfieldOffsetT = Union[int, str]
 ResponseT = Union[Awaitable[Any], Any]
 """A command method's reply (awaitable on the asyncio client)."""
 
+def __getattr__(name: str) -> Any:
+    # Subscription lives with the pub/sub code (imported on first use).
+    if name == "Subscription":
+        from ._pubsub import Subscription
+
+        return Subscription
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "AnyChannelT", "AnyFieldT", "AnyKeyT", "PubSubHandler", "Subscription",
     "AbsExpiryT", "BitfieldOffsetT", "ChannelT", "ConsumerT", "DecodedT", "EncodableT", "EncodedT",
     "ExpiryT", "FieldT", "GroupT", "KeyT", "KeysT", "Number", "PatternT", "ResponseT", "ScriptTextT",
     "StreamIdT", "TimeoutSecT", "ZScoreBoundT",
