@@ -407,12 +407,22 @@ def test_connect_timeout():
 # -- pools and health checks -----------------------------------------------------
 
 
+def _wait_blocked(server: Server, n: int, timeout: float = 10) -> None:
+    """Waits until ``n`` clients of the (private) server are blocked."""
+    probe = redcore.Redis(port=server.port)
+    deadline = time.monotonic() + timeout
+    while probe.info("clients")["blocked_clients"] != n:
+        assert time.monotonic() < deadline, "the blocking command never reached the server"
+        time.sleep(0.01)
+    probe.close()
+
+
 def test_blocking_pool_exhaustion_and_wait(server):
     pool = redcore.BlockingConnectionPool(port=server.port, max_connections=1, timeout=0.2)
     r = redcore.Redis(connection_pool=pool)
     holder = threading.Thread(target=r.blpop, args=("q", 2))
     holder.start()
-    time.sleep(0.1)
+    _wait_blocked(server, 1)
     t = time.monotonic()
     with pytest.raises(ConnectionError) as e:
         r.get("x")
@@ -425,7 +435,7 @@ def test_blocking_pool_exhaustion_and_wait(server):
     patient = redcore.Redis(connection_pool=redcore.BlockingConnectionPool(port=server.port, max_connections=1, timeout=3))
     holder = threading.Thread(target=patient.blpop, args=("q", 0.3))
     holder.start()
-    time.sleep(0.05)
+    _wait_blocked(server, 1)
     assert patient.set("y", 1) is True  # waits for the BLPOP's connection
     holder.join()
 
