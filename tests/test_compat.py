@@ -21,6 +21,7 @@ import gc
 import subprocess
 import sys
 import textwrap
+import uuid
 from typing import Any, Iterator, List
 
 import pytest
@@ -319,6 +320,36 @@ def test_connection_kwargs_have_a_host_naming_the_engine_or_server(client: redco
         named.set("n", 1)
         assert redcore.Redis(host="memory://compat%2Fhost%20name").get("n") == b"1"
         assert redcore.asyncio.Redis(host=named.connection_pool.connection_kwargs["host"]).connection_pool.name == "compat/host name"
+
+
+@pytest.mark.parametrize("where", ["embedded", "remote"])
+def test_from_url_the_url_wins_over_keywords(where: str, redis_server: Any) -> None:
+    """redis-py's from_url rule, for memory:// URLs too: what the URL gives
+    (database, decode_responses) wins over the keyword arguments, which fill
+    in the rest (Django's RedisCache passes its OPTIONS to
+    ``pool_class.from_url(LOCATION, **OPTIONS)``)."""
+    engine = f"compat-url-{uuid.uuid4().hex}"
+    base = f"memory://{engine}" if where == "embedded" else f"redis://127.0.0.1:{redis_server.port}"
+    if where == "remote":
+        redis_server.client().flushall()
+    url = f"{base}/1?decode_responses=true"
+
+    def pool_client(u: str, **kw: Any) -> redcore.Redis:
+        return redcore.Redis(connection_pool=redcore.ConnectionPool.from_url(u, **kw))
+
+    try:
+        for make in (redcore.Redis.from_url, pool_client):
+            r = make(url, db=2, decode_responses=False)
+            assert r.connection_pool.connection_kwargs["db"] == 1
+            r.set("k", "v")
+            assert r.get("k") == "v" and make(f"{base}/2").exists("k") == 0
+            assert make(base, db=2).connection_pool.connection_kwargs["db"] == 2
+        for pool in (redcore.asyncio.ConnectionPool.from_url(url, db=2), redcore.asyncio.Redis.from_url(url, db=2).connection_pool):
+            assert pool.connection_kwargs["db"] == 1
+        if where == "remote":  # the rule's source
+            assert redis.Redis.from_url(url, db=2, decode_responses=False).get("k") == "v"
+    finally:
+        _redcore.forget_engine(engine)
 
 
 def test_remote_pool_has_connection_kwargs(redis_server: Any) -> None:

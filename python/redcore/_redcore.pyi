@@ -57,6 +57,7 @@ class Client:
         lib_name: Optional[bytes] = None,
         lib_version: Optional[bytes] = None,
         cluster: Optional["ClusterRouter"] = None,
+        client_name: Optional[bytes] = None,
     ) -> "Client": ...
     def execute_command(self, *args: Any, **options: Any) -> Any: ...
     @property

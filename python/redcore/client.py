@@ -204,7 +204,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 host=host, name=name, db=db, decode_responses=decode_responses, encoding=encoding,
                 encoding_errors=encoding_errors, protocol=protocol,
                 legacy_responses=legacy_responses, config=config,
-                username=username, password=password,
+                username=username, password=password, client_name=client_name,
                 **{k: v for k, v in kwargs.items() if k in _EMBEDDED_EXTRA},
             )
         elif connection_pool is None:
@@ -242,6 +242,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 credential_provider=connection_pool.connection_kwargs.get("credential_provider"),
                 lib_name=embedded_lib_info(connection_pool.connection_kwargs, enc.encoding)[0],
                 lib_version=embedded_lib_info(connection_pool.connection_kwargs, enc.encoding)[1],
+                client_name=credential(connection_pool.connection_kwargs.get("client_name"), enc.encoding),
                 # One connection's state (MULTI, WATCH, SELECT) kept between
                 # calls: a pipeline core that runs each command at once.
                 pipeline=bool(single_connection_client),
@@ -288,9 +289,9 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
         """
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
         if scheme == "memory":
-            params = parse_memory_url(url)
-            params.update(kwargs)
-            return cls(**params)
+            # What the URL gives wins over kwargs, as redis-py's from_url
+            # has it for redis:// URLs.
+            return cls(**{**kwargs, **parse_memory_url(url)})
         single_connection_client = kwargs.pop("single_connection_client", False)
         pool = ConnectionPool.from_url(url, **kwargs)
         single_connection_client = pool.connection_kwargs.pop("single_connection_client", single_connection_client)

@@ -516,10 +516,11 @@ class ConnectionPool(*redis_base("redis.connection", "ConnectionPool")):  # type
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "ConnectionPool":
         """A pool from a ``redis://``, ``rediss://`` or ``unix://`` URL;
-        query parameters and ``kwargs`` set connection arguments. A
-        ``memory://[name][/db]`` URL gives an :class:`EmbeddedConnectionPool`."""
+        query parameters and ``kwargs`` set connection arguments (what the
+        URL gives wins, as in redis-py). A ``memory://[name][/db]`` URL
+        gives an :class:`EmbeddedConnectionPool`."""
         if url.lower().startswith("memory://"):
-            return EmbeddedConnectionPool(**{**parse_memory_url(url), **kwargs})
+            return EmbeddedConnectionPool(**{**kwargs, **parse_memory_url(url)})
         url_options = parse_url(url)
         if "connection_class" in kwargs:
             url_options["connection_class"] = kwargs["connection_class"]
@@ -809,7 +810,8 @@ def parse_memory_url(url: str) -> Dict[str, Any]:
 
 
 def credential(value: Any, encoding: str) -> Optional[bytes]:
-    """A username or password as the engine takes it (bytes), or None."""
+    """A username, password or client name as the engine takes it (bytes),
+    or None."""
     if value is None:
         return None
     return value.encode(encoding) if isinstance(value, str) else bytes(value)
@@ -854,7 +856,7 @@ def persistence_config(config: Optional[Dict[str, Any]], options: Dict[str, Any]
 
 _EMBEDDED_ARGS = frozenset({
     "name", "db", "decode_responses", "encoding", "encoding_errors", "protocol", "legacy_responses", "config",
-    "credential_provider", "lib_name", "lib_version", "driver_info",
+    "credential_provider", "lib_name", "lib_version", "driver_info", "client_name",
 })
 
 # Connection arguments that mean nothing in-process (except ``username`` and
@@ -865,7 +867,7 @@ _NO_EFFECT_IN_PROCESS = IGNORED_REDIS_ARGS | TLS_VERIFY_ARGS | {
     "ssl_ca_path", "ssl_ca_data", "ssl_min_version", "ssl_ciphers", "ssl_password",
     "username", "password", "socket_timeout", "socket_connect_timeout", "socket_keepalive",
     "socket_keepalive_options", "socket_read_size", "socket_type", "retry", "retry_on_timeout",
-    "retry_on_error", "health_check_interval", "client_name", "single_connection_client",
+    "retry_on_error", "health_check_interval", "single_connection_client",
     "parser_class", "encoder_class", "timeout", "queue_class",
 }
 
@@ -979,6 +981,7 @@ class EmbeddedConnectionPool(ConnectionPool):
             credential_provider=kw.get("credential_provider"),
             lib_name=embedded_lib_info(kw, kw["encoding"])[0],
             lib_version=embedded_lib_info(kw, kw["encoding"])[1],
+            client_name=credential(kw.get("client_name"), kw["encoding"]),
         )
         # A pipeline running each command at once keeps its client state
         # (database, MULTI, WATCH) between commands, as a connection does.

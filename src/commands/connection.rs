@@ -138,6 +138,17 @@ fn client_getname(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::bulk_or_null(ctx.client.name.clone()))
 }
 
+/// CLIENT SETNAME's (and HELLO SETNAME's) error for a name with spaces or
+/// special characters.
+const BAD_CLIENT_NAME: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+
+/// Checks a connection name as CLIENT SETNAME does (an embedded client's
+/// `client_name=` goes through it too).
+pub fn check_client_name(name: &[u8]) -> Result<(), Error> {
+    valid_name(name, BAD_CLIENT_NAME)
+}
+
 /// Checks a client name: printable, no spaces.
 fn valid_name(name: &[u8], what: &'static str) -> Result<(), Error> {
     if name.iter().any(|c| !(b'!'..=b'~').contains(c)) {
@@ -148,10 +159,7 @@ fn valid_name(name: &[u8], what: &'static str) -> Result<(), Error> {
 
 /// CLIENT SETNAME connection-name — an empty name clears it.
 fn client_setname(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    valid_name(
-        argv[2],
-        "ERR Client names cannot contain spaces, newlines or special characters.",
-    )?;
+    check_client_name(argv[2])?;
     ctx.client.name = (!argv[2].is_empty()).then(|| Bytes::copy_from_slice(argv[2]));
     Ok(Frame::ok())
 }
@@ -609,10 +617,7 @@ fn hello(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             auth = Some((rest[1], rest[2]));
             rest = &rest[3..];
         } else if args::is(opt, "setname") && rest.len() >= 2 {
-            valid_name(
-                rest[1],
-                "ERR Client names cannot contain spaces, newlines or special characters.",
-            )?;
+            check_client_name(rest[1])?;
             setname = Some(rest[1]);
             rest = &rest[2..];
         } else {

@@ -80,6 +80,9 @@ pub struct ClientState {
     pub registered: bool,
     /// Credentials to authenticate with on (re)connect: (user, password).
     pub credentials: Option<(Option<Bytes>, Bytes)>,
+    /// The name to take on (re)connect, as redis-py's `client_name=` sends
+    /// CLIENT SETNAME on each new connection.
+    pub setname: Option<Bytes>,
     /// Unix ms when this client connected.
     pub created_ms: i64,
     /// CLIENT NO-EVICT.
@@ -156,6 +159,7 @@ impl ClientState {
             authenticated: true,
             registered: false,
             credentials: None,
+            setname: None,
             created_ms: 0,
             no_evict: false,
             no_touch: false,

@@ -194,6 +194,7 @@ pub fn ensure_connected(store: &mut Store, client: &mut ClientState) -> Result<(
     client.authenticated = store.acl.default_opens();
     client.registered = true;
     client.created_ms = now_ms();
+    client.name = client.setname.clone();
     store.stats.total_connections += 1;
     store.clients.map.insert(client.id, info_of(client, "NULL"));
     if let Some((user, pass)) = client.credentials.clone() {

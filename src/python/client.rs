@@ -695,7 +695,7 @@ pub(crate) fn open_startup(
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None, username=None, password=None, credential_provider=None, lib_name=None, lib_version=None, cluster=None))]
+    #[pyo3(signature = (*, name=None, parent=None, db=0, decode_responses=false, encoding="utf-8", encoding_errors="strict", callbacks=None, pipeline=false, remote=None, single_connection_client=false, protocol=None, config=None, username=None, password=None, credential_provider=None, lib_name=None, lib_version=None, cluster=None, client_name=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -717,6 +717,7 @@ impl Client {
         lib_name: Option<Vec<u8>>,
         lib_version: Option<Vec<u8>>,
         cluster: Option<Bound<'_, super::cluster::ClusterRouter>>,
+        client_name: Option<Vec<u8>>,
     ) -> PyResult<Self> {
         let mut provider = credential_provider;
         // CLIENT SETINFO on connect; a value the server would refuse is
@@ -726,6 +727,13 @@ impl Client {
                 .map(Bytes::from)
         };
         let mut lib = (info(lib_name), info(lib_version));
+        // CLIENT SETNAME on connect, as redis-py sends it (an empty name
+        // sets none); a name the server would refuse fails the same way.
+        if let Some(n) = &client_name {
+            crate::commands::connection::check_client_name(n)
+                .map_err(|e| errors::reply_error(py, e.to_string().as_bytes()))?;
+        }
+        let mut conn_name = client_name.filter(|n| !n.is_empty()).map(Bytes::from);
         // An embedded client authenticates on connect (its first command)
         // as redis-py does, and again whenever it reconnects.
         let mut credentials = password.map(|p| (username.map(Bytes::from), Bytes::from(p)));
@@ -735,6 +743,7 @@ impl Client {
                 let ps = p.state.lock();
                 credentials = ps.credentials.clone();
                 lib = (ps.lib_name.clone(), ps.lib_ver.clone());
+                conn_name = ps.setname.clone();
                 drop(ps);
                 provider = p.provider.as_ref().map(|x| x.clone_ref(py));
                 (
@@ -792,6 +801,7 @@ impl Client {
             let mut s = client_state(db, resp3);
             s.credentials = credentials.clone();
             (s.lib_name, s.lib_ver) = lib.clone();
+            s.setname = conn_name.clone();
             Mutex::new(s)
         };
         let pipe = pipeline.then(|| Pipe {

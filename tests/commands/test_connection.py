@@ -75,6 +75,32 @@ def test_client_list_sees_every_client_of_the_engine(make):
     assert a.client_info()["id"] == a_id
 
 
+def test_client_name_argument_names_the_connections(make):
+    """client_name=: the client's connections send CLIENT SETNAME on
+    connect (its pipelines', and those of redis-py's Redis over its pool:
+    huey, Django's RedisCache and walrus wrap a redcore pool so)."""
+    import redis
+
+    r = make(decode_responses=True, client_name="worker-1")
+    assert r.client_getname() == "worker-1" and r.client_info()["name"] == "worker-1"
+    pipe = r.pipeline()
+    pipe.client_getname()
+    assert pipe.execute() == ["worker-1"]
+    assert redis.Redis(connection_pool=r.connection_pool).client_getname() == "worker-1"
+    viewer = make(decode_responses=True)
+    assert viewer.client_getname() is None
+    assert "worker-1" in {c["name"] for c in viewer.client_list()}
+    # A reconnection (after CLIENT KILL) is named again; a rename lasts
+    # until then.
+    r.client_setname("renamed")
+    assert r.client_getname() == "renamed"
+    assert viewer.client_kill_filter(_id=r.client_id()) == 1
+    assert r.client_getname() == "worker-1"
+    assert make(client_name="").client_getname() is None  # an empty name sets none
+    with pytest.raises(r.exc.ResponseError, match="^Client names cannot contain spaces, newlines or special characters.$"):
+        make(client_name="two words").ping()
+
+
 def test_pubsub_clients_are_listed_with_their_counts(make):
     a = make(decode_responses=True)
     p = a.pubsub()

@@ -245,8 +245,8 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
         """A client from a URL: ``redis://``, ``rediss://``, ``unix://``
         (a server) or ``memory://[name][/db]`` (a shared embedded engine)."""
         if url.split("://", 1)[0].lower() == "memory":
-            params = _sync_connection.parse_memory_url(url)
-            params.update(kwargs)
+            # The URL wins over kwargs, as for redis:// URLs.
+            params = {**kwargs, **_sync_connection.parse_memory_url(url)}
             return cls(single_connection_client=single_connection_client, **params)
         pool = ConnectionPool.from_url(url, **kwargs)
         client = cls(connection_pool=pool, single_connection_client=single_connection_client)

@@ -136,10 +136,9 @@ class EmbeddedConnectionPool(*redis_base("redis.asyncio.connection", "Connection
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "EmbeddedConnectionPool":
-        """A pool from a ``memory://[name][/db]`` URL."""
-        params = _sync_connection.parse_memory_url(url)
-        params.update(kwargs)
-        return cls(**params)
+        """A pool from a ``memory://[name][/db]`` URL (what it gives wins
+        over ``kwargs``, as for redis:// URLs)."""
+        return cls(**{**kwargs, **_sync_connection.parse_memory_url(url)})
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}(memory://{self.name} db={self.connection_kwargs['db']})>"
