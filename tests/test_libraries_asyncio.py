@@ -476,6 +476,10 @@ async def test_channels_redis_pubsub_layer(aclient: redcore.asyncio.Redis) -> No
         await layer.group_send("room", {"type": "room.bye"})
         assert await asyncio.wait_for(layer.receive(two), 3) == {"type": "room.bye"}
         await layer.group_discard("room", two)
+        for _ in range(100):
+            if await aclient.pubsub_numsub("crps__group__room") == [(b"crps__group__room", 0)]:
+                break
+            await asyncio.sleep(0.02)
         assert await aclient.pubsub_numsub("crps__group__room") == [(b"crps__group__room", 0)]
         # A receive waits until a message comes; cancelled, it unsubscribes.
 
@@ -492,6 +496,12 @@ async def test_channels_redis_pubsub_layer(aclient: redcore.asyncio.Redis) -> No
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting
+        # The UNSUBSCRIBE went out on the subscriber connection; a server
+        # takes it after a moment.
+        for _ in range(100):
+            if await aclient.pubsub_numsub("crps-gone") == [(b"crps-gone", 0)]:
+                break
+            await asyncio.sleep(0.02)
         assert await aclient.pubsub_numsub("crps-gone") == [(b"crps-gone", 0)]
     finally:
         await layer.flush()

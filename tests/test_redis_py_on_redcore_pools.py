@@ -184,10 +184,11 @@ def test_listen(make_pool: Callable[..., Any]) -> None:
                 r.publish(ch, f"m{i}")
 
         t = threading.Thread(target=publish)
-        t.start()
         got = []
         for message in ps.listen():
             got.append((message["type"], message["data"]))
+            if len(got) == 1:  # subscribed: publish now
+                t.start()
             if len(got) == 4:
                 break
         t.join()
@@ -260,6 +261,25 @@ def test_pubsub_ping(make_pool: Callable[..., Any], protocol: int) -> None:
         assert ps.get_message(timeout=2) == {"type": "pong", "pattern": None, "channel": None, "data": b""}
         ps.ping("hi")
         assert ps.get_message(timeout=2) == {"type": "pong", "pattern": None, "channel": None, "data": b"hi"}
+    finally:
+        ps.close()
+
+
+def test_push_handler(make_pool: Callable[..., Any]) -> None:
+    # push_handler_func: RESP3 pushes (confirmations, messages) go to the
+    # function instead of get_message; replies (the pong) do not.
+    r = redis.Redis(connection_pool=make_pool(protocol=3))
+    ch = f"ch-{_name()}"
+    pushed: List[Any] = []
+    ps = r.pubsub(push_handler_func=pushed.append)
+    try:
+        ps.subscribe(ch)
+        assert ps.get_message(timeout=2) is None
+        r.publish(ch, "hi")
+        assert wait_for(lambda: ps.get_message(timeout=0.1) is None and len(pushed) == 2)
+        assert pushed == [[b"subscribe", ch.encode(), 1], [b"message", ch.encode(), b"hi"]]
+        ps.ping()
+        assert ps.get_message(timeout=2) == {"type": "pong", "pattern": None, "channel": None, "data": b""}
     finally:
         ps.close()
 
@@ -441,10 +461,11 @@ async def test_async_listen_handlers_ping(make_apool: Callable[..., Any]) -> Non
             await r.publish(f"h-{base}", "handled")
             await r.publish(f"plain-{base}", "m1")
 
-        task = asyncio.ensure_future(publish())
         got = []
         async for message in ps.listen():
             got.append((message["type"], message["data"]))
+            if len(got) == 2:  # subscribed: publish now
+                task = asyncio.ensure_future(publish())
             if len(got) == 3:
                 break
         await task
@@ -452,6 +473,42 @@ async def test_async_listen_handlers_ping(make_apool: Callable[..., Any]) -> Non
         assert seen == [b"handled"]
         await ps.ping("hi")
         assert await ps.get_message(timeout=2) == {"type": "pong", "pattern": None, "channel": None, "data": b"hi"}
+    finally:
+        await ps.aclose()
+        await pool.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_async_run(make_apool: Callable[..., Any]) -> None:
+    # PubSub.run(): redis.asyncio's run_in_thread, a task calling the
+    # handlers until cancelled.
+    pool = make_apool(decode_responses=True)
+    r = redis.asyncio.Redis(connection_pool=pool)
+    base = _name()
+    seen: List[Any] = []
+
+    async def handler(message: Dict[str, Any]) -> None:
+        seen.append((message["type"], message["data"]))
+
+    ps = r.pubsub()
+    try:
+        await ps.subscribe(**{f"c-{base}": handler})
+        await ps.psubscribe(**{f"p-{base}-*": handler})
+        task = asyncio.ensure_future(ps.run(poll_timeout=0.05))
+        for _ in range(100):
+            if await r.pubsub_numsub(f"c-{base}") == [(f"c-{base}", 1)] and await r.pubsub_numpat() >= 1:
+                break
+            await asyncio.sleep(0.02)
+        await r.publish(f"c-{base}", "one")
+        await r.publish(f"p-{base}-x", "two")
+        for _ in range(100):
+            if len(seen) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert seen == [("message", "one"), ("pmessage", "two")]
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
     finally:
         await ps.aclose()
         await pool.disconnect()
@@ -486,6 +543,28 @@ async def test_async_get_message_waits(make_apool: Callable[..., Any]) -> None:
             await reader
         await r.publish(ch, "next")
         assert await ps.get_message(timeout=2) == msg("message", ch, "next")
+    finally:
+        await ps.aclose()
+        await pool.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_async_push_handler(make_apool: Callable[..., Any]) -> None:
+    pool = make_apool(protocol=3, decode_responses=True)
+    r = redis.asyncio.Redis(connection_pool=pool)
+    ch = f"ch-{_name()}"
+    pushed: List[Any] = []
+
+    async def handler(push: Any) -> None:  # redis.asyncio awaits it
+        pushed.append(push)
+
+    ps = r.pubsub(push_handler_func=handler)
+    try:
+        await ps.subscribe(ch)
+        assert await ps.get_message(timeout=2) is None
+        await r.publish(ch, "hi")
+        assert await ps.get_message(timeout=2) is None
+        assert pushed == [["subscribe", ch, 1], ["message", ch, "hi"]]
     finally:
         await ps.aclose()
         await pool.disconnect()

@@ -143,6 +143,7 @@ class Connection(*redis_base("redis.connection", "Connection")):  # type: ignore
         # redis-py's PubSub pings a quiet subscriber connection this often.
         self.health_check_interval = int(kw.get("health_check_interval") or 0)
         self.next_health_check = 0.0
+        self._parser = PushHandlers()
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}({self._pool!r})>"
@@ -334,9 +335,11 @@ class Connection(*redis_base("redis.connection", "Connection")):  # type: ignore
             self.next_health_check = time.monotonic() + self.health_check_interval
         if isinstance(reply, ResponseError):
             raise reply
-        if disable_decoding or not self.encoder.decode_responses:
-            return reply
-        return decode_reply(self.encoder, reply)
+        if not disable_decoding and self.encoder.decode_responses:
+            reply = decode_reply(self.encoder, reply)
+        if push_request and self._sub is not None:
+            return self._parser.pushed(reply, self.get_protocol())
+        return reply
 
 
 def _command_name(args: Tuple[Any, ...]) -> bytes:
@@ -354,6 +357,39 @@ def _callback_ref(callback: Any) -> Any:
     if inspect.ismethod(callback):
         return weakref.WeakMethod(callback)
     return _StrongRef(callback)
+
+
+_PUBSUB_PUSHES = frozenset({
+    "message", "pmessage", "smessage", "subscribe", "psubscribe", "ssubscribe",
+    "unsubscribe", "punsubscribe", "sunsubscribe",
+})
+
+
+class PushHandlers:
+    """A connection's ``_parser`` as redis-py's ``PubSub`` uses it:
+    ``set_pubsub_push_handler(func)`` (its ``push_handler_func``) makes
+    every RESP3 pub/sub push read go through ``func``, whose return value
+    is what ``read_response(push_request=True)`` returns."""
+
+    __slots__ = ("pubsub_push_handler_func",)
+
+    def __init__(self) -> None:
+        self.pubsub_push_handler_func: Any = None
+
+    def set_pubsub_push_handler(self, func: Any) -> None:
+        self.pubsub_push_handler_func = func
+
+    def pushed(self, reply: Any, protocol: Any) -> Any:
+        """``reply`` as read by a connection in pub/sub mode, passed to
+        the handler when it is a push (RESP3; redis-py's default
+        protocol): a subscription confirmation or a message."""
+        func = self.pubsub_push_handler_func
+        if func is None or str(protocol or 3) != "3" or not isinstance(reply, list) or not reply:
+            return reply
+        kind = reply[0]
+        if isinstance(kind, bytes):
+            kind = kind.decode("utf-8", "replace")
+        return func(reply) if kind in _PUBSUB_PUSHES else reply
 
 
 def _weak_call(method: Any) -> Any:

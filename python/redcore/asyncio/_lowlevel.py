@@ -12,7 +12,7 @@ import os
 from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
 from ..backoff import NoBackoff
-from ..connection import _SUBSCRIBE_COMMANDS, _callback_ref, _command_name
+from ..connection import _SUBSCRIBE_COMMANDS, PushHandlers, _callback_ref, _command_name
 from .retry import Retry
 
 
@@ -125,6 +125,7 @@ class _LowLevel:
         # redis.asyncio's PubSub pings a quiet subscriber connection every
         # health_check_interval seconds (when this loop time has passed).
         self.next_health_check = -1.0
+        self._parser = PushHandlers()
 
     @property
     def health_check_interval(self) -> int:
@@ -133,6 +134,15 @@ class _LowLevel:
     @property
     def credential_provider(self) -> Any:
         return self.pool.connection_kwargs.get("credential_provider")
+
+    async def _pushed(self, reply: Any) -> Any:
+        """A reply read in pub/sub mode, through redis.asyncio's
+        ``push_handler_func`` when it is a push (the handler is a
+        coroutine function there, awaited)."""
+        result = self._parser.pushed(reply, self.get_protocol())
+        if inspect.isawaitable(result):
+            result = await result
+        return result
 
     def _read_done(self) -> None:
         """After a reply was read: the next health check is due later."""

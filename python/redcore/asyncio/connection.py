@@ -285,9 +285,11 @@ class Connection(_LowLevel, asyncio.Protocol):
         else:
             raise ConnectionError("No reply to read: no command was sent on this connection.")
         self._read_done()
-        if disable_decoding or not self.encoder.decode_responses:
-            return reply
-        return decode_reply(self.encoder, reply)
+        if not disable_decoding and self.encoder.decode_responses:
+            reply = decode_reply(self.encoder, reply)
+        if push_request and self._stream:
+            return await self._pushed(reply)
+        return reply
 
     async def _read_stream(self, timeout: Optional[float], disconnect_on_error: bool) -> Any:
         """The next reply or message in stream mode, or ``_NOTHING`` when

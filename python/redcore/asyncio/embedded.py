@@ -110,9 +110,11 @@ class EmbeddedConnection(_LowLevel):
                 except asyncio.TimeoutError:
                     raise TimeoutError("Timeout reading from the embedded engine") from None
         self._read_done()
-        if disable_decoding or not self.encoder.decode_responses:
-            return reply
-        return decode_reply(self.encoder, reply)
+        if not disable_decoding and self.encoder.decode_responses:
+            reply = decode_reply(self.encoder, reply)
+        if push_request and conn._sub is not None:
+            return await self._pushed(reply)
+        return reply
 
     async def _wait_subscriber(self, conn: Any, timeout: Optional[float]) -> bool:
         """Waits up to ``timeout`` seconds (None: no limit) for the
