@@ -17,8 +17,10 @@ engine and on the remote client against the session's redis-server:
   the pool in redis.asyncio's own ``Redis``);
 - limits' asyncio storage, given a redcore asyncio pool (wrapped in
   redis.asyncio's ``Redis`` too);
-- channels-redis: ``RedisChannelLayer`` with host entries naming redcore's
-  connection class (it builds redis.asyncio's ``ConnectionPool`` from them).
+- channels-redis: ``RedisChannelLayer`` and ``RedisPubSubChannelLayer`` with
+  host entries naming redcore's connection class (it builds redis.asyncio's
+  ``ConnectionPool`` from them, and the pub/sub layer runs redis.asyncio's
+  own ``PubSub`` on its connections).
 
 The versions are pinned in ``requirements-test.txt``.
 """
@@ -37,6 +39,7 @@ from aiocache import RedisCache, cached
 from aiocache.lock import OptimisticLock, OptimisticLockError, RedLock
 from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi_cache import FastAPICache
 from fastapi_cache.backends.redis import RedisBackend
@@ -449,3 +452,56 @@ async def test_channels_redis_layer(aclient: redcore.asyncio.Redis) -> None:
         assert await aclient.keys("cr*") == []
     finally:
         await layer.close_pools()
+
+
+async def test_channels_redis_pubsub_layer(aclient: redcore.asyncio.Redis) -> None:
+    # RedisPubSubChannelLayer runs redis.asyncio's own PubSub on the
+    # connections of the host entry's connection_class: a receiver task
+    # reads get_message(timeout=0.1) while other tasks subscribe.
+    layer = RedisPubSubChannelLayer(hosts=[channel_host(aclient)], prefix="crps")
+    try:
+        one = await layer.new_channel()
+        assert one.startswith("crpsspecific.")
+        await layer.send(one, {"type": "chat.message", "text": "hi"})
+        assert await asyncio.wait_for(layer.receive(one), 3) == {"type": "chat.message", "text": "hi"}
+        # Groups: a pub/sub channel per group, fanned out in process.
+        two = await layer.new_channel()
+        await layer.group_add("room", one)
+        await layer.group_add("room", two)
+        assert await aclient.pubsub_numsub("crps__group__room") == [(b"crps__group__room", 1)]
+        await layer.group_send("room", {"type": "room.hello", "n": 1})
+        assert await asyncio.wait_for(layer.receive(one), 3) == {"type": "room.hello", "n": 1}
+        assert await asyncio.wait_for(layer.receive(two), 3) == {"type": "room.hello", "n": 1}
+        await layer.group_discard("room", one)
+        await layer.group_send("room", {"type": "room.bye"})
+        assert await asyncio.wait_for(layer.receive(two), 3) == {"type": "room.bye"}
+        await layer.group_discard("room", two)
+        for _ in range(100):
+            if await aclient.pubsub_numsub("crps__group__room") == [(b"crps__group__room", 0)]:
+                break
+            await asyncio.sleep(0.02)
+        assert await aclient.pubsub_numsub("crps__group__room") == [(b"crps__group__room", 0)]
+        # A receive waits until a message comes; cancelled, it unsubscribes.
+
+        async def send_later() -> None:
+            await asyncio.sleep(0.1)
+            await layer.send(one, {"type": "late"})
+
+        sender = asyncio.ensure_future(send_later())
+        assert await asyncio.wait_for(layer.receive(one), 3) == {"type": "late"}
+        await sender
+        waiting = asyncio.ensure_future(layer.receive("crps-gone"))
+        await asyncio.sleep(0.2)
+        assert await aclient.pubsub_numsub("crps-gone") == [(b"crps-gone", 1)]
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        # The UNSUBSCRIBE went out on the subscriber connection; a server
+        # takes it after a moment.
+        for _ in range(100):
+            if await aclient.pubsub_numsub("crps-gone") == [(b"crps-gone", 0)]:
+                break
+            await asyncio.sleep(0.02)
+        assert await aclient.pubsub_numsub("crps-gone") == [(b"crps-gone", 0)]
+    finally:
+        await layer.flush()

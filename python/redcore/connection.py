@@ -20,7 +20,10 @@ private engine of a plain ``Redis()``::
 
 Connections from ``get_connection()`` have redis-py's low-level interface
 (``send_command``, ``read_response``...), so code that drives connections
-itself, redis-py's own ``Redis`` included, runs on redcore's pools.
+itself, redis-py's own ``Redis`` included, runs on redcore's pools; a
+SUBSCRIBE puts a connection in pub/sub mode, as on a socket, and connect
+callbacks re-subscribe after a reconnection, so redis-py's ``PubSub`` runs
+on them too.
 
     >>> from redcore.connection import ConnectionPool, parse_url
     >>> parse_url("redis://user:secret@localhost:6380/2?socket_timeout=1.5")
@@ -31,11 +34,13 @@ from __future__ import annotations
 
 import collections
 import copy
+import inspect
 import itertools
 import os
 import socket as _socket
 import ssl as _ssl
 import threading
+import time
 import weakref
 from typing import Any, Deque, Dict, List, Optional, Set, Tuple, Type
 from urllib.parse import parse_qs, quote, unquote, urlparse
@@ -96,6 +101,13 @@ class Encoder:
         return value
 
 
+# read_response's "nothing arrived" and "no timeout given" markers.
+_NOTHING = object()
+_UNSET_TIMEOUT: Any = object()
+# The commands that put a connection in pub/sub mode.
+_SUBSCRIBE_COMMANDS = frozenset({b"SUBSCRIBE", b"PSUBSCRIBE", b"SSUBSCRIBE"})
+
+
 class Connection(*redis_base("redis.connection", "Connection")):  # type: ignore[misc]  # redis-py base when installed
     """One connection of a pool, with redis-py's low-level interface:
     ``send_command(*args)`` runs a command and ``read_response()`` returns
@@ -121,6 +133,17 @@ class Connection(*redis_base("redis.connection", "Connection")):  # type: ignore
         self.retry = Retry(NoBackoff(), 0)
         self._client: Any = None
         self._replies: Deque[Any] = collections.deque()
+        # Pub/sub mode (see send_command): the subscriber connection that
+        # carries every command and reply from the first SUBSCRIBE on, and
+        # what can_read() took from it before read_response() asked.
+        self._sub: Any = None
+        self._peeked: Deque[Any] = collections.deque()
+        self._connect_callbacks: List[Any] = []
+        kw = pool.connection_kwargs
+        # redis-py's PubSub pings a quiet subscriber connection this often.
+        self.health_check_interval = int(kw.get("health_check_interval") or 0)
+        self.next_health_check = 0.0
+        self._parser = PushHandlers()
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}({self._pool!r})>"
@@ -135,18 +158,59 @@ class Connection(*redis_base("redis.connection", "Connection")):  # type: ignore
     def is_connected(self) -> bool:
         return self._client is not None
 
+    @property
+    def socket_timeout(self) -> Optional[float]:
+        """How long a read waits (None: forever)."""
+        kw = self._pool.connection_kwargs
+        return kw.get("socket_timeout", None if isinstance(self, EmbeddedConnection) else DEFAULT_SOCKET_TIMEOUT)
+
+    @property
+    def credential_provider(self) -> Any:
+        return self._pool.connection_kwargs.get("credential_provider")
+
     def connect(self) -> None:
-        """Opens the connection (a no-op when open)."""
+        """Opens the connection (a no-op when open), then runs the
+        callbacks of :meth:`register_connect_callback`."""
         if self._client is None:
             self._client = self._pool._open()
+            if self.health_check_interval:
+                self.next_health_check = time.monotonic() + self.health_check_interval
+            self._run_connect_callbacks()
 
     def on_connect(self) -> None:
         self.connect()
 
-    def disconnect(self, *args: Any) -> None:
-        """Closes the connection; replies not read are dropped."""
+    def register_connect_callback(self, callback: Any) -> None:
+        """``callback(connection)`` runs after each (re)connection: how
+        redis-py's ``PubSub`` re-subscribes. A bound method is held weakly,
+        so the connection does not keep its owner alive."""
+        ref = _callback_ref(callback)
+        if ref not in self._connect_callbacks:
+            self._connect_callbacks.append(ref)
+
+    def deregister_connect_callback(self, callback: Any) -> None:
+        ref = _callback_ref(callback)
+        if ref in self._connect_callbacks:
+            self._connect_callbacks.remove(ref)
+
+    def clear_connect_callbacks(self) -> None:
+        self._connect_callbacks = []
+
+    def _run_connect_callbacks(self) -> None:
+        for ref in list(self._connect_callbacks):
+            callback = ref()
+            if callback is not None:
+                callback(self)
+
+    def disconnect(self, *args: Any, **kwargs: Any) -> None:
+        """Closes the connection; replies not read are dropped (and the
+        subscriptions, in pub/sub mode)."""
         client, self._client = self._client, None
+        sub, self._sub = self._sub, None
         self._replies.clear()
+        self._peeked.clear()
+        if sub is not None:
+            sub.close()
         if client is not None:
             self._pool._close(client)
 
@@ -176,11 +240,26 @@ class Connection(*redis_base("redis.connection", "Connection")):  # type: ignore
             self.send_command(*args)
 
     def send_command(self, *args: Any, **kwargs: Any) -> None:
-        """Runs a command; its reply waits for :meth:`read_response`."""
+        """Runs a command; its reply waits for :meth:`read_response`.
+
+        A SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE puts the connection in
+        pub/sub mode, as it does a socket: from then on commands go to a
+        subscriber connection (the embedded engine's, or a dedicated socket
+        to the server) and their replies, like the messages, arrive in
+        order through :meth:`can_read` / :meth:`read_response`."""
         self.connect()
-        options = {"NEVER_DECODE": True} if kwargs.get("NEVER_DECODE") else {}
+        if self._sub is None and _command_name(args) in _SUBSCRIBE_COMMANDS:
+            self._sub = self._client._subscriber()
+            if hasattr(self._sub, "on_connect"):
+                # A server subscriber that reconnects by itself (the
+                # pool's retry policy allows it) re-subscribes through
+                # the callbacks, as after connect().
+                self._sub.on_connect = _weak_call(self._run_connect_callbacks)
+        if self._sub is not None:
+            self._send_to_subscriber(args)
+            return
         try:
-            reply = self._client.execute_command(*args, **options)
+            reply = self._client.execute_command(*args)
         except ResponseError as e:
             reply = e
         except (ConnectionError, TimeoutError):
@@ -188,18 +267,171 @@ class Connection(*redis_base("redis.connection", "Connection")):  # type: ignore
             raise
         self._replies.append(reply)
 
-    def can_read(self, timeout: Optional[float] = 0) -> bool:
-        """True when a reply is waiting."""
-        return bool(self._replies)
+    def _send_to_subscriber(self, args: Tuple[Any, ...]) -> None:
+        sub = self._sub
+        try:
+            sub.send(*args)
+        except ResponseError as e:
+            # The embedded engine answers an error at once; it is read in
+            # its turn when nothing arrived before it (else it raises now).
+            if self._peeked or sub.pending():
+                raise
+            self._peeked.append(e)
+        except (ConnectionError, TimeoutError):
+            self.disconnect()
+            raise
 
-    def read_response(self, disable_decoding: bool = False, **kwargs: Any) -> Any:
-        """The oldest reply not read yet; an error reply is raised."""
-        if not self._replies:
+    def _read_subscriber(self, timeout: Optional[float]) -> Any:
+        """The next reply or message of the subscriber connection (an
+        error reply as its exception), or ``_NOTHING`` after ``timeout``
+        seconds (None: no limit)."""
+        try:
+            item = self._sub.read(timeout)
+        except ResponseError as e:
+            return e
+        except (ConnectionError, TimeoutError):
+            self.disconnect()
+            raise
+        return _NOTHING if item is None else item
+
+    def can_read(self, timeout: Optional[float] = 0) -> bool:
+        """True when a reply is waiting; in pub/sub mode, waits up to
+        ``timeout`` seconds (None: forever) for one to arrive."""
+        if self._replies or self._peeked:
+            return True
+        if self._sub is None:
+            return False
+        item = self._read_subscriber(timeout)
+        if item is _NOTHING:
+            return False
+        self._peeked.append(item)
+        return True
+
+    def can_read_destructive(self) -> bool:
+        """Whether a reply is waiting, without waiting."""
+        return self.can_read(0)
+
+    def read_response(self, disable_decoding: bool = False, *, timeout: Any = _UNSET_TIMEOUT,
+                      disconnect_on_error: bool = True, push_request: bool = False) -> Any:
+        """The oldest reply not read yet; an error reply is raised.
+        Replies are decoded as the pool's ``decode_responses`` says, unless
+        ``disable_decoding``. In pub/sub mode it waits for the next reply
+        or message up to ``timeout`` seconds (None: forever; by default
+        the pool's ``socket_timeout``), then raises ``TimeoutError``."""
+        if self._replies:
+            reply = self._replies.popleft()
+        elif self._peeked:
+            reply = self._peeked.popleft()
+        elif self._sub is not None:
+            wait = self.socket_timeout if timeout is _UNSET_TIMEOUT else timeout
+            reply = self._read_subscriber(wait)
+            if reply is _NOTHING:
+                if disconnect_on_error:
+                    self.disconnect()
+                raise TimeoutError(f"Timeout reading from {self._pool!r}")
+        else:
             raise ConnectionError("No reply to read: no command was sent on this connection.")
-        reply = self._replies.popleft()
+        if self.health_check_interval:
+            self.next_health_check = time.monotonic() + self.health_check_interval
         if isinstance(reply, ResponseError):
             raise reply
+        if not disable_decoding and self.encoder.decode_responses:
+            reply = decode_reply(self.encoder, reply)
+        if push_request and self._sub is not None:
+            return self._parser.pushed(reply, self.get_protocol())
         return reply
+
+
+def _command_name(args: Tuple[Any, ...]) -> bytes:
+    first = args[0] if args else b""
+    if isinstance(first, str):
+        first = first.encode("utf-8", "replace")
+    elif not isinstance(first, bytes):
+        return b""
+    return first.split(b" ", 1)[0].upper()
+
+
+def _callback_ref(callback: Any) -> Any:
+    """A weak reference to a bound method, or a strong one (a callable
+    returning the callback) to anything else; equal for equal callbacks."""
+    if inspect.ismethod(callback):
+        return weakref.WeakMethod(callback)
+    return _StrongRef(callback)
+
+
+_PUBSUB_PUSHES = frozenset({
+    "message", "pmessage", "smessage", "subscribe", "psubscribe", "ssubscribe",
+    "unsubscribe", "punsubscribe", "sunsubscribe",
+})
+
+
+class PushHandlers:
+    """A connection's ``_parser`` as redis-py's ``PubSub`` uses it:
+    ``set_pubsub_push_handler(func)`` (its ``push_handler_func``) makes
+    every RESP3 pub/sub push read go through ``func``, whose return value
+    is what ``read_response(push_request=True)`` returns."""
+
+    __slots__ = ("pubsub_push_handler_func",)
+
+    def __init__(self) -> None:
+        self.pubsub_push_handler_func: Any = None
+
+    def set_pubsub_push_handler(self, func: Any) -> None:
+        self.pubsub_push_handler_func = func
+
+    def pushed(self, reply: Any, protocol: Any) -> Any:
+        """``reply`` as read by a connection in pub/sub mode, passed to
+        the handler when it is a push (RESP3; redis-py's default
+        protocol): a subscription confirmation or a message."""
+        func = self.pubsub_push_handler_func
+        if func is None or str(protocol or 3) != "3" or not isinstance(reply, list) or not reply:
+            return reply
+        kind = reply[0]
+        if isinstance(kind, bytes):
+            kind = kind.decode("utf-8", "replace")
+        return func(reply) if kind in _PUBSUB_PUSHES else reply
+
+
+def _weak_call(method: Any) -> Any:
+    """A function calling bound ``method`` while its object lives (no
+    reference cycle through the object's own attributes)."""
+    ref = weakref.WeakMethod(method)
+
+    def call() -> None:
+        bound = ref()
+        if bound is not None:
+            bound()
+
+    return call
+
+
+class _StrongRef:
+    __slots__ = ("callback",)
+
+    def __init__(self, callback: Any) -> None:
+        self.callback = callback
+
+    def __call__(self) -> Any:
+        return self.callback
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _StrongRef) and other.callback == self.callback
+
+    def __hash__(self) -> int:
+        return hash(self.callback)
+
+
+def decode_reply(encoder: Any, reply: Any) -> Any:
+    """``reply`` (as read, undecoded) with its strings decoded by
+    ``encoder``, as redis-py's parsers decode: bulk and simple strings,
+    inside arrays and maps too."""
+    if isinstance(reply, bytes):
+        return reply.decode(encoder.encoding, encoder.encoding_errors)
+    if isinstance(reply, list):
+        return [decode_reply(encoder, item) for item in reply]
+    if isinstance(reply, dict):
+        return {decode_reply(encoder, k): decode_reply(encoder, v) for k, v in reply.items()}
+    return reply
 
 
 class SSLConnection(Connection):
@@ -688,8 +920,12 @@ class ConnectionPool(*redis_base("redis.connection", "ConnectionPool")):  # type
             if connection not in self._in_use:
                 return
             self._in_use.discard(connection)
-            if connection.is_connected:
+            reusable = connection.is_connected and connection._sub is None
+            if reusable:
                 self._available.append(connection)
+        if not reusable:
+            # A connection in pub/sub mode is not handed out again.
+            connection.disconnect()
 
     def owns_connection(self, connection: Connection) -> bool:
         return getattr(connection, "_pool", None) is self
@@ -709,7 +945,9 @@ class ConnectionPool(*redis_base("redis.connection", "ConnectionPool")):  # type
             remote=self._core,
             single_connection_client=True,
             db=self._core.db,
-            decode_responses=bool(kw.get("decode_responses", False)),
+            # Replies stay bytes until read_response (which may be asked
+            # not to decode them).
+            decode_responses=False,
             encoding=kw.get("encoding", "utf-8"),
             encoding_errors=kw.get("encoding_errors", "strict"),
         )
@@ -970,7 +1208,8 @@ class EmbeddedConnectionPool(ConnectionPool):
         client = _redcore.Client(
             name=self.name,
             db=kw["db"],
-            decode_responses=kw["decode_responses"],
+            # Replies stay bytes until read_response decodes them.
+            decode_responses=False,
             encoding=kw["encoding"],
             encoding_errors=kw["encoding_errors"],
             pipeline=True,

@@ -368,13 +368,21 @@ impl AioConn {
     }
 
     /// Queues a command given as byte strings; `fut` gets the raw reply
-    /// (connection set-up: HELLO, AUTH, SELECT).
-    fn send_raw(&self, args: Vec<Vec<u8>>, fut: Py<PyAny>) {
+    /// (connection set-up: HELLO, AUTH, SELECT), its strings left bytes
+    /// with `never_decode` (redis.asyncio's `read_response` decodes them
+    /// unless asked not to).
+    #[pyo3(signature = (args, fut, never_decode=false))]
+    fn send_raw(&self, args: Vec<Vec<u8>>, fut: Py<PyAny>, never_decode: bool) {
         let mut st = self.inner.lock();
         resp::encode_command(&mut st.out, &args);
+        let opts = if never_decode {
+            Opts::native(Opts::NEVER_DECODE, None)
+        } else {
+            Opts::default()
+        };
         st.pending.push_back(Expect::One {
             shape: Shape::Native(Native::Raw),
-            opts: Opts::default(),
+            opts,
             fut,
         });
     }
@@ -387,15 +395,32 @@ impl AioConn {
 
     /// Parses `data` and returns every complete reply as is (a pub/sub
     /// connection: no futures to match); an error reply becomes its
-    /// exception instance.
-    fn feed_frames<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyList>> {
+    /// exception instance. With `raw`, strings stay bytes.
+    #[pyo3(signature = (data, raw=false))]
+    fn feed_frames<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        raw: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let undecoded;
+        let dec = if raw && self.dec.decode {
+            undecoded = Decoder {
+                decode: false,
+                enc: self.dec.enc.clone(),
+                resp3: self.dec.resp3,
+            };
+            &undecoded
+        } else {
+            &self.dec
+        };
         let out = PyList::empty(py);
         let mut st = self.inner.lock();
         st.parser.feed(data);
         loop {
             match st.parser.next_frame() {
                 Ok(Some(Frame::Error(e))) => out.append(errors::reply_exception(py, &e)?)?,
-                Ok(Some(f)) => out.append(reply::to_py(py, &f, &self.dec)?)?,
+                Ok(Some(f)) => out.append(reply::to_py(py, &f, dec)?)?,
                 Ok(None) => return Ok(out),
                 Err(e) => return Err(errors::named_error(py, "InvalidResponse", &e.message())),
             }

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-from typing import Any, Awaitable, Callable, List, Tuple
+from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
 from ..backoff import NoBackoff
+from ..connection import _SUBSCRIBE_COMMANDS, PushHandlers, _callback_ref, _command_name
 from .retry import Retry
 
 
@@ -33,12 +34,17 @@ _DONE = _Done()
 # what it recorded (see Connection.state).
 _STATE_COMMANDS = frozenset({b"SELECT", b"CLIENT", b"HELLO", b"RESET"})
 
+# read_response's "nothing arrived in time".
+_NOTHING = object()
+
 
 def _changes_state(args: Tuple[Any, ...]) -> bool:
-    first = args[0] if args else b""
-    if isinstance(first, str):
-        first = first.encode("utf-8", "replace")
-    return bytes(first).split(b" ", 1)[0].upper() in _STATE_COMMANDS
+    return _command_name(args) in _STATE_COMMANDS
+
+
+def is_subscribe(args: Tuple[Any, ...]) -> bool:
+    """Whether the command puts a connection in pub/sub mode."""
+    return _command_name(args) in _SUBSCRIBE_COMMANDS
 
 
 def _encode_command(encoder: Any, args: Tuple[Any, ...]) -> List[bytes]:
@@ -48,6 +54,44 @@ def _encode_command(encoder: Any, args: Tuple[Any, ...]) -> List[bytes]:
         return []
     head = [bytes(w) for w in bytes(encoder.encode(args[0])).split()]
     return head + [bytes(encoder.encode(a)) for a in args[1:]]
+
+
+class Signal:
+    """Wakes the tasks waiting for something to read. Unlike
+    ``asyncio.wait_for(event.wait(), t)`` a waiter is a bare future, so a
+    cancelled reader leaves at once (no inner task to cancel and wait for,
+    which Python 3.11's ``wait_for`` can hang on). Set only from the
+    loop's callbacks: check, then wait, and nothing is missed."""
+
+    __slots__ = ("_waiters",)
+
+    def __init__(self) -> None:
+        self._waiters: List["asyncio.Future[bool]"] = []
+
+    def set(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(True)
+
+    async def wait(self, timeout: Optional[float]) -> bool:
+        """True when woken, False after ``timeout`` seconds (None: no limit)."""
+        loop = asyncio.get_running_loop()
+        fut: "asyncio.Future[bool]" = loop.create_future()
+        self._waiters.append(fut)
+        handle = None if timeout is None else loop.call_later(max(0.0, timeout), _expire, fut)
+        try:
+            return await fut
+        finally:
+            if handle is not None:
+                handle.cancel()
+            if fut in self._waiters:
+                self._waiters.remove(fut)
+
+
+def _expire(fut: "asyncio.Future[bool]") -> None:
+    if not fut.done():
+        fut.set_result(False)
 
 
 def _retrieve(fut: "asyncio.Future[Any]") -> None:
@@ -62,10 +106,12 @@ class _LowLevel:
     a command, and ``await read_response()`` returns the oldest reply not
     read yet (an error reply raises), as the server sent it; the caller
     shapes it (redis.asyncio applies its response callbacks). Replies
-    are decoded as the pool's ``decode_responses`` says. Commands run in
-    order; the connection keeps its state (SELECT, MULTI, WATCH)."""
+    are decoded as the pool's ``decode_responses`` says, unless
+    ``read_response(disable_decoding=True)``. Commands run in order; the
+    connection keeps its state (SELECT, MULTI, WATCH). A SUBSCRIBE puts
+    it in pub/sub mode, and connect callbacks re-subscribe after a
+    reconnection: redis.asyncio's ``PubSub`` runs on it."""
 
-    health_check_interval = 0
     pool: Any
     # Each transport's: queues one command (its reply for read_response).
     send_command: Callable[..., Awaitable[None]]
@@ -76,6 +122,33 @@ class _LowLevel:
         # resends by itself).
         self.retry = Retry(NoBackoff(), 0)
         self._connect_callbacks: List[Any] = []
+        # redis.asyncio's PubSub pings a quiet subscriber connection every
+        # health_check_interval seconds (when this loop time has passed).
+        self.next_health_check = -1.0
+        self._parser = PushHandlers()
+
+    @property
+    def health_check_interval(self) -> int:
+        return int(self.pool.connection_kwargs.get("health_check_interval") or 0)
+
+    @property
+    def credential_provider(self) -> Any:
+        return self.pool.connection_kwargs.get("credential_provider")
+
+    async def _pushed(self, reply: Any) -> Any:
+        """A reply read in pub/sub mode, through redis.asyncio's
+        ``push_handler_func`` when it is a push (the handler is a
+        coroutine function there, awaited)."""
+        result = self._parser.pushed(reply, self.get_protocol())
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    def _read_done(self) -> None:
+        """After a reply was read: the next health check is due later."""
+        interval = self.health_check_interval
+        if interval:
+            self.next_health_check = asyncio.get_running_loop().time() + interval
 
     @property
     def db(self) -> int:
@@ -97,16 +170,32 @@ class _LowLevel:
 
     def register_connect_callback(self, callback: Any) -> None:
         """``callback(connection)`` (awaited when it returns an awaitable)
-        runs after each :meth:`connect`."""
-        if callback not in self._connect_callbacks:
-            self._connect_callbacks.append(callback)
+        runs after each :meth:`connect`: how redis.asyncio's ``PubSub``
+        re-subscribes. A bound method is held weakly, so the connection
+        does not keep its owner alive."""
+        ref = _callback_ref(callback)
+        if ref not in self._connect_callbacks:
+            self._connect_callbacks.append(ref)
 
     def deregister_connect_callback(self, callback: Any) -> None:
-        if callback in self._connect_callbacks:
-            self._connect_callbacks.remove(callback)
+        ref = _callback_ref(callback)
+        if ref in self._connect_callbacks:
+            self._connect_callbacks.remove(ref)
+
+    def clear_connect_callbacks(self) -> None:
+        self._connect_callbacks = []
+
+    async def _connected(self) -> None:
+        """After each (re)connection: the next health check is due one
+        interval from now; the connect callbacks run."""
+        self._read_done()
+        await self._run_connect_callbacks()
 
     async def _run_connect_callbacks(self) -> None:
-        for callback in list(self._connect_callbacks):
+        for ref in list(self._connect_callbacks):
+            callback = ref()
+            if callback is None:
+                continue
             done = callback(self)
             if inspect.isawaitable(done):
                 await done

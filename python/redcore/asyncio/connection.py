@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
 import socket
 import ssl as _ssl
 import weakref
@@ -48,7 +49,8 @@ from .. import _redcore
 from .. import connection as _sync_connection
 from .._compat import adopt, redis_base
 from ..exceptions import ConnectionError, MaxConnectionsError, TimeoutError
-from ._lowlevel import _DONE, _Done, _LowLevel, _changes_state, _encode_command, _retrieve
+from ..connection import decode_reply
+from ._lowlevel import _DONE, _NOTHING, Signal, _Done, _LowLevel, _changes_state, _encode_command, _retrieve, is_subscribe
 
 
 def _b(value: Any, encoding: str = "utf-8") -> bytes:
@@ -109,6 +111,14 @@ class Connection(_LowLevel, asyncio.Protocol):
         self._gone: "Optional[asyncio.Future[None]]" = None
         # (host, port) connected to (None: a Unix socket, or not yet).
         self.address: Optional[Tuple[str, int]] = None
+        # Stream mode (pub/sub): every reply and message read is queued in
+        # ``messages`` as it arrives (strings left bytes with
+        # ``_stream_raw``) and ``event`` is set, so a waiting reader wakes.
+        self._stream = False
+        self._stream_raw = False
+        self.messages: "collections.deque[Any]" = collections.deque()
+        self.event = asyncio.Event()
+        self._signal = Signal()
         # Retired: closes once the replies it owes have arrived.
         self._retired = False
         # (db, client name) the next command queued here runs with: the
@@ -133,6 +143,14 @@ class Connection(_LowLevel, asyncio.Protocol):
         self._gone = asyncio.get_running_loop().create_future()
 
     def data_received(self, data: bytes) -> None:
+        if self._stream:
+            try:
+                self.messages.extend(self.core.feed_frames(data, self._stream_raw))
+            except Exception as e:
+                self._drop(e)
+            self.event.set()
+            self._signal.set()
+            return
         try:
             self.core.feed(data)
         except Exception as e:  # a broken reply: nothing after it can be trusted
@@ -164,6 +182,8 @@ class Connection(_LowLevel, asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
         self.core.fail_all(exc)
+        self.event.set()
+        self._signal.set()
 
     def send(self, batch: Any, pipeline: bool = False, transaction: bool = False, raise_on_error: bool = True,
              state: Optional[Tuple[int, Any]] = None) -> "asyncio.Future[Any]":
@@ -193,11 +213,12 @@ class Connection(_LowLevel, asyncio.Protocol):
             loop.call_soon(self._flush)
         return fut
 
-    def send_raw(self, *args: Any) -> "asyncio.Future[Any]":
-        """Queues a command given as strings/bytes; its raw reply."""
+    def send_raw(self, *args: Any, never_decode: bool = False) -> "asyncio.Future[Any]":
+        """Queues a command given as strings/bytes; its raw reply (strings
+        left bytes with ``never_decode``)."""
         assert self.loop is not None
         fut = self.loop.create_future()
-        self.core.send_raw([_b(a) for a in args], fut)
+        self.core.send_raw([_b(a) for a in args], fut, never_decode)
         if not self._busy:
             self._became_busy()
         if not self._flush_scheduled:
@@ -208,37 +229,96 @@ class Connection(_LowLevel, asyncio.Protocol):
     # -- redis.asyncio's low-level interface (see _LowLevel) ----------------
 
     async def send_command(self, *args: Any, **kwargs: Any) -> None:
-        """Sends a command; its reply waits for :meth:`read_response`."""
+        """Sends a command; its reply waits for :meth:`read_response`.
+        A SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE puts the connection in
+        stream mode (pub/sub): from then on replies and messages are read
+        in the order they arrive."""
         if self.transport is None:
             await self.connect()
         if self._closed:
             raise ConnectionError("Connection closed by server.")
-        self._replies.append(self.send_raw(*_encode_command(self.encoder, args)))
+        words = _encode_command(self.encoder, args)
+        if not self._stream and is_subscribe(args):
+            # The replies owed before it come first: the parser then
+            # switches to queueing whatever arrives.
+            waiting = [f for f in self._replies if not f.done()]
+            if waiting:
+                await asyncio.wait(waiting)
+            if self._closed:
+                raise ConnectionError("Connection closed by server.")
+            self._stream = self._stream_raw = True
+            self.timeout = None  # a subscriber may hear nothing for hours
+        if self._stream:
+            self.core.write(words)
+            self._flush()
+            return
+        self._replies.append(self.send_raw(*words, never_decode=True))
         if _changes_state(args):
             # Whichever client takes this connection next restores its own.
             self.state = None
 
     async def read_response(self, disable_decoding: bool = False, timeout: Optional[float] = None, *,
                             disconnect_on_error: bool = True, push_request: bool = False) -> Any:
-        """The oldest reply not read yet; an error reply raises. With
-        ``timeout``, a reply that takes longer raises ``TimeoutError``
-        (and the connection is closed: the replies are out of step)."""
-        if not self._replies:
+        """The oldest reply not read yet; an error reply raises. Replies
+        are decoded as the pool's ``decode_responses`` says, unless
+        ``disable_decoding``. A reply that takes longer than ``timeout``
+        seconds raises ``TimeoutError`` (and the connection is closed: the
+        replies are out of step); in stream mode (pub/sub), ``timeout``
+        returns None instead (``math.inf``: no limit; None: the pool's
+        ``socket_timeout``), as redis.asyncio does."""
+        if self._replies:
+            fut = self._replies.popleft()
+            if timeout is None or timeout == math.inf:
+                reply = await fut
+            else:
+                try:
+                    reply = await asyncio.wait_for(asyncio.shield(fut), timeout)
+                except asyncio.TimeoutError:
+                    fut.add_done_callback(_retrieve)
+                    if disconnect_on_error:
+                        self.disconnect()
+                    raise TimeoutError(f"Timeout reading from {self.pool._address()}") from None
+        elif self._stream:
+            reply = await self._read_stream(timeout, disconnect_on_error)
+            if reply is _NOTHING:
+                return None
+        else:
             raise ConnectionError("No reply to read: no command was sent on this connection.")
-        fut = self._replies.popleft()
-        if timeout is None:
-            return await fut
-        try:
-            return await asyncio.wait_for(asyncio.shield(fut), timeout)
-        except asyncio.TimeoutError:
-            fut.add_done_callback(_retrieve)
-            if disconnect_on_error:
-                self.disconnect()
-            raise TimeoutError(f"Timeout reading from {self.pool._address()}") from None
+        self._read_done()
+        if not disable_decoding and self.encoder.decode_responses:
+            reply = decode_reply(self.encoder, reply)
+        if push_request and self._stream:
+            return await self._pushed(reply)
+        return reply
+
+    async def _read_stream(self, timeout: Optional[float], disconnect_on_error: bool) -> Any:
+        """The next reply or message in stream mode, or ``_NOTHING`` when
+        none arrived within ``timeout``."""
+        loop = asyncio.get_running_loop()
+        limit = self.pool._socket_timeout if timeout is None else timeout
+        deadline = None if limit is None or limit == math.inf else loop.time() + limit
+        while not self.messages:
+            if self._closed:
+                raise self._lost_exc or ConnectionError("Connection closed by server.")
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0 or not await self._signal.wait(left):
+                if self.messages:
+                    break
+                if timeout is not None:
+                    return _NOTHING
+                if disconnect_on_error:
+                    self.disconnect()
+                raise TimeoutError(f"Timeout reading from {self.pool._address()}")
+        item = self.messages.popleft()
+        if isinstance(item, BaseException):
+            raise item
+        return item
 
     async def can_read(self) -> bool:
         """True when a reply is waiting to be read."""
-        return bool(self._replies) and self._replies[0].done()
+        if self._replies:
+            return self._replies[0].done()
+        return bool(self.messages)
 
     def _apply_state(self, state: Tuple[int, Any]) -> None:
         """Queues the SELECT / CLIENT SETNAME that put the connection in
@@ -306,8 +386,7 @@ class Connection(_LowLevel, asyncio.Protocol):
         kw = self.pool.connection_kwargs
         address = None if "path" in kw else await self.pool._connect_address()
         await self._open(address)
-        if self._connect_callbacks:
-            await self._run_connect_callbacks()
+        await self._connected()
 
     async def _open(self, address: Optional[Tuple[str, int]]) -> None:
         """Connects to ``address`` (None: the pool's configured one)."""
@@ -372,6 +451,7 @@ class Connection(_LowLevel, asyncio.Protocol):
         self._drop(ConnectionError("Connection closed by client."))
         while self._replies:
             self._replies.popleft().add_done_callback(_retrieve)
+        self.messages.clear()
         return _DONE
 
     def retire(self) -> None:
@@ -585,7 +665,7 @@ class ConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):
         one is dropped)."""
         self._in_use.discard(connection)
         connection.timeout = self._socket_timeout
-        if connection.is_connected and len(connection.core) == 0 and self.owns_connection(connection):
+        if connection.is_connected and len(connection.core) == 0 and not connection._stream and self.owns_connection(connection):
             self._idle.append(connection)
         else:
             connection.disconnect()
@@ -675,27 +755,10 @@ class PubSubConnection(Connection):
     def __init__(self, pool: "ConnectionPool") -> None:
         super().__init__(pool)
         self.timeout = None  # a subscriber may hear nothing for hours
-        self.messages: "collections.deque[Any]" = collections.deque()
-        self.event = asyncio.Event()
-        self._subscribed_mode = False
 
     async def connect(self) -> None:
         await super().connect()
-        self._subscribed_mode = True
-
-    def data_received(self, data: bytes) -> None:
-        if not self._subscribed_mode:
-            super().data_received(data)
-            return
-        try:
-            self.messages.extend(self.core.feed_frames(data))
-        except Exception as e:
-            self._drop(e)
-        self.event.set()
-
-    def _drop(self, exc: BaseException) -> None:
-        super()._drop(exc)
-        self.event.set()
+        self._stream = True
 
     # -- the interface redcore.PubSub drives -----------------------------
 

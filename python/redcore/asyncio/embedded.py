@@ -19,13 +19,16 @@ for redis.asyncio's own pool (channels-redis's host entries).
 from __future__ import annotations
 
 import asyncio
-from typing import Any, List, Optional, Set
+import math
+import socket
+from typing import Any, List, Optional, Set, Tuple
 
 from .. import _redcore
 from .. import connection as _sync_connection
 from .._compat import adopt, redis_base
+from ..connection import decode_reply
 from ..exceptions import ConnectionError, MaxConnectionsError, TimeoutError
-from ._lowlevel import _DONE, _Done, _LowLevel, _encode_command
+from ._lowlevel import _DONE, Signal, _Done, _LowLevel, _encode_command
 from .connection import wait_pending
 
 
@@ -42,6 +45,9 @@ class EmbeddedConnection(_LowLevel):
             pool = EmbeddedConnectionPool(**connection_kwargs)
         self.pool = pool
         self._conn: Any = None
+        # In pub/sub mode: the wake-up of the engine's subscriber (socket
+        # pair, event, loop), set up by the first read that must wait.
+        self._wake: Optional[Tuple[Any, Any, Signal, asyncio.AbstractEventLoop]] = None
         self._init_low_level()
 
     def __repr__(self) -> str:
@@ -58,13 +64,13 @@ class EmbeddedConnection(_LowLevel):
             # A blocked command comes back as a _redcore.Pending to await.
             conn._client._set_async(True)
             self._conn = conn
-            if self._connect_callbacks:
-                await self._run_connect_callbacks()
+            await self._connected()
 
     def disconnect(self, *args: Any, **kwargs: Any) -> _Done:
         """Closes the session (replies not read are dropped). Returns a
         finished awaitable (redis.asyncio's ``await conn.disconnect()``)."""
         conn, self._conn = self._conn, None
+        self._close_wakeup()
         if conn is not None:
             for reply in conn._replies:
                 if isinstance(reply, _redcore.Pending):
@@ -74,32 +80,107 @@ class EmbeddedConnection(_LowLevel):
         return _DONE
 
     async def send_command(self, *args: Any, **kwargs: Any) -> None:
-        """Runs a command; its reply waits for :meth:`read_response`."""
+        """Runs a command; its reply waits for :meth:`read_response`. A
+        SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE puts the connection in pub/sub
+        mode (see :class:`redcore.connection.Connection`)."""
         await self.connect()
         self._conn.send_command(*_encode_command(self.encoder, args))
 
     async def read_response(self, disable_decoding: bool = False, timeout: Optional[float] = None, *,
                             disconnect_on_error: bool = True, push_request: bool = False) -> Any:
-        """The oldest reply not read yet; an error reply raises."""
-        if self._conn is None:
+        """The oldest reply not read yet; an error reply raises. Replies
+        are decoded as the pool's ``decode_responses`` says, unless
+        ``disable_decoding``. In pub/sub mode it waits (without blocking
+        the loop) for the next reply or message; after ``timeout``
+        seconds (``math.inf`` or None: no limit) it returns None."""
+        conn = self._conn
+        if conn is None:
             raise ConnectionError("No reply to read: no command was sent on this connection.")
-        reply = self._conn.read_response(disable_decoding=disable_decoding)
+        if conn._sub is not None and not conn._replies:
+            limit = None if timeout is None or timeout == math.inf else timeout
+            if not await self._wait_subscriber(conn, limit):
+                return None
+        reply = conn.read_response(disable_decoding=True, timeout=0)
         if isinstance(reply, _redcore.Pending):
-            if timeout is None:
-                return await wait_pending(reply)
-            try:
-                return await asyncio.wait_for(wait_pending(reply), timeout)
-            except asyncio.TimeoutError:
-                raise TimeoutError("Timeout reading from the embedded engine") from None
+            if timeout is None or timeout == math.inf:
+                reply = await wait_pending(reply)
+            else:
+                try:
+                    reply = await asyncio.wait_for(wait_pending(reply), timeout)
+                except asyncio.TimeoutError:
+                    raise TimeoutError("Timeout reading from the embedded engine") from None
+        self._read_done()
+        if not disable_decoding and self.encoder.decode_responses:
+            reply = decode_reply(self.encoder, reply)
+        if push_request and conn._sub is not None:
+            return await self._pushed(reply)
         return reply
+
+    async def _wait_subscriber(self, conn: Any, timeout: Optional[float]) -> bool:
+        """Waits up to ``timeout`` seconds (None: no limit) for the
+        engine's subscriber to have something to read; False if nothing
+        came."""
+        if conn.can_read(0):
+            return True
+        loop = asyncio.get_running_loop()
+        signal = self._wakeup(conn._sub, loop)
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            # The wake-up comes from a loop callback: nothing arrives
+            # between this check and the wait.
+            if conn.can_read(0):
+                return True
+            if self._conn is not conn:
+                raise ConnectionError("Connection closed by client.")
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0 or not await signal.wait(left):
+                return conn.can_read(0)
+
+    def _wakeup(self, sub: Any, loop: asyncio.AbstractEventLoop) -> Signal:
+        """The event set when the engine delivers to ``sub`` (it writes a
+        byte to a socket this loop watches)."""
+        if self._wake is not None and self._wake[3] is not loop:
+            self._close_wakeup()
+        if self._wake is None:
+            rsock, wsock = socket.socketpair()
+            rsock.setblocking(False)
+            wsock.setblocking(False)
+            signal = Signal()
+
+            def readable() -> None:
+                try:
+                    while rsock.recv(4096):
+                        pass
+                except (BlockingIOError, InterruptedError):
+                    pass
+                signal.set()
+
+            loop.add_reader(rsock.fileno(), readable)
+            sub.notify(wsock.fileno())
+            self._wake = (rsock, wsock, signal, loop)
+        return self._wake[2]
+
+    def _close_wakeup(self) -> None:
+        wake, self._wake = self._wake, None
+        if wake is None:
+            return
+        rsock, wsock, signal, loop = wake
+        if not loop.is_closed():
+            loop.remove_reader(rsock.fileno())
+        rsock.close()
+        wsock.close()
+        signal.set()  # a reader still waiting finds the connection closed
 
     async def can_read(self) -> bool:
         """True when a reply is waiting to be read."""
-        return self._conn is not None and self._conn.can_read()
+        return self._conn is not None and self._conn.can_read(0)
 
     @property
     def _unread(self) -> int:
-        return 0 if self._conn is None else len(self._conn._replies)
+        """Replies not read (any, in pub/sub mode: never reused)."""
+        if self._conn is None:
+            return 0
+        return len(self._conn._replies) + len(self._conn._peeked) + (self._conn._sub is not None)
 
 
 class EmbeddedConnectionPool(*redis_base("redis.asyncio.connection", "ConnectionPool")):  # type: ignore[misc]  # redis-py base when installed
