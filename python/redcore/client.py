@@ -70,6 +70,25 @@ def _check_protocol(protocol: Any) -> Optional[int]:
     return p
 
 
+def _shape_response(callbacks: Any, encoder: Any, protocol: Optional[int], command_name: Any, response: Any, options: Dict[str, Any]) -> Any:
+    """``response``, read by hand for ``command_name``, shaped by the
+    client's response callback for that name, as its methods return it
+    (``parse_response``'s second half; ``options`` loses redis-py's
+    ``EMPTY_RESPONSE`` and ``keys``)."""
+    options.pop("EMPTY_RESPONSE", None)
+    options.pop("keys", None)
+    name = command_name.decode() if isinstance(command_name, bytes) else str(command_name)
+    callback = callbacks.get(name.upper())
+    if callback is None:
+        return response
+    if isinstance(callback, int):  # a Native shape, applied in the core
+        return _redcore._reshape(
+            response, int(callback), options, encoder.decode_responses, encoder.encoding, encoder.encoding_errors,
+            protocol != 2,
+        )
+    return callback(response, **options)
+
+
 class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis")):  # type: ignore[misc]  # redis-py base when installed
     """A Redis client with redis-py's API.
 
@@ -407,19 +426,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
             if "EMPTY_RESPONSE" in options:
                 return options["EMPTY_RESPONSE"]
             raise
-        options.pop("EMPTY_RESPONSE", None)
-        options.pop("keys", None)
-        name = command_name.decode() if isinstance(command_name, bytes) else str(command_name)
-        callback = self.response_callbacks.get(name.upper())
-        if callback is None:
-            return response
-        if isinstance(callback, int):  # a Native shape, applied in the core
-            enc = self.get_encoder()
-            return _redcore._reshape(
-                response, int(callback), options, enc.decode_responses, enc.encoding, enc.encoding_errors,
-                self._protocol != 2,
-            )
-        return callback(response, **options)
+        return _shape_response(self.response_callbacks, self.get_encoder(), self._protocol, command_name, response, options)
 
     def keyspace_notifications(
         self, key_prefix: Union[str, bytes, None] = None, ignore_subscribe_messages: bool = True

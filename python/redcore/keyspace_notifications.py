@@ -524,26 +524,30 @@ class KeyspaceNotificationsInterface(ABC):
     def run_in_thread(self, poll_timeout: float = 0.0, daemon: bool = False, exception_handler: Optional[Callable[..., None]] = None) -> "KeyspaceWorkerThread": ...
 
 
-class AbstractKeyspaceNotifications(KeyspaceNotificationsInterface):
-    """The subscription logic; subclasses say how to (un)subscribe and how
-    to read messages."""
+class _SubscriberBase:
+    """What the sync and asyncio subscribers share: their settings, and
+    the channels asked for sorted into PSUBSCRIBE patterns and SUBSCRIBE
+    names, each mapped to the pub/sub handler that wraps the user's."""
 
     def __init__(self, key_prefix: Union[str, bytes, None] = None, ignore_subscribe_messages: bool = True) -> None:
         self.key_prefix = key_prefix
         self.ignore_subscribe_messages = ignore_subscribe_messages
         self._closed = False
 
-    def _handler_for(self, handler: Optional[SyncHandlerT]) -> Optional[Callable[[Dict[str, Any]], None]]:
+    def _handler_for(self, handler: Optional[Callable[[KeyNotification], Any]]) -> Optional[Callable[[Dict[str, Any]], Any]]:
         """A pub/sub message handler that calls ``handler`` with the
-        notification (messages that are not one are dropped)."""
+        notification (messages that are not one are dropped). It returns
+        what ``handler`` returns: an asyncio PubSub awaits a coroutine
+        function's result."""
         if handler is None:
             return None
         prefix = self.key_prefix
 
-        def on_message(message: Dict[str, Any]) -> None:
+        def on_message(message: Dict[str, Any]) -> Any:
             notification = KeyNotification.from_message(message, key_prefix=prefix)
-            if notification is not None:
-                handler(notification)
+            if notification is None:
+                return None
+            return handler(notification)
 
         return on_message
 
@@ -557,13 +561,71 @@ class AbstractKeyspaceNotifications(KeyspaceNotificationsInterface):
             (patterns if _is_pattern(channel) else exact).append(name)
         return patterns, exact
 
+    def _subscriptions(self, channels: Tuple[ChannelT, ...], handler: Optional[Callable[[KeyNotification], Any]]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        """(pattern -> pub/sub handler, channel -> pub/sub handler) for
+        subscribing to ``channels`` with ``handler``."""
+        on_message = self._handler_for(handler)
+        patterns, exact = self._sort(channels)
+        return dict.fromkeys(patterns, on_message), dict.fromkeys(exact, on_message)
+
+
+def _missing_handler(channels: Dict[Any, Any], patterns: Dict[Any, Any]) -> Optional[str]:
+    """The error text for the first subscription without a handler."""
+    for kind, subs in (("Channel", channels), ("Pattern", patterns)):
+        for name, handler in subs.items():
+            if handler is None:
+                return f"{kind} '{_text(name)}' has no handler registered"
+    return None
+
+
+class _ClusterRegistry:
+    """The bookkeeping of a cluster subscriber (sync and asyncio): what
+    every primary must be subscribed to (name -> pub/sub handler), kept
+    here so that a primary that appears or reconnects is subscribed
+    again, and each primary's PubSub by node name."""
+
+    _closed: bool
+
+    def _init_registry(self) -> None:
+        self._subscribed_patterns: Dict[str, Any] = {}
+        self._subscribed_channels: Dict[str, Any] = {}
+        self._node_pubsubs: Dict[str, Any] = {}
+        self._poll_index = 0
+
+    @property
+    def subscribed(self) -> bool:
+        """True while open with at least one subscription."""
+        return not self._closed and bool(self._subscribed_patterns or self._subscribed_channels)
+
+    def _validate_all_handlers(self) -> None:
+        error = _missing_handler(self._subscribed_channels, self._subscribed_patterns)
+        if error is not None:
+            raise RedisError(error)
+
+    def _track(self, patterns: Dict[str, Any], exact_channels: Dict[str, Any]) -> None:
+        self._subscribed_patterns.update(patterns)
+        self._subscribed_channels.update(exact_channels)
+
+    def _untrack(self, patterns: List[str], exact_channels: List[str]) -> None:
+        for name in patterns:
+            self._subscribed_patterns.pop(name, None)
+        for name in exact_channels:
+            self._subscribed_channels.pop(name, None)
+
+    def _forget(self) -> None:
+        self._subscribed_patterns.clear()
+        self._subscribed_channels.clear()
+
+
+class AbstractKeyspaceNotifications(_SubscriberBase, KeyspaceNotificationsInterface):
+    """The subscription logic; subclasses say how to (un)subscribe and how
+    to read messages."""
+
     def subscribe(self, *channels: ChannelT, handler: Optional[SyncHandlerT] = None) -> None:
         """Subscribe to ``channels`` (names or channel objects); patterns
         are PSUBSCRIBEd. With ``handler``, their notifications go to it
         (``handler(notification)``) instead of :meth:`get_message`."""
-        on_message = self._handler_for(handler)
-        patterns, exact = self._sort(channels)
-        self._execute_subscribe(dict.fromkeys(patterns, on_message), dict.fromkeys(exact, on_message))
+        self._execute_subscribe(*self._subscriptions(channels, handler))
 
     def unsubscribe(self, *channels: ChannelT) -> None:
         """Unsubscribe from ``channels`` (patterns are PUNSUBSCRIBEd)."""
@@ -686,10 +748,9 @@ class KeyspaceNotifications(AbstractKeyspaceNotifications):
         return not self._closed and bool(self._pubsub.subscribed)
 
     def _validate_all_handlers(self) -> None:
-        for kind, subs in (("Channel", self._pubsub.channels), ("Pattern", self._pubsub.patterns)):
-            for name, handler in subs.items():
-                if handler is None:
-                    raise RedisError(f"{kind} '{_text(name)}' has no handler registered")
+        error = _missing_handler(self._pubsub.channels, self._pubsub.patterns)
+        if error is not None:
+            raise RedisError(error)
 
     def close(self) -> None:
         """Unsubscribe and release the pub/sub connection."""
@@ -700,7 +761,7 @@ class KeyspaceNotifications(AbstractKeyspaceNotifications):
             pass
 
 
-class ClusterKeyspaceNotifications(AbstractKeyspaceNotifications):
+class ClusterKeyspaceNotifications(_ClusterRegistry, AbstractKeyspaceNotifications):
     """Keyspace notifications of a whole :class:`~redcore.RedisCluster`.
 
     Redis Cluster does not forward keyspace events between nodes, so this
@@ -715,24 +776,8 @@ class ClusterKeyspaceNotifications(AbstractKeyspaceNotifications):
     def __init__(self, redis_cluster: Any, key_prefix: Union[str, bytes, None] = None, ignore_subscribe_messages: bool = True) -> None:
         super().__init__(key_prefix, ignore_subscribe_messages)
         self.cluster = redis_cluster
-        # name -> handler (or None): what every primary must be subscribed to.
-        self._subscribed_patterns: Dict[str, Any] = {}
-        self._subscribed_channels: Dict[str, Any] = {}
-        # node name -> that primary's PubSub
-        self._node_pubsubs: Dict[str, Any] = {}
+        self._init_registry()
         self._refresh_lock = threading.Lock()
-        self._poll_index = 0
-
-    @property
-    def subscribed(self) -> bool:
-        """True while open with at least one subscription."""
-        return not self._closed and bool(self._subscribed_patterns or self._subscribed_channels)
-
-    def _validate_all_handlers(self) -> None:
-        for kind, subs in (("Channel", self._subscribed_channels), ("Pattern", self._subscribed_patterns)):
-            for name, handler in subs.items():
-                if handler is None:
-                    raise RedisError(f"{kind} '{name}' has no handler registered")
 
     def _drop_node(self, name: str) -> None:
         """Forgets a primary's PubSub, closing its connection."""
@@ -773,16 +818,12 @@ class ClusterKeyspaceNotifications(AbstractKeyspaceNotifications):
             except Exception:
                 self._drop_node(node.name)
                 failed.append(node.name)
-        self._subscribed_patterns.update(patterns)
-        self._subscribed_channels.update(exact_channels)
+        self._track(patterns, exact_channels)
         if failed:
             logger.warning("could not subscribe on %s; the next refresh will retry", ", ".join(failed))
 
     def _execute_unsubscribe(self, patterns: List[str], exact_channels: List[str]) -> None:
-        for name in patterns:
-            self._subscribed_patterns.pop(name, None)
-        for name in exact_channels:
-            self._subscribed_channels.pop(name, None)
+        self._untrack(patterns, exact_channels)
         for node_name, pubsub in list(self._node_pubsubs.items()):
             try:
                 if patterns:
@@ -885,8 +926,7 @@ class ClusterKeyspaceNotifications(AbstractKeyspaceNotifications):
         self._closed = True
         for name in list(self._node_pubsubs):
             self._drop_node(name)
-        self._subscribed_patterns.clear()
-        self._subscribed_channels.clear()
+        self._forget()
 
 
 __all__ = [

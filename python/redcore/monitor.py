@@ -1,6 +1,7 @@
 """``Redis.monitor()``: the commands every client of the engine (or server)
 runs, one at a time, as redis-py's ``Monitor`` yields them.
 
+>>> from redcore import Redis
 >>> r = Redis(name="monitor-doc")
 >>> with r.monitor() as m:
 ...     _ = Redis(name="monitor-doc").set("k", "v")
@@ -46,6 +47,25 @@ def _client(info: str) -> Dict[str, str]:
     return {"client_address": address, "client_port": port, "client_type": "tcp"}
 
 
+def parse_line(line: Any) -> Dict[str, Any]:
+    """One MONITOR line as redis-py's ``Monitor`` gives it: ``time``,
+    ``db``, ``client_address``, ``client_port``, ``client_type`` and
+    ``command`` (the arguments joined by spaces)."""
+    if isinstance(line, bytes):
+        line = line.decode("utf-8", errors="replace")
+    m = _LINE.match(line)
+    if m is None:
+        raise RedisError(f"unexpected MONITOR line: {line!r}")
+    when, db, info, rest = m.groups()
+    return {"time": float(when), "db": int(db), **_client(info), "command": _arguments(rest)}
+
+
+def check_started(reply: Any) -> None:
+    """Raises unless ``reply`` is MONITOR's OK."""
+    if reply not in (b"OK", "OK"):
+        raise RedisError(f"MONITOR failed: {reply!r}")
+
+
 class Monitor:
     """A MONITOR stream; use it as a context manager."""
 
@@ -56,9 +76,7 @@ class Monitor:
     def __enter__(self) -> "Monitor":
         self._conn = self._client._subscriber()
         self._conn.send("MONITOR")
-        reply = self._conn.read(None)
-        if reply not in (b"OK", "OK"):
-            raise RedisError(f"MONITOR failed: {reply!r}")
+        check_started(self._conn.read(None))
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -72,14 +90,7 @@ class Monitor:
         joined by spaces). Waits until one runs."""
         if self._conn is None:
             raise RedisError("use the Monitor as a context manager (with r.monitor() as m: ...)")
-        line = self._conn.read(None)
-        if isinstance(line, bytes):
-            line = line.decode("utf-8", errors="replace")
-        m = _LINE.match(line)
-        if m is None:
-            raise RedisError(f"unexpected MONITOR line: {line!r}")
-        when, db, info, rest = m.groups()
-        return {"time": float(when), "db": int(db), **_client(info), "command": _arguments(rest)}
+        return parse_line(self._conn.read(None))
 
     def listen(self) -> Iterator[Dict[str, Any]]:
         """Every command, as :meth:`next_command` returns them."""

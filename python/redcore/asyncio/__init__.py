@@ -15,6 +15,24 @@ commands of all tasks are pipelined on a shared connection.
     ('q', 'a')
 """
 
+from .._pubsub import Subscription
+from ..backoff import default_backoff
+from ..exceptions import (
+    AuthenticationError,
+    AuthenticationWrongNumberOfArgsError,
+    BusyLoadingError,
+    ChildDeadlockedError,
+    ConnectionError,
+    DataError,
+    InvalidResponse,
+    OutOfMemoryError,
+    PubSubError,
+    ReadOnlyError,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+    WatchError,
+)
 from .client import Pipeline, Redis, Script, StrictRedis, from_url
 from .connection import (
     BlockingConnectionPool,
@@ -23,13 +41,37 @@ from .connection import (
     SSLConnection,
     UnixDomainSocketConnection,
 )
+from .keyspace_notifications import (
+    AsyncClusterKeyspaceNotifications,
+    AsyncKeyspaceNotifications,
+    AsyncKeyspaceNotificationsInterface,
+)
 from .lock import Lock
 from .pubsub import PubSub
 from .cluster import RedisCluster
 from .sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection, SentinelManagedSSLConnection
 
 __all__ = [
+    "AsyncClusterKeyspaceNotifications",
+    "AsyncKeyspaceNotifications",
+    "AsyncKeyspaceNotificationsInterface",
+    "AuthenticationError",
+    "AuthenticationWrongNumberOfArgsError",
     "BlockingConnectionPool",
+    "BusyLoadingError",
+    "ChildDeadlockedError",
+    "ConnectionError",
+    "DataError",
+    "InvalidResponse",
+    "OutOfMemoryError",
+    "PubSubError",
+    "ReadOnlyError",
+    "RedisError",
+    "ResponseError",
+    "Subscription",
+    "TimeoutError",
+    "WatchError",
+    "default_backoff",
     "Connection",
     "ConnectionPool",
     "Lock",

@@ -29,18 +29,20 @@ import asyncio
 import hashlib
 import inspect
 import warnings
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from .. import _redcore
 from .. import client as _sync_client
 from .. import connection as _sync_connection
 from .._compat import adopt, redis_base
-from ..exceptions import ConnectionError, NoScriptError, ReadOnlyError, RedisError, TimeoutError, WatchError
+from ..exceptions import ConnectionError, NoScriptError, ReadOnlyError, RedisError, ResponseError, TimeoutError, WatchError
 from .connection import ConnectionPool, Connection, wait_pending
 from .embedded import EmbeddedConnectionPool
 from .retry import retry_allows, sleep_backoff
 
 if TYPE_CHECKING:
+    from .keyspace_notifications import AsyncKeyspaceNotifications
+    from .monitor import Monitor
     from .pubsub import PubSub
 
 _Pending = _redcore.Pending
@@ -53,7 +55,7 @@ _SyncPipeline = _sync_client.Pipeline
 _NOT_COMMANDS = frozenset({
     "client", "close", "execute", "execute_command", "from_pool", "from_url", "get_cache", "get_connection_kwargs",
     "get_encoder", "get_protocol", "get_retry", "hscan_iter", "keyspace_notifications", "load_external_module",
-    "load_scripts", "lock", "monitor", "multi", "parse_response", "pipeline", "pubsub", "register_script", "reset",
+    "load_scripts", "lock", "monitor", "multi", "parse_response", "pipeline", "pubsub", "register_script",
     "scan_iter", "set_response_callback", "set_retry", "sscan_iter", "transaction", "unwatch", "watch", "zscan_iter",
 })
 
@@ -499,6 +501,47 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
         from .pubsub import PubSub
 
         return PubSub(self, **kwargs)
+
+    def keyspace_notifications(
+        self, key_prefix: Union[str, bytes, None] = None, ignore_subscribe_messages: bool = True,
+    ) -> "AsyncKeyspaceNotifications":
+        """An :class:`~redcore.asyncio.keyspace_notifications.AsyncKeyspaceNotifications`
+        on this client: ``await ksn.subscribe_keyspace(...)``, then read
+        :class:`~redcore.keyspace_notifications.KeyNotification` objects.
+        Only keys starting with ``key_prefix`` are kept (with the prefix
+        removed). The events must be enabled (``notify-keyspace-events``)."""
+        from .keyspace_notifications import AsyncKeyspaceNotifications
+
+        return AsyncKeyspaceNotifications(self, key_prefix=key_prefix, ignore_subscribe_messages=ignore_subscribe_messages)
+
+    def monitor(self) -> "Monitor":
+        """A :class:`~redcore.asyncio.monitor.Monitor` of every command the
+        engine's (or server's) clients run: ``async with r.monitor() as m``."""
+        from .monitor import Monitor
+
+        return Monitor(self)
+
+    async def parse_response(self, connection: Any, command_name: Any, **options: Any) -> Any:
+        """Reads the next reply from ``connection`` (one from
+        ``await connection_pool.get_connection()``, after its
+        ``send_command``) and shapes it with this client's response
+        callback for ``command_name``, as the client's own methods return
+        it. An error reply raises, unless ``options`` has redis-py's
+        ``EMPTY_RESPONSE`` (the value returned instead); ``NEVER_DECODE``
+        leaves it undecoded."""
+        try:
+            if options.pop("NEVER_DECODE", False):
+                response = await connection.read_response(disable_decoding=True)
+            else:
+                response = await connection.read_response()
+        except ResponseError:
+            if "EMPTY_RESPONSE" in options:
+                return options["EMPTY_RESPONSE"]
+            raise
+        value = _sync_client._shape_response(
+            self.response_callbacks, self.get_encoder(), self._sync._protocol, command_name, response, options,
+        )
+        return await value if inspect.isawaitable(value) else value
 
     def lock(
         self, name: Any, timeout: Optional[float] = None, sleep: float = 0.1, blocking: bool = True,

@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from .. import client as _sync_client
 from .. import cluster as _sync_cluster
@@ -44,6 +44,9 @@ from .._cluster_nodes import REPLICA
 from ..cluster import ClusterNode
 from ..exceptions import AskError, ClusterDownError, ConnectionError, ResponseError, TimeoutError, TryAgainError
 from .connection import ConnectionPool
+
+if TYPE_CHECKING:
+    from .keyspace_notifications import AsyncClusterKeyspaceNotifications
 
 _Sync = _sync_cluster.RedisCluster
 _SyncRedis = _sync_client.Redis
@@ -169,14 +172,29 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
         node = manager.nodes_cache.get(names[index])
         if node is None:
             return None
+        return self._pool_of(node)
+
+    def _pool_of(self, node: ClusterNode) -> ConnectionPool:
+        """The asyncio pool of ``node`` (after initialize)."""
         readonly = node.server_type == REPLICA
         pool = self._pools.get((node.name, readonly))
         if pool is None:
-            sync_pool = self._sync.get_redis_connection(node).connection_pool
+            sync_pool = self._client.get_redis_connection(node).connection_pool
             kwargs = dict(sync_pool.connection_kwargs)
             kwargs["readonly"] = readonly
             pool = self._pools[(node.name, readonly)] = ConnectionPool(connection_class=sync_pool.connection_class, **kwargs)
         return pool
+
+    def keyspace_notifications(
+        self, key_prefix: Union[str, bytes, None] = None, ignore_subscribe_messages: bool = True,
+    ) -> "AsyncClusterKeyspaceNotifications":
+        """An :class:`~redcore.asyncio.keyspace_notifications.AsyncClusterKeyspaceNotifications`:
+        keyspace notifications of every primary (each publishes the events
+        of its own keys). ``notify-keyspace-events`` must be set on every
+        node."""
+        from .keyspace_notifications import AsyncClusterKeyspaceNotifications
+
+        return AsyncClusterKeyspaceNotifications(self, key_prefix=key_prefix, ignore_subscribe_messages=ignore_subscribe_messages)
 
     def __await__(self) -> Any:
         return self.initialize().__await__()

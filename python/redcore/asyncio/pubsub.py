@@ -42,6 +42,83 @@ _FIRST_POLL = 0.0002
 _MAX_POLL = 0.005
 
 
+async def open_subscriber(pool: Any) -> PubSubConnection:
+    """A new subscriber connection of ``pool``. Opening sends nothing, so
+    a failure is retried with the pool's retry policy (a Sentinel pool
+    asks Sentinel again each time: during a failover the master moves)."""
+    retry = pool._retry_policy[0]
+    failures = 0
+    while True:
+        conn = PubSubConnection(pool)
+        try:
+            await conn.connect()
+        except (ConnectionError, TimeoutError) as e:
+            failures += 1
+            if retry is None or not retry_allows(retry, e, failures):
+                raise
+            await sleep_backoff(retry, failures)
+            continue
+        track = getattr(pool, "_track_subscriber", None)
+        if track is not None:
+            track(conn)
+        return conn
+
+
+class SubscriberWaker:
+    """How a task waits for a subscriber connection (pub/sub or MONITOR)
+    to receive something, without blocking the loop: :meth:`event` is an
+    :class:`asyncio.Event` set on each arrival. A server connection
+    (:class:`~redcore.asyncio.connection.PubSubConnection`) has its own;
+    an embedded one (``_redcore.Subscriber``) writes a byte to a socket
+    pair whose reading end the loop watches."""
+
+    def __init__(self) -> None:
+        # Socket pair, event, loop, and the connection that writes to it.
+        self._socks: Optional[Any] = None
+        self._event: Optional[asyncio.Event] = None
+        self._notified: Any = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+
+    def event(self, conn: Any) -> Optional[asyncio.Event]:
+        """The event for ``conn`` (None for a connection of neither kind)."""
+        if isinstance(conn, PubSubConnection):
+            return conn.event
+        if not isinstance(conn, _redcore.Subscriber):
+            return None
+        loop = asyncio.get_running_loop()
+        if self._socks is not None and self._loop is not loop:
+            self.close()
+        if self._socks is None:
+            rsock, wsock = socket.socketpair()
+            rsock.setblocking(False)
+            wsock.setblocking(False)
+            self._socks, self._loop, self._event = (rsock, wsock), loop, asyncio.Event()
+            loop.add_reader(rsock.fileno(), self._on_wakeup)
+        if conn is not self._notified:
+            conn.notify(self._socks[1].fileno())
+            self._notified = conn
+        return self._event
+
+    def _on_wakeup(self) -> None:
+        assert self._socks is not None and self._event is not None
+        try:
+            while self._socks[0].recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        self._event.set()
+
+    def close(self) -> None:
+        """Stops watching (the connection itself is left alone)."""
+        if self._socks is not None:
+            rsock, wsock = self._socks
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(rsock.fileno())
+            rsock.close()
+            wsock.close()
+        self._socks = self._event = self._notified = self._loop = None
+
+
 class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[misc]  # redis-py base when installed
     """Publish/subscribe with redis.asyncio's interface."""
 
@@ -62,12 +139,7 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
             self._p = _SyncPubSub(_ConnectionSource(self, client), ignore_subscribe_messages=ignore_subscribe_messages, **kwargs)
         # Handlers' results still to await (a coroutine function's call).
         self._handled: List[Any] = []
-        # Wake-up of an embedded subscriber: socket pair, event, and the
-        # connection that writes to it.
-        self._socks: Optional[Any] = None
-        self._event: Optional[asyncio.Event] = None
-        self._notified: Any = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._waker = SubscriberWaker()
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}>"
@@ -108,43 +180,12 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
         await self.aclose()
 
     def _close_wakeup(self) -> None:
-        if self._socks is not None:
-            rsock, wsock = self._socks
-            if self._loop is not None and not self._loop.is_closed():
-                self._loop.remove_reader(rsock.fileno())
-            rsock.close()
-            wsock.close()
-        self._socks = self._event = self._notified = self._loop = None
+        self._waker.close()
 
     def _wakeup(self) -> Optional[asyncio.Event]:
         """The event set when the subscriber connection receives something."""
-        conn = self._p.connection
-        if isinstance(conn, PubSubConnection):
-            return conn.event
-        if not isinstance(conn, _redcore.Subscriber):
-            return None
-        loop = asyncio.get_running_loop()
-        if self._socks is not None and self._loop is not loop:
-            self._close_wakeup()
-        if self._socks is None:
-            rsock, wsock = socket.socketpair()
-            rsock.setblocking(False)
-            wsock.setblocking(False)
-            self._socks, self._loop, self._event = (rsock, wsock), loop, asyncio.Event()
-            loop.add_reader(rsock.fileno(), self._on_wakeup)
-        if conn is not self._notified:
-            conn.notify(self._socks[1].fileno())
-            self._notified = conn
-        return self._event
+        return self._waker.event(self._p.connection)
 
-    def _on_wakeup(self) -> None:
-        assert self._socks is not None and self._event is not None
-        try:
-            while self._socks[0].recv(4096):
-                pass
-        except (BlockingIOError, InterruptedError):
-            pass
-        self._event.set()
     close = aclose
 
     def _wrap(self, subs: Dict[Any, Any]) -> Dict[Any, Any]:
@@ -177,27 +218,8 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
             self._p.on_connect()
 
     async def _open(self) -> PubSubConnection:
-        """A new subscriber connection. Opening sends nothing, so a failure
-        is retried with the pool's retry policy (a Sentinel pool asks
-        Sentinel again each time: during a failover the master moves)."""
-        pool = self._pool
-        assert pool is not None
-        retry = pool._retry_policy[0]
-        failures = 0
-        while True:
-            conn = PubSubConnection(pool)
-            try:
-                await conn.connect()
-            except (ConnectionError, TimeoutError) as e:
-                failures += 1
-                if retry is None or not retry_allows(retry, e, failures):
-                    raise
-                await sleep_backoff(retry, failures)
-                continue
-            track = getattr(pool, "_track_subscriber", None)
-            if track is not None:
-                track(conn)
-            return conn
+        assert self._pool is not None
+        return await open_subscriber(self._pool)
 
     async def subscribe(self, *args: Any, **kwargs: Callable[..., Any]) -> None:
         """Subscribe to channels; keyword arguments map a channel to a
