@@ -608,6 +608,33 @@ impl Db {
         }
     }
 
+    /// Up to `count` distinct keys and their entries for eviction to
+    /// weigh, from every key or from those with a TTL (`volatile`): all of
+    /// them when there are no more than `count`, else a run of `count`
+    /// neighbours from a random place (as Redis takes a run of buckets).
+    pub fn sample_some(
+        &self,
+        volatile: bool,
+        count: usize,
+    ) -> impl Iterator<Item = (&CompactBytes, &Entry)> + '_ {
+        let n = if volatile {
+            self.expires.len()
+        } else {
+            self.keys.len()
+        };
+        let take = count.min(n);
+        let start = if n > count { fastrand::usize(..n) } else { 0 };
+        (0..take).filter_map(move |step| {
+            let i = (start + step) % n;
+            if volatile {
+                let key = self.expires.get_index(i)?;
+                self.keys.get_key_value(&key[..])
+            } else {
+                self.keys.get_index(i)
+            }
+        })
+    }
+
     /// Deletes `key` if it holds an empty container; true if it did.
     pub fn remove_if_empty(&mut self, key: &[u8]) -> bool {
         let empty = self
