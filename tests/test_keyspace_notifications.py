@@ -224,8 +224,7 @@ def test_names_match_redis_py() -> None:
     assert constants(ours.EventType) == constants(theirs.EventType)
     assert [c.name for c in ours.ChannelType] == [c.name for c in theirs.ChannelType]
     public = {n for n, v in vars(theirs).items() if not n.startswith("_") and getattr(v, "__module__", None) == theirs.__name__}
-    # redis-py's cluster variant needs a RedisCluster client, which redcore does not have.
-    assert public - {"ClusterKeyspaceNotifications"} <= set(dir(ours))
+    assert public <= set(dir(ours))
     for name in public & set(ours.__all__):
         assert getattr(redcore, name, getattr(ours, name)) is getattr(ours, name)
     assert isinstance(redcore.Redis().keyspace_notifications(), redcore.KeyspaceNotifications)
