@@ -55,18 +55,22 @@ def sequence(seed: int, n: int) -> List[tuple]:
 def test_random_sequences_match_redis(pair, seed, n):
     if not GENERATORS:
         pytest.fail("no generators found")
-    emb, ora = pair["embedded"], pair["oracle"]
+    compare(pair["embedded"], pair["oracle"], seed, n)
+
+
+def compare(ours: Any, oracle: Any, seed: int, n: int) -> None:
+    """Runs sequence ``seed`` on both clients; every reply, then the final
+    datasets of databases 0 and 1, must match."""
     for i, (args, norm) in enumerate(sequence(seed, n)):
-        a = normalize(run(emb, args), norm)
-        b = normalize(run(ora, args), norm)
+        a = normalize(run(ours, args), norm)
+        b = normalize(run(oracle, args), norm)
         assert a == b, f"seed {seed} step {i}: {args!r}\n  redcore: {a!r}\n  redis:   {b!r}"
-    # The final datasets must match too.
     for db in range(2):
-        for c in (emb, ora):
+        for c in (ours, oracle):
             c.execute_command("SELECT", db)
         for key in KEYS:
-            assert snapshot(emb, key) == snapshot(ora, key), (seed, db, key)
-    for c in (emb, ora):
+            assert snapshot(ours, key) == snapshot(oracle, key), (seed, db, key)
+    for c in (ours, oracle):
         c.execute_command("SELECT", 0)
 
 
@@ -82,17 +86,8 @@ def test_random_sequences_match_redis_over_the_server(redis_server, redcore_serv
     oracle = make_client("oracle", redis_server, protocol=protocol)
     for c in (ours, oracle):
         c.flushall()
-    for i, (args, norm) in enumerate(sequence(seed, 2000)):
-        a = normalize(run(ours, args), norm)
-        b = normalize(run(oracle, args), norm)
-        assert a == b, f"seed {seed} step {i}: {args!r}\n  redcore server: {a!r}\n  redis:          {b!r}"
-    for db in range(2):
-        for c in (ours, oracle):
-            c.execute_command("SELECT", db)
-        for key in KEYS:
-            assert snapshot(ours, key) == snapshot(oracle, key), (seed, db, key)
+    compare(ours, oracle, seed, 2000)
     for c in (ours, oracle):
-        c.execute_command("SELECT", 0)
         c.close()
 
 

@@ -108,7 +108,30 @@ _UNSET_TIMEOUT: Any = object()
 _SUBSCRIBE_COMMANDS = frozenset({b"SUBSCRIBE", b"PSUBSCRIBE", b"SSUBSCRIBE"})
 
 
-class Connection(*redis_base("redis.connection", "Connection")):  # type: ignore[misc]  # redis-py base when installed
+class ConnectCallbacks:
+    """The connect callbacks of a connection: ``callback(connection)`` runs
+    after each (re)connection (awaited on asyncio connections when it
+    returns an awaitable), which is how redis-py's ``PubSub`` re-subscribes.
+    A bound method is held weakly, so the connection does not keep its
+    owner alive."""
+
+    _connect_callbacks: List[Any]
+
+    def register_connect_callback(self, callback: Any) -> None:
+        ref = _callback_ref(callback)
+        if ref not in self._connect_callbacks:
+            self._connect_callbacks.append(ref)
+
+    def deregister_connect_callback(self, callback: Any) -> None:
+        ref = _callback_ref(callback)
+        if ref in self._connect_callbacks:
+            self._connect_callbacks.remove(ref)
+
+    def clear_connect_callbacks(self) -> None:
+        self._connect_callbacks = []
+
+
+class Connection(ConnectCallbacks, *redis_base("redis.connection", "Connection")):  # type: ignore[misc]  # redis-py base when installed
     """One connection of a pool, with redis-py's low-level interface:
     ``send_command(*args)`` runs a command and ``read_response()`` returns
     its reply (or raises its error), in order. ``send_packed_command`` takes
@@ -179,22 +202,6 @@ class Connection(*redis_base("redis.connection", "Connection")):  # type: ignore
 
     def on_connect(self) -> None:
         self.connect()
-
-    def register_connect_callback(self, callback: Any) -> None:
-        """``callback(connection)`` runs after each (re)connection: how
-        redis-py's ``PubSub`` re-subscribes. A bound method is held weakly,
-        so the connection does not keep its owner alive."""
-        ref = _callback_ref(callback)
-        if ref not in self._connect_callbacks:
-            self._connect_callbacks.append(ref)
-
-    def deregister_connect_callback(self, callback: Any) -> None:
-        ref = _callback_ref(callback)
-        if ref in self._connect_callbacks:
-            self._connect_callbacks.remove(ref)
-
-    def clear_connect_callbacks(self) -> None:
-        self._connect_callbacks = []
 
     def _run_connect_callbacks(self) -> None:
         for ref in list(self._connect_callbacks):

@@ -12,7 +12,7 @@ import os
 from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
 from ..backoff import NoBackoff
-from ..connection import _SUBSCRIBE_COMMANDS, PushHandlers, _callback_ref, _command_name
+from ..connection import _SUBSCRIBE_COMMANDS, ConnectCallbacks, PushHandlers, _command_name
 from .retry import Retry
 
 
@@ -100,7 +100,7 @@ def _retrieve(fut: "asyncio.Future[Any]") -> None:
         fut.exception()
 
 
-class _LowLevel:
+class _LowLevel(ConnectCallbacks):
     """redis.asyncio's low-level connection interface (what its ``Redis``,
     ``Pipeline`` and ``Lock`` drive): ``await send_command(*args)`` sends
     a command, and ``await read_response()`` returns the oldest reply not
@@ -167,23 +167,6 @@ class _LowLevel:
     def should_reconnect(self) -> bool:
         """False: a dropped connection is replaced by the pool."""
         return False
-
-    def register_connect_callback(self, callback: Any) -> None:
-        """``callback(connection)`` (awaited when it returns an awaitable)
-        runs after each :meth:`connect`: how redis.asyncio's ``PubSub``
-        re-subscribes. A bound method is held weakly, so the connection
-        does not keep its owner alive."""
-        ref = _callback_ref(callback)
-        if ref not in self._connect_callbacks:
-            self._connect_callbacks.append(ref)
-
-    def deregister_connect_callback(self, callback: Any) -> None:
-        ref = _callback_ref(callback)
-        if ref in self._connect_callbacks:
-            self._connect_callbacks.remove(ref)
-
-    def clear_connect_callbacks(self) -> None:
-        self._connect_callbacks = []
 
     async def _connected(self) -> None:
         """After each (re)connection: the next health check is due one
