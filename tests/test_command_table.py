@@ -53,6 +53,13 @@ def test_table_facts() -> None:
     assert table["xread"]["timeout"] == "keyword_ms:block"
     assert "runs_script" in table["eval"]["traits"]
     assert "subscribed_ok" in table["ping"]["traits"]
+    # The commands that put a connection in subscribed mode; the low-level
+    # connections read them from the table to keep their replies apart.
+    subscribes = {name for name, row in table.items() if "subscribes" in row["traits"]}
+    assert subscribes == {"subscribe", "psubscribe", "ssubscribe"}
+    from redcore.connection import _SUBSCRIBE_COMMANDS
+
+    assert _SUBSCRIBE_COMMANDS == {b"SUBSCRIBE", b"PSUBSCRIBE", b"SSUBSCRIBE"}
     # The server runs these on their own, never in a run of pipelined
     # commands under one engine lock (src/server/conn.rs `plain`).
     alone = {name for name, row in table.items() if "alone" in row["traits"]}

@@ -104,8 +104,11 @@ class Encoder:
 # read_response's "nothing arrived" and "no timeout given" markers.
 _NOTHING = object()
 _UNSET_TIMEOUT: Any = object()
-# The commands that put a connection in pub/sub mode.
-_SUBSCRIBE_COMMANDS = frozenset({b"SUBSCRIBE", b"PSUBSCRIBE", b"SSUBSCRIBE"})
+# The commands that put a connection in pub/sub mode (the command table's
+# ``subscribes`` trait), upper-case as ``_command_name`` gives them.
+_SUBSCRIBE_COMMANDS = frozenset(
+    row["name"].upper().encode() for row in _redcore.command_table() if "subscribes" in row["traits"]
+)
 
 
 class ConnectCallbacks:

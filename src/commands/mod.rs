@@ -220,12 +220,17 @@ pub mod traits {
     /// (WAIT, WAITAOF), may reread the server's settings (CONFIG, DEBUG),
     /// or reports counters the server refreshes first (INFO).
     pub const ALONE: u32 = 1 << 2;
+    /// It puts the connection in subscribed mode (SUBSCRIBE, PSUBSCRIBE,
+    /// SSUBSCRIBE): its confirmations and every message after come as
+    /// pushes, which a client reads on a connection kept for them.
+    pub const SUBSCRIBES: u32 = 1 << 3;
 
     /// Trait names (`_redcore.command_table()`).
     pub const NAMES: &[(u32, &str)] = &[
         (SUBSCRIBED_OK, "subscribed_ok"),
         (RUNS_SCRIPT, "runs_script"),
         (ALONE, "alone"),
+        (SUBSCRIBES, "subscribes"),
     ];
 }
 
@@ -993,6 +998,20 @@ mod table_tests {
                 "{}",
                 cmd.name
             );
+        }
+    }
+
+    #[test]
+    fn subscribers_are_the_pubsub_commands_that_enter_subscribed_mode() {
+        let mut names: Vec<&str> = all()
+            .filter(|c| c.has_trait(traits::SUBSCRIBES))
+            .map(|c| c.name)
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["psubscribe", "ssubscribe", "subscribe"]);
+        for cmd in all().filter(|c| c.has_trait(traits::SUBSCRIBES)) {
+            assert_eq!(cmd.group, Group::PubSub, "{}", cmd.name);
+            assert!(cmd.has_trait(traits::SUBSCRIBED_OK), "{}", cmd.name);
         }
     }
 

@@ -6,7 +6,7 @@
 //! told to suppress the ordinary reply.
 
 use super::flags::*;
-use super::traits::SUBSCRIBED_OK;
+use super::traits::{SUBSCRIBED_OK, SUBSCRIBES};
 use super::{Command, Ctx, Group};
 use crate::engine::pubsub::Kind;
 use crate::error::{CmdResult, Error};
@@ -22,7 +22,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         subscribe,
     )
-    .traits(SUBSCRIBED_OK),
+    .traits(SUBSCRIBED_OK | SUBSCRIBES),
     Command::new(
         "unsubscribe",
         -1,
@@ -38,7 +38,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         psubscribe,
     )
-    .traits(SUBSCRIBED_OK),
+    .traits(SUBSCRIBED_OK | SUBSCRIBES),
     Command::new(
         "punsubscribe",
         -1,
@@ -54,7 +54,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         ssubscribe,
     )
-    .traits(SUBSCRIBED_OK)
+    .traits(SUBSCRIBED_OK | SUBSCRIBES)
     .keys(1, -1, 1),
     Command::new(
         "sunsubscribe",
