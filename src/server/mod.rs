@@ -195,7 +195,7 @@ pub struct Server {
     local: Vec<SocketAddr>,
     tls_local: Vec<SocketAddr>,
     unixsocket: Option<PathBuf>,
-    done: watch::Receiver<bool>,
+    done: Arc<Latch>,
     /// The settings CONFIG GET shows as served, and the engine's values
     /// before, put back when the server stops.
     served: Vec<(&'static str, String)>,
@@ -332,7 +332,7 @@ impl Server {
             handshake_timeout: opts.tls_handshake_timeout,
         });
         refresh_limits(&shared);
-        let (done_tx, done) = watch::channel(false);
+        let done = Arc::new(Latch::default());
         {
             let _guard = runtime.enter();
             for l in tcp {
@@ -351,7 +351,7 @@ impl Server {
                 runtime.spawn(conn::accept_unix(shared.clone(), l, path));
             }
         }
-        spawn_housekeeping(shared.clone(), done_tx)?;
+        spawn_housekeeping(shared.clone(), done.clone())?;
         shared.engine.lock().servers += 1;
         Ok(Server {
             shared,
@@ -387,20 +387,13 @@ impl Server {
 
     /// True until [`Server::stop`] or a SHUTDOWN command.
     pub fn running(&self) -> bool {
-        !*self.done.borrow()
+        !self.done.is_set()
     }
 
     /// Waits up to `timeout` for the server to stop (SHUTDOWN); true if
     /// it has.
     pub fn wait(&self, timeout: Duration) -> bool {
-        let deadline = std::time::Instant::now() + timeout;
-        while self.running() {
-            if std::time::Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(10).min(timeout));
-        }
-        true
+        self.done.wait(timeout)
     }
 
     /// Stops listening, closes every connection and ends the threads.
@@ -511,11 +504,50 @@ impl Drop for Server {
     }
 }
 
+/// A flag set once (the server has stopped), which threads can block on
+/// until it is, with no polling.
+#[derive(Default)]
+struct Latch {
+    set: Mutex<bool>,
+    changed: parking_lot::Condvar,
+}
+
+impl Latch {
+    fn set(&self) {
+        *self.set.lock() = true;
+        self.changed.notify_all();
+    }
+
+    fn is_set(&self) -> bool {
+        *self.set.lock()
+    }
+
+    /// Blocks until the flag is set or `timeout` passes; the flag.
+    fn wait(&self, timeout: Duration) -> bool {
+        let mut set = self.set.lock();
+        match std::time::Instant::now().checked_add(timeout) {
+            Some(deadline) => {
+                while !*set {
+                    if self.changed.wait_until(&mut set, deadline).timed_out() {
+                        break;
+                    }
+                }
+            }
+            None => {
+                while !*set {
+                    self.changed.wait(&mut set);
+                }
+            }
+        }
+        *set
+    }
+}
+
 /// Every [`TICK`]: closes killed connections, refreshes limits, adds the
 /// byte counters to INFO. It is a plain thread, not a task: it waits for
 /// the engine lock, which a long script may hold. Ends (flagging `done`)
 /// when the server stops.
-fn spawn_housekeeping(shared: Arc<Shared>, done: watch::Sender<bool>) -> std::io::Result<()> {
+fn spawn_housekeeping(shared: Arc<Shared>, done: Arc<Latch>) -> std::io::Result<()> {
     let stopping = shared.stopping.subscribe();
     std::thread::Builder::new()
         .name("redcore-server-cron".into())
@@ -529,7 +561,7 @@ fn spawn_housekeeping(shared: Arc<Shared>, done: watch::Sender<bool>) -> std::io
                 }
                 refresh_limits(&shared);
             }
-            done.send_replace(true);
+            done.set();
         })?;
     Ok(())
 }
@@ -577,3 +609,31 @@ pub fn setup_security(
 
 #[cfg(test)]
 mod fuzz_tests;
+
+#[cfg(test)]
+mod latch_tests {
+    use super::Latch;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_waiter_wakes_when_the_latch_is_set_and_times_out_otherwise() {
+        let latch = Arc::new(Latch::default());
+        let started = Instant::now();
+        assert!(!latch.wait(Duration::from_millis(30)));
+        assert!(started.elapsed() >= Duration::from_millis(30));
+        let setter = {
+            let latch = latch.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                latch.set();
+            })
+        };
+        let started = Instant::now();
+        assert!(latch.wait(Duration::from_secs(30)));
+        assert!(started.elapsed() < Duration::from_secs(20));
+        assert!(latch.is_set());
+        assert!(latch.wait(Duration::MAX));
+        setter.join().unwrap();
+    }
+}
