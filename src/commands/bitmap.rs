@@ -258,7 +258,11 @@ fn find_bit(data: &[u8], first: u64, last: u64, one: bool) -> Option<u64> {
     None
 }
 
-/// BITOP AND | OR | XOR | NOT destkey key [key ...]
+/// BITOP AND | OR | XOR | NOT | DIFF | DIFF1 | ANDOR | ONE destkey key
+/// [key ...]. Sources shorter than the longest read as zeros past their
+/// end. The last four (Redis 8.2) take the first source as X and the rest
+/// as Y1, Y2...: DIFF is X and none of the Ys, DIFF1 one or more Ys and
+/// not X, ANDOR X and one or more Ys, ONE bits set in exactly one source.
 fn bitop(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     #[derive(PartialEq, Clone, Copy)]
     enum Op {
@@ -266,18 +270,32 @@ fn bitop(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         Or,
         Xor,
         Not,
+        Diff,
+        Diff1,
+        AndOr,
+        One,
     }
     let op = match argv[1] {
         o if is(o, "and") => Op::And,
         o if is(o, "or") => Op::Or,
         o if is(o, "xor") => Op::Xor,
         o if is(o, "not") => Op::Not,
+        o if is(o, "diff") => Op::Diff,
+        o if is(o, "diff1") => Op::Diff1,
+        o if is(o, "andor") => Op::AndOr,
+        o if is(o, "one") => Op::One,
         _ => return Err(Error::Syntax),
     };
     if op == Op::Not && argv.len() != 4 {
         return Err(Error::err(
             "ERR BITOP NOT must be called with a single source key.",
         ));
+    }
+    if matches!(op, Op::Diff | Op::Diff1 | Op::AndOr) && argv.len() < 5 {
+        return Err(Error::msg(format!(
+            "ERR BITOP {} must be called with at least two source keys.",
+            String::from_utf8_lossy(argv[1]).to_ascii_uppercase()
+        )));
     }
     let mut srcs = Vec::with_capacity(argv.len() - 3);
     for key in &argv[3..] {
@@ -294,17 +312,43 @@ fn bitop(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     }
     let mut out = vec![0u8; maxlen];
     out[..srcs[0].len()].copy_from_slice(&srcs[0]);
+    // Folds `src` into `acc` byte by byte, reading zeros past its end.
+    fn fold(acc: &mut [u8], src: &[u8], f: impl Fn(u8, u8) -> u8) {
+        for (j, o) in acc.iter_mut().enumerate() {
+            *o = f(*o, src.get(j).copied().unwrap_or(0));
+        }
+    }
     match op {
         Op::Not => out.iter_mut().for_each(|b| *b = !*b),
-        _ => {
+        Op::And | Op::Or | Op::Xor => {
             for src in &srcs[1..] {
-                for (j, o) in out.iter_mut().enumerate() {
+                match op {
+                    Op::And => fold(&mut out, src, |o, b| o & b),
+                    Op::Or => fold(&mut out, src, |o, b| o | b),
+                    _ => fold(&mut out, src, |o, b| o ^ b),
+                }
+            }
+        }
+        Op::Diff | Op::Diff1 | Op::AndOr => {
+            let mut ys = vec![0u8; maxlen];
+            for src in &srcs[1..] {
+                fold(&mut ys, src, |o, b| o | b);
+            }
+            match op {
+                Op::Diff => fold(&mut out, &ys, |x, y| x & !y),
+                Op::Diff1 => fold(&mut out, &ys, |x, y| !x & y),
+                _ => fold(&mut out, &ys, |x, y| x & y),
+            }
+        }
+        Op::One => {
+            // `out` holds the bits seen exactly once so far, `more` those
+            // seen twice or more.
+            let mut more = vec![0u8; maxlen];
+            for src in &srcs[1..] {
+                for (j, (once, more)) in out.iter_mut().zip(more.iter_mut()).enumerate() {
                     let b = src.get(j).copied().unwrap_or(0);
-                    match op {
-                        Op::And => *o &= b,
-                        Op::Or => *o |= b,
-                        _ => *o ^= b,
-                    }
+                    *more |= *once & b;
+                    *once = (*once | b) & !*more;
                 }
             }
         }

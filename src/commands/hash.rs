@@ -504,18 +504,27 @@ pub(crate) fn parse_cursor(arg: &[u8]) -> Result<u64, Error> {
 pub(crate) struct ScanOpts {
     pub count: usize,
     pub pattern: Option<GlobPattern>,
+    /// HSCAN's NOVALUES (Redis 7.4): fields only.
+    pub novalues: bool,
 }
 
 impl ScanOpts {
-    /// Parses `[MATCH pattern] [COUNT count]` (in any order, repeatable).
-    pub(crate) fn parse(opts: &[&[u8]]) -> Result<ScanOpts, Error> {
+    /// Parses `[MATCH pattern] [COUNT count]` (in any order, repeatable),
+    /// and `NOVALUES` when `hash` (HSCAN's; a syntax error elsewhere).
+    pub(crate) fn parse(opts: &[&[u8]], hash: bool) -> Result<ScanOpts, Error> {
         let mut out = ScanOpts {
             count: 10,
             pattern: None,
+            novalues: false,
         };
         let mut i = 0;
         while i < opts.len() {
             let has_arg = i + 1 < opts.len();
+            if hash && is(opts[i], "novalues") {
+                out.novalues = true;
+                i += 1;
+                continue;
+            }
             if is(opts[i], "count") && has_arg {
                 let n = args::int(opts[i + 1])?;
                 if n < 1 {
@@ -547,20 +556,22 @@ pub(crate) fn scan_reply(cursor: u64, items: Vec<Frame>) -> Frame {
     ])
 }
 
-/// HSCAN key cursor [MATCH pattern] [COUNT count]
+/// HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES]
 fn hscan(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let cursor = parse_cursor(argv[2])?;
     let now = ctx.now;
     let Some(h) = ctx.db().get::<Hash>(argv[1], now)? else {
         return Ok(scan_reply(0, Vec::new()));
     };
-    let opts = ScanOpts::parse(&argv[3..])?;
+    let opts = ScanOpts::parse(&argv[3..], true)?;
     let mut items = Vec::new();
     let now_ms = clock_for(h, now);
     let mut push = |k: &Bytes, v: &Bytes| {
         if opts.matches(k) && !h.is_expired(k, now_ms) {
             items.push(Frame::Bulk(k.clone()));
-            items.push(Frame::Bulk(v.clone()));
+            if !opts.novalues {
+                items.push(Frame::Bulk(v.clone()));
+            }
         }
     };
     // A listpack is small: Redis returns all of it at once, cursor ignored.

@@ -374,7 +374,7 @@ fn sscan(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let Some(s) = ctx.db().get::<Set>(argv[1], now)? else {
         return Ok(scan_reply(0, Vec::new()));
     };
-    let opts = ScanOpts::parse(&argv[3..])?;
+    let opts = ScanOpts::parse(&argv[3..], false)?;
     // An intset is small: Redis returns all of it at once, cursor ignored.
     if s.intset {
         return Ok(scan_reply(
