@@ -10,7 +10,8 @@ script); both are driven with ``-t set,get,incr,lpush,lpop,sadd,hset,zadd,
 lrange_100`` at ``-c 50`` and at ``-c 50 -P 16``. Each test runs on its own,
 on one server and then the other (which goes first alternates), for
 ``--rounds`` rounds; the best round of each server counts, so a burst of
-load from elsewhere on the machine does not decide a row. Rows print
+load from elsewhere on the machine does not decide a row. ``--pin`` puts
+both servers on the first CPU and redis-benchmark on the others. Rows print
 requests/s for each server and the ratio redcore / redis-server (target: at
 least 1.0x), and the CPU time each server process used per request (user +
 system, from /proc: the kernel's share of a request included), which other
@@ -34,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 TESTS = "set,get,incr,lpush,lpop,sadd,hset,zadd,lrange_100"
 
@@ -68,17 +69,25 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def start_redis(port: int, workdir: str) -> subprocess.Popen:
+def pinned(cpus: Optional[Set[int]]) -> Optional[Callable[[], None]]:
+    """A ``preexec_fn`` that pins the child (and every thread it starts)
+    to ``cpus``; None when not pinning."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def start_redis(port: int, workdir: str, cpus: Optional[Set[int]] = None) -> subprocess.Popen:
     exe = shutil.which("redis-server") or "/usr/bin/redis-server"
     args = [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir]
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pinned(cpus))
 
 
-def start_redcore(port: int, threads: Optional[int]) -> subprocess.Popen:
+def start_redcore(port: int, threads: Optional[int], cpus: Optional[Set[int]] = None) -> subprocess.Popen:
     args = [sys.executable, "-m", "redcore", "serve", "--port", str(port)]
     if threads is not None:
         args += ["--threads", str(threads)]
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pinned(cpus))
 
 
 def worker_threads(port: int) -> str:
@@ -97,12 +106,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench(port: int, n: int, clients: int, pipeline: int, tests: str = TESTS) -> Dict[str, float]:
+def bench(port: int, n: int, clients: int, pipeline: int, tests: str = TESTS,
+          cpus: Optional[Set[int]] = None) -> Dict[str, float]:
     """requests/s per test, from redis-benchmark's CSV output."""
     exe = shutil.which("redis-benchmark") or "/usr/bin/redis-benchmark"
     args = [exe, "-h", "127.0.0.1", "-p", str(port), "-t", tests, "-n", str(n), "-c", str(clients),
             "-P", str(pipeline), "--csv", "-q"]
-    out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=3600).stdout
+    out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=3600,
+                         preexec_fn=pinned(cpus)).stdout
     rows: Dict[str, float] = {}
     for rec in csv.reader(io.StringIO(out)):
         if len(rec) >= 2 and rec[0] != "test":
@@ -131,12 +142,23 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="redcore server worker threads (default: the server's own default)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds per test; the best counts (default 3)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--pin", action="store_true",
+                    help="pin both servers (all their threads) to the first CPU and redis-benchmark "
+                         "to the others, so neither server's rows depend on where the scheduler "
+                         "moved it (needs 2 or more CPUs)")
     args = ap.parse_args(argv)
+    cpus = sorted(os.sched_getaffinity(0))
+    server_cpus: Optional[Set[int]] = None
+    bench_cpus: Optional[Set[int]] = None
+    if args.pin:
+        if len(cpus) < 2:
+            ap.error("--pin needs 2 or more CPUs")
+        server_cpus, bench_cpus = {cpus[0]}, set(cpus[1:])
 
     workdir = tempfile.mkdtemp(prefix="redcore-bench-")
     rp, cp = free_port(), free_port()
-    redis_proc = start_redis(rp, workdir)
-    redcore_proc = start_redcore(cp, args.threads)
+    redis_proc = start_redis(rp, workdir, server_cpus)
+    redcore_proc = start_redcore(cp, args.threads, server_cpus)
     # (mode, row) -> [best redcore rps, best redis rps, least redcore CPU
     # µs/request, least redis CPU µs/request]
     best: Dict[Tuple[str, str], List[float]] = {}
@@ -152,7 +174,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     order = servers if rnd % 2 == 0 else servers[::-1]
                     for which, port, proc in order:
                         cpu0 = cpu_seconds(proc.pid)
-                        rows = bench(port, args.n, args.c, pipeline, test)
+                        rows = bench(port, args.n, args.c, pipeline, test, bench_cpus)
                         # The CPU of every row the test printed (LRANGE's
                         # LPUSH fill included), per request.
                         per_req = (cpu_seconds(proc.pid) - cpu0) / (args.n * max(1, len(rows))) * 1e6
@@ -173,7 +195,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     results = [(mode, row, v[0], v[1], v[2], v[3]) for (mode, row), v in best.items()]
     if args.markdown:
         print(f"redis-benchmark -n {args.n}, best of {args.rounds} rounds; redcore server: "
-              f"{threads} worker threads, redis-server 7.0: 1 thread\n")
+              f"{threads} worker threads, redis-server 7.0: 1 thread"
+              + (f"; servers pinned to CPU {cpus[0]}, redis-benchmark to the others" if args.pin else "")
+              + "\n")
         print("| mode | test | redcore | redis-server | ratio | CPU µs/req redcore | redis-server | ratio |")
         print("|------|------|---------|--------------|-------|--------------------|--------------|-------|")
         for mode, test, ours, base, ocpu, bcpu in results:
