@@ -552,3 +552,39 @@ def test_pubsub_and_sharded_pubsub(which: str, cluster_servers: Any) -> None:
                 await q.aclose()
 
     asyncio.run(main())
+
+
+def test_pubsub_resubscribes_after_the_connections_drop(cluster_servers: Any) -> None:
+    """Killed subscriber connections are reopened on the next read, with
+    the channels and the sharded channels subscribed again, as redcore's
+    single-server PubSub does (redis-py's cluster pubsub raises
+    ConnectionError for a killed shard connection: no oracle here)."""
+    which = "redcore"
+
+    async def main() -> None:
+        async with _cluster(which, cluster_servers.port) as rc:
+            await rc.initialize()
+            p = rc.pubsub()
+            try:
+                await p.subscribe("again")
+                await p.ssubscribe("a", "b")
+                assert await _messages(p, 1, timeout=0.3) == []  # the confirmations only
+                killed = 0
+                for port in cluster_servers.masters():
+                    admin = redis.Redis(port=port)
+                    for client in admin.client_list(_type="pubsub"):
+                        killed += admin.client_kill_filter(_id=client["id"])
+                assert killed >= 2
+                got: List[Any] = []
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 10
+                while len(got) < 3 and loop.time() < deadline:
+                    await rc.publish("again", "x")
+                    await rc.spublish("a", "y")
+                    await rc.spublish("b", "z")
+                    got += await _messages(p, 3, sharded=True, timeout=0.5)
+                assert {(m["channel"], m["data"]) for m in got} >= {(b"again", b"x"), (b"a", b"y"), (b"b", b"z")}
+            finally:
+                await p.aclose()
+
+    asyncio.run(main())
