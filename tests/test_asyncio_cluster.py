@@ -5,7 +5,7 @@ scan_iter, target_nodes and many tasks at once."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, List
+from typing import Any, Dict, List
 
 import pytest
 import redis
@@ -300,5 +300,291 @@ def test_cancelled_pipelines_leave_the_node_connections_in_step(cluster_servers:
                 await asyncio.gather(*tasks[::2], return_exceptions=True)
                 assert await read() == keys
                 assert await asyncio.gather(*(rc.get(k) for k in keys)) == keys
+
+    asyncio.run(main())
+
+
+# -- redis.asyncio.cluster.RedisCluster's whole surface ------------------------
+
+# Public names of redis-py's asyncio RedisCluster that redcore's does not
+# have, with the reason (the names newer than Redis 7.0 and the module
+# namespaces are tests/test_api_surface.py's lists).
+NOT_IN_REDCORE: Dict[str, str] = {
+    "COMMAND_FLAGS": "redis-py's routing table; redcore routes from its command table (a copy would be read, never obeyed)",
+    "RESULT_CALLBACKS": "redis-py's table for combining several nodes' replies; redcore's is the command table's",
+    "CLUSTER_COMMANDS_RESPONSE_CALLBACKS": "redis-py's reply parsers of CLUSTER commands; redcore's are its response_callbacks",
+    "SEARCH_COMMANDS": "RediSearch (a module) commands redis-py routes specially",
+    "get_special_nodes": "the nodes of an FT.AGGREGATE cursor (RediSearch, a module)",
+    "command_flags": "the instance copy of COMMAND_FLAGS (see there)",
+    "result_callbacks": "the instance copy of RESULT_CALLBACKS (see there)",
+    "commands_parser": "redis-py's COMMAND-based key finder; redcore finds keys in its command table",
+    "reinitialize_counter": "redis-py's MOVED count; redcore's router counts in Rust",
+    "maint_notifications_config": "Redis Enterprise maintenance notifications (refused by redcore's cluster client)",
+    "on_connect": "redis-py's per-connection hook, called by its own connections",
+    "get_nodes_from_slot": "redis-py's routing step, called by its own execute_command",
+    "cluster_bumpepoch": "redis-py raises NotImplementedError: intentionally not implemented",
+    "cluster_flushslots": "redis-py raises NotImplementedError: intentionally not implemented",
+}
+
+
+def test_every_public_name_of_redis_asyncio_cluster_is_redcores_own() -> None:
+    from test_api_surface import EXCLUDED, own_definition
+
+    theirs = {n for n in dir(redis.asyncio.cluster.RedisCluster) if not n.startswith("_")}
+    missing = sorted(n for n in theirs - EXCLUDED - set(NOT_IN_REDCORE) if own_definition(RedisCluster, n) is None)
+    assert missing == []
+    # The reasons are current: each is a redis-py name redcore lacks.
+    assert sorted(set(NOT_IN_REDCORE) - theirs) == []
+    assert sorted(n for n in NOT_IN_REDCORE if own_definition(RedisCluster, n)) == []
+    # Coroutine functions where redis-py's are (awaited the same way).
+    import inspect
+
+    for name in sorted(theirs - EXCLUDED - set(NOT_IN_REDCORE)):
+        theirs_fn = getattr(redis.asyncio.cluster.RedisCluster, name)
+        if inspect.iscoroutinefunction(theirs_fn):
+            assert inspect.iscoroutinefunction(getattr(RedisCluster, name)), name
+
+
+BOTH = pytest.mark.parametrize("which", ["redcore", "redis-py"])
+
+
+def _cluster(which: str, port: int, **kwargs: Any) -> Any:
+    cls = RedisCluster if which == "redcore" else redis.asyncio.cluster.RedisCluster
+    return cls(host="127.0.0.1", port=port, **kwargs)
+
+
+@BOTH
+def test_settings_and_node_helpers(which: str, cluster_servers: Any) -> None:
+    from redcore.retry import Retry
+    from redcore.backoff import NoBackoff
+
+    async def main() -> None:
+        given = Retry(NoBackoff(), 4)
+        async with _cluster(which, cluster_servers.port, decode_responses=True, retry=given) as rc:
+            assert rc.retry is given
+            rc.set_retry(Retry(NoBackoff(), 1))
+            assert rc.retry.get_retries() == 1
+            assert rc.encoder.decode_responses is True and rc.get_encoder() is not None
+            assert rc.read_from_replicas is False and rc.reinitialize_steps == 5
+            assert rc.node_flags == rc.NODE_FLAGS == {"primaries", "replicas", "all", "random", "default-node"}
+            assert rc.RedisClusterRequestTTL == 16
+            assert [e.__name__ for e in rc.ERRORS_ALLOW_RETRY] == ["ConnectionError", "TimeoutError", "ClusterDownError", "SlotNotCoveredError"]
+            assert all(issubclass(e, getattr(redis.exceptions, e.__name__)) for e in rc.ERRORS_ALLOW_RETRY)
+            assert rc.get_connection_kwargs() is rc.connection_kwargs
+            assert rc.connection_kwargs["decode_responses"] is True
+            assert rc.nodes_manager.default_node == rc.get_default_node()
+            assert rc.get_random_primary_node().server_type == "primary"
+            assert rc.get_random_primary_or_all_nodes("GET").server_type == "primary"
+            before = rc.get_default_node()
+            rc.replace_default_node()
+            after = rc.get_default_node()
+            assert after != before and after.server_type == "primary"
+            rc.replace_default_node(before)
+            assert rc.get_default_node() == before
+            # A response callback set on the client shapes its replies.
+            await rc.set("cb-key", "v")
+            rc.set_response_callback("GET", lambda r, **options: f"<{r}>")
+            assert await rc.get("cb-key") == "<v>"
+            assert rc.response_callbacks["GET"]("x") == "<x>"
+            if which == "redcore":
+                assert await rc.reset() == "RESET"  # on the default node, as redcore's sync client
+            else:
+                with pytest.raises(redis.exceptions.RedisClusterException, match="Missing key"):
+                    await rc.reset()  # redis-py cannot route it
+            with pytest.warns(DeprecationWarning):
+                await rc.watch("cb-key")
+            with pytest.warns(DeprecationWarning):
+                await rc.unwatch()
+
+    asyncio.run(main())
+
+
+@BOTH
+def test_scan_iters_of_one_key(which: str, cluster_servers: Any) -> None:
+    async def main() -> None:
+        async with _cluster(which, cluster_servers.port) as rc:
+            await rc.delete("si:h", "si:s", "si:z")
+            await rc.hset("si:h", mapping={f"f{i}": i for i in range(40)})
+            await rc.sadd("si:s", *range(40))
+            await rc.zadd("si:z", {f"m{i}": i / 2 for i in range(40)})
+            assert sorted([kv async for kv in rc.hscan_iter("si:h", match="f1*")]) == sorted(
+                (f"f{i}".encode(), str(i).encode()) for i in range(40) if str(i).startswith("1"))
+            assert sorted([m async for m in rc.sscan_iter("si:s", count=5)]) == sorted(str(i).encode() for i in range(40))
+            assert sorted([m async for m in rc.zscan_iter("si:z")]) == sorted((f"m{i}".encode(), i / 2) for i in range(40))
+            await rc.delete("si:h", "si:s", "si:z")
+
+    asyncio.run(main())
+
+
+@BOTH
+def test_lock_and_scripts_on_every_node(which: str, cluster_servers: Any) -> None:
+    async def main() -> None:
+        async with _cluster(which, cluster_servers.port) as rc:
+            keys = ["a", "b", "c"]  # one per primary
+            assert len({rc.get_node_from_key(k).name for k in keys}) == 3
+            await rc.delete(*keys)
+            await rc.script_flush()
+            incr = rc.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+            for k in keys:
+                assert await incr(keys=[k], args=[2]) == 2
+                assert await incr(keys=[k], args=[3]) == 5
+            assert await rc.mget_nonatomic(keys) == [b"5", b"5", b"5"]
+            for k in keys:
+                lock = rc.lock(f"lock:{k}", timeout=5, blocking_timeout=0.2)
+                async with lock:
+                    assert await lock.locked() and await lock.owned()
+                    assert await rc.lock(f"lock:{k}", blocking=False).acquire() is False
+                    assert await lock.extend(5)
+                assert not await lock.locked()
+            await rc.delete(*keys)
+
+    asyncio.run(main())
+
+
+@BOTH
+def test_transactions_watch_one_slot(which: str, cluster_servers: Any) -> None:
+    async def main() -> None:
+        async with _cluster(which, cluster_servers.port) as rc:
+            await rc.delete("{tx}n", "{tx}m")
+            calls: List[int] = []
+
+            async def bump(pipe: Any) -> int:
+                calls.append(1)
+                value = int(await pipe.get("{tx}n") or 0)
+                if len(calls) == 1:
+                    await rc.set("{tx}n", 10)  # another writer: WATCH fails once
+                pipe.multi()
+                pipe.set("{tx}n", value + 1)
+                pipe.incr("{tx}m")
+                return value + 1
+
+            assert await rc.transaction(bump, "{tx}n") == [True, 1]
+            assert len(calls) == 2 and await rc.get("{tx}n") == b"11"
+            assert await rc.transaction(bump, "{tx}n", value_from_callable=True) == 12
+            # The pipeline API step by step.
+            async with rc.pipeline(transaction=True) as pipe:
+                await pipe.watch("{tx}n")  # (redis-py's returns None, redcore's True)
+                assert await pipe.get("{tx}n") == b"12"
+                pipe.multi()
+                with pytest.raises(redis.exceptions.RedisError, match="Cannot issue a WATCH after a MULTI"):
+                    await pipe.watch("{tx}m")
+                pipe.incr("{tx}n")
+                assert await pipe.execute() == [13]
+            async with rc.pipeline(transaction=True) as pipe:
+                await pipe.watch("{tx}n")
+                await rc.set("{tx}n", 0)
+                pipe.multi()
+                pipe.incr("{tx}n")
+                with pytest.raises(redis.exceptions.WatchError):
+                    await pipe.execute()
+            async with rc.pipeline(transaction=True) as pipe:
+                await pipe.watch("{tx}n")
+                with pytest.raises(redis.exceptions.CrossSlotTransactionError):
+                    await pipe.watch("elsewhere")
+                await pipe.unwatch()
+                pipe.get("{tx}n")  # not watching: queued
+                assert await pipe.execute() == [b"0"]
+            with pytest.raises(redis.exceptions.RedisClusterException, match="not supported outside of transactional context"):
+                rc.pipeline().multi()
+            with pytest.raises(redis.exceptions.RedisClusterException, match="not supported outside of transactional context"):
+                await rc.pipeline().watch("{tx}n")
+            assert await rc.get("{tx}n") == b"0"
+            await rc.delete("{tx}n", "{tx}m")
+
+    asyncio.run(main())
+
+
+async def _messages(p: Any, n: int, sharded: bool = False, timeout: float = 10) -> List[Any]:
+    got: List[Any] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while len(got) < n and loop.time() < deadline:
+        read = p.get_sharded_message if sharded else p.get_message
+        m = await read(ignore_subscribe_messages=True, timeout=0.2)
+        if m is not None:
+            got.append(m)
+    return got
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # redis-py's refused ClusterPubSub's __del__
+@BOTH
+def test_pubsub_and_sharded_pubsub(which: str, cluster_servers: Any) -> None:
+    async def main() -> None:
+        async with _cluster(which, cluster_servers.port) as rc:
+            await rc.initialize()
+            with pytest.raises(redis.exceptions.RedisClusterException, match="Node 127.0.0.1:1 doesn't exist in the cluster"):
+                rc.pubsub(host="127.0.0.1", port=1)
+            with pytest.raises(redis.exceptions.DataError, match="Specify both host and port"):
+                rc.pubsub(host="127.0.0.1")
+            p = rc.pubsub()
+            try:
+                await p.subscribe("news")
+                assert p.get_pubsub_node() == rc.get_node_from_key("news")
+                first = await p.get_message(timeout=5)
+                assert first == {"type": "subscribe", "pattern": None, "channel": b"news", "data": 1}
+                await rc.publish("news", "hello")
+                assert await _messages(p, 1) == [{"type": "message", "pattern": None, "channel": b"news", "data": b"hello"}]
+                # Sharded channels of three nodes.
+                channels = ["a", "b", "c"]
+                await p.ssubscribe(*channels)
+                for ch in channels:
+                    assert await rc.spublish(ch, f"to {ch}") == 1
+                got = await _messages(p, 3, sharded=True)
+                assert sorted((m["type"], m["channel"], m["data"]) for m in got) == [
+                    ("smessage", ch.encode(), f"to {ch}".encode()) for ch in channels]
+                await p.sunsubscribe("b")
+                await rc.spublish("b", "gone")
+                await rc.spublish("a", "still")
+                got = await _messages(p, 2, sharded=True, timeout=1)
+                assert [(m["channel"], m["data"]) for m in got] == [(b"a", b"still")]
+            finally:
+                await p.aclose()
+            # The node given by address.
+            node = rc.get_primaries()[1]
+            q = rc.pubsub(host=node.host, port=node.port)
+            try:
+                assert q.get_pubsub_node() == node
+                await q.psubscribe("n*")
+                assert (await q.get_message(timeout=5))["type"] == "psubscribe"
+                await rc.publish("nx", "1")
+                assert [(m["type"], m["data"]) for m in await _messages(q, 1)] == [("pmessage", b"1")]
+            finally:
+                await q.aclose()
+
+    asyncio.run(main())
+
+
+def test_pubsub_resubscribes_after_the_connections_drop(cluster_servers: Any) -> None:
+    """Killed subscriber connections are reopened on the next read, with
+    the channels and the sharded channels subscribed again, as redcore's
+    single-server PubSub does (redis-py's cluster pubsub raises
+    ConnectionError for a killed shard connection: no oracle here)."""
+    which = "redcore"
+
+    async def main() -> None:
+        async with _cluster(which, cluster_servers.port) as rc:
+            await rc.initialize()
+            p = rc.pubsub()
+            try:
+                await p.subscribe("again")
+                await p.ssubscribe("a", "b")
+                assert await _messages(p, 1, timeout=0.3) == []  # the confirmations only
+                killed = 0
+                for port in cluster_servers.masters():
+                    admin = redis.Redis(port=port)
+                    for client in admin.client_list(_type="pubsub"):
+                        killed += admin.client_kill_filter(_id=client["id"])
+                assert killed >= 2
+                got: List[Any] = []
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 10
+                while len(got) < 3 and loop.time() < deadline:
+                    await rc.publish("again", "x")
+                    await rc.spublish("a", "y")
+                    await rc.spublish("b", "z")
+                    got += await _messages(p, 3, sharded=True, timeout=0.5)
+                assert {(m["channel"], m["data"]) for m in got} >= {(b"again", b"x"), (b"a", b"y"), (b"b", b"z")}
+            finally:
+                await p.aclose()
 
     asyncio.run(main())

@@ -210,6 +210,28 @@ def test_pipeline_transactions_in_one_slot(rc: Any) -> None:
     assert rc.mget("{acct}a", "{acct}b") == [b"12", b"4"]
 
 
+@pytest.mark.parametrize("which", ["rc", "oracle"])
+def test_watching_more_keys_of_the_slot_keeps_the_first(which: str, request: pytest.FixtureRequest) -> None:
+    """A second WATCH (same slot) adds keys on the watching connection:
+    a change to the first key still fails the transaction; a key of
+    another slot is refused."""
+    client = request.getfixturevalue(which)
+    client.set("{w}a", 1)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.watch("{w}a")
+        pipe.watch("{w}b")
+        with pytest.raises(redis.exceptions.CrossSlotTransactionError):
+            pipe.watch("elsewhere")
+        client.set("{w}a", 5)
+        pipe.multi()
+        pipe.incr("{w}a")
+        with pytest.raises(redis.exceptions.WatchError):
+            pipe.execute()
+    assert client.get("{w}a") == b"5"
+    assert client.get_random_primary_node().server_type == "primary"
+    assert client.get_random_primary_or_all_nodes("GET").server_type == "primary"
+
+
 def test_scan_iter_covers_every_node(rc: Any, oracle: Any) -> None:
     keys = {f"scan:{i}".encode() for i in range(300)}
     rc.mset_nonatomic({k: 1 for k in keys})

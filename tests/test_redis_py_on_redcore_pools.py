@@ -357,6 +357,100 @@ def test_disable_decoding(make_pool: Callable[..., Any], protocol: int) -> None:
         ps.close()
 
 
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_read_response_passes_over_pushes(make_pool: Callable[..., Any], protocol: int) -> None:
+    """``read_response()`` returns the reply of the next command: RESP3
+    pushes that arrived before it (an invalidation of a key this
+    connection tracks, a published message) go to their handlers (the
+    pub/sub one takes the message); ``push_request=True`` returns them.
+    Under RESP2 a message is a reply like any other."""
+    pool = make_pool(protocol=protocol)
+    r = redis.Redis(connection_pool=pool)
+    key, ch = f"k-{_name()}", f"ch-{_name()}"
+    r.set(key, "v")
+    conn = pool.get_connection()
+    pushed: List[Any] = []
+    try:
+        conn.send_command("SUBSCRIBE", ch)
+        assert conn.read_response(push_request=True) == [b"subscribe", ch.encode(), 1]
+        conn._parser.set_pubsub_push_handler(pushed.append)
+        if protocol == 3:
+            # (RESP3 allows any command on a subscribed connection.)
+            conn.send_command("CLIENT", "TRACKING", "ON")
+            assert conn.read_response() == b"OK"
+            conn.send_command("GET", key)
+            assert conn.read_response() == b"v"
+            r.set(key, "w")  # an invalidation push for conn
+        r.publish(ch, "m")
+        conn.send_command("PING")
+        if protocol == 3:
+            assert conn.read_response() == b"PONG"
+            assert pushed == [[b"message", ch.encode(), b"m"]]
+            conn.send_command("GET", key)
+            assert conn.read_response() == b"w"
+            invalidated: List[Any] = []
+            conn._parser.set_invalidation_push_handler(invalidated.append)
+            r.set(key, "x")
+            r.publish(ch, "n")
+            assert conn.read_response(push_request=True) is None  # the handlers' values
+            assert conn.read_response(push_request=True) is None
+            assert invalidated == [[b"invalidate", [key.encode()]]]
+            assert pushed[-1] == [b"message", ch.encode(), b"n"]
+            conn.send_command("CLIENT", "TRACKING", "OFF")
+            assert conn.read_response() == b"OK"
+        else:
+            assert conn.read_response() == [b"message", ch.encode(), b"m"]
+            assert conn.read_response() == [b"pong", b""]
+            assert pushed == []
+    finally:
+        conn.disconnect()
+        pool.release(conn)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("protocol", [2, 3])
+async def test_async_read_response_passes_over_pushes(make_apool: Callable[..., Any], protocol: int) -> None:
+    """The asyncio twin of :func:`test_read_response_passes_over_pushes`
+    (redis.asyncio's push handler is a coroutine function)."""
+    pool = make_apool(protocol=protocol)
+    r = redis.asyncio.Redis(connection_pool=pool)
+    key, ch = f"k-{_name()}", f"ch-{_name()}"
+    await r.set(key, "v")
+    conn = await pool.get_connection()
+    pushed: List[Any] = []
+
+    async def handler(message: Any) -> Any:
+        pushed.append(message)
+        return message
+
+    try:
+        await conn.send_command("SUBSCRIBE", ch)
+        assert await conn.read_response(push_request=True) == [b"subscribe", ch.encode(), 1]
+        conn._parser.set_pubsub_push_handler(handler)
+        if protocol == 3:
+            await conn.send_command("CLIENT", "TRACKING", "ON")
+            assert await conn.read_response() == b"OK"
+            await conn.send_command("GET", key)
+            assert await conn.read_response() == b"v"
+            await r.set(key, "w")
+        await r.publish(ch, "m")
+        await conn.send_command("PING")
+        if protocol == 3:
+            assert await conn.read_response(timeout=5) == b"PONG"
+            assert pushed == [[b"message", ch.encode(), b"m"]]
+            await conn.send_command("CLIENT", "TRACKING", "OFF")
+            assert await conn.read_response(timeout=5) == b"OK"
+        else:
+            assert await conn.read_response(timeout=5) == [b"message", ch.encode(), b"m"]
+            assert await conn.read_response(timeout=5) == [b"pong", b""]
+            assert pushed == []
+    finally:
+        await conn.disconnect()
+        await pool.release(conn)
+        await r.aclose()
+        await pool.disconnect()
+
+
 def _kill_subscribers(port: int) -> int:
     admin = redis.Redis(port=port)
     killed = 0

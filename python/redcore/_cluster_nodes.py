@@ -108,6 +108,9 @@ def _routes() -> Tuple[Dict[str, FrozenSet[str]], Dict[str, Callable[[Dict[str, 
 
 
 _ROUTES, _RESULTS = _routes()
+# Commands a replica may serve (the table's ``readonly`` flag): where
+# ``read_from_replicas`` lets them go.
+_READ_ONLY = frozenset(row["name"].replace("|", " ").upper() for row in _redcore.command_table() if "readonly" in row["flags"])
 _PRIMARIES = _ROUTES.get("primaries", frozenset())
 _ALL_NODES = _ROUTES.get("all_nodes", frozenset())
 _RANDOM = _ROUTES.get("random", frozenset())

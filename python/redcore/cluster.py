@@ -37,7 +37,7 @@ from .backoff import ExponentialWithJitterBackoff, NoBackoff
 from .client import Pipeline, Redis, _check_protocol, _run_transaction
 from .commands import CoreCommands
 from .connection import Encoder, SSLConnection, parse_url
-from .exceptions import DataError, RedisClusterException, RedisError
+from .exceptions import ClusterDownError, ConnectionError, DataError, RedisClusterException, RedisError, SlotNotCoveredError, TimeoutError
 from .lock import Lock
 from .retry import Retry
 
@@ -48,6 +48,7 @@ from ._cluster_nodes import (
     _ALL_NODES,
     _PRIMARIES,
     _RANDOM,
+    _READ_ONLY,
     _RESULTS,
     _SLOT_ID,
     _STRATEGY_CODES,
@@ -94,6 +95,8 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
     RANDOM = "random"
     DEFAULT_NODE = "default-node"
     NODE_FLAGS = {PRIMARIES, REPLICAS, ALL_NODES, RANDOM, DEFAULT_NODE}
+    # What the cluster retries (after reloading the slot map).
+    ERRORS_ALLOW_RETRY = (ConnectionError, TimeoutError, ClusterDownError, SlotNotCoveredError)
 
     nodes_manager: NodesManager
 
@@ -250,6 +253,17 @@ class RedisCluster(_redcore.Client, CoreCommands, *redis_base("redis.cluster", "
 
     def get_random_node(self) -> ClusterNode:
         return random.choice(list(self.nodes_manager.nodes_cache.values()))
+
+    def get_random_primary_node(self) -> ClusterNode:
+        """A primary, at random."""
+        return random.choice(self.get_primaries())
+
+    def get_random_primary_or_all_nodes(self, command_name: str) -> ClusterNode:
+        """Any node at random for a read-only command when reading from
+        replicas, else a random primary."""
+        if self.read_from_replicas and str(command_name).upper() in _READ_ONLY:
+            return self.get_random_node()
+        return self.get_random_primary_node()
 
     def get_nodes(self) -> List[ClusterNode]:
         return list(self.nodes_manager.nodes_cache.values())
@@ -634,6 +648,7 @@ class ClusterPipeline(Pipeline):
         super().__init__(client, transaction, shard_hint)  # type: ignore[arg-type]
         self._cluster = client
         self._watch_pipe: Optional[Pipeline] = None
+        self._watch_key: Any = None
 
     def reset(self) -> None:
         super().reset()
@@ -646,12 +661,17 @@ class ClusterPipeline(Pipeline):
         """WATCH ``names`` (one slot) on their node; the transaction then
         runs on that node's connection."""
         slots = {self._cluster.keyslot(n) for n in names}
-        if len(slots) != 1:
+        watched = self._watch_pipe
+        if len(slots) != 1 or (watched is not None and slots != {self._cluster.keyslot(self._watch_key)}):
             from .exceptions import CrossSlotTransactionError
 
             raise CrossSlotTransactionError("Cannot watch or send commands on different slots")
+        if watched is not None:
+            # More keys of the same slot, on the connection already watching.
+            return watched.watch(*names)
         node = self._cluster.get_node_from_key(names[0])
         assert node is not None
+        self._watch_key = names[0]
         self._watch_pipe = self._cluster.get_redis_connection(node).pipeline(True)
         self.watching = True
         return self._watch_pipe.watch(*names)

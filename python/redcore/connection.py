@@ -161,9 +161,10 @@ class Connection(ConnectCallbacks, *redis_base("redis.connection", "Connection")
         self._replies: Deque[Any] = collections.deque()
         # Pub/sub mode (see send_command): the subscriber connection that
         # carries every command and reply from the first SUBSCRIBE on, and
-        # what can_read() took from it before read_response() asked.
+        # what can_read() took from it before read_response() asked, each
+        # as (reply, whether it came as a RESP3 push frame).
         self._sub: Any = None
-        self._peeked: Deque[Any] = collections.deque()
+        self._peeked: Deque[Tuple[Any, bool]] = collections.deque()
         self._connect_callbacks: List[Any] = []
         kw = pool.connection_kwargs
         # redis-py's PubSub pings a quiet subscriber connection this often.
@@ -286,23 +287,24 @@ class Connection(ConnectCallbacks, *redis_base("redis.connection", "Connection")
             # its turn when nothing arrived before it (else it raises now).
             if self._peeked or sub.pending():
                 raise
-            self._peeked.append(e)
+            self._peeked.append((e, False))
         except (ConnectionError, TimeoutError):
             self.disconnect()
             raise
 
     def _read_subscriber(self, timeout: Optional[float]) -> Any:
         """The next reply or message of the subscriber connection (an
-        error reply as its exception), or ``_NOTHING`` after ``timeout``
-        seconds (None: no limit)."""
+        error reply as its exception) and whether it came as a RESP3 push
+        frame, or ``_NOTHING`` after ``timeout`` seconds (None: no limit)."""
+        sub = self._sub
         try:
-            item = self._sub.read(timeout)
+            item = sub.read(timeout)
         except ResponseError as e:
-            return e
+            return e, False
         except (ConnectionError, TimeoutError):
             self.disconnect()
             raise
-        return _NOTHING if item is None else item
+        return _NOTHING if item is None else (item, bool(sub.last_push))
 
     def can_read(self, timeout: Optional[float] = 0) -> bool:
         """True when a reply is waiting; in pub/sub mode, waits up to
@@ -327,29 +329,42 @@ class Connection(ConnectCallbacks, *redis_base("redis.connection", "Connection")
         Replies are decoded as the pool's ``decode_responses`` says, unless
         ``disable_decoding``. In pub/sub mode it waits for the next reply
         or message up to ``timeout`` seconds (None: forever; by default
-        the pool's ``socket_timeout``), then raises ``TimeoutError``."""
+        the pool's ``socket_timeout``), then raises ``TimeoutError``. A
+        RESP3 push (a message, an invalidation) is returned only with
+        ``push_request``; otherwise it goes to its handler and the next
+        reply is returned, as redis-py does."""
+        while True:
+            reply, push = self._read_reply(timeout, disconnect_on_error)
+            if not disable_decoding and self.encoder.decode_responses:
+                reply = decode_reply(self.encoder, reply)
+            if push_request and self._sub is not None:
+                return self._parser.pushed(reply, self.get_protocol(), push)
+            if not (push and speaks_resp3(self.get_protocol())):
+                return reply
+            self._parser.pushed(reply, self.get_protocol(), push)
+
+    def _read_reply(self, timeout: Any = _UNSET_TIMEOUT, disconnect_on_error: bool = True) -> Tuple[Any, bool]:
+        """The oldest reply not read yet (an error reply raised) and
+        whether it came as a RESP3 push frame (see :meth:`read_response`)."""
         if self._replies:
-            reply = self._replies.popleft()
+            reply, push = self._replies.popleft(), False
         elif self._peeked:
-            reply = self._peeked.popleft()
+            reply, push = self._peeked.popleft()
         elif self._sub is not None:
             wait = self.socket_timeout if timeout is _UNSET_TIMEOUT else timeout
-            reply = self._read_subscriber(wait)
-            if reply is _NOTHING:
+            got = self._read_subscriber(wait)
+            if got is _NOTHING:
                 if disconnect_on_error:
                     self.disconnect()
                 raise TimeoutError(f"Timeout reading from {self._pool!r}")
+            reply, push = got
         else:
             raise ConnectionError("No reply to read: no command was sent on this connection.")
         if self.health_check_interval:
             self.next_health_check = time.monotonic() + self.health_check_interval
         if isinstance(reply, ResponseError):
             raise reply
-        if not disable_decoding and self.encoder.decode_responses:
-            reply = decode_reply(self.encoder, reply)
-        if push_request and self._sub is not None:
-            return self._parser.pushed(reply, self.get_protocol())
-        return reply
+        return reply, push
 
 
 def _command_name(args: Tuple[Any, ...]) -> bytes:
@@ -369,37 +384,48 @@ def _callback_ref(callback: Any) -> Any:
     return _StrongRef(callback)
 
 
-_PUBSUB_PUSHES = frozenset({
-    "message", "pmessage", "smessage", "subscribe", "psubscribe", "ssubscribe",
-    "unsubscribe", "punsubscribe", "sunsubscribe",
-})
+def speaks_resp3(protocol: Any) -> bool:
+    """Whether a connection made with ``protocol`` reads RESP3 pushes (None:
+    redis-py's default, RESP3). The embedded engine hands pub/sub messages
+    over as push frames whatever the protocol; under RESP2 they are
+    replies like any other, as on a RESP2 socket."""
+    return str(protocol or 3) == "3"
 
 
 class PushHandlers:
-    """A connection's ``_parser`` as redis-py's ``PubSub`` uses it:
-    ``set_pubsub_push_handler(func)`` (its ``push_handler_func``) makes
-    every RESP3 pub/sub push read go through ``func``, whose return value
+    """A connection's ``_parser`` as redis-py's connections use it: RESP3
+    push frames go to ``set_invalidation_push_handler(func)``'s function
+    (client-tracking invalidations; none: they are dropped) or to
+    ``set_pubsub_push_handler(func)``'s (everything else: subscription
+    confirmations, messages; none: the push as it is), whose return value
     is what ``read_response(push_request=True)`` returns."""
 
-    __slots__ = ("pubsub_push_handler_func",)
+    __slots__ = ("pubsub_push_handler_func", "invalidation_push_handler_func")
 
     def __init__(self) -> None:
         self.pubsub_push_handler_func: Any = None
+        self.invalidation_push_handler_func: Any = None
 
     def set_pubsub_push_handler(self, func: Any) -> None:
         self.pubsub_push_handler_func = func
 
-    def pushed(self, reply: Any, protocol: Any) -> Any:
-        """``reply`` as read by a connection in pub/sub mode, passed to
-        the handler when it is a push (RESP3; redis-py's default
-        protocol): a subscription confirmation or a message."""
-        func = self.pubsub_push_handler_func
-        if func is None or str(protocol or 3) != "3" or not isinstance(reply, list) or not reply:
+    def set_invalidation_push_handler(self, func: Any) -> None:
+        self.invalidation_push_handler_func = func
+
+    def pushed(self, reply: Any, protocol: Any, push: bool) -> Any:
+        """``reply`` (a push frame when ``push``) through its handler, as
+        ``read_response(push_request=True)`` returns it; anything but a
+        RESP3 push is returned as it is."""
+        if not (push and speaks_resp3(protocol)) or not isinstance(reply, list) or not reply:
             return reply
         kind = reply[0]
         if isinstance(kind, bytes):
             kind = kind.decode("utf-8", "replace")
-        return func(reply) if kind in _PUBSUB_PUSHES else reply
+        if kind == "invalidate":
+            func = self.invalidation_push_handler_func
+            return None if func is None else func(reply)
+        func = self.pubsub_push_handler_func
+        return reply if func is None else func(reply)
 
 
 def _weak_call(method: Any) -> Any:

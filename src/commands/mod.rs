@@ -474,8 +474,7 @@ impl Ctx<'_> {
         self.store.dirty += 1;
         if !self.store.tracking.is_empty() {
             for (target, key) in self.store.tracking.invalidate(key, self.client.id) {
-                let msg = crate::engine::tracking::message(Some(vec![key]));
-                self.store.pubsub.send_to(target, msg);
+                self.store.send_invalidation(target, Some(vec![key]));
             }
         }
         self.notify(class, event, key);
@@ -488,8 +487,7 @@ impl Ctx<'_> {
             return;
         }
         for target in self.store.tracking.invalidate_all() {
-            let msg = crate::engine::tracking::message(None);
-            self.store.pubsub.send_to(target, msg);
+            self.store.send_invalidation(target, None);
         }
     }
 

@@ -275,8 +275,7 @@ impl Store {
         crate::persist::aof::propagate_eviction(self, db, key);
         if !self.tracking.is_empty() {
             for (target, key) in self.tracking.invalidate(key, 0) {
-                let msg = crate::engine::tracking::message(Some(vec![key]));
-                self.pubsub.send_to(target, msg);
+                self.send_invalidation(target, Some(vec![key]));
             }
         }
         self.flush_db_events(db);

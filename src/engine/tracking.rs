@@ -102,13 +102,29 @@ fn target(id: u64, o: &Options) -> u64 {
     }
 }
 
-/// The RESP2 pub/sub message carrying an invalidation (`None`: every key).
-pub fn message(keys: Option<Vec<Bytes>>) -> Frame {
-    let payload = match keys {
-        Some(keys) => Frame::Array(keys.into_iter().map(Frame::Bulk).collect()),
-        None => Frame::NullArray,
-    };
-    Frame::Array(vec![Frame::bulk(b"message"), Frame::bulk(CHANNEL), payload])
+/// The invalidation of `keys` (`None`: every key) for a client speaking
+/// `resp3`: a RESP3 `invalidate` push, else the RESP2 pub/sub message on
+/// [`CHANNEL`] (what a REDIRECT target subscribed there reads).
+pub fn message(keys: Option<Vec<Bytes>>, resp3: bool) -> Frame {
+    let keys = keys.map(|keys| Frame::Array(keys.into_iter().map(Frame::Bulk).collect()));
+    if resp3 {
+        Frame::Push(vec![
+            Frame::bulk(b"invalidate"),
+            keys.unwrap_or(Frame::Null),
+        ])
+    } else {
+        let payload = keys.unwrap_or(Frame::NullArray);
+        Frame::Array(vec![Frame::bulk(b"message"), Frame::bulk(CHANNEL), payload])
+    }
+}
+
+impl super::Store {
+    /// Sends the invalidation of `keys` (`None`: every key) to client
+    /// `target`, in the shape of its protocol.
+    pub fn send_invalidation(&mut self, target: u64, keys: Option<Vec<Bytes>>) {
+        let resp3 = self.clients.map.get(&target).is_some_and(|c| c.resp3);
+        self.pubsub.send_to(target, message(keys, resp3));
+    }
 }
 
 #[cfg(test)]

@@ -395,13 +395,15 @@ impl AioConn {
 
     /// Parses `data` and returns every complete reply as is (a pub/sub
     /// connection: no futures to match); an error reply becomes its
-    /// exception instance. With `raw`, strings stay bytes.
-    #[pyo3(signature = (data, raw=false))]
+    /// exception instance. With `raw`, strings stay bytes. With `pushes`,
+    /// whether each is a RESP3 push frame is appended to that list.
+    #[pyo3(signature = (data, raw=false, pushes=None))]
     fn feed_frames<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         raw: bool,
+        pushes: Option<&Bound<'py, PyList>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let undecoded;
         let dec = if raw && self.dec.decode {
@@ -418,11 +420,17 @@ impl AioConn {
         let mut st = self.inner.lock();
         st.parser.feed(data);
         loop {
-            match st.parser.next_frame() {
-                Ok(Some(Frame::Error(e))) => out.append(errors::reply_exception(py, &e)?)?,
-                Ok(Some(f)) => out.append(reply::to_py(py, &f, dec)?)?,
+            let frame = match st.parser.next_frame() {
+                Ok(Some(f)) => f,
                 Ok(None) => return Ok(out),
                 Err(e) => return Err(errors::named_error(py, "InvalidResponse", &e.message())),
+            };
+            if let Some(pushes) = pushes {
+                pushes.append(matches!(frame, Frame::Push(_)))?;
+            }
+            match frame {
+                Frame::Error(e) => out.append(errors::reply_exception(py, &e)?)?,
+                f => out.append(reply::to_py(py, &f, dec)?)?,
             }
         }
     }

@@ -43,6 +43,8 @@ pub struct RemoteSubscriber {
     /// Called with no arguments after a reconnection.
     #[pyo3(get, set)]
     on_connect: Option<Py<PyAny>>,
+    /// Whether the last frame `read` returned was a push (see `last_push`).
+    last_push: AtomicBool,
 }
 
 enum Step {
@@ -66,6 +68,7 @@ impl RemoteSubscriber {
             closed: AtomicBool::new(false),
             dec,
             on_connect: None,
+            last_push: AtomicBool::new(false),
         }
     }
 
@@ -211,7 +214,11 @@ impl RemoteSubscriber {
             };
             match self.read_step(py, wait.max(Duration::from_millis(1))) {
                 Ok(Step::Frame(Frame::Error(e))) => return Err(errors::reply_error(py, &e)),
-                Ok(Step::Frame(f)) => return reply::to_py(py, &f, &self.dec).map(Some),
+                Ok(Step::Frame(f)) => {
+                    self.last_push
+                        .store(matches!(f, Frame::Push(_)), Ordering::Relaxed);
+                    return reply::to_py(py, &f, &self.dec).map(Some);
+                }
                 Ok(Step::Idle) => {
                     py.check_signals()?;
                     if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -224,6 +231,14 @@ impl RemoteSubscriber {
                 }
             }
         }
+    }
+
+    /// Whether the last reply or message `read` returned was a RESP3 push
+    /// frame (a message, a subscription confirmation, an invalidation),
+    /// not the reply of a command.
+    #[getter]
+    fn last_push(&self) -> bool {
+        self.last_push.load(Ordering::Relaxed)
     }
 
     /// Number of bytes received but not yet read as messages.

@@ -68,6 +68,8 @@ pub struct Subscriber {
     state: Mutex<ClientState>,
     queue: Arc<Queue>,
     dec: Decoder,
+    /// Whether the last frame `read` returned was a push (see `last_push`).
+    last_push: AtomicBool,
 }
 
 impl Subscriber {
@@ -79,6 +81,9 @@ impl Subscriber {
     ) -> Subscriber {
         let queue = Arc::new(Queue::default());
         let mut state = ClientState::new(db);
+        // The client's protocol: a RESP3 subscriber's PING answers PONG,
+        // not a RESP2 pong message.
+        state.resp3 = dec.resp3;
         state.credentials = credentials;
         let sink: SinkRef = queue.clone();
         state.sink = Some(SubscriberSink(sink));
@@ -87,7 +92,17 @@ impl Subscriber {
             state: Mutex::new(state),
             queue,
             dec,
+            last_push: AtomicBool::new(false),
         }
+    }
+}
+
+impl Subscriber {
+    /// `frame` as `read` returns it, remembering whether it is a push.
+    fn returned<'py>(&self, py: Python<'py>, frame: &Frame) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.last_push
+            .store(matches!(frame, Frame::Push(_)), Ordering::Relaxed);
+        reply::to_py(py, frame, &self.dec).map(Some)
     }
 }
 
@@ -141,7 +156,7 @@ impl Subscriber {
         let deadline = deadline_after(timeout);
         loop {
             if let Some(f) = self.queue.frames.lock().pop_front() {
-                return reply::to_py(py, &f, &self.dec).map(Some);
+                return self.returned(py, &f);
             }
             let step = Duration::from_millis(100);
             let wait = match deadline {
@@ -153,13 +168,21 @@ impl Subscriber {
             }
             let queue = self.queue.clone();
             if let Some(f) = py.detach(move || queue.pop(wait)) {
-                return reply::to_py(py, &f, &self.dec).map(Some);
+                return self.returned(py, &f);
             }
             py.check_signals()?;
             if self.queue.closed.load(Ordering::Acquire) {
                 return Ok(None);
             }
         }
+    }
+
+    /// Whether the last reply or message `read` returned was a RESP3 push
+    /// frame (a message, a subscription confirmation, an invalidation),
+    /// not the reply of a command.
+    #[getter]
+    fn last_push(&self) -> bool {
+        self.last_push.load(Ordering::Relaxed)
     }
 
     /// Writes a byte to file descriptor `fd` (a duplicate is kept; it

@@ -135,11 +135,12 @@ class _LowLevel(ConnectCallbacks):
     def credential_provider(self) -> Any:
         return self.pool.connection_kwargs.get("credential_provider")
 
-    async def _pushed(self, reply: Any) -> Any:
-        """A reply read in pub/sub mode, through redis.asyncio's
-        ``push_handler_func`` when it is a push (the handler is a
-        coroutine function there, awaited)."""
-        result = self._parser.pushed(reply, self.get_protocol())
+    async def _pushed(self, reply: Any, push: bool) -> Any:
+        """A reply read in pub/sub mode (a push frame when ``push``),
+        through its handler when it is a RESP3 push (see
+        :class:`~redcore.connection.PushHandlers`; redis.asyncio's
+        handlers are coroutine functions, awaited)."""
+        result = self._parser.pushed(reply, self.get_protocol(), push)
         if inspect.isawaitable(result):
             result = await result
         return result

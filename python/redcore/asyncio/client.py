@@ -38,7 +38,7 @@ from .._compat import adopt, redis_base
 from ..exceptions import ConnectionError, NoScriptError, ReadOnlyError, RedisError, ResponseError, TimeoutError, WatchError
 from .connection import ConnectionPool, Connection, wait_pending
 from .embedded import EmbeddedConnectionPool
-from .retry import retry_allows, sleep_backoff
+from .retry import connect_retrying, retry_allows, sleep_backoff
 
 if TYPE_CHECKING:
     from .keyspace_notifications import AsyncKeyspaceNotifications
@@ -160,6 +160,37 @@ def _scan_iter(scan: str, pairs: bool) -> Callable[..., AsyncIterator[Any]]:
     scan_iter.__name__ = scan_iter.__qualname__ = f"{scan}_iter"
     scan_iter.__doc__ = f"An async iterator over {scan.upper()}'s results."
     return scan_iter
+
+
+async def run_transaction(
+    pipe: Any, func: Callable[[Any], Any], watches: Tuple[Any, ...], value_from_callable: bool, watch_delay: Optional[float],
+) -> Any:
+    """The loop of ``transaction()`` (a client's or a cluster's) on a
+    transactional ``pipe``: WATCH ``watches``, run ``func(pipe)`` (awaited
+    when it returns an awaitable), EXEC; again after a WatchError."""
+    while True:
+        try:
+            if watches:
+                await pipe.watch(*watches)
+            func_value = func(pipe)
+            if inspect.isawaitable(func_value):
+                func_value = await func_value
+            exec_value = await pipe.execute()
+            return func_value if value_from_callable else exec_value
+        except WatchError:
+            if watch_delay is not None and watch_delay > 0:
+                await asyncio.sleep(watch_delay)
+            continue
+
+
+async def warn_watch(self: Any, *names: Any) -> None:
+    """Warns, as redis-py does: WATCH belongs on a pipeline."""
+    warnings.warn(DeprecationWarning("Call WATCH from a Pipeline object"))
+
+
+async def warn_unwatch(self: Any) -> None:
+    """Warns, as redis-py does: UNWATCH belongs on a pipeline."""
+    warnings.warn(DeprecationWarning("Call UNWATCH from a Pipeline object"))
 
 
 class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]  # redis-py base when installed
@@ -482,19 +513,7 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
         ``watches`` WATCHed, retrying on WatchError; returns the EXEC
         results (or ``func``'s value with ``value_from_callable``)."""
         async with self.pipeline(True, shard_hint) as pipe:
-            while True:
-                try:
-                    if watches:
-                        await pipe.watch(*watches)
-                    func_value = func(pipe)
-                    if inspect.isawaitable(func_value):
-                        func_value = await func_value
-                    exec_value = await pipe.execute()
-                    return func_value if value_from_callable else exec_value
-                except WatchError:
-                    if watch_delay is not None and watch_delay > 0:
-                        await asyncio.sleep(watch_delay)
-                    continue
+            return await run_transaction(pipe, func, watches, value_from_callable, watch_delay)
 
     def pubsub(self, **kwargs: Any) -> "PubSub":
         """A :class:`~redcore.asyncio.PubSub` on this client."""
@@ -560,13 +579,8 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
         runs EVALSHA, loading the script when the server lacks it."""
         return Script(self, script)
 
-    def watch(self, *names: Any) -> None:
-        """Warns, as redis-py does: WATCH belongs on a pipeline."""
-        warnings.warn(DeprecationWarning("Call WATCH from a Pipeline object"))
-
-    def unwatch(self) -> None:
-        """Warns, as redis-py does: UNWATCH belongs on a pipeline."""
-        warnings.warn(DeprecationWarning("Call UNWATCH from a Pipeline object"))
+    watch = warn_watch
+    unwatch = warn_unwatch
 
     scan_iter = _scan_iter("scan", False)
     sscan_iter = _scan_iter("sscan", False)
@@ -640,14 +654,7 @@ async def _on_own_connection(pool: ConnectionPool, batch: Any, **send: Any) -> A
     failures = 0
     while True:
         spare = batch.copy() if explicit else None
-        try:
-            conn = await pool.get_connection()
-        except (ConnectionError, TimeoutError) as e:
-            failures += 1
-            if retry is None or not retry_allows(retry, e, failures):
-                raise
-            await sleep_backoff(retry, failures)
-            continue
+        conn, failures = await connect_retrying(pool, pool.get_connection, failures)
         # The command blocks as long as it asks; the server answers when its
         # block timeout ends, so socket_timeout does not apply here.
         conn.timeout = None

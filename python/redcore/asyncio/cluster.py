@@ -18,7 +18,13 @@ client's method of the same name on a worker thread of the client's own
 pool, without the GIL while it waits; so does a command the node answers
 with a redirection (MOVED, ASK, TRYAGAIN, CLUSTERDOWN: it was not
 applied) or a connection error: the sync client follows it, refreshing
-the slot map, and retries.
+the slot map, and retries. After ``await pipe.watch(...)`` a
+transactional pipeline holds the sync cluster pipeline that WATCHes (and
+its node's connection) until it is reset: its commands run on threads.
+
+Pub/sub (:class:`ClusterPubSub`) reads loop connections of its own: one
+to the node of its channels and patterns, one per node of a sharded
+channel.
 
     >>> import asyncio
     >>> from redcore.asyncio.cluster import RedisCluster
@@ -39,14 +45,23 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, List, Opti
 
 from .. import client as _sync_client
 from .. import cluster as _sync_cluster
+from .._cluster_nodes import REPLICA, _text
 from .._compat import adopt, redis_base
-from .._cluster_nodes import REPLICA
+from .._pubsub import _subscriptions
 from ..cluster import ClusterNode
-from ..exceptions import AskError, ClusterDownError, ConnectionError, ResponseError, TimeoutError, TryAgainError
+from ..connection import Encoder, parse_url
+from ..exceptions import (
+    AskError, ClusterDownError, ConnectionError, DataError, RedisClusterException, RedisError, ResponseError, TimeoutError,
+    TryAgainError,
+)
+from ..retry import Retry
+from .client import Script, _scan_iter, run_transaction, warn_unwatch, warn_watch
 from .connection import ConnectionPool
+from .pubsub import PubSub, open_subscriber
 
 if TYPE_CHECKING:
     from .keyspace_notifications import AsyncClusterKeyspaceNotifications
+    from .lock import Lock
 
 _Sync = _sync_cluster.RedisCluster
 _SyncRedis = _sync_client.Redis
@@ -62,12 +77,16 @@ _REDIRECTED = (AskError, TryAgainError, ClusterDownError)
 _NOT_COMMANDS = frozenset({
     "client", "close", "execute", "execute_command", "from_pool", "from_url", "get_cache", "get_connection_kwargs",
     "get_encoder", "get_protocol", "get_retry", "hscan_iter", "keyspace_notifications", "load_external_module",
-    "load_scripts", "lock", "monitor", "multi", "parse_response", "pipeline", "pubsub", "register_script", "reset",
+    "load_scripts", "lock", "monitor", "multi", "parse_response", "pipeline", "pubsub", "register_script",
     "scan_iter", "set_response_callback", "set_retry", "sscan_iter", "transaction", "unwatch", "watch", "zscan_iter",
     "get_node", "get_nodes", "get_primaries", "get_replicas", "get_random_node", "get_node_from_key",
     "get_default_node", "set_default_node", "replace_default_node", "keyslot", "get_redis_connection",
-    "disconnect_connection_pools",
+    "disconnect_connection_pools", "get_random_primary_node", "get_random_primary_or_all_nodes",
 })
+
+# Commands that always run through the sync client: RESET would reset a
+# loop connection that other tasks' commands share (its protocol too).
+_ON_THREAD = frozenset({"reset"})
 
 
 def _command_names() -> List[str]:
@@ -85,7 +104,7 @@ def _command(name: str) -> Callable[..., Any]:
     doc = getattr(_Sync, name).__doc__
     # The single-server client's method, when the cluster client uses it
     # unchanged: it records the command for the loop path.
-    record = getattr(_Sync, name) if getattr(_Sync, name) is getattr(_SyncRedis, name, None) else None
+    record = getattr(_Sync, name) if getattr(_Sync, name) is getattr(_SyncRedis, name, None) and name not in _ON_THREAD else None
 
     async def method(self: "RedisCluster", *args: Any, **kwargs: Any) -> Any:
         client = self._sync or await self.initialize()
@@ -120,10 +139,18 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
     ALL_NODES = _Sync.ALL_NODES
     RANDOM = _Sync.RANDOM
     DEFAULT_NODE = _Sync.DEFAULT_NODE
+    NODE_FLAGS = _Sync.NODE_FLAGS
+    node_flags = _Sync.NODE_FLAGS
+    RedisClusterRequestTTL = _Sync.RedisClusterRequestTTL
+    ERRORS_ALLOW_RETRY = _Sync.ERRORS_ALLOW_RETRY
 
     def __init__(self, host: Optional[str] = None, port: int = 6379, startup_nodes: Optional[List[ClusterNode]] = None,
                  *, max_workers: int = 32, **kwargs: Any) -> None:
         self._args: Tuple[Any, ...] = (host, port, startup_nodes)
+        if kwargs.get("retry") is None:
+            # Made here, so that ``rc.retry`` is the client's policy before
+            # the cluster is discovered too.
+            kwargs["retry"] = _sync_cluster._default_cluster_retry(kwargs.pop("cluster_error_retry_attempts", 3))
         self._kwargs = kwargs
         self._sync: Optional[_sync_cluster.RedisCluster] = None
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="redcore-cluster")
@@ -155,7 +182,10 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
                 host, port, startup = self._args
                 client = await self._run(_Sync, host=host, port=port, startup_nodes=startup, **self._kwargs)
                 node = client.get_default_node() or client.get_primaries()[0]
-                self._recorder = _sync_client.Pipeline(client.get_redis_connection(node), transaction=False)
+                recorder = _sync_client.Pipeline(client.get_redis_connection(node), transaction=False)
+                # One dict: a callback set on either shapes both paths' replies.
+                recorder.response_callbacks = client.response_callbacks
+                self._recorder = recorder
                 self._sync = client
         assert self._sync is not None
         return self._sync
@@ -256,15 +286,132 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
         return self._client.set_default_node(node)
 
     def keyslot(self, key: Any) -> int:
-        return _sync_cluster.key_slot(key, self._kwargs.get("encoding", "utf-8"))
+        return _sync_cluster.key_slot(key, self.encoder.encoding)
 
-    def get_encoder(self) -> Any:
-        return self._client.get_encoder()
+    def get_encoder(self) -> Encoder:
+        return self.encoder
 
     def set_response_callback(self, command: str, callback: Callable[..., Any]) -> None:
         self._client.set_response_callback(command, callback)
-        if self._recorder is not None:
-            self._recorder.response_callbacks[command.upper()] = callback
+
+    # -- settings (redis-py's attributes) -------------------------------------
+
+    def _setting(self, name: str, default: Any) -> Any:
+        """A client setting as given (a URL's query too), before the
+        cluster is discovered."""
+        url = self._kwargs.get("url")
+        if url is not None:
+            value = parse_url(url).get(name)
+            if value is not None:
+                return value
+        return self._kwargs.get(name, default)
+
+    @property
+    def nodes_manager(self) -> Any:
+        """The :class:`~redcore.cluster.NodesManager` (after initialize)."""
+        return self._client.nodes_manager
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._sync is not None:
+            return self._sync.encoder
+        return Encoder(self._setting("encoding", "utf-8"), self._setting("encoding_errors", "strict"), bool(self._setting("decode_responses", False)))
+
+    @property
+    def _encoding(self) -> Tuple[str, str]:
+        enc = self.encoder
+        return enc.encoding, enc.encoding_errors
+
+    @property
+    def retry(self) -> Retry:
+        """The cluster's retry policy (connection errors, CLUSTERDOWN)."""
+        return self._sync.retry if self._sync is not None else self._kwargs["retry"]
+
+    def get_retry(self) -> Retry:
+        return self.retry
+
+    def set_retry(self, retry: Retry) -> None:
+        self._kwargs["retry"] = retry
+        if self._sync is not None:
+            self._sync.set_retry(retry)
+
+    @property
+    def read_from_replicas(self) -> bool:
+        if self._sync is not None:
+            return self._sync.read_from_replicas
+        return bool(self._kwargs.get("read_from_replicas", False))
+
+    @property
+    def reinitialize_steps(self) -> int:
+        if self._sync is not None:
+            return self._sync.reinitialize_steps
+        return int(self._kwargs.get("reinitialize_steps", 5))
+
+    @property
+    def connection_kwargs(self) -> Dict[str, Any]:
+        """The connection arguments of every node (after initialize)."""
+        return self._client.get_connection_kwargs()
+
+    def get_connection_kwargs(self) -> Dict[str, Any]:
+        return self.connection_kwargs
+
+    @property
+    def response_callbacks(self) -> Any:
+        """Command name -> response callback, for every command of this
+        client (after initialize)."""
+        return self._client.response_callbacks
+
+    def replace_default_node(self, target_node: Optional[ClusterNode] = None) -> None:
+        """Sends keyless commands to ``target_node`` (None: another
+        primary, at random) from now on."""
+        self._client.replace_default_node(target_node)
+
+    def get_random_primary_node(self) -> ClusterNode:
+        return self._client.get_random_primary_node()
+
+    def get_random_primary_or_all_nodes(self, command_name: str) -> ClusterNode:
+        return self._client.get_random_primary_or_all_nodes(command_name)
+
+    # -- objects on this client -------------------------------------------------
+
+    def lock(
+        self, name: Any, timeout: Optional[float] = None, sleep: float = 0.1, blocking: bool = True,
+        blocking_timeout: Optional[float] = None, lock_class: Any = None, thread_local: bool = True,
+        raise_on_release_error: bool = True,
+    ) -> "Lock":
+        """A :class:`~redcore.asyncio.lock.Lock` on key ``name`` (its
+        scripts run on the node of that key)."""
+        from .lock import Lock
+
+        cls = Lock if lock_class is None else lock_class
+        return cls(self, name, timeout=timeout, sleep=sleep, blocking=blocking, blocking_timeout=blocking_timeout,
+                   thread_local=thread_local, raise_on_release_error=raise_on_release_error)
+
+    def register_script(self, script: Any) -> Script:
+        """A callable :class:`~redcore.asyncio.client.Script`: ``await
+        script(keys=..., args=...)`` runs EVALSHA on the node of its keys,
+        loading the script when that node lacks it."""
+        return Script(self, script)
+
+    def pubsub(self, node: Optional[ClusterNode] = None, host: Optional[str] = None, port: Optional[int] = None, **kwargs: Any) -> "ClusterPubSub":
+        """A :class:`ClusterPubSub`: channels and patterns on one node
+        (``node``, or ``host`` and ``port``; by default the node of the
+        first channel's slot), each sharded channel on its slot's node."""
+        return ClusterPubSub(self, node=node, host=host, port=port, **kwargs)
+
+    async def transaction(
+        self, func: Callable[["ClusterPipeline"], Any], *watches: Any, shard_hint: Any = None,
+        value_from_callable: bool = False, watch_delay: Optional[float] = None,
+    ) -> Any:
+        """Runs ``func(pipe)`` (a coroutine function or a plain one) in a
+        MULTI/EXEC on the node of ``watches``' slot, with them WATCHed,
+        retrying while a watched key changes; returns the EXEC results (or
+        ``func``'s value with ``value_from_callable``)."""
+        async with self.pipeline(True, shard_hint) as pipe:
+            return await run_transaction(pipe, func, watches, value_from_callable, watch_delay)
+
+    watch = warn_watch
+    unwatch = warn_unwatch
 
     # -- iteration, pipelines -------------------------------------------------
 
@@ -281,20 +428,38 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
                 if cursor == 0:
                     break
 
+    sscan_iter = _scan_iter("sscan", False)
+    hscan_iter = _scan_iter("hscan", True)
+    zscan_iter = _scan_iter("zscan", False)
+
     def pipeline(self, transaction: Optional[bool] = None, shard_hint: Any = None) -> "ClusterPipeline":
         """A pipeline: commands are queued, then sent per node (all nodes at
-        once) by ``await pipe.execute()``."""
+        once) by ``await pipe.execute()``; with ``transaction``, in
+        MULTI/EXEC on the node of their one slot."""
+        if shard_hint:
+            raise RedisClusterException("shard_hint is deprecated in cluster mode")
         return ClusterPipeline(self, bool(transaction))
 
 
 class ClusterPipeline:
     """Queues commands and runs them with ``await execute()`` through the
-    sync cluster pipeline (grouped per node, sent in parallel)."""
+    sync cluster pipeline (grouped per node, sent in parallel).
+
+    With ``transaction``, :meth:`watch` WATCHes keys of one slot on that
+    slot's node, and until :meth:`multi` commands run at once there and
+    are awaited (``await pipe.get(key)``); ``execute()`` then runs the
+    queued commands in MULTI/EXEC on that connection, raising WatchError
+    if a watched key changed."""
 
     def __init__(self, cluster: RedisCluster, transaction: bool = False) -> None:
         self._cluster = cluster
         self._transaction = transaction
         self._queue: List[Tuple[str, Tuple[Any, ...], Dict[str, Any]]] = []
+        # After watch(): the sync cluster pipeline holding the WATCH (and
+        # its node's connection); commands run on it on a worker thread.
+        self._watched: Optional[_sync_cluster.ClusterPipeline] = None
+        self._watching = False
+        self._explicit = False
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -302,28 +467,95 @@ class ClusterPipeline:
     def __bool__(self) -> bool:
         return True
 
+    def __await__(self) -> Any:
+        async def itself() -> "ClusterPipeline":
+            await self._cluster.initialize()
+            return self
+
+        return itself().__await__()
+
     async def __aenter__(self) -> "ClusterPipeline":
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        self.reset()
+        await self.reset()
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
+        """Forgets the queued commands; after a WATCH, UNWATCHes and gives
+        the node's connection back."""
         self._queue = []
+        self._explicit = self._watching = False
+        watched, self._watched = self._watched, None
+        if watched is not None:
+            await self._cluster._run(watched.reset)
+
+    def _immediate(self) -> bool:
+        return self._watching and not self._explicit
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or not callable(getattr(_Sync, name, None)) or name in _NOT_COMMANDS - {"execute_command"}:
             raise AttributeError(name)
 
-        def queue(*args: Any, **kwargs: Any) -> "ClusterPipeline":
+        def queue(*args: Any, **kwargs: Any) -> Any:
+            if self._immediate():
+                # WATCHing: the command runs now, on the watched connection.
+                assert self._watched is not None
+                return self._cluster._run(getattr(self._watched, name), *args, **kwargs)
             self._queue.append((name, args, kwargs))
             return self
 
         return queue
 
-    def execute_command(self, *args: Any, **kwargs: Any) -> "ClusterPipeline":
-        self._queue.append(("execute_command", args, kwargs))
-        return self
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        return self.__getattr__("execute_command")(*args, **kwargs)
+
+    def _transactional(self, method: str) -> None:
+        if not self._transaction:
+            raise RedisClusterException(f"method {method}() is not supported outside of transactional context")
+
+    async def watch(self, *names: Any) -> bool:
+        """WATCHes ``names`` (keys of one slot) on their node; until
+        :meth:`multi`, commands run at once on that connection."""
+        self._transactional("watch")
+        if self._explicit:
+            raise RedisError("Cannot issue a WATCH after a MULTI")
+        client = await self._cluster.initialize()
+        if self._watched is None:
+            self._watched = client.pipeline(True)
+        result = await self._cluster._run(self._watched.watch, *names)
+        self._watching = True
+        return result
+
+    async def unwatch(self) -> bool:
+        """Forgets the WATCHed keys."""
+        self._transactional("unwatch")
+        if self._watched is None or not self._watching:
+            return True
+        result = await self._cluster._run(self._watched.unwatch)
+        self._watching = False
+        return result
+
+    def multi(self) -> None:
+        """Starts queueing the transaction after :meth:`watch`."""
+        self._transactional("multi")
+        if self._explicit:
+            raise RedisError("Cannot issue nested calls to MULTI")
+        if self._queue:
+            raise RedisError("Commands without an initial WATCH have already been issued")
+        self._explicit = True
+
+    async def discard(self) -> None:
+        """Drops the queued transaction (and the WATCH)."""
+        self._transactional("discard")
+        await self.reset()
+
+    def _exec_watched(self, queued: List[Tuple[str, Tuple[Any, ...], Dict[str, Any]]], raise_on_error: bool) -> List[Any]:
+        pipe = self._watched
+        assert pipe is not None
+        pipe.multi()
+        for name, args, kwargs in queued:
+            getattr(pipe, name)(*args, **kwargs)
+        return pipe.execute(raise_on_error)
 
     async def execute(self, raise_on_error: bool = True) -> List[Any]:
         """Runs the queued commands; replies in order. Without
@@ -332,6 +564,12 @@ class ClusterPipeline:
         (or cut off by a connection error) are then run by the sync
         cluster pipeline, which follows it. An error reply raises unless
         ``raise_on_error`` is false (then it is returned in its place)."""
+        if self._watched is not None:
+            queued, self._queue = self._queue, []
+            try:
+                return await self._cluster._run(self._exec_watched, queued, raise_on_error)
+            finally:
+                await self.reset()
         if not self._queue:
             return []
         client = await self._cluster.initialize()
@@ -406,11 +644,180 @@ class ClusterPipeline:
         return out
 
 
+class _ClusterSubscriber:
+    """The connection of a :class:`ClusterPubSub`, in the shape the
+    :class:`redcore.PubSub` logic drives (``send``, ``read``, ``pending``,
+    ``close``): SUBSCRIBE / PSUBSCRIBE on one node's connection, each
+    sharded channel's command on the connection to its slot's node
+    (opened beforehand, :meth:`open_shards`); reads take from each in
+    turn. Every connection sets one ``event`` when something arrives."""
+
+    def __init__(self, cluster: RedisCluster, main: Any) -> None:
+        self.cluster = cluster
+        self.main = main
+        self.shards: Dict[str, Any] = {}
+        self.event = asyncio.Event()
+        main.event = self.event
+        self._next = 0
+
+    def _all(self) -> List[Any]:
+        return [self.main, *self.shards.values()]
+
+    @property
+    def _closed(self) -> bool:
+        # One dropped connection: the PubSub reopens them all, re-subscribing.
+        return any(c._closed for c in self._all())
+
+    @property
+    def is_connected(self) -> bool:
+        return not self._closed
+
+    async def open_shards(self, channels: Any) -> None:
+        """Opens the connections to the nodes of ``channels``' slots."""
+        for channel in channels:
+            node = self.cluster.get_node_from_key(channel)
+            assert node is not None
+            if node.name not in self.shards:
+                conn = await open_subscriber(self.cluster._pool_of(node))
+                conn.event = self.event
+                self.shards[node.name] = conn
+
+    def send(self, *args: Any) -> None:
+        command = _text(args[0]).upper()
+        if command not in ("SSUBSCRIBE", "SUNSUBSCRIBE"):
+            self.main.send(*args)
+            return
+        if len(args) == 1:
+            for conn in self.shards.values():
+                conn.send(*args)
+            return
+        # One command per slot: a node refuses channels of several slots.
+        groups: Dict[int, Tuple[Any, List[Any]]] = {}
+        for channel in args[1:]:
+            node = self.cluster.get_node_from_key(channel)
+            assert node is not None
+            groups.setdefault(self.cluster.keyslot(channel), (self.shards[node.name], []))[1].append(channel)
+        for conn, channels in groups.values():
+            conn.send(command, *channels)
+
+    def read(self, timeout: Optional[float] = 0) -> Any:
+        """The next reply or message of any connection, or None (never waits)."""
+        conns = self._all()
+        for i in range(len(conns)):
+            item = conns[(self._next + i) % len(conns)].read(0)
+            if item is not None:
+                self._next = (self._next + i + 1) % len(conns)
+                return item
+        return None
+
+    def pending(self) -> int:
+        return sum(c.pending() for c in self._all())
+
+    def close(self) -> None:
+        for conn in self._all():
+            conn.close()
+
+
+class _ClusterSettings:
+    """What :class:`~redcore.asyncio.PubSub` reads from its client, for a
+    cluster: the encoding; ``_pool`` only says "not the embedded engine"
+    (:meth:`ClusterPubSub._open` opens the connections)."""
+
+    connection_pool = None
+
+    def __init__(self, cluster: RedisCluster) -> None:
+        enc = cluster.encoder
+        self._pool = cluster
+        self._decode_responses = enc.decode_responses
+        self._encoding = (enc.encoding, enc.encoding_errors)
+
+
+class ClusterPubSub(PubSub, *redis_base("redis.asyncio.cluster", "ClusterPubSub")):  # type: ignore[misc]
+    """Pub/sub on a cluster with redis.asyncio's interface: channels and
+    patterns on one node (messages are broadcast to every node), sharded
+    channels (SSUBSCRIBE) on the node serving each channel's slot. The
+    node is ``node`` (or ``host`` and ``port``), else the node of the
+    first channel subscribed (the default node for a pattern). A dropped
+    connection is reopened, with every subscription, on the next call."""
+
+    def __init__(self, redis_cluster: RedisCluster, node: Optional[ClusterNode] = None, host: Optional[str] = None,
+                 port: Optional[int] = None, **kwargs: Any) -> None:
+        self.cluster = redis_cluster
+        self.node = node
+        if node is None and (host is None) != (port is None):
+            raise DataError("Specify both host and port")
+        self._address = (host, port) if node is None and host is not None else None
+        self._first: Any = None
+        if self._address is not None and redis_cluster._sync is not None:
+            self._resolve_address()
+        super().__init__(_ClusterSettings(redis_cluster), **kwargs)
+        self.client = redis_cluster
+
+    def _resolve_address(self) -> None:
+        assert self._address is not None
+        host, port = self._address
+        node = self.cluster.get_node(host=host, port=port)
+        if node is None:
+            raise RedisClusterException(f"Node {host}:{port} doesn't exist in the cluster")
+        self.node, self._address = node, None
+
+    def get_pubsub_node(self) -> Optional[ClusterNode]:
+        """The node of the channels and patterns (None until chosen)."""
+        return self.node
+
+    def _hint(self, command: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+        """Remembers the first channel: its slot's node is the pub/sub node
+        when none was given."""
+        if self._first is None and command in ("SUBSCRIBE", "SSUBSCRIBE"):
+            names = list(_subscriptions(args, kwargs))
+            if names:
+                self._first = names[0]
+
+    async def _open(self) -> Any:
+        cluster = self.cluster
+        await cluster.initialize()
+        if self._address is not None:
+            self._resolve_address()
+        if self.node is None:
+            self.node = cluster.get_node_from_key(self._first) if self._first is not None else cluster.get_default_node()
+        assert self.node is not None
+        old = self._conn
+        if old is not None:
+            old.close()
+        conn = _ClusterSubscriber(cluster, await open_subscriber(cluster._pool_of(self.node)))
+        # A reconnection re-subscribes the sharded channels too.
+        await conn.open_shards(self._p.shard_channels)
+        return conn
+
+    async def subscribe(self, *args: Any, **kwargs: Callable[..., Any]) -> None:
+        self._hint("SUBSCRIBE", args, kwargs)
+        await super().subscribe(*args, **kwargs)
+
+    async def ssubscribe(self, *args: Any, **kwargs: Callable[..., Any]) -> None:
+        """Subscribe to sharded channels, each on its slot's node."""
+        self._hint("SSUBSCRIBE", args, kwargs)
+        await self._connected()
+        await self._conn.open_shards(_subscriptions(args, kwargs))
+        await super().ssubscribe(*args, **kwargs)
+
+    async def sunsubscribe(self, *args: Any) -> None:
+        """Unsubscribe from sharded channels (all when none are given)."""
+        await self._connected()
+        await self._conn.open_shards(args)
+        await super().sunsubscribe(*args)
+
+    async def get_sharded_message(self, ignore_subscribe_messages: bool = False, timeout: Optional[float] = 0.0,
+                                  target_node: Optional[ClusterNode] = None) -> Optional[Dict[str, Any]]:
+        """The next message (of any node), as :meth:`get_message`."""
+        return await self.get_message(ignore_subscribe_messages, timeout)
+
+
 for _name in _command_names():
     if not hasattr(RedisCluster, _name) or _name not in vars(RedisCluster):
         setattr(RedisCluster, _name, _command(_name))
 
 adopt(RedisCluster)
+adopt(ClusterPubSub)
 
 
-__all__ = ["ClusterNode", "ClusterPipeline", "RedisCluster"]
+__all__ = ["ClusterNode", "ClusterPipeline", "ClusterPubSub", "RedisCluster"]

@@ -49,7 +49,7 @@ from .. import _redcore
 from .. import connection as _sync_connection
 from .._compat import adopt, redis_base
 from ..exceptions import ConnectionError, MaxConnectionsError, TimeoutError
-from ..connection import decode_reply
+from ..connection import decode_reply, speaks_resp3
 from ._lowlevel import _DONE, _NOTHING, Signal, _Done, _LowLevel, _changes_state, _encode_command, _retrieve, is_subscribe
 
 
@@ -117,6 +117,8 @@ class Connection(_LowLevel, asyncio.Protocol):
         self._stream = False
         self._stream_raw = False
         self.messages: "collections.deque[Any]" = collections.deque()
+        # Beside each queued item: whether it came as a RESP3 push frame.
+        self._pushes: "collections.deque[bool]" = collections.deque()
         self.event = asyncio.Event()
         self._signal = Signal()
         # Retired: closes once the replies it owes have arrived.
@@ -145,7 +147,9 @@ class Connection(_LowLevel, asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._stream:
             try:
-                self.messages.extend(self.core.feed_frames(data, self._stream_raw))
+                pushes: List[bool] = []
+                self.messages.extend(self.core.feed_frames(data, self._stream_raw, pushes))
+                self._pushes.extend(pushes)
             except Exception as e:
                 self._drop(e)
             self.event.set()
@@ -266,6 +270,7 @@ class Connection(_LowLevel, asyncio.Protocol):
         replies are out of step); in stream mode (pub/sub), ``timeout``
         returns None instead (``math.inf``: no limit; None: the pool's
         ``socket_timeout``), as redis.asyncio does."""
+        push = False
         if self._replies:
             fut = self._replies.popleft()
             if timeout is None or timeout == math.inf:
@@ -279,16 +284,28 @@ class Connection(_LowLevel, asyncio.Protocol):
                         self.disconnect()
                     raise TimeoutError(f"Timeout reading from {self.pool._address()}") from None
         elif self._stream:
-            reply = await self._read_stream(timeout, disconnect_on_error)
-            if reply is _NOTHING:
-                return None
+            while True:
+                got = await self._read_stream(timeout, disconnect_on_error)
+                if got is _NOTHING:
+                    return None
+                reply, push = got
+                if push_request or not (push and speaks_resp3(self.get_protocol())):
+                    break
+                # A push not asked for (a message, an invalidation): to its
+                # handler, and on to the next reply, as redis.asyncio does.
+                self._read_done()
+                await self._pushed(self._decoded(reply, disable_decoding), push)
         else:
             raise ConnectionError("No reply to read: no command was sent on this connection.")
         self._read_done()
-        if not disable_decoding and self.encoder.decode_responses:
-            reply = decode_reply(self.encoder, reply)
+        reply = self._decoded(reply, disable_decoding)
         if push_request and self._stream:
-            return await self._pushed(reply)
+            return await self._pushed(reply, push)
+        return reply
+
+    def _decoded(self, reply: Any, disable_decoding: bool) -> Any:
+        if not disable_decoding and self.encoder.decode_responses:
+            return decode_reply(self.encoder, reply)
         return reply
 
     async def _read_stream(self, timeout: Optional[float], disconnect_on_error: bool) -> Any:
@@ -309,10 +326,14 @@ class Connection(_LowLevel, asyncio.Protocol):
                 if disconnect_on_error:
                     self.disconnect()
                 raise TimeoutError(f"Timeout reading from {self.pool._address()}")
-        item = self.messages.popleft()
+        item, push = self._take()
         if isinstance(item, BaseException):
             raise item
-        return item
+        return item, push
+
+    def _take(self) -> Tuple[Any, bool]:
+        """The oldest queued item (stream mode), and whether it was a push."""
+        return self.messages.popleft(), self._pushes.popleft()
 
     async def can_read(self) -> bool:
         """True when a reply is waiting to be read."""
@@ -452,6 +473,7 @@ class Connection(_LowLevel, asyncio.Protocol):
         while self._replies:
             self._replies.popleft().add_done_callback(_retrieve)
         self.messages.clear()
+        self._pushes.clear()
         return _DONE
 
     def retire(self) -> None:
@@ -775,7 +797,7 @@ class PubSubConnection(Connection):
         """The next queued reply or message, or None (never waits)."""
         if not self.messages:
             return None
-        item = self.messages.popleft()
+        item, _ = self._take()
         if isinstance(item, BaseException):
             raise item
         return item

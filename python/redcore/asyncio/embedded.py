@@ -26,7 +26,7 @@ from typing import Any, List, Optional, Set, Tuple
 from .. import _redcore
 from .. import connection as _sync_connection
 from .._compat import adopt, redis_base
-from ..connection import decode_reply
+from ..connection import decode_reply, speaks_resp3
 from ..exceptions import ConnectionError, MaxConnectionsError, TimeoutError
 from ._lowlevel import _DONE, Signal, _Done, _LowLevel, _encode_command
 from .connection import wait_pending
@@ -96,11 +96,18 @@ class EmbeddedConnection(_LowLevel):
         conn = self._conn
         if conn is None:
             raise ConnectionError("No reply to read: no command was sent on this connection.")
-        if conn._sub is not None and not conn._replies:
-            limit = None if timeout is None or timeout == math.inf else timeout
-            if not await self._wait_subscriber(conn, limit):
-                return None
-        reply = conn.read_response(disable_decoding=True, timeout=0)
+        while True:
+            if conn._sub is not None and not conn._replies:
+                limit = None if timeout is None or timeout == math.inf else timeout
+                if not await self._wait_subscriber(conn, limit):
+                    return None
+            reply, push = conn._read_reply(timeout=0)
+            if push_request or not (push and speaks_resp3(self.get_protocol())):
+                break
+            # A push not asked for (a message, an invalidation): to its
+            # handler, and on to the next reply, as redis.asyncio does.
+            self._read_done()
+            await self._pushed(reply if disable_decoding or not self.encoder.decode_responses else decode_reply(self.encoder, reply), push)
         if isinstance(reply, _redcore.Pending):
             if timeout is None or timeout == math.inf:
                 reply = await wait_pending(reply)
@@ -113,7 +120,7 @@ class EmbeddedConnection(_LowLevel):
         if not disable_decoding and self.encoder.decode_responses:
             reply = decode_reply(self.encoder, reply)
         if push_request and conn._sub is not None:
-            return await self._pushed(reply)
+            return await self._pushed(reply, push)
         return reply
 
     async def _wait_subscriber(self, conn: Any, timeout: Optional[float]) -> bool:

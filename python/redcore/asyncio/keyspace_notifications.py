@@ -33,13 +33,13 @@ change.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from abc import ABC, abstractmethod
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Literal, Optional, Tuple, Union
 
 from ..exceptions import ConnectionError, RedisError
 from .client import Redis
+from .pubsub import read_loop
 from ..keyspace_notifications import (
     ChannelT,
     KeyeventChannel,
@@ -177,17 +177,7 @@ class AbstractAsyncKeyspaceNotifications(_SubscriberBase, AsyncKeyspaceNotificat
         notification of a subscription without a handler is dropped. An
         error goes to ``exception_handler(error, self)`` (awaited when it
         returns an awaitable) when given, else ends the loop."""
-        while self.subscribed:
-            try:
-                await self.get_message(timeout=poll_timeout)
-            except asyncio.CancelledError:
-                raise
-            except BaseException as e:
-                if exception_handler is None:
-                    raise
-                result = exception_handler(e, self)
-                if inspect.isawaitable(result):
-                    await result
+        await read_loop(self, lambda: self.get_message(timeout=poll_timeout), exception_handler, lambda: self.subscribed)
 
 
 class AsyncKeyspaceNotifications(AbstractAsyncKeyspaceNotifications):

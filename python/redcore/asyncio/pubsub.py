@@ -28,40 +28,56 @@ from __future__ import annotations
 import asyncio
 import inspect
 import socket
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
 from .. import _redcore
 from .._compat import adopt, redis_base
 from .._pubsub import PubSub as _SyncPubSub
 from .._pubsub import Subscription, _subscriptions
-from ..exceptions import ConnectionError, PubSubError, TimeoutError
+from ..exceptions import PubSubError
 from .connection import PubSubConnection
-from .retry import retry_allows, sleep_backoff
+from .retry import connect_retrying
 
 _FIRST_POLL = 0.0002
 _MAX_POLL = 0.005
 
 
 async def open_subscriber(pool: Any) -> PubSubConnection:
-    """A new subscriber connection of ``pool``. Opening sends nothing, so
-    a failure is retried with the pool's retry policy (a Sentinel pool
-    asks Sentinel again each time: during a failover the master moves)."""
-    retry = pool._retry_policy[0]
-    failures = 0
-    while True:
+    """A new subscriber connection of ``pool`` (opening is retried as the
+    pool's retry policy says: see :func:`connect_retrying`)."""
+
+    async def connect() -> PubSubConnection:
         conn = PubSubConnection(pool)
-        try:
-            await conn.connect()
-        except (ConnectionError, TimeoutError) as e:
-            failures += 1
-            if retry is None or not retry_allows(retry, e, failures):
-                raise
-            await sleep_backoff(retry, failures)
-            continue
-        track = getattr(pool, "_track_subscriber", None)
-        if track is not None:
-            track(conn)
+        await conn.connect()
         return conn
+
+    conn, _ = await connect_retrying(pool, connect)
+    track = getattr(pool, "_track_subscriber", None)
+    if track is not None:
+        track(conn)
+    return conn
+
+
+async def read_loop(
+    owner: Any, read: Callable[[], Awaitable[Any]], exception_handler: Optional[Callable[..., Any]],
+    keep_going: Callable[[], bool] = lambda: True,
+) -> None:
+    """The ``run()`` of a subscriber (:class:`PubSub`, keyspace
+    notifications): awaits ``read()`` (which runs the handlers) while
+    ``keep_going()``, until cancelled. An error goes to
+    ``exception_handler(error, owner)`` (awaited when it returns an
+    awaitable) when given, else ends the loop."""
+    while keep_going():
+        try:
+            await read()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:
+            if exception_handler is None:
+                raise
+            result = exception_handler(e, owner)
+            if inspect.isawaitable(result):
+                await result
 
 
 class SubscriberWaker:
@@ -81,10 +97,10 @@ class SubscriberWaker:
 
     def event(self, conn: Any) -> Optional[asyncio.Event]:
         """The event for ``conn`` (None for a connection of neither kind)."""
-        if isinstance(conn, PubSubConnection):
-            return conn.event
         if not isinstance(conn, _redcore.Subscriber):
-            return None
+            # A server connection (or a cluster's set of them) has its own.
+            event = getattr(conn, "event", None)
+            return event if isinstance(event, asyncio.Event) else None
         loop = asyncio.get_running_loop()
         if self._socks is not None and self._loop is not loop:
             self.close()
@@ -327,17 +343,7 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
         for name, handler in {**self.channels, **self.patterns}.items():
             if handler is None:
                 raise PubSubError(f"Channel: '{name}' has no handler registered")
-        while True:
-            try:
-                await self.get_message(ignore_subscribe_messages=True, timeout=poll_timeout)
-            except asyncio.CancelledError:
-                raise
-            except BaseException as e:
-                if exception_handler is None:
-                    raise
-                r = exception_handler(e, self)
-                if inspect.isawaitable(r):
-                    await r
+        await read_loop(self, lambda: self.get_message(ignore_subscribe_messages=True, timeout=poll_timeout), exception_handler)
 
 
 class _ConnectionSource:

@@ -15,8 +15,9 @@ Pass one to ``redcore.asyncio.Redis(host=..., retry=...)``; either class
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Optional, Tuple, TypeVar
 
+from ..exceptions import ConnectionError, TimeoutError
 from ..retry import Retry as _SyncRetry
 
 T = TypeVar("T")
@@ -41,6 +42,24 @@ async def sleep_backoff(retry: Any, failures: int) -> None:
     delay = backoff.compute(failures)
     if delay > 0:
         await asyncio.sleep(delay)
+
+
+async def connect_retrying(pool: Any, connect: Callable[[], Awaitable[T]], failures: int = 0) -> Tuple[T, int]:
+    """Awaits ``connect()`` (opening a connection of ``pool``) until it
+    succeeds, retrying a connection error or timeout as the pool's retry
+    policy allows: opening sends no command, so trying again is always
+    safe (a Sentinel pool asks Sentinel again each time: during a failover
+    the master moves). ``failures`` are the caller's earlier failures of
+    the same operation; returns (the connection, the failures now)."""
+    retry = pool._retry_policy[0]
+    while True:
+        try:
+            return await connect(), failures
+        except (ConnectionError, TimeoutError) as e:
+            failures += 1
+            if retry is None or not retry_allows(retry, e, failures):
+                raise
+            await sleep_backoff(retry, failures)
 
 
 class Retry(_SyncRetry):
