@@ -1,10 +1,11 @@
 """Options newer than the Redis 7.0 oracle on commands it has: HSCAN's
-NOVALUES (Redis 7.4) and BITOP's DIFF, DIFF1, ANDOR and ONE (Redis 8.2).
+NOVALUES and XREAD's ``+`` ID (Redis 7.4), and BITOP's DIFF, DIFF1, ANDOR
+and ONE (Redis 8.2).
 
-Redis 7.0 rejects both as syntax errors, so these tests run on the
-embedded engine only; the cases are the documented examples (the bitmap
-data-type page's A, B and C keys; HSCAN's page) and the documented error
-texts and edge cases.
+Redis 7.0 rejects them all, so these tests run on the embedded engine
+only; the cases are the documented examples (the bitmap data-type page's
+A, B and C keys; HSCAN's and XREAD's pages; redis-py's stream notebook)
+and the documented error texts and edge cases.
 """
 
 import pytest
@@ -121,3 +122,39 @@ def test_novalues_is_hscan_only(r):
     r.set("k", 1)
     for args in (("SSCAN", "s", 0), ("ZSCAN", "z", 0), ("SCAN", 0)):
         assert error_of(r, *args, "NOVALUES") == "syntax error"
+
+
+def test_xread_plus_reads_the_last_entry(r):
+    for i in range(3):
+        r.xadd("s", {"v": i}, id=f"1-{i + 1}")
+    r.xadd("t", {"w": 9}, id="5-0")
+    assert r.xread({"s": "+"}) == [[b"s", [(b"1-3", {b"v": b"2"})]]]
+    # COUNT does not widen it: only entries after the one before the last.
+    assert r.xread({"s": "+"}, count=10) == [[b"s", [(b"1-3", {b"v": b"2"})]]]
+    assert r.xread({"s": "+", "t": "+"}, count=1) == [
+        [b"s", [(b"1-3", {b"v": b"2"})]],
+        [b"t", [(b"5-0", {b"w": b"9"})]],
+    ]
+    # With BLOCK it answers at once when there is a last entry.
+    assert r.xread({"s": "+"}, block=0) == [[b"s", [(b"1-3", {b"v": b"2"})]]]
+
+
+def test_xread_plus_edge_cases(r):
+    # A missing stream reads from 0-0: nothing.
+    assert r.xread({"nosuch": "+"}) == r.xread({"nosuch": "0-0"})
+    # The last ID is the last one generated: once that entry is deleted,
+    # nothing is after the ID before it.
+    r.xadd("s", {"v": 1}, id="1-1")
+    r.xadd("s", {"v": 2}, id="1-2")
+    r.xdel("s", "1-2")
+    assert r.xread({"s": "+"}) == r.xread({"s": "$"})
+    # An empty stream whose last ID is 0-0 has no ID before it.
+    r.xgroup_create("empty", "g", id="0", mkstream=True)
+    assert error_of(r, "XREAD", "STREAMS", "empty", "+") == "the stream last element ID is 0-0"
+    # XREADGROUP has no use for it.
+    r.xgroup_create("s", "g", id="0")
+    assert error_of(r, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "+") == (
+        "The + ID is meaningless in the context of XREADGROUP: you want to read the history "
+        "of this consumer by specifying a proper ID, or use the > ID to get new messages. "
+        "The + ID would just return an empty result set."
+    )

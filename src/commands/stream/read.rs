@@ -188,7 +188,8 @@ fn read_generic(ctx: &mut Ctx, argv: &[&[u8]], xreadgroup: bool) -> CmdResult {
 }
 
 /// Checks each key (type, group) and turns its ID argument into an ID;
-/// `>` becomes the maximum ID, as in Redis.
+/// `>` becomes the maximum ID, as in Redis, `$` the stream's last ID and
+/// `+` (XREAD only) the ID just before it.
 fn resolve_ids(ctx: &mut Ctx, a: &ReadArgs, xreadgroup: bool) -> Result<Vec<StreamId>, Error> {
     let now = ctx.now;
     let mut ids = Vec::with_capacity(a.keys.len());
@@ -211,6 +212,20 @@ fn resolve_ids(ctx: &mut Ctx, a: &ReadArgs, xreadgroup: bool) -> Result<Vec<Stre
                 ))
             }
             b"$" => s.map_or(StreamId::ZERO, |s| s.last_id),
+            // Redis 7.4: the stream's last entry (reading after the ID just
+            // before its last ID).
+            b"+" if xreadgroup => {
+                return Err(Error::err(
+                    "ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.",
+                ))
+            }
+            b"+" => match s {
+                Some(s) => s
+                    .last_id
+                    .prev()
+                    .ok_or(Error::err("ERR the stream last element ID is 0-0"))?,
+                None => StreamId::ZERO,
+            },
             b">" if !xreadgroup => {
                 return Err(Error::err(
                     "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
