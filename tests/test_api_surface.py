@@ -267,3 +267,40 @@ def test_crc_key_slot_matches_redis_pys() -> None:
         for bucket in (16384, 1024, 7):
             assert redcore.crc.key_slot(key, bucket) == redis.crc.key_slot(key, bucket), (key, bucket)
     assert redcore.crc.key_slot(memoryview(b"{user:1}:mail")) == redis.crc.key_slot(b"{user:1}:mail")
+
+
+# What code imports from redis-py's submodules (type hints, isinstance
+# checks, except clauses), as redis-py's own notebooks do with
+# ``redis.client.PubSub``: the same names in redcore's submodules.
+SUBMODULE_NAMES = {
+    "client": ["Redis", "StrictRedis", "Pipeline", "PubSub", "PubSubWorkerThread", "Monitor", "Lock", "Script"],
+    "asyncio.client": ["Redis", "StrictRedis", "Pipeline", "PubSub", "Monitor", "Lock"],
+    "asyncio.lock": ["Lock", "LockError", "LockNotOwnedError"],
+    "lock": ["Lock", "LockError", "LockNotOwnedError"],
+}
+
+
+def test_names_imported_from_redis_py_submodules_exist_in_redcore() -> None:
+    import importlib
+    import inspect
+
+    import redis.exceptions
+
+    for module, names in SUBMODULE_NAMES.items():
+        ours = importlib.import_module(f"redcore.{module}")
+        theirs = importlib.import_module(f"redis.{module}")
+        for name in names:
+            assert hasattr(theirs, name), (module, name)
+            assert inspect.isclass(getattr(ours, name)), (module, name)
+        star: Dict[str, Any] = {}
+        exec(f"from redcore.{module} import *", star)
+    # The lazily loaded ones are the classes the clients hand out.
+    import redcore.asyncio.client
+
+    assert redcore.asyncio.client.PubSub is type(redcore.asyncio.Redis().pubsub())
+    assert redcore.client.Monitor is redcore.monitor.Monitor
+    # Every exception redis.exceptions defines, caught by redis-py's class.
+    for name, value in vars(redis.exceptions).items():
+        if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == "redis.exceptions":
+            assert issubclass(getattr(redcore.exceptions, name), value), name
+    assert [e.value for e in redcore.exceptions.ExceptionType] == [e.value for e in redis.exceptions.ExceptionType]

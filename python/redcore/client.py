@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
 from . import _redcore
 from ._callbacks import callbacks_for
-from ._pubsub import PubSub
+from ._pubsub import PubSub, PubSubWorkerThread
 from .lock import Lock
 from .commands import CoreCommands
 from ._compat import adopt, redis_base
@@ -772,4 +772,16 @@ adopt(Redis)
 adopt(Pipeline)
 
 
-__all__ = ["Pipeline", "Redis", "StrictRedis", "from_url"]
+# Classes redis.client also offers, loaded on first use (PEP 562).
+_LAZY = {"Monitor": "monitor", "Script": "_script"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__package__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Lock", "Monitor", "Pipeline", "PubSub", "PubSubWorkerThread", "Redis", "Script", "StrictRedis", "from_url"]

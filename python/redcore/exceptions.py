@@ -16,6 +16,7 @@ Code written against redis-py's exceptions keeps working::
 
 from __future__ import annotations
 
+import enum
 from typing import Dict, Optional, Type, Union
 
 from ._compat import redis_base
@@ -164,6 +165,28 @@ class CrossSlotTransactionError(RedisClusterException, *_r('CrossSlotTransaction
     """A cluster transaction touches several slots."""
 
 
+class ExternalAuthProviderError(ConnectionError, *_r('ExternalAuthProviderError')):
+    """An external authentication provider (a credential provider fetching
+    tokens) failed."""
+
+
+class NoSuchFieldsetError(ResponseError, *_r('NoSuchFieldsetError')):
+    """``HIMPORT SET`` named a fieldset the connection has not prepared."""
+
+
+class IncorrectPolicyType(*(_r('IncorrectPolicyType') or (Exception,))):
+    """A cluster request/response policy name that is not a known one."""
+
+
+class ExceptionType(enum.Enum):
+    """How redis-py's observability groups errors."""
+
+    NETWORK = "network"
+    TLS = "tls"
+    AUTH = "auth"
+    SERVER = "server"
+
+
 class InvalidPipelineStack(RedisClusterException, *_r('InvalidPipelineStack')):
     """A cluster pipeline was used incorrectly."""
 
@@ -226,7 +249,10 @@ __all__ = [
     "ConnectionError",
     "CrossSlotTransactionError",
     "DataError",
+    "ExceptionType",
     "ExecAbortError",
+    "ExternalAuthProviderError",
+    "IncorrectPolicyType",
     "InvalidPipelineStack",
     "InvalidResponse",
     "LockError",
@@ -237,6 +263,7 @@ __all__ = [
     "MovedError",
     "NoPermissionError",
     "NoScriptError",
+    "NoSuchFieldsetError",
     "OutOfMemoryError",
     "PubSubError",
     "ReadOnlyError",

@@ -950,4 +950,17 @@ def from_url(url: str, **kwargs: Any) -> Redis:
     return Redis.from_url(url, **kwargs)
 
 
-__all__ = ["Pipeline", "Redis", "Script", "StrictRedis", "from_url"]
+# Classes redis.asyncio.client also offers, loaded on first use so that
+# importing this module stays light (PEP 562).
+_LAZY = {"PubSub": "pubsub", "Monitor": "monitor", "Lock": "lock"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__package__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Lock", "Monitor", "Pipeline", "PubSub", "Redis", "Script", "StrictRedis", "from_url"]

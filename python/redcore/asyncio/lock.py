@@ -17,7 +17,7 @@ import asyncio
 from typing import Any, Optional, Union
 
 from .._compat import adopt, redis_base
-from ..exceptions import LockError
+from ..exceptions import LockError, LockNotOwnedError
 from ..lock import _LockCore
 
 Number = Union[int, float]
