@@ -4,6 +4,7 @@ use bytes::Bytes;
 
 use super::args;
 use super::flags::*;
+use super::hash::parse_cursor;
 use super::routing::{Combine, Nodes};
 use super::{acl, Command, Ctx, Group};
 use crate::engine::clock::lru_clock;
@@ -315,29 +316,6 @@ fn keys(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::Array(out))
 }
 
-/// A SCAN cursor as C's `strtoul` reads it: no leading space, an optional
-/// sign (a negative number wraps), digits to the end; empty means 0.
-pub(crate) fn parse_cursor(arg: &[u8]) -> Result<u64, Error> {
-    let invalid = || Error::err("ERR invalid cursor");
-    let (neg, digits) = match arg.first() {
-        None => return Ok(0),
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        Some(_) => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(c - b'0')))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
-
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 fn scan(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let cursor = parse_cursor(argv[1])?;
@@ -617,20 +595,4 @@ fn object_help(_ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             "    Return the reference count of the value of <key>.",
         ],
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_parse_like_strtoul() {
-        assert_eq!(parse_cursor(b"").unwrap(), 0);
-        assert_eq!(parse_cursor(b"+7").unwrap(), 7);
-        assert_eq!(parse_cursor(b"-1").unwrap(), u64::MAX);
-        assert!(parse_cursor(b" 1").is_err());
-        assert!(parse_cursor(b"-").is_err());
-        assert!(parse_cursor(b"18446744073709551616").is_err());
-        assert_eq!(parse_cursor(b"18446744073709551615").unwrap(), u64::MAX);
-    }
 }

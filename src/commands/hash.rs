@@ -1,4 +1,4 @@
-//! Hash commands, plus the HSCAN/SSCAN option parsing both groups share.
+//! Hash commands, plus the cursor and option parsing of the SCAN family.
 //!
 //! A listpack-encoded hash keeps its fields in insertion order (Redis
 //! appends to the listpack), so while `listpack` is set deletions use
@@ -500,7 +500,8 @@ pub(crate) fn parse_cursor(arg: &[u8]) -> Result<u64, Error> {
     Ok(if neg { v.wrapping_neg() } else { v })
 }
 
-/// HSCAN/SSCAN options: how many slots to visit and the MATCH filter.
+/// HSCAN/SSCAN/ZSCAN options: how many slots to visit, the MATCH filter
+/// and HSCAN's NOVALUES.
 pub(crate) struct ScanOpts {
     pub count: usize,
     pub pattern: Option<GlobPattern>,

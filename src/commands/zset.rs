@@ -16,12 +16,12 @@ use bytes::Bytes;
 
 use super::args::{self, is};
 use super::flags::*;
+use super::hash::{parse_cursor, ScanOpts};
 use super::{Command, Ctx, Group};
 use crate::engine::notify;
 use crate::engine::value::{SortedSet, Value};
 use crate::engine::zset::{LexRange, ScoreRange, ZSet};
 use crate::error::{CmdResult, Error};
-use crate::glob::GlobPattern;
 use crate::resp::Frame;
 
 #[path = "zset_range.rs"]
@@ -721,38 +721,20 @@ fn sample_distinct(n: usize, k: usize) -> Vec<usize> {
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
 fn zscan(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
-    let cursor = scan_cursor(argv[2]).ok_or(Error::err("ERR invalid cursor"))?;
+    let cursor = parse_cursor(argv[2])?;
     let now = ctx.now;
     let resp_empty = || Frame::Array(vec![Frame::bulk(b"0"), Frame::Array(Vec::new())]);
     // Redis looks the key up before it parses the options.
     if ctx.db().get::<SortedSet>(argv[1], now)?.is_none() {
         return Ok(resp_empty());
     }
-    let mut count = 10usize;
-    let mut pattern = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let more = i + 1 < argv.len();
-        if is(argv[i], "count") && more {
-            let n = args::int(argv[i + 1])?;
-            if n < 1 {
-                return Err(Error::Syntax);
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if is(argv[i], "match") && more {
-            let p = argv[i + 1];
-            pattern = (p != b"*").then(|| GlobPattern::new(p, false));
-        } else {
-            return Err(Error::Syntax);
-        }
-        i += 2;
-    }
+    let opts = ScanOpts::parse(&argv[3..], false)?;
     let Some(z) = ctx.db().get::<SortedSet>(argv[1], now)? else {
         return Ok(resp_empty());
     };
     let mut items = Vec::new();
     let mut emit = |m: &Bytes, s: f64, listpack: bool| {
-        if pattern.as_ref().is_none_or(|p| p.matches(m)) {
+        if opts.matches(m) {
             items.push(Frame::Bulk(m.clone()));
             items.push(Frame::Bulk(scan_score_text(s, listpack)));
         }
@@ -764,39 +746,10 @@ fn zscan(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         }
         0
     } else {
-        z.zset.scan(cursor, count, |m, s| emit(m, s, false))
+        z.zset.scan(cursor, opts.count, |m, s| emit(m, s, false))
     };
     let cursor = Frame::Bulk(Bytes::from(next.to_string()));
     Ok(Frame::Array(vec![cursor, Frame::Array(items)]))
-}
-
-/// A scan cursor as C's `strtoul` reads it (a sign is accepted and `-n`
-/// wraps; the argument ends at a NUL byte). `None` for anything else.
-fn scan_cursor(arg: &[u8]) -> Option<u64> {
-    let arg = arg.split(|&c| c == 0).next().unwrap_or_default();
-    if arg
-        .first()
-        .is_some_and(|c| c.is_ascii_whitespace() || *c == 0x0b)
-    {
-        return None;
-    }
-    let (neg, digits) = match arg.first() {
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        _ => (false, arg),
-    };
-    if digits.is_empty() {
-        // No digits: strtoul consumes nothing, so only "" is a (zero) cursor.
-        return arg.is_empty().then_some(0);
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 /// How ZSCAN prints a score: a skip list entry as `%.17g`, a listpack

@@ -265,6 +265,13 @@ def test_scan_errors(r):
     assert err(r, r.execute_command, "SCAN", 0, "MATCH") == "syntax error"
     assert err(r, r.execute_command, "SCAN", 0, "FOO", "bar") == "syntax error"
     assert r.scan(0) == (0, [])
+    # The cursor is read as a C string: a NUL byte ends it, as in HSCAN,
+    # SSCAN and ZSCAN (one parser for all four).
+    assert r.execute_command("SCAN", b"0\x00junk") == (0, [])
+    r.zadd("z", {"m": 1})
+    for args in (("HSCAN", "z"), ("SSCAN", "z"), ("ZSCAN", "z")):
+        assert err(r, r.execute_command, *args, "x") == "invalid cursor"
+    assert r.execute_command("ZSCAN", "z", b"0\x00junk") == (0, [(b"m", 1.0)])
 
 
 def test_randomkey(r):
