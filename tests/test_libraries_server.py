@@ -19,7 +19,18 @@ outcome.
 - python-socketio's ``RedisManager`` and ``AsyncRedisManager``: a
   write-only manager (another process's emitter) emits to a room, and a
   server's manager receives it over Redis pub/sub and sends it to the
-  client in that room.
+  client in that room; with redis-py and with redcore's client in its
+  place (socketio takes a URL, not a client).
+- rq-scheduler (it takes a client: redis-py's on both servers, and
+  redcore's on both and on the embedded engine): jobs scheduled at a time,
+  in a delay, repeating and by cron, moved to the queue by a burst run and
+  run by an rq worker.
+- saq (it takes a ``redis.asyncio`` client: the same four, and redcore's
+  on the embedded engine): an asyncio worker applies jobs, failures,
+  scheduled jobs, ``map`` and aborts; the queue's ``info``.
+- taskiq-redis (URLs only): the list, stream and pub/sub brokers with the
+  Redis result backend and an in-process receiver, and the list schedule
+  source.
 
 The versions are pinned in ``requirements-test.txt``.
 """
@@ -27,12 +38,13 @@ The versions are pinned in ``requirements-test.txt``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import logging
 import threading
 import time
 import uuid
-from typing import Any, Iterator, List, Tuple
+from typing import Any, AsyncIterator, Iterator, List, Tuple
 
 import pytest
 import redis
@@ -43,6 +55,17 @@ from celery.contrib.testing.worker import start_worker
 from celery.exceptions import TaskRevokedError
 from celery.result import GroupResult
 from kombu import Connection
+from rq import Queue as RqQueue
+from rq import SimpleWorker
+from rq_scheduler import Scheduler
+from saq import Queue as SaqQueue
+from saq import Worker as SaqWorker
+from saq.job import Status as SaqStatus
+from saq.queue.base import JobError as SaqJobError
+from saq.queue.redis import RedisQueue
+from taskiq import ScheduledTask
+from taskiq.api import run_receiver_task
+from taskiq_redis import ListQueueBroker, ListRedisScheduleSource, PubSubBroker, RedisAsyncResultBackend, RedisStreamBroker
 
 import redcore
 import redcore.asyncio
@@ -428,3 +451,191 @@ async def test_socketio_async_redis_manager(url: str, client: redis.Redis, sio_r
         await mgr.pubsub.aclose()
         await mgr.redis.aclose()
         await emitter.redis.aclose()
+
+
+# -- rq-scheduler -------------------------------------------------------------------------
+
+
+def add(x: int, y: int) -> int:
+    """An rq job (found by its import path, ``test_libraries_server.add``)."""
+    return x + y
+
+
+CLIENTS = [("redis-py", "server"), ("redis-py", "oracle"), ("redcore", "embedded"), ("redcore", "server"), ("redcore", "oracle")]
+
+
+@pytest.fixture(params=CLIENTS, ids=["-".join(c) for c in CLIENTS])
+def where(request: pytest.FixtureRequest, redis_server: Any) -> Iterator[Tuple[str, str]]:
+    """(client library, place) for libraries that take a client: redis-py
+    or redcore's client, on redcore's server, redis-server, or (redcore's
+    only) a fresh embedded engine, yielded as (library, URL)."""
+    lib, place = request.param
+    if place == "embedded":
+        name = f"libs-server-{uuid.uuid4().hex}"
+        yield lib, f"memory://{name}"
+        redcore._redcore.forget_engine(name)
+        return
+    port = request.getfixturevalue("redcore_server").port if place == "server" else redis_server.port
+    redis.Redis(port=port).flushall()
+    yield lib, f"redis://127.0.0.1:{port}/0"
+
+
+@pytest.fixture
+def sync_client(where: Tuple[str, str]) -> Iterator[Any]:
+    lib, url = where
+    c = (redis.Redis if lib == "redis-py" else redcore.Redis).from_url(url)
+    yield c
+    c.close()
+
+
+def test_rq_scheduler(sync_client: Any) -> None:
+    conn = sync_client
+    queue = RqQueue("default", connection=conn)
+    scheduler = Scheduler(queue=queue, connection=conn, interval=1)
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)  # rq-scheduler's naive UTC
+    due = scheduler.enqueue_at(now - datetime.timedelta(seconds=2), add, 1, 2)
+    later = scheduler.enqueue_in(datetime.timedelta(hours=1), add, 3, 4)
+    repeating = scheduler.schedule(now - datetime.timedelta(seconds=1), add, args=[5, 6], interval=60, repeat=2)
+    yearly = scheduler.cron("0 0 1 1 *", add, args=[7, 8])
+    dropped = scheduler.enqueue_in(datetime.timedelta(hours=2), add, 0, 0)
+    assert scheduler.count() == 5 and due in scheduler and dropped in scheduler
+    assert [j.id for j in scheduler.get_jobs(until=now)] == [due.id, repeating.id]
+    assert [j.id for j in scheduler.get_jobs()] == [due.id, repeating.id, later.id, dropped.id, yearly.id]
+    scheduler.cancel(dropped)
+    assert dropped not in scheduler and scheduler.count() == 4
+    scheduler.change_execution_time(later, now + datetime.timedelta(hours=3))
+    times = {j.id: t for j, t in scheduler.get_jobs(with_times=True)}
+    assert times[later.id] == now.replace(microsecond=0) + datetime.timedelta(hours=3)
+
+    scheduler.run(burst=True)  # moves the due jobs to their queue
+    assert queue.count == 2 and scheduler.count() == 3  # the repeating job is scheduled again
+    assert SimpleWorker([queue], connection=conn).work(burst=True) is True
+    assert queue.fetch_job(due.id).return_value() == 3
+    assert queue.fetch_job(repeating.id).return_value() == 11
+    assert queue.fetch_job(repeating.id).meta["repeat"] == 1  # one run left
+    assert conn.exists(scheduler.scheduler_lock_key) == 0
+
+
+# -- saq ----------------------------------------------------------------------------------
+
+
+async def saq_add(ctx: Any, *, x: int, y: int) -> int:
+    return x + y
+
+
+async def saq_fail(ctx: Any) -> None:
+    raise ValueError("boom")
+
+
+async def saq_slow(ctx: Any) -> None:
+    await asyncio.sleep(10)
+
+
+@contextlib.asynccontextmanager
+async def saq_worker(where: Tuple[str, str]) -> AsyncIterator[Any]:
+    """A saq queue on ``where`` with a worker running its jobs."""
+    lib, url = where
+    if lib == "redis-py":
+        queue = SaqQueue.from_url(url, name="jobs")
+    else:
+        queue = RedisQueue(redcore.asyncio.Redis.from_url(url), name="jobs")
+    await queue.connect()
+    worker = SaqWorker(queue, functions=[saq_add, saq_fail, saq_slow], concurrency=2, timers={"schedule": 1, "abort": 1})
+    running = asyncio.create_task(worker.start())
+    try:
+        yield queue, worker
+    finally:
+        await worker.stop()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await queue.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_saq_queue_and_worker(where: Tuple[str, str]) -> None:
+    async with saq_worker(where) as (queue, worker):
+        info = await queue.info(jobs=True)  # nothing yet: an MGET of no keys
+        assert (info["queued"], info["active"], info["jobs"]) == (0, 0, [])
+        assert await queue.apply("saq_add", x=1, y=2, timeout=10) == 3
+        with pytest.raises(SaqJobError, match="boom"):
+            await queue.apply("saq_fail", timeout=10)
+        info = await queue.info(jobs=True)
+        assert list(info["workers"]) == [worker.id] and info["queued"] == info["active"] == 0
+
+
+@pytest.mark.long
+@pytest.mark.asyncio
+async def test_saq_scheduled_and_aborted_jobs_and_map(where: Tuple[str, str]) -> None:
+    async with saq_worker(where) as (queue, _):
+        assert await queue.map("saq_add", [{"x": i, "y": i} for i in range(4)], timeout=10) == [0, 2, 4, 6]
+        when = time.time() + 0.3
+        job = await queue.enqueue("saq_add", x=2, y=2, scheduled=when)
+        assert job is not None
+        await job.refresh(until_complete=10)
+        assert job.status == SaqStatus.COMPLETE and job.result == 4 and job.started >= when * 1000
+        slow = await queue.enqueue("saq_slow")
+        assert slow is not None
+        deadline = time.time() + 10
+        while (await queue.job(slow.key)).status != SaqStatus.ACTIVE and time.time() < deadline:  # type: ignore[union-attr]
+            await asyncio.sleep(0.02)
+        info = await queue.info(jobs=True)
+        assert info["active"] == 1 and [j["key"] for j in info["jobs"]] == [slow.key]
+        await slow.abort("enough")
+        await slow.refresh(until_complete=10)
+        assert slow.status == SaqStatus.ABORTED and slow.error == "enough"
+
+
+# -- taskiq-redis -------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("broker_class", [ListQueueBroker, RedisStreamBroker, PubSubBroker])
+async def test_taskiq_brokers_and_result_backend(url: str, client: redis.Redis, broker_class: Any) -> None:
+    broker = broker_class(url).with_result_backend(RedisAsyncResultBackend(url, result_ex_time=60))
+
+    @broker.task(task_name="add")
+    async def add_task(x: int, y: int) -> int:
+        return x + y
+
+    @broker.task(task_name="fail")
+    async def fail_task() -> None:
+        raise ValueError("boom")
+
+    await broker.startup()
+    receiver = asyncio.create_task(run_receiver_task(broker))
+    try:
+        if broker_class is PubSubBroker:  # messages sent before it subscribes are lost
+            for _ in range(500):
+                if client.pubsub_numsub("taskiq")[0][1] == 1:
+                    break
+                await asyncio.sleep(0.01)
+        sent = await add_task.kiq(1, 2)
+        result = await sent.wait_result(timeout=10)
+        assert result.return_value == 3 and not result.is_err
+        assert 0 < client.ttl(sent.task_id) <= 60
+        failed = await (await fail_task.kiq()).wait_result(timeout=10)
+        assert failed.is_err and repr(failed.error) == "ValueError('boom')"
+        many = [await add_task.kiq(i, i) for i in range(10)]
+        assert [(await m.wait_result(timeout=10)).return_value for m in many] == [2 * i for i in range(10)]
+    finally:
+        receiver.cancel()
+        await asyncio.gather(receiver, return_exceptions=True)
+        await broker.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_taskiq_list_schedule_source(url: str) -> None:
+    source = ListRedisScheduleSource(url)
+    await source.startup()
+    try:
+        at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+        once = ScheduledTask(task_name="add", labels={}, args=[1, 2], kwargs={}, time=at)
+        nightly = ScheduledTask(task_name="add", labels={}, args=[3, 4], kwargs={}, cron="0 0 * * *")
+        await source.add_schedule(once)
+        await source.add_schedule(nightly)
+        # Due now: the cron schedules (time ones only at their minute).
+        assert [s.schedule_id for s in await source.get_schedules()] == [nightly.schedule_id]
+        await source.delete_schedule(nightly.schedule_id)
+        assert await source.get_schedules() == []
+    finally:
+        await source.shutdown()
