@@ -15,7 +15,8 @@ outcome.
   ``revoke`` and ``inspect`` (the pidbox's fanout over PUBLISH and its reply
   queue), and kombu's own queues: unacked messages restored after the
   visibility timeout (the ``unacked`` hash and ``unacked_index`` sorted
-  set), priority steps and the global key prefix.
+  set), priority steps and the global key prefix. One test runs on
+  ``python -m redcore serve`` started as its own process, as deployed.
 - python-socketio's ``RedisManager`` and ``AsyncRedisManager``: a
   write-only manager (another process's emitter) emits to a room, and a
   server's manager receives it over Redis pub/sub and sends it to the
@@ -41,6 +42,8 @@ import asyncio
 import contextlib
 import datetime
 import logging
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -69,6 +72,7 @@ from taskiq_redis import ListQueueBroker, ListRedisScheduleSource, PubSubBroker,
 
 import redcore
 import redcore.asyncio
+from conftest import _free_port
 
 # Celery's result backend still calls redis-py's deprecated SETEX.
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated setex:DeprecationWarning")
@@ -266,6 +270,41 @@ def test_celery_events_saved_groups_forget_and_purge(url: str, client: redis.Red
         monitor.join(10)
         app.close()
     assert {"task-sent", "task-received", "task-started", "task-succeeded"} <= set(seen)
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    """``python -m redcore serve`` in a process of its own, as deployed:
+    the URL of its database 0."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "redcore", "serve", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                if redis.Redis(port=port, socket_timeout=1).ping():
+                    break
+            except redis.exceptions.ConnectionError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("python -m redcore serve did not start") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_celery_on_python_m_redcore_serve(served: str) -> None:
+    app = celery_app(served)
+    try:
+        with start_worker(app, pool="solo", loglevel="WARNING", shutdown_timeout=10):
+            assert task(app, "add").delay(2, 3).get(timeout=10) == 5
+            with pytest.raises(ValueError, match="boom"):
+                task(app, "fail").delay("boom").get(timeout=10)
+            assert chord((task(app, "add").s(i, 1) for i in range(4)), task(app, "total").s())().get(timeout=10) == 10
+    finally:
+        app.close()
 
 
 def test_kombu_unacked_messages_come_back_after_the_visibility_timeout(url: str, client: redis.Redis) -> None:
