@@ -16,7 +16,10 @@ outcome.
   queue), and kombu's own queues: unacked messages restored after the
   visibility timeout (the ``unacked`` hash and ``unacked_index`` sorted
   set), priority steps and the global key prefix. One test runs on
-  ``python -m redcore serve`` started as its own process, as deployed.
+  ``python -m redcore serve`` started as its own process, as deployed;
+  one gives the result backend redcore's client (a ``RedisBackend`` whose
+  ``redis`` module is redcore: its result consumer polls the pub/sub
+  connection's ``can_read``).
 - python-socketio's ``RedisManager`` and ``AsyncRedisManager``: a
   write-only manager (another process's emitter) emits to a room, and a
   server's manager receives it over Redis pub/sub and sends it to the
@@ -53,6 +56,7 @@ import pytest
 import redis
 import socketio
 from celery import Celery, chain, chord, group
+from celery.backends.redis import RedisBackend
 from celery.contrib.testing import tasks as _testing_tasks  # noqa: F401  (celery.ping, for start_worker's check)
 from celery.contrib.testing.worker import start_worker
 from celery.exceptions import TaskRevokedError
@@ -105,10 +109,17 @@ class Flaky(Exception):
     """What a task raises to be retried."""
 
 
-def celery_app(url: str, **conf: Any) -> Celery:
-    """A Celery app with its broker and result backend on ``url``, and the
-    tasks the tests send."""
-    app = Celery(f"t{uuid.uuid4().hex[:8]}", broker=url, backend=url, set_as_current=False)
+class RedcoreResultBackend(RedisBackend):
+    """Celery's Redis result backend on redcore's client: the backend builds
+    its pool and client from the module in its ``redis`` attribute."""
+
+    redis = redcore
+
+
+def celery_app(url: str, backend: str = "", **conf: Any) -> Celery:
+    """A Celery app with its broker and result backend on ``url`` (the
+    backend's own URL, if given), and the tasks the tests send."""
+    app = Celery(f"t{uuid.uuid4().hex[:8]}", broker=url, backend=backend or url, set_as_current=False)
     app.conf.update(
         broker_connection_retry_on_startup=False,
         result_extended=True,
@@ -270,6 +281,23 @@ def test_celery_events_saved_groups_forget_and_purge(url: str, client: redis.Red
         monitor.join(10)
         app.close()
     assert {"task-sent", "task-received", "task-started", "task-succeeded"} <= set(seen)
+
+
+def test_celery_result_backend_on_redcores_client(url: str, client: redis.Redis) -> None:
+    # "module:Class+URL" names a backend class for a URL.
+    app = celery_app(url, backend=f"{__name__}:RedcoreResultBackend+{url}")
+    try:
+        assert isinstance(app.backend.client, redcore.Redis)
+        with start_worker(app, pool="solo", loglevel="WARNING", shutdown_timeout=10):
+            res = task(app, "add").delay(2, 3)
+            assert res.get(timeout=10) == 5 and app.AsyncResult(res.id).args == [2, 3]
+            with pytest.raises(ValueError, match="boom"):
+                task(app, "fail").delay("boom").get(timeout=10)
+            assert chord((task(app, "add").s(i, 1) for i in range(4)), task(app, "total").s())().get(timeout=10) == 10
+            assert group(task(app, "add").s(i, i) for i in range(3))().get(timeout=10) == [0, 2, 4]
+        assert client.exists(f"celery-task-meta-{res.id}") == 1
+    finally:
+        app.close()
 
 
 @pytest.fixture

@@ -127,6 +127,27 @@ def test_ping_while_subscribed(make):
     p.close()
 
 
+def test_connection_can_read_tells_whether_a_message_waits(make):
+    """redis-py's ``PubSub.connection.can_read(timeout)``, which Celery's
+    result consumer polls before it reads; what it waited for stays to be
+    read."""
+    r = make()
+    p = r.pubsub(ignore_subscribe_messages=True)
+    p.subscribe("c")
+    assert p.connection.can_read(timeout=1) is True  # the confirmation
+    assert p.get_message(timeout=1) is None
+    assert p.connection.can_read(timeout=0) is False
+    t = time.perf_counter()
+    assert p.connection.can_read(timeout=0.1) is False
+    assert time.perf_counter() - t >= 0.09
+    r.publish("c", "hi")
+    assert p.connection.can_read(timeout=1) is True
+    assert p.connection.can_read(timeout=0) is True
+    assert p.get_message(timeout=0) == {"type": "message", "pattern": None, "channel": b"c", "data": b"hi"}
+    assert p.connection.can_read(timeout=0) is False
+    p.close()
+
+
 def test_get_message_without_subscription_returns_none(make):
     p = make().pubsub()
     t = time.perf_counter()
