@@ -610,6 +610,12 @@ async def saq_worker(where: Tuple[str, str]) -> AsyncIterator[Any]:
     worker = SaqWorker(queue, functions=[saq_add, saq_fail, saq_slow], concurrency=2, timers={"schedule": 1, "abort": 1})
     running = asyncio.create_task(worker.start())
     try:
+        # The worker sweeps the queue as it starts, and would abort ("swept")
+        # a job it sees in the active list before its status is: wait for that.
+        for _ in range(500):
+            if await queue.redis.exists(queue.namespace("sweep")):
+                break
+            await asyncio.sleep(0.01)
         yield queue, worker
     finally:
         await worker.stop()
