@@ -111,10 +111,15 @@ def test_run_in_thread_delivers_to_handlers(make):
         worker.stop()
         worker.join(5)
     assert not worker.is_alive()
-    with pytest.raises(r.exc.PubSubError):
-        q = r.pubsub()
-        q.subscribe("no-handler")
-        q.run_in_thread()
+    q = r.pubsub()
+    q.subscribe("no-handler")
+    try:
+        with pytest.raises(r.exc.PubSubError):
+            q.run_in_thread()
+    finally:
+        # Left subscribed, it would be on the session's server for the
+        # next tests (test_redis_py_on_redcore_pools counts subscribers).
+        q.close()
 
 
 def test_ping_while_subscribed(make):
