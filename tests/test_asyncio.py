@@ -79,6 +79,7 @@ async def test_strings(ar: Any) -> None:
     assert await ar.incrbyfloat("f", 1.5) == 1.5
     assert await ar.mset({"a": 1, "b": 2}) is True
     assert await ar.mget("a", "b", "c") == [b"1", b"2", None]
+    assert await ar.mget([]) == [] and await ar.mget(k for k in ["a"]) == [b"1"]  # redis-py: [] for no keys
     assert await ar.set("k", "w", nx=True) is None
     assert await ar.set("k", "w", get=True) == b"v"
     assert await ar.append("k", "x") == 2

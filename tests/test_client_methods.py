@@ -169,6 +169,16 @@ def test_mget_and_hmget_take_keys_the_same_ways(r: Any) -> None:
     assert r.sinter(["x", "y"]) == set()
 
 
+def test_mget_of_no_keys_is_an_empty_list(r: Any) -> None:
+    """redis-py answers MGET of no keys with ``[]`` (the server's arity
+    error becomes its EMPTY_RESPONSE); saq's ``Queue.info`` relies on it."""
+    r.set("a", 1)
+    assert r.mget([]) == [] and r.mget(()) == [] and r.mget(k for k in []) == []
+    assert r.mget(k for k in ["a", "b"]) == [b"1", None]
+    with pytest.raises(r.exc.ResponseError, match="wrong number of arguments for 'mget' command"):
+        r.execute_command("MGET")
+
+
 def test_plain_set_is_seen_by_everything_that_watches_writes(make: Any) -> None:
     """A plain ``set()`` (a fast path on the embedded engine) reaches
     WATCH, keyspace events, MONITOR, client tracking, blocked readers'

@@ -205,6 +205,14 @@ macro_rules! command {
 pub(crate) use command;
 
 impl Client {
+    /// Whether a call queues its command (a pipeline's, or the recorder
+    /// of a `redcore.asyncio` client) rather than running it now.
+    pub(crate) fn queues(&self) -> bool {
+        self.pipe
+            .as_ref()
+            .is_some_and(|pipe| !pipe.immediate.load(Ordering::Acquire))
+    }
+
     /// Runs (or queues) a Rust method's encoded arguments, shaped by the
     /// client's response callback for `fast`'s command.
     pub(crate) fn call<'py>(

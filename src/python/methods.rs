@@ -157,6 +157,11 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         let enc = slf.get().encoding();
         let keys = keys_of(keys, Some(args))?;
+        if keys.is_empty() && !slf.get().queues() {
+            // redis-py answers MGET of no keys with an empty list (its
+            // EMPTY_RESPONSE option), not the server's arity error.
+            return Ok(PyList::empty(slf.py()).into_any());
+        }
         let mut a = Args::cmd_with_capacity("MGET", keys.len());
         for key in keys {
             a.push(&key, enc)?;

@@ -36,6 +36,8 @@ pub struct RemoteSubscriber {
     resolver: Option<Resolver>,
     retry: Option<Py<PyAny>>,
     conn: Mutex<Option<Connection>>,
+    /// A frame `can_read` took off the connection, for the next `read`.
+    peeked: Mutex<Option<Frame>>,
     /// A connection existed before: the next one is a reconnection.
     connected_once: AtomicBool,
     closed: AtomicBool,
@@ -64,6 +66,7 @@ impl RemoteSubscriber {
             resolver,
             retry,
             conn: Mutex::new(None),
+            peeked: Mutex::new(None),
             connected_once: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             dec,
@@ -201,6 +204,12 @@ impl RemoteSubscriber {
         py: Python<'py>,
         timeout: Option<f64>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if let Some(f) = self.peeked.lock().take() {
+            if let Frame::Error(e) = f {
+                return Err(errors::reply_error(py, &e));
+            }
+            return reply::to_py(py, &f, &self.dec).map(Some);
+        }
         let deadline = super::subscriber::deadline_after(timeout);
         let mut failures = 0;
         loop {
@@ -246,6 +255,41 @@ impl RemoteSubscriber {
         0
     }
 
+    /// Whether a reply or message can be read, after waiting up to
+    /// `timeout` seconds (None: until one arrives): redis-py's
+    /// `Connection.can_read`, which Celery's result consumer calls on its
+    /// pub/sub connection. The frame waited for is kept for `read`; a
+    /// dropped connection raises ConnectionError, as in redis-py.
+    #[pyo3(signature = (timeout=0.0))]
+    fn can_read(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
+        if self.peeked.lock().is_some() {
+            return Ok(true);
+        }
+        let deadline = super::subscriber::deadline_after(timeout);
+        loop {
+            if self.closed.load(Ordering::Acquire) {
+                return Ok(false);
+            }
+            let wait = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(READ_SLICE),
+                None => READ_SLICE,
+            };
+            match self.read_step(py, wait.max(Duration::from_millis(1))) {
+                Ok(Step::Frame(f)) => {
+                    *self.peeked.lock() = Some(f);
+                    return Ok(true);
+                }
+                Ok(Step::Idle) => {
+                    py.check_signals()?;
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Ok(false);
+                    }
+                }
+                Err(e) => return Err(exception(py, &e)),
+            }
+        }
+    }
+
     /// Drops the connection but not the subscriptions: the next `read` or
     /// `send` reconnects (asking the resolver where) and re-subscribes.
     fn reconnect(&self, py: Python<'_>) {
@@ -258,6 +302,7 @@ impl RemoteSubscriber {
     fn close(&self, py: Python<'_>) {
         self.closed.store(true, Ordering::Release);
         *self.lock_conn(py) = None;
+        *self.peeked.lock() = None;
         self.connected_once.store(false, Ordering::Release);
     }
 }

@@ -47,6 +47,20 @@ impl Sink for Queue {
 }
 
 impl Queue {
+    /// Whether a frame is waiting, after waiting up to `timeout` for one.
+    fn wait_any(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut frames = self.frames.lock();
+        while frames.is_empty() {
+            if self.closed.load(Ordering::Acquire)
+                || self.ready.wait_until(&mut frames, deadline).timed_out()
+            {
+                break;
+            }
+        }
+        !frames.is_empty()
+    }
+
     fn pop(&self, timeout: Duration) -> Option<Frame> {
         let deadline = Instant::now() + timeout;
         let mut frames = self.frames.lock();
@@ -208,6 +222,33 @@ impl Subscriber {
     /// Number of replies and messages waiting to be read.
     fn pending(&self) -> usize {
         self.queue.frames.lock().len()
+    }
+
+    /// Whether a reply or message is waiting, after waiting up to
+    /// `timeout` seconds (None: until one arrives) for one: redis-py's
+    /// `Connection.can_read`, which Celery's result consumer calls on its
+    /// pub/sub connection.
+    #[pyo3(signature = (timeout=0.0))]
+    fn can_read(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
+        let deadline = deadline_after(timeout);
+        loop {
+            let wait = match deadline {
+                Some(d) => d
+                    .saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(100)),
+                None => Duration::from_millis(100),
+            };
+            let queue = self.queue.clone();
+            if py.detach(move || queue.wait_any(wait)) {
+                return Ok(true);
+            }
+            py.check_signals()?;
+            if self.queue.closed.load(Ordering::Acquire)
+                || deadline.is_some_and(|d| Instant::now() >= d)
+            {
+                return Ok(false);
+            }
+        }
     }
 
     /// Drops every subscription and pending message.

@@ -111,10 +111,15 @@ def test_run_in_thread_delivers_to_handlers(make):
         worker.stop()
         worker.join(5)
     assert not worker.is_alive()
-    with pytest.raises(r.exc.PubSubError):
-        q = r.pubsub()
-        q.subscribe("no-handler")
-        q.run_in_thread()
+    q = r.pubsub()
+    q.subscribe("no-handler")
+    try:
+        with pytest.raises(r.exc.PubSubError):
+            q.run_in_thread()
+    finally:
+        # Left subscribed, it would be on the session's server for the
+        # next tests (test_redis_py_on_redcore_pools counts subscribers).
+        q.close()
 
 
 def test_ping_while_subscribed(make):
@@ -124,6 +129,27 @@ def test_ping_while_subscribed(make):
     p.get_message(timeout=1)
     p.ping()
     assert p.get_message(timeout=1) == {"type": "pong", "pattern": None, "channel": None, "data": b""}
+    p.close()
+
+
+def test_connection_can_read_tells_whether_a_message_waits(make):
+    """redis-py's ``PubSub.connection.can_read(timeout)``, which Celery's
+    result consumer polls before it reads; what it waited for stays to be
+    read."""
+    r = make()
+    p = r.pubsub(ignore_subscribe_messages=True)
+    p.subscribe("c")
+    assert p.connection.can_read(timeout=1) is True  # the confirmation
+    assert p.get_message(timeout=1) is None
+    assert p.connection.can_read(timeout=0) is False
+    t = time.perf_counter()
+    assert p.connection.can_read(timeout=0.1) is False
+    assert time.perf_counter() - t >= 0.09
+    r.publish("c", "hi")
+    assert p.connection.can_read(timeout=1) is True
+    assert p.connection.can_read(timeout=0) is True
+    assert p.get_message(timeout=0) == {"type": "message", "pattern": None, "channel": b"c", "data": b"hi"}
+    assert p.connection.can_read(timeout=0) is False
     p.close()
 
 

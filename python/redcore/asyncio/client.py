@@ -35,6 +35,7 @@ from .. import _redcore
 from .. import client as _sync_client
 from .. import connection as _sync_connection
 from .._compat import adopt, redis_base
+from ..commands._util import list_or_args
 from ..exceptions import ConnectionError, NoScriptError, ReadOnlyError, RedisError, ResponseError, TimeoutError, WatchError
 from .connection import ConnectionPool, Connection, wait_pending
 from .embedded import EmbeddedConnectionPool
@@ -143,6 +144,9 @@ def _make_command(name: str, template: str) -> Callable[..., Any]:
     method = namespace[name]
     method.__doc__ = fn.__doc__
     return method
+
+
+_mget = _make_command("mget", _CLIENT_TEMPLATE)
 
 
 def _scan_iter(scan: str, pairs: bool) -> Callable[..., AsyncIterator[Any]]:
@@ -331,6 +335,15 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
     async def close(self, close_connection_pool: Optional[bool] = None) -> None:
         """Deprecated alias of :meth:`aclose`, as in redis.asyncio."""
         await self.aclose(close_connection_pool)
+
+    async def mget(self, keys: Any, *args: Any) -> List[Any]:
+        """Return a list of values ordered identically to ``keys``; no keys
+        give an empty list, as in redis-py (the commands of a remote client
+        are recorded, so the sync method cannot answer this by itself)."""
+        keys = list_or_args(keys, args)
+        if not keys:
+            return []
+        return await _mget(self, keys)
 
     # -- plumbing ------------------------------------------------------------
 
