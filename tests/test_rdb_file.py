@@ -57,7 +57,7 @@ def _fill(r: Any) -> None:
 
 
 def _snapshot(r: Any, db: int) -> Dict[bytes, Any]:
-    """Type, value and TTL (seconds, rounded) of every key of ``db``."""
+    """Type, value and expiry deadline (PEXPIRETIME) of every key of ``db``."""
     r.select(db)
     out: Dict[bytes, Any] = {}
     for key in r.keys("*"):
@@ -79,8 +79,9 @@ def _snapshot(r: Any, db: int) -> Dict[bytes, Any]:
                 for entry in p:
                     entry.pop("time_since_delivered", None)
             value = (r.xrange(key), groups, pending, r.xinfo_stream(key)["last-generated-id"])
-        ttl = r.pttl(key)
-        out[key] = (t, value, -1 if ttl < 0 else round(ttl / 10_000))
+        # The absolute deadline (milliseconds), which RDB and AOF files
+        # keep exactly; a TTL would move between two snapshots.
+        out[key] = (t, value, r.pexpiretime(key))
     r.select(0)
     return out
 
