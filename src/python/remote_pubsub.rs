@@ -247,7 +247,9 @@ impl RemoteSubscriber {
         match self.lock_conn(py).as_mut() {
             Some(conn) => conn.readable(),
             // Dropped: the next read reconnects (and calls on_connect).
-            None => !self.closed.load(Ordering::Acquire) && self.connected_once.load(Ordering::Acquire),
+            None => {
+                !self.closed.load(Ordering::Acquire) && self.connected_once.load(Ordering::Acquire)
+            }
         }
     }
 
