@@ -251,45 +251,73 @@ class ClientSideCache:
     def execute(self, client: Any, name: str, args: Tuple[Any, ...], keys: Any, options: Dict[str, Any]) -> Any:
         """Runs a cacheable command for ``client``: from the cache, or
         fetched (with tracking) and stored."""
+        begun = self.begin(name, args, keys)
+        if begun is None:
+            return client._execute_uncached(args, options)
+        if begun[0] is _HIT:
+            return client._shape(name, begun[1], options)
+        try:
+            raw = self._fetch(begun[1].redirect, args)
+        except BaseException:
+            self.abandon(begun[1])
+            raise
+        self.finish(begun[1], raw)
+        return client._shape(name, raw, options)
+
+    def begin(self, name: str, args: Tuple[Any, ...], keys: Any) -> Any:
+        """``(_HIT, reply)`` from the cache (a copy), ``(_MISS, fetch)``
+        for a reply to fetch with ``fetch.redirect`` (an ``IN_PROGRESS``
+        entry now marks it), or None when the cache cannot be used (the
+        arguments do not hash, no invalidation connection)."""
         try:
             key = CacheKey(command=name, redis_keys=tuple(keys), redis_args=tuple(args))
             hash(key)
         except TypeError:
-            return client._execute_uncached(args, options)
+            return None
         with self.lock:
             try:
                 self.sync()
             except (ConnectionError, TimeoutError, OSError):
                 # No invalidations without the connection: no cache.
-                return client._execute_uncached(args, options)
+                return None
             entry = self.cache.get(key)
             if entry is not None and _status(entry) == "VALID":
-                raw = copy.deepcopy(entry.cache_value)
-                return client._shape(name, raw, options)
-            redirect, epoch = self._redirect, self._epoch
+                return _HIT, copy.deepcopy(entry.cache_value)
             placeholder = CacheEntry(cache_key=key, cache_value=None, status=CacheEntryStatus.IN_PROGRESS, connection_ref=self)
             self.cache.set(placeholder)
-        try:
-            raw = self._fetch(redirect, args)
-        except BaseException:
-            with self.lock:
-                if self.cache.get(key) is placeholder:
-                    self.cache.delete_by_cache_keys([key])
-            raise
+            return _MISS, _Fetch(key, placeholder, self._redirect, self._epoch)
+
+    def finish(self, fetch: "_Fetch", raw: Any) -> None:
+        """Stores a fetched reply, unless an invalidation (or an emptied
+        cache) came while it was fetched, or it is None (as redis-py)."""
         with self.lock:
             try:
                 self.sync()
             except (ConnectionError, TimeoutError, OSError):
                 pass  # emptied: nothing is stored below
-            current = self.cache.get(key)
-            if current is placeholder:
-                if raw is None or epoch != self._epoch:
-                    self.cache.delete_by_cache_keys([key])
-                else:
-                    placeholder.cache_value = copy.deepcopy(raw)
-                    placeholder.status = CacheEntryStatus.VALID
-                    self.cache.set(placeholder)
-        return client._shape(name, raw, options)
+            current = self.cache.get(fetch.key)
+            if current is not fetch.placeholder:
+                return
+            if raw is None or fetch.epoch != self._epoch:
+                self.cache.delete_by_cache_keys([fetch.key])
+            else:
+                fetch.placeholder.cache_value = copy.deepcopy(raw)
+                fetch.placeholder.status = CacheEntryStatus.VALID
+                self.cache.set(fetch.placeholder)
+
+    def abandon(self, fetch: "_Fetch") -> None:
+        """The fetch failed: its ``IN_PROGRESS`` entry goes."""
+        with self.lock:
+            if self.cache.get(fetch.key) is fetch.placeholder:
+                self.cache.delete_by_cache_keys([fetch.key])
+
+    def tracking_batch(self, redirect: Any, args: Tuple[Any, ...]) -> Any:
+        """A recorded two-command batch (tracking on, then the command)
+        with unshaped replies, for ``redcore.asyncio`` to send."""
+        pipe = _redcore.Client(parent=self._raw_client(), pipeline=True)
+        pipe.execute_command("CLIENT", "TRACKING", "ON", "REDIRECT", redirect)
+        pipe.execute_command(*args)
+        return pipe._take_batch()
 
     def _fetch(self, redirect: Any, args: Tuple[Any, ...]) -> Any:
         """The command's unshaped reply, read on a pooled connection whose
@@ -298,11 +326,33 @@ class ClientSideCache:
         pipe.execute_command("CLIENT", "TRACKING", "ON", "REDIRECT", redirect)
         pipe.execute_command(*args)
         tracking, reply = pipe._run_pipeline(False, False)
-        if isinstance(tracking, Exception):
-            raise tracking
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
+        return check_pair(tracking, reply)
+
+
+_HIT = "hit"
+_MISS = "miss"
+
+
+class _Fetch:
+    """A reply being fetched: its key, its ``IN_PROGRESS`` entry, the
+    invalidation connection's id and the cache's epoch when it began."""
+
+    __slots__ = ("key", "placeholder", "redirect", "epoch")
+
+    def __init__(self, key: CacheKey, placeholder: CacheEntry, redirect: Any, epoch: int) -> None:
+        self.key = key
+        self.placeholder = placeholder
+        self.redirect = redirect
+        self.epoch = epoch
+
+
+def check_pair(tracking: Any, reply: Any) -> Any:
+    """The command's reply of a tracking batch (errors raised)."""
+    if isinstance(tracking, Exception):
+        raise tracking
+    if isinstance(reply, Exception):
+        raise reply
+    return reply
 
 
 def _status(entry: Any) -> Any:
@@ -354,6 +404,7 @@ class CachingClient:
         from .client import _shape_response
 
         return _shape_response(self.response_callbacks, self.get_encoder(), self._protocol, name, raw, dict(options))  # type: ignore[attr-defined]
+
 
     # The Rust fast paths of cacheable commands, as execute_command calls.
     def get(self, name: Any) -> Any:
@@ -414,6 +465,35 @@ class CachingClient:
         return self.execute_command("ZRANK", name, value, "WITHSCORE", keys=[name], **options)
 
 
+# The methods CachingClient replaces (the sync client's Rust fast paths).
+CACHED_FAST_METHODS = ("get", "mget", "exists", "hget", "hgetall", "hmget", "lrange", "llen", "smembers", "sismember",
+                       "scard", "zscore", "zcard", "zrevrange", "zrank")
+
+
+class CachingRecorder:
+    """Mixed into the command recorder (a sync pipeline) of a
+    ``redcore.asyncio`` client whose pool has a cache: notes the last
+    cacheable command recorded, for the client to answer it from the
+    cache."""
+
+    _last_cacheable: Any = None
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        result = super().execute_command(*args, **options)  # type: ignore[misc]
+        if args:
+            name = _name(args[0])
+            keys = options.get("keys")
+            if keys is None:
+                keys = _keys_of(name, args)
+            if keys is not None and " " not in name:
+                self._last_cacheable = (name, args, keys, options)
+        return result
+
+    def take_cacheable(self) -> Any:
+        last, self._last_cacheable = self._last_cacheable, None
+        return last
+
+
 _CACHING_CLASSES: "weakref.WeakKeyDictionary[type, type]" = weakref.WeakKeyDictionary()
 
 
@@ -429,4 +509,4 @@ def caching_class(cls: type) -> type:
     return made
 
 
-__all__ = ["CachingClient", "ClientSideCache", "caching_class", "check_protocol", "make_cache"]
+__all__ = ["CACHED_FAST_METHODS", "CachingClient", "CachingRecorder", "check_pair", "ClientSideCache", "caching_class", "check_protocol", "make_cache"]
