@@ -335,6 +335,13 @@ def test_cache_objects_like_redis_py() -> None:
         for key in keys[:2]:
             proxy.set(module.CacheEntry(key, b"v", module.CacheEntryStatus.IN_PROGRESS, None))
         assert list(proxy.collection) == [keys[1]]
+        for i in range(300):  # evictions, then invalidations by name
+            k = f"k{i}"
+            proxy.set(module.CacheEntry(module.CacheKey("MGET", (k, "shared"), ("MGET", k, "shared")), b"v",
+                                        module.CacheEntryStatus.VALID, None))
+        assert proxy.delete_by_redis_keys([b"k5"]) == []
+        assert proxy.delete_by_redis_keys(["shared"]) == [True]
+        assert proxy.size == 0
         assert isinstance(module.LRUPolicy(), module.EvictionPolicyInterface)
         with pytest.raises(ValueError, match="Eviction policy should be associated with valid cache."):
             module.LRUPolicy().evict_next()

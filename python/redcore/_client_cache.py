@@ -35,7 +35,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
 from ._compat import adopt, redis_base
 
@@ -212,6 +212,12 @@ class DefaultCache(CacheInterface):
 
     def __init__(self, cache_config: CacheConfigurationInterface) -> None:
         self._cache: "OrderedDict[CacheKey, CacheEntry]" = OrderedDict()
+        # Redis key (as str and bytes) -> cache keys reading it, so an
+        # invalidation costs what it removes, not a scan of the cache.
+        # Entries the eviction policy pops from ``collection`` linger
+        # here until checked or the index is rebuilt.
+        self._index: Dict[Any, Set[CacheKey]] = {}
+        self._indexed = 0
         self._cache_config = cache_config
         self._eviction_policy = self._cache_config.get_eviction_policy().value()
         self._eviction_policy.cache = self
@@ -237,9 +243,29 @@ class DefaultCache(CacheInterface):
         stored, when its command may not be cached."""
         if not self.is_cachable(entry.cache_key):
             return False
-        self._cache[entry.cache_key] = entry
-        self._eviction_policy.touch(entry.cache_key)
+        key = entry.cache_key
+        if key not in self._cache:
+            self._add_to_index(key)
+        self._cache[key] = entry
+        self._eviction_policy.touch(key)
         return True
+
+    def _add_to_index(self, key: CacheKey) -> None:
+        if self._indexed > 2 * len(self._cache) + 64:
+            self._rebuild_index()
+        for redis_key in key.redis_keys:
+            for form in _key_forms(redis_key):
+                try:
+                    self._index.setdefault(form, set()).add(key)
+                except TypeError:  # an unhashable key: never invalidated by name
+                    pass
+        self._indexed += 1
+
+    def _rebuild_index(self) -> None:
+        self._index = {}
+        self._indexed = 0
+        for key in list(self._cache):
+            self._add_to_index(key)
 
     def get(self, key: CacheKey) -> Optional[CacheEntry]:
         """The entry for ``key`` (now the most recently used), or None."""
@@ -256,27 +282,26 @@ class DefaultCache(CacheInterface):
     def delete_by_redis_keys(self, redis_keys: Union[List[bytes], List[str]]) -> List[bool]:
         """Removes every entry reading any of ``redis_keys`` (``str`` and
         ``bytes`` match each other): one True per entry removed."""
-        wanted = {form for key in redis_keys for form in _key_forms(key)}
-        doomed = [ck for ck in self._cache if any(_in(k, wanted) for k in ck.redis_keys)]
-        for ck in doomed:
-            self._cache.pop(ck, None)
-        return [True] * len(doomed)
+        doomed: Set[CacheKey] = set()
+        for redis_key in redis_keys:
+            for form in _key_forms(redis_key):
+                try:
+                    doomed.update(self._index.pop(form, ()))
+                except TypeError:
+                    continue
+        removed = [ck for ck in doomed if self._cache.pop(ck, None) is not None]
+        return [True] * len(removed)
 
     def flush(self) -> int:
         """Removes every entry; returns how many there were."""
         count = len(self._cache)
         self._cache.clear()
+        self._index = {}
+        self._indexed = 0
         return count
 
     def is_cachable(self, key: CacheKey) -> bool:
         return self._cache_config.is_allowed_to_cache(key.command)
-
-
-def _in(key: Any, wanted: set) -> bool:
-    try:
-        return key in wanted
-    except TypeError:  # an unhashable key never matches
-        return False
 
 
 class CacheProxy(CacheInterface):
