@@ -1,4 +1,7 @@
-"""Cache-aside for functions: ``@cached(client, ttl=...)``.
+"""Cache-aside for functions: ``@cached(client, ttl=...)``; and redis-py's
+client-side cache classes (``CacheConfig``, ``DefaultCache``, ``CacheKey``...,
+see :mod:`redcore._client_cache`), so ``from redis.cache import CacheConfig``
+code runs with ``import redcore as redis``.
 
     >>> import redcore
     >>> from redcore.cache import cached
@@ -51,6 +54,22 @@ from typing import Any, Callable, Iterable, List, Optional, Union
 
 from ._cache_core import _VOID, Number, _Cache, _drive_async, _drive_sync, _lock_key, _tag_key, is_async_client
 from ._cache_util import JsonSerializer, MsgpackSerializer, PickleSerializer
+from ._client_cache import (
+    CacheConfig,
+    CacheConfigurationInterface,
+    CacheEntry,
+    CacheEntryStatus,
+    CacheFactory,
+    CacheFactoryInterface,
+    CacheInterface,
+    CacheKey,
+    CacheProxy,
+    DefaultCache,
+    EvictionPolicy,
+    EvictionPolicyInterface,
+    EvictionPolicyType,
+    LRUPolicy,
+)
 
 
 def invalidate_tags(client: Any, *tags: str, namespace: str = "cache") -> Any:
@@ -336,6 +355,22 @@ def _attach(wrapper: Any, cache: _Cache, invalidate: Any, refresh: Any, set_valu
 
 
 __all__ = [
+    # redis-py's client-side cache (``Redis(..., cache_config=CacheConfig())``)
+    "CacheConfig",
+    "CacheConfigurationInterface",
+    "CacheEntry",
+    "CacheEntryStatus",
+    "CacheFactory",
+    "CacheFactoryInterface",
+    "CacheInterface",
+    "CacheKey",
+    "CacheProxy",
+    "DefaultCache",
+    "EvictionPolicy",
+    "EvictionPolicyInterface",
+    "EvictionPolicyType",
+    "LRUPolicy",
+    # cache-aside for functions
     "JsonSerializer",
     "MsgpackSerializer",
     "PickleSerializer",

@@ -48,10 +48,13 @@ from .connection import (
     is_engine_host,
     startup_config,
 )
+from ._csc import caching_class, check_protocol as check_cache_protocol
 from .exceptions import ConnectionError, DataError, RedisError, ResponseError, WatchError
 
 # Honoured arguments that mean something to an embedded engine too.
 _EMBEDDED_EXTRA = frozenset({"credential_provider", "lib_name", "lib_version", "driver_info"})
+# Client-side caching (redcore._csc): a pool's setting.
+_CACHE_ARGS = ("cache", "cache_config")
 
 if TYPE_CHECKING:
     from .keyspace_notifications import KeyspaceNotifications
@@ -224,7 +227,7 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 encoding_errors=encoding_errors, protocol=protocol,
                 legacy_responses=legacy_responses, config=config,
                 username=username, password=password, client_name=client_name,
-                **{k: v for k, v in kwargs.items() if k in _EMBEDDED_EXTRA},
+                **{k: v for k, v in kwargs.items() if k in _EMBEDDED_EXTRA or (k in _CACHE_ARGS and v is not None)},
             )
         elif connection_pool is None:
             connection_pool = _remote_pool(
@@ -237,10 +240,14 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
                 legacy_responses=legacy_responses,
                 ssl=ssl, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, ssl_cert_reqs=ssl_cert_reqs,
                 ssl_ca_certs=ssl_ca_certs, ssl_check_hostname=ssl_check_hostname,
-                **{k: v for k, v in kwargs.items() if k in HONOURED_REDIS_ARGS},
+                **{k: v for k, v in kwargs.items() if k in HONOURED_REDIS_ARGS or k in _CACHE_ARGS},
             )
         else:
             connection_pool = _own_pool(connection_pool)
+            if kwargs.get("cache") or kwargs.get("cache_config"):
+                # As redis-py: the pool's protocol must allow it; the
+                # cache is the pool's own (if it has one).
+                check_cache_protocol(connection_pool.get_protocol())
         enc = connection_pool.get_encoder()
         pool_kwargs = connection_pool.connection_kwargs
         protocol = _check_protocol(pool_kwargs.get("protocol"))
@@ -271,6 +278,8 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
             if "dir" in (connection_pool.connection_kwargs.get("config") or {}):
                 _save_at_exit(connection_pool.name, self)
         else:
+            if getattr(connection_pool, "client_side_cache", None) is not None:
+                cls = caching_class(cls)
             self = super().__new__(  # type: ignore[assignment,no-redef]
                 cls,
                 db=connection_pool._core.db,
@@ -452,11 +461,25 @@ class Redis(_redcore.Client, CoreCommands, *redis_base("redis.client", "Redis"))
 
         return KeyspaceNotifications(self, key_prefix=key_prefix, ignore_subscribe_messages=ignore_subscribe_messages)
 
-    def get_cache(self) -> None:
-        """The client-side cache (redis-py's ``cache_config``); redcore has
-        no client-side caching yet, so this is always None, as for a
-        redis-py client made without ``cache_config``."""
-        return None
+    def get_cache(self) -> Any:
+        """The client-side cache of this client's pool (made from
+        ``cache_config=``, or the ``cache=`` given), or None without one.
+
+        On a server (RESP3, as redis-py requires), the read-only commands
+        the cache allows are answered from it after the first fetch, and
+        the server's invalidation messages remove changed keys (see
+        :mod:`redcore.cache`); pipelines and transactions bypass it.
+
+        On the embedded engine the arguments are accepted and checked the
+        same way, and this returns the cache, but it stays empty: reads
+        are in-process (a cached copy would be slower than the engine and
+        would need invalidating), so every read sees the current value.
+
+        >>> from redcore.cache import CacheConfig
+        >>> Redis(cache_config=CacheConfig(max_size=100)).get_cache().config.get_max_size()
+        100
+        """
+        return getattr(self.connection_pool, "cache", None)
 
     def lock(
         self,

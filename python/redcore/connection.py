@@ -48,6 +48,7 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 from . import _redcore
 from ._compat import adopt, redis_base
 from ._config import startup_config
+from ._csc import ClientSideCache, make_cache
 from .backoff import ExponentialWithJitterBackoff, NoBackoff
 from .exceptions import ConnectionError, DataError, RedisError, ResponseError, TimeoutError
 from .retry import Retry
@@ -619,7 +620,9 @@ _UNSET = object()
 
 # redis-py arguments accepted and ignored: features redcore does without.
 # redis_connect_func: a hook on redis-py's own Connection objects;
-# cache / cache_config: client-side caching (use redcore.cache);
+# cache / cache_config: client-side caching, which pools to a server
+# honour (redcore._csc) and an embedded engine does without (its reads
+# are in-process already);
 # event_dispatcher, maint_notifications_*: redis-py's internal events and
 # Redis Enterprise maintenance notices.
 IGNORED_REDIS_ARGS = frozenset({
@@ -773,6 +776,10 @@ class ConnectionPool(*redis_base("redis.connection", "ConnectionPool")):  # type
         if not isinstance(max_connections, int) or max_connections < 0:
             raise ValueError('"max_connections" must be a positive integer')
         self._safe_retries = bool(connection_kwargs.pop("_safe_retries", False))
+        # Client-side caching (redis-py's ``cache`` / ``cache_config``):
+        # the pool's clients answer cacheable reads from ``cache``.
+        self.cache = make_cache(connection_kwargs.pop("cache", None), connection_kwargs.pop("cache_config", None),
+                                connection_kwargs.get("protocol"))
         self.connection_class = connection_class
         self.connection_kwargs = connection_kwargs
         self.max_connections = max_connections
@@ -780,6 +787,7 @@ class ConnectionPool(*redis_base("redis.connection", "ConnectionPool")):  # type
         self._available: List[Connection] = []
         self._in_use: Set[Connection] = set()
         self._core = self._make_core()
+        self.client_side_cache = ClientSideCache(self, self.cache) if self.cache is not None else None
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "ConnectionPool":
@@ -910,12 +918,16 @@ class ConnectionPool(*redis_base("redis.connection", "ConnectionPool")):  # type
         self._drop_connections(True)
         self._core.disconnect()
         self._core = self._make_core()
+        if self.client_side_cache is not None:
+            self.client_side_cache.close()
 
     def disconnect(self, inuse_connections: bool = True) -> None:
         """Closes idle connections now; busy ones are closed when returned
         (or now too, with ``inuse_connections``)."""
         self._drop_connections(inuse_connections)
         self._core.disconnect()
+        if self.client_side_cache is not None:
+            self.client_side_cache.close()
 
     def close(self) -> None:
         """Same as :meth:`disconnect`."""
@@ -1198,6 +1210,12 @@ class EmbeddedConnectionPool(ConnectionPool):
         }
         if self.connection_kwargs.get("protocol") is None:
             self.connection_kwargs.pop("protocol", None)
+        # Accepted and checked as on a server (redis-py's RESP3 rule), but
+        # never filled: reads are in-process and always current, so a copy
+        # in Python would only be slower (see Redis.get_cache).
+        self.cache = make_cache(connection_kwargs.get("cache"), connection_kwargs.get("cache_config"),
+                                connection_kwargs.get("protocol"))
+        self.client_side_cache = None
         self.max_connections = max_connections or 2**31
         self._safe_retries = False
         self._retry_policy: Any = None

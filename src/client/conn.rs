@@ -469,6 +469,30 @@ impl Connection {
         !self.parser.is_idle()
     }
 
+    /// True when a read would not wait: a frame (or part of one) is
+    /// buffered, or data or the end of the stream waits on the socket.
+    /// Costs one `poll` (a pub/sub reader checks before each cached read
+    /// whether invalidations arrived, without sleeping a socket timeout).
+    pub fn readable(&mut self) -> bool {
+        if !self.parser.is_idle() {
+            return true;
+        }
+        if let Stream::Tls(s) = &mut self.stream {
+            // Records on the socket may be session tickets, not data.
+            return tls_stale(s);
+        }
+        let mut fds = libc::pollfd {
+            fd: self.stream.fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd on a descriptor this connection owns;
+        // a zero timeout never blocks.
+        let n = unsafe { libc::poll(&mut fds, 1, 0) };
+        // An error (n < 0) is reported by the read that follows.
+        n != 0
+    }
+
     /// True when the connection cannot be used for a new request: the
     /// server closed it (or reset it), or bytes arrived that no request
     /// asked for. Costs one non-blocking system call.

@@ -250,6 +250,18 @@ impl RemoteSubscriber {
         self.last_push.load(Ordering::Relaxed)
     }
 
+    /// Whether `read` would return at once: a reply or message (or the
+    /// end of the connection) is waiting. Never waits, never reconnects.
+    fn _ready(&self, py: Python<'_>) -> bool {
+        match self.lock_conn(py).as_mut() {
+            Some(conn) => conn.readable(),
+            // Dropped: the next read reconnects (and calls on_connect).
+            None => {
+                !self.closed.load(Ordering::Acquire) && self.connected_once.load(Ordering::Acquire)
+            }
+        }
+    }
+
     /// Number of bytes received but not yet read as messages.
     fn pending(&self) -> usize {
         0

@@ -31,7 +31,7 @@ import inspect
 import warnings
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, List, Optional, Set, Tuple, Union
 
-from .. import _redcore
+from .. import _csc, _redcore
 from .. import client as _sync_client
 from .. import connection as _sync_connection
 from .._compat import adopt, redis_base
@@ -248,9 +248,12 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
             if connection_pool is None:
                 sync = _SyncRedis(host=host, port=port, unix_socket_path=unix_socket_path, **kwargs)
                 sync_pool = sync.connection_pool
+                # The cache cache_config= made (the pool keeps it apart
+                # from its connection arguments).
+                cache = {"cache": sync_pool.cache} if getattr(sync_pool, "cache", None) is not None else {}
                 connection_pool = ConnectionPool(
                     connection_class=sync_pool.connection_class, max_connections=max_connections,
-                    _safe_retries=sync_pool._safe_retries, **sync_pool.connection_kwargs,
+                    _safe_retries=sync_pool._safe_retries, **sync_pool.connection_kwargs, **cache,
                 )
                 sync.close()
                 auto_close = True
@@ -258,7 +261,13 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
                 auto_close = False
             self._pool = connection_pool
             self._sync = _SyncRedis(connection_pool=connection_pool._sync)
-            self._core = _SyncPipeline(self._sync, transaction=False)
+            if connection_pool._sync.client_side_cache is not None:
+                # Client-side caching: cacheable commands are answered
+                # by the pool's cache (see AsyncCachingClient).
+                self.__class__ = _async_caching_class(type(self))
+                self._core = _caching_recorder()(self._sync, transaction=False)
+            else:
+                self._core = _SyncPipeline(self._sync, transaction=False)
             # This client's (db, client name): its commands run with them
             # on whichever connection they take (see Connection.send).
             self._state = connection_pool._default_state
@@ -487,6 +496,11 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
             self._sync.set_retry(retry)
         else:
             self._pool.set_retry(retry)
+
+    def get_cache(self) -> Any:
+        """The client-side cache of this client's pool, or None (see the
+        sync :meth:`redcore.Redis.get_cache`)."""
+        return self._sync.get_cache()
 
     def get_encoder(self) -> Any:
         """The :class:`~redcore.connection.Encoder` of this client."""
@@ -956,6 +970,85 @@ del _name
 
 adopt(Redis)
 adopt(Pipeline)
+
+
+class AsyncCachingClient:
+    """Mixed into a client class whose pool has a client-side cache (see
+    :mod:`redcore._csc`): a cacheable command the recorder noted is
+    answered from the cache, or fetched with tracking on the shared
+    connection and stored. Cache hits and the invalidation connection's
+    reads (a ``poll``, then frames already arrived) run in the calling
+    task without awaiting; its first connection is opened synchronously."""
+
+    async def _send(self, batch: Any) -> Any:
+        noted = self._core.take_cacheable()  # type: ignore[attr-defined]
+        csc = self.connection_pool._sync.client_side_cache  # type: ignore[attr-defined]
+        if noted is None or len(batch) != 1 or self.single_connection_client or not csc.allowed(noted[0]):  # type: ignore[attr-defined]
+            return await super()._send(batch)  # type: ignore[misc]
+        name, args, keys, options = noted
+        begun = csc.begin(name, args, keys)
+        if begun is None:
+            return await super()._send(batch)  # type: ignore[misc]
+        if begun[0] == "hit":
+            return self._shape(name, begun[1], options)
+        fetch = begun[1]
+        try:
+            tracked = csc.tracking_batch(fetch.redirect, args)
+            pool = self._pool  # type: ignore[attr-defined]
+            send = {"pipeline": True, "transaction": False, "raise_on_error": False, "state": self._state}  # type: ignore[attr-defined]
+            conn = pool._shared_conn()
+            if conn is None or pool._resend:
+                replies = await _send_retrying(pool, tracked, send)
+            else:
+                replies = await conn.send(tracked, **send)
+            raw = _csc.check_pair(*replies)
+        except BaseException:
+            csc.abandon(fetch)
+            raise
+        csc.finish(fetch, raw)
+        return self._shape(name, raw, options)
+
+    def _shape(self, name: str, raw: Any, options: Dict[str, Any]) -> Any:
+        sync = self._sync  # type: ignore[attr-defined]
+        return _sync_client._shape_response(self.response_callbacks, sync.get_encoder(), sync._protocol, name, raw, dict(options))  # type: ignore[attr-defined]
+
+
+def _cached_fast(name: str) -> Callable[..., Any]:
+    """The async method for a Rust fast path of a cacheable command: the
+    sync caching client's version (through ``execute_command``, which the
+    recorder notes)."""
+    fn = getattr(_csc.CachingClient, name)
+
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        fn(self._core, *args, **kwargs)
+        return await self._send(self._core._take_batch())
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = getattr(_SyncRedis, name).__doc__
+    return method
+
+
+for _name in _csc.CACHED_FAST_METHODS:
+    setattr(AsyncCachingClient, _name, _cached_fast(_name))
+del _name
+
+_ASYNC_CACHING: Dict[type, type] = {}
+_RECORDER: List[type] = []
+
+
+def _async_caching_class(cls: type) -> type:
+    if issubclass(cls, AsyncCachingClient):
+        return cls
+    made = _ASYNC_CACHING.get(cls)
+    if made is None:
+        made = _ASYNC_CACHING[cls] = type(cls.__name__, (AsyncCachingClient, cls), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+    return made
+
+
+def _caching_recorder() -> type:
+    if not _RECORDER:
+        _RECORDER.append(type("Pipeline", (_csc.CachingRecorder, _SyncPipeline), {"__module__": _SyncPipeline.__module__}))
+    return _RECORDER[0]
 
 
 def from_url(url: str, **kwargs: Any) -> Redis:
