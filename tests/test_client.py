@@ -155,6 +155,20 @@ def test_exec_queued_in_a_pipeline_is_an_error_not_a_crash(r):
         p.execute()
 
 
+def test_pipeline_discard_and_close(r):
+    pipe = r.pipeline()
+    pipe.set("k", "v")
+    pipe.discard()  # queued: DISCARD ends the transaction, EXEC then fails
+    with pytest.raises(r.exc.ResponseError, match="EXEC without MULTI"):
+        pipe.execute()
+    assert r.get("k") is None
+    pipe.set("k", "v")
+    pipe.close()  # the same as reset()
+    assert len(pipe) == 0
+    assert pipe.execute() == []
+    assert r.get("k") is None
+
+
 def test_failed_watch_leaves_the_pipeline_queueing(r):
     p = r.pipeline()
     with pytest.raises(r.exc.ResponseError):

@@ -703,6 +703,16 @@ class Pipeline(_redcore.Client, CoreCommands, *redis_base("redis.client", "Pipel
         self.explicit_transaction = False
         self.scripts = set()
 
+    def close(self) -> None:
+        """Same as :meth:`reset` (redis-py's ``Pipeline.close``, for
+        ``contextlib.closing``)."""
+        self.reset()
+
+    def discard(self) -> None:
+        """Queue DISCARD: inside the transaction it drops the commands
+        queued before it, and :meth:`execute` raises (EXEC without MULTI)."""
+        self.execute_command("DISCARD")
+
     def multi(self) -> None:
         """Start queueing for a transaction after ``watch()``."""
         if self.explicit_transaction:

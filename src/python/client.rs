@@ -648,6 +648,14 @@ impl Client {
         &self.dec.enc
     }
 
+    /// True when a call runs now: a plain client, or a pipeline between
+    /// WATCH and MULTI (not one that queues).
+    pub(crate) fn runs_now(&self) -> bool {
+        self.pipe
+            .as_ref()
+            .is_none_or(|p| p.immediate.load(Ordering::Acquire))
+    }
+
     fn pipe(&self) -> PyResult<&Pipe> {
         self.pipe
             .as_ref()
@@ -856,7 +864,14 @@ impl Client {
         }
         let shape = this.callbacks.for_name(py, &first)?;
         let mut flags = 0;
+        // redis-py's EMPTY_RESPONSE option: the value to return instead of
+        // an error reply (MGET with no keys answers []).
+        let mut empty = None;
         if let Some(d) = &options {
+            if let Some(v) = d.get_item("EMPTY_RESPONSE")? {
+                d.del_item("EMPTY_RESPONSE")?;
+                empty = Some(v);
+            }
             if d.contains("NEVER_DECODE")? {
                 flags |= Opts::NEVER_DECODE;
                 d.del_item("NEVER_DECODE")?;
@@ -873,7 +888,15 @@ impl Client {
             cast: None,
         };
         let argv = a.slices();
-        Self::run(slf, None, &argv, shape, opts)
+        let result = Self::run(slf, None, &argv, shape, opts);
+        match (result, empty) {
+            (Err(e), Some(v))
+                if this.runs_now() && e.is_instance(py, &errors::response_error_type(py)?) =>
+            {
+                Ok(v)
+            }
+            (result, _) => result,
+        }
     }
 
     /// The per-instance response callbacks (redis-py's `response_callbacks`):

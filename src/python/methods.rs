@@ -157,6 +157,10 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         let enc = slf.get().encoding();
         let keys = keys_of(keys, Some(args))?;
+        // Like redis-py, no keys is an empty list, not MGET's arity error.
+        if keys.is_empty() && slf.get().runs_now() {
+            return Ok(PyList::empty(slf.py()).into_any());
+        }
         let mut a = Args::cmd_with_capacity("MGET", keys.len());
         for key in keys {
             a.push(&key, enc)?;
