@@ -169,6 +169,18 @@ def test_pipeline_discard_and_close(r):
     assert r.get("k") is None
 
 
+@pytest.mark.parametrize("transaction", [True, False])
+def test_pipeline_error_names_a_binary_argument(r, transaction):
+    # The failing command is quoted as UTF-8 with replacement characters,
+    # whatever its bytes (a msgpack payload here), not a UnicodeDecodeError.
+    r.set("k", "v")
+    pipe = r.pipeline(transaction=transaction)
+    pipe.lpush("k", b"\x81\xa4name")
+    with pytest.raises(r.exc.ResponseError) as e:
+        pipe.execute()
+    assert str(e.value).startswith("Command # 1 (LPUSH k \ufffd\ufffdname) of pipeline caused error: WRONGTYPE")
+
+
 def test_failed_watch_leaves_the_pipeline_queueing(r):
     p = r.pipeline()
     with pytest.raises(r.exc.ResponseError):

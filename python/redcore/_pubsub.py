@@ -37,11 +37,16 @@ class Subscription:
     handler: Optional[Handler] = None
 
 
+# redis-py's own Subscription (redis.typing) is taken too, as redis-py
+# code passes it.
+_SUBSCRIPTION_TYPES = (Subscription, *redis_base("redis.typing", "Subscription"))
+
+
 def _subscriptions(args: tuple, kwargs: Mapping[str, Handler]) -> Dict[Any, Optional[Handler]]:
     names = list_or_args(args[0], args[1:]) if args else []
     out: Dict[Any, Optional[Handler]] = {}
     for name in names:
-        if isinstance(name, Subscription):
+        if isinstance(name, _SUBSCRIPTION_TYPES):
             out[name.name] = name.handler
         else:
             out[name] = None

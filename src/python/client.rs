@@ -1196,7 +1196,7 @@ pub(crate) fn finish_pipeline<'py>(
         let response_error = errors::response_error_type(py)?;
         for (i, item) in out.iter().enumerate() {
             if item.is_instance(&response_error)? {
-                annotate(py, &item, i + 1, argvs[i], dec)?;
+                annotate(py, &item, i + 1, argvs[i])?;
                 return Err(PyErr::from_value(item));
             }
         }
@@ -1241,7 +1241,7 @@ fn transaction_results<'py>(
     for (i, _) in queued.iter().enumerate() {
         if let Some(Frame::Error(e)) = frames.next() {
             let exc = errors::reply_exception(py, &e)?;
-            annotate(py, &exc, i + 1, argvs[i], dec)?;
+            annotate(py, &exc, i + 1, argvs[i])?;
             queue_errors.push((i, exc));
         }
     }
@@ -1287,15 +1287,10 @@ pub fn annotate(
     exc: &Bound<'_, PyAny>,
     number: usize,
     argv: &[&[u8]],
-    dec: &Decoder,
 ) -> PyResult<()> {
-    let parts: Vec<String> = argv
-        .iter()
-        .map(|a| {
-            dec.force_str(py, a)
-                .and_then(|s| s.str().map(|s| s.to_string()))
-        })
-        .collect::<PyResult<_>>()?;
+    // Like redis-py's safe_str: UTF-8 whatever the client's encoding, with
+    // replacement characters for binary arguments (msgpack, pickles).
+    let parts: Vec<_> = argv.iter().map(|a| String::from_utf8_lossy(a)).collect();
     let cmd = parts.join(" ");
     let kwargs = PyDict::new(py);
     kwargs.set_item("width", 100)?;

@@ -89,6 +89,25 @@ def test_handlers_and_listen(make):
     p.close()
 
 
+def test_handlers_given_as_redis_py_subscription_objects(make):
+    # redis-py 8's positional Subscription(name, handler): binary names
+    # that cannot be keyword arguments.
+    from redis.typing import Subscription
+
+    r = make()
+    seen = []
+    p = r.pubsub()
+    p.subscribe(Subscription(b"\x80ch", seen.append), "plain")
+    p.psubscribe(Subscription(b"\x81*", seen.append))
+    msgs(p, 3)
+    assert set(p.channels) == {b"\x80ch", b"plain"} and p.channels[b"\x80ch"] == seen.append
+    r.publish(b"\x80ch", "1")
+    r.publish(b"\x81x", "2")
+    assert p.get_message(timeout=1) is None and p.get_message(timeout=1) is None
+    assert [(m["channel"], m["data"]) for m in seen] == [(b"\x80ch", b"1"), (b"\x81x", b"2")]
+    p.close()
+
+
 def test_run_in_thread_delivers_to_handlers(make):
     r = make(decode_responses=True)
     got = threading.Event()
