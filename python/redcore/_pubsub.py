@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Union
 from ._callbacks import _str
 from .commands._util import list_or_args
 from .exceptions import PubSubError
-from ._compat import adopt, redis_base
+from ._compat import adopt, redis_base, weak_call
 
 Handler = Callable[[Dict[str, Any]], Any]
 
@@ -145,8 +145,11 @@ class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # re
                 self.connection = self.client._subscriber()
                 if hasattr(self.connection, "on_connect"):
                     # A network connection that drops reconnects by itself
-                    # and calls this to restore the subscriptions.
-                    self.connection.on_connect = self.on_connect
+                    # and calls this to restore the subscriptions. Held
+                    # weakly: a PubSub dropped without close() must still be
+                    # collected (and its connection closed), and the Rust
+                    # connection cannot take part in a garbage cycle.
+                    self.connection.on_connect = weak_call(self.on_connect)
                 track = getattr(self.connection_pool, "_track_subscriber", None)
                 if track is not None:
                     # A Sentinel master pool moves it on a failover.

@@ -1,5 +1,6 @@
 """Pub/sub and keyspace notifications, on both backends."""
 
+import gc
 import threading
 import time
 
@@ -106,6 +107,22 @@ def test_handlers_given_as_redis_py_subscription_objects(make):
     assert p.get_message(timeout=1) is None and p.get_message(timeout=1) is None
     assert [(m["channel"], m["data"]) for m in seen] == [(b"\x80ch", b"1"), (b"\x81x", b"2")]
     p.close()
+
+
+def test_dropped_pubsub_leaves_its_channels(make):
+    # A PubSub dropped without close() closes its connection when
+    # collected, so the server no longer counts it as a subscriber.
+    r = make()
+    p = r.pubsub()
+    p.subscribe("gone")
+    msgs(p, 1)
+    assert r.pubsub_numsub("gone") == [(b"gone", 1)]
+    del p
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while r.pubsub_numsub("gone") != [(b"gone", 0)] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert r.pubsub_numsub("gone") == [(b"gone", 0)]
 
 
 def test_run_in_thread_delivers_to_handlers(make):
