@@ -18,6 +18,7 @@ import json
 import os
 import sys
 from typing import Any, Callable, Dict
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -70,10 +71,13 @@ def _redcore_get_client(orig: Callable[..., Any]) -> Callable[..., Any]:
         protocol = request.config.getoption("--protocol")
         if protocol and kwargs.get("protocol") is None:
             kwargs["protocol"] = int(protocol)
+        # As in redis-py's conftest, keyword arguments (db=1) win over the URL.
         if os.environ.get("RPY_CLIENT") == "embedded":
             url = "memory://redis-py-suite"
         else:
-            url = request.config.getoption("--redis-url")
+            parts = urlsplit(request.config.getoption("--redis-url"))
+            url = f"{parts.scheme}://{parts.netloc}"
+            kwargs.setdefault("db", int(parts.path.strip("/") or 0))
         client = redcore.Redis.from_url(url, **kwargs)
         if single_connection_client:
             client = client.client()

@@ -181,6 +181,19 @@ def test_pipeline_error_names_a_binary_argument(r, transaction):
     assert str(e.value).startswith("Command # 1 (LPUSH k \ufffd\ufffdname) of pipeline caused error: WRONGTYPE")
 
 
+@pytest.mark.parametrize("transaction", [True, False])
+def test_pipeline_mget_without_keys_is_an_empty_list(r, transaction):
+    # Not sent (an arity error, or EXECABORT in a transaction): [] in place.
+    for raise_on_error in (True, False):
+        with r.pipeline(transaction=transaction) as pipe:
+            pipe.set("a", 1).mget([]).set("c", 3)
+            assert len(pipe) == 3
+            assert pipe.execute(raise_on_error=raise_on_error) == [True, [], True]
+    with r.pipeline(transaction=transaction) as pipe:
+        pipe.mget([])
+        assert pipe.execute() == [[]]
+
+
 def test_failed_watch_leaves_the_pipeline_queueing(r):
     p = r.pipeline()
     with pytest.raises(r.exc.ResponseError):
