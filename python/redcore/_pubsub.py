@@ -226,7 +226,17 @@ class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # re
         conn = self.connection  # read once: another thread may reset()
         if conn is None:
             raise RuntimeError("pubsub connection not set: did you forget to call subscribe() or psubscribe()?")
-        return conn.read(None if block else timeout)
+        return self._read(conn, None if block else timeout)
+
+    def _read(self, conn: Any, timeout: Optional[float]) -> Any:
+        """The next reply; over RESP3 a push (every subscription reply and
+        message) goes through ``push_handler_func`` when one was given, and
+        what it returns stands for the push, as in redis-py."""
+        response = conn.read(timeout)
+        if (self.push_handler_func is not None and isinstance(response, list)
+                and getattr(self.client, "_protocol", None) != 2):
+            return self.push_handler_func(response)
+        return response
 
     def listen(self) -> Iterator[Dict[str, Any]]:
         """Yields messages while subscribed (blocking)."""
@@ -247,7 +257,7 @@ class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # re
         conn = self.connection  # read once: another thread may reset()
         if conn is None:
             return None
-        response = conn.read(None if timeout is None else timeout or 0)
+        response = self._read(conn, None if timeout is None else timeout or 0)
         if response is None:
             return None
         return self.handle_message(response, ignore_subscribe_messages)

@@ -125,6 +125,26 @@ def test_dropped_pubsub_leaves_its_channels(make):
     assert r.pubsub_numsub("gone") == [(b"gone", 0)]
 
 
+def test_push_handler_func_takes_every_resp3_push(make):
+    # RESP3 (the default): confirmations and messages go to the handler
+    # and get_message() returns what it returns; RESP2 ignores it.
+    got = []
+    r = make()
+    p = r.pubsub(push_handler_func=got.append)
+    p.subscribe("foo")
+    assert p.get_message(timeout=1) is None
+    assert r.publish("foo", "m") == 1
+    assert p.get_message(timeout=1) is None
+    assert got == [[b"subscribe", b"foo", 1], [b"message", b"foo", b"m"]]
+    p.close()
+    r2 = make(protocol=2)
+    p = r2.pubsub(push_handler_func=got.append)
+    p.subscribe("foo")
+    assert p.get_message(timeout=1)["type"] == "subscribe"
+    assert len(got) == 2
+    p.close()
+
+
 def test_run_in_thread_delivers_to_handlers(make):
     r = make(decode_responses=True)
     got = threading.Event()
