@@ -194,6 +194,21 @@ def test_pipeline_mget_without_keys_is_an_empty_list(r, transaction):
         assert pipe.execute() == [[]]
 
 
+def test_watched_transaction_sends_no_unwatch_after_exec(r):
+    # EXEC ends the WATCH; like redis-py, no UNWATCH follows it.
+    def unwatches():
+        return r.info("commandstats").get("cmdstat_unwatch", {}).get("calls", 0)
+
+    r.set("a", 1)
+    before = unwatches()
+    with r.pipeline() as pipe:
+        pipe.watch("a")
+        pipe.multi()
+        pipe.set("b", 2)
+        assert pipe.execute() == [True]
+    assert unwatches() == before
+
+
 def test_failed_watch_leaves_the_pipeline_queueing(r):
     p = r.pipeline()
     with pytest.raises(r.exc.ResponseError):

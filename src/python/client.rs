@@ -1149,6 +1149,11 @@ impl Client {
                 let db = self.db.load(Ordering::Relaxed);
                 let result = remote.execute_batch(py, db, &argvs, slot);
                 pipe.immediate.store(false, Ordering::Release);
+                if watching && transaction && result.is_ok() {
+                    // EXEC ended the WATCH (run, aborted or not): the
+                    // connection goes back without an UNWATCH, as redis-py's.
+                    remote.release_slot(py, &pipe.conn, None);
+                }
                 result?
             }
             Backend::Cluster(router) => router.execute_batch(py, &batch, transaction)?,
