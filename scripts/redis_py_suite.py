@@ -142,7 +142,8 @@ def run_backend(backend: str, root: Path, files: List[str], out: Path, timeout: 
            "-W", "ignore", f"--redis-url=redis://127.0.0.1:{port}/0"]
     try:
         with open(out / f"{backend}.log", "w") as log:
-            subprocess.run(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
+            subprocess.run(cmd, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                           timeout=timeout)
     except subprocess.TimeoutExpired:
         print(f"redis_py_suite: {backend}: timed out after {timeout}s")
     finally:

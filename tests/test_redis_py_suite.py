@@ -23,7 +23,8 @@ SKIPPED = 77
 
 @pytest.mark.long
 def test_redis_py_suite_has_no_unaccepted_differences() -> None:
-    proc = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=900)
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--timeout", "400"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=900)
     if proc.returncode == SKIPPED:
         pytest.skip(proc.stdout.strip() or "redis-py sdist unavailable")
     assert proc.returncode == 0, proc.stdout + proc.stderr
