@@ -155,6 +155,60 @@ def test_exec_queued_in_a_pipeline_is_an_error_not_a_crash(r):
         p.execute()
 
 
+def test_pipeline_discard_and_close(r):
+    pipe = r.pipeline()
+    pipe.set("k", "v")
+    pipe.discard()  # queued: DISCARD ends the transaction, EXEC then fails
+    with pytest.raises(r.exc.ResponseError, match="EXEC without MULTI"):
+        pipe.execute()
+    assert r.get("k") is None
+    pipe.set("k", "v")
+    pipe.close()  # the same as reset()
+    assert len(pipe) == 0
+    assert pipe.execute() == []
+    assert r.get("k") is None
+
+
+@pytest.mark.parametrize("transaction", [True, False])
+def test_pipeline_error_names_a_binary_argument(r, transaction):
+    # The failing command is quoted as UTF-8 with replacement characters,
+    # whatever its bytes (a msgpack payload here), not a UnicodeDecodeError.
+    r.set("k", "v")
+    pipe = r.pipeline(transaction=transaction)
+    pipe.lpush("k", b"\x81\xa4name")
+    with pytest.raises(r.exc.ResponseError) as e:
+        pipe.execute()
+    assert str(e.value).startswith("Command # 1 (LPUSH k \ufffd\ufffdname) of pipeline caused error: WRONGTYPE")
+
+
+@pytest.mark.parametrize("transaction", [True, False])
+def test_pipeline_mget_without_keys_is_an_empty_list(r, transaction):
+    # Not sent (an arity error, or EXECABORT in a transaction): [] in place.
+    for raise_on_error in (True, False):
+        with r.pipeline(transaction=transaction) as pipe:
+            pipe.set("a", 1).mget([]).set("c", 3)
+            assert len(pipe) == 3
+            assert pipe.execute(raise_on_error=raise_on_error) == [True, [], True]
+    with r.pipeline(transaction=transaction) as pipe:
+        pipe.mget([])
+        assert pipe.execute() == [[]]
+
+
+def test_watched_transaction_sends_no_unwatch_after_exec(r):
+    # EXEC ends the WATCH; like redis-py, no UNWATCH follows it.
+    def unwatches():
+        return r.info("commandstats").get("cmdstat_unwatch", {}).get("calls", 0)
+
+    r.set("a", 1)
+    before = unwatches()
+    with r.pipeline() as pipe:
+        pipe.watch("a")
+        pipe.multi()
+        pipe.set("b", 2)
+        assert pipe.execute() == [True]
+    assert unwatches() == before
+
+
 def test_failed_watch_leaves_the_pipeline_queueing(r):
     p = r.pipeline()
     with pytest.raises(r.exc.ResponseError):

@@ -22,6 +22,7 @@ nothing and :func:`adopt` does nothing.
 from __future__ import annotations
 
 import importlib
+import weakref
 from typing import Any, Optional, Tuple
 
 
@@ -36,6 +37,20 @@ def _import(module: str) -> Optional[Any]:
     if not name.startswith("redis") or getattr(mod, "__redcore__", False):
         return None
     return mod
+
+
+def weak_call(method: Any) -> Any:
+    """A function calling bound ``method`` while its object lives (no
+    reference cycle through the object's own attributes: a Rust object
+    holding the callback cannot take part in garbage collection)."""
+    ref = weakref.WeakMethod(method)
+
+    def call() -> None:
+        bound = ref()
+        if bound is not None:
+            bound()
+
+    return call
 
 
 def redis_base(module: str, name: str) -> Tuple[type, ...]:

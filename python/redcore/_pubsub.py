@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Union
 from ._callbacks import _str
 from .commands._util import list_or_args
 from .exceptions import PubSubError
-from ._compat import adopt, redis_base
+from ._compat import adopt, redis_base, weak_call
 
 Handler = Callable[[Dict[str, Any]], Any]
 
@@ -37,11 +37,16 @@ class Subscription:
     handler: Optional[Handler] = None
 
 
+# redis-py's own Subscription (redis.typing) is taken too, as redis-py
+# code passes it.
+_SUBSCRIPTION_TYPES = (Subscription, *redis_base("redis.typing", "Subscription"))
+
+
 def _subscriptions(args: tuple, kwargs: Mapping[str, Handler]) -> Dict[Any, Optional[Handler]]:
     names = list_or_args(args[0], args[1:]) if args else []
     out: Dict[Any, Optional[Handler]] = {}
     for name in names:
-        if isinstance(name, Subscription):
+        if isinstance(name, _SUBSCRIPTION_TYPES):
             out[name.name] = name.handler
         else:
             out[name] = None
@@ -140,8 +145,11 @@ class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # re
                 self.connection = self.client._subscriber()
                 if hasattr(self.connection, "on_connect"):
                     # A network connection that drops reconnects by itself
-                    # and calls this to restore the subscriptions.
-                    self.connection.on_connect = self.on_connect
+                    # and calls this to restore the subscriptions. Held
+                    # weakly: a PubSub dropped without close() must still be
+                    # collected (and its connection closed), and the Rust
+                    # connection cannot take part in a garbage cycle.
+                    self.connection.on_connect = weak_call(self.on_connect)
                 track = getattr(self.connection_pool, "_track_subscriber", None)
                 if track is not None:
                     # A Sentinel master pool moves it on a failover.
@@ -218,7 +226,17 @@ class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # re
         conn = self.connection  # read once: another thread may reset()
         if conn is None:
             raise RuntimeError("pubsub connection not set: did you forget to call subscribe() or psubscribe()?")
-        return conn.read(None if block else timeout)
+        return self._read(conn, None if block else timeout)
+
+    def _read(self, conn: Any, timeout: Optional[float]) -> Any:
+        """The next reply; over RESP3 a push (every subscription reply and
+        message) goes through ``push_handler_func`` when one was given, and
+        what it returns stands for the push, as in redis-py."""
+        response = conn.read(timeout)
+        if (self.push_handler_func is not None and isinstance(response, list)
+                and getattr(self.client, "_protocol", None) != 2):
+            return self.push_handler_func(response)
+        return response
 
     def listen(self) -> Iterator[Dict[str, Any]]:
         """Yields messages while subscribed (blocking)."""
@@ -239,7 +257,7 @@ class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # re
         conn = self.connection  # read once: another thread may reset()
         if conn is None:
             return None
-        response = conn.read(None if timeout is None else timeout or 0)
+        response = self._read(conn, None if timeout is None else timeout or 0)
         if response is None:
             return None
         return self.handle_message(response, ignore_subscribe_messages)

@@ -45,8 +45,11 @@ class Script:
         if client is None:
             client = self.registered_client
         all_args = tuple(keys) + tuple(args)
-        if getattr(client, "_is_pipeline", False):
-            client.scripts.add(self)
+        # A pipeline (redcore's or redis-py's) loads its scripts before it
+        # runs; `_is_pipeline` is a method, true of pipelines only.
+        scripts = getattr(client, "scripts", None)
+        if isinstance(scripts, set):
+            scripts.add(self)
         try:
             return client.evalsha(self.sha, len(keys), *all_args)
         except NoScriptError:

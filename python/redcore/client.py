@@ -27,6 +27,7 @@ from ._callbacks import callbacks_for
 from ._pubsub import PubSub, PubSubWorkerThread
 from .lock import Lock
 from .commands import CoreCommands
+from .commands._util import list_or_args
 from ._compat import adopt, redis_base
 from .connection import (
     DEFAULT_SOCKET_TIMEOUT,
@@ -701,6 +702,9 @@ class Pipeline(_redcore.Client, CoreCommands, *redis_base("redis.client", "Pipel
         # Scripts called on this pipeline (Script.__call__ adds them);
         # execute() loads the missing ones first.
         self.scripts: set = set()
+        # Replies of commands never sent, by position in execute()'s result:
+        # redis-py answers MGET with no keys [] without sending it.
+        self._local: Dict[int, Any] = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}(queued={len(self)})>"
@@ -713,7 +717,7 @@ class Pipeline(_redcore.Client, CoreCommands, *redis_base("redis.client", "Pipel
 
     def __len__(self) -> int:
         """The number of queued commands."""
-        return self._queued_len()
+        return self._queued_len() + len(self._local)
 
     def __bool__(self) -> bool:
         # An empty pipeline is still a pipeline (redis-py code does `if pipe:`).
@@ -725,6 +729,25 @@ class Pipeline(_redcore.Client, CoreCommands, *redis_base("redis.client", "Pipel
         self.watching = False
         self.explicit_transaction = False
         self.scripts = set()
+        self._local = {}
+
+    def mget(self, keys: Any, *args: Any) -> Any:
+        """Queue MGET; with no keys its reply is [] and nothing is sent."""
+        queueing = not self.watching or self.explicit_transaction
+        if queueing and not list_or_args(keys, args):
+            self._local[len(self)] = []
+            return self
+        return super().mget(keys, *args)
+
+    def close(self) -> None:
+        """Same as :meth:`reset` (redis-py's ``Pipeline.close``, for
+        ``contextlib.closing``)."""
+        self.reset()
+
+    def discard(self) -> None:
+        """Queue DISCARD: inside the transaction it drops the commands
+        queued before it, and :meth:`execute` raises (EXEC without MULTI)."""
+        self.execute_command("DISCARD")
 
     def multi(self) -> None:
         """Start queueing for a transaction after ``watch()``."""
@@ -769,10 +792,17 @@ class Pipeline(_redcore.Client, CoreCommands, *redis_base("redis.client", "Pipel
             return []
         if self.scripts:
             self.load_scripts()
+        local = self._local
         try:
-            return self._run_pipeline(self.transaction or self.explicit_transaction, raise_on_error)
+            if self._queued_len() or self.watching:
+                results = self._run_pipeline(self.transaction or self.explicit_transaction, raise_on_error)
+            else:
+                results = []
         finally:
             self.reset()
+        for at in sorted(local):
+            results.insert(at, local[at])
+        return results
 
     def load_scripts(self) -> None:
         """Load the scripts called on this pipeline that the engine does

@@ -46,7 +46,7 @@ from typing import Any, Deque, Dict, List, Optional, Set, Tuple, Type
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from . import _redcore
-from ._compat import adopt, redis_base
+from ._compat import adopt, redis_base, weak_call
 from ._config import startup_config
 from ._csc import ClientSideCache, make_cache
 from .backoff import ExponentialWithJitterBackoff, NoBackoff
@@ -266,7 +266,7 @@ class Connection(ConnectCallbacks, *redis_base("redis.connection", "Connection")
                 # A server subscriber that reconnects by itself (the
                 # pool's retry policy allows it) re-subscribes through
                 # the callbacks, as after connect().
-                self._sub.on_connect = _weak_call(self._run_connect_callbacks)
+                self._sub.on_connect = weak_call(self._run_connect_callbacks)
         if self._sub is not None:
             self._send_to_subscriber(args)
             return
@@ -427,19 +427,6 @@ class PushHandlers:
             return None if func is None else func(reply)
         func = self.pubsub_push_handler_func
         return reply if func is None else func(reply)
-
-
-def _weak_call(method: Any) -> Any:
-    """A function calling bound ``method`` while its object lives (no
-    reference cycle through the object's own attributes)."""
-    ref = weakref.WeakMethod(method)
-
-    def call() -> None:
-        bound = ref()
-        if bound is not None:
-            bound()
-
-    return call
 
 
 class _StrongRef:

@@ -197,15 +197,8 @@ impl Batch {
     }
 
     /// Rewrites `exc` (the error reply of command `index`) as a pipeline
-    /// reports it: "Command # n (ARGS) of pipeline caused error: ...",
-    /// the arguments decoded as `client` decodes.
-    fn annotate(
-        &self,
-        py: Python<'_>,
-        exc: Bound<'_, PyAny>,
-        index: usize,
-        client: &Bound<'_, Client>,
-    ) -> PyResult<()> {
+    /// reports it: "Command # n (ARGS) of pipeline caused error: ...".
+    fn annotate(&self, py: Python<'_>, exc: Bound<'_, PyAny>, index: usize) -> PyResult<()> {
         let q = self.queue.lock();
         let q = q
             .as_ref()
@@ -215,13 +208,7 @@ impl Batch {
             .get(index)
             .ok_or_else(|| pyo3::exceptions::PyIndexError::new_err("no such command"))?;
         let all = q.all_args();
-        super::client::annotate(
-            py,
-            &exc,
-            index + 1,
-            &all[c.first..c.first + c.nargs],
-            &client.get().dec,
-        )
+        super::client::annotate(py, &exc, index + 1, &all[c.first..c.first + c.nargs])
     }
 
     /// A batch of the same commands, to send again if this one's replies

@@ -205,14 +205,6 @@ macro_rules! command {
 pub(crate) use command;
 
 impl Client {
-    /// Whether a call queues its command (a pipeline's, or the recorder
-    /// of a `redcore.asyncio` client) rather than running it now.
-    pub(crate) fn queues(&self) -> bool {
-        self.pipe
-            .as_ref()
-            .is_some_and(|pipe| !pipe.immediate.load(Ordering::Acquire))
-    }
-
     /// Runs (or queues) a Rust method's encoded arguments, shaped by the
     /// client's response callback for `fast`'s command.
     pub(crate) fn call<'py>(
@@ -656,6 +648,14 @@ impl Client {
         &self.dec.enc
     }
 
+    /// True when a call runs now: a plain client, or a pipeline between
+    /// WATCH and MULTI (not one that queues).
+    pub(crate) fn runs_now(&self) -> bool {
+        self.pipe
+            .as_ref()
+            .is_none_or(|p| p.immediate.load(Ordering::Acquire))
+    }
+
     fn pipe(&self) -> PyResult<&Pipe> {
         self.pipe
             .as_ref()
@@ -864,7 +864,14 @@ impl Client {
         }
         let shape = this.callbacks.for_name(py, &first)?;
         let mut flags = 0;
+        // redis-py's EMPTY_RESPONSE option: the value to return instead of
+        // an error reply (MGET with no keys answers []).
+        let mut empty = None;
         if let Some(d) = &options {
+            if let Some(v) = d.get_item("EMPTY_RESPONSE")? {
+                d.del_item("EMPTY_RESPONSE")?;
+                empty = Some(v);
+            }
             if d.contains("NEVER_DECODE")? {
                 flags |= Opts::NEVER_DECODE;
                 d.del_item("NEVER_DECODE")?;
@@ -881,7 +888,15 @@ impl Client {
             cast: None,
         };
         let argv = a.slices();
-        Self::run(slf, None, &argv, shape, opts)
+        let result = Self::run(slf, None, &argv, shape, opts);
+        match (result, empty) {
+            (Err(e), Some(v))
+                if this.runs_now() && e.is_instance(py, &errors::response_error_type(py)?) =>
+            {
+                Ok(v)
+            }
+            (result, _) => result,
+        }
     }
 
     /// The per-instance response callbacks (redis-py's `response_callbacks`):
@@ -1134,6 +1149,11 @@ impl Client {
                 let db = self.db.load(Ordering::Relaxed);
                 let result = remote.execute_batch(py, db, &argvs, slot);
                 pipe.immediate.store(false, Ordering::Release);
+                if watching && transaction && result.is_ok() {
+                    // EXEC ended the WATCH (run, aborted or not): the
+                    // connection goes back without an UNWATCH, as redis-py's.
+                    remote.release_slot(py, &pipe.conn, None);
+                }
                 result?
             }
             Backend::Cluster(router) => router.execute_batch(py, &batch, transaction)?,
@@ -1181,7 +1201,7 @@ pub(crate) fn finish_pipeline<'py>(
         let response_error = errors::response_error_type(py)?;
         for (i, item) in out.iter().enumerate() {
             if item.is_instance(&response_error)? {
-                annotate(py, &item, i + 1, argvs[i], dec)?;
+                annotate(py, &item, i + 1, argvs[i])?;
                 return Err(PyErr::from_value(item));
             }
         }
@@ -1226,7 +1246,7 @@ fn transaction_results<'py>(
     for (i, _) in queued.iter().enumerate() {
         if let Some(Frame::Error(e)) = frames.next() {
             let exc = errors::reply_exception(py, &e)?;
-            annotate(py, &exc, i + 1, argvs[i], dec)?;
+            annotate(py, &exc, i + 1, argvs[i])?;
             queue_errors.push((i, exc));
         }
     }
@@ -1272,15 +1292,10 @@ pub fn annotate(
     exc: &Bound<'_, PyAny>,
     number: usize,
     argv: &[&[u8]],
-    dec: &Decoder,
 ) -> PyResult<()> {
-    let parts: Vec<String> = argv
-        .iter()
-        .map(|a| {
-            dec.force_str(py, a)
-                .and_then(|s| s.str().map(|s| s.to_string()))
-        })
-        .collect::<PyResult<_>>()?;
+    // Like redis-py's safe_str: UTF-8 whatever the client's encoding, with
+    // replacement characters for binary arguments (msgpack, pickles).
+    let parts: Vec<_> = argv.iter().map(|a| String::from_utf8_lossy(a)).collect();
     let cmd = parts.join(" ");
     let kwargs = PyDict::new(py);
     kwargs.set_item("width", 100)?;

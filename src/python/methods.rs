@@ -157,9 +157,8 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         let enc = slf.get().encoding();
         let keys = keys_of(keys, Some(args))?;
-        if keys.is_empty() && !slf.get().queues() {
-            // redis-py answers MGET of no keys with an empty list (its
-            // EMPTY_RESPONSE option), not the server's arity error.
+        // Like redis-py, no keys is an empty list, not MGET's arity error.
+        if keys.is_empty() && slf.get().runs_now() {
             return Ok(PyList::empty(slf.py()).into_any());
         }
         let mut a = Args::cmd_with_capacity("MGET", keys.len());

@@ -1,5 +1,6 @@
 """Pub/sub and keyspace notifications, on both backends."""
 
+import gc
 import threading
 import time
 
@@ -86,6 +87,61 @@ def test_handlers_and_listen(make):
     assert seen[0]["data"] == "1"
     it = p.listen()
     assert next(it)["data"] == "2"
+    p.close()
+
+
+def test_handlers_given_as_redis_py_subscription_objects(make):
+    # redis-py 8's positional Subscription(name, handler): binary names
+    # that cannot be keyword arguments.
+    from redis.typing import Subscription
+
+    r = make()
+    seen = []
+    p = r.pubsub()
+    p.subscribe(Subscription(b"\x80ch", seen.append), "plain")
+    p.psubscribe(Subscription(b"\x81*", seen.append))
+    msgs(p, 3)
+    assert set(p.channels) == {b"\x80ch", b"plain"} and p.channels[b"\x80ch"] == seen.append
+    r.publish(b"\x80ch", "1")
+    r.publish(b"\x81x", "2")
+    assert p.get_message(timeout=1) is None and p.get_message(timeout=1) is None
+    assert [(m["channel"], m["data"]) for m in seen] == [(b"\x80ch", b"1"), (b"\x81x", b"2")]
+    p.close()
+
+
+def test_dropped_pubsub_leaves_its_channels(make):
+    # A PubSub dropped without close() closes its connection when
+    # collected, so the server no longer counts it as a subscriber.
+    r = make()
+    p = r.pubsub()
+    p.subscribe("gone")
+    msgs(p, 1)
+    assert r.pubsub_numsub("gone") == [(b"gone", 1)]
+    del p
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while r.pubsub_numsub("gone") != [(b"gone", 0)] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert r.pubsub_numsub("gone") == [(b"gone", 0)]
+
+
+def test_push_handler_func_takes_every_resp3_push(make):
+    # RESP3 (the default): confirmations and messages go to the handler
+    # and get_message() returns what it returns; RESP2 ignores it.
+    got = []
+    r = make()
+    p = r.pubsub(push_handler_func=got.append)
+    p.subscribe("foo")
+    assert p.get_message(timeout=1) is None
+    assert r.publish("foo", "m") == 1
+    assert p.get_message(timeout=1) is None
+    assert got == [[b"subscribe", b"foo", 1], [b"message", b"foo", b"m"]]
+    p.close()
+    r2 = make(protocol=2)
+    p = r2.pubsub(push_handler_func=got.append)
+    p.subscribe("foo")
+    assert p.get_message(timeout=1)["type"] == "subscribe"
+    assert len(got) == 2
     p.close()
 
 

@@ -841,6 +841,14 @@ def test_register_script_on_other_client(make):
     assert script(keys=["k"], client=b) == b"k"
 
 
+def test_register_script_on_single_connection_client(make):
+    # A single-connection client is no pipeline: the script runs at once
+    # (redis-py's Lock passes its client like this).
+    a, b = make(), make(single_connection_client=True)
+    script = a.register_script("return KEYS[1]")
+    assert script(keys=["k"], client=b) == b"k"
+
+
 @pytest.mark.parametrize("transaction", [True, False])
 def test_register_script_in_pipeline(r, transaction):
     r.script_flush()

@@ -230,6 +230,16 @@ def test_get_and_mget(r):
     assert err(r, "MGET") == "wrong number of arguments for 'mget' command"
 
 
+def test_mget_no_keys_is_empty_list(r):
+    # redis-py answers [] for no keys instead of sending MGET; so does
+    # execute_command given its EMPTY_RESPONSE option for an error reply.
+    assert r.mget([]) == []
+    assert r.execute_command("MGET", EMPTY_RESPONSE=[]) == []
+    assert r.execute_command("GET", "k", EMPTY_RESPONSE=[]) is None
+    with pytest.raises(r.exc.ResponseError):
+        r.execute_command("MGET")
+
+
 def test_getset(r):
     assert r.getset("k", "1") is None
     r.expire("k", 100)

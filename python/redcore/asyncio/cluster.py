@@ -639,7 +639,7 @@ class ClusterPipeline:
         if raise_on_error:
             for i, value in enumerate(out):
                 if isinstance(value, ResponseError):
-                    batch.annotate(value, i, recorder)
+                    batch.annotate(value, i)
                     raise value
         return out
 
