@@ -49,16 +49,6 @@ def writer(make: Callable[..., Any]) -> Any:
     return make()
 
 
-@pytest.fixture
-def invalidations(backend: str, request: pytest.FixtureRequest) -> None:
-    """The test needs the server's invalidation messages. redcore's server
-    sends none to a RESP3 connection tracking its own reads (redis-py's
-    way; CLIENT TRACKING ... REDIRECT, redcore's client's way, works):
-    a server bug, expected to fail until fixed."""
-    if backend == "server":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="redcore server: no invalidation push without REDIRECT"))
-
-
 def _eventually(read: Callable[[], Any], expected: Any) -> None:
     """``read()`` returns ``expected`` within 2 s: the server's invalidation
     message travels apart from the writer's reply (on a loaded machine
@@ -79,7 +69,7 @@ def _cached_keys(client: Any) -> set:
 # -- every backend: the values a user sees --------------------------------
 
 
-def test_sees_writes_of_other_clients(invalidations: None, cached: Callable[..., Any], writer: Any) -> None:
+def test_sees_writes_of_other_clients(cached: Callable[..., Any], writer: Any) -> None:
     c = cached()
     writer.set("k", "v1")
     assert c.get("k") == b"v1"
@@ -92,7 +82,7 @@ def test_sees_writes_of_other_clients(invalidations: None, cached: Callable[...,
     _eventually(lambda: c.get("k"), b"v3")
 
 
-def test_typed_reads_and_own_writes(invalidations: None, cached: Callable[..., Any], writer: Any) -> None:
+def test_typed_reads_and_own_writes(cached: Callable[..., Any], writer: Any) -> None:
     c = cached()
     writer.hset("h", mapping={"a": "1", "b": "2"})
     writer.rpush("l", "x", "y")
@@ -130,7 +120,7 @@ def test_typed_reads_and_own_writes(invalidations: None, cached: Callable[..., A
     _eventually(lambda: c.hgetall("h"), {})
 
 
-def test_decode_responses(invalidations: None, make: Callable[..., Any], backend: str, writer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_decode_responses(make: Callable[..., Any], backend: str, writer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redis.connection.CacheProxyConnection, "MIN_ALLOWED_VERSION", "7.0.0")
     module = redcore.cache if backend in ("embedded", "remote") else redis.cache
     c = make(protocol=3, decode_responses=True, cache_config=module.CacheConfig())
@@ -141,7 +131,7 @@ def test_decode_responses(invalidations: None, make: Callable[..., Any], backend
     _eventually(lambda: c.get("k"), "ü")
 
 
-def test_pipelines_see_current_values(invalidations: None, cached: Callable[..., Any], writer: Any) -> None:
+def test_pipelines_see_current_values(cached: Callable[..., Any], writer: Any) -> None:
     c = cached()
     writer.set("k", "1")
     assert c.get("k") == b"1"
@@ -186,7 +176,7 @@ def filling(backend: str) -> None:
         pytest.skip("the embedded engine keeps no client-side copy")
 
 
-def test_entries_size_and_hits(invalidations: None, filling: None, cached: Callable[..., Any], writer: Any) -> None:
+def test_entries_size_and_hits(filling: None, cached: Callable[..., Any], writer: Any) -> None:
     c = cached()
     cache = c.get_cache()
     writer.set("k", "v")
@@ -249,7 +239,7 @@ def test_only_allowed_commands_are_cached(filling: None, cached: Callable[..., A
     assert c.get_cache().size == 0
 
 
-def test_invalidation_connection_killed(invalidations: None, filling: None, cached: Callable[..., Any], writer: Any) -> None:
+def test_invalidation_connection_killed(filling: None, cached: Callable[..., Any], writer: Any) -> None:
     c = cached()
     writer.mset({"a": "1", "b": "2"})
     assert (c.get("a"), c.get("b")) == (b"1", b"2")
@@ -267,8 +257,6 @@ def test_invalidation_connection_killed(invalidations: None, filling: None, cach
 
 
 def test_threads_share_the_cache(filling: None, backend: str, cached: Callable[..., Any], writer: Any) -> None:
-    if backend == "server":
-        pytest.skip("redcore server: no invalidation push without REDIRECT (see the invalidations fixture)")
     c = cached()
     writer.set("counter", 0)
     errors: list = []
@@ -347,7 +335,7 @@ def test_cache_objects_like_redis_py() -> None:
             module.LRUPolicy().evict_next()
 
 
-def test_custom_cache_object(invalidations: None, filling: None, backend: str, make: Callable[..., Any], writer: Any,
+def test_custom_cache_object(filling: None, backend: str, make: Callable[..., Any], writer: Any,
                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redis.connection.CacheProxyConnection, "MIN_ALLOWED_VERSION", "7.0.0")
     module = redcore.cache if backend == "remote" else redis.cache

@@ -1172,3 +1172,49 @@ def test_tls_protocols_ciphers_and_ca_dir(certs: str, tmp_path: Any) -> None:  #
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1
     assert "Invalid tls-ciphers: unknown cipher suite 'NOPE'" in out.stderr, out.stderr
+
+
+def _resp(*args: Any) -> bytes:
+    parts = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(parts)
+
+
+def _read_until(sock: socket.socket, want: bytes, timeout: float = 5.0) -> bytes:
+    sock.settimeout(timeout)
+    got = b""
+    while want not in got:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
+@pytest.mark.parametrize("which", ["redcore", "redis-server"])
+def test_resp3_tracking_without_redirect_pushes_on_the_same_connection(
+    which: str, redcore_server: Any, redis_server: RedisServer
+) -> None:
+    """CLIENT TRACKING ON in RESP3 with no REDIRECT (redis-py's client-side
+    caching): the invalidation comes as a push on the tracking connection
+    itself, byte for byte as redis-server sends it."""
+    port = redcore_server.port if which == "redcore" else redis_server.port
+    with socket.create_connection(("127.0.0.1", port)) as a, socket.create_connection(("127.0.0.1", port)) as b:
+        a.sendall(_resp("HELLO", 3))
+        _read_until(a, b"modules\r\n*0\r\n")
+        key = f"tracked-{uuid.uuid4().hex}".encode()
+        b.sendall(_resp("SET", key, "1"))
+        assert _read_until(b, b"\r\n") == b"+OK\r\n"
+        a.sendall(_resp("CLIENT", "TRACKING", "ON") + _resp("GET", key))
+        assert _read_until(a, b"$1\r\n1\r\n") == b"+OK\r\n$1\r\n1\r\n"
+        b.sendall(_resp("SET", key, "2"))
+        assert _read_until(b, b"\r\n") == b"+OK\r\n"
+        push = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$%d\r\n%s\r\n" % (len(key), key)
+        assert _read_until(a, push) == push
+        # Told once; the next read tracks the key again.
+        a.sendall(_resp("GET", key))
+        assert _read_until(a, b"$1\r\n2\r\n") == b"$1\r\n2\r\n"
+        b.sendall(_resp("DEL", key))
+        assert _read_until(a, push) == push

@@ -497,6 +497,12 @@ fn client_tracking(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
             return Err(Error::err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
         }
     }
+    // Tracking for itself, a RESP3 connection takes its invalidations as
+    // pushes on its own connection (RESP2 needs a REDIRECT).
+    let own = (o.redirect == 0 || o.redirect == id)
+        .then(|| ctx.client.sink.clone())
+        .flatten();
+    ctx.store.tracking.set_own_sink(id, own);
     ctx.store.tracking.clients.insert(id, o);
     ctx.store.refresh_gate();
     Ok(Frame::ok())

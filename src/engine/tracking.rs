@@ -1,12 +1,14 @@
 //! Client-side caching (CLIENT TRACKING): which clients read which keys,
-//! and the invalidation messages sent when those keys change. Embedded
-//! clients receive them through REDIRECT to a client subscribed to
-//! `__redis__:invalidate`, which is how RESP2 clients use tracking.
+//! and the invalidation messages sent when those keys change. A RESP3
+//! connection tracking for itself (no REDIRECT) gets `invalidate` pushes
+//! on its own connection; embedded clients and RESP2 ones receive them
+//! through REDIRECT to a client subscribed to `__redis__:invalidate`.
 
 use std::collections::{HashMap, HashSet};
 
 use bytes::Bytes;
 
+use super::client::SubscriberSink;
 use crate::resp::Frame;
 
 /// The channel invalidations are published on for RESP2 redirects.
@@ -31,6 +33,9 @@ pub struct Tracking {
     pub clients: HashMap<u64, Options>,
     /// Keys read by tracking clients (default mode), with their readers.
     keys: HashMap<Bytes, HashSet<u64>>,
+    /// The sinks of RESP3 clients tracking for themselves, where their
+    /// invalidation pushes go whether or not they subscribed to anything.
+    own: HashMap<u64, SubscriberSink>,
 }
 
 impl Tracking {
@@ -52,9 +57,19 @@ impl Tracking {
         }
     }
 
+    /// Sends client `id`'s own invalidations to `sink` (RESP3, no
+    /// REDIRECT); `None` stops that.
+    pub fn set_own_sink(&mut self, id: u64, sink: Option<SubscriberSink>) {
+        match sink {
+            Some(sink) => self.own.insert(id, sink),
+            None => self.own.remove(&id),
+        };
+    }
+
     /// Stops tracking for client `id`.
     pub fn disable(&mut self, id: u64) {
         self.clients.remove(&id);
+        self.own.remove(&id);
         if self.clients.is_empty() {
             self.keys.clear();
         }
@@ -123,7 +138,13 @@ impl super::Store {
     /// `target`, in the shape of its protocol.
     pub fn send_invalidation(&mut self, target: u64, keys: Option<Vec<Bytes>>) {
         let resp3 = self.clients.map.get(&target).is_some_and(|c| c.resp3);
-        self.pubsub.send_to(target, message(keys, resp3));
+        let frame = message(keys, resp3);
+        match self.tracking.own.get(&target) {
+            Some(sink) if resp3 => {
+                sink.0.deliver(frame);
+            }
+            _ => self.pubsub.send_to(target, frame),
+        }
     }
 }
 
