@@ -37,6 +37,7 @@ import weakref
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import _redcore
+from ._compat import weak_call
 from ._client_cache import CacheEntry, CacheEntryStatus, CacheFactory, CacheKey, CacheProxy, is_cache
 from .exceptions import ConnectionError, RedisError, ResponseError, TimeoutError
 
@@ -144,7 +145,7 @@ class ClientSideCache:
         if pool is None:
             raise ConnectionError("the connection pool of this cache is gone")
         sub = _redcore.Client(db=pool._core.db, callbacks={}, remote=pool._core)._subscriber()
-        sub.on_connect = _weak_call(self._on_reconnect)
+        sub.on_connect = weak_call(self._on_reconnect)
         try:
             self._handshake(sub)
         except BaseException:
@@ -358,17 +359,6 @@ def check_pair(tracking: Any, reply: Any) -> Any:
 def _status(entry: Any) -> Any:
     """An entry's status name (redis-py's enum or redcore's)."""
     return getattr(entry.status, "value", entry.status)
-
-
-def _weak_call(method: Any) -> Any:
-    ref = weakref.WeakMethod(method)
-
-    def call() -> None:
-        bound = ref()
-        if bound is not None:
-            bound()
-
-    return call
 
 
 def _list_or_args(keys: Any, args: Tuple[Any, ...]) -> List[Any]:

@@ -54,6 +54,7 @@ from typing import Any, Callable, Iterable, List, Optional, Union
 
 from ._cache_core import _VOID, Number, _Cache, _drive_async, _drive_sync, _lock_key, _tag_key, is_async_client
 from ._cache_util import JsonSerializer, MsgpackSerializer, PickleSerializer
+from ._client_cache import __all__ as _client_cache_names
 from ._client_cache import (
     CacheConfig,
     CacheConfigurationInterface,
@@ -356,20 +357,7 @@ def _attach(wrapper: Any, cache: _Cache, invalidate: Any, refresh: Any, set_valu
 
 __all__ = [
     # redis-py's client-side cache (``Redis(..., cache_config=CacheConfig())``)
-    "CacheConfig",
-    "CacheConfigurationInterface",
-    "CacheEntry",
-    "CacheEntryStatus",
-    "CacheFactory",
-    "CacheFactoryInterface",
-    "CacheInterface",
-    "CacheKey",
-    "CacheProxy",
-    "DefaultCache",
-    "EvictionPolicy",
-    "EvictionPolicyInterface",
-    "EvictionPolicyType",
-    "LRUPolicy",
+    *_client_cache_names,
     # cache-aside for functions
     "JsonSerializer",
     "MsgpackSerializer",
