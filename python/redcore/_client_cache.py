@@ -37,7 +37,18 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
+from . import _redcore
 from ._compat import adopt, redis_base
+
+# The reads whose replies a client-side cache may keep: the command table's
+# "cacheable" commands, and the RedisJSON and RedisTimeSeries reads that
+# redis-py's cache also allows. redcore's engine has no modules, so those
+# are not in its table; a remote Redis Stack serves them.
+_CACHEABLE = [row["name"].upper() for row in _redcore.command_table() if "cacheable" in row["traits"]]
+_MODULE_READS = [
+    *(f"JSON.{c}" for c in ("ARRINDEX", "ARRLEN", "GET", "MGET", "OBJKEYS", "OBJLEN", "RESP", "STRLEN", "TYPE")),
+    *(f"TS.{c}" for c in ("GET", "INFO", "RANGE", "REVRANGE")),
+]
 
 
 def _interface(name: str) -> tuple:
@@ -401,28 +412,14 @@ class CacheConfig(CacheConfigurationInterface):
     """The cache ``cache_config=`` builds: ``max_size`` entries (10,000 by
     default), ``cache_class`` (made with ``cache_config=self``), the
     ``eviction_policy`` and the commands whose replies may be kept
-    (``DEFAULT_ALLOW_LIST``, redis-py's list of read-only commands)."""
+    (``DEFAULT_ALLOW_LIST``, redis-py's list of read-only commands: the
+    command table's ``cacheable`` ones and the module reads)."""
 
     DEFAULT_CACHE_CLASS: Any = DefaultCache
     DEFAULT_EVICTION_POLICY = EvictionPolicy.LRU
     DEFAULT_MAX_SIZE = 10000
 
-    DEFAULT_ALLOW_LIST = [
-        "BITCOUNT", "BITFIELD_RO", "BITPOS", "EXISTS",
-        "GEODIST", "GEOHASH", "GEOPOS", "GEORADIUSBYMEMBER_RO", "GEORADIUS_RO", "GEOSEARCH",
-        "GET", "GETBIT", "GETRANGE",
-        "HEXISTS", "HGET", "HGETALL", "HKEYS", "HLEN", "HMGET", "HSTRLEN", "HVALS",
-        "JSON.ARRINDEX", "JSON.ARRLEN", "JSON.GET", "JSON.MGET", "JSON.OBJKEYS", "JSON.OBJLEN",
-        "JSON.RESP", "JSON.STRLEN", "JSON.TYPE",
-        "LCS", "LINDEX", "LLEN", "LPOS", "LRANGE", "MGET",
-        "SCARD", "SDIFF", "SINTER", "SINTERCARD", "SISMEMBER", "SMEMBERS", "SMISMEMBER",
-        "SORT_RO", "STRLEN", "SUBSTR", "SUNION",
-        "TS.GET", "TS.INFO", "TS.RANGE", "TS.REVRANGE", "TYPE",
-        "XLEN", "XPENDING", "XRANGE", "XREAD", "XREVRANGE",
-        "ZCARD", "ZCOUNT", "ZDIFF", "ZINTER", "ZINTERCARD", "ZLEXCOUNT", "ZMSCORE", "ZRANGE",
-        "ZRANGEBYLEX", "ZRANGEBYSCORE", "ZRANK", "ZREVRANGE", "ZREVRANGEBYLEX",
-        "ZREVRANGEBYSCORE", "ZREVRANK", "ZSCORE", "ZUNION",
-    ]
+    DEFAULT_ALLOW_LIST = sorted([*_CACHEABLE, *_MODULE_READS])
 
     def __init__(self, max_size: int = DEFAULT_MAX_SIZE, cache_class: Any = DEFAULT_CACHE_CLASS,
                  eviction_policy: EvictionPolicy = DEFAULT_EVICTION_POLICY) -> None:

@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 use super::args::{self, is};
 use super::flags::*;
+use super::traits::CACHEABLE;
 use super::{Command, Ctx, Group};
 use crate::engine::notify;
 use crate::engine::value::{Str, Value};
@@ -24,12 +25,20 @@ const G: Group = Group::Bitmap;
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("setbit", 4, WRITE | DENYOOM, G, setbit).keys(1, 1, 1),
-    Command::new("getbit", 3, READONLY | FAST, G, getbit).keys(1, 1, 1),
-    Command::new("bitcount", -2, READONLY, G, bitcount).keys(1, 1, 1),
-    Command::new("bitpos", -3, READONLY, G, bitpos).keys(1, 1, 1),
+    Command::new("getbit", 3, READONLY | FAST, G, getbit)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("bitcount", -2, READONLY, G, bitcount)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("bitpos", -3, READONLY, G, bitpos)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("bitop", -4, WRITE | DENYOOM, G, bitop).keys(2, -1, 1),
     Command::new("bitfield", -2, WRITE | DENYOOM, G, bitfield).keys(1, 1, 1),
-    Command::new("bitfield_ro", -2, READONLY | FAST, G, bitfield_ro).keys(1, 1, 1),
+    Command::new("bitfield_ro", -2, READONLY | FAST, G, bitfield_ro)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
 ];
 
 const BAD_OFFSET: Error = Error::err("ERR bit offset is not an integer or out of range");

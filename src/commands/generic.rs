@@ -6,6 +6,7 @@ use super::args;
 use super::flags::*;
 use super::hash::parse_cursor;
 use super::routing::{Combine, Nodes};
+use super::traits::CACHEABLE;
 use super::{acl, Command, Ctx, Group};
 use crate::engine::clock::lru_clock;
 use crate::engine::value::Value;
@@ -41,9 +42,11 @@ pub(crate) const COMMANDS: &[Command] = &[
         .keys(1, -1, 1)
         .acl(KS),
     Command::new("exists", -2, READONLY | FAST, G, exists)
+        .traits(CACHEABLE)
         .keys(1, -1, 1)
         .acl(KS),
     Command::new("type", 2, READONLY | FAST, G, type_)
+        .traits(CACHEABLE)
         .status()
         .keys(1, 1, 1)
         .acl(KS),

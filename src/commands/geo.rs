@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use super::args::{self, is};
 use super::flags::*;
+use super::traits::CACHEABLE;
 use super::zset::{new_value, stored, Limits};
 use super::{Command, Ctx, Group};
 use crate::engine::geohash::{
@@ -28,17 +29,21 @@ const G: Group = Group::Geo;
 pub(crate) const COMMANDS: &[Command] = &[
     Command::new("geoadd", -5, WRITE | DENYOOM, G, geoadd).keys(1, 1, 1),
     Command::new("geopos", -2, READONLY, G, geopos)
+        .traits(CACHEABLE)
         .reply2("parse_geopos")
         .reply_unified2("geopos_unified")
         .keys(1, 1, 1),
     Command::new("geodist", -4, READONLY, G, geodist)
+        .traits(CACHEABLE)
         .reply("FLOAT")
         .keys(1, 1, 1),
     Command::new("geohash", -2, READONLY, G, geohash_cmd)
+        .traits(CACHEABLE)
         .reply2("STR_LIST")
         .reply_unified3("STR_LIST")
         .keys(1, 1, 1),
     Command::new("geosearch", -7, READONLY, G, geosearch)
+        .traits(CACHEABLE)
         .reply("parse_geosearch_generic")
         .reply_unified2("parse_geosearch_unified")
         .reply_unified3("parse_geosearch_unified")
@@ -50,7 +55,9 @@ pub(crate) const COMMANDS: &[Command] = &[
         .reply_unified3("parse_geosearch_unified")
         .keys(1, 1, 1)
         .movable(radius_keys),
-    Command::new("georadius_ro", -6, READONLY, G, georadius_ro).keys(1, 1, 1),
+    Command::new("georadius_ro", -6, READONLY, G, georadius_ro)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new(
         "georadiusbymember",
         -5,
@@ -70,6 +77,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         G,
         georadiusbymember_ro,
     )
+    .traits(CACHEABLE)
     .keys(1, 1, 1),
 ];
 

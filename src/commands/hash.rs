@@ -10,6 +10,7 @@ use bytes::Bytes;
 use super::args::{self, is};
 use super::flags::*;
 use super::set::sample_distinct;
+use super::traits::CACHEABLE;
 use super::{Command, Ctx, Group};
 use crate::engine::value::{Hash, Value};
 use crate::engine::{notify, Db, Now};
@@ -27,21 +28,35 @@ pub(crate) const COMMANDS: &[Command] = &[
         .reply("BOOL")
         .status()
         .keys(1, 1, 1),
-    Command::new("hget", 3, READONLY | FAST, G, hget).keys(1, 1, 1),
-    Command::new("hmget", -3, READONLY | FAST, G, hmget).keys(1, 1, 1),
+    Command::new("hget", 3, READONLY | FAST, G, hget)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("hmget", -3, READONLY | FAST, G, hmget)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("hgetall", 2, READONLY, G, hgetall)
+        .traits(CACHEABLE)
         .reply2("DICT")
         .reply3("RAW")
         .no_reply_default()
         .keys(1, 1, 1),
-    Command::new("hkeys", 2, READONLY, G, hkeys).keys(1, 1, 1),
-    Command::new("hvals", 2, READONLY, G, hvals).keys(1, 1, 1),
+    Command::new("hkeys", 2, READONLY, G, hkeys)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("hvals", 2, READONLY, G, hvals)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("hdel", -3, WRITE | FAST, G, hdel).keys(1, 1, 1),
     Command::new("hexists", 3, READONLY | FAST, G, hexists)
+        .traits(CACHEABLE)
         .reply("BOOL")
         .keys(1, 1, 1),
-    Command::new("hlen", 2, READONLY | FAST, G, hlen).keys(1, 1, 1),
-    Command::new("hstrlen", 3, READONLY | FAST, G, hstrlen).keys(1, 1, 1),
+    Command::new("hlen", 2, READONLY | FAST, G, hlen)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("hstrlen", 3, READONLY | FAST, G, hstrlen)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("hincrby", 4, WRITE | DENYOOM | FAST, G, hincrby).keys(1, 1, 1),
     Command::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, G, hincrbyfloat)
         .reply("FLOAT")

@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use super::args::{self, is};
 use super::flags::*;
+use super::traits::CACHEABLE;
 use super::{Command, Ctx, Group};
 use crate::engine::list;
 use crate::engine::value::{List, Value};
@@ -24,9 +25,15 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("rpushx", -3, WRITE | DENYOOM | FAST, G, rpushx).keys(1, 1, 1),
     Command::new("lpop", -2, WRITE | FAST, G, lpop).keys(1, 1, 1),
     Command::new("rpop", -2, WRITE | FAST, G, rpop).keys(1, 1, 1),
-    Command::new("llen", 2, READONLY | FAST, G, llen).keys(1, 1, 1),
-    Command::new("lrange", 4, READONLY, G, lrange).keys(1, 1, 1),
-    Command::new("lindex", 3, READONLY, G, lindex).keys(1, 1, 1),
+    Command::new("llen", 2, READONLY | FAST, G, llen)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("lrange", 4, READONLY, G, lrange)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("lindex", 3, READONLY, G, lindex)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("lset", 4, WRITE | DENYOOM, G, lset)
         .reply("OK")
         .keys(1, 1, 1),
@@ -35,7 +42,9 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("ltrim", 4, WRITE, G, ltrim)
         .reply("OK")
         .keys(1, 1, 1),
-    Command::new("lpos", -3, READONLY, G, lpos).keys(1, 1, 1),
+    Command::new("lpos", -3, READONLY, G, lpos)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("lmove", 5, WRITE | DENYOOM, G, lmove).keys(1, 2, 1),
     Command::new("rpoplpush", 3, WRITE | DENYOOM, G, rpoplpush).keys(1, 2, 1),
     Command::new("lmpop", -4, WRITE, G, lmpop)

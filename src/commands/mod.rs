@@ -224,6 +224,11 @@ pub mod traits {
     /// SSUBSCRIBE): its confirmations and every message after come as
     /// pushes, which a client reads on a connection kept for them.
     pub const SUBSCRIBES: u32 = 1 << 3;
+    /// A client-side cache may keep its reply until the server invalidates
+    /// its keys: a read of keys whose reply depends on nothing else (not
+    /// on time, chance or the connection). These are the reads redis-py's
+    /// client-side cache allows (`CacheConfig.DEFAULT_ALLOW_LIST`).
+    pub const CACHEABLE: u32 = 1 << 4;
 
     /// Trait names (`_redcore.command_table()`).
     pub const NAMES: &[(u32, &str)] = &[
@@ -231,6 +236,7 @@ pub mod traits {
         (RUNS_SCRIPT, "runs_script"),
         (ALONE, "alone"),
         (SUBSCRIBES, "subscribes"),
+        (CACHEABLE, "cacheable"),
     ];
 }
 
@@ -1010,6 +1016,22 @@ mod table_tests {
         for cmd in all().filter(|c| c.has_trait(traits::SUBSCRIBES)) {
             assert_eq!(cmd.group, Group::PubSub, "{}", cmd.name);
             assert!(cmd.has_trait(traits::SUBSCRIBED_OK), "{}", cmd.name);
+        }
+    }
+
+    #[test]
+    fn cacheable_commands_are_reads_of_keys() {
+        let cacheable: Vec<&Command> = all().filter(|c| c.has_trait(traits::CACHEABLE)).collect();
+        assert!(cacheable.iter().any(|c| c.name == "get"));
+        for cmd in cacheable {
+            assert!(cmd.has(flags::READONLY), "{}", cmd.name);
+            assert!(!cmd.has(flags::WRITE), "{}", cmd.name);
+            assert!(!cmd.has(flags::NOSCRIPT), "{}", cmd.name);
+            assert!(
+                cmd.keys.first > 0 || cmd.keys.find.is_some(),
+                "{}",
+                cmd.name
+            );
         }
     }
 

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use super::args;
 use super::flags::*;
 use super::hash::{parse_cursor, rand_count, scan_reply, ScanOpts, MAX_RANDOM_REPLY};
+use super::traits::CACHEABLE;
 use super::{Command, Ctx, Group};
 use crate::engine::notify;
 use crate::engine::value::{OrdSet, Set, Value};
@@ -28,11 +29,18 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("sadd", -3, WRITE | DENYOOM | FAST, G, sadd).keys(1, 1, 1),
     Command::new("srem", -3, WRITE | FAST, G, srem).keys(1, 1, 1),
     Command::new("smembers", 2, READONLY, G, smembers)
+        .traits(CACHEABLE)
         .reply("SET")
         .keys(1, 1, 1),
-    Command::new("sismember", 3, READONLY | FAST, G, sismember).keys(1, 1, 1),
-    Command::new("smismember", -3, READONLY | FAST, G, smismember).keys(1, 1, 1),
-    Command::new("scard", 2, READONLY | FAST, G, scard).keys(1, 1, 1),
+    Command::new("sismember", 3, READONLY | FAST, G, sismember)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("smismember", -3, READONLY | FAST, G, smismember)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("scard", 2, READONLY | FAST, G, scard)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("spop", -2, WRITE | FAST, G, spop).keys(1, 1, 1),
     Command::new("srandmember", -2, READONLY, G, srandmember).keys(1, 1, 1),
     Command::new("smove", 4, WRITE | FAST, G, smove)
@@ -42,18 +50,22 @@ pub(crate) const COMMANDS: &[Command] = &[
         .reply("SCAN")
         .keys(1, 1, 1),
     Command::new("sinter", -2, READONLY, G, algebra::sinter)
+        .traits(CACHEABLE)
         .reply("SET")
         .keys(1, -1, 1),
     Command::new("sunion", -2, READONLY, G, algebra::sunion)
+        .traits(CACHEABLE)
         .reply("SET")
         .keys(1, -1, 1),
     Command::new("sdiff", -2, READONLY, G, algebra::sdiff)
+        .traits(CACHEABLE)
         .reply("SET")
         .keys(1, -1, 1),
     Command::new("sinterstore", -3, WRITE | DENYOOM, G, algebra::sinterstore).keys(1, -1, 1),
     Command::new("sunionstore", -3, WRITE | DENYOOM, G, algebra::sunionstore).keys(1, -1, 1),
     Command::new("sdiffstore", -3, WRITE | DENYOOM, G, algebra::sdiffstore).keys(1, -1, 1),
     Command::new("sintercard", -3, READONLY, G, algebra::sintercard)
+        .traits(CACHEABLE)
         .movable(algebra::sintercard_keys),
 ];
 

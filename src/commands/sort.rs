@@ -13,6 +13,7 @@ use bytes::Bytes;
 
 use super::flags::*;
 use super::pqsort::pqsort;
+use super::traits::CACHEABLE;
 use super::{acl, args, Command, Ctx, Group};
 use crate::engine::value::{List, Value};
 use crate::engine::{notify, Db, Now};
@@ -30,6 +31,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         .movable(sort_keys)
         .acl(CATS),
     Command::new("sort_ro", -2, READONLY, G, sort_ro)
+        .traits(CACHEABLE)
         .keys(1, 1, 1)
         .movable(sort_ro_keys)
         .acl(CATS),

@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use super::args::{self, is};
 use super::flags::*;
+use super::traits::CACHEABLE;
 use super::{Command, Ctx, Group};
 use crate::engine::notify;
 use crate::engine::value::{Str, Value};
@@ -16,7 +17,9 @@ use crate::resp::Frame;
 const G: Group = Group::String;
 
 pub(crate) const COMMANDS: &[Command] = &[
-    Command::new("get", 2, READONLY | FAST, G, get).keys(1, 1, 1),
+    Command::new("get", 2, READONLY | FAST, G, get)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("set", -3, WRITE | DENYOOM, G, set)
         .reply("SET_RESULT")
         .keys(1, 1, 1),
@@ -34,7 +37,9 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("getset", 3, WRITE | DENYOOM | FAST, G, getset).keys(1, 1, 1),
     Command::new("getdel", 2, WRITE | FAST, G, getdel).keys(1, 1, 1),
     Command::new("getex", -2, WRITE | FAST, G, getex).keys(1, 1, 1),
-    Command::new("mget", -2, READONLY | FAST, G, mget).keys(1, -1, 1),
+    Command::new("mget", -2, READONLY | FAST, G, mget)
+        .traits(CACHEABLE)
+        .keys(1, -1, 1),
     Command::new("mset", -3, WRITE | DENYOOM, G, mset)
         .reply("OK")
         .keys(1, -1, 2),
@@ -48,12 +53,19 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, G, incrbyfloat)
         .reply("FLOAT")
         .keys(1, 1, 1),
-    Command::new("strlen", 2, READONLY | FAST, G, strlen).keys(1, 1, 1),
+    Command::new("strlen", 2, READONLY | FAST, G, strlen)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("append", 3, WRITE | DENYOOM | FAST, G, append).keys(1, 1, 1),
-    Command::new("getrange", 4, READONLY, G, getrange).keys(1, 1, 1),
-    Command::new("substr", 4, READONLY, G, getrange).keys(1, 1, 1),
+    Command::new("getrange", 4, READONLY, G, getrange)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("substr", 4, READONLY, G, getrange)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("setrange", 4, WRITE | DENYOOM, G, setrange).keys(1, 1, 1),
     Command::new("lcs", -3, READONLY, G, lcs)
+        .traits(CACHEABLE)
         .reply_default("lcs_legacy")
         .reply_unified2("lcs_unified")
         .reply_unified3("lcs_unified")

@@ -17,6 +17,7 @@ use bytes::Bytes;
 use super::args::{self, is};
 use super::flags::*;
 use super::hash::{parse_cursor, ScanOpts};
+use super::traits::CACHEABLE;
 use super::{Command, Ctx, Group};
 use crate::engine::notify;
 use crate::engine::value::{SortedSet, Value};
@@ -61,62 +62,85 @@ pub(crate) const COMMANDS: &[Command] = &[
         .keys(1, 1, 1)
         .movable(store_keys),
     Command::new("zunion", -3, READONLY, G, zunion)
+        .traits(CACHEABLE)
         .reply2("SCORE_PAIRS")
         .reply3("zset_pairs_resp3")
         .reply_unified2("zset_pairs_unified")
         .movable(numkeys_keys),
     Command::new("zinter", -3, READONLY, G, zinter)
+        .traits(CACHEABLE)
         .reply2("SCORE_PAIRS")
         .reply3("RAW")
         .reply_unified2("zset_pairs_unified")
         .reply_unified3("zset_pairs_resp3")
         .movable(numkeys_keys),
-    Command::new("zintercard", -3, READONLY, G, zintercard).movable(numkeys_keys),
+    Command::new("zintercard", -3, READONLY, G, zintercard)
+        .traits(CACHEABLE)
+        .movable(numkeys_keys),
     Command::new("zdiff", -3, READONLY, G, zdiff)
+        .traits(CACHEABLE)
         .reply_default("zset_pairs_flat_legacy")
         .reply_unified2("zset_pairs_unified")
         .reply_unified3("zset_pairs_resp3")
         .movable(numkeys_keys),
     Command::new("zrange", -4, READONLY, G, zrange)
+        .traits(CACHEABLE)
         .reply2("SCORE_PAIRS")
         .reply3("zset_pairs_resp3")
         .reply_unified2("zset_pairs_unified")
         .keys(1, 1, 1),
     Command::new("zrangestore", -5, WRITE | DENYOOM, G, zrangestore).keys(1, 2, 1),
     Command::new("zrangebyscore", -4, READONLY, G, zrangebyscore)
+        .traits(CACHEABLE)
         .reply2("SCORE_PAIRS")
         .reply3("zset_pairs_resp3")
         .reply_unified2("zset_pairs_unified")
         .keys(1, 1, 1),
     Command::new("zrevrangebyscore", -4, READONLY, G, zrevrangebyscore)
+        .traits(CACHEABLE)
         .reply2("SCORE_PAIRS")
         .reply3("zset_pairs_resp3")
         .reply_unified2("zset_pairs_unified")
         .keys(1, 1, 1),
-    Command::new("zrangebylex", -4, READONLY, G, zrangebylex).keys(1, 1, 1),
-    Command::new("zrevrangebylex", -4, READONLY, G, zrevrangebylex).keys(1, 1, 1),
-    Command::new("zcount", 4, READONLY | FAST, G, zcount).keys(1, 1, 1),
-    Command::new("zlexcount", 4, READONLY | FAST, G, zlexcount).keys(1, 1, 1),
+    Command::new("zrangebylex", -4, READONLY, G, zrangebylex)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("zrevrangebylex", -4, READONLY, G, zrevrangebylex)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("zcount", 4, READONLY | FAST, G, zcount)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
+    Command::new("zlexcount", 4, READONLY | FAST, G, zlexcount)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("zrevrange", -4, READONLY, G, zrevrange)
+        .traits(CACHEABLE)
         .reply2("SCORE_PAIRS")
         .reply3("zset_pairs_resp3")
         .reply_unified2("zset_pairs_unified")
         .keys(1, 1, 1),
-    Command::new("zcard", 2, READONLY | FAST, G, zcard).keys(1, 1, 1),
+    Command::new("zcard", 2, READONLY | FAST, G, zcard)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("zscore", 3, READONLY | FAST, G, zscore)
+        .traits(CACHEABLE)
         .reply2("FLOAT")
         .no_reply_default()
         .keys(1, 1, 1),
     Command::new("zmscore", -3, READONLY | FAST, G, zmscore)
+        .traits(CACHEABLE)
         .reply2("FLOAT_LIST")
         .no_reply_default()
         .keys(1, 1, 1),
     Command::new("zrank", 3, READONLY | FAST, G, zrank)
+        .traits(CACHEABLE)
         .reply2("RANK_SCORE")
         .reply3("rank_score_resp3")
         .reply_unified2("rank_score_unified")
         .keys(1, 1, 1),
     Command::new("zrevrank", 3, READONLY | FAST, G, zrevrank)
+        .traits(CACHEABLE)
         .reply2("RANK_SCORE")
         .reply3("rank_score_resp3")
         .reply_unified2("rank_score_unified")

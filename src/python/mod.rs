@@ -61,7 +61,7 @@ fn native_shapes() -> Vec<(&'static str, u8)> {
 /// `last_key`, `step`, `group`, `timeout` (where a blocking command's
 /// timeout is: None, `"last"`, `"arg:N"`, `"arg_ms:N"` or
 /// `"keyword_ms:KW"`), `traits` (`subscribed_ok`, `runs_script`, `alone`,
-/// `subscribes`) and
+/// `subscribes`, `cacheable`) and
 /// `reply`: the reply shape per client profile (`resp2`, `default`,
 /// `resp3`, `resp2_unified`, `resp3_unified`), a native shape's name, the
 /// name of a function in `redcore._callbacks`, or None; `cluster_nodes`

@@ -23,6 +23,7 @@ mod write;
 use bytes::Bytes;
 
 use super::flags::*;
+use super::traits::CACHEABLE;
 use super::{Command, Ctx, Group, Timeout};
 use crate::engine::stream::{NodeLimits, StreamId};
 use crate::error::Error;
@@ -87,13 +88,18 @@ pub(crate) const COMMANDS: &[Command] = &[
         .status()
         .keys(1, 1, 1),
     Command::new("xrange", -4, READONLY, X, range::xrange)
+        .traits(CACHEABLE)
         .reply("parse_stream_list")
         .keys(1, 1, 1),
     Command::new("xrevrange", -4, READONLY, X, range::xrevrange)
+        .traits(CACHEABLE)
         .reply("parse_stream_list")
         .keys(1, 1, 1),
-    Command::new("xlen", 2, READONLY | FAST, X, range::xlen).keys(1, 1, 1),
+    Command::new("xlen", 2, READONLY | FAST, X, range::xlen)
+        .traits(CACHEABLE)
+        .keys(1, 1, 1),
     Command::new("xread", -4, READONLY | BLOCKING, X, read::xread)
+        .traits(CACHEABLE)
         .reply2("parse_xread")
         .reply3("parse_xread_resp3")
         .reply_unified2("parse_xread_unified")
@@ -111,6 +117,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         .timeout(Timeout::KeywordMs("block")),
     Command::new("xack", -4, WRITE | FAST, X, groups::xack).keys(1, 1, 1),
     Command::new("xpending", -3, READONLY, X, groups::xpending)
+        .traits(CACHEABLE)
         .reply("parse_xpending")
         .keys(1, 1, 1),
     Command::new("xclaim", -6, WRITE | FAST, X, claim::xclaim)
