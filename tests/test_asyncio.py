@@ -179,6 +179,19 @@ async def test_scan_iter(ar: Any) -> None:
 
 # -- pipelines and transactions ---------------------------------------------
 
+@pytest.mark.parametrize("transaction", [True, False])
+async def test_pipeline_mget_without_keys_is_an_empty_list(ar: Any, transaction: bool) -> None:
+    # As the sync pipeline: not sent (an arity error, or EXECABORT in a
+    # transaction), [] in its place.
+    async with ar.pipeline(transaction=transaction) as pipe:
+        pipe.set("a", 1).mget([]).set("c", 3)
+        assert len(pipe) == 3
+        assert await pipe.execute() == [True, [], True]
+    async with ar.pipeline(transaction=transaction) as pipe:
+        pipe.mget([])
+        assert await pipe.execute() == [[]]
+
+
 async def test_pipeline(ar: Any) -> None:
     async with ar.pipeline(transaction=False) as p:
         p.set("a", 1).incr("a").get("a")

@@ -134,10 +134,11 @@ def {name}({params}):
 """
 
 
-def _make_command(name: str, template: str) -> Callable[..., Any]:
-    """A method named ``name`` that runs the sync client's method of that
-    name on ``self._core`` (see the module docstring), with its signature."""
-    fn = getattr(_SyncRedis, name)
+def _make_command(name: str, template: str, sync: type = _SyncRedis) -> Callable[..., Any]:
+    """A method named ``name`` that runs the method of that name of
+    ``sync`` (the class of ``self._core``: the sync client or pipeline; see
+    the module docstring) on ``self._core``, with its signature."""
+    fn = getattr(sync, name)
     params, call, namespace = _signature_code(fn)
     namespace.update(__fn=fn, __Pending=_Pending, __wait=wait_pending)
     exec(template.format(name=name, params=params, call=call), namespace)  # noqa: S102 - our own template
@@ -911,22 +912,32 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
         try:
             if self._pool is None:
                 return self._core.execute(raise_on_error)
-            transaction = bool(self.transaction) or self.explicit_transaction
-            batch = self._core._take_batch()
-            if not len(batch) and not transaction:
-                return []
-            send: Dict[str, Any] = {"pipeline": True, "transaction": transaction, "raise_on_error": raise_on_error}
-            if self._conn is not None:
-                return await self._send_watched(batch, **send)
-            send["state"] = self._state
-            if batch.blocking and not transaction:
-                return await _on_own_connection(self._pool, batch, **send)
-            conn = self._pool._shared_conn()
-            if conn is None or self._pool._resend:
-                return await _send_retrying(self._pool, batch, send)
-            return await conn.send(batch, **send)
+            # Replies the pipeline knows without sending (an MGET of no
+            # keys), put in place as the sync pipeline does.
+            local = self._core._local
+            results = await self._send_queued(raise_on_error)
+            for at in sorted(local):
+                results.insert(at, local[at])
+            return results
         finally:
             await self.reset()
+
+    async def _send_queued(self, raise_on_error: bool) -> List[Any]:
+        """Sends the queued commands to the server; their replies."""
+        transaction = bool(self.transaction) or self.explicit_transaction
+        batch = self._core._take_batch()
+        if not len(batch) and not transaction:
+            return []
+        send: Dict[str, Any] = {"pipeline": True, "transaction": transaction, "raise_on_error": raise_on_error}
+        if self._conn is not None:
+            return await self._send_watched(batch, **send)
+        send["state"] = self._state
+        if batch.blocking and not transaction:
+            return await _on_own_connection(self._pool, batch, **send)
+        conn = self._pool._shared_conn()
+        if conn is None or self._pool._resend:
+            return await _send_retrying(self._pool, batch, send)
+        return await conn.send(batch, **send)
 
 
 class Script:
@@ -965,7 +976,7 @@ for _name in _command_names():
     if _name not in vars(Redis):
         setattr(Redis, _name, _make_command(_name, _CLIENT_TEMPLATE))
     if _name not in vars(Pipeline):
-        setattr(Pipeline, _name, _make_command(_name, _PIPELINE_TEMPLATE))
+        setattr(Pipeline, _name, _make_command(_name, _PIPELINE_TEMPLATE, _SyncPipeline))
 del _name
 
 adopt(Redis)
