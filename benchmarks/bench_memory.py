@@ -20,12 +20,13 @@ import gc
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from typing import Any, Dict
+
+from redcore._localhost import free_port
 
 BATCH = 10_000
 
@@ -59,14 +60,6 @@ def measure_embedded(n: int) -> Dict[str, float]:
     rss1, used1 = rss_of(os.getpid()), r.info("memory")["used_memory"]
     assert r.dbsize() == n + 1
     return {"rss": (rss1 - rss0) / n, "used": (used1 - used0) / n}
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return int(port)
 
 
 def measure_redis_server(n: int) -> Dict[str, float]:

@@ -18,28 +18,20 @@ import argparse
 import gc
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from typing import Any, Callable, List, Tuple
 
 import redcore
-
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return int(port)
+from redcore._localhost import free_port
 
 
 class Server:
     """A redis-server on ``dir``, started and waited for."""
 
     def __init__(self, directory: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.proc = subprocess.Popen(
             [shutil.which("redis-server") or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", directory, "--enable-debug-command", "yes"],

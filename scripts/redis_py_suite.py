@@ -34,15 +34,15 @@ import fnmatch
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from importlib import metadata
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
+
+from redcore._localhost import free_port, wait_ready
 
 HERE = Path(__file__).resolve().parent
 SKIPPED = 77
@@ -62,12 +62,6 @@ BACKENDS = ("oracle", "server", "server-8.0", "embedded", "remote")
 # Cluster, module, TLS and replica tests need servers this script does not start.
 MARKERS = "not onlycluster and not redismod and not ssl and not replica"
 BAD = ("failed", "error")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def fetch_sdist(cache: Path) -> Optional[Path]:
@@ -91,22 +85,6 @@ def fetch_sdist(cache: Path) -> Optional[Path]:
     return root if (root / "tests" / "conftest.py").exists() else None
 
 
-def wait_ping(port: int, proc: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"redis_py_suite: {what} exited at start (port {port})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"redis_py_suite: {what} did not answer on port {port}")
-
-
 def start_server(redcore: bool) -> Tuple[int, subprocess.Popen]:
     """A redis-server (or, with ``redcore``, a redcore server) on a free port."""
     port = free_port()
@@ -119,7 +97,10 @@ def start_server(redcore: bool) -> Tuple[int, subprocess.Popen]:
         cmd = [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_ping(port, proc, cmd[0])
+        wait_ready(port, proc, what=cmd[0])
+    except RuntimeError as e:
+        proc.kill()
+        raise SystemExit(f"redis_py_suite: {e}") from None
     except BaseException:
         proc.kill()
         raise

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from typing import Any, Callable, Dict, Iterator
 
@@ -37,14 +35,12 @@ import pytest
 import redis
 
 import redcore
+from redcore._localhost import free_port, wait_ready
 
 BACKENDS = ["embedded", "remote", "oracle", "server"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_free_port = free_port  # the name the test modules import
 
 
 def _find_redis_server() -> str:
@@ -74,15 +70,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.time() + 20
-        while True:
-            try:
-                if redis.Redis(port=self.port, socket_timeout=1).ping():
-                    break
-            except redis.exceptions.ConnectionError:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("redis-server did not start")
-                time.sleep(0.05)
+        wait_ready(self.port, self.proc, timeout=20, what="redis-server")
 
     def client(self, **kwargs: Any) -> redis.Redis:
         return redis.Redis(port=self.port, **kwargs)

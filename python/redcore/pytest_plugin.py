@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,6 +59,8 @@ from typing import Any, Callable, Iterator, List, Optional
 from urllib.parse import urlparse, urlunparse
 
 import pytest
+
+from ._localhost import free_port
 
 EMBEDDED = "embedded"
 SERVER = "server"
@@ -182,12 +183,6 @@ def redcore_async_client(redis_url: str) -> Any:
     return aio.Redis.from_url(redis_url)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_ping(url: str, proc: Optional[subprocess.Popen] = None, timeout: float = 20.0) -> None:
     import redcore
 
@@ -249,7 +244,7 @@ def redis_proc() -> Iterator[ServerInfo]:
     exe = shutil.which("redis-server")
     if exe is None:
         pytest.skip("redis_proc needs redis-server on PATH")
-    port = _free_port()
+    port = free_port()
     workdir = tempfile.mkdtemp(prefix="redcore-pytest-")
     try:
         yield from _start_server(
@@ -279,5 +274,5 @@ def redcore_server() -> Iterator[ServerInfo]:
 
     if not hasattr(redcore, "Server"):
         pytest.skip("this redcore has no server (python -m redcore serve)")
-    port = _free_port()
+    port = free_port()
     yield from _start_server([sys.executable, "-m", "redcore", "serve", "--port", str(port)], port)

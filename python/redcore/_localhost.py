@@ -1,0 +1,47 @@
+"""Servers on this machine's loopback, for the test suite, the pytest
+plugin, the benchmarks and the scripts that start redis-server or
+``python -m redcore serve`` as child processes: a free port to give one,
+and a wait until it answers PING.
+
+    >>> port = free_port()
+    >>> 0 < port < 65536
+    True
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from typing import Optional
+
+__all__ = ["free_port", "wait_ready"]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the kernel's
+    pick; another process may still take it before the caller does)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(port: int, proc: Optional[subprocess.Popen] = None, timeout: float = 30.0, what: str = "server") -> None:
+    """Returns once a server on ``127.0.0.1:port`` answers an inline PING
+    with ``+PONG`` (so it needs no client library, and no AUTH may be
+    set). Raises ``RuntimeError`` if ``proc`` exits first or ``timeout``
+    seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} on port {port} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer on port {port} within {timeout:g} s")
+        time.sleep(0.05)
