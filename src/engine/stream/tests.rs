@@ -85,6 +85,7 @@ fn nodes_close_at_max_entries_and_approx_trim_drops_whole_nodes() {
         by: TrimBy::MaxLen(120),
         approx: true,
         limit: 10_000,
+        policy: RefPolicy::KeepRef,
     };
     // Only the first node can go whole: 250 - 100 >= 120, 150 - 100 < 120.
     assert_eq!(s.trim(trim), 100);
@@ -94,6 +95,7 @@ fn nodes_close_at_max_entries_and_approx_trim_drops_whole_nodes() {
         by: TrimBy::MaxLen(120),
         approx: false,
         limit: 0,
+        policy: RefPolicy::KeepRef,
     };
     assert_eq!(s.trim(exact), 30);
     assert_eq!(
