@@ -166,7 +166,7 @@ def test_zrank_zrevrank(r):
     assert [r.zrevrank("z", m) for m in "abc"] == [2, 1, 0]
     assert r.zrank("z", "x") is None and r.zrevrank("missing", "x") is None
     # WITHSCORE arrived in Redis 7.2: the 7.0 oracle refuses it, the
-    # embedded engine follows 7.2 (test_newer_options.py has the rest).
+    # embedded engine follows 7.2 (test_newer_commands.py has the rest).
     if r.backend in ("oracle", "remote"):
         assert err(r, r.zrank, "z", "a", withscore=True) == (
             "wrong number of arguments for 'zrank' command"
