@@ -163,6 +163,10 @@ NEWER_THAN_7_0 = {
     "waitaof",
     # Redis 7.2 (commands/test_client_setinfo.py).
     "client|setinfo", "client|no-touch",
+    # Redis 8.2 (commands/test_newer_commands.py).
+    "xdelex", "xackdel",
+    # Redis 8.10 (commands/test_newer_commands.py).
+    "lmovem", "blmovem",
 }
 
 

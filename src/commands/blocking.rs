@@ -1,4 +1,4 @@
-//! Blocking list and sorted-set pops: BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP
+//! Blocking list and sorted-set pops: BLPOP BRPOP BLMOVE BLMOVEM BRPOPLPUSH BLMPOP
 //! BZPOPMIN BZPOPMAX BZMPOP.
 //!
 //! Each first does what its non-blocking twin does; when there is nothing
@@ -49,6 +49,9 @@ pub(crate) const COMMANDS: &[Command] = &[
     )
     .keys(1, 2, 1)
     .timeout(Timeout::Last),
+    Command::new("blmovem", -6, WRITE | DENYOOM | BLOCKING, L, blmovem)
+        .keys(1, 2, 1)
+        .timeout(Timeout::Arg(5)),
     Command::new("blmpop", -5, WRITE | BLOCKING, L, blmpop)
         .keys(0, 0, 0)
         .movable(blmpop_keys)
@@ -150,6 +153,22 @@ fn blmove(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let from = End::parse(argv[3])?;
     let to = End::parse(argv[4])?;
     bmove(ctx, argv[1], argv[2], from, to, argv[5])
+}
+
+/// BLMOVEM source destination LEFT|RIGHT LEFT|RIGHT timeout [COUNT count|EXACTLY exactly OBO|BULK]
+///
+/// Waits while the source cannot serve: while it is empty, or with
+/// EXACTLY while it is shorter than asked (every write to it re-runs the
+/// waiter, which blocks on until the list is long enough).
+fn blmovem(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let from = End::parse(argv[3])?;
+    let to = End::parse(argv[4])?;
+    let timeout = timeout_ms(argv[5])?;
+    let how = list::HowMany::parse(&argv[6..])?;
+    match list::move_many(ctx, argv[1], argv[2], from, to, how)? {
+        Some(moved) => Ok(Frame::Array(moved.into_iter().map(Frame::Bulk).collect())),
+        None => block(ctx, &[argv[1]], timeout, Frame::NullArray),
+    }
 }
 
 /// BRPOPLPUSH source destination timeout

@@ -47,6 +47,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         .keys(1, 1, 1),
     Command::new("lmove", 5, WRITE | DENYOOM, G, lmove).keys(1, 2, 1),
     Command::new("rpoplpush", 3, WRITE | DENYOOM, G, rpoplpush).keys(1, 2, 1),
+    Command::new("lmovem", -5, WRITE | DENYOOM, G, lmovem).keys(1, 2, 1),
     Command::new("lmpop", -4, WRITE, G, lmpop)
         .keys(0, 0, 0)
         .movable(lmpop_keys),
@@ -485,6 +486,130 @@ fn lmove(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let from = End::parse(argv[3])?;
     let to = End::parse(argv[4])?;
     move_generic(ctx, argv[1], argv[2], from, to)
+}
+
+/// LMOVEM / BLMOVEM's optional `COUNT n|EXACTLY n  OBO|BULK` block.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HowMany {
+    pub count: usize,
+    /// EXACTLY: all `count` elements or none.
+    pub exactly: bool,
+    /// OBO: each element pushed as it is popped; BULK: the batch keeps the
+    /// order it had in the source.
+    pub obo: bool,
+}
+
+impl HowMany {
+    /// Parses the block (`rest` is everything after the ends, or after
+    /// BLMOVEM's timeout): nothing, or exactly the four words.
+    pub(crate) fn parse(rest: &[&[u8]]) -> Result<Option<HowMany>, Error> {
+        let [selector, n, ordering] = rest else {
+            return if rest.is_empty() {
+                Ok(None)
+            } else {
+                Err(Error::Syntax)
+            };
+        };
+        let exactly = if is(selector, "count") {
+            false
+        } else if is(selector, "exactly") {
+            true
+        } else {
+            return Err(Error::Syntax);
+        };
+        let count = at_least_one(n, "ERR count should be greater than 0")?;
+        let obo = if is(ordering, "obo") {
+            true
+        } else if is(ordering, "bulk") {
+            false
+        } else {
+            return Err(Error::Syntax);
+        };
+        Ok(Some(HowMany {
+            count: usize::try_from(count).unwrap_or(usize::MAX),
+            exactly,
+            obo,
+        }))
+    }
+
+    /// How many elements a source of `len` gives, `None` when it cannot
+    /// serve the request (empty, or shorter than EXACTLY asks).
+    pub(crate) fn take(how: Option<HowMany>, len: usize) -> Option<usize> {
+        let (count, exactly) = how.map_or((1, false), |h| (h.count, h.exactly));
+        match len {
+            0 => None,
+            _ if exactly && len < count => None,
+            _ => Some(count.min(len)),
+        }
+    }
+}
+
+/// Moves elements as LMOVEM does; `Ok(None)` when the source cannot serve
+/// the request (the caller replies or blocks). The reply lists the moved
+/// elements as they now lie in the destination, head to tail.
+pub(crate) fn move_many(
+    ctx: &mut Ctx,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+    how: Option<HowMany>,
+) -> Result<Option<Vec<Bytes>>, Error> {
+    let now = ctx.now;
+    let db = ctx.db();
+    let len = db.get::<List>(src, now)?.map_or(0, |l| l.len());
+    let Some(n) = HowMany::take(how, len) else {
+        return Ok(None);
+    };
+    db.get::<List>(dst, now)?;
+    let mut popped: Vec<Bytes> = match db.get_mut::<List>(src, now)? {
+        Some(list) => match from {
+            End::Left => (0..n).filter_map(|_| list.pop_front()).collect(),
+            End::Right => (0..n).filter_map(|_| list.pop_back()).collect(),
+        },
+        None => return Ok(None),
+    };
+    let obo = how.is_none_or(|h| h.obo);
+    if !obo && from == End::Right {
+        // The batch in its source order.
+        popped.reverse();
+    }
+    // `push` pushes its values one by one, so a batch that must keep its
+    // order at the head goes in reversed.
+    let reversed = to == End::Left && !obo;
+    let pushed: Vec<&Bytes> = if reversed {
+        popped.iter().rev().collect()
+    } else {
+        popped.iter().collect()
+    };
+    push(ctx, dst, to, pushed, false)?;
+    ctx.modified(src, notify::LIST, from.pop_event());
+    deleted_if_empty(ctx, src);
+    if obo && to == End::Left {
+        popped.reverse();
+    }
+    Ok(Some(popped))
+}
+
+/// The LMOVEM reply when the source could not serve: nil for EXACTLY, an
+/// empty array otherwise (the source is empty or missing).
+pub(crate) fn lmovem_unserved(how: Option<HowMany>) -> Frame {
+    if how.is_some_and(|h| h.exactly) {
+        Frame::Null
+    } else {
+        Frame::Array(Vec::new())
+    }
+}
+
+/// LMOVEM source destination LEFT|RIGHT LEFT|RIGHT [COUNT count|EXACTLY exactly OBO|BULK]
+fn lmovem(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
+    let from = End::parse(argv[3])?;
+    let to = End::parse(argv[4])?;
+    let how = HowMany::parse(&argv[5..])?;
+    Ok(match move_many(ctx, argv[1], argv[2], from, to, how)? {
+        Some(moved) => bulks(moved),
+        None => lmovem_unserved(how),
+    })
 }
 
 /// RPOPLPUSH source destination

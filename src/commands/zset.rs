@@ -133,13 +133,13 @@ pub(crate) const COMMANDS: &[Command] = &[
         .reply2("FLOAT_LIST")
         .no_reply_default()
         .keys(1, 1, 1),
-    Command::new("zrank", 3, READONLY | FAST, G, zrank)
+    Command::new("zrank", -3, READONLY | FAST, G, zrank)
         .traits(CACHEABLE)
         .reply2("RANK_SCORE")
         .reply3("rank_score_resp3")
         .reply_unified2("rank_score_unified")
         .keys(1, 1, 1),
-    Command::new("zrevrank", 3, READONLY | FAST, G, zrevrank)
+    Command::new("zrevrank", -3, READONLY | FAST, G, zrevrank)
         .traits(CACHEABLE)
         .reply2("RANK_SCORE")
         .reply3("rank_score_resp3")
@@ -494,27 +494,47 @@ fn zmscore(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     Ok(Frame::Array(out))
 }
 
-/// ZRANK key member
+/// ZRANK key member [WITHSCORE]
 fn zrank(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     zrank_generic(ctx, argv, false)
 }
 
-/// ZREVRANK key member
+/// ZREVRANK key member [WITHSCORE]
 fn zrevrank(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     zrank_generic(ctx, argv, true)
 }
 
+/// WITHSCORE (Redis 7.2) makes the reply `[rank, score]`, and a missing
+/// member or key the null array instead of the null bulk.
 fn zrank_generic(ctx: &mut Ctx, argv: &[&[u8]], rev: bool) -> CmdResult {
+    if argv.len() > 4 {
+        let name = if rev { "zrevrank" } else { "zrank" };
+        return Err(Error::WrongArity(name.into()));
+    }
+    let withscore = match argv.get(3) {
+        Some(opt) if opt.eq_ignore_ascii_case(b"withscore") => true,
+        Some(_) => return Err(Error::Syntax),
+        None => false,
+    };
     let now = ctx.now;
     let z = ctx.db().get::<SortedSet>(argv[1], now)?;
-    let rank = z.and_then(|z| {
-        if rev {
+    let found = z.and_then(|z| {
+        let rank = if rev {
             z.zset.rev_rank(argv[2])
         } else {
             z.zset.rank(argv[2])
-        }
+        }?;
+        Some((rank, withscore.then(|| z.zset.score(argv[2])).flatten()))
     });
-    Ok(rank.map_or(Frame::Null, |r| Frame::Integer(r as i64)))
+    Ok(match (found, withscore) {
+        (Some((rank, _)), false) => Frame::Integer(rank as i64),
+        (Some((rank, score)), true) => Frame::Array(vec![
+            Frame::Integer(rank as i64),
+            score.map_or(Frame::Null, Frame::Double),
+        ]),
+        (None, false) => Frame::Null,
+        (None, true) => Frame::NullArray,
+    })
 }
 
 /// ZPOPMIN key [count]

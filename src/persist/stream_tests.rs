@@ -6,7 +6,7 @@ use bytes::Bytes;
 use super::rdb::{self, types, Reader};
 use super::*;
 use crate::engine::stream::{
-    Group, NewId, NodeLimits, Stream, StreamId, Trim, TrimBy, INVALID_ENTRIES_READ,
+    Group, NewId, NodeLimits, RefPolicy, Stream, StreamId, Trim, TrimBy, INVALID_ENTRIES_READ,
 };
 
 fn add(s: &mut Stream, ms: u64, seq: u64, pairs: &[&str], limits: NodeLimits) {
@@ -83,6 +83,7 @@ fn busy_stream() -> Stream {
         by: TrimBy::MaxLen(50),
         approx: false,
         limit: 0,
+        policy: RefPolicy::KeepRef,
     });
     let mut g = Group::new(StreamId::new(20, 2), 17);
     g.create_consumer(b"alice", 1_700_000_000_000);

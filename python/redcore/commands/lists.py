@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Union
 
+from ..exceptions import DataError
 from ._util import list_or_args
 
 
@@ -161,6 +162,46 @@ class ListCommands:
         element in ``first_list``."""
         return self.execute_command("BLMOVE", first_list, second_list, src, dest, timeout)
 
+    def lmovem(
+        self,
+        first_list: Any,
+        second_list: Any,
+        src: str = "LEFT",
+        dest: str = "RIGHT",
+        count: Optional[int] = None,
+        mode: Optional[str] = None,
+        ordering: Optional[str] = None,
+    ) -> Any:
+        """Move up to ``count`` elements (``mode="EXACTLY"``: all of them or
+        none) from ``first_list`` to ``second_list`` and return them as they
+        now lie in the destination. ``ordering`` ``"OBO"`` pushes each as it
+        is popped, ``"BULK"`` keeps the batch's order. Without ``count`` it
+        is :meth:`lmove` with a one-element list for a reply.
+
+        >>> r.rpush("src", 1, 2, 3, 4)
+        4
+        >>> r.lmovem("src", "dst", "LEFT", "LEFT", count=2, ordering="OBO")
+        [b'2', b'1']
+        """
+        return self.execute_command("LMOVEM", *_lmovem_args(first_list, second_list, src, dest, None, count, mode, ordering))
+
+    def blmovem(
+        self,
+        first_list: Any,
+        second_list: Any,
+        timeout: float,
+        src: str = "LEFT",
+        dest: str = "RIGHT",
+        count: Optional[int] = None,
+        mode: Optional[str] = None,
+        ordering: Optional[str] = None,
+    ) -> Any:
+        """Blocking :meth:`lmovem`: waits up to ``timeout`` seconds (0:
+        for ever) while ``first_list`` is empty or, with
+        ``mode="EXACTLY"``, shorter than ``count``; None on timeout."""
+        args = _lmovem_args(first_list, second_list, src, dest, timeout, count, mode, ordering)
+        return self.execute_command("BLMOVEM", *args)
+
     def brpoplpush(self, src: Any, dst: Any, timeout: Optional[float] = 0) -> Any:
         """Blocking :meth:`rpoplpush`."""
         return self.execute_command("BRPOPLPUSH", src, dst, 0 if timeout is None else timeout)
@@ -168,3 +209,21 @@ class ListCommands:
     def blmpop(self, timeout: float, numkeys: int, *args: Any, direction: str, count: Optional[int] = 1) -> Any:
         """Blocking :meth:`lmpop`: ``[key, [elements]]`` or None on timeout."""
         return self.execute_command("BLMPOP", timeout, numkeys, *args, direction, "COUNT", count)
+
+
+def _lmovem_args(
+    first_list: Any, second_list: Any, src: str, dest: str, timeout: Optional[float],
+    count: Optional[int], mode: Optional[str], ordering: Optional[str],
+) -> List[Any]:
+    """LMOVEM / BLMOVEM's arguments, checked as redis-py checks them."""
+    if count is None:
+        if mode is not None or ordering is not None:
+            raise DataError("``count`` is required when ``mode`` or ``ordering`` is set")
+    elif ordering is None:
+        raise DataError("``ordering`` (OBO or BULK) is required when ``count`` is set")
+    pieces: List[Any] = [first_list, second_list, src, dest]
+    if timeout is not None:
+        pieces.append(timeout)
+    if count is not None:
+        pieces.extend([mode or "COUNT", count, ordering])
+    return pieces

@@ -37,6 +37,26 @@ class StreamCommands:
         """
         return self.execute_command("XACK", name, groupname, *ids)
 
+    def xackdel(
+        self,
+        name: KeyT,
+        groupname: GroupT,
+        *ids: StreamIdT,
+        ref_policy: Literal["KEEPREF", "DELREF", "ACKED"] = "KEEPREF",
+    ) -> Any:
+        """Acknowledge ``ids`` in ``groupname`` and delete them (Redis 8.2):
+        one code per ID as :meth:`xdelex` gives, -1 for an ID that was not
+        pending in the group.
+
+        >>> r.xackdel("s", "g", "1-1")
+        [-1]
+        """
+        if not ids:
+            raise DataError("XACKDEL requires at least one message ID")
+        if ref_policy not in _REF_POLICIES:
+            raise DataError("XACKDEL ref_policy must be one of: KEEPREF, DELREF, ACKED")
+        return self.execute_command("XACKDEL", name, groupname, ref_policy, "IDS", len(ids), *ids)
+
     def xadd(
         self,
         name: KeyT,
@@ -192,6 +212,26 @@ class StreamCommands:
         1
         """
         return self.execute_command("XDEL", name, *ids)
+
+    def xdelex(
+        self,
+        name: KeyT,
+        *ids: StreamIdT,
+        ref_policy: Literal["KEEPREF", "DELREF", "ACKED"] = "KEEPREF",
+    ) -> Any:
+        """Delete entries ``ids`` (Redis 8.2): one code per ID, 1 deleted,
+        -1 no such entry, 2 kept because a consumer group still needs it
+        (``ref_policy="ACKED"``). ``"DELREF"`` also drops the entries from
+        every group's pending list.
+
+        >>> r.xdelex("s", "1-1", "9-9")
+        [1, -1]
+        """
+        if not ids:
+            raise DataError("XDELEX requires at least one message ID")
+        if ref_policy not in _REF_POLICIES:
+            raise DataError("XDELEX ref_policy must be one of: KEEPREF, DELREF, ACKED")
+        return self.execute_command("XDELEX", name, ref_policy, "IDS", len(ids), *ids)
 
     def xgroup_create(
         self,

@@ -1,17 +1,20 @@
 //! Stream commands: XADD, XRANGE, XREAD, consumer groups and friends
-//! (Redis 7.0 semantics).
+//! (Redis 7.0 semantics, plus XDELEX, XACKDEL and the reference
+//! policies of Redis 8.2).
 //!
 //! - [`write`]: XADD, XTRIM, XDEL, XSETID.
 //! - [`range`]: XRANGE, XREVRANGE, XLEN.
 //! - [`read`]: XREAD and XREADGROUP, blocking included.
 //! - [`groups`]: XGROUP, XACK, XPENDING.
 //! - [`claim`]: XCLAIM, XAUTOCLAIM.
+//! - [`delete`]: XDELEX, XACKDEL (Redis 8.2).
 //! - [`info`]: XINFO STREAM, GROUPS, CONSUMERS, HELP.
 //!
 //! This file holds the table and what they share: ID parsing with Redis's
 //! exact rules and errors, and entry replies.
 
 mod claim;
+mod delete;
 mod groups;
 mod info;
 mod range;
@@ -84,6 +87,8 @@ pub(crate) const COMMANDS: &[Command] = &[
     Command::new("xadd", -5, WRITE | DENYOOM | FAST, X, write::xadd).keys(1, 1, 1),
     Command::new("xtrim", -4, WRITE, X, write::xtrim).keys(1, 1, 1),
     Command::new("xdel", -3, WRITE | FAST, X, write::xdel).keys(1, 1, 1),
+    Command::new("xdelex", -5, WRITE | FAST, X, delete::xdelex).keys(1, 1, 1),
+    Command::new("xackdel", -6, WRITE | FAST, X, delete::xackdel).keys(1, 1, 1),
     Command::new("xsetid", -3, WRITE | DENYOOM | FAST, X, write::xsetid)
         .status()
         .keys(1, 1, 1),

@@ -4,7 +4,7 @@ use super::super::args::{self, is};
 use super::super::Ctx;
 use super::{id_frame, node_limits, parse_id, parse_id_with, IdRules, STRICT};
 use crate::engine::notify;
-use crate::engine::stream::{AddError, NewId, Stream, StreamId, Trim, TrimBy};
+use crate::engine::stream::{AddError, NewId, RefPolicy, Stream, StreamId, Trim, TrimBy};
 use crate::engine::value::Value;
 use crate::error::{CmdResult, Error};
 use crate::resp::Frame;
@@ -37,6 +37,7 @@ fn parse_add_trim(ctx: &Ctx, argv: &[&[u8]], xadd: bool) -> Result<AddTrimArgs, 
         trim: None,
     };
     let (mut by, mut approx, mut limit, mut limit_given) = (None, false, 0i64, false);
+    let mut policy = RefPolicy::KeepRef;
     let mut i = 2;
     while i < argv.len() {
         let more = argv.len() - 1 - i;
@@ -77,6 +78,8 @@ fn parse_add_trim(ctx: &Ctx, argv: &[&[u8]], xadd: bool) -> Result<AddTrimArgs, 
             i += 1;
         } else if xadd && is(opt, "nomkstream") {
             out.nomkstream = true;
+        } else if let Some(p) = ref_policy(opt) {
+            policy = p;
         } else if xadd {
             let rules = IdRules {
                 seq_star: true,
@@ -112,11 +115,29 @@ fn parse_add_trim(ctx: &Ctx, argv: &[&[u8]], xadd: bool) -> Result<AddTrimArgs, 
     } else {
         0
     };
-    out.trim = by.map(|by| Trim { by, approx, limit });
+    out.trim = by.map(|by| Trim {
+        by,
+        approx,
+        limit,
+        policy,
+    });
     Ok(out)
 }
 
-/// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value ...]
+/// KEEPREF, DELREF or ACKED (Redis 8.2), in any case.
+pub(super) fn ref_policy(arg: &[u8]) -> Option<RefPolicy> {
+    if is(arg, "keepref") {
+        Some(RefPolicy::KeepRef)
+    } else if is(arg, "delref") {
+        Some(RefPolicy::DelRef)
+    } else if is(arg, "acked") {
+        Some(RefPolicy::Acked)
+    } else {
+        None
+    }
+}
+
+/// XADD key [NOMKSTREAM] [KEEPREF|DELREF|ACKED] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value ...]
 pub(super) fn xadd(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let opts = parse_add_trim(ctx, argv, true)?;
     let fields = argv.get(opts.id_pos + 1..).unwrap_or_default();
@@ -167,7 +188,7 @@ pub(super) fn xadd(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     Ok(id_frame(id))
 }
 
-/// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
+/// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count] [KEEPREF|DELREF|ACKED]
 pub(super) fn xtrim(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let opts = parse_add_trim(ctx, argv, false)?;
     let Some(trim) = opts.trim else {

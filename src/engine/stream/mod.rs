@@ -170,12 +170,28 @@ pub enum TrimBy {
     MinId(StreamId),
 }
 
-/// A trim request: strategy, `~`, and the LIMIT on deleted entries (0 = none).
+/// A trim request: strategy, `~`, the LIMIT on deleted entries (0 =
+/// none) and what happens to consumer-group references.
 #[derive(Clone, Copy, Debug)]
 pub struct Trim {
     pub by: TrimBy,
     pub approx: bool,
     pub limit: u64,
+    pub policy: RefPolicy,
+}
+
+/// What deleting an entry does about consumer groups (Redis 8.2's
+/// KEEPREF / DELREF / ACKED on XADD, XTRIM, XDELEX and XACKDEL).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RefPolicy {
+    /// Delete; pending references stay in the groups' PELs (as XDEL).
+    #[default]
+    KeepRef,
+    /// Delete and remove the entry from every group's PEL.
+    DelRef,
+    /// Delete only entries no group still needs (see
+    /// [`Stream::is_referenced`]).
+    Acked,
 }
 
 /// One node: a listpack in Redis. Entries stay counted in a node after
@@ -489,10 +505,30 @@ impl Stream {
         deleted
     }
 
+    /// True if some consumer group still needs entry `id`: it has not
+    /// been delivered to the group yet, or it is pending in its PEL.
+    pub fn is_referenced(&self, id: StreamId) -> bool {
+        self.groups
+            .values()
+            .any(|g| id > g.last_id || g.pel.contains_key(&id))
+    }
+
+    /// Removes `id` from every group's PEL; true if one held it.
+    pub fn drop_refs(&mut self, id: StreamId) -> bool {
+        let mut any = false;
+        for g in self.groups.values_mut() {
+            any |= g.ack(id);
+        }
+        any
+    }
+
     /// Trims from the head; returns the number of entries removed. Whole
     /// nodes go first; an exact trim then deletes entries inside the next
     /// node, an approximate one stops.
     pub fn trim(&mut self, trim: Trim) -> u64 {
+        if trim.policy != RefPolicy::KeepRef && !self.groups.is_empty() {
+            return self.trim_with_refs(trim);
+        }
         let mut deleted = 0u64;
         while let Some((&key, node)) = self.nodes.first_key_value() {
             let length = self.len();
@@ -540,6 +576,85 @@ impl Stream {
             }
             deleted += count;
             break;
+        }
+        if self.entries.is_empty() {
+            self.first_id = StreamId::ZERO;
+        } else if deleted > 0 {
+            self.first_id = self.first_entry().map_or(StreamId::ZERO, |(id, _)| id);
+        }
+        deleted
+    }
+
+    /// Trimming with DELREF or ACKED. The entries a KEEPREF trim would
+    /// consider are walked from the head: DELREF deletes them and their
+    /// PEL references; ACKED skips (keeps) the ones some group still needs
+    /// and goes on, so a MAXLEN trim may end above the threshold. `~`
+    /// still works node by node: it stops at the first node that cannot
+    /// go whole, or, with ACKED, that holds a needed entry.
+    fn trim_with_refs(&mut self, trim: Trim) -> u64 {
+        let acked = trim.policy == RefPolicy::Acked;
+        let mut length = self.len();
+        let mut victims = Vec::new();
+        if trim.approx {
+            for (&key, node) in &self.nodes {
+                if let TrimBy::MaxLen(max) = trim.by {
+                    if length <= max {
+                        break;
+                    }
+                }
+                let count = victims.len() as u64;
+                if trim.limit != 0 && count.saturating_add(node.live) > trim.limit {
+                    break;
+                }
+                let whole = match trim.by {
+                    TrimBy::MaxLen(max) => length.saturating_sub(node.live) >= max,
+                    TrimBy::MinId(min) => node.last < min,
+                };
+                if !whole {
+                    break;
+                }
+                let ids: Vec<StreamId> = self
+                    .entries
+                    .range(key..=node.last)
+                    .map(|(k, _)| *k)
+                    .collect();
+                if acked && ids.iter().any(|&id| self.is_referenced(id)) {
+                    break;
+                }
+                length = length.saturating_sub(ids.len() as u64);
+                victims.extend(ids);
+            }
+        } else {
+            for &id in self.entries.keys() {
+                let done = match trim.by {
+                    TrimBy::MaxLen(max) => length <= max,
+                    TrimBy::MinId(min) => id >= min,
+                };
+                if done {
+                    break;
+                }
+                if acked && self.is_referenced(id) {
+                    continue;
+                }
+                victims.push(id);
+                length -= 1;
+            }
+        }
+        let mut deleted = 0;
+        for &id in &victims {
+            if trim.policy == RefPolicy::DelRef {
+                self.drop_refs(id);
+            }
+            if self.remove_entry(id) {
+                deleted += 1;
+            }
+        }
+        // An entry deleted behind a kept one is a tombstone inside the
+        // stream (as XDEL leaves), which lag estimates must know about.
+        if let (Some((first, _)), Some(&last)) = (self.first_entry(), victims.last()) {
+            if last > first {
+                self.max_deleted = self.max_deleted.max(last);
+            }
         }
         if self.entries.is_empty() {
             self.first_id = StreamId::ZERO;

@@ -85,6 +85,7 @@ fn nodes_close_at_max_entries_and_approx_trim_drops_whole_nodes() {
         by: TrimBy::MaxLen(120),
         approx: true,
         limit: 10_000,
+        policy: RefPolicy::KeepRef,
     };
     // Only the first node can go whole: 250 - 100 >= 120, 150 - 100 < 120.
     assert_eq!(s.trim(trim), 100);
@@ -94,6 +95,7 @@ fn nodes_close_at_max_entries_and_approx_trim_drops_whole_nodes() {
         by: TrimBy::MaxLen(120),
         approx: false,
         limit: 0,
+        policy: RefPolicy::KeepRef,
     };
     assert_eq!(s.trim(exact), 30);
     assert_eq!(
@@ -176,4 +178,67 @@ fn consumers_and_pels_stay_consistent() {
     assert_eq!(g.delete_consumer(b"a"), Some(2));
     assert!(g.pel.is_empty());
     assert!(!g.ack(StreamId::new(1, 0)));
+}
+
+/// 250 entries (three nodes of 100), group `g` delivered up to 150-0 with
+/// 120-0 still pending.
+fn stream_with_group() -> Stream {
+    let mut s = Stream::new();
+    for i in 1..=250 {
+        add(&mut s, i, 0);
+    }
+    let mut g = Group::new(StreamId::new(150, 0), 150);
+    g.create_consumer(b"c", 0);
+    g.deliver(StreamId::new(120, 0), &Bytes::from_static(b"c"), 0);
+    s.groups.insert(Bytes::from_static(b"g"), g);
+    s
+}
+
+fn trim_by(by: TrimBy, approx: bool, policy: RefPolicy) -> Trim {
+    Trim {
+        by,
+        approx,
+        limit: 0,
+        policy,
+    }
+}
+
+#[test]
+fn acked_trims_only_what_every_group_read_and_acknowledged() {
+    let mut s = stream_with_group();
+    assert!(s.is_referenced(StreamId::new(120, 0)));
+    assert!(s.is_referenced(StreamId::new(151, 0)));
+    assert!(!s.is_referenced(StreamId::new(119, 0)));
+    // Exact: everything up to 150-0 but 120-0 goes; the rest is needed.
+    let exact = trim_by(TrimBy::MaxLen(0), false, RefPolicy::Acked);
+    assert_eq!(s.trim(exact), 149);
+    assert_eq!(
+        s.first_entry().map(|(id, _)| id),
+        Some(StreamId::new(120, 0))
+    );
+    assert_eq!(s.max_deleted, StreamId::new(150, 0));
+    assert_eq!(s.groups[b"g".as_slice()].pel.len(), 1);
+}
+
+#[test]
+fn acked_approximate_trim_stops_at_a_node_holding_a_needed_entry() {
+    let mut s = stream_with_group();
+    // The first node (1..=100) can go whole; the second holds 120-0.
+    let approx = trim_by(TrimBy::MinId(StreamId::new(240, 0)), true, RefPolicy::Acked);
+    assert_eq!(s.trim(approx), 100);
+    assert_eq!(s.first_id, StreamId::new(101, 0));
+    assert!(s.max_deleted.is_zero());
+}
+
+#[test]
+fn delref_trims_like_keepref_and_drops_the_references() {
+    let mut s = stream_with_group();
+    let mut keep = s.clone();
+    let by = TrimBy::MaxLen(100);
+    assert_eq!(s.trim(trim_by(by, false, RefPolicy::DelRef)), 150);
+    assert_eq!(keep.trim(trim_by(by, false, RefPolicy::KeepRef)), 150);
+    assert_eq!(s.first_id, keep.first_id);
+    assert!(s.groups[b"g".as_slice()].pel.is_empty());
+    assert_eq!(keep.groups[b"g".as_slice()].pel.len(), 1);
+    assert!(!s.drop_refs(StreamId::new(120, 0)));
 }

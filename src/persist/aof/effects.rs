@@ -248,6 +248,13 @@ pub fn after(
             db,
             &[b"LMOVE".as_slice(), key, argv[2], argv[3], argv[4]],
         ),
+        "blmovem" => {
+            // LMOVEM with the same options moves the same elements.
+            let mut plain: Vec<&[u8]> = vec![b"LMOVEM".as_slice()];
+            plain.extend(argv.iter().skip(1).take(4).copied());
+            plain.extend(argv.iter().skip(6).copied());
+            propagate(store, db, &plain);
+        }
         "lmpop" | "blmpop" | "zmpop" | "bzmpop" => mpop(store, db, name, argv, frame),
         "restore" => restore(store, db, argv, now),
         "xadd" | "xtrim" => xadd(store, db, name, argv, frame, now),
@@ -455,7 +462,7 @@ fn xadd(store: &mut Store, db: usize, name: &str, argv: &[&[u8]], frame: &Frame,
                 i += 2;
                 continue;
             }
-            b"NOMKSTREAM" => {}
+            b"NOMKSTREAM" | b"KEEPREF" | b"DELREF" | b"ACKED" => {}
             _ if name == "xadd" => {
                 // The ID, then the field/value pairs.
                 match frame {
