@@ -270,10 +270,17 @@ class ManagementCommands:
         return self.execute_command("DEBUG OBJECT", key, **kwargs)
 
     def debug_segfault(self, **kwargs: Any) -> None:
-        """Ask the server to crash (to test clients and supervisors). The
-        embedded engine refuses with ResponseError: it would end this
-        Python process."""
-        return self.execute_command("DEBUG SEGFAULT", **kwargs)
+        """Not implemented in the client, as in redis-py: send
+        ``execute_command("DEBUG", "SEGFAULT")`` to crash a server on
+        purpose (the embedded engine refuses it: it would end this Python
+        process)."""
+        raise NotImplementedError(
+            """
+            DEBUG SEGFAULT is intentionally not implemented in the client.
+
+            For more information, see https://redis.io/commands/debug-segfault
+            """
+        )
 
     # -- misc ---------------------------------------------------------------
 
