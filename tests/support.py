@@ -163,6 +163,8 @@ NEWER_THAN_7_0 = {
     "waitaof",
     # Redis 7.2 (commands/test_client_setinfo.py).
     "client|setinfo", "client|no-touch",
+    # Redis 8.4 and 8.8 (commands/test_newer_strings.py).
+    "digest", "delex", "msetex", "increx",
 }
 
 
