@@ -10,6 +10,7 @@ texts and edge cases (Redis's own tests of these commands).
 
 import asyncio
 import datetime
+import gc
 import time
 
 import pytest
@@ -500,3 +501,69 @@ def test_server_replies_like_the_engine(redcore_server, protocol):
     finally:
         served.flushall()
         served.close()
+
+
+def test_aof_propagation_and_replay(tmp_path):
+    """What they write to the AOF replays to the same data, on engines
+    that do not know them too: DELEX as DEL, MSETEX and INCREX with
+    absolute deadlines, INCREX's result as a SET, SET's IF* left out."""
+    from aof_support import aof_config, fresh_name, incr_commands, normalize
+
+    name = fresh_name("newer-strings")
+    r = redcore.Redis(name=name, config=aof_config(str(tmp_path)))
+    x = r.execute_command
+    x("SET", "s", "v")
+    x("SET", "s", "w", "IFEQ", "v", "GET")
+    x("SET", "s", "u", "IFEQ", "ex", "EX", 100)  # condition fails: nothing
+    x("SET", "s", "ex", "IFNE", "get", "EX", 100)
+    x("DELEX", "s", "IFEQ", "nope")  # nothing
+    x("DELEX", "s", "IFEQ", "ex")
+    x("MSETEX", 2, "a", 1, "b", 2, "EX", 100)
+    x("MSETEX", 1, "a", 3, "KEEPTTL", "XX")
+    x("MSETEX", 1, "a", 3, "NX")  # nothing
+    x("INCREX", "a", "BYINT", 5)
+    x("INCREX", "a", "BYINT", 5, "UBOUND", 0)  # refused: nothing
+    x("INCREX", "a", "PERSIST")
+    x("INCREX", "f", "BYFLOAT", "0.1", "PX", 100000)
+    x("INCREX", "b", "EXAT", 1)
+    want = [
+        ["SET", "s", "v"],
+        ["SET", "s", "w"],
+        ["SET", "s", "ex", "PXAT", "<ts>"],
+        ["DEL", "s"],
+        ["MSETEX", "2", "a", "1", "b", "2", "PXAT", "<ts>"],
+        ["MSETEX", "1", "a", "3", "KEEPTTL"],
+        ["SET", "a", "8", "KEEPTTL"],
+        ["SET", "a", "9"],
+        ["SET", "f", "0.1", "PXAT", "<ts>"],
+        ["DEL", "b"],
+    ]
+    got = normalize(incr_commands(tmp_path / "appendonlydir"))
+    assert [c for c in got if c[0] != "SELECT"] == want
+    state = {k: (r.get(k), r.pttl(k) > 0) for k in ("s", "a", "b", "f")}
+    del r, x  # the engine (and its directory lock) goes with its last client
+    redcore._redcore.forget_engine(name)
+    gc.collect()
+    # A new engine on the same directory replays the file.
+    again = redcore.Redis(config=aof_config(str(tmp_path)))
+    try:
+        assert {k: (again.get(k), again.pttl(k) > 0) for k in ("s", "a", "b", "f")} == state
+    finally:
+        again.config_set("appendonly", "no")
+
+
+def test_asyncio_client_and_pipeline():
+    async def main():
+        r = redcore.asyncio.Redis()
+        try:
+            assert await r.increx("x", byint=3, ex=10) == [3, 3]
+            assert await r.msetex({"a": 1}, ex=5) == 1
+            assert await r.digest("a") == r.digest_local("1")
+            assert await r.set("a", 2, ifeq="1") is True
+            p = r.pipeline()
+            p.increx("x").delex("a", ifeq="2").digest("a")
+            assert await p.execute() == [[4, 1], 1, None]
+        finally:
+            await r.aclose()
+
+    asyncio.run(main())
