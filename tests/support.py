@@ -167,6 +167,8 @@ NEWER_THAN_7_0 = {
     "xdelex", "xackdel",
     # Redis 8.10 (commands/test_newer_commands.py).
     "lmovem", "blmovem",
+    # Redis 8.4 and 8.8 (commands/test_newer_strings.py).
+    "digest", "delex", "msetex", "increx",
 }
 
 

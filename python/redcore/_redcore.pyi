@@ -7,7 +7,7 @@ from typing_extensions import disjoint_base, final
 _Key = Union[str, bytes, memoryview, bytearray]
 _Value = Union[str, bytes, memoryview, bytearray, int, float]
 
-__all__ = ["CallbackWatch", "Client", "RemotePool", "RemoteSubscriber", "Server", "Subscriber", "command_table", "client_only_replies", "fast_commands", "forget_engine", "native_shapes", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "list_or_args", "expire_flags", "ClusterRouter", "key_slot", "command_keys", "rdb_entries", "rdb_scan", "rdb_write", "__version__"]
+__all__ = ["CallbackWatch", "Client", "RemotePool", "RemoteSubscriber", "Server", "Subscriber", "command_table", "client_only_replies", "fast_commands", "forget_engine", "native_shapes", "_float_repr", "msgpack_dumps", "msgpack_loads", "_reshape", "list_or_args", "expire_flags", "xxh3_digest", "ClusterRouter", "key_slot", "command_keys", "rdb_entries", "rdb_scan", "rdb_write", "__version__"]
 
 __version__: str
 
@@ -275,6 +275,9 @@ def list_or_args(keys: Any, args: Any = None) -> list[Any]:
 
 def expire_flags(ex: Any = None, px: Any = None, exat: Any = None, pxat: Any = None) -> list[Any]:
     """The EX/PX/EXAT/PXAT arguments redis-py builds: ``[]`` or ``[keyword, value]``."""
+
+def xxh3_digest(value: bytes | str) -> str:
+    """DIGEST's value for ``value``: XXH3-64 as 16 lower-case hex digits (``str`` as UTF-8)."""
 
 # -- redcore.asyncio --
 __all__ += ["AioConn", "Batch", "Pending"]

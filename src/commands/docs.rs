@@ -293,7 +293,12 @@ fn spec_positions(spec: &KeySpecDoc, argv: &[&[u8]]) -> Vec<usize> {
 /// cannot place; SET and BITFIELD depend on their arguments.
 fn key_flags(cmd: &Command, argv: &[&[u8]], pos: usize) -> Vec<&'static str> {
     match cmd.name {
-        "set" if argv[3..].iter().any(|a| args::is(a, "get")) => {
+        // GET and the IF* conditions read the value.
+        "set"
+            if argv[3..]
+                .iter()
+                .any(|a| args::is(a, "get") || super::string_ex::IfCond::parse(a).is_some()) =>
+        {
             return vec!["RW", "access", "update"]
         }
         "set" => return vec!["OW", "update"],

@@ -39,6 +39,7 @@ pub mod slowlog;
 pub mod sort;
 pub mod stream;
 pub mod string;
+pub mod string_ex;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod transactions;
@@ -538,6 +539,7 @@ fn groups() -> Vec<&'static [Command]> {
         blocking::COMMANDS,
         generic::COMMANDS,
         string::COMMANDS,
+        string_ex::COMMANDS,
         list::COMMANDS,
         hash::COMMANDS,
         hash_ttl::COMMANDS,

@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use super::args::{self, is};
 use super::flags::*;
+use super::string_ex::IfCond;
 use super::traits::CACHEABLE;
 use super::{Command, Ctx, Group};
 use crate::engine::notify;
@@ -187,6 +188,8 @@ struct StrOpts<'a> {
     keepttl: bool,
     persist: bool,
     expire: Option<(Expire, &'a [u8])>,
+    /// IFEQ / IFNE / IFDEQ / IFDNE and its argument (SET only).
+    ifcond: Option<(IfCond, &'a [u8])>,
 }
 
 /// Parses SET's options (`for_set`) or GETEX's. Repeating an expiry option
@@ -196,10 +199,20 @@ fn parse_opts<'a>(argv: &[&'a [u8]], for_set: bool) -> Result<StrOpts<'a>, Error
     let mut i = if for_set { 3 } else { 2 };
     while i < argv.len() {
         let opt = argv[i];
-        if for_set && is(opt, "nx") && !o.xx {
+        let if_cond = if for_set { IfCond::parse(opt) } else { None };
+        if for_set && is(opt, "nx") && !o.xx && o.ifcond.is_none() {
             o.nx = true;
-        } else if for_set && is(opt, "xx") && !o.nx {
+        } else if for_set && is(opt, "xx") && !o.nx && o.ifcond.is_none() {
             o.xx = true;
+        } else if let Some(cond) = if_cond {
+            // One condition at most: NX, XX and the IF* options exclude
+            // each other.
+            let arg = argv.get(i + 1).ok_or(Error::Syntax)?;
+            if o.nx || o.xx || o.ifcond.is_some() {
+                return Err(Error::Syntax);
+            }
+            o.ifcond = Some((cond, arg));
+            i += 1;
         } else if for_set && is(opt, "get") {
             o.get = true;
         } else if for_set && is(opt, "keepttl") && o.expire.is_none() {
@@ -220,7 +233,8 @@ fn parse_opts<'a>(argv: &[&'a [u8]], for_set: bool) -> Result<StrOpts<'a>, Error
     Ok(o)
 }
 
-/// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT ts | PXAT ms-ts | KEEPTTL]
+/// SET key value [NX | XX | IFEQ v | IFNE v | IFDEQ digest | IFDNE digest] [GET]
+///   [EX s | PX ms | EXAT ts | PXAT ms-ts | KEEPTTL]
 fn set(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     if argv.len() == 3 {
         set_generic(ctx, argv[1], argv[2], Ttl::Clear, Cond::Always)?;
@@ -239,12 +253,18 @@ fn set(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     } else {
         Cond::Always
     };
-    let old = if o.get {
+    // An IF* condition reads the value (WRONGTYPE for other types, with
+    // or without GET); GET replies with it whether or not SET happens.
+    let old = if o.get || o.ifcond.is_some() {
         Some(get_str(ctx, argv[1])?)
     } else {
         None
     };
-    let applied = set_generic(ctx, argv[1], argv[2], ttl, cond)?;
+    let applied = match (o.ifcond, &old) {
+        (Some((c, arg)), Some(current)) if !c.holds(current.as_deref(), arg)? => false,
+        _ => set_generic(ctx, argv[1], argv[2], ttl, cond)?,
+    };
+    let old = if o.get { old } else { None };
     match old {
         Some(old) => Ok(Frame::bulk_or_null(old)),
         None if applied => Ok(Frame::ok()),

@@ -436,6 +436,80 @@ impl LongDouble {
     }
 }
 
+impl LongDouble {
+    /// -1, 0 or 1 as the value is negative, zero (or NaN) or positive.
+    fn signum(&self) -> i8 {
+        match self.0 {
+            Repr::Zero { .. } | Repr::Nan => 0,
+            Repr::Finite { neg, .. } | Repr::Inf { neg } => {
+                if neg {
+                    -1
+                } else {
+                    1
+                }
+            }
+        }
+    }
+
+    /// Compares two values exactly (`None` if either is NaN). The sign of
+    /// the rounded difference is the sign of the exact one, and two
+    /// distinct extended values never round to a zero difference.
+    pub fn compare(self, other: LongDouble) -> Option<std::cmp::Ordering> {
+        use std::cmp::Ordering;
+        match (self.0, other.0) {
+            (Repr::Nan, _) | (_, Repr::Nan) => None,
+            (Repr::Inf { neg: a }, Repr::Inf { neg: b }) if a == b => Some(Ordering::Equal),
+            _ => Some((self + -other).signum().cmp(&0)),
+        }
+    }
+
+    /// The nearest `f64` (RESP3 double replies).
+    pub fn to_f64(&self) -> f64 {
+        match self.0 {
+            Repr::Zero { neg } => {
+                if neg {
+                    -0.0
+                } else {
+                    0.0
+                }
+            }
+            Repr::Inf { neg } => {
+                if neg {
+                    f64::NEG_INFINITY
+                } else {
+                    f64::INFINITY
+                }
+            }
+            Repr::Nan => f64::NAN,
+            Repr::Finite { .. } => {
+                let text = self.to_human();
+                std::str::from_utf8(&text)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                    .unwrap_or(f64::NAN)
+            }
+        }
+    }
+}
+
+impl std::ops::Neg for LongDouble {
+    type Output = LongDouble;
+
+    /// The value with its sign flipped (exact).
+    fn neg(self) -> LongDouble {
+        LongDouble(match self.0 {
+            Repr::Zero { neg } => Repr::Zero { neg: !neg },
+            Repr::Finite { neg, mant, exp } => Repr::Finite {
+                neg: !neg,
+                mant,
+                exp,
+            },
+            Repr::Inf { neg } => Repr::Inf { neg: !neg },
+            Repr::Nan => Repr::Nan,
+        })
+    }
+}
+
 impl std::ops::Add for LongDouble {
     type Output = LongDouble;
 

@@ -119,3 +119,22 @@ pub fn expire_flags<'py>(
         None => Ok(PyList::empty(py)),
     }
 }
+
+/// xxh3_digest(value) -> str
+///
+/// The digest Redis 8.4's DIGEST replies for a string value (XXH3-64 as
+/// 16 lower-case hex digits): ``bytes`` as they are, ``str`` as UTF-8.
+/// redis-py's ``digest_local`` needs the ``xxhash`` package for this.
+#[pyfunction]
+pub fn xxh3_digest(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(text) = value.cast::<pyo3::types::PyString>() {
+        return Ok(crate::commands::string_ex::digest_hex(
+            text.to_str()?.as_bytes(),
+        ));
+    }
+    if let Ok(data) = value.cast::<pyo3::types::PyBytes>() {
+        return Ok(crate::commands::string_ex::digest_hex(data.as_bytes()));
+    }
+    let data: Vec<u8> = value.extract()?;
+    Ok(crate::commands::string_ex::digest_hex(&data))
+}

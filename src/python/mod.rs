@@ -168,6 +168,7 @@ fn _redcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(client_only_replies, m)?)?;
     m.add_function(wrap_pyfunction!(argrules::list_or_args, m)?)?;
     m.add_function(wrap_pyfunction!(argrules::expire_flags, m)?)?;
+    m.add_function(wrap_pyfunction!(argrules::xxh3_digest, m)?)?;
     m.add_function(wrap_pyfunction!(callbacks::fast_commands, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_dumps, m)?)?;
     m.add_function(wrap_pyfunction!(msgpack::msgpack_loads, m)?)?;

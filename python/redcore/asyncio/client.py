@@ -54,7 +54,7 @@ _SyncPipeline = _sync_client.Pipeline
 # Methods of the sync client that are not one command each: the async
 # classes define their own.
 _NOT_COMMANDS = frozenset({
-    "client", "close", "execute", "execute_command", "from_pool", "from_url", "get_cache", "get_connection_kwargs",
+    "client", "close", "digest_local", "execute", "execute_command", "from_pool", "from_url", "get_cache", "get_connection_kwargs",
     "get_encoder", "get_protocol", "get_retry", "hscan_iter", "keyspace_notifications", "load_external_module",
     "load_scripts", "lock", "monitor", "multi", "parse_response", "pipeline", "pubsub", "register_script",
     "scan_iter", "set_response_callback", "set_retry", "sscan_iter", "transaction", "unwatch", "watch", "zscan_iter",
@@ -506,6 +506,11 @@ class Redis(*redis_base("redis.asyncio.client", "Redis")):  # type: ignore[misc]
     def get_encoder(self) -> Any:
         """The :class:`~redcore.connection.Encoder` of this client."""
         return self.connection_pool.get_encoder()
+
+    def digest_local(self, value: Any) -> Any:
+        """DIGEST's value for ``value``, computed here (not awaited, as in
+        redis-py; see the sync :meth:`redcore.Redis.digest_local`)."""
+        return _SyncRedis.digest_local(self, value)
 
     def get_connection_kwargs(self) -> Dict[str, Any]:
         """The connection arguments of this client's pool."""

@@ -75,7 +75,7 @@ _REDIRECTED = (AskError, TryAgainError, ClusterDownError)
 
 # Methods of the sync client that are not one command each.
 _NOT_COMMANDS = frozenset({
-    "client", "close", "execute", "execute_command", "from_pool", "from_url", "get_cache", "get_connection_kwargs",
+    "client", "close", "digest_local", "execute", "execute_command", "from_pool", "from_url", "get_cache", "get_connection_kwargs",
     "get_encoder", "get_protocol", "get_retry", "hscan_iter", "keyspace_notifications", "load_external_module",
     "load_scripts", "lock", "monitor", "multi", "parse_response", "pipeline", "pubsub", "register_script",
     "scan_iter", "set_response_callback", "set_retry", "sscan_iter", "transaction", "unwatch", "watch", "zscan_iter",
@@ -287,6 +287,11 @@ class RedisCluster(*redis_base("redis.asyncio.cluster", "RedisCluster")):  # typ
 
     def keyslot(self, key: Any) -> int:
         return _sync_cluster.key_slot(key, self.encoder.encoding)
+
+    def digest_local(self, value: Any) -> Any:
+        """DIGEST's value for ``value``, computed here (not awaited, as in
+        redis-py; see the sync :meth:`redcore.Redis.digest_local`)."""
+        return _Sync.digest_local(self, value)
 
     def get_encoder(self) -> Encoder:
         return self.encoder
@@ -508,6 +513,10 @@ class ClusterPipeline:
 
     def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         return self.__getattr__("execute_command")(*args, **kwargs)
+
+    def digest_local(self, value: Any) -> Any:
+        """DIGEST's value for ``value``, computed here (not queued)."""
+        return self._cluster.digest_local(value)
 
     def _transactional(self, method: str) -> None:
         if not self._transaction:

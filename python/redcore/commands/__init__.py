@@ -23,7 +23,7 @@ from .server import ServerCommands
 from .sets import SetCommands
 from .sorting import SortDumpCommands
 from .streams import StreamCommands
-from .strings import StringCommands
+from .strings import DataPersistOptions, StringCommands
 from .zsets import SortedSetCommands
 
 
@@ -65,6 +65,7 @@ __all__ = [
     "SortDumpCommands",
     "StreamCommands",
     "HashCommands",
+    "DataPersistOptions",
     "HashDataPersistOptions",
     "KeyCommands",
     "ListCommands",

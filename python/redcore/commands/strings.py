@@ -7,8 +7,10 @@ base client; this mixin adds the rest of the string commands.
 from __future__ import annotations
 
 import datetime
+from enum import Enum
 from typing import Any, List, Mapping, Optional, Union
 
+from .._redcore import xxh3_digest
 from ..exceptions import DataError
 from ._util import expire_flags
 
@@ -20,10 +22,156 @@ AbsExpiryT = Union[int, datetime.datetime]
 
 
 
+class DataPersistOptions(Enum):
+    """MSETEX's condition (redis-py's enum of the same name)."""
+
+    #: Set the keys only if none of them exists.
+    NX = "NX"
+    #: Set the keys only if all of them exist.
+    XX = "XX"
+
+
+def _one_at_most(*chosen: Any) -> bool:
+    return sum(1 for c in chosen if c) <= 1
+
+
 class StringCommands:
     """Mixin; relies on ``execute_command``."""
 
     execute_command: Any
+    connection_pool: Any
+
+    def delex(
+        self,
+        name: KeyT,
+        ifeq: Optional[Union[bytes, str]] = None,
+        ifne: Optional[Union[bytes, str]] = None,
+        ifdeq: Optional[str] = None,
+        ifdne: Optional[str] = None,
+    ) -> int:
+        """Delete ``name``, if given only when its value equals ``ifeq`` /
+        differs from ``ifne``, or its digest (see :meth:`digest`) equals
+        ``ifdeq`` / differs from ``ifdne``; 1 if it was deleted (Redis 8.4).
+
+        >>> r.set("lock", "token"); r.delex("lock", ifeq="other"), r.delex("lock", ifeq="token")
+        (0, 1)
+        """
+        conds = [ifeq is not None, ifne is not None, ifdeq is not None, ifdne is not None]
+        if sum(conds) > 1:
+            raise ValueError("Only one of IFEQ/IFNE/IFDEQ/IFDNE may be specified")
+        pieces: List[Any] = ["DELEX", name]
+        for word, value in (("IFEQ", ifeq), ("IFNE", ifne), ("IFDEQ", ifdeq), ("IFDNE", ifdne)):
+            if value is not None:
+                pieces += [word, value]
+                break
+        return self.execute_command(*pieces)
+
+    def digest(self, name: KeyT) -> Optional[Union[bytes, str]]:
+        """The XXH3 digest of the string at ``name`` as 16 hex digits, or
+        None if the key is missing (Redis 8.4).
+
+        >>> r.set("key1", "Hello world"); r.digest("key1")
+        b'b6acb9d84a38ff74'
+        """
+        return self.execute_command("DIGEST", name)
+
+    def digest_local(self, value: Union[bytes, str]) -> Union[bytes, str]:
+        """The digest :meth:`digest` would return for ``value`` (``str`` as
+        UTF-8), computed here without a round trip; ``str`` with
+        ``decode_responses``, ``bytes`` otherwise. redis-py needs the
+        ``xxhash`` package for this; redcore computes it in its core.
+
+        >>> r.digest_local("Hello world")
+        b'b6acb9d84a38ff74'
+        """
+        hexdigest = xxh3_digest(value)
+        # Pipelines have no get_encoder of their own: their pool's.
+        get_encoder = getattr(self, "get_encoder", None)
+        encoder = get_encoder() if get_encoder is not None else self.connection_pool.get_encoder()
+        if encoder.decode_responses:
+            return hexdigest
+        return hexdigest.encode()
+
+    def increx(
+        self,
+        name: KeyT,
+        *,
+        byfloat: Optional[EncodableT] = None,
+        byint: Optional[EncodableT] = None,
+        lbound: Optional[EncodableT] = None,
+        ubound: Optional[EncodableT] = None,
+        saturate: bool = False,
+        ex: Optional[ExpiryT] = None,
+        px: Optional[ExpiryT] = None,
+        exat: Optional[AbsExpiryT] = None,
+        pxat: Optional[AbsExpiryT] = None,
+        persist: bool = False,
+        enx: bool = False,
+    ) -> List[Any]:
+        """Add ``byint`` (or ``byfloat``; 1 by default) to the number at
+        ``name`` and return ``[new value, increment applied]`` (Redis 8.8).
+        A result outside ``lbound``/``ubound`` (or the type's range) is
+        refused (``[current, 0]``) or, with ``saturate``, capped at the
+        bound. ``ex``/``px``/``exat``/``pxat`` set the expiry (only if it
+        has none, with ``enx``); ``persist`` removes it.
+
+        >>> r.set("hits", 99); r.increx("hits", ubound=100), r.increx("hits", ubound=100)
+        ([100, 1], [100, 0])
+        """
+        if not _one_at_most(byfloat is not None, byint is not None):
+            raise DataError("``byfloat`` and ``byint`` are mutually exclusive.")
+        if not _one_at_most(ex is not None, px is not None, exat is not None, pxat is not None, persist):
+            raise DataError("``ex``, ``px``, ``exat``, ``pxat``, and ``persist`` are mutually exclusive.")
+        if enx and ex is None and px is None and exat is None and pxat is None:
+            raise DataError("``enx`` requires one of ``ex``, ``px``, ``exat``, or ``pxat``.")
+        pieces: List[Any] = [name]
+        if byfloat is not None:
+            pieces += ["BYFLOAT", byfloat]
+        elif byint is not None:
+            pieces += ["BYINT", byint]
+        if lbound is not None:
+            pieces += ["LBOUND", lbound]
+        if ubound is not None:
+            pieces += ["UBOUND", ubound]
+        if saturate:
+            pieces.append("SATURATE")
+        pieces += expire_flags(ex, px, exat, pxat)
+        if persist:
+            pieces.append("PERSIST")
+        if enx:
+            pieces.append("ENX")
+        return self.execute_command("INCREX", *pieces)
+
+    def msetex(
+        self,
+        mapping: Mapping[Any, EncodableT],
+        data_persist_option: Optional[DataPersistOptions] = None,
+        ex: Optional[ExpiryT] = None,
+        px: Optional[ExpiryT] = None,
+        exat: Optional[AbsExpiryT] = None,
+        pxat: Optional[AbsExpiryT] = None,
+        keepttl: bool = False,
+    ) -> int:
+        """Set every key/value of ``mapping`` with one shared expiry
+        (``ex``/``px``/``exat``/``pxat``, or ``keepttl``), only if none
+        (:attr:`DataPersistOptions.NX`) or all (``XX``) of the keys exist
+        when ``data_persist_option`` says so; 1 if it set them (Redis 8.4).
+
+        >>> r.msetex({"a": 1, "b": 2}, ex=60)
+        1
+        """
+        if not _one_at_most(ex is not None, px is not None, exat is not None, pxat is not None, keepttl):
+            raise DataError("``ex``, ``px``, ``exat``, ``pxat``, and ``keepttl`` are mutually exclusive.")
+        options: List[Any] = []
+        if data_persist_option:
+            options.append(getattr(data_persist_option, "value", data_persist_option))
+        options += expire_flags(ex, px, exat, pxat)
+        if keepttl:
+            options.append("KEEPTTL")
+        pieces: List[Any] = ["MSETEX", len(mapping)]
+        for pair in mapping.items():
+            pieces.extend(pair)
+        return self.execute_command(*pieces, *options)
 
     def append(self, key: KeyT, value: EncodableT) -> int:
         """Append ``value`` to the string at ``key`` (creating it if

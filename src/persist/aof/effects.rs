@@ -219,7 +219,9 @@ pub fn after(
         "expire" | "pexpire" | "expireat" | "pexpireat" | "getex" => {
             expire_like(store, db, name, argv, now)
         }
-        "getdel" => propagate(store, db, &[b"DEL".as_slice(), key]),
+        "getdel" | "delex" => propagate(store, db, &[b"DEL".as_slice(), key]),
+        "msetex" => msetex(store, db, argv, now.ms()),
+        "increx" => increx(store, db, argv, now),
         "incrbyfloat" => {
             if let Frame::Bulk(v) = frame {
                 propagate(store, db, &[b"SET", key, v, b"KEEPTTL"]);
@@ -281,6 +283,11 @@ fn set(store: &mut Store, db: usize, argv: &[&[u8]], ms: i64) {
     let mut at = None;
     let mut i = 3;
     while i < argv.len() {
+        if crate::commands::string_ex::IfCond::parse(argv[i]).is_some() {
+            // Its argument is a value, not an option.
+            i += 2;
+            continue;
+        }
         let unit = match argv[i].to_ascii_uppercase().as_slice() {
             b"EX" => Some((1000, ms)),
             b"PX" => Some((1, ms)),
@@ -303,11 +310,83 @@ fn set(store: &mut Store, db: usize, argv: &[&[u8]], ms: i64) {
             );
         }
         None => {
-            // GET only shaped the reply.
+            // GET only shaped the reply, and an IF* condition held (the
+            // value changed): neither is replayed.
             let mut kept: Vec<&[u8]> = argv[..3].to_vec();
-            kept.extend(argv[3..].iter().copied().filter(|a| !arg_is(a, b"GET")));
+            let mut i = 3;
+            while i < argv.len() {
+                let a = argv[i];
+                if crate::commands::string_ex::IfCond::parse(a).is_some() {
+                    i += 1;
+                } else if !arg_is(a, b"GET") {
+                    kept.push(a);
+                }
+                i += 1;
+            }
             propagate(store, db, &kept)
         }
+    }
+}
+
+/// MSETEX: its pairs with an absolute deadline (`PXAT ms`), `KEEPTTL`, or
+/// none; NX / XX held, so they are dropped.
+fn msetex(store: &mut Store, db: usize, argv: &[&[u8]], ms: i64) {
+    let n = num(argv[1]).max(0) as usize;
+    let end = (2 + 2 * n).min(argv.len());
+    let mut out: Vec<Vec<u8>> = argv[..end].iter().map(|a| a.to_vec()).collect();
+    let mut i = end;
+    while i < argv.len() {
+        let opt = argv[i].to_ascii_uppercase();
+        let unit = match opt.as_slice() {
+            b"EX" => Some((1000, ms)),
+            b"PX" => Some((1, ms)),
+            b"EXAT" => Some((1000, 0)),
+            b"PXAT" => Some((1, 0)),
+            _ => None,
+        };
+        if let (Some((mul, base)), Some(v)) = (unit, argv.get(i + 1)) {
+            let at = num(v).saturating_mul(mul).saturating_add(base);
+            out.push(b"PXAT".to_vec());
+            out.push(at.to_string().into_bytes());
+            i += 1;
+        } else if opt == b"KEEPTTL" {
+            out.push(opt);
+        }
+        i += 1;
+    }
+    let refs: Vec<&[u8]> = out.iter().map(Vec::as_slice).collect();
+    propagate(store, db, &refs);
+}
+
+/// INCREX: the value it left as a SET (`KEEPTTL` unless it set or removed
+/// the deadline; `PXAT ms` when it set one), or the deletion a past
+/// deadline caused.
+fn increx(store: &mut Store, db: usize, argv: &[&[u8]], now: Now<'_>) {
+    let key = argv[1];
+    let has = |word: &[u8]| argv[2..].iter().any(|a| arg_is(a, word));
+    let timed = [&b"EX"[..], b"PX", b"EXAT", b"PXAT"].iter().any(|w| has(w));
+    let value = match store.dbs[db].peek(key, now) {
+        Some(e) => match &e.value {
+            crate::engine::value::Value::Str(s) => Some((s.to_bytes(), e.expire_at)),
+            _ => None,
+        },
+        None => None,
+    };
+    match value {
+        None => {
+            let del: &[u8] = if lazy(store, "lazyfree-lazy-expire") {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
+            propagate(store, db, &[del, key]);
+        }
+        Some((v, NO_EXPIRE)) if has(b"PERSIST") => propagate(store, db, &[b"SET", key, &v]),
+        Some((v, at)) if timed && at != NO_EXPIRE => {
+            let at = at.to_string();
+            propagate(store, db, &[b"SET", key, &v, b"PXAT", at.as_bytes()]);
+        }
+        Some((v, _)) => propagate(store, db, &[b"SET", key, &v, b"KEEPTTL"]),
     }
 }
 
