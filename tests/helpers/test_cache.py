@@ -341,7 +341,7 @@ def test_50_threads_on_a_cold_key_compute_once(make: Any) -> None:
         time.sleep(0.1)
         return x + 1
 
-    barrier = threading.Barrier(50)
+    barrier = threading.Barrier(50, timeout=30)
     results: List[int] = []
 
     def worker() -> None:

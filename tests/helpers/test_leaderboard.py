@@ -212,7 +212,7 @@ def test_eight_threads_feeding_a_leaderboard_get_the_right_ranks(make: Any) -> N
     improvements: Dict[str, List[Tuple[int, float, float]]] = {}
     submitted: Dict[str, int] = {}
     guard = threading.Lock()
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(8, timeout=30)
 
     def feed(t: int) -> None:
         client = make(decode_responses=True)

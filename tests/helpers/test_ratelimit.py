@@ -249,7 +249,7 @@ def test_exactly_limit_admitted_from_8_threads(make, algo):
     lim = build(make, algo, limit=100, key="rl:{hot}")
     limiters = [build(make, algo, limit=100, key="rl:{hot}") for _ in range(8)]  # a client each
     admitted = [0] * 8
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(8, timeout=30)
     errors = []
 
     def worker(i: int) -> None:

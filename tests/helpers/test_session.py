@@ -107,7 +107,7 @@ def test_rotate_same_session_twice_concurrently_one_wins(make):
     stores = [SessionStore(make(), ttl=60) for _ in range(4)]
     sid = stores[0].create({"u": 1})
     results = []
-    barrier = threading.Barrier(len(stores))
+    barrier = threading.Barrier(len(stores), timeout=30)
 
     def work(s):
         barrier.wait()
@@ -227,7 +227,7 @@ def test_a_session_updated_from_two_threads_loses_no_field(make):
     stores = [SessionStore(make(), ttl=60) for _ in range(2)]
     sid = stores[0].create({"start": True})
     rounds = 150
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=30)
     errors = []
 
     def work(idx):
@@ -254,7 +254,7 @@ def test_a_session_updated_from_two_threads_loses_no_field(make):
 def test_concurrent_replace_and_update_stay_consistent(make):
     a, b = SessionStore(make()), SessionStore(make())
     sid = a.create({"x": 0})
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=30)
 
     def replacer():
         barrier.wait()

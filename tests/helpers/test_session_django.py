@@ -277,7 +277,7 @@ def _concurrent_saves(dj):
     s["start"] = 0
     s.save()
     key = s.session_key
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=30)
     errors = []
 
     def worker(tag):
@@ -451,7 +451,7 @@ def test_cache_clear_with_custom_key_function_needs_a_pattern(dj, location):
 
 def test_concurrent_incr_is_atomic(dj):
     caches["default"].set("hits", 0)
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(4, timeout=30)
 
     def worker():
         cache = caches["default"]  # a per-thread instance, sharing the client

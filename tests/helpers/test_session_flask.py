@@ -248,7 +248,7 @@ def test_concurrent_requests_changing_different_keys_both_win(make):
     with app.test_client() as c:
         c.post("/set/start/1")
         sid = sid_of(c)
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=30)
     errors = []
 
     def worker(tag):
