@@ -55,6 +55,7 @@ from ..exceptions import (
     TryAgainError,
 )
 from ..retry import Retry
+from .client import _NOT_COMMANDS as _CLIENT_NOT_COMMANDS
 from .client import Script, _scan_iter, run_transaction, warn_unwatch, warn_watch
 from .connection import ConnectionPool
 from .pubsub import PubSub, open_subscriber
@@ -73,12 +74,9 @@ _HAND_OVER = (AskError, TryAgainError, ClusterDownError, ConnectionError, Timeou
 # an AskError).
 _REDIRECTED = (AskError, TryAgainError, ClusterDownError)
 
-# Methods of the sync client that are not one command each.
-_NOT_COMMANDS = frozenset({
-    "client", "close", "digest_local", "execute", "execute_command", "from_pool", "from_url", "get_cache", "get_connection_kwargs",
-    "get_encoder", "get_protocol", "get_retry", "hscan_iter", "keyspace_notifications", "load_external_module",
-    "load_scripts", "lock", "monitor", "multi", "parse_response", "pipeline", "pubsub", "register_script",
-    "scan_iter", "set_response_callback", "set_retry", "sscan_iter", "transaction", "unwatch", "watch", "zscan_iter",
+# Methods of the sync client that are not one command each: the
+# single-server client's, and the cluster's node methods.
+_NOT_COMMANDS = _CLIENT_NOT_COMMANDS | frozenset({
     "get_node", "get_nodes", "get_primaries", "get_replicas", "get_random_node", "get_node_from_key",
     "get_default_node", "set_default_node", "replace_default_node", "keyslot", "get_redis_connection",
     "disconnect_connection_pools", "get_random_primary_node", "get_random_primary_or_all_nodes",

@@ -56,8 +56,7 @@ class StringCommands:
         >>> r.set("lock", "token"); r.delex("lock", ifeq="other"), r.delex("lock", ifeq="token")
         (0, 1)
         """
-        conds = [ifeq is not None, ifne is not None, ifdeq is not None, ifdne is not None]
-        if sum(conds) > 1:
+        if not _one_at_most(ifeq is not None, ifne is not None, ifdeq is not None, ifdne is not None):
             raise ValueError("Only one of IFEQ/IFNE/IFDEQ/IFDNE may be specified")
         pieces: List[Any] = ["DELEX", name]
         for word, value in (("IFEQ", ifeq), ("IFNE", ifne), ("IFDEQ", ifdeq), ("IFDNE", ifdne)):
