@@ -236,6 +236,80 @@ def test_quit_reset_monitor_client_commands(srv: redcore.Server, client: redis.R
         assert cmd["command"] == "SET watched 1"
 
 
+BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+
+
+@pytest.mark.parametrize("which", ["redcore-1-thread", "redcore-2-threads", "redis-server"])
+def test_clients_that_connect_during_a_busy_script_can_kill_it(which: str, redis_server: RedisServer) -> None:
+    """A script that never ends holds the server; clients that connect
+    meanwhile (redis-cli's way to stop it) are served: BUSY for a read,
+    SCRIPT KILL stops the script, and a client that came and went while it
+    ran is gone from CLIENT LIST. The same on redis-server and on redcore's
+    server with one worker thread (the default on small machines, a
+    current-thread runtime) or two."""
+    srv = None
+    if which == "redis-server":
+        port = redis_server.port
+    else:
+        srv = redcore.Server(port=0, name=f"busy-{uuid.uuid4().hex}", threads=1 if "1" in which else 2)
+        port = srv.port
+    admin = redis.Redis(port=port, socket_timeout=10)
+    admin.config_set("lua-time-limit", 100)
+    result: dict = {}
+
+    def loop() -> None:
+        c = redis.Redis(port=port, socket_timeout=30)
+        try:
+            result["reply"] = c.eval("while true do end", 0)
+        except redis.ResponseError as e:
+            result["error"] = str(e)
+        finally:
+            c.close()
+
+    t = threading.Thread(target=loop)
+    try:
+        t.start()
+        deadline = time.time() + 15
+        while True:
+            fresh = redis.Redis(port=port, socket_timeout=10)
+            try:
+                fresh.ping()
+            except redis.ResponseError as e:
+                assert str(e) == BUSY
+                break
+            finally:
+                fresh.close()
+            assert time.time() < deadline, "the script never became busy"
+            time.sleep(0.01)
+        # A raw connection comes, is refused a read, and goes.
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            gone = "%s:%d" % s.getsockname()[:2]
+            s.sendall(_resp("GET", "k"))
+            assert _read_until(s, b"\r\n") == b"-" + BUSY.encode() + b"\r\n"
+        killer = redis.Redis(port=port, socket_timeout=10)
+        with pytest.raises(redis.ResponseError, match="^BUSY "):
+            killer.get("k")
+        assert killer.script_kill() is True
+        t.join(30)
+        assert not t.is_alive()
+        assert result["error"].startswith("Script killed by user with SCRIPT KILL...")
+        assert killer.ping() is True
+        deadline = time.time() + 5
+        while any(c["addr"] == gone for c in killer.client_list()):
+            assert time.time() < deadline, "the closed connection stayed in CLIENT LIST"
+            time.sleep(0.01)
+        killer.close()
+    finally:
+        with contextlib.suppress(redis.RedisError):
+            redis.Redis(port=port, socket_timeout=5).script_kill()
+        t.join(30)
+        admin.config_set("lua-time-limit", 5000)
+        admin.close()
+        if srv is not None:
+            srv.stop()
+            redcore._redcore.forget_engine(srv.name)
+
+
 def test_client_kill_closes_the_socket(srv: redcore.Server, client: redis.Redis) -> None:
     victim = socket.create_connection(("127.0.0.1", srv.port))
     victim.sendall(b"CLIENT ID\r\n")

@@ -190,7 +190,10 @@ fn write_section(out: &mut String, section: &str, ctx: &mut Ctx) {
             line("io_threads_active", &0);
         }
         "clients" => {
-            line("connected_clients", &store.connected_clients.max(1));
+            let open = store
+                .connected_clients
+                .load(std::sync::atomic::Ordering::Relaxed);
+            line("connected_clients", &open.max(1));
             line("cluster_connections", &0);
             line("maxclients", &store.config.maxclients);
             line("client_recent_max_input_buffer", &0);

@@ -82,8 +82,9 @@ pub struct Store {
     pub started: Instant,
     /// Unix ms at start, for INFO server_time_usec and friends.
     pub started_unix_ms: i64,
-    /// Connected clients (embedded handles and server connections).
-    pub connected_clients: u64,
+    /// Open server connections, counted by the servers outside the lock
+    /// (a connection opens and closes while a script holds it).
+    pub connected_clients: Arc<std::sync::atomic::AtomicU64>,
     /// Channel and pattern subscriptions.
     pub pubsub: pubsub::PubSub,
     /// Clients blocked on keys.
@@ -135,7 +136,7 @@ impl Store {
             last_save: now_ms() / 1000,
             started: Instant::now(),
             started_unix_ms: now_ms(),
-            connected_clients: 0,
+            connected_clients: Default::default(),
             pubsub: pubsub::PubSub::default(),
             blocking: blocking::Blocking::default(),
             persistence: Default::default(),
@@ -352,6 +353,20 @@ impl Engine {
         self.store.lock()
     }
 
+    /// Takes the lock, or None while a script holds it (a script may hold
+    /// it until SCRIPT KILL): for a caller that must not wait that long.
+    pub fn lock_unless_script(&self) -> Option<MutexGuard<'_, Store>> {
+        loop {
+            if self.script_running() {
+                return None;
+            }
+            // Short slices: a script that starts while we wait is noticed.
+            if let Some(store) = self.store.try_lock_for(Duration::from_millis(2)) {
+                return Some(store);
+            }
+        }
+    }
+
     /// The scripts and function libraries, for callers that dispatch
     /// under a lock they took with [`Engine::lock`].
     #[inline]
@@ -387,6 +402,20 @@ impl Engine {
         }
     }
 
+    /// Drops `client`'s WATCHes; while a script holds the lock, as an
+    /// UNWATCH the script serves when busy (see [`Engine::execute_cmd`]).
+    pub fn unwatch(&self, client: &mut ClientState) {
+        if client.watched.is_empty() {
+            return;
+        }
+        if let Some(mut store) = self.lock_unless_script() {
+            return commands::transactions::unwatch_all(&mut store, client);
+        }
+        if let Some(cmd) = commands::lookup(b"unwatch") {
+            self.execute_cmd(client, cmd, &[b"unwatch"]);
+        }
+    }
+
     /// True while a script runs (it holds the lock meanwhile): callers
     /// that would wait for the lock should not hold other locks (the GIL).
     #[inline]
@@ -396,17 +425,34 @@ impl Engine {
 
     /// Takes the lock for `argv`, or answers it without the lock when a
     /// script holding the lock has run past its busy threshold: `BUSY`,
-    /// or SCRIPT KILL's own reply. Before the threshold, and for commands
-    /// Redis allows while busy, it waits like any contended lock.
+    /// or SCRIPT KILL's own reply. Before the threshold it waits like any
+    /// contended lock; past it, a command Redis allows while busy is
+    /// [`NoLock::WhileBusy`] when `while_busy` (the caller hands it to the
+    /// script: [`Engine::run_while_busy`]), else it waits.
     #[inline]
     fn lock_for(
         &self,
         cmd: Option<&'static commands::Command>,
         argv: &[&[u8]],
-    ) -> Result<MutexGuard<'_, Store>, Frame> {
+        while_busy: bool,
+    ) -> Result<MutexGuard<'_, Store>, NoLock> {
         match self.store.try_lock() {
             Some(store) => Ok(store),
-            None => self.lock_contended(cmd, argv),
+            None => self.lock_contended(cmd, argv, while_busy),
+        }
+    }
+
+    /// [`Engine::lock_for`] for a batch, which holds the lock for all its
+    /// commands: it waits for the lock rather than run while busy.
+    fn lock_for_batch(
+        &self,
+        cmd: Option<&'static commands::Command>,
+        argv: &[&[u8]],
+    ) -> Result<MutexGuard<'_, Store>, Frame> {
+        match self.lock_for(cmd, argv, false) {
+            Ok(store) => Ok(store),
+            Err(NoLock::Reply(reply)) => Err(reply),
+            Err(NoLock::WhileBusy(_)) => Ok(self.store.lock()),
         }
     }
 
@@ -415,11 +461,17 @@ impl Engine {
         &self,
         cmd: Option<&'static commands::Command>,
         argv: &[&[u8]],
-    ) -> Result<MutexGuard<'_, Store>, Frame> {
+        while_busy: bool,
+    ) -> Result<MutexGuard<'_, Store>, NoLock> {
         loop {
             if self.script.timed_out() {
                 if let Some(reply) = crate::scripting::busy_reply(&self.script, cmd, argv) {
-                    return Err(reply);
+                    return Err(NoLock::Reply(reply));
+                }
+                if while_busy {
+                    if let Some(cmd) = cmd.or_else(|| commands::resolve(argv).ok()) {
+                        return Err(NoLock::WhileBusy(cmd));
+                    }
                 }
             }
             // Short slices: a script that starts while we wait must be
@@ -430,16 +482,62 @@ impl Engine {
         }
     }
 
+    /// Runs a command Redis serves while a script is busy (HELLO, AUTH,
+    /// MULTI, WATCH...) from inside the running script, which holds the
+    /// store: the client's state goes to the script's hook with the call
+    /// and comes back with the reply. None if the script ended first (the
+    /// caller takes the lock as usual).
+    #[cold]
+    fn run_while_busy(
+        &self,
+        client: &mut ClientState,
+        cmd: &'static commands::Command,
+        argv: &[&[u8]],
+    ) -> Option<Frame> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let owned = std::mem::replace(client, ClientState::ephemeral(client.db));
+        let args: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+        let call: crate::scripting::BusyCall = Box::new(move |store| {
+            let mut owned = owned;
+            let frame = store.map(|store| {
+                let args: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+                // The script holds the scripting state: none is lent.
+                commands::dispatch_cmd_in(store, None, &mut owned, cmd, &args)
+            });
+            let _ = tx.send((owned, frame));
+        });
+        if let Err(call) = self.script.submit(call) {
+            call(None);
+        }
+        match rx.recv() {
+            Ok((owned, frame)) => {
+                *client = owned;
+                frame
+            }
+            // The call panicked inside the script's hook; the client's
+            // state went with it and it starts again unregistered.
+            Err(_) => Some(Frame::error("ERR internal error while the script was busy")),
+        }
+    }
+
     /// Runs one command (argv includes the name) for `client`.
     pub fn execute(&self, client: &mut ClientState, argv: &[&[u8]]) -> Frame {
         if self.pause.active() {
             self.pause.wait(commands::resolve(argv).ok());
         }
-        let mut store = match self.lock_for(None, argv) {
-            Ok(store) => store,
-            Err(reply) => return reply,
-        };
-        commands::dispatch_in(&mut store, Some(&self.scripts), client, argv)
+        loop {
+            match self.lock_for(None, argv, true) {
+                Ok(mut store) => {
+                    return commands::dispatch_in(&mut store, Some(&self.scripts), client, argv)
+                }
+                Err(NoLock::Reply(reply)) => return reply,
+                Err(NoLock::WhileBusy(cmd)) => {
+                    if let Some(reply) = self.run_while_busy(client, cmd, argv) {
+                        return reply;
+                    }
+                }
+            }
+        }
     }
 
     /// Runs a known command, skipping the name lookup (the Python fast path).
@@ -453,11 +551,25 @@ impl Engine {
         if self.pause.active() {
             self.pause.wait(Some(cmd));
         }
-        let mut store = match self.lock_for(Some(cmd), argv) {
-            Ok(store) => store,
-            Err(reply) => return reply,
-        };
-        commands::dispatch_cmd_in(&mut store, Some(&self.scripts), client, cmd, argv)
+        loop {
+            match self.lock_for(Some(cmd), argv, true) {
+                Ok(mut store) => {
+                    return commands::dispatch_cmd_in(
+                        &mut store,
+                        Some(&self.scripts),
+                        client,
+                        cmd,
+                        argv,
+                    )
+                }
+                Err(NoLock::Reply(reply)) => return reply,
+                Err(NoLock::WhileBusy(_)) => {
+                    if let Some(reply) = self.run_while_busy(client, cmd, argv) {
+                        return reply;
+                    }
+                }
+            }
+        }
     }
 
     /// Gives up waiting for blocked client `id` (timeout, interrupt): a
@@ -574,7 +686,7 @@ impl Engine {
             }
         }
         let first = batch.first().map_or((None, &[][..]), |(c, a)| (*c, *a));
-        let mut store = match self.lock_for(first.0, first.1) {
+        let mut store = match self.lock_for_batch(first.0, first.1) {
             Ok(store) => store,
             Err(reply) => return vec![reply; batch.len()],
         };
@@ -636,7 +748,7 @@ impl Engine {
             .first()
             .map(|c| c.as_ref().iter().map(|a| a.as_ref()).collect())
             .unwrap_or_default();
-        let mut store = match self.lock_for(None, &first) {
+        let mut store = match self.lock_for_batch(None, &first) {
             Ok(store) => store,
             Err(reply) => return vec![reply; batch.len()],
         };
@@ -653,6 +765,15 @@ impl Engine {
         client.no_block = was;
         frames
     }
+}
+
+/// Why [`Engine::lock_for`] gave no lock.
+enum NoLock {
+    /// The reply, without the lock (`BUSY`, SCRIPT KILL's).
+    Reply(Frame),
+    /// A command Redis serves while a script is busy: run it through the
+    /// script ([`Engine::run_while_busy`]).
+    WhileBusy(&'static commands::Command),
 }
 
 /// The active expiry thread: `hz` times a second it locks the store for a

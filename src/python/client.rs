@@ -516,7 +516,7 @@ impl Client {
             // not outlive the call (use a pipeline for transactions).
             state.multi = None;
             if let Backend::Embedded(engine) = &*self.backend {
-                commands::transactions::unwatch_all(&mut engine.lock(), state);
+                engine.unwatch(state);
             }
         }
         (frame, blocked)

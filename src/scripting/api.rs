@@ -484,12 +484,21 @@ pub(crate) unsafe extern "C-unwind" fn error_handler(l: State) -> c_int {
     1
 }
 
-/// The count hook: stops the script once SCRIPT KILL asked for it. It
-/// then fires on every line too, so a script catching the error with
-/// `pcall` is stopped again at once.
+/// The count hook: runs the commands other clients may send while the
+/// script is busy (see `watch::BusyCall`), and stops the script once
+/// SCRIPT KILL asked for it. It then fires on every line too, so a script
+/// catching the error with `pcall` is stopped again at once.
 pub(crate) unsafe extern "C-unwind" fn kill_hook(l: State, _ar: *mut ffi::lua_Debug) {
     let killed = match current() {
-        Some(ctx) => ctx.watch.kill_requested(ctx.run_id),
+        Some(ctx) => {
+            // Between two instructions nothing else uses the store.
+            let (watch, store) = (&ctx.watch, &mut *ctx.store);
+            // A panic must not unwind through Lua's frames; the call's
+            // waiter sees its reply channel closed.
+            let _ =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| watch.run_calls(store)));
+            ctx.watch.kill_requested(ctx.run_id)
+        }
         None => false,
     };
     if killed {

@@ -39,7 +39,7 @@ use crate::engine::{ClientState, Store};
 use crate::error::Error;
 use crate::resp::Frame;
 pub use vm::script_flags;
-pub use watch::{FunctionRun, KillOutcome, ScriptWatch, BUSY, BUSY_FUNCTION};
+pub use watch::{BusyCall, FunctionRun, KillOutcome, ScriptWatch, BUSY, BUSY_FUNCTION};
 
 /// The scripting state of one engine.
 #[derive(Debug, Default)]

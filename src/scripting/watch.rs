@@ -5,7 +5,10 @@
 //! Another client's command that finds the lock taken waits for it until
 //! the script has run longer than `busy-reply-threshold` (`lua-time-limit`);
 //! from then on it gets `BUSY` at once, and `SCRIPT KILL` sets the kill
-//! request that the script's instruction hook polls.
+//! request that the script's instruction hook polls. The commands Redis
+//! still serves while busy (HELLO, AUTH, MULTI, WATCH...: `allow-busy`)
+//! are handed to the script as [`BusyCall`]s, which the same hook runs on
+//! the store it holds, as redis-server serves them from inside the script.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::LazyLock;
@@ -13,7 +16,29 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
+use crate::engine::Store;
 use crate::resp::Frame;
+
+/// A command another client asked to run while the script is busy: the
+/// script's hook runs it on the store the script holds (`Some`), or hands
+/// it back un-run (`None`) when the script ends first.
+pub type BusyCall = Box<dyn FnOnce(Option<&mut Store>) + Send>;
+
+/// The [`BusyCall`]s waiting for the running script's hook.
+#[derive(Default)]
+struct BusyCalls {
+    calls: Mutex<Vec<BusyCall>>,
+    /// `calls` is not empty (the hook looks without the mutex).
+    waiting: AtomicBool,
+}
+
+impl std::fmt::Debug for BusyCalls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusyCalls")
+            .field("waiting", &self.waiting.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
 
 static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 
@@ -58,6 +83,7 @@ pub struct ScriptWatch {
     function: AtomicBool,
     /// The running function, for FUNCTION STATS.
     run: Mutex<Option<FunctionRun>>,
+    busy_calls: BusyCalls,
 }
 
 /// What `SCRIPT KILL` found.
@@ -83,9 +109,41 @@ impl ScriptWatch {
         id
     }
 
-    /// Marks the script as finished.
+    /// Marks the script as finished; calls it did not run go back.
     pub fn finish(&self) {
         self.started_us.store(0, Ordering::Release);
+        // Taken under the mutex after `started_us` is cleared: a later
+        // `submit` sees no script running.
+        let calls = std::mem::take(&mut *self.busy_calls.calls.lock());
+        self.busy_calls.waiting.store(false, Ordering::Release);
+        for call in calls {
+            call(None);
+        }
+    }
+
+    /// Hands `call` to the running script's hook; gives it back when no
+    /// script runs.
+    pub fn submit(&self, call: BusyCall) -> Result<(), BusyCall> {
+        let mut calls = self.busy_calls.calls.lock();
+        if !self.running() {
+            return Err(call);
+        }
+        calls.push(call);
+        self.busy_calls.waiting.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Runs the waiting calls on `store` (the running script's hook, which
+    /// holds the store).
+    pub fn run_calls(&self, store: &mut Store) {
+        if !self.busy_calls.waiting.load(Ordering::Acquire) {
+            return;
+        }
+        let calls = std::mem::take(&mut *self.busy_calls.calls.lock());
+        self.busy_calls.waiting.store(false, Ordering::Release);
+        for call in calls {
+            call(Some(&mut *store));
+        }
     }
 
     /// True once the running script has called a write command.

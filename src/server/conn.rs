@@ -6,7 +6,8 @@
 //! under the engine lock like any embedded call; what may wait long runs
 //! where it cannot stall the other connections: blocking commands are
 //! awaited on their wait slot, CLIENT PAUSE is waited out asynchronously,
-//! and scripts (which may run until SCRIPT KILL) run in `block_in_place`.
+//! and scripts (which may run until SCRIPT KILL) run off the runtime's
+//! threads (see [`offload`]).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -167,13 +168,52 @@ pub async fn accept_unix(shared: Arc<Shared>, listener: tokio::net::UnixListener
     }
 }
 
-/// Runs `f` on the store; while a script holds the lock, outside the
-/// runtime's worker threads (a script may run until SCRIPT KILL).
-fn with_store<R>(shared: &Shared, f: impl FnOnce(&mut crate::engine::Store) -> R) -> R {
-    if shared.engine.script_running() {
-        tokio::task::block_in_place(|| f(&mut shared.engine.lock()))
-    } else {
-        f(&mut shared.engine.lock())
+/// Runs `f`, which may wait long (a script, or the lock a script holds:
+/// it may run until SCRIPT KILL), where it cannot stall the other
+/// connections: in `block_in_place` on a multi-thread runtime, on the
+/// blocking pool on the one-thread runtime (whose only thread must stay
+/// free to answer BUSY and SCRIPT KILL). None if the runtime shut down
+/// before `f` ran.
+async fn offload<R: Send + 'static>(
+    shared: &Shared,
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Option<R> {
+    if !shared.single {
+        return Some(tokio::task::block_in_place(f));
+    }
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => Some(r),
+        Err(e) => match e.try_into_panic() {
+            // A panic stays the connection task's, as if `f` ran here.
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => None,
+        },
+    }
+}
+
+/// Runs `f` on the store; while a script holds the lock, [`offload`]ed.
+/// None if the runtime shut down before `f` ran.
+async fn with_store<R: Send + 'static>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(&mut crate::engine::Store) -> R + Send + 'static,
+) -> Option<R> {
+    if let Some(mut store) = shared.engine.lock_unless_script() {
+        return Some(f(&mut store));
+    }
+    let engine = shared.engine.clone();
+    offload(shared, move || f(&mut engine.lock())).await
+}
+
+/// Runs one command for `client` (`cmd`: its entry when already known).
+fn run_on(
+    engine: &crate::engine::Engine,
+    client: &mut ClientState,
+    cmd: Option<&'static Command>,
+    args: &[&[u8]],
+) -> Frame {
+    match cmd {
+        Some(c) => engine.execute_cmd(client, c, args),
+        None => engine.execute(client, args),
     }
 }
 
@@ -225,11 +265,11 @@ where
     } = conn;
     let limits = &shared.limits;
     let refusal = if counted.open as u64 > limits.maxclients.load(Ordering::Relaxed) {
-        with_store(&shared, |s| s.stats.rejected_connections += 1);
+        with_store(&shared, |s| s.stats.rejected_connections += 1).await;
         Some(MAX_CLIENTS)
     } else if !loopback
         && limits.protected_mode.load(Ordering::Relaxed)
-        && with_store(&shared, |s| s.acl.default_opens())
+        && with_store(&shared, |s| s.acl.default_opens()).await != Some(false)
     {
         Some(DENIED)
     } else {
@@ -244,7 +284,7 @@ where
     }
     let mut conn = Conn::open(shared, socket, tls);
     conn.run(&mut stream).await;
-    conn.close();
+    conn.close().await;
     if tls {
         // close_notify, so the client sees a clean end of the stream.
         let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
@@ -310,6 +350,10 @@ struct Conn {
 
 impl Conn {
     /// Registers a new client with the engine (CLIENT LIST shows it now).
+    /// While a script holds the engine, the client registers later, with
+    /// its first command the engine runs (until then its commands are
+    /// answered BUSY, SCRIPT KILL included, as redis-server answers
+    /// clients that connect during a busy script).
     fn open(shared: Arc<Shared>, socket: clients::Socket, tls: bool) -> Conn {
         let socket = Arc::new(socket);
         let signal = Arc::new(Signal::default());
@@ -321,11 +365,11 @@ impl Conn {
         let mut client = ClientState::new(0);
         client.sink = Some(SubscriberSink(sink.clone()));
         client.socket = Some(socket.clone());
-        with_store(&shared, |store| {
+        shared.connected.fetch_add(1, Ordering::Relaxed);
+        if let Some(mut store) = shared.engine.lock_unless_script() {
             // Without credentials this cannot fail.
-            let _ = clients::ensure_connected(store, &mut client);
-            store.connected_clients += 1;
-        });
+            let _ = clients::ensure_connected(&mut store, &mut client);
+        }
         shared.conns.lock().insert(client.id, signal.clone());
         let limits = CommandLimits {
             max_bulk_len: shared.limits.proto_max_bulk_len.load(Ordering::Relaxed) as usize,
@@ -354,17 +398,27 @@ impl Conn {
 
     /// Unregisters the client: its subscriptions, WATCHes and blocked
     /// wait end.
-    fn close(&mut self) {
-        self.shared.conns.lock().remove(&self.id);
-        let (id, client) = (self.id, &mut self.client);
-        with_store(&self.shared, |store| {
-            clients::disconnect(store, client);
+    async fn close(self) {
+        let Conn {
+            id,
+            mut client,
+            shared,
+            ..
+        } = self;
+        shared.conns.lock().remove(&id);
+        shared.connected.fetch_sub(1, Ordering::Relaxed);
+        if !client.registered && client.id == id {
+            // It came and went while a script held the engine.
+            return;
+        }
+        with_store(&shared, move |store| {
+            clients::disconnect(store, &mut client);
             if client.id != id {
                 // Killed and re-registered under a new id meanwhile.
                 store.clients.map.remove(&client.id);
             }
-            store.connected_clients = store.connected_clients.saturating_sub(1);
-        });
+        })
+        .await;
     }
 
     /// True if some client killed this one (CLIENT KILL).
@@ -713,8 +767,9 @@ impl Conn {
         while self.shared.pause.holds(cmd) {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        if name == "info" {
-            with_store(&self.shared, |s| self.shared.flush_counters(s));
+        if name == "info" && !self.shared.engine.script_running() {
+            let shared = self.shared.clone();
+            with_store(&self.shared, move |s| shared.flush_counters(s)).await;
         }
         let mode = self.client.reply_mode;
         let argv_mem: usize = args.iter().map(|a| a.len()).sum();
@@ -722,7 +777,7 @@ impl Conn {
             .io
             .argv_mem
             .store(argv_mem as u64, Ordering::Relaxed);
-        let frame = self.run_command(cmd, &args);
+        let frame = self.run_command(cmd, &argv).await;
         self.socket.io.argv_mem.store(0, Ordering::Relaxed);
         if self.client.id != self.id {
             // Killed while it ran: the engine reconnected it.
@@ -738,7 +793,7 @@ impl Conn {
                 "client|reply" => self.client.reply_mode != ReplyMode::On,
                 _ => mode != ReplyMode::On,
             };
-        self.after(name, &frame);
+        self.after(name, &frame).await;
         if name == "shutdown" && !frame.is_error() {
             // The server goes away; the connection closes unanswered.
             self.shared.stop();
@@ -751,37 +806,55 @@ impl Conn {
     }
 
     /// Runs the command on the engine; scripts, and calls that would wait
-    /// for a running script, leave the worker thread to the others.
-    fn run_command(&mut self, cmd: Option<&'static Command>, args: &[&[u8]]) -> Frame {
+    /// for a running script, are [`offload`]ed, leaving the runtime's
+    /// thread to the other connections. The connection's client state
+    /// goes with an offloaded call and comes back with its reply.
+    async fn run_command(&mut self, cmd: Option<&'static Command>, argv: &[Bytes]) -> Frame {
         let engine = self.shared.engine.clone();
-        let offload = engine.script_running()
+        let offloaded = engine.script_running()
             || cmd.is_some_and(|c| c.has_trait(traits::RUNS_SCRIPT) || c.group == Group::Scripting);
-        let client = &mut self.client;
-        let mut call = || match cmd {
-            Some(c) => engine.execute_cmd(client, c, args),
-            None => engine.execute(client, args),
+        if !offloaded {
+            let args: smallvec::SmallVec<[&[u8]; 8]> = argv.iter().map(|a| a.as_ref()).collect();
+            return run_on(&engine, &mut self.client, cmd, &args);
+        }
+        let placeholder = ClientState::ephemeral(self.client.db);
+        let mut client = std::mem::replace(&mut self.client, placeholder);
+        let argv = argv.to_vec();
+        let call = move || {
+            let args: smallvec::SmallVec<[&[u8]; 8]> = argv.iter().map(|a| a.as_ref()).collect();
+            let frame = run_on(&engine, &mut client, cmd, &args);
+            (client, frame)
         };
-        if offload {
-            tokio::task::block_in_place(call)
-        } else {
-            call()
+        match offload(&self.shared, call).await {
+            Some((client, frame)) => {
+                self.client = client;
+                frame
+            }
+            // The server stopped first; the placeholder's id (0) closes
+            // the connection.
+            None => Frame::Error(Bytes::from_static(KILLED)),
         }
     }
 
     /// Connection state a command changed.
-    fn after(&mut self, name: &str, frame: &Frame) {
+    async fn after(&mut self, name: &str, frame: &Frame) {
         self.sink.resp3.store(self.client.resp3, Ordering::Relaxed);
         self.parser.limits_mut().auth_required = !self.client.authenticated;
         match name {
             "monitor" if !frame.is_error() => self.monitor = true,
             "reset" if self.monitor => {
-                with_store(&self.shared, |store| {
-                    store.monitors.remove(self.id);
+                let id = self.id;
+                with_store(&self.shared, move |store| {
+                    store.monitors.remove(id);
                     store.refresh_gate();
-                });
+                })
+                .await;
                 self.monitor = false;
             }
-            "client|kill" => with_store(&self.shared, |s| self.shared.reap_killed(s)),
+            "client|kill" => {
+                let shared = self.shared.clone();
+                with_store(&self.shared, move |s| shared.reap_killed(s)).await;
+            }
             _ => {}
         }
     }

@@ -3,7 +3,10 @@
 //!
 //! - [`Server::start`] binds the listeners (a clear error when the port is
 //!   taken) and runs them on a tokio runtime of its own threads; the
-//!   engine runs there without the Python GIL.
+//!   engine runs there without the Python GIL. One worker thread (the
+//!   default on a machine with up to 2 CPUs) is a current-thread runtime
+//!   driven by one thread, as redis-server's event loop: no work-stealing
+//!   queues to keep; more threads are a multi-thread runtime.
 //! - [`conn`]: one task per connection: the request parser (multibulk and
 //!   inline), pipelining (every complete request in the read buffer runs,
 //!   the replies go out in one write), blocking commands (awaited, never
@@ -109,6 +112,9 @@ pub struct Shared {
     pub limits: Limits,
     /// Open connections.
     pub clients: AtomicUsize,
+    /// The engine's count of open server connections (INFO
+    /// connected_clients), kept without its lock.
+    pub connected: Arc<AtomicU64>,
     /// Bytes read and written since housekeeping last added them to the
     /// engine's INFO stats.
     pub net_in: AtomicU64,
@@ -120,6 +126,10 @@ pub struct Shared {
     pub stopping: watch::Sender<bool>,
     /// See [`Options::tls_handshake_timeout`].
     pub handshake_timeout: Option<Duration>,
+    /// The runtime is a current-thread one (one worker thread): what may
+    /// wait for a running script goes to its blocking pool (see
+    /// `conn::offload`), as `block_in_place` needs a multi-thread runtime.
+    pub single: bool,
 }
 
 impl Shared {
@@ -191,7 +201,9 @@ fn refresh_limits(shared: &Shared) {
 /// A running server. Dropping it stops it.
 pub struct Server {
     shared: Arc<Shared>,
-    runtime: Option<tokio::runtime::Runtime>,
+    /// The thread that drives the runtime until the server stops, then
+    /// shuts it down.
+    driver: Option<std::thread::JoinHandle<()>>,
     local: Vec<SocketAddr>,
     tls_local: Vec<SocketAddr>,
     unixsocket: Option<PathBuf>,
@@ -303,11 +315,15 @@ impl Server {
             .iter()
             .map(|l| l.local_addr())
             .collect::<std::io::Result<Vec<_>>>()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(opts.threads.max(1))
-            .thread_name("redcore-server")
-            .enable_all()
-            .build()?;
+        let single = opts.threads.max(1) == 1;
+        let mut builder = if single {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(opts.threads);
+            b
+        };
+        let runtime = builder.thread_name("redcore-server").enable_all().build()?;
         let served = {
             let mut store = engine.lock();
             let mut served = served_settings(opts, &binds, &local, &tls_local);
@@ -318,18 +334,23 @@ impl Server {
             let before = apply_settings(&mut store.config, &served);
             (served, before)
         };
-        let pause = engine.lock().pause.clone();
+        let (pause, connected) = {
+            let store = engine.lock();
+            (store.pause.clone(), store.connected_clients.clone())
+        };
         let (stopping, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             engine,
             pause,
             limits: Limits::default(),
             clients: AtomicUsize::new(0),
+            connected,
             net_in: AtomicU64::new(0),
             net_out: AtomicU64::new(0),
             conns: Mutex::new(Default::default()),
             stopping,
             handshake_timeout: opts.tls_handshake_timeout,
+            single,
         });
         refresh_limits(&shared);
         let done = Arc::new(Latch::default());
@@ -352,10 +373,11 @@ impl Server {
             }
         }
         spawn_housekeeping(shared.clone(), done.clone())?;
+        let driver = spawn_driver(runtime, shared.clone())?;
         shared.engine.lock().servers += 1;
         Ok(Server {
             shared,
-            runtime: Some(runtime),
+            driver: Some(driver),
             local,
             tls_local,
             unixsocket: opts.unixsocket.clone(),
@@ -399,15 +421,11 @@ impl Server {
     /// Stops listening, closes every connection and ends the threads.
     pub fn stop(&mut self) {
         self.shared.stop();
-        if let Some(rt) = self.runtime.take() {
-            // Connections see `stopping` and close; give them a moment.
-            let deadline = std::time::Instant::now() + Duration::from_secs(2);
-            while self.shared.clients.load(Ordering::Acquire) > 0
-                && std::time::Instant::now() < deadline
-            {
-                std::thread::sleep(Duration::from_millis(5));
+        if let Some(driver) = self.driver.take() {
+            // Not from the driver itself, which cannot wait for its end.
+            if driver.thread().id() != std::thread::current().id() {
+                let _ = driver.join();
             }
-            rt.shutdown_timeout(Duration::from_secs(1));
         }
         if let Some(path) = self.unixsocket.take() {
             let _ = std::fs::remove_file(path);
@@ -541,6 +559,31 @@ impl Latch {
         }
         *set
     }
+}
+
+/// Drives `runtime` on a thread of its own (the connections of a
+/// one-thread server run on it) until the server stops; then gives the
+/// connections, which see `stopping` and close, up to 2 s to go, and
+/// shuts the runtime down.
+fn spawn_driver(
+    runtime: tokio::runtime::Runtime,
+    shared: Arc<Shared>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("redcore-server".into())
+        .spawn(move || {
+            let mut stopping = shared.stopping.subscribe();
+            runtime.block_on(async {
+                conn::stopped(&mut stopping).await;
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+                while shared.clients.load(Ordering::Acquire) > 0
+                    && tokio::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            });
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })
 }
 
 /// Every [`TICK`]: closes killed connections, refreshes limits, adds the

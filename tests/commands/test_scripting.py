@@ -3,6 +3,7 @@ conversions, errors, sandbox, atomicity and SCRIPT KILL, on both backends."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -773,6 +774,38 @@ def test_script_kill_stops_an_infinite_loop(make, short_limit):
     with pytest.raises(r.exc.ResponseError) as e:
         r.script_kill()
     assert str(e.value) == "NOTBUSY No scripts in execution right now."
+
+
+def test_commands_redis_serves_while_busy(make, short_limit):
+    """HELLO, AUTH, MULTI/DISCARD and WATCH/UNWATCH are served while a
+    script is busy (a client can still connect, as redis-py 8 does with
+    HELLO 3, and stop it); other commands get BUSY."""
+    r = short_limit
+    t, result = run_in_thread(make, "while true do end")
+    try:
+        wait_busy(r)
+        c = make()
+        hello = c.execute_command("HELLO", "2")
+        assert dict(zip(hello[::2], hello[1::2]))[b"proto"] == 2
+        with pytest.raises(c.exc.AuthenticationError) as e:
+            c.execute_command("AUTH", "nosuchuser", "wrong")
+        assert str(e.value) == "invalid username-password pair or user is disabled."
+        if c.backend != "embedded":  # a plain embedded client keeps no MULTI between calls
+            assert c.execute_command("MULTI") in (True, b"OK")
+            assert c.execute_command("DISCARD") in (True, b"OK")
+        assert c.execute_command("WATCH", "k") in (True, b"OK")
+        assert c.execute_command("UNWATCH") in (True, b"OK")
+        with pytest.raises(c.exc.ResponseError) as e:
+            c.get("k")
+        assert str(e.value) == BUSY
+        assert c.script_kill() is True
+    finally:
+        with contextlib.suppress(Exception):
+            r.script_kill()
+        t.join(30)
+    assert not t.is_alive()
+    assert "killed by user" in str(result["error"])
+    assert c.ping() is True
 
 
 def test_script_kill_despite_pcall(make, short_limit):
