@@ -124,6 +124,25 @@ fn delex(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 
 /// MSETEX's keys: `numkeys` pairs after it, or none when the count does
 /// not fit the arguments.
+/// The deadline of an `EX|PX|EXAT|PXAT <n>` option (`None`: none given):
+/// EX and EXAT count seconds, EX and PX from `now_ms`.
+fn expire_option(
+    expire: Option<(&[u8], &[u8])>,
+    now_ms: i64,
+    command: &str,
+) -> Result<Option<i64>, Error> {
+    let Some((opt, arg)) = expire else {
+        return Ok(None);
+    };
+    let unit = if is(opt, "ex") || is(opt, "exat") {
+        1000
+    } else {
+        1
+    };
+    let relative = is(opt, "ex") || is(opt, "px");
+    expire_arg(arg, unit, relative, now_ms, command).map(Some)
+}
+
 fn msetex_keys(argv: &[&[u8]]) -> Vec<usize> {
     match msetex_count(argv) {
         Ok(n) => (0..n).map(|i| 2 + 2 * i).collect(),
@@ -169,18 +188,7 @@ fn msetex(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
         i += 1;
     }
     let now = ctx.now;
-    let deadline = match expire {
-        Some((opt, arg)) => {
-            let unit = if is(opt, "ex") || is(opt, "exat") {
-                1000
-            } else {
-                1
-            };
-            let relative = is(opt, "ex") || is(opt, "px");
-            Some(expire_arg(arg, unit, relative, now.ms(), "msetex")?)
-        }
-        None => None,
-    };
+    let deadline = expire_option(expire, now.ms(), "msetex")?;
     let pairs = &argv[2..2 + 2 * n];
     if nx || xx {
         let db = ctx.db();
@@ -339,18 +347,7 @@ fn increx(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let float = o.byfloat.is_some();
     let key = argv[1];
     let now = ctx.now;
-    let deadline = match o.expire {
-        Some((opt, arg)) => {
-            let unit = if is(opt, "ex") || is(opt, "exat") {
-                1000
-            } else {
-                1
-            };
-            let relative = is(opt, "ex") || is(opt, "px");
-            Some(expire_arg(arg, unit, relative, now.ms(), "increx")?)
-        }
-        None => None,
-    };
+    let deadline = expire_option(o.expire, now.ms(), "increx")?;
     // (new text, reply pair, whether it changed anything)
     let (text, reply, applied) = if float {
         let by = float_arg(o.byfloat.unwrap_or_default(), "Increment")?;
