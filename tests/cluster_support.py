@@ -23,6 +23,8 @@ import tempfile
 import time
 from typing import Callable, Dict, List, Optional
 
+from redcore._localhost import die_with_parent
+
 
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
@@ -76,7 +78,9 @@ class _Processes:
 
     def spawn(self, port: int, argv: List[str]) -> None:
         log = open(os.path.join(self.dir, f"{port}.log"), "wb")
-        self.procs[port] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+        self.procs[port] = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, preexec_fn=die_with_parent
+        )
         log.close()
 
     def wait_up(self, ports: List[int]) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Iterator, List, Optional
 import pytest
 
 import redcore
+from redcore._localhost import die_with_parent
 from redcore.backoff import ConstantBackoff, ExponentialBackoff, NoBackoff
 from redcore.exceptions import (
     AuthenticationError,
@@ -59,7 +60,9 @@ class Server:
             "--enable-debug-command", "yes",
             *self.extra,
         ]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
+        )
         deadline = time.time() + 10
         while not self._ready():
             if self.proc.poll() is not None or time.time() > deadline:

@@ -1,7 +1,8 @@
 """Servers on this machine's loopback, for the test suite, the pytest
 plugin, the benchmarks and the scripts that start redis-server or
 ``python -m redcore serve`` as child processes: a free port to give one,
-and a wait until it answers PING.
+a wait until it answers PING, and a ``preexec_fn`` that ties the child's
+life to its parent's.
 
     >>> port = free_port()
     >>> 0 < port < 65536
@@ -10,12 +11,20 @@ and a wait until it answers PING.
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import socket
 import subprocess
+import sys
 import time
 from typing import Optional
 
-__all__ = ["free_port", "wait_ready"]
+__all__ = ["die_with_parent", "free_port", "wait_ready"]
+
+_PR_SET_PDEATHSIG = 1
+# Looked up here, not in the forked child, where a lock another thread
+# held at fork time could make the lookup hang.
+_prctl = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
 
 
 def free_port() -> int:
@@ -45,3 +54,13 @@ def wait_ready(port: int, proc: Optional[subprocess.Popen] = None, timeout: floa
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} did not answer on port {port} within {timeout:g} s")
         time.sleep(0.05)
+
+
+def die_with_parent() -> None:
+    """A ``preexec_fn`` for a child server: on Linux the kernel sends it
+    SIGKILL when the thread that started it exits, so a test run that is
+    killed (``kill -9``, a pytest-timeout that ends the process) leaves no
+    server behind, not even one running an endless script (which does
+    not stop on SIGTERM). Elsewhere it does nothing."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))

@@ -60,7 +60,7 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-from ._localhost import free_port
+from ._localhost import die_with_parent, free_port
 
 EMBEDDED = "embedded"
 SERVER = "server"
@@ -219,7 +219,9 @@ class ServerInfo:
 
 
 def _start_server(argv: List[str], port: int) -> Iterator[ServerInfo]:
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
+    )
     url = f"redis://127.0.0.1:{port}/0"
     try:
         _wait_ping(url, proc)

@@ -774,6 +774,38 @@ fn apply_reply_mode(client: &mut ClientState, cmd: &Command, frame: Frame) -> Fr
     }
 }
 
+/// Runs a command that arrived while a script is past its busy threshold,
+/// from inside the script (its instruction hook holds the store), in
+/// Redis's order: the client registers, AUTH and ACL are checked, then
+/// the command gets `BUSY`, or SCRIPT KILL's (FUNCTION KILL's, FUNCTION
+/// STATS's) reply, or runs if Redis allows it while busy (HELLO, AUTH,
+/// MULTI, WATCH...). Inside MULTI, a command refused with `BUSY` aborts
+/// the transaction (EXEC discards it) and an allowed one is queued, as
+/// Redis does. Lookup and arity were checked by the caller.
+pub fn dispatch_while_busy(
+    store: &mut Store,
+    watch: &crate::scripting::ScriptWatch,
+    client: &mut ClientState,
+    cmd: &'static Command,
+    argv: &[&[u8]],
+) -> Frame {
+    if let Err(reply) = crate::engine::clients::ensure_connected(store, client) {
+        return reply;
+    }
+    if let Err(reply) = access_check(store, client, cmd, argv) {
+        return reply;
+    }
+    let reply = match client.multi {
+        Some(_) if !cmd.has(flags::ALLOW_BUSY) => {
+            Some(refuse(store, client, cmd, watch.busy_text().into()))
+        }
+        Some(_) => None,
+        None => crate::scripting::busy_reply(watch, cmd),
+    };
+    // The script holds the scripting state: none is lent.
+    reply.unwrap_or_else(|| dispatch_cmd_in(store, None, client, cmd, argv))
+}
+
 /// AUTH and ACL checks before a command runs or is queued: NOAUTH for a
 /// client that has not authenticated while the default user needs a
 /// password, NOPERM for what its user may not do.
@@ -783,21 +815,13 @@ fn access_check(
     cmd: &'static Command,
     argv: &[&[u8]],
 ) -> Result<(), Frame> {
-    let refuse = |client: &mut ClientState, text: String| {
-        if cmd.name == "exec" {
-            // EXEC refused: the transaction is discarded with the reason.
-            client.multi = None;
-            return Frame::Error(
-                format!("EXECABORT Transaction discarded because of: {text}").into(),
-            );
-        }
-        if let Some(m) = client.multi.as_mut() {
-            m.aborted = true;
-        }
-        Frame::Error(text.into())
-    };
     if !client.authenticated && !cmd.has(flags::NO_AUTH) && !store.acl.default_opens() {
-        return Err(refuse(client, "NOAUTH Authentication required.".into()));
+        return Err(refuse(
+            store,
+            client,
+            cmd,
+            "NOAUTH Authentication required.".into(),
+        ));
     }
     if !store.gate.load(std::sync::atomic::Ordering::Relaxed) {
         return Ok(());
@@ -809,13 +833,23 @@ fn access_check(
     };
     match auth::check(store, client, cmd, argv, context) {
         Ok(()) => Ok(()),
-        Err(denied) => {
-            if cmd.name == "exec" {
-                transactions::unwatch_all(store, client);
-            }
-            Err(refuse(client, denied.noperm(cmd.name)))
-        }
+        Err(denied) => Err(refuse(store, client, cmd, denied.noperm(cmd.name))),
     }
+}
+
+/// The reply to a command refused before it runs (NOAUTH, NOPERM, BUSY),
+/// as Redis refuses one: inside MULTI the transaction is marked aborted,
+/// and a refused EXEC discards it (and its WATCHes) with the reason.
+fn refuse(store: &mut Store, client: &mut ClientState, cmd: &Command, text: String) -> Frame {
+    if cmd.name == "exec" {
+        client.multi = None;
+        transactions::unwatch_all(store, client);
+        return Frame::Error(format!("EXECABORT Transaction discarded because of: {text}").into());
+    }
+    if let Some(m) = client.multi.as_mut() {
+        m.aborted = true;
+    }
+    Frame::Error(text.into())
 }
 
 /// Registers the client as blocked; the caller finds the registration in

@@ -424,55 +424,100 @@ impl Engine {
     }
 
     /// Takes the lock for `argv`, or answers it without the lock when a
-    /// script holding the lock has run past its busy threshold: `BUSY`,
-    /// or SCRIPT KILL's own reply. Before the threshold it waits like any
-    /// contended lock; past it, a command Redis allows while busy is
-    /// [`NoLock::WhileBusy`] when `while_busy` (the caller hands it to the
-    /// script: [`Engine::run_while_busy`]), else it waits.
+    /// script holding the lock has run past its busy threshold, as Redis
+    /// answers: an unknown command or a wrong number of arguments first,
+    /// then `BUSY` or SCRIPT KILL's own reply. Before the threshold it
+    /// waits like any contended lock. Past it, [`NoLock::WhileBusy`] hands
+    /// the call to the script ([`Engine::run_while_busy`]) when the answer
+    /// needs the store: a command Redis allows while busy, or any command
+    /// from a client that is not [`Engine::vetted`] (its AUTH and ACL
+    /// checks come before BUSY, and they read the store).
     #[inline]
     fn lock_for(
         &self,
+        client: &ClientState,
         cmd: Option<&'static commands::Command>,
         argv: &[&[u8]],
-        while_busy: bool,
     ) -> Result<MutexGuard<'_, Store>, NoLock> {
         match self.store.try_lock() {
             Some(store) => Ok(store),
-            None => self.lock_contended(cmd, argv, while_busy),
+            None => self.lock_contended(client, cmd, argv),
         }
     }
 
-    /// [`Engine::lock_for`] for a batch, which holds the lock for all its
-    /// commands: it waits for the lock rather than run while busy.
-    fn lock_for_batch(
-        &self,
-        cmd: Option<&'static commands::Command>,
-        argv: &[&[u8]],
-    ) -> Result<MutexGuard<'_, Store>, Frame> {
-        match self.lock_for(cmd, argv, false) {
-            Ok(store) => Ok(store),
-            Err(NoLock::Reply(reply)) => Err(reply),
-            Err(NoLock::WhileBusy(_)) => Ok(self.store.lock()),
+    /// True when `client`'s commands need no AUTH or ACL check that reads
+    /// the store: it is registered and authenticated, and no ACL rule
+    /// limits anyone (see [`Engine::lock_for`]).
+    /// A client inside MULTI is not: a command refused with BUSY aborts
+    /// its transaction, which the script's hook records.
+    #[inline]
+    fn vetted(&self, client: &ClientState) -> bool {
+        client.registered
+            && client.authenticated
+            && client.multi.is_none()
+            && !self.gate.load(Ordering::Acquire)
+    }
+
+    /// The lock for a batch, which holds it for all its commands; None
+    /// once a script holding it has run past its busy threshold (the
+    /// batch's commands are then answered one by one:
+    /// [`Engine::execute_one_by_one`]).
+    fn lock_for_batch(&self) -> Option<MutexGuard<'_, Store>> {
+        loop {
+            if let Some(store) = self.store.try_lock_for(Duration::from_millis(2)) {
+                return Some(store);
+            }
+            if self.script.timed_out() {
+                return None;
+            }
         }
+    }
+
+    /// A batch's commands while a script is busy, each answered as Redis
+    /// answers a pipeline's commands then (BUSY, or served by the
+    /// script, or run once the script ends). Blocking commands answer at
+    /// once, as in a batch under the lock.
+    #[cold]
+    fn execute_one_by_one<'a>(
+        &self,
+        client: &mut ClientState,
+        batch: impl Iterator<Item = (Option<&'static commands::Command>, &'a [&'a [u8]])>,
+    ) -> Vec<Frame> {
+        let was = std::mem::replace(&mut client.no_block, true);
+        let frames = batch
+            .map(|(cmd, argv)| match cmd {
+                Some(cmd) => self.execute_cmd(client, cmd, argv),
+                None => self.execute(client, argv),
+            })
+            .collect();
+        client.no_block = was;
+        frames
     }
 
     #[cold]
     fn lock_contended(
         &self,
+        client: &ClientState,
         cmd: Option<&'static commands::Command>,
         argv: &[&[u8]],
-        while_busy: bool,
     ) -> Result<MutexGuard<'_, Store>, NoLock> {
         loop {
             if self.script.timed_out() {
-                if let Some(reply) = crate::scripting::busy_reply(&self.script, cmd, argv) {
-                    return Err(NoLock::Reply(reply));
-                }
-                if while_busy {
-                    if let Some(cmd) = cmd.or_else(|| commands::resolve(argv).ok()) {
-                        return Err(NoLock::WhileBusy(cmd));
+                let cmd = match cmd.map_or_else(|| commands::resolve(argv), Ok) {
+                    Ok(cmd) if cmd.arity_ok(argv.len()) => cmd,
+                    Ok(cmd) => {
+                        let error = crate::error::Error::WrongArity(cmd.name.to_string());
+                        return Err(NoLock::Reply(error.to_frame()));
                     }
+                    Err(error) => return Err(NoLock::Reply(error.to_frame())),
+                };
+                if !self.vetted(client) {
+                    return Err(NoLock::WhileBusy(cmd));
                 }
+                return Err(match crate::scripting::busy_reply(&self.script, cmd) {
+                    Some(reply) => NoLock::Reply(reply),
+                    None => NoLock::WhileBusy(cmd),
+                });
             }
             // Short slices: a script that starts while we wait must be
             // noticed once it passes its threshold.
@@ -482,11 +527,11 @@ impl Engine {
         }
     }
 
-    /// Runs a command Redis serves while a script is busy (HELLO, AUTH,
-    /// MULTI, WATCH...) from inside the running script, which holds the
-    /// store: the client's state goes to the script's hook with the call
-    /// and comes back with the reply. None if the script ended first (the
-    /// caller takes the lock as usual).
+    /// Answers a command that arrives while a script is busy from inside
+    /// the running script, which holds the store
+    /// ([`commands::dispatch_while_busy`]): the client's state goes to the
+    /// script's hook with the call and comes back with the reply. None if
+    /// the script ended first (the caller takes the lock as usual).
     #[cold]
     fn run_while_busy(
         &self,
@@ -497,12 +542,12 @@ impl Engine {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let owned = std::mem::replace(client, ClientState::ephemeral(client.db));
         let args: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+        let watch = self.script.clone();
         let call: crate::scripting::BusyCall = Box::new(move |store| {
             let mut owned = owned;
             let frame = store.map(|store| {
                 let args: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-                // The script holds the scripting state: none is lent.
-                commands::dispatch_cmd_in(store, None, &mut owned, cmd, &args)
+                commands::dispatch_while_busy(store, &watch, &mut owned, cmd, &args)
             });
             let _ = tx.send((owned, frame));
         });
@@ -526,11 +571,11 @@ impl Engine {
             self.pause.wait(commands::resolve(argv).ok());
         }
         loop {
-            match self.lock_for(None, argv, true) {
+            match self.lock_for(client, None, argv) {
                 Ok(mut store) => {
                     return commands::dispatch_in(&mut store, Some(&self.scripts), client, argv)
                 }
-                Err(NoLock::Reply(reply)) => return reply,
+                Err(NoLock::Reply(reply)) => return refused(client, reply),
                 Err(NoLock::WhileBusy(cmd)) => {
                     if let Some(reply) = self.run_while_busy(client, cmd, argv) {
                         return reply;
@@ -552,7 +597,7 @@ impl Engine {
             self.pause.wait(Some(cmd));
         }
         loop {
-            match self.lock_for(Some(cmd), argv, true) {
+            match self.lock_for(client, Some(cmd), argv) {
                 Ok(mut store) => {
                     return commands::dispatch_cmd_in(
                         &mut store,
@@ -562,7 +607,7 @@ impl Engine {
                         argv,
                     )
                 }
-                Err(NoLock::Reply(reply)) => return reply,
+                Err(NoLock::Reply(reply)) => return refused(client, reply),
                 Err(NoLock::WhileBusy(_)) => {
                     if let Some(reply) = self.run_while_busy(client, cmd, argv) {
                         return reply;
@@ -685,10 +730,8 @@ impl Engine {
                     .wait(cmd.or_else(|| commands::resolve(argv).ok()));
             }
         }
-        let first = batch.first().map_or((None, &[][..]), |(c, a)| (*c, *a));
-        let mut store = match self.lock_for_batch(first.0, first.1) {
-            Ok(store) => store,
-            Err(reply) => return vec![reply; batch.len()],
+        let Some(mut store) = self.lock_for_batch() else {
+            return self.execute_one_by_one(client, batch.iter().copied());
         };
         // A pipeline holds the lock throughout: its blocking commands must
         // answer at once, as inside MULTI.
@@ -744,13 +787,12 @@ impl Engine {
         client: &mut ClientState,
         batch: &[B],
     ) -> Vec<Frame> {
-        let first: Vec<&[u8]> = batch
-            .first()
-            .map(|c| c.as_ref().iter().map(|a| a.as_ref()).collect())
-            .unwrap_or_default();
-        let mut store = match self.lock_for_batch(None, &first) {
-            Ok(store) => store,
-            Err(reply) => return vec![reply; batch.len()],
+        let Some(mut store) = self.lock_for_batch() else {
+            let argvs: Vec<Vec<&[u8]>> = batch
+                .iter()
+                .map(|c| c.as_ref().iter().map(|a| a.as_ref()).collect())
+                .collect();
+            return self.execute_one_by_one(client, argvs.iter().map(|a| (None, a.as_slice())));
         };
         let was = std::mem::replace(&mut client.no_block, true);
         let mut argv: Vec<&[u8]> = Vec::new();
@@ -765,6 +807,15 @@ impl Engine {
         client.no_block = was;
         frames
     }
+}
+
+/// A reply given without the lock; an error (an unknown command, a wrong
+/// number of arguments) aborts the client's transaction, as Redis does.
+fn refused(client: &mut ClientState, reply: Frame) -> Frame {
+    if let (Frame::Error(_), Some(m)) = (&reply, client.multi.as_mut()) {
+        m.aborted = true;
+    }
+    reply
 }
 
 /// Why [`Engine::lock_for`] gave no lock.

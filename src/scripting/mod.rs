@@ -332,26 +332,16 @@ fn noscript() -> Error {
 }
 
 /// The engine's answer to a command that arrives while a script is past
-/// its busy threshold: `SCRIPT KILL`'s reply, `BUSY`, or `None` for the
-/// commands Redis still runs then (they wait for the lock).
-pub fn busy_reply(
-    watch: &ScriptWatch,
-    cmd: Option<&'static Command>,
-    argv: &[&[u8]],
-) -> Option<Frame> {
-    let is = |i: usize, name: &[u8]| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(name));
-    if argv.len() == 2 && is(0, b"script") && is(1, b"kill") {
-        return Some(watch.kill(false).reply());
-    }
-    if argv.len() == 2 && is(0, b"function") && is(1, b"kill") {
-        return Some(watch.kill(true).reply());
-    }
-    if argv.len() == 2 && is(0, b"function") && is(1, b"stats") {
-        return Some(function_stats(watch, None));
-    }
-    let cmd = cmd.or_else(|| crate::commands::resolve(argv).ok());
-    match cmd {
-        Some(c) if c.has(flags::ALLOW_BUSY) && c.name != "script" && c.name != "function" => None,
+/// its busy threshold (once it passed the lookup, arity, AUTH and ACL
+/// checks, which come first): `SCRIPT KILL`'s or `FUNCTION KILL`'s reply,
+/// `FUNCTION STATS`, `BUSY`, or `None` for the other commands Redis runs
+/// then (the script serves them: [`ScriptWatch::submit`]).
+pub fn busy_reply(watch: &ScriptWatch, cmd: &'static Command) -> Option<Frame> {
+    match cmd.name {
+        "script|kill" => Some(watch.kill(false).reply()),
+        "function|kill" => Some(watch.kill(true).reply()),
+        "function|stats" => Some(function_stats(watch, None)),
+        _ if cmd.has(flags::ALLOW_BUSY) => None,
         _ => Some(Frame::error(watch.busy_text())),
     }
 }

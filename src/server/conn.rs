@@ -689,7 +689,14 @@ impl Conn {
                 Ok(cmd) if plain(cmd) => cmd,
                 _ => break,
             };
-            let st = store.get_or_insert_with(|| engine.lock());
+            // A script that started since the check above may hold the
+            // lock until SCRIPT KILL: not on this thread.
+            if store.is_none() {
+                store = engine.lock_unless_script();
+            }
+            let Some(st) = store.as_mut() else {
+                break;
+            };
             // Pushes to this client (tracking invalidations) must come
             // between its replies: those clients take the general path.
             if !st.tracking.is_empty() || self.client.pubsub {

@@ -808,6 +808,70 @@ def test_commands_redis_serves_while_busy(make, short_limit):
     assert c.ping() is True
 
 
+def test_busy_comes_after_the_lookup_arity_auth_and_acl_checks(make, short_limit):
+    """While a script is busy, a command is still checked in Redis's order
+    before it gets BUSY: its name, its arity, AUTH, the ACL. A client that
+    has not authenticated cannot SCRIPT KILL. A pipeline's commands are
+    answered one by one (SCRIPT KILL in it works). Inside MULTI, a command
+    refused with BUSY aborts the transaction, and EXEC discards it."""
+    admin = short_limit
+    pw = "redcore-busy-pw"
+    admin.config_set("requirepass", pw)
+    t = None
+    try:
+        admin.acl_setuser("reader", enabled=True, passwords=[f"+{pw}"], commands=["+get"], keys=["*"])
+        # (No socket timeout for the script's client: redis-py 8 would retry
+        # its EVAL after 5 s. No retries for the stranger: redis-py retries
+        # an AuthenticationError, a ConnectionError, with backoff.)
+        t, result = run_in_thread(lambda: make(password=pw, socket_timeout=None), "while true do end")
+        wait_busy(admin)
+        stranger = make(protocol=2, retry=None)
+        for command in (("SCRIPT", "KILL"), ("GET", "k"), ("FUNCTION", "STATS")):
+            with pytest.raises(stranger.exc.AuthenticationError) as e:
+                stranger.execute_command(*command)
+            assert str(e.value) == "Authentication required."
+        reader = make(protocol=2, username="reader", password=pw)
+        with pytest.raises(reader.exc.NoPermissionError) as e:
+            reader.script_kill()
+        assert "has no permissions to run the 'script|kill' command" in str(e.value)
+        with pytest.raises(reader.exc.ResponseError) as e:
+            reader.get("k")
+        assert str(e.value) == BUSY
+        with pytest.raises(admin.exc.ResponseError) as e:
+            admin.execute_command("NOSUCHCOMMAND", "x")
+        assert str(e.value).startswith("unknown command 'NOSUCHCOMMAND'")
+        with pytest.raises(admin.exc.ResponseError) as e:
+            admin.execute_command("GET")
+        assert str(e.value) == "wrong number of arguments for 'get' command"
+        assert t.is_alive(), result
+        if admin.backend != "embedded":  # a plain embedded client keeps no MULTI between calls
+            tx = make(password=pw)
+            assert tx.execute_command("MULTI") in (True, b"OK")
+            with pytest.raises(tx.exc.ResponseError) as e:
+                tx.execute_command("INCR", "n")
+            assert str(e.value) == BUSY
+            with pytest.raises(tx.exc.ExecAbortError) as e:
+                tx.execute_command("EXEC")
+            assert str(e.value) == "Transaction discarded because of: " + BUSY
+        pipe = make(password=pw).pipeline(transaction=False)
+        pipe.get("k")
+        pipe.script_kill()
+        replies = pipe.execute(raise_on_error=False)
+        assert [str(x) if isinstance(x, Exception) else x for x in replies] == [BUSY, True]
+        t.join(30)
+        assert not t.is_alive()
+        assert "killed by user" in str(result["error"])
+        if admin.backend != "embedded":  # EXEC ended the transaction
+            assert tx.execute_command("INCR", "n") == 1
+    finally:
+        with contextlib.suppress(Exception):
+            admin.script_kill()
+        if t is not None:
+            t.join(30)
+        admin.acl_deluser("reader")
+        admin.config_set("requirepass", "")
+
+
 def test_script_kill_despite_pcall(make, short_limit):
     r = short_limit
     script = "local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end"
