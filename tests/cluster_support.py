@@ -23,7 +23,7 @@ import tempfile
 import time
 from typing import Callable, Dict, List, Optional
 
-from redcore._localhost import die_with_parent
+from redcore._localhost import tie_to_parent
 
 
 def _port_free(port: int) -> bool:
@@ -79,7 +79,7 @@ class _Processes:
     def spawn(self, port: int, argv: List[str]) -> None:
         log = open(os.path.join(self.dir, f"{port}.log"), "wb")
         self.procs[port] = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, preexec_fn=die_with_parent
+            argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, preexec_fn=tie_to_parent()
         )
         log.close()
 

@@ -35,7 +35,7 @@ import pytest
 import redis
 
 import redcore
-from redcore._localhost import die_with_parent, free_port, wait_ready
+from redcore._localhost import free_port, tie_to_parent, wait_ready
 
 BACKENDS = ["embedded", "remote", "oracle", "server"]
 
@@ -69,7 +69,7 @@ class RedisServer:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
+            preexec_fn=tie_to_parent(),
         )
         wait_ready(self.port, self.proc, timeout=20, what="redis-server")
 

@@ -21,7 +21,7 @@ from typing import Any, Iterator, List, Optional
 import pytest
 
 import redcore
-from redcore._localhost import die_with_parent
+from redcore._localhost import tie_to_parent
 from redcore.backoff import ConstantBackoff, ExponentialBackoff, NoBackoff
 from redcore.exceptions import (
     AuthenticationError,
@@ -61,7 +61,7 @@ class Server:
             *self.extra,
         ]
         self.proc = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=tie_to_parent()
         )
         deadline = time.time() + 10
         while not self._ready():

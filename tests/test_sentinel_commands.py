@@ -26,7 +26,7 @@ import redis
 from redis._parsers import helpers as redis_helpers
 
 import redcore
-from redcore._localhost import die_with_parent
+from redcore._localhost import tie_to_parent
 from redcore import _callbacks
 from conftest import RedisServer, _free_port
 
@@ -69,7 +69,7 @@ class SentinelGroup:
             if sentinel is None:
                 pytest.skip("redis-sentinel not found: run scripts/test.sh, which installs it")
             self.sentinel_proc = subprocess.Popen(
-                [sentinel, conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
+                [sentinel, conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=tie_to_parent()
             )
             probe = redis.Redis(port=self.port, protocol=2, socket_timeout=1)
             # The sentinel learns of the replica from the master's INFO.

@@ -16,10 +16,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from typing import Optional
+from typing import Callable, Optional
 
-__all__ = ["die_with_parent", "free_port", "wait_ready"]
+__all__ = ["die_with_parent", "free_port", "tie_to_parent", "wait_ready"]
 
 _PR_SET_PDEATHSIG = 1
 # Looked up here, not in the forked child, where a lock another thread
@@ -61,6 +62,18 @@ def die_with_parent() -> None:
     SIGKILL when the thread that started it exits, so a test run that is
     killed (``kill -9``, a pytest-timeout that ends the process) leaves no
     server behind, not even one running an endless script (which does
-    not stop on SIGTERM). Elsewhere it does nothing."""
+    not stop on SIGTERM). Elsewhere it does nothing. Start the child from
+    the main thread (see :func:`tie_to_parent`): a child started from
+    another thread dies when that thread ends."""
     if _prctl is not None:
         _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+
+
+def tie_to_parent() -> Optional[Callable[[], None]]:
+    """The ``preexec_fn`` for a child server started now: :func:`die_with_parent`
+    on the main thread, which lives as long as the process, and None on
+    any other thread (a restart from a timer thread, say), whose end
+    would take the child with it."""
+    if threading.current_thread() is threading.main_thread():
+        return die_with_parent
+    return None

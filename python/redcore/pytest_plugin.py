@@ -60,7 +60,7 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-from ._localhost import die_with_parent, free_port
+from ._localhost import free_port, tie_to_parent
 
 EMBEDDED = "embedded"
 SERVER = "server"
@@ -220,7 +220,7 @@ class ServerInfo:
 
 def _start_server(argv: List[str], port: int) -> Iterator[ServerInfo]:
     proc = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=tie_to_parent()
     )
     url = f"redis://127.0.0.1:{port}/0"
     try:

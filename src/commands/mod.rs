@@ -648,7 +648,11 @@ pub fn dispatch_in(
             if let Some(m) = client.multi.as_mut() {
                 m.aborted = true;
             }
-            e.to_frame()
+            let frame = e.to_frame();
+            if let Frame::Error(text) = &frame {
+                slowlog::count_error(store, text);
+            }
+            frame
         }
     }
 }
@@ -665,22 +669,20 @@ pub fn dispatch_cmd_in(
         return reply;
     }
     if !cmd.arity_ok(argv.len()) {
-        if let Some(m) = client.multi.as_mut() {
-            m.aborted = true;
-        }
-        return Error::WrongArity(cmd.name.to_string()).to_frame();
+        let text = Error::WrongArity(cmd.name.to_string()).to_string();
+        return refuse(store, client, cmd, text);
     }
     if let Err(reply) = access_check(store, client, cmd, argv) {
         return reply;
     }
     if store.config.maxmemory != 0 {
         if let Err(reply) = oom::check(store, scripts, client, cmd, argv) {
-            return reply;
+            return counted_rejection(store, cmd, reply);
         }
     }
     if !store.config.save.is_empty() || store.aof.on() {
         if let Err(reply) = oom::disk_check(store, scripts, client, cmd, argv) {
-            return reply;
+            return counted_rejection(store, cmd, reply);
         }
     }
     if client.multi.is_some() && !transactions::runs_inside_multi(cmd) {
@@ -691,11 +693,12 @@ pub fn dispatch_cmd_in(
         return reply;
     }
     if client.pubsub && !client.resp3 && !cmd.has_trait(traits::SUBSCRIBED_OK) {
-        return Error::msg(format!(
+        let reply = Error::msg(format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             cmd.name
         ))
         .to_frame();
+        return counted_rejection(store, cmd, reply);
     }
     let cell = std::cell::Cell::new(0);
     let now = Now::new(&cell);
@@ -837,19 +840,36 @@ fn access_check(
     }
 }
 
-/// The reply to a command refused before it runs (NOAUTH, NOPERM, BUSY),
-/// as Redis refuses one: inside MULTI the transaction is marked aborted,
-/// and a refused EXEC discards it (and its WATCHes) with the reason.
-fn refuse(store: &mut Store, client: &mut ClientState, cmd: &Command, text: String) -> Frame {
-    if cmd.name == "exec" {
+/// The reply to a command refused before it runs (a wrong number of
+/// arguments, NOAUTH, NOPERM, BUSY), as Redis refuses one: inside MULTI
+/// the transaction is marked aborted, and a refused EXEC discards it (and
+/// its WATCHes) with the reason. Counted as a rejected call.
+fn refuse(
+    store: &mut Store,
+    client: &mut ClientState,
+    cmd: &'static Command,
+    text: String,
+) -> Frame {
+    let reply = if cmd.name == "exec" {
         client.multi = None;
         transactions::unwatch_all(store, client);
-        return Frame::Error(format!("EXECABORT Transaction discarded because of: {text}").into());
+        Frame::Error(format!("EXECABORT Transaction discarded because of: {text}").into())
+    } else {
+        if let Some(m) = client.multi.as_mut() {
+            m.aborted = true;
+        }
+        Frame::Error(text.into())
+    };
+    counted_rejection(store, cmd, reply)
+}
+
+/// Counts `reply`, an error refusing `cmd` before it ran, in INFO's
+/// `rejected_calls` and `errorstats`.
+fn counted_rejection(store: &mut Store, cmd: &'static Command, reply: Frame) -> Frame {
+    if let Frame::Error(text) = &reply {
+        slowlog::rejected(store, cmd, text);
     }
-    if let Some(m) = client.multi.as_mut() {
-        m.aborted = true;
-    }
-    Frame::Error(text.into())
+    reply
 }
 
 /// Registers the client as blocked; the caller finds the registration in
@@ -966,6 +986,7 @@ pub fn run(
         client,
         now,
     };
+    let errors_before = slowlog::error_replies(ctx.store);
     let started = crate::engine::clock::Stopwatch::start();
     // A bug in a handler must not take the caller (a Python thread, a
     // server connection) down with it: the panic becomes an error reply.
@@ -990,6 +1011,16 @@ pub fn run(
         ))
         .to_frame(),
     };
+    if let Frame::Error(text) = &frame {
+        slowlog::failed(ctx.store, cmd);
+        // A script's error that an inner command already counted (the
+        // redis.call error it passes on) is not counted twice.
+        let passed_on =
+            cmd.group == Group::Scripting && slowlog::error_replies(ctx.store) != errors_before;
+        if !passed_on {
+            slowlog::count_error(ctx.store, text);
+        }
+    }
     if let Some(before) = aof {
         // What the command changed reaches the AOF as Redis propagates it.
         crate::persist::aof::effects::after(

@@ -288,6 +288,7 @@ fn config_set(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx, _argv: &[&[u8]]) -> CmdResult {
     ctx.store.stats = Stats::default();
+    super::slowlog::reset_stats(ctx.store);
     ctx.store.evictor.peak = 0;
     for db in &mut ctx.store.dbs {
         db.hits = 0;

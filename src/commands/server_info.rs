@@ -333,7 +333,11 @@ fn write_section(out: &mut String, section: &str, ctx: &mut Ctx) {
                 "tracking_total_items",
                 "tracking_total_prefixes",
                 "unexpected_error_replies",
-                "total_error_replies",
+            ] {
+                line(k, &0);
+            }
+            line("total_error_replies", &super::slowlog::error_replies(store));
+            for k in [
                 "dump_payload_sanitizations",
                 "total_reads_processed",
                 "total_writes_processed",
@@ -378,6 +382,9 @@ fn write_section(out: &mut String, section: &str, ctx: &mut Ctx) {
                 }
             }
         }
+        "commandstats" => super::slowlog::write_commandstats(store, out),
+        "errorstats" => super::slowlog::write_errorstats(store, out),
+        "latencystats" => super::slowlog::write_latencystats(store, out),
         _ => {}
     }
 }

@@ -4,8 +4,11 @@
 //! slow log keeps commands slower than `slowlog-log-slower-than` µs (at
 //! most `slowlog-max-len`, arguments trimmed as Redis trims them), the
 //! latency monitor keeps per-second maxima of the `command` and
-//! `fast-command` events over `latency-monitor-threshold` ms, and with
-//! `latency-tracking yes` every command feeds its latency histogram.
+//! `fast-command` events over `latency-monitor-threshold` ms, every
+//! command counts in INFO's `commandstats` (calls, µs, rejected and failed
+//! calls), and with `latency-tracking yes` every command feeds its latency
+//! histogram (LATENCY HISTOGRAM, INFO `latencystats`). Error replies are
+//! counted by their code for INFO `errorstats` ([`count_error`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -73,10 +76,37 @@ struct Series {
     max: u64,
 }
 
-struct Histogram {
+/// What one command's calls added up to: INFO `commandstats` and its
+/// latency histogram.
+#[derive(Clone)]
+struct CommandStats {
+    /// Runs (INFO `calls`) and their total time in µs.
+    runs: u64,
+    usec: u64,
+    /// Refused before running (arity, AUTH, ACL, OOM...) / ran and
+    /// answered with an error.
+    rejected: u64,
+    failed: u64,
+    /// Samples in the histogram (with `latency-tracking yes`).
     calls: u64,
     counts: [u64; BUCKETS],
 }
+
+impl Default for CommandStats {
+    fn default() -> Self {
+        CommandStats {
+            runs: 0,
+            usec: 0,
+            rejected: 0,
+            failed: 0,
+            calls: 0,
+            counts: [0; BUCKETS],
+        }
+    }
+}
+
+/// Redis tracks at most this many error codes in `errorstats`.
+const ERROR_CODES_MAX: usize = 128;
 
 /// The slow log, latency events and histograms of a store.
 #[derive(Default)]
@@ -84,10 +114,15 @@ pub struct Slowlog {
     slowlog: VecDeque<SlowEntry>,
     next_id: u64,
     events: HashMap<&'static str, Series>,
-    histograms: indexmap::IndexMap<usize, Histogram, crate::engine::value::Hasher>,
-    /// The last command measured and its histogram's index: a client
-    /// repeating one command finds its histogram without hashing.
+    /// Per command, keyed by its table row's address.
+    histograms:
+        indexmap::IndexMap<usize, (&'static Command, CommandStats), crate::engine::value::Hasher>,
+    /// The last command measured and its entry's index: a client
+    /// repeating one command finds its entry without hashing.
     last: (usize, usize),
+    /// Error replies by code (`ERR`, `WRONGTYPE`...), and all of them.
+    errors: indexmap::IndexMap<String, u64>,
+    total_errors: u64,
 }
 
 impl std::fmt::Debug for Slowlog {
@@ -124,33 +159,120 @@ pub fn record(
         };
         m.add_sample(event, ms);
     }
+    let h = m.entry(cmd);
+    h.runs += 1;
+    h.usec += micros;
     if tracking {
-        // Keyed by the row's address: no string hashing per command.
-        let key = cmd as *const Command as usize;
-        let cached = m.last.0 == key
-            && m.histograms
-                .get_index(m.last.1)
-                .is_some_and(|(k, _)| *k == key);
-        let idx = if cached {
-            m.last.1
-        } else {
-            let idx = match m.histograms.get_index_of(&key) {
-                Some(idx) => idx,
-                None => {
-                    let empty = Histogram {
-                        calls: 0,
-                        counts: [0; BUCKETS],
-                    };
-                    m.histograms.insert_full(key, empty).0
-                }
-            };
-            m.last = (key, idx);
-            idx
-        };
-        let h = &mut m.histograms[idx];
         h.calls += 1;
         let ns = took.as_nanos().max(1) as u64;
         h.counts[bucket_of(ns)] += 1;
+    }
+}
+
+/// Counts a call of `cmd` refused before it ran with error `text` (a
+/// wrong number of arguments, NOAUTH, NOPERM, OOM, BUSY...): INFO's
+/// `rejected_calls` and `errorstats`, as Redis's rejectCommand counts.
+pub fn rejected(store: &mut Store, cmd: &'static Command, text: &[u8]) {
+    store.slowlog.entry(cmd).rejected += 1;
+    count_error(store, text);
+}
+
+/// Counts a run of `cmd` that answered with an error: `failed_calls`.
+pub fn failed(store: &mut Store, cmd: &'static Command) {
+    store.slowlog.entry(cmd).failed += 1;
+}
+
+/// Counts an error reply in INFO `errorstats` by its code (the first
+/// word, `ERR` for a bare message) and in `total_error_replies`.
+pub fn count_error(store: &mut Store, text: &[u8]) {
+    let m = &mut store.slowlog;
+    m.total_errors += 1;
+    let code = text.split(|&b| b == b' ').next().unwrap_or_default();
+    let code = if code.is_empty() {
+        "ERR".into()
+    } else {
+        String::from_utf8_lossy(code)
+    };
+    if let Some(n) = m.errors.get_mut(code.as_ref()) {
+        *n += 1;
+    } else if m.errors.len() < ERROR_CODES_MAX {
+        m.errors.insert(code.into_owned(), 1);
+    }
+}
+
+/// Error replies so far (INFO `total_error_replies`).
+pub fn error_replies(store: &Store) -> u64 {
+    store.slowlog.total_errors
+}
+
+/// CONFIG RESETSTAT: commandstats, latency histograms and errorstats
+/// start again.
+pub fn reset_stats(store: &mut Store) {
+    let m = &mut store.slowlog;
+    m.histograms.clear();
+    m.last = (0, 0);
+    m.errors.clear();
+    m.total_errors = 0;
+}
+
+/// INFO `commandstats`: one line per command called (or refused) since
+/// the start or CONFIG RESETSTAT.
+pub fn write_commandstats(store: &Store, out: &mut String) {
+    use std::fmt::Write;
+    for (cmd, h) in store.slowlog.histograms.values() {
+        if h.runs == 0 && h.rejected == 0 && h.failed == 0 {
+            continue;
+        }
+        let per_call = if h.runs == 0 {
+            0.0
+        } else {
+            h.usec as f64 / h.runs as f64
+        };
+        let _ = write!(
+            out,
+            "cmdstat_{}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+            cmd.name, h.runs, h.usec, h.rejected, h.failed
+        );
+    }
+}
+
+/// INFO `errorstats`: one line per error code replied.
+pub fn write_errorstats(store: &Store, out: &mut String) {
+    use std::fmt::Write;
+    for (code, n) in &store.slowlog.errors {
+        let _ = write!(out, "errorstat_{code}:count={n}\r\n");
+    }
+}
+
+/// INFO `latencystats`: p50, p99 and p99.9 of each command's latency
+/// histogram, in µs. The histogram's buckets are powers of two (those of
+/// LATENCY HISTOGRAM), so a percentile is its bucket's upper bound:
+/// coarser than redis-server's two significant digits.
+pub fn write_latencystats(store: &Store, out: &mut String) {
+    use std::fmt::Write;
+    for (cmd, h) in store.slowlog.histograms.values() {
+        if h.calls == 0 {
+            continue;
+        }
+        let at = |p: f64| {
+            let rank = ((p / 100.0) * h.calls as f64).ceil().max(1.0) as u64;
+            let mut seen = 0;
+            for (k, &c) in h.counts.iter().enumerate() {
+                seen += c;
+                if seen >= rank {
+                    return bucket_top(k) as f64 / 1000.0;
+                }
+            }
+            0.0
+        };
+        let _ = write!(
+            out,
+            "latency_percentiles_usec_{}:p50={:.3},p99={:.3},p99.9={:.3}\r\n",
+            cmd.name,
+            at(50.0),
+            at(99.0),
+            at(99.9)
+        );
     }
 }
 
@@ -179,6 +301,32 @@ fn bucket_top(k: usize) -> u64 {
 }
 
 impl Slowlog {
+    /// `cmd`'s entry, made on first use.
+    #[inline]
+    fn entry(&mut self, cmd: &'static Command) -> &mut CommandStats {
+        let key = cmd as *const Command as usize;
+        let cached = self.last.0 == key
+            && self
+                .histograms
+                .get_index(self.last.1)
+                .is_some_and(|(k, _)| *k == key);
+        let idx = if cached {
+            self.last.1
+        } else {
+            let idx = match self.histograms.get_index_of(&key) {
+                Some(idx) => idx,
+                None => {
+                    self.histograms
+                        .insert_full(key, (cmd, CommandStats::default()))
+                        .0
+                }
+            };
+            self.last = (key, idx);
+            idx
+        };
+        &mut self.histograms[idx].1
+    }
+
     fn push_slow(&mut self, name: Option<&Bytes>, argv: &[&[u8]], micros: u64, max_len: usize) {
         let kept = argv.len().min(MAX_ARGC);
         let mut args = Vec::with_capacity(kept);
@@ -341,7 +489,7 @@ fn latency_reset(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
 
 /// One command's histogram: calls and the cumulative counts per bucket
 /// (in µs), listing only buckets where the count grows.
-fn histogram_frame(h: &Histogram) -> Frame {
+fn histogram_frame(h: &CommandStats) -> Frame {
     let mut buckets = Vec::new();
     let mut total = 0;
     for (k, &c) in h.counts.iter().enumerate() {
@@ -365,7 +513,10 @@ fn latency_histogram(ctx: &mut Ctx, argv: &[&[u8]]) -> CmdResult {
     let mut out = Vec::new();
     let mut add = |cmd: &'static Command| {
         let name = cmd.name;
-        if let Some(h) = hs.get(&(cmd as *const Command as usize)) {
+        if let Some((_, h)) = hs
+            .get(&(cmd as *const Command as usize))
+            .filter(|(_, h)| h.calls > 0)
+        {
             if !out
                 .iter()
                 .any(|(k, _): &(Frame, Frame)| k == &Frame::bulk(name.as_bytes()))

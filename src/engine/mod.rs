@@ -635,7 +635,7 @@ impl Engine {
     /// `cmd` and `argv` are what the call stands for: it is measured for
     /// SLOWLOG and LATENCY like any command.
     #[inline]
-    pub fn with_db<R>(
+    pub fn with_db<R: Outcome>(
         &self,
         db: usize,
         cmd: &'static commands::Command,
@@ -651,6 +651,10 @@ impl Engine {
         }));
         store.dbs[db].settle();
         commands::slowlog::record(&mut store, None, cmd, argv, started.elapsed());
+        if let Some(error) = outcome.as_ref().ok().and_then(Outcome::error) {
+            commands::slowlog::failed(&mut store, cmd);
+            commands::slowlog::count_error(&mut store, error.to_string().as_bytes());
+        }
         store.flush_db_events(db);
         if store.aof.on() {
             // A read may have expired its key: the deletion is propagated.
@@ -806,6 +810,21 @@ impl Engine {
             .collect();
         client.no_block = was;
         frames
+    }
+}
+
+/// What a fast path's typed core returned ([`Engine::with_db`]): the
+/// error reply it stands for, if any, counted as the dispatcher counts
+/// a failed call.
+pub trait Outcome {
+    /// The error the command answers with.
+    fn error(&self) -> Option<&crate::error::Error>;
+}
+
+impl<T> Outcome for Result<T, crate::error::Error> {
+    #[inline]
+    fn error(&self) -> Option<&crate::error::Error> {
+        self.as_ref().err()
     }
 }
 

@@ -544,7 +544,7 @@ impl Client {
     /// client and `cmd`'s reply needs no callback; `None` means take the
     /// general path (pipelines, remote, a response callback).
     #[inline]
-    pub(crate) fn fast<R>(
+    pub(crate) fn fast<R: crate::engine::Outcome>(
         &self,
         fast: Fast,
         cmd: Option<&'static Command>,
@@ -557,7 +557,7 @@ impl Client {
     /// Like [`Client::fast`] for a read whose default callback is
     /// `native`: the caller builds that shape itself.
     #[inline]
-    pub(crate) fn fast_as<R>(
+    pub(crate) fn fast_as<R: crate::engine::Outcome>(
         &self,
         fast: Fast,
         native: Native,

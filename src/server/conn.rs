@@ -756,8 +756,14 @@ impl Conn {
                 if let Some(m) = self.client.multi.as_mut() {
                     m.aborted = true;
                 }
+                let frame = e.to_frame();
+                if let (Frame::Error(text), Some(mut store)) =
+                    (&frame, self.shared.engine.lock_unless_script())
+                {
+                    commands::slowlog::count_error(&mut store, text);
+                }
                 if self.client.reply_mode == ReplyMode::On {
-                    write_frame(&mut self.out, &e.to_frame(), self.client.resp3);
+                    write_frame(&mut self.out, &frame, self.client.resp3);
                 }
                 return Ok(());
             }

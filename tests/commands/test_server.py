@@ -156,6 +156,66 @@ def test_config_resetstat(r):
     assert stats["expired_keys"] == 0
 
 
+def test_info_commandstats_errorstats_latencystats(r):
+    """INFO commandstats counts each command's calls, and the calls it
+    refused (a wrong number of arguments) or that failed (an error reply:
+    directly, inside EXEC, inside a script); errorstats counts error
+    replies by code, a script's error passed on from redis.call once."""
+    r.set("a", 1)
+    assert r.config_resetstat() is True
+    assert r.info("errorstats") == {}
+    assert r.info("stats")["total_error_replies"] == 0
+    r.set("a", 1)
+    assert r.get("a") == b"1"
+    with pytest.raises(r.exc.ResponseError, match="^WRONGTYPE"):
+        r.lpush("a", "x")
+    with pytest.raises(r.exc.ResponseError, match="^wrong number of arguments"):
+        r.execute_command("GET")
+    with pytest.raises(r.exc.ResponseError, match="^unknown command"):
+        r.execute_command("NOSUCHCOMMAND", "x")
+    with pytest.raises(r.exc.ResponseError, match="^value is not an integer"):
+        r.execute_command("INCRBY", "a", "x")
+    pipe = r.pipeline()
+    pipe.incr("a").lpush("a", "x")
+    with pytest.raises(r.exc.ResponseError, match="WRONGTYPE"):
+        pipe.execute()
+    with pytest.raises(r.exc.ResponseError, match="^WRONGTYPE"):
+        r.eval("return redis.call('lpush', KEYS[1], 1)", 1, "a")
+    with pytest.raises(r.exc.ResponseError, match="^MY oops"):
+        r.eval("return redis.error_reply('MY oops')", 0)
+    stats = r.info("commandstats")
+    counts = {
+        name: (v["calls"], v["rejected_calls"], v["failed_calls"])
+        for name, v in stats.items()
+        if name.split("_", 1)[1] in ("set", "get", "lpush", "incrby", "multi", "exec", "eval")
+    }
+    assert counts == {
+        "cmdstat_set": (1, 0, 0),
+        "cmdstat_get": (1, 1, 0),
+        "cmdstat_lpush": (3, 0, 3),
+        "cmdstat_incrby": (2, 0, 1),  # redis-py's incr() sends INCRBY
+        "cmdstat_multi": (1, 0, 0),
+        "cmdstat_exec": (1, 0, 0),
+        "cmdstat_eval": (2, 0, 2),
+    }
+    assert stats["cmdstat_config|resetstat"]["calls"] == 1
+    get = stats["cmdstat_get"]
+    assert get["usec_per_call"] == pytest.approx(get["usec"] / get["calls"], abs=0.01)
+    assert r.info("errorstats") == {
+        "errorstat_ERR": {"count": 3},
+        "errorstat_MY": {"count": 1},
+        "errorstat_WRONGTYPE": {"count": 3},
+    }
+    assert r.info("stats")["total_error_replies"] == 7
+    latency = r.info("latencystats")["latency_percentiles_usec_set"]
+    assert set(latency) == {"p50", "p99", "p99.9"}
+    assert 0 < latency["p50"] <= latency["p99"] <= latency["p99.9"]
+    r.config_resetstat()
+    assert "cmdstat_lpush" not in r.info("commandstats")
+    assert r.info("errorstats") == {}
+    assert "latency_percentiles_usec_lpush" not in r.info("latencystats")
+
+
 def test_info_fields_exist_in_redis(pair):
     """Every INFO field we report is one Redis 7.0 reports, with a value of
     the same Python type after redis-py's parsing."""
