@@ -559,6 +559,7 @@ def test_protected_mode_refuses_outside_clients_without_a_password() -> None:
             got = c.recv(4096)
         assert got.startswith(b"-DENIED Redis is running in protected mode")
         assert cli(s.port, "PING") == "PONG\n"  # loopback is fine
+        assert redis.Redis(port=s.port).info("stats")["rejected_connections"] == 1
         redis.Redis(port=s.port).config_set("requirepass", "pw")
         with socket.create_connection((ip, s.port)) as c:
             c.sendall(b"AUTH pw\r\nPING\r\n")

@@ -244,35 +244,35 @@ pub fn write_errorstats(store: &Store, out: &mut String) {
     }
 }
 
-/// INFO `latencystats`: p50, p99 and p99.9 of each command's latency
-/// histogram, in µs. The histogram's buckets are powers of two (those of
-/// LATENCY HISTOGRAM), so a percentile is its bucket's upper bound:
-/// coarser than redis-server's two significant digits.
+/// INFO `latencystats`: each command's latency at the percentiles
+/// `latency-tracking-info-percentiles` names (p50, p99, p99.9 by default),
+/// in µs. The histogram's buckets are powers of two (those of LATENCY
+/// HISTOGRAM), so a percentile is its bucket's upper bound: coarser than
+/// redis-server's two significant digits.
 pub fn write_latencystats(store: &Store, out: &mut String) {
     use std::fmt::Write;
+    let percentiles = store.config.latency_percentiles();
     for (cmd, h) in store.slowlog.histograms.values() {
         if h.calls == 0 {
             continue;
         }
-        let at = |p: f64| {
-            let rank = ((p / 100.0) * h.calls as f64).ceil().max(1.0) as u64;
+        let _ = write!(out, "latency_percentiles_usec_{}:", cmd.name);
+        for (i, (label, p)) in percentiles.iter().enumerate() {
+            // The sample at this rank (hdr_histogram's rounding).
+            let rank = ((p / 100.0) * h.calls as f64 + 0.5).max(1.0) as u64;
             let mut seen = 0;
+            let mut micros = 0.0;
             for (k, &c) in h.counts.iter().enumerate() {
                 seen += c;
+                micros = bucket_top(k) as f64 / 1000.0;
                 if seen >= rank {
-                    return bucket_top(k) as f64 / 1000.0;
+                    break;
                 }
             }
-            0.0
-        };
-        let _ = write!(
-            out,
-            "latency_percentiles_usec_{}:p50={:.3},p99={:.3},p99.9={:.3}\r\n",
-            cmd.name,
-            at(50.0),
-            at(99.0),
-            at(99.9)
-        );
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(out, "{sep}p{label}={micros:.3}");
+        }
+        out.push_str("\r\n");
     }
 }
 

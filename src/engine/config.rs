@@ -525,6 +525,17 @@ impl Config {
         })
     }
 
+    /// latency-tracking-info-percentiles: each as CONFIG GET shows it
+    /// (INFO latencystats's label) and its value.
+    pub fn latency_percentiles(&self) -> Vec<(String, f64)> {
+        let text = lookup(b"latency-tracking-info-percentiles")
+            .map(|e| self.get(e.setting))
+            .unwrap_or_default();
+        text.split_whitespace()
+            .filter_map(|t| Some((t.to_string(), t.parse().ok()?)))
+            .collect()
+    }
+
     /// The value CONFIG GET shows for `setting`.
     pub fn get(&self, setting: &Setting) -> String {
         let n = |v: i64| format_num(setting.kind, v);

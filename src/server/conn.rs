@@ -271,6 +271,8 @@ where
         && limits.protected_mode.load(Ordering::Relaxed)
         && with_store(&shared, |s| s.acl.default_opens()).await != Some(false)
     {
+        // Counted as Redis counts a refusal in protected mode.
+        with_store(&shared, |s| s.stats.rejected_connections += 1).await;
         Some(DENIED)
     } else {
         None

@@ -210,6 +210,11 @@ def test_info_commandstats_errorstats_latencystats(r):
     latency = r.info("latencystats")["latency_percentiles_usec_set"]
     assert set(latency) == {"p50", "p99", "p99.9"}
     assert 0 < latency["p50"] <= latency["p99"] <= latency["p99.9"]
+    r.config_set("latency-tracking-info-percentiles", "50 90")
+    try:
+        assert set(r.info("latencystats")["latency_percentiles_usec_set"]) == {"p50", "p90"}
+    finally:
+        r.config_set("latency-tracking-info-percentiles", "50 99 99.9")
     r.config_resetstat()
     assert "cmdstat_lpush" not in r.info("commandstats")
     assert r.info("errorstats") == {}
