@@ -78,11 +78,11 @@ struct Series {
 
 /// What one command's calls added up to: INFO `commandstats` and its
 /// latency histogram.
-#[derive(Clone)]
 struct CommandStats {
-    /// Runs (INFO `calls`) and their total time in µs.
+    /// Runs (INFO `calls`) and their total time in ns (INFO shows µs:
+    /// the sum of calls shorter than a µs is kept).
     runs: u64,
-    usec: u64,
+    nanos: u64,
     /// Refused before running (arity, AUTH, ACL, OOM...) / ran and
     /// answered with an error.
     rejected: u64,
@@ -96,7 +96,7 @@ impl Default for CommandStats {
     fn default() -> Self {
         CommandStats {
             runs: 0,
-            usec: 0,
+            nanos: 0,
             rejected: 0,
             failed: 0,
             calls: 0,
@@ -161,7 +161,7 @@ pub fn record(
     }
     let h = m.entry(cmd);
     h.runs += 1;
-    h.usec += micros;
+    h.nanos += took.as_nanos() as u64;
     if tracking {
         h.calls += 1;
         let ns = took.as_nanos().max(1) as u64;
@@ -223,15 +223,16 @@ pub fn write_commandstats(store: &Store, out: &mut String) {
         if h.runs == 0 && h.rejected == 0 && h.failed == 0 {
             continue;
         }
+        let usec = h.nanos / 1000;
         let per_call = if h.runs == 0 {
             0.0
         } else {
-            h.usec as f64 / h.runs as f64
+            usec as f64 / h.runs as f64
         };
         let _ = write!(
             out,
-            "cmdstat_{}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
-            cmd.name, h.runs, h.usec, h.rejected, h.failed
+            "cmdstat_{}:calls={},usec={usec},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+            cmd.name, h.runs, h.rejected, h.failed
         );
     }
 }

@@ -447,9 +447,9 @@ impl Engine {
 
     /// True when `client`'s commands need no AUTH or ACL check that reads
     /// the store: it is registered and authenticated, and no ACL rule
-    /// limits anyone (see [`Engine::lock_for`]).
-    /// A client inside MULTI is not: a command refused with BUSY aborts
-    /// its transaction, which the script's hook records.
+    /// limits anyone (see [`Engine::lock_for`]). A client inside MULTI
+    /// is not: a command refused with BUSY aborts its transaction, which
+    /// the script's hook records.
     #[inline]
     fn vetted(&self, client: &ClientState) -> bool {
         client.registered
