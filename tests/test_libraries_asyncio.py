@@ -20,7 +20,9 @@ engine and on the remote client against the session's redis-server:
 - channels-redis: ``RedisChannelLayer`` and ``RedisPubSubChannelLayer`` with
   host entries naming redcore's connection class (it builds redis.asyncio's
   ``ConnectionPool`` from them, and the pub/sub layer runs redis.asyncio's
-  own ``PubSub`` on its connections).
+  own ``PubSub`` on its connections);
+- aiohttp-session: ``RedisStorage(client)`` behind an aiohttp app's
+  session middleware.
 
 The versions are pinned in ``requirements-test.txt``.
 """
@@ -28,14 +30,20 @@ The versions are pinned in ``requirements-test.txt``.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from typing import Any, AsyncIterator, Dict, Iterator, List
 
+import aiohttp_session
 import httpx
 import pytest
 import pytest_asyncio
 from aiocache import RedisCache, cached
+from aiohttp import web
+from aiohttp.test_utils import TestClient as AiohttpTestClient
+from aiohttp.test_utils import TestServer as AiohttpTestServer
+from aiohttp_session.redis_storage import RedisStorage as AiohttpRedisStorage
 from aiocache.lock import OptimisticLock, OptimisticLockError, RedLock
 from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer
@@ -505,3 +513,43 @@ async def test_channels_redis_pubsub_layer(aclient: redcore.asyncio.Redis) -> No
         assert await aclient.pubsub_numsub("crps-gone") == [(b"crps-gone", 0)]
     finally:
         await layer.flush()
+
+
+# -- aiohttp-session ---------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
+async def test_aiohttp_session_redis_storage(aclient: redcore.asyncio.Redis) -> None:
+    """aiohttp-session's ``RedisStorage`` takes the client itself (it checks
+    that it is a ``redis.asyncio.Redis``): a session counter kept across
+    requests under the cookie's key, its ``max_age`` as the key's TTL, and
+    ``invalidate()`` emptying it."""
+    app = web.Application()
+    aiohttp_session.setup(app, AiohttpRedisStorage(aclient, cookie_name="SID", max_age=300))
+
+    async def visit(request: web.Request) -> web.Response:
+        session = await aiohttp_session.get_session(request)
+        session["visits"] = session.get("visits", 0) + 1
+        return web.json_response({"visits": session["visits"]})
+
+    async def logout(request: web.Request) -> web.Response:
+        (await aiohttp_session.get_session(request)).invalidate()
+        return web.Response(text="bye")
+
+    app.router.add_get("/", visit)
+    app.router.add_get("/logout", logout)
+    async with AiohttpTestClient(AiohttpTestServer(app)) as browser:
+        assert [await (await browser.get("/")).json() for _ in range(3)] == [{"visits": n} for n in (1, 2, 3)]
+        keys = await aclient.keys("SID_*")
+        assert len(keys) == 1
+        sid = keys[0].decode()[len("SID_"):]
+        assert browser.session.cookie_jar.filter_cookies(browser.make_url("/"))["SID"].value == sid
+        stored = json.loads(await aclient.get(keys[0]))
+        assert stored["session"] == {"visits": 3}
+        assert 0 < await aclient.ttl(keys[0]) <= 300
+        # invalidate() empties the stored session and clears the cookie, so
+        # the next visit starts a new session under a new key.
+        assert await (await browser.get("/logout")).text() == "bye"
+        assert json.loads(await aclient.get(keys[0])).get("session", {}) == {}
+        assert await (await browser.get("/")).json() == {"visits": 1}
+        assert len(await aclient.keys("SID_*")) == 2

@@ -20,7 +20,10 @@ engine and on the remote client against the session's redis-server:
 - Flask-Limiter: limits' Redis storage on the client's pool
   (``storage_options={"connection_pool": ...}``);
 - arq: ``ArqRedis(pool)`` over a ``redcore.asyncio`` pool (it is
-  redis.asyncio's ``Redis``), a ``Worker(redis_pool=...)`` in burst mode.
+  redis.asyncio's ``Redis``), a ``Worker(redis_pool=...)`` in burst mode;
+- dogpile.cache: its ``dogpile.cache.redis`` backend given
+  ``arguments={"connection_pool": ...}`` (its decorators, get/set of many
+  keys, and the distributed lock).
 
 Left out: walrus's ``listener`` (pub/sub) and ``stream_log`` (MONITOR read
 from a raw pool connection), which need a pool connection that streams
@@ -35,6 +38,7 @@ import datetime
 import signal
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterator, List
 
@@ -42,6 +46,8 @@ import pytest
 import pytest_asyncio
 import redis
 from arq.connections import ArqRedis
+from dogpile.cache import make_region
+from dogpile.cache.api import NO_VALUE
 from arq.jobs import JobStatus
 from arq.worker import Retry, Worker
 from flask import Flask
@@ -616,3 +622,61 @@ async def test_arq_abort_and_health_check(arq_redis: ArqRedis) -> None:
         with pytest.raises(asyncio.CancelledError):
             await running
         await worker.close()
+
+
+# -- dogpile.cache ------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated setex:DeprecationWarning")
+def test_dogpile_cache_redis_backend(url: str, client: redcore.Redis) -> None:
+    """dogpile.cache's ``dogpile.cache.redis`` backend given a redcore pool
+    (``arguments={"connection_pool": ...}``: it wraps it in redis-py's
+    ``StrictRedis``): the decorators, invalidation, get/set of many keys
+    (MGET, a pipeline of SETEX), and the distributed dogpile lock (redis-py's
+    ``Lock``), which lets one of several threads create a missing value."""
+    region = make_region(key_mangler=lambda key: f"dp:{key}").configure(
+        "dogpile.cache.redis",
+        expiration_time=60,
+        arguments={
+            "connection_pool": redcore.ConnectionPool.from_url(url),
+            "redis_expiration_time": 120,
+            "distributed_lock": True,
+            "thread_local_lock": False,
+            "lock_timeout": 10,
+        },
+    )
+    calls: List[Any] = []
+
+    @region.cache_on_arguments(namespace="sq")
+    def square(x: int) -> int:
+        calls.append(x)
+        return x * x
+
+    @region.cache_multi_on_arguments(namespace="cube")
+    def cubes(*xs: int) -> List[int]:
+        calls.append(xs)
+        return [x ** 3 for x in xs]
+
+    assert [square(3), square(3), square(4)] == [9, 9, 16]
+    square.invalidate(3)
+    assert square(3) == 9
+    assert cubes(1, 2) == [1, 8] and cubes(2, 3) == [8, 27]
+    assert calls == [3, 4, 3, (1, 2), (3,)]
+    square_keys = sorted(k for k in client.keys("dp:*") if b"square" in k)
+    assert len(square_keys) == 2 and all(b"|sq|" in k for k in square_keys)
+    assert 0 < client.ttl(square_keys[0]) <= 120
+    assert region.get_multi(["nothing", "more"]) == [NO_VALUE, NO_VALUE]
+
+    created: List[int] = []
+
+    def slow_value() -> str:
+        created.append(1)
+        time.sleep(0.3)
+        return "made once"
+
+    with ThreadPoolExecutor(4) as threads:
+        got = list(threads.map(lambda _: region.get_or_create("shared", slow_value), range(4)))
+    assert got == ["made once"] * 4 and created == [1]
+    assert client.exists("dp:shared") and not client.exists("_lock" + "dp:shared")
+    region.delete("shared")
+    assert region.get("shared") is NO_VALUE and not client.exists("dp:shared")
