@@ -5,10 +5,13 @@ about fifty Lua scripts (``EVALSHA`` with ``cmsgpack``, ``cjson``, sorted
 sets, streams and ``BZPOPMIN`` on a marker key), names its connections with
 ``CLIENT SETNAME`` and counts its workers with ``CLIENT LIST``. It builds
 ``redis.asyncio`` clients from a URL or a dict of options, or takes a
-``redis.asyncio.Redis`` the caller built. So every test runs three times:
+``redis.asyncio.Redis`` the caller built. So every test runs four times:
 
-- ``embedded``: ``redis.asyncio.Redis`` on a redcore ``memory://`` pool (the
-  way to hand BullMQ the embedded engine);
+- ``embedded``: a ``redcore.asyncio.Redis`` on a ``memory://`` engine
+  (BullMQ checks that it is a ``redis.asyncio.Redis``, which a redcore
+  client is where redis-py is installed);
+- ``embedded-pool``: redis-py's ``redis.asyncio.Redis`` on a redcore
+  ``memory://`` pool;
 - ``server``: the URL of the session's redcore server;
 - ``oracle``: the URL of the session's redis-server;
 
@@ -34,17 +37,19 @@ import redcore.asyncio
 pytestmark = pytest.mark.asyncio
 
 
-@pytest.fixture(params=["embedded", "server", "oracle"])
+@pytest.fixture(params=["embedded", "embedded-pool", "server", "oracle"])
 def connection(request: pytest.FixtureRequest, redis_server: Any) -> Callable[[], Any]:
     """``connection()``: what to pass as BullMQ's ``connection`` option
     (a new client on the embedded engine, or a server's URL), on an
     empty dataset."""
-    if request.param == "embedded":
-        engine = f"bullmq-{uuid.uuid4().hex}"
-        request.addfinalizer(lambda: redcore._redcore.forget_engine(engine))
+    if request.param.startswith("embedded"):
+        url = f"memory://bullmq-{uuid.uuid4().hex}"
+        request.addfinalizer(lambda: redcore._redcore.forget_engine(url[len("memory://"):]))
 
         def embedded() -> Any:
-            pool = redcore.asyncio.ConnectionPool.from_url(f"memory://{engine}", decode_responses=True)
+            if request.param == "embedded":
+                return redcore.asyncio.Redis.from_url(url, decode_responses=True)
+            pool = redcore.asyncio.ConnectionPool.from_url(url, decode_responses=True)
             return redis.asyncio.Redis(connection_pool=pool)
 
         return embedded
