@@ -40,11 +40,11 @@ import httpx
 import pytest
 import pytest_asyncio
 from aiocache import RedisCache, cached
+from aiocache.lock import OptimisticLock, OptimisticLockError, RedLock
 from aiohttp import web
 from aiohttp.test_utils import TestClient as AiohttpTestClient
 from aiohttp.test_utils import TestServer as AiohttpTestServer
 from aiohttp_session.redis_storage import RedisStorage as AiohttpRedisStorage
-from aiocache.lock import OptimisticLock, OptimisticLockError, RedLock
 from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer

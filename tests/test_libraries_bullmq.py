@@ -89,7 +89,8 @@ async def close_worker(worker: Worker) -> None:
     for _ in range(5):
         done, _pending = await asyncio.wait({closing}, timeout=3)
         if done:
-            return closing.result()
+            closing.result()
+            return
         for task in [worker.waiting, *worker.processing]:
             if task is not None and not task.done():
                 task.cancel()

@@ -46,10 +46,10 @@ import pytest
 import pytest_asyncio
 import redis
 from arq.connections import ArqRedis
-from dogpile.cache import make_region
-from dogpile.cache.api import NO_VALUE
 from arq.jobs import JobStatus
 from arq.worker import Retry, Worker
+from dogpile.cache import make_region
+from dogpile.cache.api import NO_VALUE
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
