@@ -210,6 +210,24 @@ async def test_pipeline(ar: Any) -> None:
         assert await p.execute() == []
 
 
+async def test_pipeline_discard(ar: Any) -> None:
+    # DISCARD inside the transaction drops what was queued before it; the
+    # commands after it run on their own, and EXEC then has no MULTI.
+    async with ar.pipeline() as p:
+        p.set("a", 1)
+        await p.discard()
+        p.set("b", 2)
+        with pytest.raises(ar.exc.ResponseError, match="EXEC without MULTI"):
+            await p.execute()
+    assert [await ar.get("a"), await ar.get("b")] == [None, b"2"]
+    async with ar.pipeline(transaction=False) as p:
+        p.set("c", 3)
+        await p.discard()
+        with pytest.raises(ar.exc.ResponseError, match="DISCARD without MULTI"):
+            await p.execute()
+    assert await ar.get("c") == b"3"
+
+
 async def test_watch(amake: Any) -> None:
     ar, other = amake(), amake()
     await ar.set("k", 1)
@@ -352,6 +370,40 @@ async def test_pubsub_run_with_async_handler(amake: Any) -> None:
     runner.cancel()
     with pytest.raises(asyncio.CancelledError):
         await runner
+    await p.aclose()
+
+
+async def test_pubsub_low_level_reads(amake: Any) -> None:
+    # What cashews' client-side cache does on redis.asyncio's PubSub: a
+    # command and its raw reply before subscribing (CLIENT ID, CLIENT
+    # TRACKING redirected to this very connection), then raw reads turned
+    # into messages with handle_message.
+    ar = amake(protocol=2)
+    p = ar.pubsub()
+    with pytest.raises(RuntimeError, match="pubsub connection not set"):
+        await p.parse_response(block=False)
+    await p.connect()
+    await p.check_health()
+    await p.execute_command("CLIENT", "ID")
+    cid = await p.parse_response()
+    assert isinstance(cid, int)
+    await p.execute_command("CLIENT", "TRACKING", "on", "REDIRECT", cid, "BCAST", "PREFIX", "cs:")
+    assert await p.parse_response(block=False, timeout=1) == b"OK"
+    assert await p.parse_response(block=False, timeout=0.05) is None
+    await p.subscribe("__redis__:invalidate")
+    assert await p.handle_message(await p.parse_response()) == {
+        "type": "subscribe", "pattern": None, "channel": b"__redis__:invalidate", "data": 1}
+    await amake(protocol=2).set("cs:k", "v")
+    raw = await asyncio.wait_for(p.parse_response(), 2)
+    assert raw == [b"message", b"__redis__:invalidate", [b"cs:k"]]
+    assert (await p.handle_message(raw))["data"] == [b"cs:k"]
+    seen = []
+    await p.subscribe(news=seen.append)
+    await p.parse_response()
+    await ar.publish("news", "hi")
+    assert await p.handle_message(await asyncio.wait_for(p.parse_response(), 2)) is None
+    assert [m["data"] for m in seen] == [b"hi"]
+    assert p.HEALTH_CHECK_MESSAGE == "redis-py-health-check"
     await p.aclose()
 
 

@@ -22,7 +22,13 @@ engine and on the remote client against the session's redis-server:
   ``ConnectionPool`` from them, and the pub/sub layer runs redis.asyncio's
   own ``PubSub`` on its connections);
 - aiohttp-session: ``RedisStorage(client)`` behind an aiohttp app's
-  session middleware.
+  session middleware;
+- cashews: ``cache.setup("redis://...", connection_pool_class=...)`` with
+  redcore's asyncio pool (a ``redis://name/db`` URL and
+  ``EmbeddedConnectionPool`` for the embedded engine; cashews wraps the
+  pool in redis.asyncio's ``Redis``), including its client-side cache,
+  which turns on CLIENT TRACKING on its PubSub's connection, redirected
+  to that connection itself, before subscribing.
 
 The versions are pinned in ``requirements-test.txt``.
 """
@@ -45,6 +51,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient as AiohttpTestClient
 from aiohttp.test_utils import TestServer as AiohttpTestServer
 from aiohttp_session.redis_storage import RedisStorage as AiohttpRedisStorage
+from cashews import Cache as CashewsCache
+from cashews.exceptions import RateLimitError
 from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -65,6 +73,7 @@ from slowapi.util import get_remote_address
 
 import redcore
 import redcore.asyncio
+from redcore.asyncio.embedded import EmbeddedConnectionPool
 
 pytestmark = pytest.mark.asyncio
 
@@ -553,3 +562,100 @@ async def test_aiohttp_session_redis_storage(aclient: redcore.asyncio.Redis) -> 
         assert json.loads(await aclient.get(keys[0])).get("session", {}) == {}
         assert await (await browser.get("/")).json() == {"visits": 1}
         assert len(await aclient.keys("SID_*")) == 2
+
+
+# -- cashews -----------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def cashews_setup(request: pytest.FixtureRequest, redis_server: Any) -> Iterator[Dict[str, Any]]:
+    """``cache.setup`` arguments: cashews takes a redis:// URL and a pool
+    class. The embedded engine's pool names its engine by the URL's host."""
+    engine = f"cashews-{uuid.uuid4().hex[:12]}"
+    if request.param == "embedded":
+        # RESP2: cashews reads invalidations as messages of __redis__:invalidate.
+        yield {"settings_url": f"redis://{engine}/0?protocol=2", "connection_pool_class": EmbeddedConnectionPool}
+    else:
+        redis_server.client().flushall()
+        yield {"settings_url": f"redis://127.0.0.1:{redis_server.port}/0?protocol=2",
+               "connection_pool_class": redcore.asyncio.BlockingConnectionPool}
+    redcore._redcore.forget_engine(engine)
+
+
+@pytest.mark.parametrize("client_side", [False, True])
+async def test_cashews_cache_locks_rate_limits_and_tags(cashews_setup: Dict[str, Any], client_side: bool) -> None:
+    cache = CashewsCache()
+    cache.setup(**cashews_setup, client_side=client_side, suppress=False)
+    try:
+        await cache.clear()
+        calls: List[Any] = []
+
+        @cache(ttl="10m", key="sq:{x}")
+        async def square(x: int) -> int:
+            calls.append(x)
+            return x * x
+
+        assert [await square(3), await square(3), await square(4)] == [9, 9, 16]
+        assert calls == [3, 4]
+        await cache.set("a", {"v": 1}, expire=60)
+        assert await cache.get("a") == {"v": 1}
+        assert 50 < await cache.get_expire("a") <= 60
+        assert await cache.get_many("a", "b") == ({"v": 1}, None)
+        await cache.set_many({"k1": 1, "k2": 2}, expire=30)
+        assert sorted([k async for k in cache.scan("k*")]) == ["k1", "k2"]
+        assert sorted([k async for k, _ in cache.get_match("k*")]) == ["k1", "k2"]
+        await cache.delete_match("k*")
+        assert await cache.get_many("k1", "k2") == (None, None)
+        assert [await cache.incr("n"), await cache.incr("n", 5)] == [1, 6]
+        await cache.delete("a")
+        assert await cache.get("a") is None and not await cache.exists("a")
+        # Locks.
+        assert await cache.set_lock("lk", "me", expire=10) is True
+        assert await cache.set_lock("lk", "you", expire=10) is False
+        assert await cache.is_locked("lk")
+        assert await cache.unlock("lk", "me")
+        assert not await cache.is_locked("lk")
+
+        @cache.rate_limit(limit=2, period="1m")
+        async def limited() -> int:
+            return 1
+
+        @cache.slice_rate_limit(limit=2, period="1m")
+        async def sliding() -> int:
+            return 1
+
+        for fn in (limited, sliding):
+            assert [await fn(), await fn()] == [1, 1]
+            with pytest.raises(RateLimitError):
+                await fn()
+
+        # Tags: deleting a tag drops the keys registered under it.
+        @cache(ttl="1h", key="user:{uid}", tags=["u:{uid}"])
+        async def user(uid: int) -> Dict[str, int]:
+            calls.append(("user", uid))
+            return {"id": uid}
+
+        cache.register_tag("u:{uid}", "user:{uid}")
+        await user(1)
+        await user(1)
+        await cache.delete_tags("u:1")
+        await user(1)
+        assert calls.count(("user", 1)) == 2
+        if client_side:
+            # Another process's cache (another client) changes a key: the
+            # local copy is dropped, told by Redis through the tracking
+            # redirect to the PubSub connection.
+            await cache.set("shared", 1)
+            assert await cache.get("shared") == 1
+            other = CashewsCache()
+            other.setup(**cashews_setup, client_side=True, suppress=False)
+            try:
+                await other.set("shared", 2)
+                deadline = time.monotonic() + 3
+                while await cache.get("shared") != 2 and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                assert await cache.get("shared") == 2
+            finally:
+                await other.close()
+    finally:
+        await cache.close()

@@ -23,7 +23,12 @@ engine and on the remote client against the session's redis-server:
   redis.asyncio's ``Redis``), a ``Worker(redis_pool=...)`` in burst mode;
 - dogpile.cache: its ``dogpile.cache.redis`` backend given
   ``arguments={"connection_pool": ...}`` (its decorators, get/set of many
-  keys, and the distributed lock).
+  keys, and the distributed lock);
+- python-redis-cache: ``RedisCache(redis_client=...)`` given a redcore
+  client (its Lua script keeps a bounded sorted set of cached keys);
+- Beaker: the ``ext:redis`` cache and session backends, whose ``url``
+  may be a client (caches, decorators, invalidation, its lock taken with
+  SET NX and released in a WATCH transaction, sessions).
 
 Left out: walrus's ``listener`` (pub/sub) and ``stream_log`` (MONITOR read
 from a raw pool connection), which need a pool connection that streams
@@ -40,12 +45,15 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import pytest_asyncio
 import redis
 from arq.connections import ArqRedis
+from beaker.cache import CacheManager
+from beaker.session import Session as BeakerSession
+from beaker.util import parse_cache_config_options
 from arq.jobs import JobStatus
 from arq.worker import Retry, Worker
 from dogpile.cache import make_region
@@ -55,6 +63,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from huey import PriorityRedisHuey, RedisExpireHuey, RedisHuey, crontab
 from huey.exceptions import ResultTimeout, TaskException
+from redis_cache import RedisCache as PythonRedisCache
 from walrus import Database, IntegerField, JSONField, Model, SetField, TextField
 from walrus.rate_limit import RateLimitException
 
@@ -680,3 +689,76 @@ def test_dogpile_cache_redis_backend(url: str, client: redcore.Redis) -> None:
     assert client.exists("dp:shared") and not client.exists("_lock" + "dp:shared")
     region.delete("shared")
     assert region.get("shared") is NO_VALUE and not client.exists("dp:shared")
+
+
+# -- python-redis-cache ------------------------------------------------------------------
+
+
+def test_python_redis_cache(client: redcore.Redis) -> None:
+    cache = PythonRedisCache(redis_client=client)
+    calls: List[Any] = []
+
+    @cache.cache(ttl=60, limit=3)
+    def add(a: int, b: int = 1) -> Dict[str, int]:
+        calls.append((a, b))
+        return {"sum": a + b}
+
+    # Positional and keyword arguments make one key.
+    assert [add(1), add(1), add(a=1, b=1), add(2, 3)] == [{"sum": 2}, {"sum": 2}, {"sum": 2}, {"sum": 5}]
+    assert calls == [(1, 1), (2, 3)]
+    for i in range(5):
+        add(10 + i)
+    # `limit`: the script keeps the newest three keys and drops the others.
+    keys_key = add.instance.keys_key
+    assert client.zcard(keys_key) == 3
+    kept = [k.decode() for k in client.zrange(keys_key, 0, -1)]
+    assert kept == [add.instance.get_key([10 + i], {}) for i in (2, 3, 4)]
+    assert client.exists(add.instance.get_key([2, 3], {})) == 0
+    assert 0 < client.ttl(kept[0]) <= 60
+    add.invalidate(13)
+    assert client.zcard(keys_key) == 2
+    assert cache.mget({"fn": add, "args": [14]}, {"fn": add, "args": [99]}) == [{"sum": 15}, {"sum": 100}]
+    assert calls[-1] == (99, 1)
+    add.invalidate_all()
+    assert client.keys(f"{add.get_full_prefix()}*") == []
+
+
+# -- Beaker ------------------------------------------------------------------------------
+
+
+def test_beaker_redis_cache_and_sessions(client: redcore.Redis, tmp_path: Any) -> None:
+    options = {"cache.type": "ext:redis", "cache.url": client, "cache.expire": 60, "cache.lock_dir": str(tmp_path)}
+    manager = CacheManager(**parse_cache_config_options(options))
+    calls: List[int] = []
+
+    @manager.cache("squares", expire=60)
+    def square(x: int) -> int:
+        calls.append(x)
+        return x * x
+
+    assert [square(3), square(3), square(4)] == [9, 9, 16]
+    manager.invalidate(square, "squares", 3)
+    assert square(3) == 9 and calls == [3, 4, 3]
+    things = manager.get_cache("things", expire=30)
+    things.put("a", {"v": 1})
+    assert things.get("a") == {"v": 1} and "a" in things
+    assert 0 < client.ttl("beaker_cache:things:a") <= 30
+    # A missing value made by createfunc under Beaker's Redis lock.
+    assert things.get("made", createfunc=lambda: "once") == "once"
+    assert things.get("made") == "once"
+    assert client.keys("beaker_lock:*") == []
+    things.remove_value("a")
+    assert "a" not in things
+    things.clear()
+    assert client.keys("beaker_cache:things:*") == []
+
+    session = BeakerSession({}, type="ext:redis", url=client, timeout=300)
+    session["user"] = "ann"
+    session.save()
+    again = BeakerSession({}, id=session.id, type="ext:redis", url=client, timeout=300)
+    assert again["user"] == "ann"
+    stored = f"beaker_cache:{session.id}:session"
+    assert client.keys(f"beaker_cache:{session.id}:*") == [stored.encode()]
+    assert client.ttl(stored) >= 300
+    again.invalidate()
+    assert "user" not in again

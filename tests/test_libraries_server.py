@@ -20,6 +20,10 @@ outcome.
   one gives the result backend redcore's client (a ``RedisBackend`` whose
   ``redis`` module is redcore: its result consumer polls the pub/sub
   connection's ``can_read``).
+- celery-redbeat (it takes a URL): beat schedule entries stored in Redis,
+  the scheduler's distributed lock (redis-py's ``Lock`` with redbeat's
+  own extend script in place of ``lua_extend``), due entries sent to the
+  broker, ticks that extend the lock.
 - python-socketio's ``RedisManager`` and ``AsyncRedisManager``: a
   write-only manager (another process's emitter) emits to a room, and a
   server's manager receives it over Redis pub/sub and sends it to the
@@ -44,24 +48,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import json
 import logging
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from types import SimpleNamespace
 from typing import Any, AsyncIterator, Iterator, List, Tuple
 
 import pytest
 import redis
 import socketio
 from celery import Celery, chain, chord, group
+from celery.schedules import schedule
 from celery.backends.redis import RedisBackend
 from celery.contrib.testing import tasks as _testing_tasks  # noqa: F401  (celery.ping, for start_worker's check)
 from celery.contrib.testing.worker import start_worker
 from celery.exceptions import TaskRevokedError
 from celery.result import GroupResult
 from kombu import Connection
+from redbeat import RedBeatScheduler, RedBeatSchedulerEntry
+from redbeat.schedulers import acquire_distributed_beat_lock
 from rq import Queue as RqQueue
 from rq import SimpleWorker
 from rq_scheduler import Scheduler
@@ -400,6 +409,40 @@ def test_celery_with_a_prefixed_broker_and_a_threads_pool(url: str, client: redi
             assert [r.get(timeout=10) for r in results] == list(range(1, 11))
         assert all(k.startswith((b"q:", b"r:", b"_kombu")) for k in client.keys("*"))
         assert client.exists(f"r:celery-task-meta-{results[0].id}") == 1
+    finally:
+        app.close()
+
+
+def test_celery_redbeat_scheduler(url: str, client: redis.Redis) -> None:
+    app = celery_app(url, redbeat_redis_url=url, redbeat_key_prefix="rb:", redbeat_lock_timeout=5,
+                     beat_max_loop_interval=1)
+    add = f"{app.main}.add"
+    try:
+        every = RedBeatSchedulerEntry("every-second", add, schedule(datetime.timedelta(seconds=1)), args=[1, 2], app=app)
+        every.save()
+        hourly = RedBeatSchedulerEntry("hourly", add, schedule(datetime.timedelta(hours=1)), args=[0, 0], app=app)
+        hourly.save()
+        assert client.zrange("rb::schedule", 0, -1) == [b"rb:every-second", b"rb:hourly"]
+        loaded = RedBeatSchedulerEntry.from_key("rb:every-second", app=app)
+        assert (loaded.name, loaded.task, loaded.args) == ("every-second", add, [1, 2])
+        scheduler = RedBeatScheduler(app=app)
+        # What beat does at startup (its beat_init signal): take the lock.
+        acquire_distributed_beat_lock(sender=SimpleNamespace(scheduler=scheduler))
+        assert 0 < client.pttl("rb::lock") <= 5000
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline:
+            time.sleep(min(scheduler.tick(), 0.1))
+        # A tick extends the lock to its timeout (not by it).
+        client.pexpire("rb::lock", 1000)
+        scheduler.tick()
+        assert 4000 < client.pttl("rb::lock") <= 5000
+        sent = [json.loads(m)["headers"]["task"] for m in client.lrange("celery", 0, -1)]
+        assert 1 <= len(sent) <= 4 and set(sent) == {add}
+        assert "last_run_at" in json.loads(client.hget("rb:every-second", "meta"))
+        hourly.delete()
+        assert client.exists("rb:hourly") == 0 and client.zscore("rb::schedule", "rb:hourly") is None
+        scheduler.close()
+        assert client.exists("rb::lock") == 0
     finally:
         app.close()
 

@@ -123,6 +123,49 @@ def test_subscribe_and_get_message(make_pool: Callable[..., Any], decode: bool, 
         ps.close()
 
 
+def setup_before_subscribing(name: str, prefix: str) -> List[List[Any]]:
+    """What a PubSub's connection is told before it subscribes: a name, a
+    database, and CLIENT TRACKING redirected to itself (cashews'
+    client-side cache does this), the CLIENT ID coming first."""
+    return [["CLIENT", "SETNAME", name], ["SELECT", 5], ["CLIENT", "ID"]], [
+        "CLIENT", "TRACKING", "on", "REDIRECT", None, "BCAST", "PREFIX", prefix]
+
+
+def check_subscribed_connection(clients: List[Dict[str, Any]], name: str, cid: int) -> None:
+    """The subscribed connection is the one the commands went to."""
+    mine = [c for c in clients if c["name"] == name]
+    assert [(c["id"], c["flags"], c["db"], c["sub"], c["redir"]) for c in mine] == [
+        (str(cid), "PtB", "5", "1", str(cid))]
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_subscribing_keeps_the_connection(make_pool: Callable[..., Any], protocol: int) -> None:
+    # A connection that subscribes stays the same connection: its name,
+    # database, id and CLIENT TRACKING carry on into pub/sub mode.
+    r = redis.Redis(connection_pool=make_pool(protocol=protocol))
+    name, prefix = f"sub-{_name()}", f"p{_name()}:"
+    ps = r.pubsub()
+    try:
+        setup, tracking = setup_before_subscribing(name, prefix)
+        for command in setup:
+            ps.execute_command(*command)
+            cid = ps.parse_response()
+        tracking[4] = cid
+        ps.execute_command(*tracking)
+        assert ps.parse_response() == b"OK"
+        ps.subscribe("__redis__:invalidate")
+        assert ps.get_message(timeout=2)["type"] == "subscribe"
+        check_subscribed_connection(r.client_list(), name, cid)
+        r.set(f"{prefix}1", "x")
+        if protocol == 2:
+            assert ps.get_message(timeout=2) == msg("message", b"__redis__:invalidate", [f"{prefix}1".encode()])
+        else:
+            # An `invalidate` push: redis-py's PubSub has no handler for it.
+            assert ps.get_message(timeout=0.3) is None
+    finally:
+        ps.close()
+
+
 @pytest.mark.parametrize("protocol", [2, 3])
 def test_patterns_and_shard_channels(make_pool: Callable[..., Any], protocol: int) -> None:
     r = redis.Redis(connection_pool=make_pool(protocol=protocol))
@@ -502,6 +545,34 @@ async def test_async_subscribe_and_get_message(make_apool: Callable[..., Any], d
         assert await ps.get_message(timeout=2) == msg("message", text(ch, decode), text("hello", decode))
         await r.set(f"k-{ch}", "v")
         assert await r.get(f"k-{ch}") == text("v", decode)
+    finally:
+        await ps.aclose()
+        await pool.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("protocol", [2, 3])
+async def test_async_subscribing_keeps_the_connection(make_apool: Callable[..., Any], protocol: int) -> None:
+    pool = make_apool(protocol=protocol)
+    r = redis.asyncio.Redis(connection_pool=pool)
+    name, prefix = f"sub-{_name()}", f"p{_name()}:"
+    ps = r.pubsub()
+    try:
+        setup, tracking = setup_before_subscribing(name, prefix)
+        for command in setup:
+            await ps.execute_command(*command)
+            cid = await ps.parse_response()
+        tracking[4] = cid
+        await ps.execute_command(*tracking)
+        assert await ps.parse_response() == b"OK"
+        await ps.subscribe("__redis__:invalidate")
+        assert (await ps.get_message(timeout=2))["type"] == "subscribe"
+        check_subscribed_connection(await r.client_list(), name, cid)
+        await r.set(f"{prefix}1", "x")
+        if protocol == 2:
+            assert await ps.get_message(timeout=2) == msg("message", b"__redis__:invalidate", [f"{prefix}1".encode()])
+        else:
+            assert await ps.get_message(timeout=0.3) is None
     finally:
         await ps.aclose()
         await pool.disconnect()

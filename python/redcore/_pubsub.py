@@ -141,20 +141,24 @@ class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # re
         """Sends a command on the pub/sub connection; its reply arrives as a
         message (do not read it here: it could be a published message)."""
         with self._lock:
-            if self.connection is None:
-                self.connection = self.client._subscriber()
-                if hasattr(self.connection, "on_connect"):
-                    # A network connection that drops reconnects by itself
-                    # and calls this to restore the subscriptions. Held
-                    # weakly: a PubSub dropped without close() must still be
-                    # collected (and its connection closed), and the Rust
-                    # connection cannot take part in a garbage cycle.
-                    self.connection.on_connect = weak_call(self.on_connect)
-                track = getattr(self.connection_pool, "_track_subscriber", None)
-                if track is not None:
-                    # A Sentinel master pool moves it on a failover.
-                    track(self.connection)
-            self.connection.send(*args)
+            self._open_connection().send(*args)
+
+    def _open_connection(self) -> Any:
+        """The pub/sub connection, opened on first use (under ``_lock``)."""
+        if self.connection is None:
+            self.connection = self.client._subscriber()
+            if hasattr(self.connection, "on_connect"):
+                # A network connection that drops reconnects by itself
+                # and calls this to restore the subscriptions. Held
+                # weakly: a PubSub dropped without close() must still be
+                # collected (and its connection closed), and the Rust
+                # connection cannot take part in a garbage cycle.
+                self.connection.on_connect = weak_call(self.on_connect)
+            track = getattr(self.connection_pool, "_track_subscriber", None)
+            if track is not None:
+                # A Sentinel master pool moves it on a failover.
+                track(self.connection)
+        return self.connection
 
     def _key(self, name: Any) -> Any:
         """A channel name as replies show it (bytes, or str when decoding)."""
@@ -233,9 +237,14 @@ class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # re
         message) goes through ``push_handler_func`` when one was given, and
         what it returns stands for the push, as in redis-py."""
         response = conn.read(timeout)
-        if (self.push_handler_func is not None and isinstance(response, list)
-                and getattr(self.client, "_protocol", None) != 2):
-            return self.push_handler_func(response)
+        if isinstance(response, list) and getattr(self.client, "_protocol", None) != 2:
+            if len(response) == 2 and response[0] in (b"invalidate", "invalidate"):
+                # A RESP3 CLIENT TRACKING invalidation: redis-py's parser
+                # hands it to an invalidation handler, which a PubSub has
+                # not, and reads on (the read gives nothing).
+                return None
+            if self.push_handler_func is not None:
+                return self.push_handler_func(response)
         return response
 
     def listen(self) -> Iterator[Dict[str, Any]]:

@@ -261,7 +261,7 @@ class Connection(ConnectCallbacks, *redis_base("redis.connection", "Connection")
         order through :meth:`can_read` / :meth:`read_response`."""
         self.connect()
         if self._sub is None and _command_name(args) in _SUBSCRIBE_COMMANDS:
-            self._sub = self._client._subscriber()
+            self._sub = self._client._subscriber(True)
             if hasattr(self._sub, "on_connect"):
                 # A server subscriber that reconnects by itself (the
                 # pool's retry policy allows it) re-subscribes through
@@ -1053,10 +1053,13 @@ def parse_memory_url(url: str) -> Dict[str, Any]:
     """``memory://[name][/db][?decode_responses=true&encoding=...&protocol=2]`` as
     :class:`EmbeddedConnectionPool` arguments; persistence parameters
     (``dir``, ``dbfilename``, ``appendonly``, ``save=60+1000``, ``maxmemory``,
-    ...) become the engine's startup ``config``."""
+    ...) become the engine's startup ``config``. A URL of another scheme
+    (``redis://name:6379/0``, from a library that takes only those and a
+    pool class) names the engine by its host."""
     parsed = urlparse(url)
     persistence: Dict[str, Any] = {}
-    kwargs: Dict[str, Any] = {"name": unquote(parsed.netloc or "")}
+    name = unquote(parsed.netloc or "") if parsed.scheme.lower() == "memory" else parsed.hostname or ""
+    kwargs: Dict[str, Any] = {"name": name}
     path = parsed.path.strip("/")
     if path:
         try:
@@ -1157,6 +1160,14 @@ class EmbeddedConnectionPool(ConnectionPool):
     ``get_connection()`` hands out connections to the engine, each with its
     own state (selected database, MULTI, WATCH).
     """
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> "EmbeddedConnectionPool":
+        """A pool from a ``memory://[name][/db]`` URL (what it gives wins
+        over ``kwargs``, as for redis:// URLs). For a library that takes a
+        pool class and only ``redis://`` URLs, ``redis://name/db`` names the
+        engine by its host."""
+        return cls(**{**kwargs, **parse_memory_url(url)})
 
     def __init__(self, connection_class: Type[Connection] = None, max_connections: Optional[int] = None, **connection_kwargs: Any) -> None:  # type: ignore[assignment]
         host = connection_kwargs.pop("host", None)

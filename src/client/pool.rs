@@ -218,6 +218,13 @@ impl Pool {
         self.forget_one();
     }
 
+    /// Takes `conn` out of the pool's count: its new owner (a subscriber)
+    /// closes it.
+    pub fn detach(&self, conn: Connection) -> Connection {
+        self.forget_one();
+        conn
+    }
+
     fn forget_one(&self) {
         let mut state = self.state.lock();
         state.created = state.created.saturating_sub(1);

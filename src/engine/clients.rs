@@ -320,6 +320,17 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
     if e.blocked {
         flags.push('b');
     }
+    let tracking = store.tracking.clients.get(&e.id);
+    if let Some(o) = tracking {
+        flags.push('t');
+        // CLIENT TRACKINGINFO's broken_redirect: the target is gone.
+        if o.redirect != 0 && !store.clients.map.contains_key(&o.redirect) {
+            flags.push('R');
+        }
+        if o.bcast {
+            flags.push('B');
+        }
+    }
     if e.socket.as_ref().is_some_and(|s| s.unix) {
         flags.push('U');
     }
@@ -345,7 +356,7 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
         String::new()
     };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} {} cmd={} user={} redir=-1 resp={}{lib}\n",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} {} cmd={} user={} redir={} resp={}{lib}\n",
         e.id,
         e.addr(),
         e.laddr(),
@@ -362,6 +373,7 @@ pub fn line(store: &Store, e: &ClientInfo, now: i64) -> String {
         io_fields(e),
         e.last_cmd,
         String::from_utf8_lossy(&e.user),
+        tracking.map_or(-1, |o| o.redirect as i64),
         if e.resp3 { 3 } else { 2 },
     )
 }

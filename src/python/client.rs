@@ -661,6 +661,50 @@ impl Client {
             .as_ref()
             .ok_or_else(|| PyTypeError::new_err("not a pipeline"))
     }
+
+    /// The subscriber `_subscriber(take_over=True)` makes of this client's
+    /// own connection: an embedded connection client's state (left with a
+    /// fresh one), or a remote single-connection client's open socket.
+    /// None when there is nothing to take over (no socket open yet).
+    fn take_over_connection(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        match &*self.backend {
+            Backend::Embedded(_) => {
+                let Some(pipe) = &self.pipe else {
+                    return Ok(None);
+                };
+                let state = {
+                    let mut held = pipe.state.lock();
+                    let db = held.db;
+                    std::mem::replace(&mut *held, ClientState::new(db))
+                };
+                let sub = super::subscriber::Subscriber::taking_over(
+                    self.backend.clone(),
+                    state,
+                    self.dec.clone(),
+                );
+                Ok(Some(Py::new(py, sub)?.into_any()))
+            }
+            Backend::Remote(remote) => {
+                let Some(conn) = remote.take_single() else {
+                    return Ok(None);
+                };
+                let mut config = remote
+                    .pool
+                    .resolved_config()
+                    .map_err(|e| remote::exception(py, &e))?;
+                config.db = self.db.load(Ordering::Relaxed);
+                let sub = super::remote_pubsub::RemoteSubscriber::new(
+                    Arc::new(config),
+                    remote.pool.resolver(),
+                    remote.retry_obj(py),
+                    self.dec.clone(),
+                );
+                sub.adopt(conn);
+                Ok(Some(Py::new(py, sub)?.into_any()))
+            }
+            Backend::Cluster(_) => Ok(None),
+        }
+    }
 }
 
 /// The engine `name` (or a private one) with startup settings `config`
@@ -968,7 +1012,16 @@ impl Client {
     }
 
     /// A new pub/sub connection sharing this client's backend and settings.
-    fn _subscriber(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    /// With `take_over`, the connection of a pool's connection client
+    /// (its engine client, or its socket) becomes the subscriber, keeping
+    /// its id and state, as a socket that subscribes does.
+    #[pyo3(signature = (take_over=false))]
+    fn _subscriber(&self, py: Python<'_>, take_over: bool) -> PyResult<Py<PyAny>> {
+        if take_over {
+            if let Some(sub) = self.take_over_connection(py)? {
+                return Ok(sub);
+            }
+        }
         Ok(match &*self.backend {
             Backend::Remote(remote) => {
                 // A Sentinel-managed pool subscribes on the current master.

@@ -383,6 +383,18 @@ impl Remote {
         }
     }
 
+    /// Takes the open socket of a `single_connection_client` out of the
+    /// pool's count, for a subscriber that carries it on (None when it
+    /// has none, or the server dropped it).
+    pub fn take_single(&self) -> Option<Connection> {
+        let mut conn = self.single.as_ref()?.lock().take()?;
+        if conn.is_stale() {
+            self.pool.discard(conn);
+            return None;
+        }
+        Some(self.pool.detach(conn))
+    }
+
     pub fn retry_obj(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         self.retry.lock().retry.as_ref().map(|r| r.clone_ref(py))
     }

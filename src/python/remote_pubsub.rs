@@ -75,6 +75,13 @@ impl RemoteSubscriber {
         }
     }
 
+    /// Carries on `conn`, an open connection (see `Client::_subscriber`);
+    /// a later reconnection re-subscribes through `on_connect`.
+    pub(crate) fn adopt(&self, conn: Connection) {
+        *self.conn.lock() = Some(conn);
+        self.connected_once.store(true, Ordering::Release);
+    }
+
     /// Locks the connection without holding the GIL while waiting: the
     /// holder may be a reader that needs the GIL back to finish.
     fn lock_conn(&self, py: Python<'_>) -> MutexGuard<'_, Option<Connection>> {

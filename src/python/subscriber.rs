@@ -93,12 +93,23 @@ impl Subscriber {
         dec: Decoder,
         credentials: Option<(Option<bytes::Bytes>, bytes::Bytes)>,
     ) -> Subscriber {
-        let queue = Arc::new(Queue::default());
         let mut state = ClientState::new(db);
         // The client's protocol: a RESP3 subscriber's PING answers PONG,
         // not a RESP2 pong message.
         state.resp3 = dec.resp3;
         state.credentials = credentials;
+        Subscriber::taking_over(backend, state, dec)
+    }
+
+    /// A subscriber that carries on connection `state` (its id, name,
+    /// database, protocol, CLIENT TRACKING...), as a socket that
+    /// subscribes stays the same connection.
+    pub(crate) fn taking_over(
+        backend: Arc<Backend>,
+        mut state: ClientState,
+        dec: Decoder,
+    ) -> Subscriber {
+        let queue = Arc::new(Queue::default());
         let sink: SinkRef = queue.clone();
         state.sink = Some(SubscriberSink(sink));
         Subscriber {

@@ -446,3 +446,53 @@ def test_tracking_bcast_and_errors(untracked):
         "CLIENT CACHING can be called only when the client is in tracking mode"
     )
     p.close()
+
+
+def test_client_list_shows_tracking_and_its_redirect(untracked):
+    r = untracked()
+    sink = untracked()
+    p = sink.pubsub()
+    p.subscribe("__redis__:invalidate")
+    p.get_message(timeout=1)
+    sink_id = int([c for c in r.client_list(_type="pubsub") if c["sub"] == "1"][-1]["id"])
+    me = r.client_id()
+    r.client_tracking_on(clientid=sink_id, bcast=True, prefix=["t:"])
+    mine = r.client_info()
+    assert (mine["flags"], mine["redir"]) == ("tB", str(sink_id))
+    other = untracked()
+    other.client_tracking_on(optin=True)
+    theirs = other.client_info()
+    assert (theirs["flags"], theirs["redir"]) == ("t", "0")
+    p.close()
+    # The target is gone: the next invalidation finds its redirect broken.
+    other.set("t:1", "x")
+    deadline = time.time() + 2
+    while "R" not in r.client_info()["flags"] and time.time() < deadline:
+        time.sleep(0.02)
+    assert r.client_info()["flags"] == "tRB"
+    assert [c["flags"] for c in r.client_list() if c["id"] == str(me)] == ["tRB"]
+    r.client_tracking_off()
+    other.client_tracking_off()
+    assert (r.client_info()["flags"], r.client_info()["redir"]) == ("N", "-1")
+
+
+def test_resp3_pubsub_tracking_itself_reads_no_invalidation(untracked):
+    # A RESP3 connection tracking for itself gets `invalidate` pushes;
+    # redis-py's PubSub has no invalidation handler and reads past them.
+    c = untracked(protocol=3)
+    p = c.pubsub()
+    p.execute_command("CLIENT", "ID")
+    cid = p.parse_response()
+    p.execute_command("CLIENT", "TRACKING", "on", "REDIRECT", cid, "BCAST", "PREFIX", "s:")
+    assert p.parse_response() in (b"OK", "OK")
+    p.subscribe("news")
+    assert p.get_message(timeout=1)["type"] == "subscribe"
+    untracked().set("s:1", "x")
+    assert p.get_message(timeout=0.3) is None
+    c.publish("news", "hi")
+    deadline = time.time() + 2
+    message = None
+    while message is None and time.time() < deadline:
+        message = p.get_message(timeout=0.1)
+    assert message is not None and (message["type"], message["data"]) == ("message", b"hi")
+    p.close()

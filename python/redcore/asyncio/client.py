@@ -872,6 +872,11 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
             self._core.multi()
         self.explicit_transaction = True
 
+    async def discard(self) -> None:
+        """Queue DISCARD: inside the transaction it drops the commands
+        queued before it, and :meth:`execute` raises (EXEC without MULTI)."""
+        await self.execute_command("DISCARD")
+
     async def reset(self) -> None:
         """Forget queued commands, UNWATCH and give back the connection."""
         conn, self._conn = self._conn, None

@@ -225,7 +225,9 @@ class EmbeddedConnectionPool(*redis_base("redis.asyncio.connection", "Connection
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "EmbeddedConnectionPool":
         """A pool from a ``memory://[name][/db]`` URL (what it gives wins
-        over ``kwargs``, as for redis:// URLs)."""
+        over ``kwargs``, as for redis:// URLs). For a library that takes a
+        pool class and only ``redis://`` URLs (cashews),
+        ``redis://name/db`` names the engine by its host."""
         return cls(**{**kwargs, **_sync_connection.parse_memory_url(url)})
 
     def __repr__(self) -> str:

@@ -140,6 +140,7 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
 
     PUBLISH_MESSAGE_TYPES = ("message", "pmessage", "smessage")
     UNSUBSCRIBE_MESSAGE_TYPES = ("unsubscribe", "punsubscribe", "sunsubscribe")
+    HEALTH_CHECK_MESSAGE = _SyncPubSub.HEALTH_CHECK_MESSAGE
 
     def __init__(self, client: Any, shard_hint: Any = None, ignore_subscribe_messages: bool = False, **kwargs: Any) -> None:
         self.client = client
@@ -278,9 +279,70 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
         self._p.ping(message)
 
     async def execute_command(self, *args: Any) -> None:
-        """Sends a command on the subscriber connection."""
+        """Sends a command on the subscriber connection; its reply arrives
+        in order with the messages (:meth:`parse_response` reads it)."""
         await self._connected()
         self._p.execute_command(*args)
+
+    async def connect(self) -> None:
+        """Opens the subscriber connection (the first command opens it too)."""
+        await self._connected()
+        with self._p._lock:
+            self._p._open_connection()
+
+    async def on_connect(self, connection: Any = None) -> None:
+        """Subscribes again to every channel, pattern and shard channel
+        (what a reconnection does by itself)."""
+        self._p.on_connect(connection)
+
+    async def check_health(self) -> None:
+        """Nothing to do: a dropped server connection is reopened, with its
+        subscriptions, on the next call."""
+
+    async def parse_response(self, block: bool = True, timeout: float = 0) -> Any:
+        """The next raw reply or message, as the server sent it: waits for
+        one when ``block``, else up to ``timeout`` seconds (then None)."""
+        if self._p.connection is None:
+            raise RuntimeError("pubsub connection not set: did you forget to call subscribe() or psubscribe()?")
+        loop = asyncio.get_running_loop()
+        deadline = None if block else loop.time() + timeout
+        step = _FIRST_POLL
+        while True:
+            await self._connected()
+            conn = self._p.connection
+            event = self._wakeup()
+            if event is not None:
+                event.clear()
+            if conn.pending():
+                return self._p.parse_response(block=False, timeout=0)
+            if not await self._pause(event, deadline, step):
+                return None
+            step = min(step * 2, _MAX_POLL)
+
+    async def handle_message(self, response: Any, ignore_subscribe_messages: bool = False) -> Optional[Dict[str, Any]]:
+        """A raw reply (from :meth:`parse_response`) as a message dict,
+        keeping the subscriptions up to date; a message for a channel with
+        a handler goes to the handler (awaited) and gives None."""
+        message = self._p.handle_message(response, ignore_subscribe_messages)
+        await self._run_handlers()
+        return message
+
+    async def _pause(self, event: Optional[asyncio.Event], deadline: Optional[float], step: float) -> bool:
+        """Waits until ``event`` is set (or ``step`` seconds when there is no
+        event to wait on), at most until ``deadline`` (loop time; None: no
+        limit); False when the deadline has passed."""
+        loop = asyncio.get_running_loop()
+        left = None if deadline is None else deadline - loop.time()
+        if left is not None and left <= 0:
+            return False
+        if event is None:
+            await asyncio.sleep(step if left is None else min(step, left))
+            return True
+        try:
+            await asyncio.wait_for(event.wait(), left)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
     async def _run_handlers(self) -> bool:
         ran = bool(self._handled)
@@ -314,17 +376,10 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
                     # A message, or a reply read and ignored (redis-py
                     # returns None for that too).
                     return message
-            left = None if deadline is None else deadline - loop.time()
-            if left is not None and left <= 0:
+            if not await self._pause(event, deadline, step):
                 return None
-            if event is not None:
-                try:
-                    await asyncio.wait_for(event.wait(), left)
-                except asyncio.TimeoutError:
-                    return None
-                continue
-            await asyncio.sleep(step if left is None else min(step, left))
-            step = min(step * 2, _MAX_POLL)
+            if event is None:
+                step = min(step * 2, _MAX_POLL)
 
     get_sharded_message = get_message
 
