@@ -404,6 +404,13 @@ async def test_pubsub_low_level_reads(amake: Any) -> None:
     assert await p.handle_message(await asyncio.wait_for(p.parse_response(), 2)) is None
     assert [m["data"] for m in seen] == [b"hi"]
     assert p.HEALTH_CHECK_MESSAGE == "redis-py-health-check"
+    # The bookkeeping Litestar's channels backend reads.
+    assert p.encoder.decode_responses is False and p.shard_channels == {}
+    await p.unsubscribe("news")
+    assert p.pending_unsubscribe_channels == {b"news"}
+    message = await p.handle_message(await asyncio.wait_for(p.parse_response(), 2))
+    assert message["type"] == "unsubscribe" and p.pending_unsubscribe_channels == set()
+    assert set(p.channels) == {b"__redis__:invalidate"}
     await p.aclose()
 
 

@@ -28,7 +28,11 @@ engine and on the remote client against the session's redis-server:
   ``EmbeddedConnectionPool`` for the embedded engine; cashews wraps the
   pool in redis.asyncio's ``Redis``), including its client-side cache,
   which turns on CLIENT TRACKING on its PubSub's connection, redirected
-  to that connection itself, before subscribing.
+  to that connection itself, before subscribing;
+- Litestar: ``RedisStore(client)`` (get-and-renew and delete-all Lua
+  scripts, namespaces) behind the response cache, server-side sessions
+  and the rate limiter, and its channels plugin's pub/sub and stream
+  backends (Lua publish scripts, redis.asyncio's ``PubSub``).
 
 The versions are pinned in ``requirements-test.txt``.
 """
@@ -36,6 +40,7 @@ The versions are pinned in ``requirements-test.txt``.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import time
 import uuid
@@ -61,7 +66,18 @@ from fastapi_cache import FastAPICache
 from fastapi_cache.backends.redis import RedisBackend
 from fastapi_cache.decorator import cache
 from fastapi_limiter.depends import RateLimiter
+from faststream.redis import ListSub, RedisBroker, StreamSub
 from limits import parse
+from litestar import Litestar
+from litestar import Request as LitestarRequest
+from litestar import get as litestar_get
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend, RedisChannelsStreamBackend
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.stores.redis import RedisStore as LitestarRedisStore
+from litestar.testing import AsyncTestClient as LitestarTestClient
 from limits.aio import strategies as aio_strategies
 from limits.aio.storage import RedisStorage as AsyncRedisStorage
 from pyrate_limiter import BucketFactory, Duration, Limiter, Rate, RateItem
@@ -659,3 +675,134 @@ async def test_cashews_cache_locks_rate_limits_and_tags(cashews_setup: Dict[str,
                 await other.close()
     finally:
         await cache.close()
+
+
+# -- Litestar ----------------------------------------------------------------------------
+
+
+async def test_litestar_redis_store_cache_sessions_and_rate_limits(aclient: redcore.asyncio.Redis) -> None:
+    store = LitestarRedisStore(aclient, namespace="app")
+    await store.set("a", "1", expires_in=60)
+    assert await store.get("a") == b"1" and 50 < await store.expires_in("a") <= 60
+    # get with renew_for runs the get-and-renew script.
+    assert await store.get("a", renew_for=datetime.timedelta(seconds=500)) == b"1"
+    assert 490 < await store.expires_in("a") <= 500
+    nested = store.with_namespace("sub")
+    await nested.set("x", b"y")
+    assert sorted(await aclient.keys("*")) == [b"app:a", b"app_sub:x"]
+    assert await store.exists("a")
+    await store.delete("a")
+    assert not await store.exists("a")
+    await nested.delete_all()
+    assert await aclient.keys("*") == []
+
+    calls: List[int] = []
+
+    @litestar_get("/cached", cache=60)
+    async def cached() -> Dict[str, int]:
+        calls.append(1)
+        return {"n": len(calls)}
+
+    @litestar_get("/visit")
+    async def visit(request: LitestarRequest) -> Dict[str, int]:
+        request.session["n"] = request.session.get("n", 0) + 1
+        return {"n": request.session["n"]}
+
+    @litestar_get("/limited")
+    async def limited() -> str:
+        return "ok"
+
+    # The app runs on the test client's own event loop: its stores get a
+    # client of their own on the same data, closed on that loop.
+    app_client = redcore.asyncio.Redis(**aclient.connection_pool.connection_kwargs)
+    app = Litestar(
+        [cached, visit, limited],
+        stores={name: LitestarRedisStore(app_client, namespace=name) for name in ("response_cache", "sessions", "rate_limit")},
+        middleware=[ServerSideSessionConfig().middleware,
+                    RateLimitConfig(rate_limit=("minute", 3), exclude=["/cached", "/visit"]).middleware],
+        response_cache_config=ResponseCacheConfig(store="response_cache"),
+        on_shutdown=[app_client.aclose],
+    )
+    async with LitestarTestClient(app) as http_client:
+        assert [(await http_client.get("/cached")).json() for _ in range(2)] == [{"n": 1}, {"n": 1}]
+        assert [(await http_client.get("/visit")).json()["n"] for _ in range(3)] == [1, 2, 3]
+        assert [(await http_client.get("/limited")).status_code for _ in range(4)] == [200, 200, 200, 429]
+    namespaces = {k.decode().split(":", 1)[0] for k in await aclient.keys("*")}
+    assert namespaces == {"response_cache", "sessions", "rate_limit"}
+
+
+@pytest.mark.parametrize("backend", ["pubsub", "stream"])
+async def test_litestar_channels_redis_backends(aclient: redcore.asyncio.Redis, backend: str) -> None:
+    if backend == "pubsub":
+        channels_backend: Any = RedisChannelsPubSubBackend(redis=aclient)
+    else:
+        channels_backend = RedisChannelsStreamBackend(redis=aclient, history=10, stream_ttl=60_000)
+    plugin = ChannelsPlugin(backend=channels_backend, channels=["news", "sport"])
+    async with plugin:
+        subscriber = await plugin.subscribe(["news"])
+        for data, channel in ((b"hello", "news"), (b"other", "sport"), (b"again", "news")):
+            await plugin.wait_published(data, channel)
+        got: List[bytes] = []
+
+        async def take_two() -> None:
+            async for event in subscriber.iter_events():
+                got.append(event)
+                if len(got) == 2:
+                    break
+
+        await asyncio.wait_for(take_two(), 5)
+        assert got == [b"hello", b"again"]
+        if backend == "stream":
+            # A capped stream per channel, which expires.
+            assert await channels_backend.get_history("news", 5) == [b"hello", b"again"]
+            assert sorted(await aclient.keys("*")) == [b"LITESTAR_CHANNELS_NEWS", b"LITESTAR_CHANNELS_SPORT"]
+            assert 0 < await aclient.pttl("LITESTAR_CHANNELS_NEWS") <= 60_000
+        await plugin.unsubscribe(subscriber)
+
+
+# -- FastStream --------------------------------------------------------------------------
+
+
+async def test_faststream_redis_broker(aclient: redcore.asyncio.Redis) -> None:
+    kw = aclient.connection_pool.connection_kwargs
+    if str(kw["host"]).startswith("memory://"):
+        broker = RedisBroker(host=kw["host"], connection_class=redcore.asyncio.Connection)
+    else:
+        broker = RedisBroker(f"redis://{kw['host']}:{kw['port']}/0", connection_class=redcore.asyncio.Connection)
+    got: Dict[str, List[Any]] = {"channel": [], "list": [], "stream": [], "batch": []}
+
+    @broker.subscriber("news")
+    async def on_news(message: str) -> None:
+        got["channel"].append(message)
+
+    @broker.subscriber(list="jobs")
+    async def on_job(message: Dict[str, int]) -> None:
+        got["list"].append(message)
+
+    @broker.subscriber(stream=StreamSub("events", group="workers", consumer="w1"))
+    async def on_event(message: Dict[str, int]) -> None:
+        got["stream"].append(message)
+
+    @broker.subscriber(list=ListSub("bulk", batch=True, max_records=10))
+    async def on_bulk(messages: List[int]) -> None:
+        got["batch"].append(sorted(messages))
+
+    @broker.subscriber("double")
+    async def on_double(n: int) -> int:
+        return n * 2
+
+    async with broker:
+        await broker.start()
+        await broker.publish("hello", channel="news")
+        await broker.publish({"n": 1}, list="jobs")
+        await broker.publish({"e": 1}, stream="events")
+        await broker.publish_batch(1, 2, 3, list="bulk")
+        reply = await broker.request(21, channel="double", timeout=3)
+        assert await reply.decode() == 42
+        deadline = time.monotonic() + 5
+        while not all(got.values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    assert got == {"channel": ["hello"], "list": [{"n": 1}], "stream": [{"e": 1}], "batch": [[1, 2, 3]]}
+    # The stream's consumer group acknowledged what it handled.
+    groups = await aclient.xinfo_groups("events")
+    assert [(g["name"], g["pending"]) for g in groups] == [(b"workers", 0)]

@@ -28,7 +28,10 @@ engine and on the remote client against the session's redis-server:
   client (its Lua script keeps a bounded sorted set of cached keys);
 - Beaker: the ``ext:redis`` cache and session backends, whose ``url``
   may be a client (caches, decorators, invalidation, its lock taken with
-  SET NX and released in a WATCH transaction, sessions).
+  SET NX and released in a WATCH transaction, sessions);
+- APScheduler 3: ``RedisJobStore(connection_pool=...)`` behind a
+  ``BackgroundScheduler`` (interval and date jobs, pause, resume, modify,
+  remove, and jobs found again by a new scheduler on the same store).
 
 Left out: walrus's ``listener`` (pub/sub) and ``stream_log`` (MONITOR read
 from a raw pool connection), which need a pool connection that streams
@@ -50,6 +53,8 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import pytest_asyncio
 import redis
+from apscheduler.jobstores.redis import RedisJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from arq.connections import ArqRedis
 from beaker.cache import CacheManager
 from beaker.session import Session as BeakerSession
@@ -762,3 +767,59 @@ def test_beaker_redis_cache_and_sessions(client: redcore.Redis, tmp_path: Any) -
     assert client.ttl(stored) >= 300
     again.invalidate()
     assert "user" not in again
+
+
+# -- APScheduler -------------------------------------------------------------------------
+
+# What the scheduled job saw (APScheduler stores the job's function by
+# reference, so it is a module-level function).
+APS_TICKS: List[str] = []
+
+
+def aps_tick(label: str) -> None:
+    APS_TICKS.append(label)
+
+
+def test_apscheduler_redis_job_store(url: str, client: redcore.Redis) -> None:
+    pool = redcore.ConnectionPool.from_url(url)
+
+    def scheduler() -> BackgroundScheduler:
+        store = RedisJobStore(connection_pool=pool, jobs_key="aps:jobs", run_times_key="aps:times")
+        return BackgroundScheduler(jobstores={"default": store}, timezone="UTC")
+
+    APS_TICKS.clear()
+    first = scheduler()
+    first.start()
+    try:
+        first.add_job(aps_tick, "interval", seconds=0.2, id="ticker", args=["tick"])
+        later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+        first.add_job(aps_tick, "date", run_date=later, id="later", args=["later"])
+        # Jobs are pickled in a hash; their next run times are a sorted set.
+        assert sorted(client.hkeys("aps:jobs")) == [b"later", b"ticker"]
+        assert [m for m, _ in client.zrange("aps:times", 0, -1, withscores=True)] == [b"ticker", b"later"]
+        assert abs(client.zscore("aps:times", "later") - later.timestamp()) < 1
+        deadline = time.monotonic() + 5
+        while len(APS_TICKS) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert APS_TICKS[:3] == ["tick"] * 3
+        first.pause_job("ticker")
+        assert client.zscore("aps:times", "ticker") is None
+        paused_at = len(APS_TICKS)
+        time.sleep(0.5)
+        assert len(APS_TICKS) - paused_at <= 1
+        first.modify_job("later", args=["changed"])
+        first.resume_job("ticker")
+        assert client.zscore("aps:times", "ticker") is not None
+        first.remove_job("ticker")
+        assert client.hkeys("aps:jobs") == [b"later"]
+    finally:
+        first.shutdown(wait=True)
+    # Another scheduler (another process, after a restart) finds the job.
+    second = scheduler()
+    second.start(paused=True)
+    try:
+        assert [(j.id, list(j.args)) for j in second.get_jobs()] == [("later", ["changed"])]
+        second.remove_all_jobs()
+        assert client.exists("aps:jobs", "aps:times") == 0
+    finally:
+        second.shutdown()

@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Union
 
 from ._callbacks import _str
 from .commands._util import list_or_args
+from .connection import Encoder
 from .exceptions import PubSubError
 from ._compat import adopt, redis_base, weak_call
 
@@ -88,6 +89,8 @@ class PubSub(*redis_base("redis.client", "PubSub")):  # type: ignore[misc]  # re
         self._lock = threading.RLock()
         self._decode = bool(client._decode_responses)
         self._encoding = client._encoding
+        # What redis-py's PubSub decodes names with (``encoder.decode``).
+        self.encoder = Encoder(*self._encoding, self._decode)
         self.reset()
 
     def __enter__(self) -> "PubSub":

@@ -51,6 +51,8 @@ def test_patterns_and_decode(make):
         "type": "pmessage", "pattern": "user:*", "channel": "user:42", "data": "login"
     }
     assert other.pubsub_numpat() == 1
+    # The encoder redis-py's PubSub decodes with, as the client's.
+    assert p.encoder.decode_responses is True and p.encoder.decode(b"\xc3\xa9") == "\u00e9"
     p.close()
 
 

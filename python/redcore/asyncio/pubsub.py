@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import socket
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set
 
 from .. import _redcore
 from .._compat import adopt, redis_base
@@ -176,6 +176,40 @@ class PubSub(*redis_base("redis.asyncio.client", "PubSub")):  # type: ignore[mis
     def patterns(self) -> Dict[Any, Any]:
         """Subscribed patterns -> handler."""
         return self._p.patterns
+
+    @property
+    def shard_channels(self) -> Dict[Any, Any]:
+        """Subscribed shard channels -> handler."""
+        return self._p.shard_channels
+
+    @property
+    def pending_unsubscribe_channels(self) -> Set[Any]:
+        """Channels unsubscribed from whose confirmation has not been read."""
+        return self._p.pending_unsubscribe_channels
+
+    @property
+    def pending_unsubscribe_patterns(self) -> Set[Any]:
+        """Patterns unsubscribed from whose confirmation has not been read."""
+        return self._p.pending_unsubscribe_patterns
+
+    @property
+    def pending_unsubscribe_shard_channels(self) -> Set[Any]:
+        """Shard channels unsubscribed from, not yet confirmed."""
+        return self._p.pending_unsubscribe_shard_channels
+
+    @property
+    def encoder(self) -> Any:
+        """What names and messages are encoded and decoded with."""
+        return self._p.encoder
+
+    @property
+    def push_handler_func(self) -> Optional[Callable[..., Any]]:
+        """Called with each RESP3 push read (its result stands for it)."""
+        return self._p.push_handler_func
+
+    @push_handler_func.setter
+    def push_handler_func(self, func: Optional[Callable[..., Any]]) -> None:
+        self._p.push_handler_func = func
 
     @property
     def subscribed(self) -> bool:
