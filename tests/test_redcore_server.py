@@ -255,6 +255,8 @@ def test_clients_that_connect_during_a_busy_script_can_kill_it(which: str, redis
         port = srv.port
     admin = redis.Redis(port=port, socket_timeout=10)
     admin.config_set("lua-time-limit", 100)
+    before = admin.info("stats")["total_connections_received"]
+    opened = 1  # the script's connection, then each one below
     result: dict = {}
 
     def loop() -> None:
@@ -272,6 +274,7 @@ def test_clients_that_connect_during_a_busy_script_can_kill_it(which: str, redis
         deadline = time.time() + 15
         while True:
             fresh = redis.Redis(port=port, socket_timeout=10)
+            opened += 1
             try:
                 fresh.ping()
             except redis.ResponseError as e:
@@ -281,12 +284,15 @@ def test_clients_that_connect_during_a_busy_script_can_kill_it(which: str, redis
                 fresh.close()
             assert time.time() < deadline, "the script never became busy"
             time.sleep(0.01)
-        # A raw connection comes, is refused a read, and goes.
+        # A raw connection comes, is refused a read, and goes; another
+        # comes and goes without a word.
         with socket.create_connection(("127.0.0.1", port)) as s:
             gone = "%s:%d" % s.getsockname()[:2]
             s.sendall(_resp("GET", "k"))
             assert _read_until(s, b"\r\n") == b"-" + BUSY.encode() + b"\r\n"
+        socket.create_connection(("127.0.0.1", port)).close()
         killer = redis.Redis(port=port, socket_timeout=10)
+        opened += 3
         with pytest.raises(redis.ResponseError, match="^BUSY "):
             killer.get("k")
         assert killer.script_kill() is True
@@ -298,6 +304,9 @@ def test_clients_that_connect_during_a_busy_script_can_kill_it(which: str, redis
         while any(c["addr"] == gone for c in killer.client_list()):
             assert time.time() < deadline, "the closed connection stayed in CLIENT LIST"
             time.sleep(0.01)
+        # Every connection counts, those that came and went while the
+        # script ran too.
+        assert killer.info("stats")["total_connections_received"] == before + opened
         killer.close()
     finally:
         with contextlib.suppress(redis.RedisError):

@@ -410,7 +410,10 @@ impl Conn {
         shared.conns.lock().remove(&id);
         shared.connected.fetch_sub(1, Ordering::Relaxed);
         if !client.registered && client.id == id {
-            // It came and went while a script held the engine.
+            // It came and went while a script held the engine: counted by
+            // the next flush of the counters (INFO, housekeeping), as
+            // registering now would wait for the script.
+            shared.unregistered.fetch_add(1, Ordering::Relaxed);
             return;
         }
         with_store(&shared, move |store| {

@@ -119,6 +119,9 @@ pub struct Shared {
     /// engine's INFO stats.
     pub net_in: AtomicU64,
     pub net_out: AtomicU64,
+    /// Connections that came and went while a script held the engine (so
+    /// never registered in it), not yet in its total_connections_received.
+    pub unregistered: AtomicU64,
     /// Connections by engine client id, so CLIENT KILL (from any client of
     /// the engine) closes the socket.
     pub conns: Mutex<std::collections::HashMap<u64, Arc<signal::Signal>>>,
@@ -133,10 +136,11 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Adds the byte counters into the engine's stats.
+    /// Adds the byte and connection counters into the engine's stats.
     pub fn flush_counters(&self, store: &mut crate::engine::Store) {
         store.stats.total_net_input_bytes += self.net_in.swap(0, Ordering::Relaxed);
         store.stats.total_net_output_bytes += self.net_out.swap(0, Ordering::Relaxed);
+        store.stats.total_connections += self.unregistered.swap(0, Ordering::Relaxed);
     }
 
     /// Wakes the connections of clients the engine marked killed.
@@ -346,6 +350,7 @@ impl Server {
             clients: AtomicUsize::new(0),
             connected,
             net_in: AtomicU64::new(0),
+            unregistered: AtomicU64::new(0),
             net_out: AtomicU64::new(0),
             conns: Mutex::new(Default::default()),
             stopping,
