@@ -31,7 +31,12 @@ engine and on the remote client against the session's redis-server:
   SET NX and released in a WATCH transaction, sessions);
 - APScheduler 3: ``RedisJobStore(connection_pool=...)`` behind a
   ``BackgroundScheduler`` (interval and date jobs, pause, resume, modify,
-  remove, and jobs found again by a new scheduler on the same store).
+  remove, and jobs found again by a new scheduler on the same store);
+- throttled-py: its Redis store with ``CONNECTION_POOL_CLASS`` /
+  ``REDIS_CLIENT_CLASS`` naming redcore's (and a ``memory://`` server for
+  the embedded engine), sync and asyncio: fixed window, sliding window,
+  token bucket, leaky bucket and GCRA, each a Lua script;
+- redlock-py: ``Redlock([{"connection_pool": ...}])``.
 
 Left out: walrus's ``listener`` (pub/sub) and ``stream_log`` (MONITOR read
 from a raw pool connection), which need a pool connection that streams
@@ -68,6 +73,12 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from huey import PriorityRedisHuey, RedisExpireHuey, RedisHuey, crontab
 from huey.exceptions import ResultTimeout, TaskException
+from redlock import Redlock
+from throttled import RateLimiterType, Throttled, rate_limiter
+from throttled import store as throttled_store
+from throttled.exceptions import LimitedError
+from throttled.asyncio import Throttled as AsyncThrottled
+from throttled.asyncio import store as async_throttled_store
 from redis_cache import RedisCache as PythonRedisCache
 from walrus import Database, IntegerField, JSONField, Model, SetField, TextField
 from walrus.rate_limit import RateLimitException
@@ -823,3 +834,69 @@ def test_apscheduler_redis_job_store(url: str, client: redcore.Redis) -> None:
         assert client.exists("aps:jobs", "aps:times") == 0
     finally:
         second.shutdown()
+
+
+# -- throttled-py ------------------------------------------------------------------------
+
+
+def throttled_options() -> Dict[str, str]:
+    return {"CONNECTION_POOL_CLASS": "redcore.ConnectionPool", "REDIS_CLIENT_CLASS": "redcore.Redis"}
+
+
+# Five requests against a quota of three a minute: three pass, counting
+# down, then two are refused. The same for every algorithm.
+THROTTLED_RUN = [(False, 2), (False, 1), (False, 0), (True, 0), (True, 0)]
+
+
+def test_throttled_py_rate_limiters(url: str, client: redcore.Redis) -> None:
+    store = throttled_store.RedisStore(server=url, options=throttled_options())
+    assert isinstance(store._backend.get_client(), redcore.Redis)
+    for kind in RateLimiterType:
+        limiter = Throttled(key=f"k-{kind.value}", using=kind.value, quota=rate_limiter.per_min(3, burst=3), store=store)
+        results = [limiter.limit(f"k-{kind.value}") for _ in range(5)]
+        assert [(r.limited, r.state.remaining) for r in results] == THROTTLED_RUN, kind
+        assert 0 < results[-1].state.retry_after <= 60, kind
+        assert limiter.peek(f"k-{kind.value}").remaining == 0
+    assert client.dbsize() > 0
+
+    calls: List[int] = []
+
+    @Throttled(key="/ping", quota=rate_limiter.per_sec(2, burst=2), store=store)
+    def ping(n: int) -> int:
+        calls.append(n)
+        return n
+
+    assert [ping(1), ping(2)] == [1, 2]
+    with pytest.raises(LimitedError):
+        ping(3)
+    assert calls == [1, 2]
+
+
+@pytest.mark.asyncio
+async def test_throttled_py_asyncio_rate_limiters(url: str) -> None:
+    store = async_throttled_store.RedisStore(server=url, options={
+        "CONNECTION_POOL_CLASS": "redcore.asyncio.ConnectionPool", "REDIS_CLIENT_CLASS": "redcore.asyncio.Redis"})
+    assert isinstance(store._backend.get_client(), redcore.asyncio.Redis)
+    for kind in RateLimiterType:
+        limiter = AsyncThrottled(key=f"a-{kind.value}", using=kind.value, quota=rate_limiter.per_min(3, burst=3), store=store)
+        results = [await limiter.limit(f"a-{kind.value}") for _ in range(5)]
+        assert [(r.limited, r.state.remaining) for r in results] == THROTTLED_RUN, kind
+
+
+# -- redlock-py --------------------------------------------------------------------------
+
+
+def test_redlock_py(url: str, client: redcore.Redis) -> None:
+    manager = Redlock([{"connection_pool": redcore.ConnectionPool.from_url(url)}], retry_count=2, retry_delay=0.05)
+    lock = manager.lock("resource", 1000)
+    assert lock and 900 < lock.validity <= 1000
+    assert client.get("resource") == lock.key and 0 < client.pttl("resource") <= 1000
+    assert manager.lock("resource", 1000) is False
+    manager.unlock(lock)
+    assert client.exists("resource") == 0
+    again = manager.lock("resource", 1000)
+    assert again and again.key != lock.key
+    # Unlocking with a stale key (a lock that expired and was retaken)
+    # leaves the new holder's lock alone: the Lua script checks the key.
+    manager.unlock(lock)
+    assert client.get("resource") == again.key
