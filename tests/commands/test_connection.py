@@ -391,13 +391,19 @@ def _invalidation(p: Any, wait: float = 2.0) -> Any:
     return None
 
 
-def test_tracking_redirect_to_a_subscriber(untracked):
-    r = untracked()
-    sink = untracked()
-    p = sink.pubsub()
+def _invalidation_sink(untracked: Callable[..., Any], r: Any) -> Any:
+    """A subscriber of __redis__:invalidate on another client, and its
+    client id (what ``r`` redirects its invalidations to)."""
+    p = untracked().pubsub()
     p.subscribe("__redis__:invalidate")
     assert p.get_message(timeout=1)["type"] == "subscribe"
     sink_id = int([c for c in r.client_list(_type="pubsub") if c["sub"] == "1"][-1]["id"])
+    return p, sink_id
+
+
+def test_tracking_redirect_to_a_subscriber(untracked):
+    r = untracked()
+    p, sink_id = _invalidation_sink(untracked, r)
     r.set("k", "v")
     assert r.client_tracking_on(clientid=sink_id) in (True, b"OK")
     assert r.client_getredir() == sink_id
@@ -421,11 +427,7 @@ def test_tracking_redirect_to_a_subscriber(untracked):
 
 def test_tracking_bcast_and_errors(untracked):
     r = untracked()
-    sink = untracked()
-    p = sink.pubsub()
-    p.subscribe("__redis__:invalidate")
-    p.get_message(timeout=1)
-    sink_id = int([c for c in r.client_list(_type="pubsub") if c["sub"] == "1"][-1]["id"])
+    p, sink_id = _invalidation_sink(untracked, r)
     r.client_tracking_on(clientid=sink_id, bcast=True, prefix=["user:"], noloop=True)
     info = r.client_trackinginfo()
     assert info[1] == [b"on", b"bcast", b"noloop"] and info[5] == [b"user:"]
@@ -450,11 +452,7 @@ def test_tracking_bcast_and_errors(untracked):
 
 def test_client_list_shows_tracking_and_its_redirect(untracked):
     r = untracked()
-    sink = untracked()
-    p = sink.pubsub()
-    p.subscribe("__redis__:invalidate")
-    p.get_message(timeout=1)
-    sink_id = int([c for c in r.client_list(_type="pubsub") if c["sub"] == "1"][-1]["id"])
+    p, sink_id = _invalidation_sink(untracked, r)
     me = r.client_id()
     r.client_tracking_on(clientid=sink_id, bcast=True, prefix=["t:"])
     mine = r.client_info()
