@@ -210,6 +210,11 @@ async def test_pipeline(ar: Any) -> None:
         assert await p.execute() == []
 
 
+async def test_pipeline_is_transaction(ar: Any) -> None:
+    assert ar.pipeline().is_transaction is True
+    assert ar.pipeline(transaction=False).is_transaction is False
+
+
 async def test_pipeline_discard(ar: Any) -> None:
     # DISCARD inside the transaction drops what was queued before it; the
     # commands after it run on their own, and EXEC then has no MULTI.

@@ -737,6 +737,7 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
         self._pool = client._pool
         self._sync = client._sync
         self.transaction = transaction  # type: ignore[method-assign,assignment]  # redis-py's attribute
+        self.is_transaction = transaction  # its name in redis.asyncio
         self.shard_hint = shard_hint
         self.watching = False
         self.explicit_transaction = False
