@@ -295,3 +295,26 @@ def test_names_imported_from_redis_py_submodules_exist_in_redcore() -> None:
         if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == "redis.exceptions":
             assert issubclass(getattr(redcore.exceptions, name), value), name
     assert [e.value for e in redcore.exceptions.ExceptionType] == [e.value for e in redis.exceptions.ExceptionType]
+
+
+# redis-py PubSub methods redcore's PubSub classes lack, with the reason.
+PUBSUB_EXCLUDED: Dict[str, str] = {
+    "clean_health_check_responses": "redcore's PubSub sends no health-check PINGs of its own "
+                                    "(check_health has nothing to do), so it has no replies of them to drop",
+    "is_health_check_response": "the same: no health-check replies to recognise",
+}
+
+
+def test_every_public_method_of_redis_py_pubsub_is_redcores_own() -> None:
+    import redis.asyncio
+
+    import redcore.asyncio
+
+    seen: set = set()
+    for theirs, ours in ((redis.client.PubSub, redcore.client.PubSub),
+                         (redis.asyncio.client.PubSub, redcore.asyncio.client.PubSub)):
+        names = {n for n in dir(theirs) if not n.startswith("_")}
+        missing = sorted(n for n in names - set(PUBSUB_EXCLUDED) if own_definition(ours, n) is None)
+        assert missing == [], f"{theirs.__module__}.PubSub methods redcore lacks"
+        seen |= names
+    assert set(PUBSUB_EXCLUDED) <= seen
