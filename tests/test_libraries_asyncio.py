@@ -806,3 +806,40 @@ async def test_faststream_redis_broker(aclient: redcore.asyncio.Redis) -> None:
     # The stream's consumer group acknowledged what it handled.
     groups = await aclient.xinfo_groups("events")
     assert [(g["name"], g["pending"]) for g in groups] == [(b"workers", 0)]
+
+
+# -- aiogram -----------------------------------------------------------------------------
+
+
+async def test_aiogram_fsm_storage_and_event_isolation(aclient: redcore.asyncio.Redis) -> None:
+    # Imported here: aiogram takes seconds to import (it builds the
+    # Telegram API's models), which every test worker would pay otherwise.
+    from aiogram.fsm.state import State, StatesGroup
+    from aiogram.fsm.storage.base import StorageKey
+    from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation
+    from aiogram.fsm.storage.redis import RedisStorage as AiogramRedisStorage
+
+    class SignUp(StatesGroup):
+        """A bot's conversation states."""
+
+        name = State()
+        age = State()
+
+    storage = AiogramRedisStorage(aclient, key_builder=DefaultKeyBuilder(with_bot_id=True), state_ttl=60, data_ttl=60)
+    key = StorageKey(bot_id=1, chat_id=2, user_id=3)
+    assert await storage.get_state(key) is None
+    await storage.set_state(key, SignUp.name)
+    assert await storage.get_state(key) == "SignUp:name"
+    await storage.set_data(key, {"a": 1})
+    assert await storage.update_data(key, {"b": 2}) == {"a": 1, "b": 2}
+    assert await storage.get_data(key) == {"a": 1, "b": 2}
+    assert sorted(await aclient.keys("*")) == [b"fsm:1:2:3:data", b"fsm:1:2:3:state"]
+    assert 0 < await aclient.ttl("fsm:1:2:3:state") <= 60 and 0 < await aclient.ttl("fsm:1:2:3:data") <= 60
+    # Clearing the state and the data deletes their keys.
+    await storage.set_state(key, None)
+    await storage.set_data(key, {})
+    assert await aclient.keys("*") == []
+    isolation = RedisEventIsolation(aclient)
+    async with isolation.lock(key):
+        assert await aclient.keys("*") == [b"fsm:2:3:lock"]
+    assert await aclient.keys("*") == []
