@@ -688,22 +688,32 @@ impl Client {
                 let Some(conn) = remote.take_single() else {
                     return Ok(None);
                 };
-                let mut config = remote
-                    .pool
-                    .resolved_config()
-                    .map_err(|e| remote::exception(py, &e))?;
-                config.db = self.db.load(Ordering::Relaxed);
-                let sub = super::remote_pubsub::RemoteSubscriber::new(
-                    Arc::new(config),
-                    remote.pool.resolver(),
-                    remote.retry_obj(py),
-                    self.dec.clone(),
-                );
+                let sub = self.remote_subscriber(py, remote)?;
                 sub.adopt(conn);
                 Ok(Some(Py::new(py, sub)?.into_any()))
             }
             Backend::Cluster(_) => Ok(None),
         }
+    }
+
+    /// A pub/sub connection to `remote`'s server on this client's database
+    /// (a Sentinel-managed pool's: on the current master), not yet open.
+    fn remote_subscriber(
+        &self,
+        py: Python<'_>,
+        remote: &remote::Remote,
+    ) -> PyResult<super::remote_pubsub::RemoteSubscriber> {
+        let mut config = remote
+            .pool
+            .resolved_config()
+            .map_err(|e| remote::exception(py, &e))?;
+        config.db = self.db.load(Ordering::Relaxed);
+        Ok(super::remote_pubsub::RemoteSubscriber::new(
+            Arc::new(config),
+            remote.pool.resolver(),
+            remote.retry_obj(py),
+            self.dec.clone(),
+        ))
     }
 }
 
@@ -1023,24 +1033,7 @@ impl Client {
             }
         }
         Ok(match &*self.backend {
-            Backend::Remote(remote) => {
-                // A Sentinel-managed pool subscribes on the current master.
-                let mut config = remote
-                    .pool
-                    .resolved_config()
-                    .map_err(|e| remote::exception(py, &e))?;
-                config.db = self.db.load(Ordering::Relaxed);
-                Py::new(
-                    py,
-                    super::remote_pubsub::RemoteSubscriber::new(
-                        Arc::new(config),
-                        remote.pool.resolver(),
-                        remote.retry_obj(py),
-                        self.dec.clone(),
-                    ),
-                )?
-                .into_any()
-            }
+            Backend::Remote(remote) => Py::new(py, self.remote_subscriber(py, remote)?)?.into_any(),
             Backend::Embedded(_) => Py::new(
                 py,
                 super::subscriber::Subscriber::new(

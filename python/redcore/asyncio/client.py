@@ -737,7 +737,6 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
         self._pool = client._pool
         self._sync = client._sync
         self.transaction = transaction  # type: ignore[method-assign,assignment]  # redis-py's attribute
-        self.is_transaction = transaction  # its name in redis.asyncio
         self.shard_hint = shard_hint
         self.watching = False
         self.explicit_transaction = False
@@ -872,6 +871,11 @@ class Pipeline(Redis, *redis_base("redis.asyncio.client", "Pipeline")):  # type:
         if self._pool is None:
             self._core.multi()
         self.explicit_transaction = True
+
+    @property
+    def is_transaction(self) -> bool:
+        """redis.asyncio's name for ``transaction``."""
+        return bool(self.transaction)
 
     async def discard(self) -> None:
         """Queue DISCARD: inside the transaction it drops the commands
